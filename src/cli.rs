@@ -1,0 +1,480 @@
+//! The command line: argument parsing (clap), logging and progress setup,
+//! signal handling, and the mapping of every outcome to the documented exit
+//! codes. The only place `anyhow` is used.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tcapi::credentials::{Env, ProcessEnv};
+use tcapi::{Client, ClientConfig, Endpoint};
+use tokio::sync::watch;
+
+use crate::config::{Config, ConfigError, CredentialSpec};
+use crate::execute::{ExecOptions, Executor};
+use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
+use crate::report::{self, Format};
+use crate::{aggregate, plan, simulate};
+
+/// Exit codes (see the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every query succeeded.
+    Ok = 0,
+    /// Any other fatal error.
+    Fatal = 1,
+    /// Bad usage or invalid config; nothing was called.
+    Usage = 2,
+    /// The run finished but some queries failed.
+    Failures = 3,
+    /// Interrupted by SIGINT/SIGTERM; reports are marked incomplete.
+    Interrupted = 130,
+}
+
+/// An error that already knows its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ExitError {
+    code: Exit,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    ExitError { code: Exit::Usage, message: message.into() }.into()
+}
+
+/// Audit Tencent Cloud Container Security (TCSS) image-scan licenses across many accounts.
+#[derive(Debug, Parser)]
+#[command(name = "tcss-report", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    /// Only warnings and errors on stderr (RUST_LOG overrides).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Debug logs (RUST_LOG overrides).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Query every configured account and region, and write the reports.
+    Run(RunArgs),
+    /// Check the config and credential sources without calling the API.
+    Validate {
+        /// The accounts file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run the local TCSS/STS simulator.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The accounts file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Folder for the reports.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Report formats, comma-separated: csv, xlsx, json, md.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md")]
+    formats: Vec<Format>,
+    /// Run against the built-in simulator (no cloud account needed).
+    #[arg(long)]
+    simulate: bool,
+    /// Requests in flight, all accounts together (overrides the config).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: Option<u32>,
+    /// DescribeImageAuthorizedInfo requests per second per account (overrides the config).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    rate_limit: Option<u32>,
+    /// Only accounts with this name or tag (`key=value` or a value); repeatable.
+    #[arg(long, num_args = 1..)]
+    only: Vec<String>,
+    /// No progress bar even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// The fleet file (TOML, see docs/simulator.md).
+    #[arg(long, required_unless_present = "generate")]
+    fleet: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Instead of serving: generate a fleet of N accounts and write it (with
+    /// a matching accounts config) for benchmarks and demos.
+    #[arg(long, value_name = "N")]
+    generate: Option<usize>,
+    /// Seed for --generate.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Regions for --generate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "ap-guangzhou")]
+    regions: Vec<String>,
+    /// Latency in ms for --generate.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Where --generate writes the fleet.
+    #[arg(long, requires = "generate")]
+    write_fleet: Option<PathBuf>,
+    /// Where --generate writes the matching accounts config.
+    #[arg(long, requires = "generate")]
+    write_config: Option<PathBuf>,
+    /// Endpoint URL the generated config points at.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    endpoint: String,
+}
+
+/// Entry point: parses arguments, runs, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Fatal as u8);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    // Do not wait for abandoned in-flight requests (e.g. after an interrupt).
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            let code = e.downcast_ref::<ExitError>().map_or(Exit::Fatal, |x| x.code);
+            eprintln!("error: {e:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let default = if cli.quiet {
+        "warn"
+    } else if cli.verbose {
+        "debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).with_target(false).try_init(),
+    };
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    let json_logs = matches!(cli.log_format, LogFormat::Json);
+    match cli.command {
+        Command::Run(args) => run(args, json_logs).await,
+        Command::Validate { config } => validate(&config),
+        Command::Sim(args) => sim(args).await,
+    }
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| match e {
+        ConfigError::Invalid(_) => usage(format!("invalid config:\n{e}")),
+        other => usage(other.to_string()),
+    })
+}
+
+fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
+    let config = load_config(path)?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let problems = config.check_credentials(&ProcessEnv);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        return Err(usage(format!("credential sources not available:\n{}", list.join("\n"))));
+    }
+    let roles = config.accounts.iter().filter(|a| matches!(a.credentials, CredentialSpec::Role { .. })).count();
+    let queries: usize = config.accounts.iter().map(|a| a.regions.len()).sum();
+    println!(
+        "{}: OK: {} accounts ({} by AssumeRole), {} queries per run, {} warnings",
+        path.display(),
+        config.accounts.len(),
+        roles,
+        queries,
+        config.warnings.len()
+    );
+    Ok(Exit::Ok)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let mut config = load_config(&args.config)?;
+    config.select(&args.only).map_err(usage)?;
+    if let Some(c) = args.concurrency {
+        config.defaults.concurrency = c as usize;
+    }
+    if let Some(r) = args.rate_limit {
+        config.defaults.rate_limit = r;
+    }
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let d = config.defaults.clone();
+
+    let mut overrides = HashMap::new();
+    let mut sim = None;
+    let (endpoint, sts_endpoint) = if args.simulate {
+        let s = simulate::start(&config, env.as_ref()).await.context("starting the built-in simulator")?;
+        if !s.demo_accounts.is_empty() {
+            tracing::info!(
+                "simulator: {} of {} accounts have no credentials in this environment; using demo credentials for them",
+                s.demo_accounts.len(),
+                config.accounts.len()
+            );
+        }
+        tracing::info!(url = %s.handle.url(), "simulator: serving the config's accounts on loopback");
+        let url = s.handle.url();
+        overrides = s.overrides.clone();
+        sim = Some(s);
+        (Endpoint::parse(&url, false)?, Endpoint::parse(&url, false)?)
+    } else {
+        (
+            Endpoint::parse(&d.endpoint, d.allow_insecure_http).map_err(|e| usage(format!("endpoint: {e}")))?,
+            Endpoint::parse(&d.sts_endpoint, d.allow_insecure_http).map_err(|e| usage(format!("sts_endpoint: {e}")))?,
+        )
+    };
+
+    let client = Client::new(ClientConfig {
+        timeout: Duration::from_secs(d.timeout_secs),
+        max_attempts: d.max_attempts,
+        language: d.language.clone(),
+        request_client: format!("tcss-report/{}", env!("CARGO_PKG_VERSION")),
+        ca_files: d.ca_file.iter().cloned().collect(),
+        pool_max_idle_per_host: d.concurrency,
+        ..ClientConfig::default()
+    })
+    .map_err(|e| usage(format!("HTTP client: {e}")))?;
+
+    let plan = plan::plan(&config.accounts);
+    tracing::info!(
+        accounts = config.accounts.len(),
+        queries = plan.len(),
+        concurrency = d.concurrency,
+        rate_limit = d.rate_limit,
+        "starting run"
+    );
+    let executor = Executor::new(
+        &config,
+        env.as_ref(),
+        &overrides,
+        ExecOptions {
+            client,
+            endpoint,
+            sts_endpoint,
+            sts_region: d.sts_region.clone(),
+            concurrency: d.concurrency,
+            rate_limit: d.rate_limit,
+            sts_rate_limit: d.sts_rate_limit,
+            role_session_name: d.role_session_name.clone(),
+            role_duration_secs: d.role_duration_secs,
+            discover_uin: true,
+        },
+    );
+
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let signal_task = tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::warn!("interrupted: stopping new work, cancelling requests in flight, writing what we have");
+        let _ = cancel_tx.send(true);
+    });
+
+    let mut progress = Progress::new(plan.len(), !args.no_progress && !json_logs && std::io::stderr().is_terminal());
+    let outcomes = executor.run(&plan, cancel_rx.clone(), |o| progress.tick(o)).await;
+    progress.finish();
+    signal_task.abort();
+    let interrupted = *cancel_rx.borrow();
+    let finished_at = chrono::Utc::now();
+    if let Some(s) = sim.take() {
+        let snap = s.handle.counters().snapshot();
+        tracing::info!(
+            requests = snap.total,
+            throttled = snap.throttled,
+            signature_failures = snap.signature_failures,
+            "simulator: served"
+        );
+        s.handle.shutdown().await;
+    }
+
+    let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
+    let run_info = RunInfo {
+        started_at,
+        finished_at,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: args.config.display().to_string(),
+        config_digest: config.digest.clone(),
+        complete: !interrupted,
+        region_scope: d.region_scope,
+        simulated: args.simulate,
+        stem: format!("tcss-authorizations-{}", started_at.format("%Y%m%dT%H%M%SZ")),
+    };
+    let report = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let write_started = Instant::now();
+    let paths = report::write_all(&report, &args.out, &args.formats)
+        .with_context(|| format!("writing reports into {}", args.out.display()))?;
+    let failed = outcomes.iter().filter(|o| matches!(o.result, QueryResult::Failed { .. })).count();
+    let cancelled = outcomes.iter().filter(|o| matches!(o.result, QueryResult::Cancelled)).count();
+    tracing::info!(
+        queries = outcomes.len(),
+        failed,
+        cancelled,
+        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        report_ms = write_started.elapsed().as_millis() as u64,
+        "run finished"
+    );
+    let mut stdout = std::io::stdout().lock();
+    for p in &paths {
+        let _ = writeln!(stdout, "{}", p.display());
+    }
+    Ok(if interrupted {
+        Exit::Interrupted
+    } else if failed > 0 {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    })
+}
+
+/// A progress bar on a terminal; periodic log lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: usize,
+    failed: usize,
+    last_log: Instant,
+}
+
+impl Progress {
+    fn new(total: usize, terminal: bool) -> Progress {
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} queries ({per_sec}, eta {eta}) {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, total, done: 0, failed: 0, last_log: Instant::now() }
+    }
+
+    fn tick(&mut self, o: &QueryOutcome) {
+        self.done += 1;
+        if matches!(o.result, QueryResult::Failed { .. }) {
+            self.failed += 1;
+        }
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                if self.failed > 0 {
+                    bar.set_message(format!("{} failed", self.failed));
+                }
+            }
+            None if self.last_log.elapsed() >= Duration::from_secs(10) => {
+                self.last_log = Instant::now();
+                tracing::info!(done = self.done, total = self.total, failed = self.failed, "progress");
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+async fn sim(args: SimArgs) -> anyhow::Result<Exit> {
+    if let Some(n) = args.generate {
+        return generate(&args, n);
+    }
+    let path = args.fleet.as_ref().ok_or_else(|| usage("--fleet is required"))?;
+    let fleet = tcss_sim::Fleet::load(path).map_err(|e| usage(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+    let counters = Arc::new(tcss_sim::Counters::default());
+    println!("tcss-sim listening on http://{addr} ({} accounts)", fleet.accounts.len());
+    std::io::stdout().flush()?;
+    tcss_sim::serve(listener, fleet, counters.clone(), async {
+        shutdown_signal().await;
+    })
+    .await?;
+    let snapshot = counters.snapshot();
+    println!("{}", serde_json::to_string(&snapshot)?);
+    Ok(Exit::Ok)
+}
+
+fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
+    let fleet = tcss_sim::Fleet::generate(&tcss_sim::GenOptions {
+        seed: args.seed,
+        accounts: n,
+        regions: args.regions.clone(),
+        latency_ms: args.latency_ms,
+        ..tcss_sim::GenOptions::default()
+    });
+    let fleet_path = args.write_fleet.clone().unwrap_or_else(|| PathBuf::from("fleet.toml"));
+    std::fs::write(&fleet_path, fleet.to_toml_string()?)
+        .with_context(|| format!("writing {}", fleet_path.display()))?;
+    println!("{}", fleet_path.display());
+    if let Some(config_path) = &args.write_config {
+        std::fs::write(config_path, crate::simulate::config_for_fleet(&fleet, &args.endpoint, &args.regions))
+            .with_context(|| format!("writing {}", config_path.display()))?;
+        println!("{}", config_path.display());
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,489 @@
+//! The executor: runs a [`Plan`](crate::plan) against the API and returns
+//! exactly one [`QueryOutcome`] per planned query, in plan order.
+//!
+//! It owns the run's pacing: a global cap on requests in flight
+//! (`concurrency`, counting TCSS and STS calls alike), a governor limiter per
+//! (account, action) checked right before each attempt leaves (so a backlog is
+//! never released at once), and an adaptive slow-down per key when the
+//! server answers with throttling. It also owns the credentials of a run:
+//! static keys resolved once per account, role credentials assumed once per
+//! role account (shared by its regions, refreshed before expiry), and the
+//! account's UIN learned with `GetCallerIdentity` when the config lacks it.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tcapi::client::{AttemptOutcome, Pacer};
+use tcapi::credentials::{CredentialError, Env, RoleCredentialsCache};
+use tcapi::{sts, tcss, Client, Credentials, Endpoint};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+use crate::config::{Config, CredentialSpec};
+use crate::model::{QueryOutcome, QueryResult};
+use crate::plan::Query;
+
+/// Extra spacing kept above the documented limit, so that scheduling and
+/// network jitter can never squeeze one more request into the server's
+/// sliding one-second window.
+const PACING_MARGIN: f64 = 0.05;
+
+/// How a run talks to the API.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// The shared HTTP client (timeouts, retries, backoff).
+    pub client: Client,
+    /// TCSS endpoint.
+    pub endpoint: Endpoint,
+    /// STS endpoint.
+    pub sts_endpoint: Endpoint,
+    /// Region sent with STS calls.
+    pub sts_region: String,
+    /// Requests in flight, all accounts together.
+    pub concurrency: usize,
+    /// `DescribeImageAuthorizedInfo` per second per account.
+    pub rate_limit: u32,
+    /// `AssumeRole`/`GetCallerIdentity` per second per calling account.
+    pub sts_rate_limit: u32,
+    /// `RoleSessionName`.
+    pub role_session_name: String,
+    /// `DurationSeconds`.
+    pub role_duration_secs: u32,
+    /// Learn missing UINs with `GetCallerIdentity`.
+    pub discover_uin: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Action {
+    Tcss,
+    Sts,
+}
+
+#[derive(Debug, Default)]
+struct Adapt {
+    /// Extra spacing added after throttling; decays on success.
+    extra: Duration,
+    /// No request for this key before then.
+    not_before: Option<Instant>,
+}
+
+/// Pacing shared by every query of a run.
+#[derive(Debug)]
+struct Limits {
+    in_flight: Arc<Semaphore>,
+    tcss: DefaultKeyedRateLimiter<usize>,
+    sts: DefaultKeyedRateLimiter<usize>,
+    adapt: Mutex<HashMap<(usize, Action), Adapt>>,
+    tcss_period: Duration,
+    sts_period: Duration,
+}
+
+fn period_for(rate: u32) -> Duration {
+    Duration::from_secs_f64((1.0 + PACING_MARGIN) / f64::from(rate.max(1)))
+}
+
+fn limiter(period: Duration) -> DefaultKeyedRateLimiter<usize> {
+    // Burst 1: requests of one key are spaced by `period`, so any one-second
+    // window holds at most `rate` of them.
+    let quota = Quota::with_period(period).expect("period is positive").allow_burst(NonZeroU32::MIN);
+    RateLimiter::keyed(quota)
+}
+
+impl Limits {
+    fn new(opts: &ExecOptions) -> Limits {
+        let tcss_period = period_for(opts.rate_limit);
+        let sts_period = period_for(opts.sts_rate_limit);
+        Limits {
+            in_flight: Arc::new(Semaphore::new(opts.concurrency.max(1))),
+            tcss: limiter(tcss_period),
+            sts: limiter(sts_period),
+            adapt: Mutex::new(HashMap::new()),
+            tcss_period,
+            sts_period,
+        }
+    }
+
+    fn not_before(&self, key: (usize, Action)) -> Option<Instant> {
+        let map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&key).and_then(|a| a.not_before).filter(|t| *t > Instant::now())
+    }
+
+    fn sent(&self, key: (usize, Action)) {
+        let mut map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = map.get_mut(&key) {
+            if !a.extra.is_zero() {
+                a.not_before = Some(Instant::now() + a.extra);
+            }
+        }
+    }
+
+    fn observe(&self, key: (usize, Action), outcome: AttemptOutcome) {
+        let period = match key.1 {
+            Action::Tcss => self.tcss_period,
+            Action::Sts => self.sts_period,
+        };
+        let mut map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            AttemptOutcome::Throttled => {
+                let a = map.entry(key).or_default();
+                // The server's window is one second: stay quiet for it, then go slower.
+                a.extra = (a.extra * 2).max(period).min(Duration::from_secs(2));
+                a.not_before = Some(Instant::now() + Duration::from_secs(1));
+                tracing::debug!(account = key.0, extra_ms = a.extra.as_millis() as u64, "throttled: slowing down");
+            }
+            AttemptOutcome::Success => {
+                if let Some(a) = map.get_mut(&key) {
+                    a.extra = a.extra.mul_f64(0.75);
+                    if a.extra < Duration::from_millis(1) {
+                        map.remove(&key);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What one query records about its attempts, shared with its pacers so a
+/// cancelled query still reports what it did.
+#[derive(Debug, Default)]
+struct Tally {
+    attempts: AtomicU32,
+    first_sent: OnceLock<Instant>,
+}
+
+/// The [`Pacer`] of one call: waits for a slot and the key's limiter right
+/// before each attempt.
+#[derive(Debug)]
+struct KeyPacer<'a> {
+    limits: &'a Limits,
+    key: (usize, Action),
+    tally: &'a Tally,
+}
+
+impl Pacer for KeyPacer<'_> {
+    type Permit = OwnedSemaphorePermit;
+
+    async fn acquire(&self) -> OwnedSemaphorePermit {
+        let clock = DefaultClock::default();
+        loop {
+            if let Some(t) = self.limits.not_before(self.key) {
+                tokio::time::sleep_until(t.into()).await;
+            }
+            let permit = match self.limits.in_flight.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => unreachable!("the in-flight semaphore is never closed"),
+            };
+            let limiter = match self.key.1 {
+                Action::Tcss => &self.limits.tcss,
+                Action::Sts => &self.limits.sts,
+            };
+            match limiter.check_key(&self.key.0) {
+                Ok(()) => {
+                    self.limits.sent(self.key);
+                    self.tally.attempts.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.tally.first_sent.set(Instant::now());
+                    return permit;
+                }
+                Err(not_until) => {
+                    drop(permit);
+                    tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
+                }
+            }
+        }
+    }
+
+    fn observe(&self, outcome: AttemptOutcome) {
+        self.limits.observe(self.key, outcome);
+    }
+}
+
+/// A failure before or instead of the TCSS call (credentials, AssumeRole).
+#[derive(Debug, Clone)]
+struct CredFailure {
+    code: String,
+    message: String,
+}
+
+#[derive(Debug)]
+enum AccountCreds {
+    Static(Result<Credentials, CredFailure>),
+    Role {
+        arn: String,
+        source: usize,
+        cache: RoleCredentialsCache,
+        /// A failed AssumeRole is not tried again for the account's other regions.
+        failed: OnceLock<CredFailure>,
+    },
+}
+
+#[derive(Debug)]
+struct AccountState {
+    creds: AccountCreds,
+    uin: tokio::sync::OnceCell<Option<String>>,
+    known_uin: bool,
+}
+
+/// Runs queries. Build one per run.
+#[derive(Debug)]
+pub struct Executor {
+    opts: ExecOptions,
+    limits: Limits,
+    accounts: Vec<AccountState>,
+    names: Vec<String>,
+}
+
+fn now_unix(offset: i64) -> i64 {
+    chrono::Utc::now().timestamp() + offset
+}
+
+impl Executor {
+    /// Prepares a run: resolves static credentials now (environment, files),
+    /// using `overrides` (by account index) where given, e.g. the simulator's
+    /// demo keys.
+    pub fn new(
+        config: &Config,
+        env: &dyn Env,
+        overrides: &HashMap<usize, Credentials>,
+        opts: ExecOptions,
+    ) -> Executor {
+        let accounts = config
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let creds = match (&a.credentials, overrides.get(&i)) {
+                    (CredentialSpec::Role { arn, source }, _) => AccountCreds::Role {
+                        arn: arn.to_string(),
+                        source: *source,
+                        cache: RoleCredentialsCache::new(),
+                        failed: OnceLock::new(),
+                    },
+                    (_, Some(c)) => AccountCreds::Static(Ok(c.clone())),
+                    (CredentialSpec::Inline { secret_id, secret_key }, None) => {
+                        AccountCreds::Static(Ok(Credentials::new(secret_id.clone(), secret_key.clone())))
+                    }
+                    (CredentialSpec::Static(source), None) => {
+                        AccountCreds::Static(source.resolve(env).map_err(|e| CredFailure {
+                            code: "CredentialError".into(),
+                            message: format!("{} ({})", e, source.describe()),
+                        }))
+                    }
+                };
+                AccountState { creds, uin: tokio::sync::OnceCell::new(), known_uin: a.uin.is_some() }
+            })
+            .collect();
+        Executor {
+            limits: Limits::new(&opts),
+            opts,
+            accounts,
+            names: config.accounts.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+
+    /// Runs every query, at most `concurrency` requests in flight. Returns
+    /// one outcome per query in plan order. When `cancel` turns true, queries
+    /// not started end as `Cancelled` and in-flight ones are abandoned (also
+    /// `Cancelled`, with the attempts they made). `on_outcome` sees each
+    /// outcome as it completes.
+    pub async fn run(
+        &self,
+        plan: &[Query],
+        cancel: watch::Receiver<bool>,
+        mut on_outcome: impl FnMut(&QueryOutcome),
+    ) -> Vec<QueryOutcome> {
+        let mut slots: Vec<Option<QueryOutcome>> = vec![None; plan.len()];
+        // Enough futures to keep every slot busy while others wait for their
+        // limiter, few enough that 30,000 queries stay small in memory.
+        let window = self.opts.concurrency.saturating_mul(2).max(16);
+        let mut stream = futures::stream::iter(plan.iter())
+            .map(|q| {
+                let mut cancel = cancel.clone();
+                async move {
+                    let tally = Tally::default();
+                    if *cancel.borrow() {
+                        return (q.id, self.cancelled(q, &tally));
+                    }
+                    let out = tokio::select! {
+                        biased;
+                        _ = cancel.wait_for(|c| *c) => self.cancelled(q, &tally),
+                        out = self.query(q, &tally) => out,
+                    };
+                    (q.id, out)
+                }
+            })
+            .buffer_unordered(window);
+        while let Some((id, outcome)) = stream.next().await {
+            on_outcome(&outcome);
+            slots[id] = Some(outcome);
+        }
+        drop(stream);
+        // Exactly one outcome per query, whatever happened above.
+        slots
+            .into_iter()
+            .zip(plan)
+            .map(|(slot, q)| slot.unwrap_or_else(|| self.cancelled(q, &Tally::default())))
+            .collect()
+    }
+
+    fn cancelled(&self, q: &Query, tally: &Tally) -> QueryOutcome {
+        QueryOutcome {
+            account_index: q.account_index,
+            region: q.region.clone(),
+            result: QueryResult::Cancelled,
+            attempts: tally.attempts.load(Ordering::Relaxed),
+            throttled: 0,
+            latency_ms: tally.first_sent.get().map_or(0, |t| t.elapsed().as_millis() as u64),
+            request_id: None,
+            uin: None,
+        }
+    }
+
+    async fn query(&self, q: &Query, tally: &Tally) -> QueryOutcome {
+        let mut out = QueryOutcome {
+            account_index: q.account_index,
+            region: q.region.clone(),
+            result: QueryResult::Cancelled,
+            attempts: 0,
+            throttled: 0,
+            latency_ms: 0,
+            request_id: None,
+            uin: None,
+        };
+        let creds = match self.credentials(q.account_index, tally).await {
+            Ok(c) => c,
+            Err(f) => {
+                out.result = QueryResult::Failed { code: f.code, message: f.message };
+                out.attempts = tally.attempts.load(Ordering::Relaxed);
+                return out;
+            }
+        };
+        let pacer = KeyPacer { limits: &self.limits, key: (q.account_index, Action::Tcss), tally };
+        let answer =
+            tcss::describe_image_authorized_info(&self.opts.client, &self.opts.endpoint, &q.region, &creds, &pacer)
+                .await;
+        out.latency_ms = tally.first_sent.get().map_or(0, |t| t.elapsed().as_millis() as u64);
+        match answer {
+            Ok(a) => {
+                out.attempts = a.attempts;
+                out.throttled = a.throttled;
+                out.request_id = Some(a.request_id);
+                out.result = QueryResult::Ok(a.data);
+                out.uin = self.uin(q.account_index, &creds).await;
+            }
+            Err(f) => {
+                out.attempts = f.attempts;
+                out.throttled = f.throttled;
+                out.request_id = f.error.request_id().map(str::to_string);
+                out.result = QueryResult::Failed { code: f.error.code(), message: f.error.to_string() };
+            }
+        }
+        out
+    }
+
+    /// The account's UIN from `GetCallerIdentity`, asked once per account
+    /// when the config does not give it. Failures only cost the column.
+    async fn uin(&self, account: usize, creds: &Credentials) -> Option<String> {
+        let state = &self.accounts[account];
+        if state.known_uin || !self.opts.discover_uin {
+            return None;
+        }
+        state
+            .uin
+            .get_or_init(|| async {
+                let tally = Tally::default();
+                let pacer = KeyPacer { limits: &self.limits, key: (account, Action::Sts), tally: &tally };
+                match sts::get_caller_identity(
+                    &self.opts.client,
+                    &self.opts.sts_endpoint,
+                    &self.opts.sts_region,
+                    creds,
+                    &pacer,
+                )
+                .await
+                {
+                    Ok(a) => a.data.account_id,
+                    Err(f) => {
+                        tracing::warn!(account = %self.names[account], code = %f.error.code(), "GetCallerIdentity failed; the uin column stays empty");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Credentials for an account: static ones as resolved, role ones from
+    /// the cache (assumed with the source account's credentials when missing
+    /// or within five minutes of expiry).
+    fn credentials<'a>(
+        &'a self,
+        account: usize,
+        tally: &'a Tally,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Credentials, CredFailure>> + Send + 'a>> {
+        Box::pin(async move {
+            match &self.accounts[account].creds {
+                AccountCreds::Static(r) => r.clone(),
+                AccountCreds::Role { arn, source, cache, failed } => {
+                    if let Some(f) = failed.get() {
+                        return Err(f.clone());
+                    }
+                    let now = now_unix(self.opts.client.clock_offset_secs());
+                    let result = cache
+                        .get(now, || async {
+                            let source_creds = self.credentials(*source, tally).await.map_err(|f| {
+                                CredentialError::AssumeRole {
+                                    role_arn: arn.clone(),
+                                    code: f.code,
+                                    message: format!(
+                                        "source account `{}` has no credentials: {}",
+                                        self.names[*source], f.message
+                                    ),
+                                }
+                            })?;
+                            let req = sts::AssumeRoleRequest {
+                                role_arn: arn.clone(),
+                                role_session_name: self.opts.role_session_name.clone(),
+                                duration_seconds: Some(self.opts.role_duration_secs),
+                                policy: None,
+                            };
+                            let pacer = KeyPacer { limits: &self.limits, key: (*source, Action::Sts), tally };
+                            match sts::assume_role(
+                                &self.opts.client,
+                                &self.opts.sts_endpoint,
+                                &self.opts.sts_region,
+                                &source_creds,
+                                &req,
+                                &pacer,
+                            )
+                            .await
+                            {
+                                Ok(a) => Ok(a.data.into_credentials()),
+                                Err(f) => Err(CredentialError::AssumeRole {
+                                    role_arn: arn.clone(),
+                                    code: f.error.code(),
+                                    message: f.error.to_string(),
+                                }),
+                            }
+                        })
+                        .await;
+                    result.map_err(|e| {
+                        let f = match &e {
+                            CredentialError::AssumeRole { code, .. } => {
+                                CredFailure { code: code.clone(), message: format!("AssumeRole failed: {e}") }
+                            }
+                            other => CredFailure { code: "CredentialError".into(), message: other.to_string() },
+                        };
+                        let _ = failed.set(f.clone());
+                        f
+                    })
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! `tcss-report` as a library: the runner's stages, one module each, so the
+//! binary (`main.rs`) stays thin and integration tests can reach every stage.
+//!
+//! Data flows one way: [`config`] → [`plan`] → [`execute`] → [`aggregate`] →
+//! [`report`]. [`cli`] parses the command line and maps results to exit codes;
+//! [`simulate`] wires the in-process simulator for `run --simulate`.
+
+pub mod aggregate;
+pub mod cli;
+pub mod config;
+pub mod execute;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod simulate;

@@ -1,0 +1,94 @@
+//! The data that flows between the runner's stages: what was planned, what
+//! each query returned, and facts about the run. No behaviour lives here.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tcapi::tcss::ImageAuthorizedInfo;
+
+/// How per-region answers combine into one account row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionScope {
+    /// The license pool is account-wide: numbers come from the first configured
+    /// region that answered; `region_mismatch` flags disagreeing regions.
+    #[default]
+    Account,
+    /// Per-region counts are summed over answering regions.
+    Region,
+}
+
+/// One configured account, as the report needs it (no credentials).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountInfo {
+    /// Unique name from the config.
+    pub name: String,
+    /// UIN if known before the run (config or role ARN).
+    pub uin: Option<String>,
+    /// Tags from the config.
+    pub tags: BTreeMap<String, String>,
+    /// Regions in configured order.
+    pub regions: Vec<String>,
+}
+
+/// The result of one (account, region) query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryResult {
+    /// The API answered.
+    Ok(ImageAuthorizedInfo),
+    /// The query failed after `attempts` attempts (or before any, e.g. credentials).
+    Failed {
+        /// API error code (`AuthFailure.SignatureFailure`) or a local one
+        /// (`Timeout`, `HttpError.502`, `MalformedResponse`, `CredentialError`, ...).
+        code: String,
+        /// Human-readable message, never containing secrets.
+        message: String,
+    },
+    /// The run was interrupted before this query finished.
+    Cancelled,
+}
+
+/// Exactly one per planned query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutcome {
+    /// Index into the accounts list.
+    pub account_index: usize,
+    /// Region queried.
+    pub region: String,
+    /// What happened.
+    pub result: QueryResult,
+    /// Attempts made (0 if none, e.g. cancelled before start or credentials failed).
+    pub attempts: u32,
+    /// How many attempts were answered with throttling.
+    pub throttled: u32,
+    /// Wall time from first attempt to outcome, milliseconds.
+    pub latency_ms: u64,
+    /// RequestId of the last answer, if any.
+    pub request_id: Option<String>,
+    /// UIN learned during the query (e.g. from GetCallerIdentity), if any.
+    pub uin: Option<String>,
+}
+
+/// Facts about the run, for the Run sheet, the JSON `run` object and the Markdown header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    /// When the run started (also the reference for `scan_quota_days_left`).
+    pub started_at: DateTime<Utc>,
+    /// When querying finished.
+    pub finished_at: DateTime<Utc>,
+    /// `tcss-report` version.
+    pub version: String,
+    /// Path of the config file as given.
+    pub config_path: String,
+    /// Hex SHA-256 of the config file bytes.
+    pub config_digest: String,
+    /// False when interrupted: some queries are `Cancelled`.
+    pub complete: bool,
+    /// How regions combine.
+    pub region_scope: RegionScope,
+    /// Whether the run was against the built-in simulator.
+    pub simulated: bool,
+    /// The file stem, e.g. `tcss-authorizations-20261126T071900Z`.
+    pub stem: String,
+}

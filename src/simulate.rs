@@ -1,0 +1,149 @@
+//! `run --simulate`: builds a simulator fleet that mirrors the config's
+//! accounts (same names, UINs, roles and trust), seeded so the same config
+//! gives the same data on every run and machine, and starts it in-process on
+//! a loopback port.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::{Digest, Sha256};
+use tcapi::credentials::Env;
+use tcapi::Credentials;
+use tcss_sim::{Faults, Fleet, KeyPair, Role, SimAccount, SimHandle};
+
+use crate::config::{Config, CredentialSpec};
+
+/// The seed of every simulated run: data depends only on account names.
+pub const SEED: u64 = 20_201_101;
+
+/// A running in-process simulator and what the run needs to use it.
+#[derive(Debug)]
+pub struct Simulated {
+    /// The server (its URL and counters).
+    pub handle: SimHandle,
+    /// Demo credentials for accounts whose credential source is not set up here.
+    pub overrides: HashMap<usize, Credentials>,
+    /// Names of the accounts using demo credentials.
+    pub demo_accounts: Vec<String>,
+}
+
+/// Deterministic demo keys for an account name.
+pub fn demo_credentials(name: &str) -> Credentials {
+    let digest = hex::encode(Sha256::digest(format!("tcss-report demo {name}").as_bytes()));
+    Credentials::new(format!("AKIDdemo{}", &digest[..28]), format!("demo{}", &digest[28..60]))
+}
+
+/// Builds the fleet for `config`. Static accounts whose credentials resolve
+/// in `env` keep them (so the run signs with what it would use for real);
+/// the others get demo keys, returned as overrides.
+pub fn fleet_for(config: &Config, env: &dyn Env) -> (Fleet, HashMap<usize, Credentials>, Vec<String>) {
+    let mut fleet = Fleet { settings: Default::default(), accounts: Vec::new() };
+    let mut by_uin: HashMap<String, usize> = HashMap::new();
+    let mut overrides = HashMap::new();
+    let mut demo = Vec::new();
+    let uins: Vec<String> = config
+        .accounts
+        .iter()
+        .map(|a| a.uin.clone().unwrap_or_else(|| tcss_sim::uin_for(SEED, &a.name)))
+        .collect();
+    for (i, a) in config.accounts.iter().enumerate() {
+        let uin = uins[i].clone();
+        let slot = *by_uin.entry(uin.clone()).or_insert_with(|| {
+            fleet.accounts.push(SimAccount {
+                uin: uin.clone(),
+                name: Some(a.name.clone()),
+                keys: Vec::new(),
+                roles: Vec::new(),
+                regions: None,
+                data: tcss_sim::sample_license_data(SEED, &a.name),
+                region_data: BTreeMap::new(),
+                faults: Faults { latency_ms: 20, jitter_ms: 10, ..Faults::default() },
+            });
+            fleet.accounts.len() - 1
+        });
+        let sim = &mut fleet.accounts[slot];
+        match &a.credentials {
+            CredentialSpec::Role { arn, source } => {
+                let trusted = uins[*source].clone();
+                match sim.roles.iter_mut().find(|r| r.name == arn.role_name) {
+                    Some(r) if !r.trusted.contains(&trusted) => r.trusted.push(trusted),
+                    Some(_) => {}
+                    None => sim.roles.push(Role { name: arn.role_name.clone(), trusted: vec![trusted] }),
+                }
+            }
+            spec => {
+                let resolved = match spec {
+                    CredentialSpec::Static(source) => source.resolve(env).ok(),
+                    CredentialSpec::Inline { secret_id, secret_key } => {
+                        Some(Credentials::new(secret_id.clone(), secret_key.clone()))
+                    }
+                    CredentialSpec::Role { .. } => None,
+                };
+                // Temporary credentials cannot be registered with the simulator: use demo keys.
+                let creds = match resolved {
+                    Some(c) if c.token.is_none() => c,
+                    _ => {
+                        let c = demo_credentials(&a.name);
+                        demo.push(a.name.clone());
+                        overrides.insert(i, c.clone());
+                        c
+                    }
+                };
+                if !sim.keys.iter().any(|k| k.secret_id == creds.secret_id) {
+                    sim.keys.push(KeyPair {
+                        secret_id: creds.secret_id.clone(),
+                        secret_key: creds.secret_key.expose().to_string(),
+                    });
+                }
+            }
+        }
+    }
+    (fleet, overrides, demo)
+}
+
+/// Builds the fleet and starts the simulator on `127.0.0.1:0`.
+pub async fn start(config: &Config, env: &dyn Env) -> std::io::Result<Simulated> {
+    let (fleet, overrides, demo_accounts) = fleet_for(config, env);
+    let handle = tcss_sim::spawn(fleet, "127.0.0.1:0").await?;
+    Ok(Simulated { handle, overrides, demo_accounts })
+}
+
+fn toml_string(s: &str) -> String {
+    // serde's TOML string encoding (quotes and escapes).
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// An accounts config matching a (generated) fleet: accounts with keys use
+/// them inline (benchmark and demo fleets only: these keys exist nowhere
+/// else), role accounts assume their first role from the first trusted
+/// account that has keys.
+pub fn config_for_fleet(fleet: &Fleet, endpoint: &str, regions: &[String]) -> String {
+    let mut out = String::new();
+    out.push_str("# Generated by `tcss-report sim --generate`: matches the generated fleet.\n");
+    out.push_str("[defaults]\n");
+    out.push_str(&format!("endpoint = {}\nsts_endpoint = {}\n", toml_string(endpoint), toml_string(endpoint)));
+    let list: Vec<String> = regions.iter().map(|r| toml_string(r)).collect();
+    out.push_str(&format!("regions = [{}]\n", list.join(", ")));
+    let name_of = |a: &SimAccount| a.name.clone().unwrap_or_else(|| format!("uin-{}", a.uin));
+    let keyed: HashMap<&str, String> =
+        fleet.accounts.iter().filter(|a| !a.keys.is_empty()).map(|a| (a.uin.as_str(), name_of(a))).collect();
+    for a in &fleet.accounts {
+        out.push_str("\n[[accounts]]\n");
+        out.push_str(&format!("name = {}\nuin = {}\n", toml_string(&name_of(a)), toml_string(&a.uin)));
+        if let Some(k) = a.keys.first() {
+            out.push_str(&format!(
+                "secret_id = {}\nsecret_key = {}\n",
+                toml_string(&k.secret_id),
+                toml_string(&k.secret_key)
+            ));
+        } else if let Some((role, source)) =
+            a.roles.iter().find_map(|r| r.trusted.iter().find_map(|t| keyed.get(t.as_str())).map(|s| (r, s)))
+        {
+            out.push_str(&format!(
+                "role_arn = {}\nsource_account = {}\n",
+                toml_string(&format!("qcs::cam::uin/{}:roleName/{}", a.uin, role.name)),
+                toml_string(source)
+            ));
+        }
+    }
+    out
+}
