@@ -1,1 +1,455 @@
-//! TODO
+//! The typed [`Error`] of a Tencent Cloud API call and the retry
+//! classification table ([`CLASSIFICATION`], [`classify`]).
+//!
+//! Every error has a stable [`Error::code`] for reports: the API's own code for
+//! API errors (`AuthFailure.SignatureFailure`), a local one otherwise
+//! (`Timeout`, `ConnectionError`, `HttpError.502`, `MalformedResponse`,
+//! `ResponseTooLarge`, `CredentialError`, `InvalidEndpoint`, ...). Whether an
+//! error is retried is decided by looking that code up in one table, so API
+//! and local errors follow the same rules. Messages never contain secrets.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::credentials::CredentialError;
+
+/// How an error is treated by the retry loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The server is throttling: retried after a backoff of at least `base`.
+    Throttled,
+    /// A passing failure (server hiccup, network, garbage body): retried.
+    Transient,
+    /// Retrying cannot help: reported at once.
+    Final,
+}
+
+impl ErrorClass {
+    /// Whether errors of this class are retried.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::Throttled | ErrorClass::Transient)
+    }
+}
+
+/// The classification table: `(pattern, class)`, first match wins.
+///
+/// A pattern ending in `*` is a code family: `X*` matches `X` itself and every
+/// `X.<sub-code>` (so `InvalidParameter*` does not match
+/// `InvalidParameterValue`, which has its own entry). Any other pattern
+/// matches exactly. Codes matched by nothing are [`ErrorClass::Final`].
+/// `HttpError.<status>` codes are classified by status, see [`classify`].
+pub const CLASSIFICATION: &[(&str, ErrorClass)] = &[
+    // TCSS is not authorised in the account: an InternalError that is final.
+    ("InternalError.ErrRoleNotExist", ErrorClass::Final),
+    // Throttling: RequestLimitExceeded, .UinLimitExceeded, .GlobalRegionUinLimitExceeded, .IPLimitExceeded, ...
+    ("RequestLimitExceeded*", ErrorClass::Throttled),
+    ("InternalError*", ErrorClass::Transient),
+    ("ServiceUnavailable*", ErrorClass::Transient),
+    // Local transient failures.
+    ("Timeout", ErrorClass::Transient),
+    ("ConnectionError", ErrorClass::Transient),
+    ("MalformedResponse", ErrorClass::Transient),
+    // Final API errors (listed for documentation; unknown codes are final too).
+    ("AuthFailure*", ErrorClass::Final),
+    ("UnauthorizedOperation*", ErrorClass::Final),
+    ("InvalidParameter*", ErrorClass::Final),
+    ("InvalidParameterValue*", ErrorClass::Final),
+    ("MissingParameter*", ErrorClass::Final),
+    ("UnknownParameter*", ErrorClass::Final),
+    ("UnsupportedRegion*", ErrorClass::Final),
+    ("InvalidAction", ErrorClass::Final),
+    ("NoSuchVersion", ErrorClass::Final),
+    ("ResourceNotFound*", ErrorClass::Final),
+    ("UnsupportedOperation*", ErrorClass::Final),
+    ("LimitExceeded*", ErrorClass::Final),
+    ("RequestSizeLimitExceeded", ErrorClass::Final),
+    // Final local failures.
+    ("ResponseTooLarge", ErrorClass::Final),
+    ("CredentialError", ErrorClass::Final),
+    ("InvalidEndpoint", ErrorClass::Final),
+    ("InvalidRequest", ErrorClass::Final),
+    ("CaFileError", ErrorClass::Final),
+    ("ClientBuildError", ErrorClass::Final),
+];
+
+fn pattern_matches(pattern: &str, code: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(family) => match code.strip_prefix(family) {
+            Some(rest) => rest.is_empty() || rest.starts_with('.'),
+            None => false,
+        },
+        None => pattern == code,
+    }
+}
+
+/// The class of an HTTP status whose body carried no API error: 5xx, 408 are
+/// transient, 429 is throttling, anything else final.
+pub fn classify_http_status(status: u16) -> ErrorClass {
+    match status {
+        429 => ErrorClass::Throttled,
+        408 | 500..=599 => ErrorClass::Transient,
+        _ => ErrorClass::Final,
+    }
+}
+
+/// Looks a code up in [`CLASSIFICATION`]; `HttpError.<status>` goes by
+/// [`classify_http_status`]. Unknown codes are [`ErrorClass::Final`].
+pub fn classify(code: &str) -> ErrorClass {
+    if let Some(status) = code.strip_prefix("HttpError.") {
+        return status.parse::<u16>().map_or(ErrorClass::Final, classify_http_status);
+    }
+    CLASSIFICATION
+        .iter()
+        .find(|(pattern, _)| pattern_matches(pattern, code))
+        .map_or(ErrorClass::Final, |&(_, class)| class)
+}
+
+/// The longest body excerpt kept in an error, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// A printable excerpt of at most [`EXCERPT_CHARS`] characters of a body
+/// (cut on a character boundary; invalid UTF-8 replaced; control characters
+/// and runs of whitespace shown as one space).
+pub fn body_excerpt(body: &[u8]) -> String {
+    // 4 bytes per char at most: no need to decode more than that.
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::with_capacity(text.len().min(EXCERPT_CHARS * 4));
+    let mut count = 0;
+    let mut last_space = false;
+    for c in text.trim().chars() {
+        if count == EXCERPT_CHARS {
+            break;
+        }
+        let c = if c.is_whitespace() || c.is_control() { ' ' } else { c };
+        if c == ' ' && last_space {
+            continue;
+        }
+        last_space = c == ' ';
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// Why an API call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with `Response.Error`.
+    #[error("{code}: {message} (RequestId {request_id})")]
+    Api {
+        /// The API error code, e.g. `AuthFailure.SignatureFailure`.
+        code: String,
+        /// The API's message.
+        message: String,
+        /// The request id of the answer.
+        request_id: String,
+    },
+    /// `AuthFailure.SignatureExpire` even after re-signing with the clock
+    /// corrected from the server's `Date` header.
+    #[error(
+        "{code}: {message} (RequestId {request_id}); the local clock differs from the server's by {skew_secs} s \
+         (server minus local): fix the system clock (NTP)"
+    )]
+    SignatureExpired {
+        /// The API error code (`AuthFailure.SignatureExpire`).
+        code: String,
+        /// The API's message.
+        message: String,
+        /// The request id of the answer.
+        request_id: String,
+        /// The measured clock offset, server minus local, in seconds.
+        skew_secs: i64,
+    },
+    /// A non-success HTTP status whose body was not an API answer.
+    #[error("HTTP {status}: {body_excerpt}")]
+    Http {
+        /// The HTTP status code.
+        status: u16,
+        /// At most 200 characters of the body.
+        body_excerpt: String,
+        /// A request id, if the body had one.
+        request_id: Option<String>,
+    },
+    /// A success status whose body was not a valid API answer.
+    #[error("malformed response: {reason}; body: {body_excerpt}")]
+    Malformed {
+        /// What was wrong.
+        reason: String,
+        /// At most 200 characters of the body.
+        body_excerpt: String,
+        /// A request id, if one could be read.
+        request_id: Option<String>,
+    },
+    /// The attempt did not finish (connect, send and read the body) in time.
+    #[error("no complete answer within {}.{:03} s", timeout.as_secs(), timeout.subsec_millis())]
+    Timeout {
+        /// The per-attempt timeout.
+        timeout: Duration,
+    },
+    /// Connecting, sending or reading failed (refused, reset, TLS, DNS, ...).
+    #[error("connection error: {message}")]
+    Connection {
+        /// What the transport reported.
+        message: String,
+    },
+    /// The response body exceeded the configured cap.
+    #[error("response larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// An endpoint URL was rejected.
+    #[error("invalid endpoint `{url}`: {reason}")]
+    InvalidEndpoint {
+        /// The URL as given.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A request could not be built (e.g. a header value with control characters).
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// Why (names the header, never its value).
+        reason: String,
+    },
+    /// An extra root CA file could not be read or holds no certificate.
+    #[error("CA file {}: {reason}", path.display())]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {reason}")]
+    ClientBuild {
+        /// Why.
+        reason: String,
+    },
+    /// Credentials could not be obtained.
+    #[error("credentials: {0}")]
+    Credentials(#[from] CredentialError),
+}
+
+impl Error {
+    /// The stable code used in reports: the API code for API errors, a local
+    /// code otherwise.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Api { code, .. } | Error::SignatureExpired { code, .. } => code.clone(),
+            Error::Http { status, .. } => format!("HttpError.{status}"),
+            other => other.static_code().unwrap_or("Unknown").to_string(),
+        }
+    }
+
+    fn static_code(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::Malformed { .. } => "MalformedResponse",
+            Error::Timeout { .. } => "Timeout",
+            Error::Connection { .. } => "ConnectionError",
+            Error::ResponseTooLarge { .. } => "ResponseTooLarge",
+            Error::InvalidEndpoint { .. } => "InvalidEndpoint",
+            Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::CaFile { .. } => "CaFileError",
+            Error::ClientBuild { .. } => "ClientBuildError",
+            Error::Credentials(_) => "CredentialError",
+            Error::Api { .. } | Error::SignatureExpired { .. } | Error::Http { .. } => return None,
+        })
+    }
+
+    /// How the retry loop treats this error (the [`CLASSIFICATION`] of its code).
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Api { code, .. } | Error::SignatureExpired { code, .. } => classify(code),
+            Error::Http { status, .. } => classify_http_status(*status),
+            other => other.static_code().map_or(ErrorClass::Final, classify),
+        }
+    }
+
+    /// Whether another attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.class().is_retryable()
+    }
+
+    /// Whether the server was throttling.
+    pub fn is_throttling(&self) -> bool {
+        self.class() == ErrorClass::Throttled
+    }
+
+    /// The request id of the answer, when there was one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api { request_id, .. } | Error::SignatureExpired { request_id, .. } => Some(request_id),
+            Error::Http { request_id, .. } | Error::Malformed { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ErrorClass::*;
+
+    #[test]
+    fn table_case_by_case() {
+        let cases: &[(&str, ErrorClass)] = &[
+            ("RequestLimitExceeded", Throttled),
+            ("RequestLimitExceeded.UinLimitExceeded", Throttled),
+            ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", Throttled),
+            ("RequestLimitExceeded.IPLimitExceeded", Throttled),
+            ("RequestLimitExceededSomething", Final),
+            ("InternalError", Transient),
+            ("InternalError.DbError", Transient),
+            ("InternalError.ErrRoleNotExist", Final),
+            ("ServiceUnavailable", Transient),
+            ("AuthFailure", Final),
+            ("AuthFailure.SignatureFailure", Final),
+            ("AuthFailure.SignatureExpire", Final),
+            ("AuthFailure.SecretIdNotFound", Final),
+            ("AuthFailure.TokenFailure", Final),
+            ("AuthFailure.UnauthorizedOperation", Final),
+            ("AuthFailure.InvalidAuthorization", Final),
+            ("UnauthorizedOperation", Final),
+            ("UnauthorizedOperation.NoPermission", Final),
+            ("InvalidParameter", Final),
+            ("InvalidParameter.RoleNotExist", Final),
+            ("InvalidParameterValue", Final),
+            ("InvalidParameterValue.Range", Final),
+            ("MissingParameter", Final),
+            ("UnsupportedRegion", Final),
+            ("InvalidAction", Final),
+            ("NoSuchVersion", Final),
+            ("ResourceNotFound", Final),
+            ("ResourceNotFound.Role", Final),
+            ("UnsupportedOperation", Final),
+            ("UnsupportedOperation.Foo", Final),
+            ("LimitExceeded", Final),
+            ("LimitExceeded.Quota", Final),
+            ("SomethingNobodyKnows", Final),
+            ("", Final),
+            ("Timeout", Transient),
+            ("ConnectionError", Transient),
+            ("MalformedResponse", Transient),
+            ("ResponseTooLarge", Final),
+            ("CredentialError", Final),
+            ("InvalidEndpoint", Final),
+            ("HttpError.500", Transient),
+            ("HttpError.502", Transient),
+            ("HttpError.503", Transient),
+            ("HttpError.504", Transient),
+            ("HttpError.408", Transient),
+            ("HttpError.429", Throttled),
+            ("HttpError.404", Final),
+            ("HttpError.403", Final),
+            ("HttpError.abc", Final),
+        ];
+        for (code, class) in cases {
+            assert_eq!(classify(code), *class, "classify({code:?})");
+        }
+    }
+
+    #[test]
+    fn class_helpers() {
+        assert!(Throttled.is_retryable());
+        assert!(Transient.is_retryable());
+        assert!(!Final.is_retryable());
+    }
+
+    fn api(code: &str) -> Error {
+        Error::Api { code: code.into(), message: "m".into(), request_id: "rid".into() }
+    }
+
+    #[test]
+    fn error_codes_and_classes() {
+        let e = api("RequestLimitExceeded.UinLimitExceeded");
+        assert_eq!(e.code(), "RequestLimitExceeded.UinLimitExceeded");
+        assert!(e.is_retryable() && e.is_throttling());
+        assert_eq!(e.request_id(), Some("rid"));
+
+        let e = api("InternalError.ErrRoleNotExist");
+        assert!(!e.is_retryable() && !e.is_throttling());
+
+        let e = api("InternalError");
+        assert!(e.is_retryable() && !e.is_throttling());
+
+        let e = Error::Http { status: 502, body_excerpt: "<html>".into(), request_id: None };
+        assert_eq!(e.code(), "HttpError.502");
+        assert_eq!(e.class(), Transient);
+        assert_eq!(e.request_id(), None);
+
+        let e = Error::Http { status: 404, body_excerpt: String::new(), request_id: None };
+        assert_eq!(e.class(), Final);
+
+        let locals: Vec<(Error, &str, ErrorClass)> = vec![
+            (Error::Timeout { timeout: Duration::from_millis(200) }, "Timeout", Transient),
+            (Error::Connection { message: "reset".into() }, "ConnectionError", Transient),
+            (
+                Error::Malformed { reason: "x".into(), body_excerpt: String::new(), request_id: None },
+                "MalformedResponse",
+                Transient,
+            ),
+            (Error::ResponseTooLarge { limit: 10 }, "ResponseTooLarge", Final),
+            (Error::InvalidEndpoint { url: "u".into(), reason: "r".into() }, "InvalidEndpoint", Final),
+            (Error::InvalidRequest { reason: "r".into() }, "InvalidRequest", Final),
+            (Error::CaFile { path: "/x".into(), reason: "r".into() }, "CaFileError", Final),
+            (Error::ClientBuild { reason: "r".into() }, "ClientBuildError", Final),
+            (
+                Error::Credentials(CredentialError::MissingEnv { name: "X".into() }),
+                "CredentialError",
+                Final,
+            ),
+            (
+                Error::SignatureExpired {
+                    code: "AuthFailure.SignatureExpire".into(),
+                    message: "m".into(),
+                    request_id: "r".into(),
+                    skew_secs: 600,
+                },
+                "AuthFailure.SignatureExpire",
+                Final,
+            ),
+        ];
+        for (e, code, class) in locals {
+            assert_eq!(e.code(), code, "{e:?}");
+            assert_eq!(e.class(), class, "{e:?}");
+            assert_eq!(classify(code), class, "table entry for {code}");
+        }
+    }
+
+    #[test]
+    fn messages() {
+        let e = Error::SignatureExpired {
+            code: "AuthFailure.SignatureExpire".into(),
+            message: "expired".into(),
+            request_id: "r1".into(),
+            skew_secs: -612,
+        };
+        let s = e.to_string();
+        assert!(s.contains("-612 s"), "{s}");
+        assert!(s.contains("AuthFailure.SignatureExpire") && s.contains("r1"), "{s}");
+        let e = Error::Timeout { timeout: Duration::from_millis(1500) };
+        assert_eq!(e.to_string(), "no complete answer within 1.500 s");
+        let e = Error::CaFile { path: "/etc/corp.pem".into(), reason: "not found".into() };
+        assert!(e.to_string().contains("/etc/corp.pem"));
+    }
+
+    #[test]
+    fn excerpt_is_short_and_on_char_boundaries() {
+        assert_eq!(body_excerpt(b"  <html>\r\n<body>Bad   Gateway</body>\n</html>  "), "<html> <body>Bad Gateway</body> </html>");
+        let long = "é".repeat(500);
+        let ex = body_excerpt(long.as_bytes());
+        assert_eq!(ex.chars().count(), 200);
+        assert!(ex.chars().all(|c| c == 'é'));
+        // Cut inside a multi-byte character and invalid bytes: still valid text.
+        let mut bytes = "ab€".as_bytes().to_vec();
+        bytes.truncate(4);
+        assert_eq!(body_excerpt(&bytes), "ab\u{FFFD}");
+        assert_eq!(body_excerpt(b""), "");
+        let ascii = "x".repeat(1000);
+        assert_eq!(body_excerpt(ascii.as_bytes()).len(), 200);
+    }
+}

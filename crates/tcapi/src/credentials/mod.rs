@@ -1,8 +1,46 @@
 //! Credentials: the redacted [`Secret`], the [`Credentials`] a request is signed
-//! with, and the providers that find them.
+//! with, the typed [`CredentialError`], and the providers that find them.
+//!
+//! Providers read an injected [`Env`] (environment variables and the home
+//! folder), never the process globals directly, so tests and callers decide
+//! what they see:
+//!
+//! - [`NamedEnvProvider`]: keys in environment variables the config names;
+//! - [`StandardEnvProvider`]: `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY`
+//!   (+ `TENCENTCLOUD_TOKEN`);
+//! - [`TccliProfileProvider`]: `~/.tccli/<profile>.credential` (JSON);
+//! - [`IniFileProvider`]: the SDK file `~/.tencentcloud/credentials` (INI);
+//! - [`DefaultChainProvider`]: standard env, then tccli `default`, then the SDK
+//!   file `[default]`.
+//!
+//! [`Source`] is the configuration-level choice among them. For roles,
+//! [`RoleArn`], [`validate_session_name`] and [`validate_duration`] check the
+//! `AssumeRole` inputs before any call, and [`RoleCredentialsCache`] keeps the
+//! temporary keys of one role, refreshing them (single flight) before expiry.
 
 use std::fmt;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+mod cache;
+mod chain;
+mod env;
+mod ini;
+mod profile;
+mod role;
+
+pub use cache::RoleCredentialsCache;
+pub use chain::{DefaultChainProvider, Source};
+pub use env::{
+    Env, MapEnv, NamedEnvProvider, ProcessEnv, StandardEnvProvider, ENV_SECRET_ID, ENV_SECRET_KEY,
+    ENV_TOKEN,
+};
+pub use ini::{IniFileProvider, DEFAULT_INI_SECTION, ENV_CREDENTIALS_FILE};
+pub use profile::{validate_profile_name, TccliProfileProvider, DEFAULT_TCCLI_PROFILE};
+pub use role::{
+    validate_duration, validate_session_name, RoleArn, RoleArnKind, DEFAULT_ROLE_DURATION_SECS,
+    MAX_ROLE_DURATION_SECS, REFRESH_BEFORE_EXPIRY_SECS,
+};
 
 /// A secret string (secret key, session token). `Debug` and `Display` never
 /// show it; the memory is zeroed on drop. Read it with [`Secret::expose`].
@@ -85,13 +123,272 @@ impl fmt::Debug for Credentials {
 
 /// Why credentials could not be found or obtained. Messages name the source
 /// (variable, file, profile, role) and never contain secret values.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
-    /// A required environment variable is not set or empty.
+    /// A required environment variable is not set.
     #[error("environment variable {name} is not set or empty")]
     MissingEnv {
         /// Variable name.
         name: String,
     },
+    /// A credential value is present but empty (or only whitespace).
+    #[error("{what} is empty")]
+    EmptyValue {
+        /// What is empty, e.g. `environment variable PAYMENTS_SECRET_KEY` or
+        /// `secretKey in /home/u/.tccli/legacy.credential`.
+        what: String,
+    },
+    /// The home folder is unknown (neither `HOME` nor `USERPROFILE` is set).
+    #[error("cannot locate {looking_for}: the home folder is unknown (neither HOME nor USERPROFILE is set)")]
+    HomeNotFound {
+        /// What needed the home folder, e.g. `tccli profile legacy`.
+        looking_for: String,
+    },
+    /// A tccli profile name that is not a safe file name.
+    #[error("invalid tccli profile name {profile:?}: {reason}")]
+    InvalidProfileName {
+        /// The name as configured.
+        profile: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The tccli profile file does not exist.
+    #[error("tccli profile {profile:?} not found: no file {}", path.display())]
+    ProfileNotFound {
+        /// Profile name.
+        profile: String,
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// A credentials file exists but could not be read.
+    #[error("cannot read credentials file {}: {reason}", path.display())]
+    ProfileUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
+    /// A credentials file was read but its content is not what it should be.
+    #[error("invalid credentials file {}: {reason}", path.display())]
+    ProfileInvalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never quotes secret values).
+        reason: String,
+    },
+    /// The SDK credentials (INI) file does not exist.
+    #[error("SDK credentials file {} not found", path.display())]
+    IniFileNotFound {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// The SDK credentials (INI) file has no such section.
+    #[error("SDK credentials file {} has no [{section}] section", path.display())]
+    IniSectionNotFound {
+        /// The file.
+        path: PathBuf,
+        /// The section looked for.
+        section: String,
+    },
+    /// A line of the SDK credentials (INI) file is not a comment, a
+    /// `[section]` or a `key = value` line. The line itself is not quoted: it
+    /// may hold a secret.
+    #[error("SDK credentials file {} line {line}: expected `[section]`, `key = value` or a `#`/`;` comment", path.display())]
+    IniSyntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// The default chain found nothing. Each entry names a place looked in and
+    /// why it did not give credentials.
+    #[error("no credentials found; looked in: {}", tried.join("; "))]
+    NoCredentials {
+        /// Every place looked in, in order.
+        tried: Vec<String>,
+    },
+    /// A credential source that is wrong in itself (e.g. an empty variable
+    /// name), found before looking anything up.
+    #[error("invalid credential source: {reason}")]
+    InvalidSource {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A role ARN that is not `qcs::cam::uin/<uin>:roleName/<name>` (or
+    /// `qcs::cam::uin/<uin>:role/<role id>`).
+    #[error("invalid role ARN {arn:?}: {reason}")]
+    InvalidRoleArn {
+        /// The ARN as given.
+        arn: String,
+        /// Which part is wrong and why.
+        reason: String,
+    },
+    /// A role session name outside `[\w+=,.@-]{2,128}`.
+    #[error("invalid role session name {name:?}: {reason}")]
+    InvalidSessionName {
+        /// The name as given.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A role session duration outside `1..=43200` seconds.
+    #[error("invalid role session duration {secs} s: must be 1 to {max} seconds", max = MAX_ROLE_DURATION_SECS)]
+    InvalidDuration {
+        /// The duration asked for.
+        secs: u32,
+    },
+    /// `AssumeRole` failed (built by the caller from the STS error).
+    #[error("AssumeRole {role_arn} failed: {code}: {message}{}", request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    AssumeRole {
+        /// The role.
+        role_arn: String,
+        /// The API (or local) error code.
+        code: String,
+        /// The error message.
+        message: String,
+        /// The STS request id, when there was an answer.
+        request_id: Option<String>,
+    },
+    /// Temporary credentials that were already expired when they arrived
+    /// (usually a local clock far off the server's).
+    #[error("temporary credentials had already expired on arrival (expires_at {expires_at}, now {now}): check the local clock")]
+    ExpiredOnArrival {
+        /// Their expiry (Unix seconds).
+        expires_at: i64,
+        /// The time they were checked at (Unix seconds).
+        now: i64,
+    },
+}
+
+/// A synchronous credential provider: looks credentials up in the injected
+/// environment and files.
+pub trait ProvideStatic: Send + Sync + fmt::Debug {
+    /// Finds the credentials.
+    fn provide(&self, env: &dyn Env) -> Result<Credentials, CredentialError>;
+    /// Where this provider looks, for humans (e.g. `env PAYMENTS_SECRET_ID/PAYMENTS_SECRET_KEY`
+    /// or `tccli profile ~/.tccli/legacy.credential`). Never contains secrets.
+    fn describe(&self) -> String;
+}
+
+/// What a provider found when probed as part of a chain.
+#[derive(Debug)]
+pub(crate) enum Probe {
+    /// Credentials, and the concrete place they came from.
+    Found(Credentials, String),
+    /// Nothing configured there: the place and why (e.g. `... (no such file)`).
+    Absent(String),
+}
+
+/// Largest credentials file read (anything bigger is not a credentials file).
+pub(crate) const MAX_CREDENTIAL_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Trims a secret value, zeroizing the untrimmed original.
+pub(crate) fn secret_from(raw: String) -> Secret {
+    let raw = Zeroizing::new(raw);
+    Secret::new(raw.trim())
+}
+
+/// Outcome of reading a small credentials file.
+pub(crate) enum FileRead {
+    /// The text (zeroized on drop), BOM stripped.
+    Text(Zeroizing<String>),
+    /// No such file.
+    NotFound,
+}
+
+/// Reads a credentials file of at most [`MAX_CREDENTIAL_FILE_BYTES`] as UTF-8.
+pub(crate) fn read_credentials_file(path: &std::path::Path) -> Result<FileRead, CredentialError> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| CredentialError::ProfileUnreadable { path: path.to_path_buf(), reason: e.to_string() };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileRead::NotFound),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_CREDENTIAL_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
+        return Err(CredentialError::ProfileInvalid {
+            path: path.to_path_buf(),
+            reason: format!("larger than {MAX_CREDENTIAL_FILE_BYTES} bytes"),
+        });
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(CredentialError::ProfileInvalid { path: path.to_path_buf(), reason: "not UTF-8 text".into() });
+    }
+    let text = String::from_utf8(std::mem::take(&mut *bytes))
+        .map_err(|_| CredentialError::ProfileInvalid { path: path.to_path_buf(), reason: "not UTF-8 text".into() })?;
+    let mut text = Zeroizing::new(text);
+    if text.starts_with('\u{feff}') {
+        text.replace_range(..'\u{feff}'.len_utf8(), "");
+    }
+    Ok(FileRead::Text(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_and_credentials_debug_are_redacted() {
+        let s = Secret::new("sk-VERY-SECRET");
+        assert!(!format!("{s:?}").contains("VERY-SECRET"));
+        assert!(!format!("{s:#?}").contains("VERY-SECRET"));
+        let c = Credentials::new("AKIDpublic", "sk-VERY-SECRET").with_token("tok-ALSO-SECRET").with_expiry(42);
+        for out in [format!("{c:?}"), format!("{c:#?}")] {
+            assert!(!out.contains("VERY-SECRET"), "{out}");
+            assert!(!out.contains("ALSO-SECRET"), "{out}");
+            assert!(out.contains("AKIDpublic"), "the SecretId is not secret: {out}");
+            assert!(out.contains("42"), "{out}");
+        }
+        assert_eq!(c.secret_key.expose(), "sk-VERY-SECRET");
+    }
+
+    #[test]
+    fn secret_from_trims() {
+        assert_eq!(secret_from("  abc \n".to_string()).expose(), "abc");
+        assert!(secret_from(" \t ".to_string()).is_empty());
+    }
+
+    #[test]
+    fn read_credentials_file_handles_missing_bom_binary_and_huge() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        assert!(matches!(read_credentials_file(&missing), Ok(FileRead::NotFound)));
+
+        let bom = dir.path().join("bom");
+        std::fs::write(&bom, "\u{feff}hello").unwrap();
+        match read_credentials_file(&bom) {
+            Ok(FileRead::Text(t)) => assert_eq!(t.as_str(), "hello"),
+            _ => panic!("expected text"),
+        }
+
+        let bin = dir.path().join("bin");
+        std::fs::write(&bin, [0xff, 0xfe, 0x00, 0x80]).unwrap();
+        assert!(matches!(read_credentials_file(&bin), Err(CredentialError::ProfileInvalid { .. })));
+
+        let huge = dir.path().join("huge");
+        std::fs::write(&huge, vec![b'a'; (MAX_CREDENTIAL_FILE_BYTES + 1) as usize]).unwrap();
+        match read_credentials_file(&huge) {
+            Err(CredentialError::ProfileInvalid { reason, .. }) => assert!(reason.contains("larger")),
+            _ => panic!("expected too large"),
+        }
+
+        // A folder is not a file: unreadable, not "not found".
+        assert!(matches!(read_credentials_file(dir.path()), Err(CredentialError::ProfileUnreadable { .. })));
+    }
+
+    #[test]
+    fn assume_role_error_message_includes_request_id_when_known() {
+        let e = CredentialError::AssumeRole {
+            role_arn: "qcs::cam::uin/12345:roleName/r".into(),
+            code: "AuthFailure.SecretIdNotFound".into(),
+            message: "no such id".into(),
+            request_id: Some("req-1".into()),
+        };
+        assert_eq!(e.to_string(), "AssumeRole qcs::cam::uin/12345:roleName/r failed: AuthFailure.SecretIdNotFound: no such id (request id req-1)");
+        let e = CredentialError::AssumeRole { role_arn: "a".into(), code: "c".into(), message: "m".into(), request_id: None };
+        assert_eq!(e.to_string(), "AssumeRole a failed: c: m");
+    }
 }
