@@ -966,7 +966,10 @@ pub(crate) mod tests {
         assert_eq!(a[2].status, AccountStatus::Error);
         assert_eq!((a[2].regions_ok, a[2].regions_failed), (0, 2));
         assert_eq!(a[2].error_code.as_deref(), Some("UnsupportedRegion"));
-        assert_eq!(a[2].error_message.as_deref(), Some("UnsupportedRegion happened"));
+        assert_eq!(
+            a[2].error_message.as_deref(),
+            Some("UnsupportedRegion happened")
+        );
         assert_eq!(a[2].request_id.as_deref(), Some("req-err-2-r1"));
         assert_eq!(a[2].total_authorized, None);
         assert_eq!(a[2].utilization, None);
@@ -978,11 +981,20 @@ pub(crate) mod tests {
         assert_eq!(a[3].error_code.as_deref(), Some(CANCELLED_CODE));
 
         assert_eq!(
-            (r.totals.accounts_ok, r.totals.accounts_partial, r.totals.accounts_error),
+            (
+                r.totals.accounts_ok,
+                r.totals.accounts_partial,
+                r.totals.accounts_error
+            ),
             (1, 2, 1)
         );
         assert_eq!(
-            (r.totals.queries, r.totals.queries_ok, r.totals.queries_failed, r.totals.queries_cancelled),
+            (
+                r.totals.queries,
+                r.totals.queries_ok,
+                r.totals.queries_failed,
+                r.totals.queries_cancelled
+            ),
             (8, 4, 3, 1)
         );
         assert_eq!(r.totals.attempts, 4 + 3 * 3);
@@ -1013,7 +1025,11 @@ pub(crate) mod tests {
 
     #[test]
     fn account_without_outcomes_is_not_queried_error() {
-        let r = aggregate(&[account("a", &["r1"])], &[], run_info(RegionScope::Account));
+        let r = aggregate(
+            &[account("a", &["r1"])],
+            &[],
+            run_info(RegionScope::Account),
+        );
         assert_eq!(r.accounts[0].status, AccountStatus::Error);
         assert_eq!(r.accounts[0].error_code.as_deref(), Some(NOT_QUERIED_CODE));
         assert!(r.regions.is_empty());
@@ -1021,7 +1037,10 @@ pub(crate) mod tests {
 
     #[test]
     fn account_scope_uses_first_configured_region_and_flags_mismatch() {
-        let accounts = vec![account("a", &["r1", "r2", "r3"]), account("b", &["r1", "r2"])];
+        let accounts = vec![
+            account("a", &["r1", "r2", "r3"]),
+            account("b", &["r1", "r2"]),
+        ];
         let outcomes = vec![
             ok(0, "r3", data(100, 70)),
             ok(0, "r2", data(100, 60)),
@@ -1176,7 +1195,10 @@ pub(crate) mod tests {
     fn beijing_times_and_days_left() {
         let t = parse_beijing_time("2026-03-01 00:00:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-03-01T00:00:00+08:00");
-        assert_eq!(t.with_timezone(&Utc).to_rfc3339(), "2026-02-28T16:00:00+00:00");
+        assert_eq!(
+            t.with_timezone(&Utc).to_rfc3339(),
+            "2026-02-28T16:00:00+00:00"
+        );
         assert_eq!(
             parse_beijing_time("2026-03-01T02:00:00Z").map(|t| t.to_rfc3339()),
             Some("2026-03-01T10:00:00+08:00".to_string())
@@ -1245,22 +1267,42 @@ pub(crate) mod tests {
 
     #[test]
     fn top_utilized_and_expiring() {
-        let accounts: Vec<AccountInfo> = (0..4).map(|i| account(&format!("a{i}"), &["r1"])).collect();
+        let accounts: Vec<AccountInfo> =
+            (0..4).map(|i| account(&format!("a{i}"), &["r1"])).collect();
         let mut d3 = data(10, 9);
         if let Some(q) = d3.image_scan_inquire_info.as_mut() {
             q.end_time = Some("2026-02-05 00:00:00".into());
         }
+        let mut d0 = data(10, 2);
+        if let Some(q) = d0.image_scan_inquire_info.as_mut() {
+            q.end_time = Some("2027-01-01 00:00:00".into());
+        }
         let outcomes = vec![
-            ok(0, "r1", data(10, 2)),
+            ok(0, "r1", d0),
             ok(1, "r1", data(10, 8)),
             failed(2, "r1", "AuthFailure"),
             ok(3, "r1", d3),
         ];
         let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
-        let top: Vec<&str> = r.most_utilized(2).iter().map(|a| a.account.as_str()).collect();
+        let top: Vec<&str> = r
+            .most_utilized(2)
+            .iter()
+            .map(|a| a.account.as_str())
+            .collect();
         assert_eq!(top, vec!["a3", "a1"]);
-        let exp: Vec<&str> = r.expiring_quotas(30).iter().map(|a| a.account.as_str()).collect();
-        assert_eq!(exp, vec!["a3"]);
+        let top: Vec<&str> = r
+            .most_utilized(10)
+            .iter()
+            .map(|a| a.account.as_str())
+            .collect();
+        assert_eq!(top, vec!["a3", "a1", "a0"], "error accounts are not ranked");
+        // a3 ends in 3 days 16 hours, a1 in 27 days, a0 next year.
+        let exp: Vec<(&str, Option<i64>)> = r
+            .expiring_quotas(30)
+            .iter()
+            .map(|a| (a.account.as_str(), a.scan_quota_days_left))
+            .collect();
+        assert_eq!(exp, vec![("a3", Some(3)), ("a1", Some(27))]);
     }
 
     fn arb_info() -> impl Strategy<Value = ImageAuthorizedInfo> {
@@ -1297,7 +1339,10 @@ pub(crate) mod tests {
     }
 
     /// Independent recomputation from the rows.
-    fn weighted(rows: &[&AccountRow], f: impl Fn(&AccountRow) -> (Option<i64>, Option<i64>)) -> Option<f64> {
+    fn weighted(
+        rows: &[&AccountRow],
+        f: impl Fn(&AccountRow) -> (Option<i64>, Option<i64>),
+    ) -> Option<f64> {
         let (mut n, mut d) = (0f64, 0f64);
         for r in rows {
             if let (Some(a), Some(b)) = f(r) {

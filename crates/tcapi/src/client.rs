@@ -1,1 +1,1088 @@
-//! TODO
+//! The HTTP transport of Tencent Cloud API 3.0: endpoints ([`Endpoint`]), the
+//! shared pooled client ([`Client`]), request building ([`build_request_parts`]),
+//! response parsing ([`interpret_response`]), the retry loop with backoff and
+//! clock-skew correction ([`Client::call`]), and the [`Pacer`] hook that lets
+//! the caller gate every attempt.
+//!
+//! One [`Client`] (cheap to clone) serves every account and region: it holds a
+//! single `reqwest` client (rustls, pooled connections, proxies from the usual
+//! environment variables) and the clock offset learned from the servers'
+//! `Date` headers.
+
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tracing::{debug, trace};
+use url::Url;
+
+use crate::credentials::Credentials;
+use crate::error::{body_excerpt, Error, ErrorClass};
+use crate::retry::{Backoff, Jitter};
+use crate::sign::{self, Payload, SignRequest};
+
+/// The `Content-Type` of every request (and the one that is signed).
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+/// The API error code that means the timestamp was too far from the server's clock.
+pub const SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
+/// The default `X-TC-RequestClient`: this tool and its version.
+pub const DEFAULT_REQUEST_CLIENT: &str = concat!("tcss-report/", env!("CARGO_PKG_VERSION"));
+
+static X_TC_ACTION: HeaderName = HeaderName::from_static("x-tc-action");
+static X_TC_TIMESTAMP: HeaderName = HeaderName::from_static("x-tc-timestamp");
+static X_TC_VERSION: HeaderName = HeaderName::from_static("x-tc-version");
+static X_TC_REGION: HeaderName = HeaderName::from_static("x-tc-region");
+static X_TC_TOKEN: HeaderName = HeaderName::from_static("x-tc-token");
+static X_TC_LANGUAGE: HeaderName = HeaderName::from_static("x-tc-language");
+static X_TC_REQUEST_CLIENT: HeaderName = HeaderName::from_static("x-tc-requestclient");
+
+// ---------------------------------------------------------------------------
+// Endpoint
+
+/// Where requests for one service go: a validated `http(s)` URL and the
+/// `Host` header value it implies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    url: String,
+    host: String,
+    path: String,
+    loopback: bool,
+}
+
+impl Endpoint {
+    /// The public endpoint `https://<service>.tencentcloudapi.com/`.
+    pub fn default_for(service: &str) -> Endpoint {
+        Self::https_host(format!("{service}.tencentcloudapi.com"))
+    }
+
+    /// The international endpoint `https://<service>.intl.tencentcloudapi.com/`.
+    pub fn intl(service: &str) -> Endpoint {
+        Self::https_host(format!("{service}.intl.tencentcloudapi.com"))
+    }
+
+    /// A regional endpoint `https://<service>.<region>.tencentcloudapi.com/`.
+    pub fn regional(service: &str, region: &str) -> Endpoint {
+        Self::https_host(format!("{service}.{region}.tencentcloudapi.com"))
+    }
+
+    fn https_host(host: String) -> Endpoint {
+        Endpoint {
+            url: format!("https://{host}/"),
+            host,
+            path: "/".to_string(),
+            loopback: false,
+        }
+    }
+
+    /// Parses a configured URL. `https` is always accepted; plain `http` only
+    /// to loopback hosts (`127.0.0.0/8`, `::1`, `localhost`) unless
+    /// `allow_insecure_http`. User info, query strings and fragments are
+    /// rejected. A missing path means `/`.
+    pub fn parse(url: &str, allow_insecure_http: bool) -> Result<Endpoint, Error> {
+        let bad = |reason: &str| Error::InvalidEndpoint {
+            url: redact_userinfo(url),
+            reason: reason.to_string(),
+        };
+        let parsed = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+        let loopback = is_loopback(&parsed);
+        match parsed.scheme() {
+            "https" => {}
+            "http" => {
+                if !allow_insecure_http && !loopback {
+                    return Err(bad(
+                        "plain http is only allowed to loopback addresses (127.0.0.0/8, ::1, localhost); \
+                         use https or set allow_insecure_http",
+                    ));
+                }
+            }
+            other => return Err(bad(&format!("unsupported scheme `{other}` (use https)"))),
+        }
+        let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
+            return Err(bad("no host"));
+        };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(bad("credentials in the URL are not allowed"));
+        }
+        if parsed.query().is_some() {
+            return Err(bad("a query string is not allowed"));
+        }
+        if parsed.fragment().is_some() {
+            return Err(bad("a fragment is not allowed"));
+        }
+        let host = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        Ok(Endpoint {
+            url: parsed.as_str().to_string(),
+            host,
+            path: parsed.path().to_string(),
+            loopback,
+        })
+    }
+
+    /// The full URL, e.g. `https://tcss.tencentcloudapi.com/`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The `Host` header value (with `:port` when not the scheme's default).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The URL path (`/` for API 3.0).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`,
+    /// `localhost`). Requests to loopback hosts never go through a proxy.
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+/// The URL with any `user:password@` part replaced by `***@`, for messages.
+fn redact_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+/// The local clock, in Unix seconds. Injectable so tests control time.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    /// A clock from a function returning Unix seconds.
+    pub fn new(f: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(f))
+    }
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock::new(|| chrono::Utc::now().timestamp())
+    }
+    /// A clock stopped at `unix_secs`.
+    pub fn fixed(unix_secs: i64) -> Self {
+        Clock::new(move || unix_secs)
+    }
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock(..)")
+    }
+}
+
+/// How the [`Client`] behaves. Build with struct update syntax from
+/// `ClientConfig::default()`.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Per-attempt timeout covering connect, send and reading the body (10 s).
+    pub timeout: Duration,
+    /// Attempts per call, the first try included (5). `0` is treated as `1`.
+    pub max_attempts: u32,
+    /// Backoff between attempts.
+    pub backoff: Backoff,
+    /// Larger response bodies fail with [`Error::ResponseTooLarge`] (1 MiB).
+    pub max_response_bytes: usize,
+    /// `X-TC-Language` (`en-US`; the API also knows `zh-CN`). Empty: not sent.
+    pub language: String,
+    /// `X-TC-RequestClient` ([`DEFAULT_REQUEST_CLIENT`]). Empty: not sent.
+    pub request_client: String,
+    /// Extra trusted root CA PEM files (TLS-inspecting proxies).
+    pub ca_files: Vec<PathBuf>,
+    /// Source of backoff jitter in `[0, 1)`.
+    pub jitter: Jitter,
+    /// Idle pooled connections kept per host (64).
+    pub pool_max_idle_per_host: usize,
+    /// The local clock (the system clock).
+    pub clock: Clock,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            timeout: Duration::from_secs(10),
+            max_attempts: 5,
+            backoff: Backoff::default(),
+            max_response_bytes: 1024 * 1024,
+            language: "en-US".to_string(),
+            request_client: DEFAULT_REQUEST_CLIENT.to_string(),
+            ca_files: Vec::new(),
+            jitter: Jitter::default(),
+            pool_max_idle_per_host: 64,
+            clock: Clock::default(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Requests, answers, failures, pacing
+
+/// One API call to make.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRequest<'a> {
+    /// Where to send it.
+    pub endpoint: &'a Endpoint,
+    /// Service name (`tcss`, `sts`): enters the credential scope.
+    pub service: &'a str,
+    /// API version, `X-TC-Version`.
+    pub version: &'a str,
+    /// Action, `X-TC-Action`.
+    pub action: &'a str,
+    /// Region, `X-TC-Region` (not sent when `None` or empty).
+    pub region: Option<&'a str>,
+    /// The JSON body: these exact bytes are hashed and sent.
+    pub body: &'a [u8],
+}
+
+/// A successful call.
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    /// The typed `Response` fields.
+    pub data: T,
+    /// `Response.RequestId`.
+    pub request_id: String,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+    /// How many of them were throttled.
+    pub throttled: u32,
+}
+
+/// A failed call: the last error and how many attempts it took.
+#[derive(Debug)]
+pub struct Failure {
+    /// The last attempt's error (or the error that prevented any attempt).
+    pub error: Error,
+    /// Attempts sent (0 when none could be built).
+    pub attempts: u32,
+    /// How many attempts were throttled.
+    pub throttled: u32,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The result of one attempt, as told to [`Pacer::observe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// The API answered with data.
+    Success,
+    /// The API (or HTTP 429) said to slow down.
+    Throttled,
+    /// A failure that will be (or could have been) retried.
+    TransientFailure,
+    /// A failure that is not retried.
+    FinalFailure,
+}
+
+/// Lets the caller gate each attempt (a concurrency slot + a rate limiter) and learn about throttling.
+pub trait Pacer: Send + Sync {
+    /// Held for the duration of one attempt.
+    type Permit: Send;
+    /// Awaited right before EVERY attempt is signed and sent (first try and retries); the permit is held
+    /// for the attempt's duration and dropped before any backoff sleep.
+    fn acquire(&self) -> impl Future<Output = Self::Permit> + Send;
+    /// Told the result of every attempt.
+    fn observe(&self, outcome: AttemptOutcome);
+}
+
+/// A [`Pacer`] that never waits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPacer;
+
+impl Pacer for NoPacer {
+    type Permit = ();
+    fn acquire(&self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+    fn observe(&self, _outcome: AttemptOutcome) {}
+}
+
+// ---------------------------------------------------------------------------
+// Request building (pure)
+
+/// Everything one attempt sends, built by [`build_request_parts`].
+#[derive(Debug)]
+pub struct PreparedRequest<'a> {
+    /// `POST`.
+    pub method: &'static str,
+    /// The URL.
+    pub url: &'a str,
+    /// The `Host` header value that was signed (the transport derives the
+    /// same value from the URL).
+    pub host: &'a str,
+    /// Every other header, in the order sent. `X-TC-Token` and
+    /// `Authorization` are marked sensitive.
+    pub headers: HeaderMap,
+    /// The body bytes, exactly the bytes hashed.
+    pub body: &'a [u8],
+}
+
+impl PreparedRequest<'_> {
+    /// All headers including `Host`, as `(lowercase name, value)` pairs.
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::with_capacity(self.headers.len() + 1);
+        out.push(("host".to_string(), self.host.to_string()));
+        for (name, value) in &self.headers {
+            out.push((
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ));
+        }
+        out
+    }
+}
+
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(value).map_err(|_| Error::InvalidRequest {
+        reason: format!("the {name} header value has invalid characters"),
+    })
+}
+
+/// Builds and signs one attempt: the pure function the transport uses, with
+/// the timestamp (Unix seconds, `X-TC-Timestamp`) as a parameter. Empty
+/// `language` / `request_client` / region are not sent. Fails only when a
+/// value cannot be a header (the error names the header, not the value).
+pub fn build_request_parts<'a>(
+    req: &ApiRequest<'a>,
+    creds: &Credentials,
+    timestamp: i64,
+    language: &str,
+    request_client: &str,
+) -> Result<PreparedRequest<'a>, Error> {
+    let signature = sign::sign(
+        &SignRequest {
+            method: "POST",
+            host: req.endpoint.host(),
+            path: req.endpoint.path(),
+            canonical_query: "",
+            content_type: JSON_CONTENT_TYPE,
+            payload: Payload::Bytes(req.body),
+            service: req.service,
+            timestamp,
+        },
+        &creds.secret_id,
+        creds.secret_key.expose(),
+    );
+    let mut headers = HeaderMap::with_capacity(10);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    headers.insert(
+        X_TC_ACTION.clone(),
+        header_value("X-TC-Action", req.action)?,
+    );
+    if !request_client.is_empty() {
+        headers.insert(
+            X_TC_REQUEST_CLIENT.clone(),
+            header_value("X-TC-RequestClient", request_client)?,
+        );
+    }
+    headers.insert(X_TC_TIMESTAMP.clone(), HeaderValue::from(timestamp));
+    headers.insert(
+        X_TC_VERSION.clone(),
+        header_value("X-TC-Version", req.version)?,
+    );
+    if let Some(region) = req.region.filter(|r| !r.is_empty()) {
+        headers.insert(X_TC_REGION.clone(), header_value("X-TC-Region", region)?);
+    }
+    if let Some(token) = &creds.token {
+        let mut v = header_value("X-TC-Token", token.expose())?;
+        v.set_sensitive(true);
+        headers.insert(X_TC_TOKEN.clone(), v);
+    }
+    if !language.is_empty() {
+        headers.insert(
+            X_TC_LANGUAGE.clone(),
+            header_value("X-TC-Language", language)?,
+        );
+    }
+    let mut auth = header_value("Authorization", &signature.authorization)?;
+    auth.set_sensitive(true);
+    headers.insert(AUTHORIZATION, auth);
+    Ok(PreparedRequest {
+        method: "POST",
+        url: req.endpoint.url(),
+        host: req.endpoint.host(),
+        headers,
+        body: req.body,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Response parsing (pure)
+
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(rename = "Response")]
+    response: Option<ProbeInner>,
+}
+
+#[derive(Deserialize)]
+struct ProbeInner {
+    #[serde(rename = "Error")]
+    error: Option<ApiErrorBody>,
+    #[serde(rename = "RequestId")]
+    request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Message", default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    #[serde(rename = "Response")]
+    response: T,
+}
+
+/// Interprets one HTTP answer: an API error in `Response.Error` wins whatever
+/// the status or content type; data is parsed only from a 2xx answer; other
+/// statuses are [`Error::Http`], undecodable 2xx bodies [`Error::Malformed`].
+/// Returns the data and `Response.RequestId`.
+pub fn interpret_response<T: DeserializeOwned>(
+    status: u16,
+    body: &[u8],
+) -> Result<(T, String), Error> {
+    let success = (200..300).contains(&status);
+    match serde_json::from_slice::<Probe>(body) {
+        Ok(Probe {
+            response: Some(inner),
+        }) => {
+            if let Some(err) = inner.error {
+                return Err(Error::Api {
+                    code: err.code,
+                    message: err.message.unwrap_or_default(),
+                    request_id: inner.request_id.unwrap_or_default(),
+                });
+            }
+            if !success {
+                return Err(Error::Http {
+                    status,
+                    body_excerpt: body_excerpt(body),
+                    request_id: inner.request_id,
+                });
+            }
+            match serde_json::from_slice::<Envelope<T>>(body) {
+                Ok(env) => Ok((env.response, inner.request_id.unwrap_or_default())),
+                Err(e) => Err(Error::Malformed {
+                    reason: format!("unexpected Response fields: {e}"),
+                    body_excerpt: body_excerpt(body),
+                    request_id: inner.request_id,
+                }),
+            }
+        }
+        other => {
+            if !success {
+                return Err(Error::Http {
+                    status,
+                    body_excerpt: body_excerpt(body),
+                    request_id: None,
+                });
+            }
+            let reason = match other {
+                Err(e) if e.is_syntax() || e.is_eof() => format!("not JSON: {e}"),
+                Err(e) => format!("not an API answer: {e}"),
+                Ok(_) => "no `Response` object".to_string(),
+            };
+            Err(Error::Malformed {
+                reason,
+                body_excerpt: body_excerpt(body),
+                request_id: None,
+            })
+        }
+    }
+}
+
+/// Parses an HTTP `Date` header (IMF-fixdate, also RFC 2822) into Unix seconds.
+pub fn parse_http_date(value: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc2822(value.trim())
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+// ---------------------------------------------------------------------------
+// The client
+
+/// The shared API client: one pooled HTTP client, the configuration and the
+/// measured clock offset. Clones share everything.
+///
+/// Proxies come from the usual environment variables (`HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), except that loopback endpoints
+/// (a local simulator) are always reached directly, through a second,
+/// proxy-less pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    /// The same, without proxies: for loopback endpoints.
+    http_direct: reqwest::Client,
+    config: ClientConfig,
+    /// Server clock minus local clock, seconds.
+    offset: AtomicI64,
+}
+
+impl Client {
+    /// Builds the client: loads the extra root CAs and checks the header values.
+    pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        header_value("X-TC-Language", &config.language)?;
+        header_value("X-TC-RequestClient", &config.request_client)?;
+        let mut roots = Vec::new();
+        for path in &config.ca_files {
+            let pem = std::fs::read(path).map_err(|e| Error::CaFile {
+                path: path.clone(),
+                reason: format!("cannot read: {e}"),
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::CaFile {
+                path: path.clone(),
+                reason: format!("invalid PEM: {e}"),
+            })?;
+            if certs.is_empty() {
+                return Err(Error::CaFile {
+                    path: path.clone(),
+                    reason: "no PEM certificate in the file".into(),
+                });
+            }
+            roots.extend(certs);
+        }
+        let build = |direct: bool| {
+            let mut builder = reqwest::Client::builder()
+                .connect_timeout(config.timeout)
+                .pool_max_idle_per_host(config.pool_max_idle_per_host)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(DEFAULT_REQUEST_CLIENT);
+            if direct {
+                builder = builder.no_proxy();
+            }
+            for cert in &roots {
+                builder = builder.add_root_certificate(cert.clone());
+            }
+            builder.build().map_err(|e| Error::ClientBuild {
+                reason: error_chain(&e),
+            })
+        };
+        let http = build(false)?;
+        let http_direct = build(true)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                http_direct,
+                config,
+                offset: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The last measured clock offset, server minus local, in seconds.
+    pub fn clock_offset_secs(&self) -> i64 {
+        self.inner.offset.load(Ordering::Relaxed)
+    }
+
+    /// Local time corrected by the measured offset (Unix seconds): the
+    /// timestamp requests are signed with.
+    pub fn server_now(&self) -> i64 {
+        self.inner.config.clock.now() + self.clock_offset_secs()
+    }
+
+    /// Makes one call with retries: every attempt waits for `pacer`, is signed
+    /// with a fresh timestamp (local time + measured offset), and is sent
+    /// within the per-attempt timeout. Transient and throttled failures are
+    /// retried with backoff up to `max_attempts`; an
+    /// `AuthFailure.SignatureExpire` is re-signed once with the clock
+    /// corrected from that answer's `Date` header (that attempt may exceed
+    /// `max_attempts` by one).
+    pub async fn call<T: DeserializeOwned, P: Pacer>(
+        &self,
+        req: &ApiRequest<'_>,
+        creds: &Credentials,
+        pacer: &P,
+    ) -> Result<Answer<T>, Failure> {
+        let cfg = &self.inner.config;
+        let max_attempts = cfg.max_attempts.max(1);
+        let url = Url::parse(req.endpoint.url()).map_err(|e| Failure {
+            error: Error::InvalidEndpoint {
+                url: req.endpoint.url().to_string(),
+                reason: e.to_string(),
+            },
+            attempts: 0,
+            throttled: 0,
+        })?;
+        let body = Bytes::copy_from_slice(req.body);
+        let mut attempts = 0u32;
+        let mut throttled = 0u32;
+        let mut retry_index = 0u32;
+        let mut resigned = false;
+        let mut offset_override: Option<i64> = None;
+        loop {
+            let permit = pacer.acquire().await;
+            let offset = offset_override
+                .take()
+                .unwrap_or_else(|| self.clock_offset_secs());
+            let timestamp = cfg.clock.now() + offset;
+            let prepared = match build_request_parts(
+                req,
+                creds,
+                timestamp,
+                &cfg.language,
+                &cfg.request_client,
+            ) {
+                Ok(p) => p,
+                Err(error) => {
+                    return Err(Failure {
+                        error,
+                        attempts,
+                        throttled,
+                    })
+                }
+            };
+            attempts += 1;
+            trace!(
+                service = req.service,
+                action = req.action,
+                attempt = attempts,
+                timestamp,
+                "sending"
+            );
+            let (result, server_offset) = self
+                .attempt::<T>(
+                    req.endpoint.is_loopback(),
+                    url.clone(),
+                    prepared.headers,
+                    body.clone(),
+                )
+                .await;
+            drop(permit);
+            let error = match result {
+                Ok((data, request_id)) => {
+                    pacer.observe(AttemptOutcome::Success);
+                    debug!(service = req.service, action = req.action, attempts, %request_id, "answered");
+                    return Ok(Answer {
+                        data,
+                        request_id,
+                        attempts,
+                        throttled,
+                    });
+                }
+                Err(e) => e,
+            };
+            let class = error.class();
+            if class == ErrorClass::Throttled {
+                throttled += 1;
+            }
+            debug!(
+                service = req.service,
+                action = req.action,
+                region = req.region.unwrap_or(""),
+                attempt = attempts,
+                code = %error.code(),
+                "attempt failed"
+            );
+            if let Error::Api { code, .. } = &error {
+                if code == SIGNATURE_EXPIRE {
+                    let measured = server_offset.unwrap_or_else(|| self.clock_offset_secs());
+                    if !resigned && measured != offset {
+                        pacer.observe(AttemptOutcome::TransientFailure);
+                        debug!(
+                            skew_secs = measured,
+                            "signature expired: re-signing with the corrected clock"
+                        );
+                        resigned = true;
+                        offset_override = Some(measured);
+                        continue;
+                    }
+                    pacer.observe(AttemptOutcome::FinalFailure);
+                    let error = match error {
+                        Error::Api {
+                            code,
+                            message,
+                            request_id,
+                        } => Error::SignatureExpired {
+                            code,
+                            message,
+                            request_id,
+                            skew_secs: measured,
+                        },
+                        other => other,
+                    };
+                    return Err(Failure {
+                        error,
+                        attempts,
+                        throttled,
+                    });
+                }
+            }
+            let limit = max_attempts.saturating_add(u32::from(resigned));
+            if !class.is_retryable() || attempts >= limit {
+                pacer.observe(match class {
+                    ErrorClass::Throttled => AttemptOutcome::Throttled,
+                    ErrorClass::Transient => AttemptOutcome::TransientFailure,
+                    _ => AttemptOutcome::FinalFailure,
+                });
+                return Err(Failure {
+                    error,
+                    attempts,
+                    throttled,
+                });
+            }
+            pacer.observe(if class == ErrorClass::Throttled {
+                AttemptOutcome::Throttled
+            } else {
+                AttemptOutcome::TransientFailure
+            });
+            let delay = cfg.backoff.delay_after(
+                retry_index,
+                cfg.jitter.sample(),
+                class == ErrorClass::Throttled,
+            );
+            retry_index += 1;
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+
+    /// One attempt within the timeout. Returns the outcome and the clock
+    /// offset measured from the answer's `Date` header, if any (also stored
+    /// in the client).
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        direct: bool,
+        url: Url,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (Result<(T, String), Error>, Option<i64>) {
+        let cfg = &self.inner.config;
+        let mut server_offset = None;
+        let http = if direct {
+            &self.inner.http_direct
+        } else {
+            &self.inner.http
+        };
+        let exchange = async {
+            let response = http
+                .post(url)
+                .headers(headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| map_transport_error(&e, cfg.timeout))?;
+            if let Some(server) = response
+                .headers()
+                .get(DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date)
+            {
+                let offset = server - cfg.clock.now();
+                self.inner.offset.store(offset, Ordering::Relaxed);
+                server_offset = Some(offset);
+            }
+            let status = response.status().as_u16();
+            let body = read_capped(response, cfg.max_response_bytes, cfg.timeout).await?;
+            Ok::<_, Error>((status, body))
+        };
+        let result = match tokio::time::timeout(cfg.timeout, exchange).await {
+            Err(_) => Err(Error::Timeout {
+                timeout: cfg.timeout,
+            }),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok((status, body))) => interpret_response::<T>(status, &body),
+        };
+        (result, server_offset)
+    }
+}
+
+/// Reads a body, failing as soon as it exceeds `limit` bytes (never buffering more).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, Error> {
+    let declared = response.content_length();
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let capacity = declared.map_or(8 * 1024, |len| len as usize).min(limit);
+    let mut buf = Vec::with_capacity(capacity);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| map_transport_error(&e, timeout))?
+    {
+        if buf.len() + chunk.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+fn map_transport_error(e: &reqwest::Error, timeout: Duration) -> Error {
+    if e.is_timeout() {
+        Error::Timeout { timeout }
+    } else {
+        Error::Connection {
+            message: error_chain(e),
+        }
+    }
+}
+
+/// `error: cause: cause ...`, skipping causes already contained in the text.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcss::ImageAuthorizedInfo;
+
+    #[test]
+    fn endpoints() {
+        let e = Endpoint::default_for("tcss");
+        assert_eq!(e.url(), "https://tcss.tencentcloudapi.com/");
+        assert_eq!(e.host(), "tcss.tencentcloudapi.com");
+        assert_eq!(e.path(), "/");
+        let e = Endpoint::intl("sts");
+        assert_eq!(e.url(), "https://sts.intl.tencentcloudapi.com/");
+        assert_eq!(e.host(), "sts.intl.tencentcloudapi.com");
+        let e = Endpoint::regional("tcss", "ap-singapore");
+        assert_eq!(e.host(), "tcss.ap-singapore.tencentcloudapi.com");
+        assert_eq!(
+            Endpoint::parse("https://tcss.tencentcloudapi.com", false).unwrap(),
+            Endpoint::default_for("tcss")
+        );
+        assert_eq!(
+            e.to_string(),
+            "https://tcss.ap-singapore.tencentcloudapi.com/"
+        );
+    }
+
+    #[test]
+    fn endpoint_parse_ports_and_hosts() {
+        let e = Endpoint::parse("https://example.com:8443/", false).unwrap();
+        assert_eq!(e.host(), "example.com:8443");
+        let e = Endpoint::parse("https://example.com:443/", false).unwrap();
+        assert_eq!(e.host(), "example.com");
+        let e = Endpoint::parse("http://127.0.0.1:9000", false).unwrap();
+        assert_eq!(
+            (e.url(), e.host()),
+            ("http://127.0.0.1:9000/", "127.0.0.1:9000")
+        );
+        let e = Endpoint::parse("http://127.8.9.10/", false).unwrap();
+        assert_eq!(e.host(), "127.8.9.10");
+        let e = Endpoint::parse("http://LOCALHOST:80/", false).unwrap();
+        assert_eq!(e.host(), "localhost");
+        let e = Endpoint::parse("http://[::1]:9000", false).unwrap();
+        assert_eq!(e.host(), "[::1]:9000");
+        assert!(e.is_loopback());
+        assert!(Endpoint::parse("https://localhost/", false)
+            .unwrap()
+            .is_loopback());
+        assert!(!Endpoint::parse("https://example.com/", false)
+            .unwrap()
+            .is_loopback());
+        assert!(!Endpoint::default_for("tcss").is_loopback());
+        let e = Endpoint::parse("  https://Proxy.Example.com/tc/  ", false).unwrap();
+        assert_eq!((e.host(), e.path()), ("proxy.example.com", "/tc/"));
+    }
+
+    #[test]
+    fn endpoint_parse_rejections() {
+        for (url, allow, needle) in [
+            ("http://example.com/", false, "loopback"),
+            ("http://10.0.0.1:8080/", false, "loopback"),
+            ("http://[::2]/", false, "loopback"),
+            ("http://localhost.example.com/", false, "loopback"),
+            ("ftp://example.com/", true, "scheme"),
+            ("not a url", true, ""),
+            ("tcss.tencentcloudapi.com", true, ""),
+            ("https://user:pw@example.com/", false, "credentials"),
+            ("https://example.com/?a=b", false, "query"),
+            ("https://example.com/#x", false, "fragment"),
+            ("http://", true, ""),
+        ] {
+            match Endpoint::parse(url, allow) {
+                Err(e @ Error::InvalidEndpoint { .. }) => {
+                    assert_eq!(e.code(), "InvalidEndpoint");
+                    assert!(e.to_string().contains(needle), "{url}: {e}");
+                    assert!(!e.to_string().contains("pw"), "{e}");
+                }
+                other => panic!("{url}: expected InvalidEndpoint, got {other:?}"),
+            }
+        }
+        assert!(Endpoint::parse("http://example.com/", true).is_ok());
+        assert_eq!(
+            redact_userinfo("https://u:secret@h.com:1/p@x"),
+            "https://***@h.com:1/p@x"
+        );
+        assert_eq!(redact_userinfo("https://h.com/p@x"), "https://h.com/p@x");
+        assert_eq!(redact_userinfo("no scheme@x"), "no scheme@x");
+    }
+
+    #[test]
+    fn interpret_success_error_and_garbage() {
+        let (d, rid): (ImageAuthorizedInfo, _) = interpret_response(
+            200,
+            br#"{"Response":{"TotalAuthorizedCnt":5,"Extra":1,"RequestId":"r1"}}"#,
+        )
+        .unwrap();
+        assert_eq!((d.total_authorized_cnt, rid.as_str()), (Some(5), "r1"));
+
+        let e = interpret_response::<ImageAuthorizedInfo>(
+            400,
+            br#"{"Response":{"Error":{"Code":"InvalidParameter","Message":"bad"},"RequestId":"r2"}}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(&e, Error::Api { code, message, request_id }
+            if code == "InvalidParameter" && message == "bad" && request_id == "r2"));
+
+        let e = interpret_response::<ImageAuthorizedInfo>(502, b"<html>Bad Gateway</html>")
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Http { status: 502, body_excerpt, .. } if body_excerpt == "<html>Bad Gateway</html>")
+        );
+        assert!(e.is_retryable());
+
+        let e =
+            interpret_response::<ImageAuthorizedInfo>(503, br#"{"Response":{"RequestId":"r3"}}"#)
+                .unwrap_err();
+        assert!(matches!(&e, Error::Http { status: 503, request_id: Some(r), .. } if r == "r3"));
+
+        let e = interpret_response::<ImageAuthorizedInfo>(200, b"{\"Response\": {").unwrap_err();
+        assert!(
+            matches!(&e, Error::Malformed { reason, .. } if reason.starts_with("not JSON")),
+            "{e}"
+        );
+        assert!(e.is_retryable());
+
+        let e = interpret_response::<ImageAuthorizedInfo>(200, b"{\"Other\": 1}").unwrap_err();
+        assert!(
+            matches!(&e, Error::Malformed { reason, .. } if reason.contains("Response")),
+            "{e}"
+        );
+
+        let e = interpret_response::<ImageAuthorizedInfo>(
+            200,
+            br#"{"Response":{"TotalAuthorizedCnt":"x","RequestId":"r4"}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::Malformed { request_id: Some(r), .. } if r == "r4"),
+            "{e}"
+        );
+
+        let e = interpret_response::<ImageAuthorizedInfo>(200, b"").unwrap_err();
+        assert_eq!(e.code(), "MalformedResponse");
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_http_date("Tue, 14 Nov 2023 22:13:20 +0000"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn client_rejects_bad_config() {
+        let e = Client::new(ClientConfig {
+            language: "en\nUS".into(),
+            ..ClientConfig::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.code(), "InvalidRequest");
+        let c = Client::new(ClientConfig::default()).unwrap();
+        assert_eq!(c.clock_offset_secs(), 0);
+        assert_eq!(c.config().max_attempts, 5);
+        assert_eq!(
+            c.config().request_client,
+            format!("tcss-report/{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

@@ -97,7 +97,9 @@ pub fn classify_http_status(status: u16) -> ErrorClass {
 /// [`classify_http_status`]. Unknown codes are [`ErrorClass::Final`].
 pub fn classify(code: &str) -> ErrorClass {
     if let Some(status) = code.strip_prefix("HttpError.") {
-        return status.parse::<u16>().map_or(ErrorClass::Final, classify_http_status);
+        return status
+            .parse::<u16>()
+            .map_or(ErrorClass::Final, classify_http_status);
     }
     CLASSIFICATION
         .iter()
@@ -122,7 +124,11 @@ pub fn body_excerpt(body: &[u8]) -> String {
         if count == EXCERPT_CHARS {
             break;
         }
-        let c = if c.is_whitespace() || c.is_control() { ' ' } else { c };
+        let c = if c.is_whitespace() || c.is_control() {
+            ' '
+        } else {
+            c
+        };
         if c == ' ' && last_space {
             continue;
         }
@@ -282,8 +288,12 @@ impl Error {
     /// The request id of the answer, when there was one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Api { request_id, .. } | Error::SignatureExpired { request_id, .. } => Some(request_id),
-            Error::Http { request_id, .. } | Error::Malformed { request_id, .. } => request_id.as_deref(),
+            Error::Api { request_id, .. } | Error::SignatureExpired { request_id, .. } => {
+                Some(request_id)
+            }
+            Error::Http { request_id, .. } | Error::Malformed { request_id, .. } => {
+                request_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -299,7 +309,10 @@ mod tests {
         let cases: &[(&str, ErrorClass)] = &[
             ("RequestLimitExceeded", Throttled),
             ("RequestLimitExceeded.UinLimitExceeded", Throttled),
-            ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", Throttled),
+            (
+                "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
+                Throttled,
+            ),
             ("RequestLimitExceeded.IPLimitExceeded", Throttled),
             ("RequestLimitExceededSomething", Final),
             ("InternalError", Transient),
@@ -360,7 +373,11 @@ mod tests {
     }
 
     fn api(code: &str) -> Error {
-        Error::Api { code: code.into(), message: "m".into(), request_id: "rid".into() }
+        Error::Api {
+            code: code.into(),
+            message: "m".into(),
+            request_id: "rid".into(),
+        }
     }
 
     #[test]
@@ -376,27 +393,77 @@ mod tests {
         let e = api("InternalError");
         assert!(e.is_retryable() && !e.is_throttling());
 
-        let e = Error::Http { status: 502, body_excerpt: "<html>".into(), request_id: None };
+        let e = Error::Http {
+            status: 502,
+            body_excerpt: "<html>".into(),
+            request_id: None,
+        };
         assert_eq!(e.code(), "HttpError.502");
         assert_eq!(e.class(), Transient);
         assert_eq!(e.request_id(), None);
 
-        let e = Error::Http { status: 404, body_excerpt: String::new(), request_id: None };
+        let e = Error::Http {
+            status: 404,
+            body_excerpt: String::new(),
+            request_id: None,
+        };
         assert_eq!(e.class(), Final);
 
         let locals: Vec<(Error, &str, ErrorClass)> = vec![
-            (Error::Timeout { timeout: Duration::from_millis(200) }, "Timeout", Transient),
-            (Error::Connection { message: "reset".into() }, "ConnectionError", Transient),
             (
-                Error::Malformed { reason: "x".into(), body_excerpt: String::new(), request_id: None },
+                Error::Timeout {
+                    timeout: Duration::from_millis(200),
+                },
+                "Timeout",
+                Transient,
+            ),
+            (
+                Error::Connection {
+                    message: "reset".into(),
+                },
+                "ConnectionError",
+                Transient,
+            ),
+            (
+                Error::Malformed {
+                    reason: "x".into(),
+                    body_excerpt: String::new(),
+                    request_id: None,
+                },
                 "MalformedResponse",
                 Transient,
             ),
-            (Error::ResponseTooLarge { limit: 10 }, "ResponseTooLarge", Final),
-            (Error::InvalidEndpoint { url: "u".into(), reason: "r".into() }, "InvalidEndpoint", Final),
-            (Error::InvalidRequest { reason: "r".into() }, "InvalidRequest", Final),
-            (Error::CaFile { path: "/x".into(), reason: "r".into() }, "CaFileError", Final),
-            (Error::ClientBuild { reason: "r".into() }, "ClientBuildError", Final),
+            (
+                Error::ResponseTooLarge { limit: 10 },
+                "ResponseTooLarge",
+                Final,
+            ),
+            (
+                Error::InvalidEndpoint {
+                    url: "u".into(),
+                    reason: "r".into(),
+                },
+                "InvalidEndpoint",
+                Final,
+            ),
+            (
+                Error::InvalidRequest { reason: "r".into() },
+                "InvalidRequest",
+                Final,
+            ),
+            (
+                Error::CaFile {
+                    path: "/x".into(),
+                    reason: "r".into(),
+                },
+                "CaFileError",
+                Final,
+            ),
+            (
+                Error::ClientBuild { reason: "r".into() },
+                "ClientBuildError",
+                Final,
+            ),
             (
                 Error::Credentials(CredentialError::MissingEnv { name: "X".into() }),
                 "CredentialError",
@@ -430,16 +497,27 @@ mod tests {
         };
         let s = e.to_string();
         assert!(s.contains("-612 s"), "{s}");
-        assert!(s.contains("AuthFailure.SignatureExpire") && s.contains("r1"), "{s}");
-        let e = Error::Timeout { timeout: Duration::from_millis(1500) };
+        assert!(
+            s.contains("AuthFailure.SignatureExpire") && s.contains("r1"),
+            "{s}"
+        );
+        let e = Error::Timeout {
+            timeout: Duration::from_millis(1500),
+        };
         assert_eq!(e.to_string(), "no complete answer within 1.500 s");
-        let e = Error::CaFile { path: "/etc/corp.pem".into(), reason: "not found".into() };
+        let e = Error::CaFile {
+            path: "/etc/corp.pem".into(),
+            reason: "not found".into(),
+        };
         assert!(e.to_string().contains("/etc/corp.pem"));
     }
 
     #[test]
     fn excerpt_is_short_and_on_char_boundaries() {
-        assert_eq!(body_excerpt(b"  <html>\r\n<body>Bad   Gateway</body>\n</html>  "), "<html> <body>Bad Gateway</body> </html>");
+        assert_eq!(
+            body_excerpt(b"  <html>\r\n<body>Bad   Gateway</body>\n</html>  "),
+            "<html> <body>Bad Gateway</body> </html>"
+        );
         let long = "é".repeat(500);
         let ex = body_excerpt(long.as_bytes());
         assert_eq!(ex.chars().count(), 200);

@@ -22,7 +22,10 @@ pub struct Backoff {
 impl Default for Backoff {
     /// 200 ms base, 10 s cap.
     fn default() -> Self {
-        Backoff { base: Duration::from_millis(200), cap: Duration::from_secs(10) }
+        Backoff {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+        }
     }
 }
 
@@ -39,7 +42,11 @@ impl Backoff {
     /// `jitter` in `[0, 1)`: `window(retry_index) * jitter`. Out-of-range or
     /// non-finite jitter is clamped into `[0, 1]`.
     pub fn delay(&self, retry_index: u32, jitter: f64) -> Duration {
-        let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self.window(retry_index).mul_f64(jitter)
     }
 
@@ -108,7 +115,10 @@ mod tests {
 
     #[test]
     fn window_grows_exponentially_then_caps() {
-        let b = Backoff { base: ms(100), cap: ms(1_000) };
+        let b = Backoff {
+            base: ms(100),
+            cap: ms(1_000),
+        };
         assert_eq!(b.window(0), ms(100));
         assert_eq!(b.window(1), ms(200));
         assert_eq!(b.window(2), ms(400));
@@ -118,7 +128,10 @@ mod tests {
         // 2^32 overflows u32 and huge multiples overflow Duration: still the cap.
         assert_eq!(b.window(32), ms(1_000));
         assert_eq!(b.window(u32::MAX), ms(1_000));
-        let huge = Backoff { base: Duration::from_secs(u64::MAX / 2), cap: ms(5) };
+        let huge = Backoff {
+            base: Duration::from_secs(u64::MAX / 2),
+            cap: ms(5),
+        };
         assert_eq!(huge.window(3), ms(5));
     }
 
@@ -132,12 +145,15 @@ mod tests {
 
     #[test]
     fn jitter_near_one_gives_nearly_the_window() {
-        let b = Backoff { base: ms(100), cap: ms(1_000) };
+        let b = Backoff {
+            base: ms(100),
+            cap: ms(1_000),
+        };
         let j = 0.999_999;
         for i in 0..10 {
             let d = b.delay(i, j);
             let w = b.window(i);
-            assert!(d < w || d == w, "retry {i}: {d:?} > {w:?}");
+            assert!(d <= w, "retry {i}: {d:?} > {w:?}");
             assert!(w - d <= ms(1), "retry {i}: {d:?} far below {w:?}");
         }
         assert!(b.delay(20, j) <= ms(1_000));
@@ -145,14 +161,20 @@ mod tests {
 
     #[test]
     fn jitter_scales_linearly() {
-        let b = Backoff { base: ms(100), cap: ms(10_000) };
+        let b = Backoff {
+            base: ms(100),
+            cap: ms(10_000),
+        };
         assert_eq!(b.delay(0, 0.5), ms(50));
         assert_eq!(b.delay(2, 0.25), ms(100));
     }
 
     #[test]
     fn jitter_out_of_range_is_clamped() {
-        let b = Backoff { base: ms(100), cap: ms(1_000) };
+        let b = Backoff {
+            base: ms(100),
+            cap: ms(1_000),
+        };
         assert_eq!(b.delay(0, -3.0), Duration::ZERO);
         assert_eq!(b.delay(0, 7.0), ms(100));
         assert_eq!(b.delay(0, f64::NAN), Duration::ZERO);
@@ -161,11 +183,17 @@ mod tests {
 
     #[test]
     fn throttled_waits_at_least_base() {
-        let b = Backoff { base: ms(100), cap: ms(1_000) };
+        let b = Backoff {
+            base: ms(100),
+            cap: ms(1_000),
+        };
         assert_eq!(b.delay_after(0, 0.0, true), ms(100));
         assert_eq!(b.delay_after(0, 0.0, false), Duration::ZERO);
         assert_eq!(b.delay_after(3, 0.5, true), ms(400));
-        let odd = Backoff { base: ms(100), cap: ms(10) };
+        let odd = Backoff {
+            base: ms(100),
+            cap: ms(10),
+        };
         assert_eq!(odd.delay_after(0, 0.0, true), ms(10));
     }
 

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::{Answer, ApiRequest, Client, Endpoint, Failure, Pacer};
+use crate::credentials::Credentials;
+
 /// The service name.
 pub const SERVICE: &str = "tcss";
 /// The API version.
@@ -76,4 +79,24 @@ pub struct ImageScanInquireInfo {
     /// Paid usage.
     #[serde(rename = "PayUsage")]
     pub pay_usage: Option<i64>,
+}
+
+/// `DescribeImageAuthorizedInfo` in `region` (body `{}`): the account's image
+/// license counts and image-scan quota.
+pub async fn describe_image_authorized_info<P: Pacer>(
+    client: &Client,
+    endpoint: &Endpoint,
+    region: &str,
+    creds: &Credentials,
+    pacer: &P,
+) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
+    let req = ApiRequest {
+        endpoint,
+        service: SERVICE,
+        version: VERSION,
+        action: DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        region: Some(region),
+        body: b"{}",
+    };
+    client.call(&req, creds, pacer).await
 }

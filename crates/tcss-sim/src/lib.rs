@@ -1,1 +1,34 @@
-//! Simulator.
+//! `tcss-sim`: a loopback simulator of Tencent Cloud TCSS
+//! (`DescribeImageAuthorizedInfo`, 2020-11-01) and STS (`AssumeRole`,
+//! `GetCallerIdentity`, 2018-08-13) that behaves like the real service,
+//! failures included.
+//!
+//! - [`fleet`]: the simulated accounts (keys, roles, per-region data, faults),
+//!   TOML load/save and the deterministic generator.
+//! - [`server`]: TC3-HMAC-SHA256 verification from the received bytes, routing,
+//!   sliding-second rate limits, STS, injected faults and latency.
+//! - [`counters`]: what the simulator saw, as a serializable snapshot.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use tcss_sim::{Fleet, GenOptions};
+//! let sim = tcss_sim::spawn(Fleet::generate(&GenOptions::default()), "127.0.0.1:0").await?;
+//! println!("endpoint {}", sim.url());
+//! let seen = sim.counters().snapshot();
+//! println!("{}", seen.total);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! It uses `tcapi` only for the signing primitives and the TCSS constants.
+
+pub mod counters;
+pub mod fleet;
+pub mod server;
+
+pub use counters::{CountRow, Counters, CountersSnapshot, RateRow};
+pub use fleet::{
+    sample_license_data, uin_for, FaultKind, Faults, Fleet, FleetError, GenOptions, KeyPair, Role, Settings,
+    SimAccount,
+};
+pub use server::{serve, spawn, SimHandle};

@@ -73,7 +73,10 @@ impl fmt::Debug for MapEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
         names.sort_unstable();
-        f.debug_struct("MapEnv").field("vars", &names).field("home", &self.home).finish()
+        f.debug_struct("MapEnv")
+            .field("vars", &names)
+            .field("home", &self.home)
+            .finish()
     }
 }
 
@@ -88,12 +91,16 @@ impl Env for MapEnv {
 }
 
 fn empty_var(name: &str) -> CredentialError {
-    CredentialError::EmptyValue { what: format!("environment variable {name}") }
+    CredentialError::EmptyValue {
+        what: format!("environment variable {name}"),
+    }
 }
 
 /// A trimmed, non-empty SecretId from `name`.
 fn required_id(env: &dyn Env, name: &str) -> Result<String, CredentialError> {
-    let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv { name: name.to_string() })?;
+    let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv {
+        name: name.to_string(),
+    })?;
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(empty_var(name));
@@ -103,7 +110,9 @@ fn required_id(env: &dyn Env, name: &str) -> Result<String, CredentialError> {
 
 /// A trimmed, non-empty secret from `name`.
 fn required_secret(env: &dyn Env, name: &str) -> Result<super::Secret, CredentialError> {
-    let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv { name: name.to_string() })?;
+    let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv {
+        name: name.to_string(),
+    })?;
     let secret = secret_from(value);
     if secret.is_empty() {
         return Err(empty_var(name));
@@ -113,7 +122,9 @@ fn required_secret(env: &dyn Env, name: &str) -> Result<super::Secret, Credentia
 
 fn check_var_name(role: &str, name: &str) -> Result<(), CredentialError> {
     if name.trim().is_empty() {
-        return Err(CredentialError::InvalidSource { reason: format!("the {role} variable name is empty") });
+        return Err(CredentialError::InvalidSource {
+            reason: format!("the {role} variable name is empty"),
+        });
     }
     if name.contains(['=', '\0']) {
         return Err(CredentialError::InvalidSource {
@@ -138,8 +149,16 @@ pub struct NamedEnvProvider {
 
 impl NamedEnvProvider {
     /// A provider for these variables.
-    pub fn new(secret_id_env: impl Into<String>, secret_key_env: impl Into<String>, token_env: Option<String>) -> Self {
-        NamedEnvProvider { secret_id_env: secret_id_env.into(), secret_key_env: secret_key_env.into(), token_env }
+    pub fn new(
+        secret_id_env: impl Into<String>,
+        secret_key_env: impl Into<String>,
+        token_env: Option<String>,
+    ) -> Self {
+        NamedEnvProvider {
+            secret_id_env: secret_id_env.into(),
+            secret_key_env: secret_key_env.into(),
+            token_env,
+        }
     }
 
     /// Checks the variable names themselves (non-empty, no `=`), without
@@ -168,7 +187,10 @@ impl ProvideStatic for NamedEnvProvider {
 
     fn describe(&self) -> String {
         match &self.token_env {
-            Some(t) => format!("env {}/{} (+ token {t})", self.secret_id_env, self.secret_key_env),
+            Some(t) => format!(
+                "env {}/{} (+ token {t})",
+                self.secret_id_env, self.secret_key_env
+            ),
             None => format!("env {}/{}", self.secret_id_env, self.secret_key_env),
         }
     }
@@ -217,7 +239,9 @@ mod tests {
 
     #[test]
     fn map_env_debug_hides_values() {
-        let env = MapEnv::new().with_var("A_SECRET", "hunter2-value").with_home("/h");
+        let env = MapEnv::new()
+            .with_var("A_SECRET", "hunter2-value")
+            .with_home("/h");
         let out = format!("{env:?}");
         assert!(out.contains("A_SECRET"), "{out}");
         assert!(!out.contains("hunter2"), "{out}");
@@ -236,7 +260,10 @@ mod tests {
 
     #[test]
     fn named_env_reads_and_trims() {
-        let env = MapEnv::new().with_var("P_ID", "  AKID1 \n").with_var("P_KEY", "\tkey1  ").with_var("P_TOK", " tok ");
+        let env = MapEnv::new()
+            .with_var("P_ID", "  AKID1 \n")
+            .with_var("P_KEY", "\tkey1  ")
+            .with_var("P_TOK", " tok ");
         let p = NamedEnvProvider::new("P_ID", "P_KEY", None);
         let c = p.provide(&env).unwrap();
         assert_eq!(c.secret_id, "AKID1");
@@ -248,28 +275,66 @@ mod tests {
         let c = p.provide(&env).unwrap();
         assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("tok"));
         assert_eq!(p.describe(), "env P_ID/P_KEY (+ token P_TOK)");
-        assert_eq!(NamedEnvProvider::new("P_ID", "P_KEY", None).describe(), "env P_ID/P_KEY");
+        assert_eq!(
+            NamedEnvProvider::new("P_ID", "P_KEY", None).describe(),
+            "env P_ID/P_KEY"
+        );
     }
 
     #[test]
     fn named_env_errors_name_the_variable_and_never_the_value() {
-        let env = MapEnv::new().with_var("P_ID", "AKID1").with_var("P_KEY", "   ").with_var("P_TOK", "");
-        let e = NamedEnvProvider::new("P_ID", "MISSING_KEY", None).provide(&env).unwrap_err();
-        assert_eq!(e, CredentialError::MissingEnv { name: "MISSING_KEY".into() });
+        let env = MapEnv::new()
+            .with_var("P_ID", "AKID1")
+            .with_var("P_KEY", "   ")
+            .with_var("P_TOK", "");
+        let e = NamedEnvProvider::new("P_ID", "MISSING_KEY", None)
+            .provide(&env)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            CredentialError::MissingEnv {
+                name: "MISSING_KEY".into()
+            }
+        );
         assert!(e.to_string().contains("MISSING_KEY"));
 
-        let e = NamedEnvProvider::new("P_ID", "P_KEY", None).provide(&env).unwrap_err();
-        assert_eq!(e, CredentialError::EmptyValue { what: "environment variable P_KEY".into() });
+        let e = NamedEnvProvider::new("P_ID", "P_KEY", None)
+            .provide(&env)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            CredentialError::EmptyValue {
+                what: "environment variable P_KEY".into()
+            }
+        );
 
-        let e = NamedEnvProvider::new("NO_ID", "P_KEY", None).provide(&env).unwrap_err();
-        assert_eq!(e, CredentialError::MissingEnv { name: "NO_ID".into() });
+        let e = NamedEnvProvider::new("NO_ID", "P_KEY", None)
+            .provide(&env)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            CredentialError::MissingEnv {
+                name: "NO_ID".into()
+            }
+        );
 
         // A configured token variable is required too.
-        let env2 = MapEnv::new().with_var("P_ID", "AKID1").with_var("P_KEY", "k");
-        let e = NamedEnvProvider::new("P_ID", "P_KEY", Some("P_TOK".into())).provide(&env2).unwrap_err();
-        assert_eq!(e, CredentialError::MissingEnv { name: "P_TOK".into() });
+        let env2 = MapEnv::new()
+            .with_var("P_ID", "AKID1")
+            .with_var("P_KEY", "k");
+        let e = NamedEnvProvider::new("P_ID", "P_KEY", Some("P_TOK".into()))
+            .provide(&env2)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            CredentialError::MissingEnv {
+                name: "P_TOK".into()
+            }
+        );
         let env3 = env2.clone().with_var("P_TOK", " ");
-        let e = NamedEnvProvider::new("P_ID", "P_KEY", Some("P_TOK".into())).provide(&env3).unwrap_err();
+        let e = NamedEnvProvider::new("P_ID", "P_KEY", Some("P_TOK".into()))
+            .provide(&env3)
+            .unwrap_err();
         assert!(matches!(e, CredentialError::EmptyValue { ref what } if what.contains("P_TOK")));
     }
 
@@ -282,42 +347,77 @@ mod tests {
             NamedEnvProvider::new("I", "K=V", None),
             NamedEnvProvider::new("I", "K", Some(String::new())),
         ] {
-            assert!(matches!(p.validate(), Err(CredentialError::InvalidSource { .. })), "{p:?}");
-            assert!(matches!(p.provide(&env), Err(CredentialError::InvalidSource { .. })), "{p:?}");
+            assert!(
+                matches!(p.validate(), Err(CredentialError::InvalidSource { .. })),
+                "{p:?}"
+            );
+            assert!(
+                matches!(p.provide(&env), Err(CredentialError::InvalidSource { .. })),
+                "{p:?}"
+            );
         }
     }
 
     #[test]
     fn standard_env_with_and_without_token() {
-        let base = MapEnv::new().with_var(ENV_SECRET_ID, "AKIDstd").with_var(ENV_SECRET_KEY, "kstd");
+        let base = MapEnv::new()
+            .with_var(ENV_SECRET_ID, "AKIDstd")
+            .with_var(ENV_SECRET_KEY, "kstd");
         let c = StandardEnvProvider.provide(&base).unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.expose()), ("AKIDstd", "kstd"));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.expose()),
+            ("AKIDstd", "kstd")
+        );
         assert!(c.token.is_none());
 
-        let c = StandardEnvProvider.provide(&base.clone().with_var(ENV_TOKEN, " t0k ")).unwrap();
+        let c = StandardEnvProvider
+            .provide(&base.clone().with_var(ENV_TOKEN, " t0k "))
+            .unwrap();
         assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("t0k"));
         // An empty token variable means "no token".
-        let c = StandardEnvProvider.provide(&base.clone().with_var(ENV_TOKEN, "  ")).unwrap();
+        let c = StandardEnvProvider
+            .provide(&base.clone().with_var(ENV_TOKEN, "  "))
+            .unwrap();
         assert!(c.token.is_none());
-        assert_eq!(StandardEnvProvider.describe(), "env TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY");
+        assert_eq!(
+            StandardEnvProvider.describe(),
+            "env TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY"
+        );
     }
 
     #[test]
     fn standard_env_probe_absent_vs_half_configured() {
         let empty = MapEnv::new();
-        assert!(matches!(StandardEnvProvider.probe(&empty), Ok(Probe::Absent(_))));
-        let blank = MapEnv::new().with_var(ENV_SECRET_ID, " ").with_var(ENV_SECRET_KEY, "");
-        assert!(matches!(StandardEnvProvider.probe(&blank), Ok(Probe::Absent(_))));
+        assert!(matches!(
+            StandardEnvProvider.probe(&empty),
+            Ok(Probe::Absent(_))
+        ));
+        let blank = MapEnv::new()
+            .with_var(ENV_SECRET_ID, " ")
+            .with_var(ENV_SECRET_KEY, "");
+        assert!(matches!(
+            StandardEnvProvider.probe(&blank),
+            Ok(Probe::Absent(_))
+        ));
 
         let half = MapEnv::new().with_var(ENV_SECRET_ID, "AKID");
         assert_eq!(
             StandardEnvProvider.probe(&half).unwrap_err(),
-            CredentialError::MissingEnv { name: ENV_SECRET_KEY.into() }
+            CredentialError::MissingEnv {
+                name: ENV_SECRET_KEY.into()
+            }
         );
         let half = MapEnv::new().with_var(ENV_SECRET_KEY, "k");
-        assert_eq!(StandardEnvProvider.probe(&half).unwrap_err(), CredentialError::MissingEnv { name: ENV_SECRET_ID.into() });
+        assert_eq!(
+            StandardEnvProvider.probe(&half).unwrap_err(),
+            CredentialError::MissingEnv {
+                name: ENV_SECRET_ID.into()
+            }
+        );
 
-        let full = MapEnv::new().with_var(ENV_SECRET_ID, "AKID").with_var(ENV_SECRET_KEY, "k");
+        let full = MapEnv::new()
+            .with_var(ENV_SECRET_ID, "AKID")
+            .with_var(ENV_SECRET_KEY, "k");
         match StandardEnvProvider.probe(&full) {
             Ok(Probe::Found(c, origin)) => {
                 assert_eq!(c.secret_id, "AKID");

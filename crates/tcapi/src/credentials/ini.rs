@@ -12,7 +12,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead, Probe, ProvideStatic};
+use super::{
+    read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead, Probe,
+    ProvideStatic,
+};
 
 /// The environment variable the SDKs read for another credentials file path.
 pub const ENV_CREDENTIALS_FILE: &str = "TENCENTCLOUD_CREDENTIALS_FILE";
@@ -31,14 +34,20 @@ impl<'a> Ini<'a> {
     /// Parses `text`; on a bad line returns its 1-based number.
     pub(crate) fn parse(text: &'a str) -> Result<Self, usize> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut ini = Ini { sections: vec![("", Vec::new())] };
+        let mut ini = Ini {
+            sections: vec![("", Vec::new())],
+        };
         for (index, raw) in text.split('\n').enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
                 continue;
             }
             if let Some(rest) = line.strip_prefix('[') {
-                let name = rest.strip_suffix(']').map(str::trim).filter(|n| !n.is_empty()).ok_or(index + 1)?;
+                let name = rest
+                    .strip_suffix(']')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .ok_or(index + 1)?;
                 ini.sections.push((name, Vec::new()));
                 continue;
             }
@@ -84,32 +93,47 @@ pub struct IniFileProvider {
 impl IniFileProvider {
     /// A provider for `section` of `path` (see [`IniFileProvider::path`]).
     pub fn new(path: Option<PathBuf>, section: impl Into<String>) -> Self {
-        IniFileProvider { path, section: section.into() }
+        IniFileProvider {
+            path,
+            section: section.into(),
+        }
     }
 
     /// The file this provider reads, and whether the user chose it (an
     /// explicit path or the variable) rather than the default location.
     pub fn resolve_path(&self, env: &dyn Env) -> Result<(PathBuf, bool), CredentialError> {
         let home = |what: &str| {
-            env.home_dir()
-                .ok_or_else(|| CredentialError::HomeNotFound { looking_for: format!("SDK credentials file {what}") })
+            env.home_dir().ok_or_else(|| CredentialError::HomeNotFound {
+                looking_for: format!("SDK credentials file {what}"),
+            })
         };
         let chosen = match &self.path {
             Some(p) => Some(p.clone()),
-            None => env.var(ENV_CREDENTIALS_FILE).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).map(PathBuf::from),
+            None => env
+                .var(ENV_CREDENTIALS_FILE)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         };
         match chosen {
             Some(p) => match p.strip_prefix("~") {
                 Ok(rest) => Ok((home(&p.display().to_string())?.join(rest), true)),
                 Err(_) => Ok((p, true)),
             },
-            None => Ok((home("~/.tencentcloud/credentials")?.join(".tencentcloud").join("credentials"), false)),
+            None => Ok((
+                home("~/.tencentcloud/credentials")?
+                    .join(".tencentcloud")
+                    .join("credentials"),
+                false,
+            )),
         }
     }
 
     fn check_section(&self) -> Result<(), CredentialError> {
         if self.section.trim().is_empty() {
-            return Err(CredentialError::InvalidSource { reason: "the SDK credentials file section name is empty".into() });
+            return Err(CredentialError::InvalidSource {
+                reason: "the SDK credentials file section name is empty".into(),
+            });
         }
         Ok(())
     }
@@ -122,7 +146,10 @@ impl IniFileProvider {
         let (path, chosen) = match self.resolve_path(env) {
             Ok(p) => p,
             Err(CredentialError::HomeNotFound { .. }) => {
-                return Ok(Probe::Absent(format!("{} (home folder unknown)", self.describe())))
+                return Ok(Probe::Absent(format!(
+                    "{} (home folder unknown)",
+                    self.describe()
+                )))
             }
             Err(e) => return Err(e),
         };
@@ -132,7 +159,9 @@ impl IniFileProvider {
             FileRead::NotFound => Ok(Probe::Absent(format!("{origin} (no such file)"))),
             FileRead::Text(text) => match read_section(&path, &text, &self.section) {
                 Ok(c) => Ok(Probe::Found(c, origin)),
-                Err(CredentialError::IniSectionNotFound { .. }) => Ok(Probe::Absent(format!("{origin} (no such section)"))),
+                Err(CredentialError::IniSectionNotFound { .. }) => {
+                    Ok(Probe::Absent(format!("{origin} (no such section)")))
+                }
                 Err(e) => Err(e),
             },
         }
@@ -160,26 +189,41 @@ impl ProvideStatic for IniFileProvider {
 
 /// Reads the keys of `section` from the text of the file at `path`.
 fn read_section(path: &Path, text: &str, section: &str) -> Result<Credentials, CredentialError> {
-    let ini = Ini::parse(text).map_err(|line| CredentialError::IniSyntax { path: path.to_path_buf(), line })?;
+    let ini = Ini::parse(text).map_err(|line| CredentialError::IniSyntax {
+        path: path.to_path_buf(),
+        line,
+    })?;
     if !ini.has_section(section) {
-        return Err(CredentialError::IniSectionNotFound { path: path.to_path_buf(), section: section.to_string() });
+        return Err(CredentialError::IniSectionNotFound {
+            path: path.to_path_buf(),
+            section: section.to_string(),
+        });
     }
     let missing = |key: &str| CredentialError::ProfileInvalid {
         path: path.to_path_buf(),
         reason: format!("section [{section}] has no {key}"),
     };
-    let empty = |key: &str| CredentialError::EmptyValue { what: format!("{key} in [{section}] of {}", path.display()) };
+    let empty = |key: &str| CredentialError::EmptyValue {
+        what: format!("{key} in [{section}] of {}", path.display()),
+    };
 
-    let secret_id = ini.get(section, "secret_id").ok_or_else(|| missing("secret_id"))?;
+    let secret_id = ini
+        .get(section, "secret_id")
+        .ok_or_else(|| missing("secret_id"))?;
     if secret_id.is_empty() {
         return Err(empty("secret_id"));
     }
-    let secret_key = ini.get(section, "secret_key").ok_or_else(|| missing("secret_key"))?;
+    let secret_key = ini
+        .get(section, "secret_key")
+        .ok_or_else(|| missing("secret_key"))?;
     if secret_key.is_empty() {
         return Err(empty("secret_key"));
     }
     let mut creds = Credentials::new(secret_id, secret_from(secret_key.to_string()));
-    creds.token = ini.get(section, "token").filter(|t| !t.is_empty()).map(|t| secret_from(t.to_string()));
+    creds.token = ini
+        .get(section, "token")
+        .filter(|t| !t.is_empty())
+        .map(|t| secret_from(t.to_string()));
     Ok(creds)
 }
 
@@ -193,11 +237,18 @@ mod tests {
         let text = "\u{feff}# top comment\r\n; another\r\nglobal = 1\r\n\r\n  [default]  \r\n secret_id =  AKID = x  \r\nSECRET_KEY=k\r\n\t[ other ]\nsecret_id = o\n[default]\nsecret_id = AKID2\nempty =\n";
         let ini = Ini::parse(text).unwrap();
         assert!(ini.has_section("default") && ini.has_section("other") && ini.has_section(""));
-        assert!(!ini.has_section("Default"), "section names are case-sensitive");
+        assert!(
+            !ini.has_section("Default"),
+            "section names are case-sensitive"
+        );
         assert_eq!(ini.get("", "global"), Some("1"));
         // Later duplicate wins, across repeated sections; only the first '=' splits.
         assert_eq!(ini.get("default", "secret_id"), Some("AKID2"));
-        assert_eq!(ini.get("default", "secret_key"), Some("k"), "keys match case-insensitively");
+        assert_eq!(
+            ini.get("default", "secret_key"),
+            Some("k"),
+            "keys match case-insensitively"
+        );
         assert_eq!(ini.get("other", "secret_id"), Some("o"));
         assert_eq!(ini.get("default", "empty"), Some(""));
         assert_eq!(ini.get("default", "nope"), None);
@@ -209,7 +260,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_give_the_line_number() {
-        assert_eq!(Ini::parse("[default]\nsecret_id = a\njust words\n").unwrap_err(), 3);
+        assert_eq!(
+            Ini::parse("[default]\nsecret_id = a\njust words\n").unwrap_err(),
+            3
+        );
         assert_eq!(Ini::parse("[default\n").unwrap_err(), 1);
         assert_eq!(Ini::parse("# c\n[]\n").unwrap_err(), 2);
         assert_eq!(Ini::parse("[a]\n = value\n").unwrap_err(), 2);
@@ -233,25 +287,52 @@ mod tests {
         );
         let env = MapEnv::new().with_home(home.path());
         let c = IniFileProvider::new(None, "default").provide(&env).unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.expose()), ("AKIDdef", "kdef"));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.expose()),
+            ("AKIDdef", "kdef")
+        );
         assert!(c.token.is_none());
         let c = IniFileProvider::new(None, "prod").provide(&env).unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.expose()), ("AKIDprod", "kprod"));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.expose()),
+            ("AKIDprod", "kprod")
+        );
         assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("tprod"));
-        assert_eq!(IniFileProvider::new(None, "prod").describe(), "SDK credentials file ~/.tencentcloud/credentials [prod]");
+        assert_eq!(
+            IniFileProvider::new(None, "prod").describe(),
+            "SDK credentials file ~/.tencentcloud/credentials [prod]"
+        );
     }
 
     #[test]
     fn path_resolution_explicit_env_tilde_and_default() {
         let env = MapEnv::new().with_home("/home/u");
-        let (p, chosen) = IniFileProvider::new(None, "default").resolve_path(&env).unwrap();
-        assert_eq!((p, chosen), (PathBuf::from("/home/u/.tencentcloud/credentials"), false));
-        let env2 = env.clone().with_var(ENV_CREDENTIALS_FILE, " /etc/tc/creds ");
-        assert_eq!(IniFileProvider::new(None, "default").resolve_path(&env2).unwrap(), (PathBuf::from("/etc/tc/creds"), true));
+        let (p, chosen) = IniFileProvider::new(None, "default")
+            .resolve_path(&env)
+            .unwrap();
+        assert_eq!(
+            (p, chosen),
+            (PathBuf::from("/home/u/.tencentcloud/credentials"), false)
+        );
+        let env2 = env
+            .clone()
+            .with_var(ENV_CREDENTIALS_FILE, " /etc/tc/creds ");
+        assert_eq!(
+            IniFileProvider::new(None, "default")
+                .resolve_path(&env2)
+                .unwrap(),
+            (PathBuf::from("/etc/tc/creds"), true)
+        );
         let p = IniFileProvider::new(Some("~/x/creds".into()), "default");
-        assert_eq!(p.resolve_path(&env2).unwrap(), (PathBuf::from("/home/u/x/creds"), true));
+        assert_eq!(
+            p.resolve_path(&env2).unwrap(),
+            (PathBuf::from("/home/u/x/creds"), true)
+        );
         let p = IniFileProvider::new(Some("/abs/creds".into()), "default");
-        assert_eq!(p.resolve_path(&MapEnv::new()).unwrap(), (PathBuf::from("/abs/creds"), true));
+        assert_eq!(
+            p.resolve_path(&MapEnv::new()).unwrap(),
+            (PathBuf::from("/abs/creds"), true)
+        );
         assert!(matches!(
             IniFileProvider::new(None, "default").resolve_path(&MapEnv::new()),
             Err(CredentialError::HomeNotFound { .. })
@@ -275,25 +356,52 @@ mod tests {
         let p = IniFileProvider::new(None, "default");
         let path = home.path().join(".tencentcloud").join("credentials");
 
-        assert_eq!(p.provide(&env).unwrap_err(), CredentialError::IniFileNotFound { path: path.clone() });
+        assert_eq!(
+            p.provide(&env).unwrap_err(),
+            CredentialError::IniFileNotFound { path: path.clone() }
+        );
 
         write(home.path(), "[default]\nsecret_id = AKID\nsk-SECRET-LINE\n");
         let e = p.provide(&env).unwrap_err();
-        assert_eq!(e, CredentialError::IniSyntax { path: path.clone(), line: 3 });
+        assert_eq!(
+            e,
+            CredentialError::IniSyntax {
+                path: path.clone(),
+                line: 3
+            }
+        );
         let msg = e.to_string();
-        assert!(msg.contains("line 3") && msg.contains(&path.display().to_string()), "{msg}");
+        assert!(
+            msg.contains("line 3") && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
         assert!(!msg.contains("SECRET"), "{msg}");
 
         write(home.path(), "[other]\nsecret_id = AKID\nsecret_key = k\n");
-        assert_eq!(p.provide(&env).unwrap_err(), CredentialError::IniSectionNotFound { path: path.clone(), section: "default".into() });
+        assert_eq!(
+            p.provide(&env).unwrap_err(),
+            CredentialError::IniSectionNotFound {
+                path: path.clone(),
+                section: "default".into()
+            }
+        );
 
         write(home.path(), "[default]\nsecret_id = AKID\n");
         let e = p.provide(&env).unwrap_err();
-        assert!(matches!(e, CredentialError::ProfileInvalid { ref reason, .. } if reason.contains("secret_key")), "{e:?}");
+        assert!(
+            matches!(e, CredentialError::ProfileInvalid { ref reason, .. } if reason.contains("secret_key")),
+            "{e:?}"
+        );
 
-        write(home.path(), "[default]\nsecret_id = AKID\nsecret_key =   \n");
+        write(
+            home.path(),
+            "[default]\nsecret_id = AKID\nsecret_key =   \n",
+        );
         let e = p.provide(&env).unwrap_err();
-        assert!(matches!(e, CredentialError::EmptyValue { ref what } if what.contains("secret_key") && what.contains("[default]")), "{e:?}");
+        assert!(
+            matches!(e, CredentialError::EmptyValue { ref what } if what.contains("secret_key") && what.contains("[default]")),
+            "{e:?}"
+        );
 
         let e = IniFileProvider::new(None, " ").provide(&env).unwrap_err();
         assert!(matches!(e, CredentialError::InvalidSource { .. }));
@@ -304,17 +412,28 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let env = MapEnv::new().with_home(home.path());
         let p = IniFileProvider::new(None, DEFAULT_INI_SECTION);
-        assert!(matches!(p.probe(&MapEnv::new()), Ok(Probe::Absent(ref s)) if s.contains("home folder unknown")));
+        assert!(
+            matches!(p.probe(&MapEnv::new()), Ok(Probe::Absent(ref s)) if s.contains("home folder unknown"))
+        );
         assert!(matches!(p.probe(&env), Ok(Probe::Absent(ref s)) if s.contains("no such file")));
         write(home.path(), "[prod]\nsecret_id = a\nsecret_key = b\n");
         assert!(matches!(p.probe(&env), Ok(Probe::Absent(ref s)) if s.contains("no such section")));
         write(home.path(), "garbage\n");
-        assert!(matches!(p.probe(&env), Err(CredentialError::IniSyntax { line: 1, .. })));
+        assert!(matches!(
+            p.probe(&env),
+            Err(CredentialError::IniSyntax { line: 1, .. })
+        ));
         write(home.path(), "[default]\nsecret_id = a\nsecret_key = b\n");
         assert!(matches!(p.probe(&env), Ok(Probe::Found(ref c, _)) if c.secret_id == "a"));
 
         // A file the user pointed at that does not exist is an error, not "absent".
-        let env2 = env.clone().with_var(ENV_CREDENTIALS_FILE, home.path().join("nope").display().to_string());
-        assert!(matches!(p.probe(&env2), Err(CredentialError::IniFileNotFound { .. })));
+        let env2 = env.clone().with_var(
+            ENV_CREDENTIALS_FILE,
+            home.path().join("nope").display().to_string(),
+        );
+        assert!(matches!(
+            p.probe(&env2),
+            Err(CredentialError::IniFileNotFound { .. })
+        ));
     }
 }

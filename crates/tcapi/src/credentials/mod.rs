@@ -17,6 +17,26 @@
 //! [`RoleArn`], [`validate_session_name`] and [`validate_duration`] check the
 //! `AssumeRole` inputs before any call, and [`RoleCredentialsCache`] keeps the
 //! temporary keys of one role, refreshing them (single flight) before expiry.
+//!
+//! ```
+//! use tcapi::credentials::{CredentialError, MapEnv, ProcessEnv, Source};
+//!
+//! // Tests and callers inject the environment; `ProcessEnv` is the real one.
+//! let env = MapEnv::new()
+//!     .with_var("PAYMENTS_SECRET_ID", "AKIDexample")
+//!     .with_var("PAYMENTS_SECRET_KEY", "example-key");
+//! let source = Source::NamedEnv {
+//!     secret_id_env: "PAYMENTS_SECRET_ID".into(),
+//!     secret_key_env: "PAYMENTS_SECRET_KEY".into(),
+//!     token_env: None,
+//! };
+//! assert_eq!(source.describe(), "env PAYMENTS_SECRET_ID/PAYMENTS_SECRET_KEY");
+//! let creds = source.resolve(&env)?;
+//! assert_eq!(creds.secret_id, "AKIDexample");
+//! assert!(!format!("{creds:?}").contains("example-key"));
+//! # let _ = ProcessEnv;
+//! # Ok::<(), CredentialError>(())
+//! ```
 
 use std::fmt;
 use std::path::PathBuf;
@@ -96,7 +116,12 @@ pub struct Credentials {
 impl Credentials {
     /// Long-term credentials.
     pub fn new(secret_id: impl Into<String>, secret_key: impl Into<Secret>) -> Self {
-        Credentials { secret_id: secret_id.into(), secret_key: secret_key.into(), token: None, expires_at: None }
+        Credentials {
+            secret_id: secret_id.into(),
+            secret_key: secret_key.into(),
+            token: None,
+            expires_at: None,
+        }
     }
     /// Adds a session token.
     pub fn with_token(mut self, token: impl Into<Secret>) -> Self {
@@ -238,8 +263,9 @@ pub enum CredentialError {
         /// The duration asked for.
         secs: u32,
     },
-    /// `AssumeRole` failed (built by the caller from the STS error).
-    #[error("AssumeRole {role_arn} failed: {code}: {message}{}", request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    /// `AssumeRole` failed (built by the caller from the STS error; put the
+    /// request id in `message` when there is one).
+    #[error("AssumeRole {role_arn} failed: {code}: {message}")]
     AssumeRole {
         /// The role.
         role_arn: String,
@@ -247,8 +273,6 @@ pub enum CredentialError {
         code: String,
         /// The error message.
         message: String,
-        /// The STS request id, when there was an answer.
-        request_id: Option<String>,
     },
     /// Temporary credentials that were already expired when they arrived
     /// (usually a local clock far off the server's).
@@ -300,14 +324,19 @@ pub(crate) enum FileRead {
 /// Reads a credentials file of at most [`MAX_CREDENTIAL_FILE_BYTES`] as UTF-8.
 pub(crate) fn read_credentials_file(path: &std::path::Path) -> Result<FileRead, CredentialError> {
     use std::io::Read;
-    let unreadable = |e: std::io::Error| CredentialError::ProfileUnreadable { path: path.to_path_buf(), reason: e.to_string() };
+    let unreadable = |e: std::io::Error| CredentialError::ProfileUnreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileRead::NotFound),
         Err(e) => return Err(unreadable(e)),
     };
     let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_CREDENTIAL_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    file.take(MAX_CREDENTIAL_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
         return Err(CredentialError::ProfileInvalid {
             path: path.to_path_buf(),
@@ -315,10 +344,17 @@ pub(crate) fn read_credentials_file(path: &std::path::Path) -> Result<FileRead, 
         });
     }
     if std::str::from_utf8(&bytes).is_err() {
-        return Err(CredentialError::ProfileInvalid { path: path.to_path_buf(), reason: "not UTF-8 text".into() });
+        return Err(CredentialError::ProfileInvalid {
+            path: path.to_path_buf(),
+            reason: "not UTF-8 text".into(),
+        });
     }
-    let text = String::from_utf8(std::mem::take(&mut *bytes))
-        .map_err(|_| CredentialError::ProfileInvalid { path: path.to_path_buf(), reason: "not UTF-8 text".into() })?;
+    let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
+        CredentialError::ProfileInvalid {
+            path: path.to_path_buf(),
+            reason: "not UTF-8 text".into(),
+        }
+    })?;
     let mut text = Zeroizing::new(text);
     if text.starts_with('\u{feff}') {
         text.replace_range(..'\u{feff}'.len_utf8(), "");
@@ -335,11 +371,16 @@ mod tests {
         let s = Secret::new("sk-VERY-SECRET");
         assert!(!format!("{s:?}").contains("VERY-SECRET"));
         assert!(!format!("{s:#?}").contains("VERY-SECRET"));
-        let c = Credentials::new("AKIDpublic", "sk-VERY-SECRET").with_token("tok-ALSO-SECRET").with_expiry(42);
+        let c = Credentials::new("AKIDpublic", "sk-VERY-SECRET")
+            .with_token("tok-ALSO-SECRET")
+            .with_expiry(42);
         for out in [format!("{c:?}"), format!("{c:#?}")] {
             assert!(!out.contains("VERY-SECRET"), "{out}");
             assert!(!out.contains("ALSO-SECRET"), "{out}");
-            assert!(out.contains("AKIDpublic"), "the SecretId is not secret: {out}");
+            assert!(
+                out.contains("AKIDpublic"),
+                "the SecretId is not secret: {out}"
+            );
             assert!(out.contains("42"), "{out}");
         }
         assert_eq!(c.secret_key.expose(), "sk-VERY-SECRET");
@@ -355,7 +396,10 @@ mod tests {
     fn read_credentials_file_handles_missing_bom_binary_and_huge() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope");
-        assert!(matches!(read_credentials_file(&missing), Ok(FileRead::NotFound)));
+        assert!(matches!(
+            read_credentials_file(&missing),
+            Ok(FileRead::NotFound)
+        ));
 
         let bom = dir.path().join("bom");
         std::fs::write(&bom, "\u{feff}hello").unwrap();
@@ -366,29 +410,37 @@ mod tests {
 
         let bin = dir.path().join("bin");
         std::fs::write(&bin, [0xff, 0xfe, 0x00, 0x80]).unwrap();
-        assert!(matches!(read_credentials_file(&bin), Err(CredentialError::ProfileInvalid { .. })));
+        assert!(matches!(
+            read_credentials_file(&bin),
+            Err(CredentialError::ProfileInvalid { .. })
+        ));
 
         let huge = dir.path().join("huge");
         std::fs::write(&huge, vec![b'a'; (MAX_CREDENTIAL_FILE_BYTES + 1) as usize]).unwrap();
         match read_credentials_file(&huge) {
-            Err(CredentialError::ProfileInvalid { reason, .. }) => assert!(reason.contains("larger")),
+            Err(CredentialError::ProfileInvalid { reason, .. }) => {
+                assert!(reason.contains("larger"))
+            }
             _ => panic!("expected too large"),
         }
 
         // A folder is not a file: unreadable, not "not found".
-        assert!(matches!(read_credentials_file(dir.path()), Err(CredentialError::ProfileUnreadable { .. })));
+        assert!(matches!(
+            read_credentials_file(dir.path()),
+            Err(CredentialError::ProfileUnreadable { .. })
+        ));
     }
 
     #[test]
-    fn assume_role_error_message_includes_request_id_when_known() {
+    fn assume_role_error_message_names_role_and_code() {
         let e = CredentialError::AssumeRole {
             role_arn: "qcs::cam::uin/12345:roleName/r".into(),
             code: "AuthFailure.SecretIdNotFound".into(),
-            message: "no such id".into(),
-            request_id: Some("req-1".into()),
+            message: "no such id (request id req-1)".into(),
         };
-        assert_eq!(e.to_string(), "AssumeRole qcs::cam::uin/12345:roleName/r failed: AuthFailure.SecretIdNotFound: no such id (request id req-1)");
-        let e = CredentialError::AssumeRole { role_arn: "a".into(), code: "c".into(), message: "m".into(), request_id: None };
-        assert_eq!(e.to_string(), "AssumeRole a failed: c: m");
+        assert_eq!(
+            e.to_string(),
+            "AssumeRole qcs::cam::uin/12345:roleName/r failed: AuthFailure.SecretIdNotFound: no such id (request id req-1)"
+        );
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 pub mod generate;
 
-pub use generate::{sample_license_data, uin_for, GenOptions};
+pub use generate::{sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE};
 
 /// The string that stands for JSON `null` in the `data` and `region_data`
 /// tables of a fleet file (TOML cannot express `null`).

@@ -1,0 +1,209 @@
+//! Credential providers through the public API only: sources, the default
+//! chain, role inputs and the role cache, with an injected environment and a
+//! temporary home folder (never the real ones). The recurring check: no secret
+//! value ever shows up in `Debug` output or error messages.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tcapi::credentials::{
+    validate_duration, validate_session_name, CredentialError, Credentials, DefaultChainProvider,
+    Env, MapEnv, ProvideStatic, RoleArn, RoleCredentialsCache, Source, ENV_SECRET_ID,
+    ENV_SECRET_KEY, ENV_TOKEN, REFRESH_BEFORE_EXPIRY_SECS,
+};
+
+const CANARY_KEY: &str = "CANARYsecretKEY0123456789";
+const CANARY_TOKEN: &str = "CANARYsessionTOKEN9876543210";
+
+fn write(path: &Path, content: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+fn assert_no_canary(what: &str, text: &str) {
+    assert!(!text.contains("CANARY"), "{what} leaks a secret: {text}");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let creds = Credentials::new("AKIDpublic", CANARY_KEY)
+        .with_token(CANARY_TOKEN)
+        .with_expiry(1);
+    assert_no_canary("Credentials Debug", &format!("{creds:?} {creds:#?}"));
+    assert_no_canary("Secret Debug", &format!("{:?}", creds.secret_key));
+    let env = MapEnv::new()
+        .with_var(ENV_SECRET_KEY, CANARY_KEY)
+        .with_var(ENV_TOKEN, CANARY_TOKEN);
+    assert_no_canary("MapEnv Debug", &format!("{env:?}"));
+    assert_eq!(env.var(ENV_SECRET_KEY).as_deref(), Some(CANARY_KEY));
+}
+
+#[test]
+fn errors_from_broken_sources_never_contain_secrets() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let env = MapEnv::new()
+        .with_home(h)
+        .with_var("HALF_ID", "AKIDhalf")
+        .with_var("TOKEN_BLANK", "   ");
+    let tccli = h.join(".tccli");
+    let ini = h.join(".tencentcloud").join("credentials");
+
+    let broken_tccli = [
+        format!(r#"{{"secretId": "AKID", "secretKey": "{CANARY_KEY}""#),
+        format!(r#"{{"secretId": 1, "secretKey": "{CANARY_KEY}", "token": "{CANARY_TOKEN}"}}"#),
+        format!(r#"{{"secretKey": "{CANARY_KEY}"}}"#),
+        format!(
+            r#"{{"secretId": "AKID", "secretKey": "{CANARY_KEY}", "token": ["{CANARY_TOKEN}"]}}"#
+        ),
+        format!(r#"["{CANARY_KEY}"]"#),
+        CANARY_KEY.to_string(),
+    ];
+    let broken_ini = [
+        format!("[default]\nsecret_id = AKID\n{CANARY_KEY}\n"),
+        format!("[default\nsecret_key = {CANARY_KEY}\n"),
+        format!("[default]\nsecret_key = {CANARY_KEY}\n"),
+        format!("[other]\nsecret_id = AKID\nsecret_key = {CANARY_KEY}\n"),
+    ];
+
+    let mut errors = Vec::new();
+    for content in &broken_tccli {
+        write(&tccli.join("p.credential"), content);
+        errors.push(Source::TccliProfile("p".into()).resolve(&env).unwrap_err());
+    }
+    for content in &broken_ini {
+        write(&ini, content);
+        errors.push(
+            Source::IniFile {
+                path: None,
+                section: "default".into(),
+            }
+            .resolve(&env)
+            .unwrap_err(),
+        );
+    }
+    errors.push(
+        Source::NamedEnv {
+            secret_id_env: "HALF_ID".into(),
+            secret_key_env: "NOPE".into(),
+            token_env: None,
+        }
+        .resolve(&env)
+        .unwrap_err(),
+    );
+    errors.push(
+        Source::NamedEnv {
+            secret_id_env: "HALF_ID".into(),
+            secret_key_env: "TOKEN_BLANK".into(),
+            token_env: None,
+        }
+        .resolve(&env)
+        .unwrap_err(),
+    );
+    errors.push(
+        Source::TccliProfile("../escape".into())
+            .resolve(&env)
+            .unwrap_err(),
+    );
+
+    assert_eq!(errors.len(), broken_tccli.len() + broken_ini.len() + 3);
+    for e in &errors {
+        assert_no_canary("error Display", &e.to_string());
+        assert_no_canary("error Debug", &format!("{e:?}"));
+    }
+    // The errors do say where: every file error names its file.
+    for e in &errors[..broken_tccli.len()] {
+        assert!(
+            e.to_string()
+                .contains(&tccli.join("p.credential").display().to_string()),
+            "{e}"
+        );
+    }
+    for e in &errors[broken_tccli.len()..broken_tccli.len() + broken_ini.len()] {
+        assert!(e.to_string().contains(&ini.display().to_string()), "{e}");
+    }
+}
+
+#[test]
+fn default_chain_through_the_public_api() {
+    let home = tempfile::tempdir().unwrap();
+    let env = MapEnv::new().with_home(home.path());
+    let e = Source::DefaultChain.resolve(&env).unwrap_err();
+    match &e {
+        CredentialError::NoCredentials { tried } => {
+            assert_eq!(tried.len(), 3);
+            assert!(
+                e.to_string()
+                    .starts_with("no credentials found; looked in: env TENCENTCLOUD_SECRET_ID"),
+                "{e}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    write(
+        &home.path().join(".tencentcloud").join("credentials"),
+        "[default]\nsecret_id = AKIDini\nsecret_key = kini\n",
+    );
+    let (c, origin) = Source::DefaultChain.resolve_with_origin(&env).unwrap();
+    assert_eq!(c.secret_id, "AKIDini");
+    assert!(origin.starts_with("SDK credentials file "), "{origin}");
+
+    let env = env
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, " kenv ");
+    let c = DefaultChainProvider.provide(&env).unwrap();
+    assert_eq!(
+        (c.secret_id.as_str(), c.secret_key.expose()),
+        ("AKIDenv", "kenv")
+    );
+    assert!(DefaultChainProvider.describe().starts_with("default chain"));
+}
+
+/// A role account's flow as the runner would wire it: validate inputs, then
+/// fetch through the cache with the STS failure mapped to `AssumeRole`.
+#[tokio::test]
+async fn role_inputs_and_cache_through_the_public_api() {
+    let arn = RoleArn::parse("qcs::cam::uin/200000000001:roleName/OrganizationAccessControlRole")
+        .unwrap();
+    assert_eq!(arn.uin, "200000000001");
+    validate_session_name("tcss-report").unwrap();
+    validate_duration(3600).unwrap();
+
+    let cache = RoleCredentialsCache::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let now = 1_700_000_000;
+    let fetch = |ok: bool| {
+        let calls = Arc::clone(&calls);
+        let role_arn = arn.to_string();
+        move || async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if ok {
+                Ok(Credentials::new("AKIDtmp", CANARY_KEY)
+                    .with_token(CANARY_TOKEN)
+                    .with_expiry(now + 7200))
+            } else {
+                Err(CredentialError::AssumeRole {
+                    role_arn,
+                    code: "AuthFailure.UnauthorizedOperation".into(),
+                    message: "not allowed (request id req-9)".into(),
+                })
+            }
+        }
+    };
+    let e = cache.get(now, fetch(false)).await.unwrap_err();
+    assert!(
+        e.to_string().contains("OrganizationAccessControlRole") && e.to_string().contains("req-9"),
+        "{e}"
+    );
+    let c = cache.get(now, fetch(true)).await.unwrap();
+    assert_eq!(c.token.as_ref().map(|t| t.expose()), Some(CANARY_TOKEN));
+    let c2 = cache
+        .get(now + 7200 - REFRESH_BEFORE_EXPIRY_SECS - 1, fetch(true))
+        .await
+        .unwrap();
+    assert_eq!(c2.expires_at, Some(now + 7200));
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_no_canary("cache Debug", &format!("{cache:?}"));
+}

@@ -1,0 +1,620 @@
+//! One request, start to finish: size cap, routing headers, authentication
+//! (TC3 signature, clock skew, temporary-credential tokens), region, rate
+//! limits, injected faults and latency, then the action itself.
+//!
+//! Order of checks (the first failing one answers):
+//! 1. method (`POST`/`GET`, else `UnsupportedProtocol`), body size (`RequestSizeLimitExceeded`);
+//! 2. `X-TC-Action` (`MissingParameter`, `InvalidAction`), `X-TC-Version` (`MissingParameter`,
+//!    `NoSuchVersion`), `X-TC-Timestamp` (`MissingParameter`, `InvalidParameter`);
+//! 3. `Authorization` (`AuthFailure.InvalidAuthorization`), secret id (`AuthFailure.SecretIdNotFound`).
+//!
+//! From here the account is known and its latency applies to the answer:
+//! 4. credential scope date = UTC date of `X-TC-Timestamp` and scope service = the
+//!    action's service (`AuthFailure.SignatureFailure`);
+//! 5. clock skew over 300 s against the account's clock (`AuthFailure.SignatureExpire`);
+//! 6. temporary credentials: `X-TC-Token` present, equal and unexpired (`AuthFailure.TokenFailure`);
+//! 7. the signature (`AuthFailure.SignatureFailure`);
+//! 8. region, TCSS only (`MissingParameter`, `UnsupportedRegion`);
+//! 9. rate limit (`RequestLimitExceeded`), every arrival counted;
+//! 10. first-N transient fault, then the persistent error (TCSS only);
+//! 11. the action (`AssumeRole` parameter checks, etc.).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Request, Response};
+use rand::Rng;
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use super::rate::{limit_message, Windows};
+use super::reply::{self, ApiError};
+use super::sts::{self, TempCred, TempStore};
+use super::verify::{self, Received};
+use crate::counters::{Counters, SUCCESS};
+use crate::fleet::{FaultKind, Fleet};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Largest accepted difference between `X-TC-Timestamp` and the server clock.
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// Returned by the service to drop the connection without an answer.
+#[derive(Debug)]
+pub(crate) struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("simulated connection reset")
+    }
+}
+
+impl std::error::Error for ResetConnection {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActionKind {
+    DescribeImageAuthorizedInfo,
+    AssumeRole,
+    GetCallerIdentity,
+}
+
+#[derive(Debug)]
+struct ActionSpec {
+    name: &'static str,
+    service: &'static str,
+    version: &'static str,
+    kind: ActionKind,
+}
+
+const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        name: tcapi::tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        service: tcapi::tcss::SERVICE,
+        version: tcapi::tcss::VERSION,
+        kind: ActionKind::DescribeImageAuthorizedInfo,
+    },
+    ActionSpec {
+        name: sts::ASSUME_ROLE,
+        service: sts::SERVICE,
+        version: sts::VERSION,
+        kind: ActionKind::AssumeRole,
+    },
+    ActionSpec {
+        name: sts::GET_CALLER_IDENTITY,
+        service: sts::SERVICE,
+        version: sts::VERSION,
+        kind: ActionKind::GetCallerIdentity,
+    },
+];
+
+/// Precomputed success bodies (the inside of the `Response` object) of one account.
+#[derive(Debug)]
+struct Fragments {
+    default: String,
+    by_region: HashMap<String, String>,
+}
+
+/// Who signed the request.
+struct Identity {
+    account: usize,
+    secret_key: String,
+    temp: Option<TempCred>,
+}
+
+/// What to answer once latency has elapsed.
+enum Decision {
+    Ok(String),
+    Err(ApiError),
+    Fault(FaultKind),
+}
+
+/// Everything shared by the connections of one simulator.
+pub(crate) struct State {
+    pub(crate) fleet: Fleet,
+    pub(crate) counters: Arc<Counters>,
+    keys: HashMap<String, (usize, String)>,
+    temp: Mutex<TempStore>,
+    signing_keys: Mutex<HashMap<(String, String, &'static str), [u8; 32]>>,
+    windows: Mutex<Windows>,
+    first_calls: Mutex<HashMap<(usize, String, &'static str), u32>>,
+    fragments: Vec<Fragments>,
+    /// Seconds added to the system clock for every account (tests move time with it).
+    shift: AtomicI64,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("accounts", &self.fleet.accounts.len())
+            .field("shift", &self.shift.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// Percent-decodes a form-urlencoded component (`+` is a space).
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// GET parameters as a JSON object of strings.
+fn query_params(query: &str) -> Map<String, Value> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (form_decode(k), Value::String(form_decode(v)))
+        })
+        .collect()
+}
+
+impl State {
+    pub(crate) fn new(fleet: Fleet, counters: Arc<Counters>, shutdown: watch::Receiver<bool>) -> State {
+        let mut keys = HashMap::new();
+        let mut fragments = Vec::with_capacity(fleet.accounts.len());
+        for (i, a) in fleet.accounts.iter().enumerate() {
+            for k in &a.keys {
+                keys.insert(k.secret_id.clone(), (i, k.secret_key.clone()));
+            }
+            let by_region = a
+                .region_data
+                .keys()
+                .map(|r| (r.clone(), reply::fragment(&a.data_for_region(r))))
+                .collect();
+            fragments.push(Fragments {
+                default: reply::fragment(&a.data),
+                by_region,
+            });
+        }
+        State {
+            fleet,
+            counters,
+            keys,
+            temp: Mutex::new(TempStore::default()),
+            signing_keys: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
+            first_calls: Mutex::new(HashMap::new()),
+            fragments,
+            shift: AtomicI64::new(0),
+            shutdown,
+        }
+    }
+
+    /// The simulator's clock (Unix seconds), before any account's offset.
+    pub(crate) fn now(&self) -> i64 {
+        let sys = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        sys.saturating_add(self.shift.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn advance_clock(&self, secs: i64) {
+        self.shift.fetch_add(secs, Ordering::Relaxed);
+    }
+
+    async fn until_shutdown(&self) {
+        let mut rx = self.shutdown.clone();
+        // An error means the server is gone: stop waiting too.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    /// An answer given before the account is known: no latency, uin `""`.
+    fn early(&self, region: &str, action: &str, e: ApiError) -> Response<Full<Bytes>> {
+        self.counters.record("", region, action, &e.code);
+        reply::json(reply::error_body(&e, &reply::request_id()), self.now())
+    }
+
+    pub(crate) async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        reset: Arc<AtomicBool>,
+    ) -> Result<Response<Full<Bytes>>, ResetConnection> {
+        let _in_flight = self.counters.enter();
+        let (parts, body) = req.into_parts();
+        let headers = &parts.headers;
+        let region = header(headers, "x-tc-region").unwrap_or("").to_owned();
+        let action_name = header(headers, "x-tc-action").unwrap_or("").to_owned();
+
+        let method = parts.method.as_str();
+        if method != "POST" && method != "GET" {
+            let e = ApiError::new(
+                "UnsupportedProtocol",
+                format!("HTTP method {method} is not supported; use POST or GET."),
+            );
+            return Ok(self.early(&region, &action_name, e));
+        }
+        let too_large = || {
+            ApiError::new(
+                "RequestSizeLimitExceeded",
+                format!("The request body exceeds the limit of {MAX_BODY_BYTES} bytes."),
+            )
+        };
+        let declared = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Ok(self.early(&region, &action_name, too_large()));
+        }
+        let body: Bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Ok(self.early(&region, &action_name, too_large()));
+            }
+            // The client went away mid-body: nobody to answer.
+            Err(_) => return Err(ResetConnection),
+        };
+
+        if action_name.is_empty() {
+            return Ok(self.early(&region, &action_name, ApiError::missing("X-TC-Action")));
+        }
+        let Some(spec) = ACTIONS.iter().find(|a| a.name == action_name) else {
+            let e = ApiError::new("InvalidAction", format!("The action `{action_name}` is not found."));
+            return Ok(self.early(&region, &action_name, e));
+        };
+        let Some(version) = header(headers, "x-tc-version") else {
+            return Ok(self.early(&region, spec.name, ApiError::missing("X-TC-Version")));
+        };
+        if version != spec.version {
+            let e = ApiError::new(
+                "NoSuchVersion",
+                format!(
+                    "The API version `{version}` of action `{}` does not exist (this service has `{}`).",
+                    spec.name, spec.version
+                ),
+            );
+            return Ok(self.early(&region, spec.name, e));
+        }
+        let Some(ts_text) = header(headers, "x-tc-timestamp") else {
+            return Ok(self.early(&region, spec.name, ApiError::missing("X-TC-Timestamp")));
+        };
+        let Ok(timestamp) = ts_text.parse::<i64>() else {
+            let e = ApiError::new("InvalidParameter", "X-TC-Timestamp must be an integer Unix time.");
+            return Ok(self.early(&region, spec.name, e));
+        };
+        let Some(auth_text) = header(headers, "authorization") else {
+            let e = ApiError::new("AuthFailure.InvalidAuthorization", "The Authorization header is missing.");
+            return Ok(self.early(&region, spec.name, e));
+        };
+        let auth = match verify::parse_authorization(auth_text) {
+            Ok(a) => a,
+            Err(e) => return Ok(self.early(&region, spec.name, e)),
+        };
+        let Some(identity) = self.identify(auth.secret_id) else {
+            let e = ApiError::new(
+                "AuthFailure.SecretIdNotFound",
+                "The SecretId is not found, please ensure that your SecretId is correct.",
+            );
+            return Ok(self.early(&region, spec.name, e));
+        };
+
+        // The account is known from here on.
+        let account = &self.fleet.accounts[identity.account];
+        let offset = account.faults.clock_offset_secs;
+        let received = Received {
+            method,
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers,
+            body: &body,
+            timestamp,
+        };
+        let decision = self.decide(spec, &region, &received, &auth, &identity);
+        let code: &str = match &decision {
+            Decision::Ok(_) => SUCCESS,
+            Decision::Err(e) => &e.code,
+            Decision::Fault(k) => k.counter_code(),
+        };
+        self.counters.record(&account.uin, &region, spec.name, code);
+
+        self.delay(account.faults.latency_ms, account.faults.jitter_ms).await;
+        let date = self.now().saturating_add(offset);
+        match decision {
+            Decision::Ok(fragment) => Ok(reply::json(reply::success_body(&fragment, &reply::request_id()), date)),
+            Decision::Err(e) => Ok(reply::json(reply::error_body(&e, &reply::request_id()), date)),
+            Decision::Fault(FaultKind::InternalError) => Ok(reply::json(
+                reply::error_body(&ApiError::internal(), &reply::request_id()),
+                date,
+            )),
+            Decision::Fault(FaultKind::Http502) => Ok(reply::bad_gateway(date)),
+            Decision::Fault(FaultKind::MalformedJson) => Ok(reply::malformed_json(&reply::request_id(), date)),
+            Decision::Fault(FaultKind::Reset) => {
+                reset.store(true, Ordering::Relaxed);
+                Err(ResetConnection)
+            }
+            Decision::Fault(FaultKind::Hang) => {
+                self.until_shutdown().await;
+                Err(ResetConnection)
+            }
+        }
+    }
+
+    fn identify(&self, secret_id: &str) -> Option<Identity> {
+        if let Some((account, key)) = self.keys.get(secret_id) {
+            return Some(Identity {
+                account: *account,
+                secret_key: key.clone(),
+                temp: None,
+            });
+        }
+        let temp = lock(&self.temp).get(secret_id).cloned()?;
+        Some(Identity {
+            account: temp.account,
+            secret_key: temp.secret_key.clone(),
+            temp: Some(temp),
+        })
+    }
+
+    async fn delay(&self, latency_ms: u64, jitter_ms: u64) {
+        let jitter = if jitter_ms > 0 {
+            rand::thread_rng().gen_range(0..=jitter_ms)
+        } else {
+            0
+        };
+        let total = latency_ms.saturating_add(jitter);
+        if total == 0 {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(total)) => {}
+            () = self.until_shutdown() => {}
+        }
+    }
+
+    fn signing_key(&self, secret_id: &str, secret_key: &str, date: &str, service: &'static str) -> [u8; 32] {
+        let key = (secret_id.to_owned(), date.to_owned(), service);
+        if let Some(k) = lock(&self.signing_keys).get(&key) {
+            return *k;
+        }
+        let (_, _, k_signing) = tcapi::sign::derive_keys(secret_key, date, service);
+        let mut cache = lock(&self.signing_keys);
+        if cache.len() >= 100_000 {
+            cache.clear();
+        }
+        cache.insert(key, k_signing);
+        k_signing
+    }
+
+    fn decide(
+        &self,
+        spec: &ActionSpec,
+        region: &str,
+        rx: &Received<'_>,
+        auth: &verify::Authorization<'_>,
+        id: &Identity,
+    ) -> Decision {
+        match self.check(spec, region, rx, auth, id) {
+            Ok(d) => d,
+            Err(e) => Decision::Err(e),
+        }
+    }
+
+    fn check(
+        &self,
+        spec: &ActionSpec,
+        region: &str,
+        rx: &Received<'_>,
+        auth: &verify::Authorization<'_>,
+        id: &Identity,
+    ) -> Result<Decision, ApiError> {
+        let account = &self.fleet.accounts[id.account];
+        let faults = &account.faults;
+        let now = self.now();
+
+        // 4. Credential scope.
+        let ts_date = tcapi::sign::utc_date(rx.timestamp);
+        if auth.date != ts_date {
+            return Err(ApiError::new(
+                "AuthFailure.SignatureFailure",
+                format!(
+                    "The credential scope date `{}` is not the UTC date of X-TC-Timestamp ({ts_date}).",
+                    auth.date
+                ),
+            ));
+        }
+        if auth.service != spec.service {
+            return Err(ApiError::new(
+                "AuthFailure.SignatureFailure",
+                format!(
+                    "The credential scope service `{}` does not match the service `{}` of action {}.",
+                    auth.service, spec.service, spec.name
+                ),
+            ));
+        }
+        // 5. Clock skew against this account's clock.
+        let server_time = now.saturating_add(faults.clock_offset_secs);
+        if (rx.timestamp - server_time).abs() > MAX_SKEW_SECS {
+            return Err(ApiError::new(
+                "AuthFailure.SignatureExpire",
+                format!(
+                    "Signature expired. The request Timestamp({}) and the server time({server_time}) differ by more than {MAX_SKEW_SECS} seconds; please check your system time.",
+                    rx.timestamp
+                ),
+            ));
+        }
+        // 6. Temporary credentials need their token.
+        if let Some(temp) = &id.temp {
+            match header(rx.headers, "x-tc-token") {
+                None | Some("") => {
+                    return Err(ApiError::new(
+                        "AuthFailure.TokenFailure",
+                        "The SecretId is temporary and the X-TC-Token header is missing.",
+                    ))
+                }
+                Some(t) if !verify::secrets_equal(&temp.token, t) => {
+                    return Err(ApiError::new("AuthFailure.TokenFailure", "The provided Token is invalid."))
+                }
+                Some(_) => {}
+            }
+            if now >= temp.expires_at {
+                return Err(ApiError::new("AuthFailure.TokenFailure", "The provided Token has expired."));
+            }
+        }
+        // 7. The signature itself.
+        let k_signing = self.signing_key(auth.secret_id, &id.secret_key, auth.date, spec.service);
+        let expected = verify::expected_signature(rx, auth, &k_signing)?;
+        if !verify::signatures_match(&expected, auth.signature) {
+            return Err(ApiError::new(
+                "AuthFailure.SignatureFailure",
+                "The provided credentials could not be validated. Please check your signature is correct.",
+            ));
+        }
+        // 8. Region (TCSS is regional; STS accepts any).
+        if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
+            if region.is_empty() {
+                return Err(ApiError::missing("X-TC-Region"));
+            }
+            if !account.answers_in(region, &self.fleet.settings) {
+                return Err(ApiError::new(
+                    "UnsupportedRegion",
+                    format!("The `{region}` region is not supported by action {}.", spec.name),
+                ));
+            }
+        }
+        // 9. Rate limit per (account, action); every arrival counts.
+        let limit = match spec.kind {
+            ActionKind::DescribeImageAuthorizedInfo => Some(faults.rate_limit.unwrap_or(self.fleet.settings.tcss_rate_limit)),
+            ActionKind::AssumeRole => Some(self.fleet.settings.sts_rate_limit),
+            ActionKind::GetCallerIdentity => None,
+        };
+        if let Some(limit) = limit {
+            let arrivals = lock(&self.windows).arrive(&account.uin, spec.name, tokio::time::Instant::now());
+            self.counters.record_rate(&account.uin, spec.name, arrivals);
+            if arrivals > limit {
+                return Err(ApiError::new("RequestLimitExceeded", limit_message(arrivals, limit)));
+            }
+        }
+        // 10. Injected faults.
+        if let (n @ 1.., Some(kind)) = (faults.first_n, faults.first_kind) {
+            let mut calls = lock(&self.first_calls);
+            let seen = calls.entry((id.account, region.to_owned(), spec.name)).or_insert(0);
+            if *seen < n {
+                *seen += 1;
+                return Ok(Decision::Fault(kind));
+            }
+        }
+        if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
+            if let Some(code) = &faults.persistent_error {
+                let applies = faults
+                    .persistent_regions
+                    .as_ref()
+                    .map_or(true, |rs| rs.iter().any(|r| r == region));
+                if applies {
+                    return Err(ApiError::new(code.clone(), persistent_message(code)));
+                }
+            }
+        }
+        // 11. The action.
+        let params = if rx.method == "GET" {
+            query_params(rx.query)
+        } else if rx.body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match serde_json::from_slice::<Value>(rx.body) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(ApiError::new("InvalidParameter", "The request body is not a JSON object.")),
+            }
+        };
+        match spec.kind {
+            ActionKind::DescribeImageAuthorizedInfo => {
+                let f = &self.fragments[id.account];
+                Ok(Decision::Ok(f.by_region.get(region).unwrap_or(&f.default).clone()))
+            }
+            ActionKind::AssumeRole => {
+                let grant = sts::check_assume_role(&self.fleet, id.account, &params)?;
+                let (tmp_id, tmp_key, token) = sts::new_credentials();
+                let expires_at = now.saturating_add(grant.duration);
+                let fields = sts::assume_role_fields(
+                    &tmp_id,
+                    &tmp_key,
+                    &token,
+                    expires_at.saturating_add(faults.clock_offset_secs),
+                );
+                let cred = TempCred {
+                    account: grant.target,
+                    caller: id.account,
+                    secret_key: tmp_key,
+                    token,
+                    expires_at,
+                    role_name: grant.role_name,
+                    session_name: grant.session_name,
+                };
+                lock(&self.temp).insert(tmp_id, cred, now);
+                Ok(Decision::Ok(reply::fragment(&fields)))
+            }
+            ActionKind::GetCallerIdentity => {
+                let fields = match &id.temp {
+                    None => sts::caller_identity_fields(&account.uin, None),
+                    Some(t) => {
+                        let caller = self.fleet.accounts.get(t.caller).map_or("", |a| a.uin.as_str());
+                        sts::caller_identity_fields(&account.uin, Some((&t.role_name, &t.session_name, caller)))
+                    }
+                };
+                Ok(Decision::Ok(reply::fragment(&fields)))
+            }
+        }
+    }
+}
+
+fn persistent_message(code: &str) -> String {
+    match code {
+        "InternalError.ErrRoleNotExist" => {
+            "The TCSS service role does not exist in this account: the service has not been authorized.".to_owned()
+        }
+        "AuthFailure.UnauthorizedOperation" | "UnauthorizedOperation" => {
+            "The request is not authorized: the CAM policy does not allow this action.".to_owned()
+        }
+        "ResourceUnavailable" | "ServiceUnavailable" => "The service is temporarily unavailable.".to_owned(),
+        other => format!("Simulated persistent error {other}."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("a%2Fb+c%3A"), "a/b c:");
+        assert_eq!(form_decode("100%"), "100%");
+        assert_eq!(form_decode("%zz"), "%zz");
+        let p = query_params("RoleArn=qcs%3A%3Acam%3A%3Auin%2F1%3AroleName%2FR&DurationSeconds=60&x");
+        assert_eq!(p["RoleArn"], "qcs::cam::uin/1:roleName/R");
+        assert_eq!(p["DurationSeconds"], "60");
+        assert_eq!(p["x"], "");
+    }
+}

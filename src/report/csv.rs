@@ -1,0 +1,248 @@
+//! The two CSV files: `<stem>.accounts.csv` (one row per account, the
+//! contract's columns then one `tag:<key>` column per tag key) and
+//! `<stem>.regions.csv` (one row per query).
+//!
+//! UTF-8 without a byte-order mark, a header row, `\n` line endings, fields
+//! quoted only when needed. Numbers are plain numbers (negative stays `-5`),
+//! ratios are decimals with full precision (`0.9803921568627451`), booleans
+//! `true`/`false`, unknown values empty. Text cells beginning with `=`, `+`,
+//! `-`, `@`, tab or carriage return get a leading `'` ([`guard`]) so a
+//! spreadsheet opening the file does not run them as formulas.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io;
+
+use ::csv::{ByteRecord, Writer, WriterBuilder};
+
+use super::{account_cells, region_cells, Cell, TAG_COLUMN_PREFIX};
+use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
+use crate::aggregate::Report;
+
+/// Characters that make a spreadsheet treat a cell as a formula.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Formula-injection guard for a text cell: prefixes `'` when the text begins
+/// with `=`, `+`, `-`, `@`, tab or carriage return; otherwise returns it unchanged.
+pub fn guard(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn writer<W: io::Write>(out: W) -> Writer<W> {
+    WriterBuilder::new().from_writer(out)
+}
+
+/// Appends one cell to `record`, formatted for CSV.
+fn push(record: &mut ByteRecord, cell: &Cell<'_>, buf: &mut String) {
+    buf.clear();
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(s) => buf.push_str(&guard(s)),
+        Cell::Int(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Cell::Ratio(x) | Cell::Num(x) => {
+            if x.is_finite() {
+                let _ = write!(buf, "{x}");
+            }
+        }
+        Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+    }
+    record.push_field(buf.as_bytes());
+}
+
+/// Writes the accounts table (header, then one row per account).
+pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
+    let mut w = writer(out);
+    let mut record = ByteRecord::new();
+    for c in ACCOUNT_COLUMNS {
+        record.push_field(c.as_bytes());
+    }
+    for key in &report.tag_keys {
+        record.push_field(format!("{TAG_COLUMN_PREFIX}{key}").as_bytes());
+    }
+    w.write_byte_record(&record)?;
+    let mut buf = String::new();
+    for row in &report.accounts {
+        record.clear();
+        for cell in &account_cells(row) {
+            push(&mut record, cell, &mut buf);
+        }
+        for key in &report.tag_keys {
+            push(
+                &mut record,
+                &Cell::text(row.tags.get(key).map(String::as_str)),
+                &mut buf,
+            );
+        }
+        w.write_byte_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes the regions table (header, then one row per query).
+pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
+    let mut w = writer(out);
+    w.write_record(REGION_COLUMNS)?;
+    let mut record = ByteRecord::new();
+    let mut buf = String::new();
+    for row in &report.regions {
+        record.clear();
+        for cell in &region_cells(row) {
+            push(&mut record, cell, &mut buf);
+        }
+        w.write_byte_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample_report;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    /// The contract's accounts columns, written out independently of the code.
+    const CONTRACT_ACCOUNT_COLUMNS: &str =
+        "account, uin, status, regions_ok, regions_failed, total_authorized,
+        used_authorized, remaining_authorized, utilization, trial_authorized,
+        used_trial_authorized, purchased_authorized, used_purchased_authorized,
+        scanned_images, not_scanned_images, not_scanned_local_images, total_images,
+        scan_coverage, duplicate_images, duplicate_ratio, can_apply_free_authorize,
+        scan_quota_capacity, scan_quota_used, scan_quota_utilization,
+        scan_quota_status, scan_quota_start, scan_quota_end, scan_quota_days_left,
+        region_mismatch, error_code, error_message, request_id";
+
+    fn parse(bytes: &[u8]) -> (Vec<String>, Vec<HashMap<String, String>>) {
+        let mut r = ::csv::Reader::from_reader(bytes);
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows = r
+            .records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                header
+                    .iter()
+                    .cloned()
+                    .zip(rec.iter().map(String::from))
+                    .collect()
+            })
+            .collect();
+        (header, rows)
+    }
+
+    #[test]
+    fn accounts_header_is_the_contract_then_tags() {
+        let report = sample_report();
+        let mut out = Vec::new();
+        write_accounts(&report, &mut out).unwrap();
+        assert!(!out.starts_with(b"\xEF\xBB\xBF"), "no BOM");
+        let (header, rows) = parse(&out);
+        let mut expected: Vec<String> = CONTRACT_ACCOUNT_COLUMNS
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .collect();
+        expected.push("tag:cost_center".into());
+        expected.push("tag:team".into());
+        assert_eq!(header, expected);
+        assert_eq!(rows.len(), report.accounts.len());
+
+        let pay = &rows[0];
+        assert_eq!(pay["account"], "payments-prod");
+        assert_eq!(pay["uin"], "100012345678901234"); // full precision, as text
+        assert_eq!(pay["status"], "ok");
+        assert_eq!(pay["regions_ok"], "2");
+        assert_eq!(pay["total_authorized"], "100");
+        assert_eq!(pay["utilization"], "0.97");
+        assert_eq!(pay["scan_coverage"], "0.75");
+        assert_eq!(pay["can_apply_free_authorize"], "false");
+        assert_eq!(pay["region_mismatch"], "false");
+        assert_eq!(pay["scan_quota_end"], "2026-03-01T00:00:00+08:00");
+        assert_eq!(pay["scan_quota_days_left"], "27");
+        assert_eq!(pay["error_code"], "");
+        assert_eq!(pay["request_id"], "req-ok-0-ap-guangzhou");
+        assert_eq!(pay["tag:team"], "payments");
+        assert_eq!(pay["tag:cost_center"], "'=HYPERLINK(\"x\")");
+
+        // Formula guard on text, never on numbers.
+        let member = &rows[1];
+        assert_eq!(member["account"], "'-member-a");
+        assert_eq!(member["tag:team"], "'@ops");
+        assert_eq!(member["tag:cost_center"], "");
+        assert_eq!(member["remaining_authorized"], "-5");
+        assert_eq!(member["utilization"], "1.5");
+        assert_eq!(member["scan_quota_days_left"], "8");
+
+        // Error account: numbers empty, never zero; message kept whole.
+        let legacy = &rows[2];
+        assert_eq!(legacy["status"], "error");
+        assert_eq!(legacy["total_authorized"], "");
+        assert_eq!(legacy["utilization"], "");
+        assert_eq!(legacy["error_code"], "AuthFailure.SignatureFailure");
+        assert_eq!(legacy["error_message"], "bad | signature\nsecond line");
+        assert_eq!(rows[3]["error_code"], "Cancelled");
+    }
+
+    #[test]
+    fn regions_rows_parse_back() {
+        let report = sample_report();
+        let mut out = Vec::new();
+        write_regions(&report, &mut out).unwrap();
+        let (header, rows) = parse(&out);
+        assert_eq!(header, REGION_COLUMNS.to_vec());
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0]["region"], "ap-guangzhou");
+        assert_eq!(rows[0]["status"], "ok");
+        assert_eq!(rows[0]["latency_ms"], "42");
+        assert_eq!(rows[0]["scan_quota_capacity"], "1000");
+        assert_eq!(rows[0]["scan_quota_start"], "2025-03-01T00:00:00+08:00");
+        assert_eq!(rows[3]["status"], "error");
+        assert_eq!(rows[3]["attempts"], "3");
+        assert_eq!(rows[3]["total_authorized"], "");
+        assert_eq!(rows[5]["status"], "cancelled");
+        assert_eq!(rows[5]["error_code"], "Cancelled");
+    }
+
+    #[test]
+    fn guard_examples() {
+        assert_eq!(guard("=1+1"), "'=1+1");
+        assert_eq!(guard("+86"), "'+86");
+        assert_eq!(guard("-x"), "'-x");
+        assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard("\tx"), "'\tx");
+        assert_eq!(guard("\rx"), "'\rx");
+        assert_eq!(guard("payments"), "payments");
+        assert_eq!(guard(""), "");
+        assert_eq!(guard("a=b"), "a=b");
+    }
+
+    proptest! {
+        #[test]
+        fn guarded_text_never_starts_with_a_trigger(s in any::<String>()) {
+            let g = guard(&s);
+            prop_assert!(!g.starts_with(FORMULA_TRIGGERS));
+            if s.starts_with(FORMULA_TRIGGERS) {
+                prop_assert_eq!(g.as_ref(), format!("'{s}"));
+            } else {
+                prop_assert_eq!(g.as_ref(), s.as_str());
+            }
+        }
+
+        #[test]
+        fn trigger_prefixed_text_is_guarded(
+            c in proptest::sample::select(FORMULA_TRIGGERS.to_vec()),
+            rest in ".*",
+        ) {
+            let s = format!("{c}{rest}");
+            let g = guard(&s);
+            prop_assert!(g.starts_with('\''));
+            prop_assert_eq!(&g[1..], s.as_str());
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The machine-readable snapshot `<stem>.json`:
+//!
+//! ```json
+//! {"schema_version": 1, "generated_at": "...", "complete": true,
+//!  "run": {...}, "accounts": [...], "regions": [...], "totals": {...}}
+//! ```
+//!
+//! Each `accounts` entry has exactly the accounts CSV column names as keys
+//! plus `tags` (an object) instead of the `tag:<key>` columns; `regions`
+//! entries have the regions CSV column names. Unknown values are `null`, the
+//! UIN is a string, ratios are numbers 0..1. Streamed straight to the writer
+//! (no intermediate document), so 10,000 accounts cost no extra memory.
+
+use std::io;
+
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use super::{account_cells, region_cells, rfc3339, run_fields, totals_fields, Cell, Field};
+use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
+use crate::aggregate::{AccountRow, RegionRow, Report};
+
+/// The value of `schema_version`; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes the snapshot as one line of JSON followed by a newline.
+pub fn write<W: io::Write>(report: &Report, mut out: W) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut out, &Snapshot(report))?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+impl Serialize for Cell<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Empty => s.serialize_none(),
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Int(n) => s.serialize_i64(*n),
+            // serde_json writes non-finite numbers as null.
+            Cell::Ratio(x) | Cell::Num(x) => s.serialize_f64(*x),
+            Cell::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+struct Snapshot<'a>(&'a Report);
+
+impl Serialize for Snapshot<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
+        m.serialize_entry("generated_at", &rfc3339(&r.generated_at))?;
+        m.serialize_entry("complete", &r.run.complete)?;
+        m.serialize_entry("run", &Fields(run_fields(r)))?;
+        m.serialize_entry("accounts", &Accounts(&r.accounts))?;
+        m.serialize_entry("regions", &Regions(&r.regions))?;
+        m.serialize_entry("totals", &Fields(totals_fields(&r.totals)))?;
+        m.end()
+    }
+}
+
+struct Fields<'a>(Vec<Field<'a>>);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for f in &self.0 {
+            m.serialize_entry(f.key, &f.cell)?;
+        }
+        m.end()
+    }
+}
+
+struct Accounts<'a>(&'a [AccountRow]);
+
+impl Serialize for Accounts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for row in self.0 {
+            seq.serialize_element(&Account(row))?;
+        }
+        seq.end()
+    }
+}
+
+struct Account<'a>(&'a AccountRow);
+
+impl Serialize for Account<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(ACCOUNT_COLUMNS.len() + 1))?;
+        for (key, cell) in ACCOUNT_COLUMNS.iter().zip(account_cells(self.0).iter()) {
+            m.serialize_entry(key, cell)?;
+        }
+        m.serialize_entry("tags", &self.0.tags)?;
+        m.end()
+    }
+}
+
+struct Regions<'a>(&'a [RegionRow]);
+
+impl Serialize for Regions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for row in self.0 {
+            seq.serialize_element(&Region(row))?;
+        }
+        seq.end()
+    }
+}
+
+struct Region<'a>(&'a RegionRow);
+
+impl Serialize for Region<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(REGION_COLUMNS.len()))?;
+        for (key, cell) in REGION_COLUMNS.iter().zip(region_cells(self.0).iter()) {
+            m.serialize_entry(key, cell)?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::csv::write_accounts;
+    use crate::report::tests::sample_report;
+    use serde_json::{json, Value};
+
+    fn snapshot() -> Value {
+        let mut out = Vec::new();
+        write(&sample_report(), &mut out).unwrap();
+        assert!(out.ends_with(b"\n"));
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn top_level_shape() {
+        let v = snapshot();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "schema_version",
+            "generated_at",
+            "complete",
+            "run",
+            "accounts",
+            "regions",
+            "totals",
+        ];
+        expected.sort();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected);
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["complete"], true);
+        assert_eq!(v["generated_at"], "2026-02-01T00:01:30Z");
+        assert_eq!(v["run"]["started_at"], "2026-02-01T00:00:00Z");
+        assert_eq!(v["run"]["duration_secs"], 90.0);
+        assert_eq!(v["run"]["region_scope"], "account");
+        assert_eq!(v["run"]["simulated"], true);
+        assert_eq!(v["regions"].as_array().unwrap().len(), 6);
+        assert_eq!(v["regions"][5]["status"], "cancelled");
+        assert_eq!(v["regions"][0]["latency_ms"], 42);
+    }
+
+    #[test]
+    fn account_keys_equal_the_csv_header() {
+        let report = sample_report();
+        let mut csv = Vec::new();
+        write_accounts(&report, &mut csv).unwrap();
+        let mut reader = ::csv::Reader::from_reader(csv.as_slice());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .filter(|h| !h.starts_with("tag:"))
+            .map(String::from)
+            .chain(["tags".to_string()])
+            .collect();
+        let v = snapshot();
+        for account in v["accounts"].as_array().unwrap() {
+            let keys: Vec<String> = account.as_object().unwrap().keys().cloned().collect();
+            let (mut a, mut b) = (keys.clone(), header.clone());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn values_are_typed() {
+        let v = snapshot();
+        let pay = &v["accounts"][0];
+        assert_eq!(pay["uin"], json!("100012345678901234"));
+        assert_eq!(pay["total_authorized"], json!(100));
+        assert_eq!(pay["utilization"], json!(0.97));
+        assert_eq!(pay["region_mismatch"], json!(false));
+        assert_eq!(
+            pay["tags"],
+            json!({"team": "payments", "cost_center": "=HYPERLINK(\"x\")"})
+        );
+        assert_eq!(pay["scan_quota_start"], json!("2025-03-01T00:00:00+08:00"));
+        // No CSV guard in JSON: text is data here.
+        assert_eq!(v["accounts"][1]["account"], json!("-member-a"));
+        assert_eq!(v["accounts"][1]["remaining_authorized"], json!(-5));
+        let legacy = &v["accounts"][2];
+        assert_eq!(legacy["status"], json!("error"));
+        assert_eq!(legacy["total_authorized"], Value::Null);
+        assert_eq!(legacy["utilization"], Value::Null);
+        assert_eq!(legacy["uin"], Value::Null);
+        assert_eq!(legacy["error_code"], json!("AuthFailure.SignatureFailure"));
+
+        let t = &v["totals"];
+        for key in ["accounts_ok", "accounts_partial", "accounts_error"] {
+            assert!(t[key].is_u64(), "{key}");
+        }
+        assert_eq!(t["accounts"], json!(4));
+        assert_eq!(t["total_authorized"], json!(110));
+        assert_eq!(t["used_authorized"], json!(112));
+        assert_eq!(t["remaining_authorized"], json!(-2));
+        assert_eq!(t["utilization"], json!(112.0 / 110.0));
+        assert_eq!(t["queries_cancelled"], json!(1));
+    }
+}

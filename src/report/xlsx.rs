@@ -1,0 +1,608 @@
+//! The workbook `<stem>.xlsx`, sheets in this order:
+//!
+//! - **Summary**: run facts, the totals, and the ten most utilized accounts
+//!   as a small table with a bar chart of their utilization;
+//! - **Accounts**: the accounts table (same columns as the CSV, tags as
+//!   `tag:<key>` columns); ratios formatted `0.0%`; conditional formatting:
+//!   utilization of 90% or more red, 75% or more amber, `scan_quota_days_left`
+//!   of 30 or less amber (negative red), negative `remaining_authorized` red;
+//! - **Regions**: the regions table;
+//! - **Errors**: every failed or cancelled query;
+//! - **Run**: start, end, duration, version, config path and digest, flags and counts.
+//!
+//! Table sheets have a frozen, filterable header row and fixed column widths.
+//! Text is written as text (the UIN included), numbers as numbers, unknown
+//! values as blank cells. The large sheets (Accounts, Regions, Errors) use
+//! rust_xlsxwriter's constant-memory mode: rows are written in order and
+//! flushed to a temporary file, so memory stays flat for 10,000 accounts.
+
+use std::path::Path;
+
+use rust_xlsxwriter::utility::column_number_to_name;
+use rust_xlsxwriter::{
+    Chart, ChartType, ConditionalFormatCell, ConditionalFormatCellRule, ConditionalFormatFormula,
+    DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError,
+};
+
+use super::{
+    account_cells, region_cells, rfc3339, run_fields, scope_str, totals_fields, Cell, Field,
+    ACCOUNT_COLUMNS, REGION_COLUMNS, TAG_COLUMN_PREFIX,
+};
+use crate::aggregate::{RegionRow, Report};
+
+/// Sheet names, in workbook order.
+pub const SHEETS: [&str; 5] = ["Summary", "Accounts", "Regions", "Errors", "Run"];
+
+/// Columns of the Errors sheet.
+pub const ERROR_COLUMNS: [&str; 10] = [
+    "account",
+    "uin",
+    "region",
+    "status",
+    "error_code",
+    "error_message",
+    "request_id",
+    "attempts",
+    "throttled",
+    "latency_ms",
+];
+
+/// Number format of ratio cells.
+pub const PERCENT_FORMAT: &str = "0.0%";
+
+/// Longest text Excel stores in a cell, in UTF-16 units.
+const MAX_CELL_TEXT: usize = 32_767;
+
+const RED_FILL: &str = "FFC7CE";
+const RED_TEXT: &str = "9C0006";
+const AMBER_FILL: &str = "FFEB9C";
+const AMBER_TEXT: &str = "9C5700";
+
+struct Styles {
+    header: Format,
+    percent: Format,
+    title: Format,
+    bold: Format,
+    red: Format,
+    amber: Format,
+}
+
+impl Styles {
+    fn new() -> Styles {
+        Styles {
+            header: Format::new()
+                .set_bold()
+                .set_background_color("D9E1F2")
+                .set_border_bottom(FormatBorder::Thin),
+            percent: Format::new().set_num_format(PERCENT_FORMAT),
+            title: Format::new().set_bold().set_font_size(14),
+            bold: Format::new().set_bold(),
+            red: Format::new()
+                .set_background_color(RED_FILL)
+                .set_font_color(RED_TEXT),
+            amber: Format::new()
+                .set_background_color(AMBER_FILL)
+                .set_font_color(AMBER_TEXT),
+        }
+    }
+}
+
+/// Writes the workbook to `path`.
+pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_timestamp(report.generated_at.timestamp())?;
+    let properties = DocProperties::new()
+        .set_title(format!("TCSS image-scan licenses {}", report.run.stem))
+        .set_subject("Tencent Cloud Container Security image-scan license audit")
+        .set_author("tcss-report")
+        .set_comment(format!(
+            "tcss-report {}; config {} (sha256 {})",
+            report.run.version, report.run.config_path, report.run.config_digest
+        ))
+        .set_creation_datetime(&created);
+    workbook.set_properties(&properties);
+    let styles = Styles::new();
+
+    summary_sheet(workbook.add_worksheet(), report, &styles)?;
+    accounts_sheet(
+        workbook.add_worksheet_with_constant_memory()?,
+        report,
+        &styles,
+    )?;
+    regions_sheet(
+        workbook.add_worksheet_with_constant_memory()?,
+        report,
+        &styles,
+    )?;
+    errors_sheet(
+        workbook.add_worksheet_with_constant_memory()?,
+        report,
+        &styles,
+    )?;
+    run_sheet(workbook.add_worksheet(), report, &styles)?;
+    workbook.save(path)
+}
+
+/// Cuts text to what a cell can hold.
+fn clip(text: &str) -> &str {
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > MAX_CELL_TEXT {
+            return &text[..i];
+        }
+    }
+    text
+}
+
+fn as_row(n: usize) -> Result<u32, XlsxError> {
+    u32::try_from(n).map_err(|_| XlsxError::RowColumnLimitError)
+}
+
+fn as_col(n: usize) -> Result<u16, XlsxError> {
+    u16::try_from(n).map_err(|_| XlsxError::RowColumnLimitError)
+}
+
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell<'_>,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(s) => {
+            ws.write_string(row, col, clip(s))?;
+        }
+        Cell::Int(n) => {
+            ws.write_number(row, col, *n as f64)?;
+        }
+        Cell::Ratio(x) => {
+            if x.is_finite() {
+                ws.write_number_with_format(row, col, *x, &styles.percent)?;
+            }
+        }
+        Cell::Num(x) => {
+            if x.is_finite() {
+                ws.write_number(row, col, *x)?;
+            }
+        }
+        Cell::Bool(b) => {
+            ws.write_boolean(row, col, *b)?;
+        }
+    }
+    Ok(())
+}
+
+/// A sensible width for a column, from its name (autofit is unavailable in
+/// constant-memory mode).
+fn width_for(name: &str) -> f64 {
+    let base: f64 = match name {
+        "account" => 28.0,
+        "uin" => 20.0,
+        "status" => 11.0,
+        "region" => 16.0,
+        "error_code" => 32.0,
+        "error_message" => 60.0,
+        "request_id" => 38.0,
+        "scan_quota_start" | "scan_quota_end" => 27.0,
+        "scan_quota_key" | "scan_quota_resource_id" => 26.0,
+        "scan_quota_status" => 18.0,
+        _ if name.starts_with(TAG_COLUMN_PREFIX) => 18.0,
+        _ => 12.0,
+    };
+    // Leave room for the header text and the filter button.
+    base.max(name.chars().count() as f64 * 1.1 + 3.0).min(80.0)
+}
+
+/// Header row, widths, frozen header and autofilter for a table of `rows` rows.
+fn table_header(
+    ws: &mut Worksheet,
+    name: &str,
+    columns: &[String],
+    rows: usize,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
+    ws.set_name(name)?;
+    let last_col = as_col(columns.len().saturating_sub(1))?;
+    for (i, c) in columns.iter().enumerate() {
+        ws.set_column_width(as_col(i)?, width_for(c))?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, as_row(rows)?, last_col)?;
+    for (i, c) in columns.iter().enumerate() {
+        ws.write_string_with_format(0, as_col(i)?, clip(c), &styles.header)?;
+    }
+    Ok(())
+}
+
+fn column_index(name: &str) -> Result<u16, XlsxError> {
+    let i = ACCOUNT_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .ok_or_else(|| XlsxError::ParameterError(format!("no accounts column {name}")))?;
+    as_col(i)
+}
+
+fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
+    let columns: Vec<String> = ACCOUNT_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(
+            report
+                .tag_keys
+                .iter()
+                .map(|k| format!("{TAG_COLUMN_PREFIX}{k}")),
+        )
+        .collect();
+    let n = report.accounts.len();
+    table_header(ws, SHEETS[1], &columns, n, styles)?;
+
+    if n > 0 {
+        let last = as_row(n)?;
+        let util = column_index("utilization")?;
+        ws.add_conditional_format(
+            1,
+            util,
+            last,
+            util,
+            &ConditionalFormatCell::new()
+                .set_rule(ConditionalFormatCellRule::GreaterThanOrEqualTo(0.9))
+                .set_format(&styles.red),
+        )?;
+        ws.add_conditional_format(
+            1,
+            util,
+            last,
+            util,
+            &ConditionalFormatCell::new()
+                .set_rule(ConditionalFormatCellRule::GreaterThanOrEqualTo(0.75))
+                .set_format(&styles.amber),
+        )?;
+        let remaining = column_index("remaining_authorized")?;
+        ws.add_conditional_format(
+            1,
+            remaining,
+            last,
+            remaining,
+            &ConditionalFormatCell::new()
+                .set_rule(ConditionalFormatCellRule::LessThan(0))
+                .set_format(&styles.red),
+        )?;
+        // A formula rule, because a plain "<= 30" rule would also colour blank cells.
+        let days = column_index("scan_quota_days_left")?;
+        let cell = format!("{}2", column_number_to_name(days));
+        ws.add_conditional_format(
+            1,
+            days,
+            last,
+            days,
+            &ConditionalFormatFormula::new()
+                .set_rule(format!("=AND(ISNUMBER({cell}),{cell}<0)").as_str())
+                .set_format(&styles.red),
+        )?;
+        ws.add_conditional_format(
+            1,
+            days,
+            last,
+            days,
+            &ConditionalFormatFormula::new()
+                .set_rule(format!("=AND(ISNUMBER({cell}),{cell}<=30)").as_str())
+                .set_format(&styles.amber),
+        )?;
+    }
+
+    for (i, a) in report.accounts.iter().enumerate() {
+        let row = as_row(i + 1)?;
+        let cells = account_cells(a);
+        for (c, cell) in cells.iter().enumerate() {
+            write_cell(ws, row, as_col(c)?, cell, styles)?;
+        }
+        for (k, key) in report.tag_keys.iter().enumerate() {
+            if let Some(value) = a.tags.get(key) {
+                ws.write_string(row, as_col(cells.len() + k)?, clip(value))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
+    let columns: Vec<String> = REGION_COLUMNS.iter().map(|c| c.to_string()).collect();
+    table_header(ws, SHEETS[2], &columns, report.regions.len(), styles)?;
+    for (i, r) in report.regions.iter().enumerate() {
+        let row = as_row(i + 1)?;
+        for (c, cell) in region_cells(r).iter().enumerate() {
+            write_cell(ws, row, as_col(c)?, cell, styles)?;
+        }
+    }
+    Ok(())
+}
+
+fn error_cells(r: &RegionRow) -> [Cell<'_>; 10] {
+    [
+        Cell::str(&r.account),
+        Cell::text(r.uin.as_deref()),
+        Cell::str(&r.region),
+        Cell::str(r.status.as_str()),
+        Cell::text(r.error_code.as_deref()),
+        Cell::text(r.error_message.as_deref()),
+        Cell::text(r.request_id.as_deref()),
+        Cell::count(r.attempts),
+        Cell::count(r.throttled),
+        Cell::count(r.latency_ms),
+    ]
+}
+
+fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
+    let columns: Vec<String> = ERROR_COLUMNS.iter().map(|c| c.to_string()).collect();
+    table_header(ws, SHEETS[3], &columns, report.failure_count(), styles)?;
+    for (i, r) in report.failures().enumerate() {
+        let row = as_row(i + 1)?;
+        for (c, cell) in error_cells(r).iter().enumerate() {
+            write_cell(ws, row, as_col(c)?, cell, styles)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes label/value pairs in columns A:B from `row`; returns the next free row.
+fn key_values(
+    ws: &mut Worksheet,
+    mut row: u32,
+    fields: &[Field<'_>],
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    for f in fields {
+        ws.write_string(row, 0, f.label)?;
+        write_cell(ws, row, 1, &f.cell, styles)?;
+        row += 1;
+    }
+    Ok(row)
+}
+
+fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
+    let name = SHEETS[0];
+    ws.set_name(name)?;
+    ws.set_column_width(0, 28)?;
+    ws.set_column_width(1, 26)?;
+    ws.set_column_width(2, 3)?;
+    ws.set_column_width(3, 30)?;
+    ws.set_column_width(4, 12)?;
+    ws.set_column_width(5, 10)?;
+    ws.set_column_width(6, 10)?;
+
+    ws.write_string_with_format(0, 0, "TCSS image-scan licenses", &styles.title)?;
+    ws.write_string(1, 0, "Generated")?;
+    ws.write_string(1, 1, rfc3339(&report.generated_at))?;
+    ws.write_string(2, 0, "Complete")?;
+    let complete = if report.run.complete {
+        "yes"
+    } else {
+        "no: interrupted, numbers incomplete"
+    };
+    ws.write_string_with_format(2, 1, complete, &styles.bold)?;
+    ws.write_string(3, 0, "Region scope")?;
+    ws.write_string(3, 1, scope_str(report.run.region_scope))?;
+
+    let header_row = 5;
+    ws.write_string_with_format(header_row, 0, "Totals", &styles.header)?;
+    ws.write_string_with_format(header_row, 1, "Value", &styles.header)?;
+    key_values(ws, header_row + 1, &totals_fields(&report.totals), styles)?;
+
+    // The ten most utilized accounts: a table the chart refers to.
+    let top = report.most_utilized(10);
+    let top_header = ["Most utilized accounts", "Utilization", "Used", "Total"];
+    for (i, h) in top_header.iter().enumerate() {
+        ws.write_string_with_format(header_row, as_col(3 + i)?, *h, &styles.header)?;
+    }
+    for (i, a) in top.iter().enumerate() {
+        let row = header_row + 1 + as_row(i)?;
+        write_cell(ws, row, 3, &Cell::str(&a.account), styles)?;
+        write_cell(ws, row, 4, &Cell::ratio(a.utilization), styles)?;
+        write_cell(ws, row, 5, &Cell::int(a.used_authorized), styles)?;
+        write_cell(ws, row, 6, &Cell::int(a.total_authorized), styles)?;
+    }
+    if !top.is_empty() {
+        let first = header_row + 1;
+        let last = header_row + as_row(top.len())?;
+        let mut chart = Chart::new(ChartType::Bar);
+        chart
+            .add_series()
+            .set_categories((name, first, 3, last, 3))
+            .set_values((name, first, 4, last, 4))
+            .set_name("Utilization");
+        chart
+            .title()
+            .set_name("Most utilized accounts (license utilization)");
+        chart.x_axis().set_num_format("0%");
+        chart.y_axis().set_reverse();
+        chart.legend().set_hidden();
+        chart.set_width(620).set_height(320);
+        ws.insert_chart(header_row + 13, 3, &chart)?;
+    }
+    Ok(())
+}
+
+fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
+    ws.set_name(SHEETS[4])?;
+    ws.set_column_width(0, 24)?;
+    ws.set_column_width(1, 70)?;
+    ws.set_freeze_panes(1, 0)?;
+    ws.write_string_with_format(0, 0, "Field", &styles.header)?;
+    ws.write_string_with_format(0, 1, "Value", &styles.header)?;
+    let counts: Vec<Field<'_>> = totals_fields(&report.totals)
+        .into_iter()
+        .filter(|f| {
+            f.key.starts_with("accounts")
+                || f.key.starts_with("queries")
+                || f.key == "attempts"
+                || f.key == "throttled"
+        })
+        .collect();
+    let next = key_values(ws, 1, &run_fields(report), styles)?;
+    key_values(ws, next, &counts, styles)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample_report;
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+
+    fn written() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.xlsx");
+        save(&sample_report(), &path).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn sheets_headers_values_and_types() {
+        let (_dir, path) = written();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(wb.sheet_names(), SHEETS.to_vec());
+
+        let accounts = wb.worksheet_range("Accounts").unwrap();
+        let header: Vec<String> = accounts
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let mut expected: Vec<String> = ACCOUNT_COLUMNS.iter().map(|c| c.to_string()).collect();
+        expected.extend(["tag:cost_center".to_string(), "tag:team".to_string()]);
+        assert_eq!(header, expected);
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        assert_eq!(
+            accounts.get((1, col("account"))),
+            Some(&Data::String("payments-prod".into()))
+        );
+        // The UIN is text, kept whole.
+        assert_eq!(
+            accounts.get((1, col("uin"))),
+            Some(&Data::String("100012345678901234".into()))
+        );
+        assert_eq!(
+            accounts.get((1, col("total_authorized"))),
+            Some(&Data::Float(100.0))
+        );
+        assert_eq!(
+            accounts.get((1, col("utilization"))),
+            Some(&Data::Float(0.97))
+        );
+        assert_eq!(
+            accounts.get((1, col("region_mismatch"))),
+            Some(&Data::Bool(false))
+        );
+        // No CSV guard in XLSX: text is text.
+        assert_eq!(
+            accounts.get((2, col("account"))),
+            Some(&Data::String("-member-a".into()))
+        );
+        assert_eq!(
+            accounts.get((2, col("remaining_authorized"))),
+            Some(&Data::Float(-5.0))
+        );
+        assert_eq!(
+            accounts.get((2, col("tag:team"))),
+            Some(&Data::String("@ops".into()))
+        );
+        // Unknown values are blank.
+        let legacy_total = accounts.get((3, col("total_authorized")));
+        assert!(
+            matches!(legacy_total, None | Some(Data::Empty)),
+            "{legacy_total:?}"
+        );
+
+        let regions = wb.worksheet_range("Regions").unwrap();
+        assert_eq!(regions.height(), 1 + 6);
+        assert_eq!(regions.get((0, 0)), Some(&Data::String("account".into())));
+
+        let errors = wb.worksheet_range("Errors").unwrap();
+        assert_eq!(errors.height(), 1 + 3);
+        assert_eq!(
+            errors.get((1, 4)),
+            Some(&Data::String("AuthFailure.SignatureFailure".into()))
+        );
+        assert_eq!(errors.get((3, 3)), Some(&Data::String("cancelled".into())));
+
+        let summary = wb.worksheet_range("Summary").unwrap();
+        let find = |label: &str| {
+            summary
+                .rows()
+                .find(|r| r.first() == Some(&Data::String(label.into())))
+                .map(|r| r[1].clone())
+        };
+        assert_eq!(find("Licenses total"), Some(Data::Float(110.0)));
+        assert_eq!(find("Accounts error"), Some(Data::Float(2.0)));
+        assert_eq!(summary.get((6, 3)), Some(&Data::String("-member-a".into())));
+
+        let run = wb.worksheet_range("Run").unwrap();
+        let run_rows: Vec<String> = run.rows().map(|r| r[0].to_string()).collect();
+        for label in [
+            "Started",
+            "Finished",
+            "Duration (seconds)",
+            "Config SHA-256",
+            "Queries failed",
+        ] {
+            assert!(run_rows.iter().any(|r| r == label), "{label}");
+        }
+    }
+
+    #[test]
+    fn ratios_have_a_percent_format() {
+        let (_dir, path) = written();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        let styles = wb.worksheet_style("Accounts").unwrap();
+        let util = ACCOUNT_COLUMNS
+            .iter()
+            .position(|c| *c == "utilization")
+            .unwrap() as u32;
+        let style = styles
+            .get((1, util))
+            .expect("a style on the utilization cell");
+        let fmt = style.number_format.as_ref().expect("a number format");
+        assert_eq!(fmt.format_code, PERCENT_FORMAT);
+    }
+
+    #[test]
+    fn document_properties() {
+        let (_dir, path) = written();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        let props = wb.workbook_properties().unwrap();
+        let text = format!("{props:?}");
+        assert!(text.contains("tcss-report"), "{text}");
+    }
+
+    #[test]
+    fn empty_report_is_still_a_valid_workbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.xlsx");
+        let report = crate::aggregate::aggregate(
+            &[],
+            &[],
+            crate::aggregate::tests::run_info(crate::model::RegionScope::Account),
+        );
+        save(&report, &path).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(wb.sheet_names(), SHEETS.to_vec());
+        assert_eq!(wb.worksheet_range("Accounts").unwrap().height(), 1);
+    }
+
+    #[test]
+    fn clip_respects_the_cell_limit() {
+        let long = "é".repeat(MAX_CELL_TEXT + 10);
+        assert_eq!(clip(&long).chars().count(), MAX_CELL_TEXT);
+        let emoji = "😀".repeat(MAX_CELL_TEXT);
+        assert_eq!(
+            clip(&emoji).chars().map(char::len_utf16).sum::<usize>(),
+            MAX_CELL_TEXT - 1
+        );
+        assert_eq!(clip("short"), "short");
+    }
+}
