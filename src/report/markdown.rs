@@ -44,6 +44,18 @@ pub fn escape_cell(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Longest message shown in a failure row, in characters (the CSV, JSON and
+/// XLSX files keep the whole message).
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Cuts `text` to `max` characters, marking the cut with `…`.
+fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+    }
+}
+
 fn pct(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
@@ -198,7 +210,11 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
             escape_cell(&r.account),
             escape_cell(&r.region),
             opt(r.error_code.as_deref()),
-            opt(r.error_message.as_deref()),
+            opt(r
+                .error_message
+                .as_deref()
+                .map(|m| shorten(m, MAX_MESSAGE_CHARS))
+                .as_deref()),
             opt(r.request_id.as_deref()),
         )?;
     }
@@ -272,6 +288,21 @@ mod tests {
         assert_eq!(md.matches("| InternalError |").count(), MAX_FAILURE_LINES);
         assert!(md.contains("... and 50 more (see the XLSX Errors sheet)"));
         assert!(md.contains("No account reported a license utilization."));
+    }
+
+    #[test]
+    fn long_messages_are_shortened() {
+        let accounts = vec![account("a", &["r1"])];
+        let mut o = failed(0, "r1", "InternalError");
+        o.result = crate::model::QueryResult::Failed {
+            code: "InternalError".into(),
+            message: "é".repeat(1000),
+        };
+        let md = render(&aggregate(&accounts, &[o], run_info(RegionScope::Account)));
+        let want = format!("| {}… |", "é".repeat(MAX_MESSAGE_CHARS));
+        assert!(md.contains(&want), "{md}");
+        assert_eq!(shorten("short", 10), "short");
+        assert_eq!(shorten("abcdef", 3), "abc…");
     }
 
     #[test]

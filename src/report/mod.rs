@@ -802,6 +802,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let report = sample_report();
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should go: the final rename fails.
+        let blocked = dir.path().join(format!("{}.json", report.run.stem));
+        fs::create_dir(&blocked).unwrap();
+        let err = write_all(&report, dir.path(), &[Format::Markdown, Format::Json]).unwrap_err();
+        match &err {
+            ReportError::Io { path, .. } => assert_eq!(path, &blocked),
+            other => panic!("{other:?}"),
+        }
+        let mut listed: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        listed.sort();
+        let stem = &report.run.stem;
+        assert_eq!(listed, vec![format!("{stem}.json"), format!("{stem}.md")]);
+    }
+
+    #[test]
     fn write_all_reports_the_path_when_the_folder_is_a_file() {
         let report = sample_report();
         let dir = tempfile::tempdir().unwrap();

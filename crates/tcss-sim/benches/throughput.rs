@@ -32,7 +32,11 @@ fn main() {
     let keys: Vec<(String, String)> = fleet
         .accounts
         .iter()
-        .flat_map(|a| a.keys.iter().map(|k| (k.secret_id.clone(), k.secret_key.clone())))
+        .flat_map(|a| {
+            a.keys
+                .iter()
+                .map(|k| (k.secret_id.clone(), k.secret_key.clone()))
+        })
         .collect();
 
     // Server: one thread, current-thread runtime.
@@ -130,7 +134,12 @@ fn main() {
     let (n, elapsed) = elapsed;
     let rps = n as f64 / elapsed.as_secs_f64();
     let snap = counters.snapshot();
-    let success: u64 = snap.by_key.iter().filter(|r| r.code == "Success").map(|r| r.count).sum();
+    let success: u64 = snap
+        .by_key
+        .iter()
+        .filter(|r| r.code == "Success")
+        .map(|r| r.count)
+        .sum();
     println!(
         "sim throughput: {:.0} req/s (target {:.0}, ratio {:.2})",
         rps,

@@ -115,7 +115,12 @@ impl Counters {
         if code.starts_with("RequestLimitExceeded") {
             self.throttled.fetch_add(1, Ordering::Relaxed);
         }
-        let key = (uin.to_owned(), region.to_owned(), action.to_owned(), code.to_owned());
+        let key = (
+            uin.to_owned(),
+            region.to_owned(),
+            action.to_owned(),
+            code.to_owned(),
+        );
         *lock(&self.by_key).entry(key).or_insert(0) += 1;
     }
 

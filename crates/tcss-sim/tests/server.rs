@@ -48,7 +48,10 @@ fn fleet() -> Fleet {
                     "FutureField": {"x": 1},
                     "ImageScanInquireInfo": {"Capcity": 1000, "Useage": 10, "EndTime": "2026-12-01 00:00:00"}
                 })),
-                region_data: BTreeMap::from([("ap-shanghai".to_owned(), obj(json!({"UsedAuthorizedCnt": 41})))]),
+                region_data: BTreeMap::from([(
+                    "ap-shanghai".to_owned(),
+                    obj(json!({"UsedAuthorizedCnt": 41})),
+                )]),
                 ..SimAccount::default()
             },
             SimAccount {
@@ -74,7 +77,9 @@ fn fleet() -> Fleet {
 }
 
 async fn start(f: Fleet) -> SimHandle {
-    tcss_sim::spawn(f, "127.0.0.1:0").await.expect("simulator starts")
+    tcss_sim::spawn(f, "127.0.0.1:0")
+        .await
+        .expect("simulator starts")
 }
 
 #[tokio::test]
@@ -93,7 +98,9 @@ async fn valid_call_returns_the_fleet_data_in_the_real_shape() {
     assert_eq!(parsed.get_version_num(), 4);
     // Date: RFC 7231 IMF-fixdate close to now.
     let date = r.headers["date"].to_str().expect("ascii");
-    let t = chrono::DateTime::parse_from_rfc2822(date).expect("http date").timestamp();
+    let t = chrono::DateTime::parse_from_rfc2822(date)
+        .expect("http date")
+        .timestamp();
     assert!(date.ends_with(" GMT"), "{date}");
     assert!((t - now()).abs() <= 2);
 
@@ -106,10 +113,10 @@ async fn valid_call_returns_the_fleet_data_in_the_real_shape() {
 
     let s = sim.counters().snapshot();
     assert_eq!(s.count(MGMT, TCSS_ACTION, "Success"), 2);
-    assert!(s
-        .by_key
-        .iter()
-        .any(|r| r.uin == MGMT && r.region == "ap-shanghai" && r.code == "Success" && r.count == 1));
+    assert!(s.by_key.iter().any(|r| r.uin == MGMT
+        && r.region == "ap-shanghai"
+        && r.code == "Success"
+        && r.count == 1));
     sim.shutdown().await;
 }
 
@@ -124,7 +131,10 @@ async fn signature_is_checked_from_the_received_bytes() {
     call(a, &c, MGMT_ID, MGMT_KEY).await.expect_ok();
     // Extra signed headers, any case and padding (names and values are lowercased and trimmed).
     let mut c = Call::tcss("ap-guangzhou");
-    c.extra_signed = vec![("x-tc-action".into(), TCSS_ACTION.into()), ("x-custom".into(), "  MiXeD  ".into())];
+    c.extra_signed = vec![
+        ("x-tc-action".into(), TCSS_ACTION.into()),
+        ("x-custom".into(), "  MiXeD  ".into()),
+    ];
     call(a, &c, MGMT_ID, MGMT_KEY).await.expect_ok();
     // Unsigned extra headers do not matter.
     let mut c = Call::tcss("ap-guangzhou");
@@ -135,22 +145,35 @@ async fn signature_is_checked_from_the_received_bytes() {
     let mut c = Call::tcss("ap-guangzhou");
     c.extra_signed = vec![("x-custom".into(), "one".into())];
     let mut req = c.build(&a.to_string(), MGMT_ID, MGMT_KEY);
-    req.headers_mut().insert("x-custom", "two".parse().expect("header"));
-    send(a, req).await.expect("answer").expect_code("AuthFailure.SignatureFailure");
+    req.headers_mut()
+        .insert("x-custom", "two".parse().expect("header"));
+    send(a, req)
+        .await
+        .expect("answer")
+        .expect_code("AuthFailure.SignatureFailure");
     // The body changed after signing.
     let mut c = Call::tcss("ap-guangzhou");
     c.sent_body = Some(b"{\"Limit\":1}".to_vec());
-    call(a, &c, MGMT_ID, MGMT_KEY).await.expect_code("AuthFailure.SignatureFailure");
+    call(a, &c, MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("AuthFailure.SignatureFailure");
     // A query string not covered by the signature.
     let c = Call::tcss("ap-guangzhou");
     let mut req = c.build(&a.to_string(), MGMT_ID, MGMT_KEY);
     *req.uri_mut() = "/?x=1".parse().expect("uri");
-    send(a, req).await.expect("answer").expect_code("AuthFailure.SignatureFailure");
+    send(a, req)
+        .await
+        .expect("answer")
+        .expect_code("AuthFailure.SignatureFailure");
     // Signed for another Host.
     let req = Call::tcss("ap-guangzhou").build("tcss.tencentcloudapi.com", MGMT_ID, MGMT_KEY);
     let mut req2 = req;
-    req2.headers_mut().insert("host", a.to_string().parse().expect("host"));
-    send(a, req2).await.expect("answer").expect_code("AuthFailure.SignatureFailure");
+    req2.headers_mut()
+        .insert("host", a.to_string().parse().expect("host"));
+    send(a, req2)
+        .await
+        .expect("answer")
+        .expect_code("AuthFailure.SignatureFailure");
 
     let s = sim.counters().snapshot();
     assert_eq!(s.count(MGMT, TCSS_ACTION, "Success"), 3);
@@ -161,7 +184,11 @@ async fn signature_is_checked_from_the_received_bytes() {
 #[tokio::test]
 async fn every_rejection_code() {
     let mut f = fleet();
-    f.settings.regions = vec!["ap-guangzhou".into(), "ap-shanghai".into(), "ap-beijing".into()];
+    f.settings.regions = vec![
+        "ap-guangzhou".into(),
+        "ap-shanghai".into(),
+        "ap-beijing".into(),
+    ];
     let sim = start(f).await;
     let a = sim.addr();
     let gz = || Call::tcss("ap-guangzhou");
@@ -188,8 +215,12 @@ async fn every_rejection_code() {
     c.scope_service = "sts".into();
     expect("AuthFailure.SignatureFailure")(call(a, &c, MGMT_ID, MGMT_KEY).await);
     // Skew: 299 s is fine both ways, 301 s is not.
-    call(a, &gz().at(now() - 290), MGMT_ID, MGMT_KEY).await.expect_ok();
-    call(a, &gz().at(now() + 290), MGMT_ID, MGMT_KEY).await.expect_ok();
+    call(a, &gz().at(now() - 290), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
+    call(a, &gz().at(now() + 290), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     let old = call(a, &gz().at(now() - 310), MGMT_ID, MGMT_KEY).await;
     old.expect_code("AuthFailure.SignatureExpire");
     expect("AuthFailure.SignatureExpire")(call(a, &gz().at(now() + 310), MGMT_ID, MGMT_KEY).await);
@@ -222,7 +253,9 @@ async fn every_rejection_code() {
     // Regions: unknown to the simulator, and not enabled for the account.
     expect("UnsupportedRegion")(call(a, &Call::tcss("xx-nowhere"), MGMT_ID, MGMT_KEY).await);
     expect("UnsupportedRegion")(call(a, &Call::tcss("ap-beijing"), MGMT_ID, MGMT_KEY).await);
-    call(a, &Call::tcss("ap-beijing"), OUT_ID, OUT_KEY).await.expect_ok();
+    call(a, &Call::tcss("ap-beijing"), OUT_ID, OUT_KEY)
+        .await
+        .expect_ok();
     // Body over 1 MiB, with and without Content-Length being honest.
     let mut c = gz();
     c.body = vec![b' '; (1 << 20) + 1];
@@ -278,9 +311,16 @@ async fn rate_limit_is_a_sliding_second_per_account_and_action() {
     // Another account has its own window (and a lower limit).
     let mut codes = Vec::new();
     for _ in 0..4 {
-        codes.push(call(a, &Call::tcss("ap-guangzhou"), OUT_ID, OUT_KEY).await.code());
+        codes.push(
+            call(a, &Call::tcss("ap-guangzhou"), OUT_ID, OUT_KEY)
+                .await
+                .code(),
+        );
     }
-    assert_eq!(codes, vec![None, None, None, Some("RequestLimitExceeded".to_owned())]);
+    assert_eq!(
+        codes,
+        vec![None, None, None, Some("RequestLimitExceeded".to_owned())]
+    );
 
     let s = sim.counters().snapshot();
     assert_eq!(s.throttled, 6);
@@ -292,7 +332,9 @@ async fn rate_limit_is_a_sliding_second_per_account_and_action() {
 }
 
 /// Joins futures concurrently on the current task (no extra dependency).
-async fn futures_join<F: std::future::Future + Send + 'static>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join<F: std::future::Future + Send + 'static>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<F::Output>
 where
     F::Output: Send + 'static,
 {
@@ -312,9 +354,21 @@ async fn assume_role_is_rate_limited_per_calling_account() {
     let body = json!({"RoleArn": ROLE_ARN, "RoleSessionName": "audit"});
     let mut codes = Vec::new();
     for _ in 0..3 {
-        codes.push(call(sim.addr(), &Call::sts("AssumeRole", body.clone()), MGMT_ID, MGMT_KEY).await.code());
+        codes.push(
+            call(
+                sim.addr(),
+                &Call::sts("AssumeRole", body.clone()),
+                MGMT_ID,
+                MGMT_KEY,
+            )
+            .await
+            .code(),
+        );
     }
-    assert_eq!(codes, vec![None, None, Some("RequestLimitExceeded".to_owned())]);
+    assert_eq!(
+        codes,
+        vec![None, None, Some("RequestLimitExceeded".to_owned())]
+    );
     let s = sim.counters().snapshot();
     assert_eq!(s.max_rate_for(MGMT, "AssumeRole"), 3);
     assert_eq!(s.count(MGMT, "AssumeRole", "Success"), 2);
@@ -326,7 +380,13 @@ async fn assume(sim: &SimHandle, duration: Option<i64>) -> (String, String, Stri
     if let Some(d) = duration {
         body["DurationSeconds"] = json!(d);
     }
-    let r = call(sim.addr(), &Call::sts("AssumeRole", body), MGMT_ID, MGMT_KEY).await;
+    let r = call(
+        sim.addr(),
+        &Call::sts("AssumeRole", body),
+        MGMT_ID,
+        MGMT_KEY,
+    )
+    .await;
     let resp = r.expect_ok();
     let c = &resp["Credentials"];
     (
@@ -345,38 +405,58 @@ async fn assume_role_then_call_the_member_account_with_the_token() {
     let (id, key, token, resp) = assume(&sim, Some(900)).await;
     let expired = resp["ExpiredTime"].as_i64().expect("ExpiredTime");
     assert!((expired - before - 900).abs() <= 2, "{expired}");
-    let expiration = chrono::DateTime::parse_from_rfc3339(resp["Expiration"].as_str().expect("Expiration"))
-        .expect("RFC 3339");
+    let expiration =
+        chrono::DateTime::parse_from_rfc3339(resp["Expiration"].as_str().expect("Expiration"))
+            .expect("RFC 3339");
     assert_eq!(expiration.timestamp(), expired);
 
     // The temporary credentials act in the member account.
     let r = call(a, &Call::tcss("ap-guangzhou").token(&token), &id, &key).await;
     assert_eq!(r.expect_ok()["TotalAuthorizedCnt"], 7);
     // Without the token, with a wrong token.
-    call(a, &Call::tcss("ap-guangzhou"), &id, &key).await.expect_code("AuthFailure.TokenFailure");
+    call(a, &Call::tcss("ap-guangzhou"), &id, &key)
+        .await
+        .expect_code("AuthFailure.TokenFailure");
     call(a, &Call::tcss("ap-guangzhou").token("forged"), &id, &key)
         .await
         .expect_code("AuthFailure.TokenFailure");
     // The token of other credentials.
     let (_, _, other_token, _) = assume(&sim, None).await;
-    call(a, &Call::tcss("ap-guangzhou").token(&other_token), &id, &key)
-        .await
-        .expect_code("AuthFailure.TokenFailure");
+    call(
+        a,
+        &Call::tcss("ap-guangzhou").token(&other_token),
+        &id,
+        &key,
+    )
+    .await
+    .expect_code("AuthFailure.TokenFailure");
     // Wrong temporary key still fails the signature.
     call(a, &Call::tcss("ap-guangzhou").token(&token), &id, "wrong")
         .await
         .expect_code("AuthFailure.SignatureFailure");
 
     // GetCallerIdentity for both kinds of credentials.
-    let me = call(a, &Call::sts("GetCallerIdentity", json!({})), MGMT_ID, MGMT_KEY).await.expect_ok();
+    let me = call(
+        a,
+        &Call::sts("GetCallerIdentity", json!({})),
+        MGMT_ID,
+        MGMT_KEY,
+    )
+    .await
+    .expect_ok();
     assert_eq!(me["AccountId"], MGMT);
     assert_eq!(me["Arn"], format!("qcs::cam::uin/{MGMT}:uin/{MGMT}"));
     for k in ["UserId", "PrincipalId", "Type"] {
         assert!(me[k].is_string(), "{k}");
     }
-    let role = call(a, &Call::sts("GetCallerIdentity", json!({})).token(&token), &id, &key)
-        .await
-        .expect_ok();
+    let role = call(
+        a,
+        &Call::sts("GetCallerIdentity", json!({})).token(&token),
+        &id,
+        &key,
+    )
+    .await
+    .expect_ok();
     assert_eq!(role["AccountId"], MEMBER);
     assert!(role["Arn"].as_str().expect("arn").contains("assumed-role"));
     assert_eq!(role["PrincipalId"], MGMT);
@@ -384,9 +464,14 @@ async fn assume_role_then_call_the_member_account_with_the_token() {
     // Expiry: move the simulator's clock past it (and sign on that clock).
     sim.advance_clock(901);
     let later = sim.now_unix();
-    call(a, &Call::tcss("ap-guangzhou").token(&token).at(later), &id, &key)
-        .await
-        .expect_code("AuthFailure.TokenFailure");
+    call(
+        a,
+        &Call::tcss("ap-guangzhou").token(&token).at(later),
+        &id,
+        &key,
+    )
+    .await
+    .expect_code("AuthFailure.TokenFailure");
 
     let s = sim.counters().snapshot();
     assert_eq!(s.count(MEMBER, TCSS_ACTION, "Success"), 1);
@@ -401,13 +486,21 @@ async fn assume_role_rejections() {
     let a = sim.addr();
     let ar = |body: Value| Call::sts("AssumeRole", body);
     // Not trusted.
-    let r = call(a, &ar(json!({"RoleArn": ROLE_ARN, "RoleSessionName": "x1"})), OUT_ID, OUT_KEY).await;
+    let r = call(
+        a,
+        &ar(json!({"RoleArn": ROLE_ARN, "RoleSessionName": "x1"})),
+        OUT_ID,
+        OUT_KEY,
+    )
+    .await;
     r.expect_code("UnauthorizedOperation");
     assert!(r.message().contains(OUTSIDER));
     // Unknown role, unknown account.
     let r = call(
         a,
-        &ar(json!({"RoleArn": "qcs::cam::uin/200000000002:roleName/Nope", "RoleSessionName": "x1"})),
+        &ar(
+            json!({"RoleArn": "qcs::cam::uin/200000000002:roleName/Nope", "RoleSessionName": "x1"}),
+        ),
         MGMT_ID,
         MGMT_KEY,
     )
@@ -422,9 +515,14 @@ async fn assume_role_rejections() {
     .await
     .expect_code("InvalidParameter.RoleNotExist");
     // Malformed ARN.
-    call(a, &ar(json!({"RoleArn": "arn:aws:iam::1:role/x", "RoleSessionName": "x1"})), MGMT_ID, MGMT_KEY)
-        .await
-        .expect_code("InvalidParameter");
+    call(
+        a,
+        &ar(json!({"RoleArn": "arn:aws:iam::1:role/x", "RoleSessionName": "x1"})),
+        MGMT_ID,
+        MGMT_KEY,
+    )
+    .await
+    .expect_code("InvalidParameter");
     // Missing parameters.
     let r = call(a, &ar(json!({"RoleSessionName": "x1"})), MGMT_ID, MGMT_KEY).await;
     r.expect_code("MissingParameter");
@@ -454,7 +552,9 @@ async fn assume_role_rejections() {
     // The STS action signed for the tcss service.
     let mut c = ar(json!({"RoleArn": ROLE_ARN, "RoleSessionName": "x1"}));
     c.scope_service = "tcss".into();
-    call(a, &c, MGMT_ID, MGMT_KEY).await.expect_code("AuthFailure.SignatureFailure");
+    call(a, &c, MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("AuthFailure.SignatureFailure");
     // GET with form parameters works too.
     let mut c = ar(json!({}));
     c.method = "GET".into();
@@ -481,16 +581,24 @@ async fn first_n_internal_error_is_per_account_region_and_action() {
     let sim = start(faulty(FaultKind::InternalError, 2)).await;
     let a = sim.addr();
     let gz = Call::tcss("ap-guangzhou");
-    call(a, &gz, MGMT_ID, MGMT_KEY).await.expect_code("InternalError");
-    call(a, &gz, MGMT_ID, MGMT_KEY).await.expect_code("InternalError");
+    call(a, &gz, MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("InternalError");
+    call(a, &gz, MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("InternalError");
     call(a, &gz, MGMT_ID, MGMT_KEY).await.expect_ok();
     // Another region of the same account starts its own count.
-    call(a, &Call::tcss("ap-shanghai"), MGMT_ID, MGMT_KEY).await.expect_code("InternalError");
+    call(a, &Call::tcss("ap-shanghai"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("InternalError");
     // Other accounts are unaffected.
     call(a, &gz, OUT_ID, OUT_KEY).await.expect_ok();
     // STS actions have their own count too.
     let body = json!({"RoleArn": ROLE_ARN, "RoleSessionName": "s1"});
-    call(a, &Call::sts("AssumeRole", body), MGMT_ID, MGMT_KEY).await.expect_code("InternalError");
+    call(a, &Call::sts("AssumeRole", body), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_code("InternalError");
     let s = sim.counters().snapshot();
     assert_eq!(s.count(MGMT, TCSS_ACTION, "InternalError"), 3);
     assert_eq!(s.count(MGMT, TCSS_ACTION, "Success"), 1);
@@ -500,25 +608,48 @@ async fn first_n_internal_error_is_per_account_region_and_action() {
 #[tokio::test]
 async fn http502_and_malformed_json_faults() {
     let sim = start(faulty(FaultKind::Http502, 1)).await;
-    let r = send(sim.addr(), Call::tcss("ap-guangzhou").build(&sim.addr().to_string(), MGMT_ID, MGMT_KEY))
-        .await
-        .expect("answer");
+    let r = send(
+        sim.addr(),
+        Call::tcss("ap-guangzhou").build(&sim.addr().to_string(), MGMT_ID, MGMT_KEY),
+    )
+    .await
+    .expect("answer");
     assert_eq!(r.status, 502);
-    assert!(r.headers["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    assert!(r.headers["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
     assert!(String::from_utf8_lossy(&r.body).contains("502 Bad Gateway"));
-    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
-    assert_eq!(sim.counters().snapshot().count(MGMT, TCSS_ACTION, "Http502"), 1);
+    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
+    assert_eq!(
+        sim.counters()
+            .snapshot()
+            .count(MGMT, TCSS_ACTION, "Http502"),
+        1
+    );
     sim.shutdown().await;
 
     let sim = start(faulty(FaultKind::MalformedJson, 1)).await;
-    let r = send(sim.addr(), Call::tcss("ap-guangzhou").build(&sim.addr().to_string(), MGMT_ID, MGMT_KEY))
-        .await
-        .expect("answer");
+    let r = send(
+        sim.addr(),
+        Call::tcss("ap-guangzhou").build(&sim.addr().to_string(), MGMT_ID, MGMT_KEY),
+    )
+    .await
+    .expect("answer");
     assert_eq!(r.status, 200);
     assert_eq!(r.headers["content-type"], "application/json");
     assert!(serde_json::from_slice::<Value>(&r.body).is_err());
-    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
-    assert_eq!(sim.counters().snapshot().count(MGMT, TCSS_ACTION, "MalformedJson"), 1);
+    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
+    assert_eq!(
+        sim.counters()
+            .snapshot()
+            .count(MGMT, TCSS_ACTION, "MalformedJson"),
+        1
+    );
     sim.shutdown().await;
 }
 
@@ -528,8 +659,13 @@ async fn reset_fault_closes_the_connection_without_an_answer() {
     let req = Call::tcss("ap-guangzhou").build(&sim.addr().to_string(), MGMT_ID, MGMT_KEY);
     let err = send(sim.addr(), req).await.expect_err("no answer");
     assert!(!err.is_empty());
-    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
-    assert_eq!(sim.counters().snapshot().count(MGMT, TCSS_ACTION, "Reset"), 1);
+    call(sim.addr(), &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
+    assert_eq!(
+        sim.counters().snapshot().count(MGMT, TCSS_ACTION, "Reset"),
+        1
+    );
     sim.shutdown().await;
 }
 
@@ -538,7 +674,9 @@ async fn hang_fault_never_answers_and_ends_at_shutdown() {
     let sim = start(faulty(FaultKind::Hang, 1)).await;
     let a = sim.addr();
     let req = Call::tcss("ap-guangzhou").build(&a.to_string(), MGMT_ID, MGMT_KEY);
-    let err = send_timeout(a, req, Duration::from_millis(300)).await.expect_err("hangs");
+    let err = send_timeout(a, req, Duration::from_millis(300))
+        .await
+        .expect_err("hangs");
     assert_eq!(err, "client timeout");
     // A second hanging request from another region, still pending at shutdown.
     let req = Call::tcss("ap-shanghai").build(&a.to_string(), MGMT_ID, MGMT_KEY);
@@ -557,8 +695,14 @@ async fn hang_fault_never_answers_and_ends_at_shutdown() {
     assert!(snap.max_in_flight >= 1);
     let started = Instant::now();
     sim.shutdown().await;
-    assert!(started.elapsed() < Duration::from_secs(3), "shutdown ends hanging requests");
-    let outcome = tokio::time::timeout(Duration::from_secs(3), pending).await.expect("ends").expect("task");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "shutdown ends hanging requests"
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(3), pending)
+        .await
+        .expect("ends")
+        .expect("task");
     assert!(outcome.is_err(), "a hanging request never gets an answer");
 }
 
@@ -570,19 +714,31 @@ async fn persistent_error_everywhere_or_in_listed_regions() {
     f.accounts[2].faults.persistent_error = Some("AuthFailure.UnauthorizedOperation".into());
     let sim = start(f).await;
     let a = sim.addr();
-    call(a, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
+    call(a, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     for _ in 0..2 {
         call(a, &Call::tcss("ap-shanghai"), MGMT_ID, MGMT_KEY)
             .await
             .expect_code("InternalError.ErrRoleNotExist");
     }
-    call(a, &Call::tcss("ap-tokyo"), OUT_ID, OUT_KEY).await.expect_code("AuthFailure.UnauthorizedOperation");
+    call(a, &Call::tcss("ap-tokyo"), OUT_ID, OUT_KEY)
+        .await
+        .expect_code("AuthFailure.UnauthorizedOperation");
     // STS is not affected by the TCSS persistent error.
     let body = json!({"RoleArn": ROLE_ARN, "RoleSessionName": "s1"});
-    call(a, &Call::sts("AssumeRole", body), MGMT_ID, MGMT_KEY).await.expect_ok();
+    call(a, &Call::sts("AssumeRole", body), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     let s = sim.counters().snapshot();
-    assert_eq!(s.count(MGMT, TCSS_ACTION, "InternalError.ErrRoleNotExist"), 2);
-    assert_eq!(s.signature_failures, 0, "UnauthorizedOperation is not a signature failure");
+    assert_eq!(
+        s.count(MGMT, TCSS_ACTION, "InternalError.ErrRoleNotExist"),
+        2
+    );
+    assert_eq!(
+        s.signature_failures, 0,
+        "UnauthorizedOperation is not a signature failure"
+    );
     sim.shutdown().await;
 }
 
@@ -597,9 +753,14 @@ async fn clock_offset_shows_in_date_and_in_the_skew_check() {
     let date = chrono::DateTime::parse_from_rfc2822(r.headers["date"].to_str().expect("ascii"))
         .expect("http date")
         .timestamp();
-    assert!((date - now() - 3600).abs() <= 2, "Date reflects the offset: {date}");
+    assert!(
+        (date - now() - 3600).abs() <= 2,
+        "Date reflects the offset: {date}"
+    );
     // Signing on the server's clock works.
-    call(a, &Call::tcss("ap-guangzhou").at(date), MGMT_ID, MGMT_KEY).await.expect_ok();
+    call(a, &Call::tcss("ap-guangzhou").at(date), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     // Other accounts keep the true clock.
     let r = call(a, &Call::tcss("ap-guangzhou"), OUT_ID, OUT_KEY).await;
     r.expect_ok();
@@ -618,11 +779,23 @@ async fn latency_applies_to_every_action_and_counts_in_flight() {
     let a = sim.addr();
     let host = a.to_string();
     let started = Instant::now();
-    call(a, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
+    call(a, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     assert!(started.elapsed() >= Duration::from_millis(60));
     let started = Instant::now();
-    call(a, &Call::sts("GetCallerIdentity", json!({})), MGMT_ID, MGMT_KEY).await.expect_ok();
-    assert!(started.elapsed() >= Duration::from_millis(60), "STS has latency too");
+    call(
+        a,
+        &Call::sts("GetCallerIdentity", json!({})),
+        MGMT_ID,
+        MGMT_KEY,
+    )
+    .await
+    .expect_ok();
+    assert!(
+        started.elapsed() >= Duration::from_millis(60),
+        "STS has latency too"
+    );
     // Eight concurrent slow requests overlap.
     let reqs: Vec<_> = (0..8)
         .map(|_| Call::tcss("ap-guangzhou").build(&host, MGMT_ID, MGMT_KEY))
@@ -635,7 +808,14 @@ async fn latency_applies_to_every_action_and_counts_in_flight() {
     assert_eq!(s.in_flight, 0);
     assert_eq!(s.total, 10);
     let json = serde_json::to_value(&s).expect("serializable");
-    for k in ["total", "by_key", "signature_failures", "throttled", "max_in_flight", "max_rate"] {
+    for k in [
+        "total",
+        "by_key",
+        "signature_failures",
+        "throttled",
+        "max_in_flight",
+        "max_rate",
+    ] {
         assert!(json.get(k).is_some(), "{k}");
     }
     sim.shutdown().await;
@@ -643,21 +823,34 @@ async fn latency_applies_to_every_action_and_counts_in_flight() {
 
 #[tokio::test]
 async fn serve_runs_on_a_given_listener_and_rejects_invalid_fleets() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let counters = std::sync::Arc::new(tcss_sim::Counters::new());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(tcss_sim::serve(listener, fleet(), counters.clone(), async {
-        let _ = rx.await;
-    }));
-    call(addr, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY).await.expect_ok();
+    let server = tokio::spawn(tcss_sim::serve(
+        listener,
+        fleet(),
+        counters.clone(),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    call(addr, &Call::tcss("ap-guangzhou"), MGMT_ID, MGMT_KEY)
+        .await
+        .expect_ok();
     assert_eq!(counters.snapshot().total, 1);
     let _ = tx.send(());
     server.await.expect("task").expect("clean shutdown");
 
     let mut bad = fleet();
     bad.accounts[1].uin = MGMT.into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let err = tcss_sim::serve(listener, bad, counters, async {}).await.expect_err("duplicate uin");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let err = tcss_sim::serve(listener, bad, counters, async {})
+        .await
+        .expect_err("duplicate uin");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }

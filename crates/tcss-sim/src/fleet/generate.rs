@@ -82,8 +82,22 @@ const FORCED: &[Profile] = &[
 pub const EDGE_MIN_ACCOUNTS: usize = 12;
 
 const TEAMS: &[&str] = &[
-    "payments", "search", "ads", "data", "ml", "web", "mobile", "infra", "security", "billing", "crm", "logistics",
-    "games", "media", "iot", "risk",
+    "payments",
+    "search",
+    "ads",
+    "data",
+    "ml",
+    "web",
+    "mobile",
+    "infra",
+    "security",
+    "billing",
+    "crm",
+    "logistics",
+    "games",
+    "media",
+    "iot",
+    "risk",
 ];
 const ENVS: &[&str] = &["prod", "staging", "dev", "test"];
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -185,7 +199,10 @@ fn license_data(rng: &mut ChaCha8Rng, profile: Profile) -> Map<String, Value> {
     m.insert("CanApplyFreeImageAuthorize".into(), json!(can_apply_free));
     m.insert("RepeatImageIdCnt".into(), json!(repeat));
     if !matches!(profile, Profile::MissingInquire | Profile::NoLicenses) {
-        m.insert("ImageScanInquireInfo".into(), inquire_info(rng, trial, purchased));
+        m.insert(
+            "ImageScanInquireInfo".into(),
+            inquire_info(rng, trial, purchased),
+        );
     }
     match profile {
         Profile::NullFields => {
@@ -208,7 +225,10 @@ fn license_data(rng: &mut ChaCha8Rng, profile: Profile) -> Map<String, Value> {
         }
         Profile::ExtraFields => {
             m.insert("RiskImageCnt".into(), json!(rng.gen_range(0i64..=200)));
-            m.insert("ScanStatus".into(), json!(*pick(rng, &["Normal", "Scanning", "Stopped"])));
+            m.insert(
+                "ScanStatus".into(),
+                json!(*pick(rng, &["Normal", "Scanning", "Stopped"])),
+            );
             m.insert(
                 "AuthorizedDetail".into(),
                 json!({"Edition": *pick(rng, &["Professional", "Flagship"]), "AutoRenew": rng.gen_bool(0.5)}),
@@ -285,8 +305,14 @@ fn inquire_info(rng: &mut ChaCha8Rng, trial: i64, purchased: i64) -> Value {
 fn disagreeing(rng: &mut ChaCha8Rng, base: &Map<String, Value>) -> Map<String, Value> {
     let get = |k: &str| base.get(k).and_then(Value::as_i64).unwrap_or(0);
     let mut over = Map::new();
-    over.insert("UsedAuthorizedCnt".into(), json!(get("UsedAuthorizedCnt") + rng.gen_range(1i64..=25)));
-    over.insert("ScannedImageCnt".into(), json!(get("ScannedImageCnt") + rng.gen_range(1i64..=40)));
+    over.insert(
+        "UsedAuthorizedCnt".into(),
+        json!(get("UsedAuthorizedCnt") + rng.gen_range(1i64..=25)),
+    );
+    over.insert(
+        "ScannedImageCnt".into(),
+        json!(get("ScannedImageCnt") + rng.gen_range(1i64..=40)),
+    );
     over
 }
 
@@ -306,7 +332,11 @@ impl Fleet {
         let seed = opts.seed;
         let n = opts.accounts;
         let mut main = rng_for(seed, "\0fleet");
-        let fraction = if opts.role_fraction.is_finite() { opts.role_fraction.clamp(0.0, 1.0) } else { 0.0 };
+        let fraction = if opts.role_fraction.is_finite() {
+            opts.role_fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let mut members = ((n as f64) * fraction).round() as usize;
         if n > 0 && members >= n {
             members = n - 1;
@@ -386,7 +416,12 @@ impl Fleet {
                 faults.first_n = main.gen_range(1u32..=3);
                 faults.first_kind = Some(*pick(
                     &mut main,
-                    &[FaultKind::InternalError, FaultKind::Http502, FaultKind::MalformedJson, FaultKind::Reset],
+                    &[
+                        FaultKind::InternalError,
+                        FaultKind::Http502,
+                        FaultKind::MalformedJson,
+                        FaultKind::Reset,
+                    ],
                 ));
             }
             let (keys, roles) = if i < managers {
@@ -434,8 +469,9 @@ mod tests {
     #[test]
     fn sample_is_deterministic_and_key_dependent() {
         assert_eq!(sample_license_data(3, "a"), sample_license_data(3, "a"));
-        let distinct: std::collections::BTreeSet<String> =
-            (0..20).map(|i| Value::Object(sample_license_data(3, &format!("k{i}"))).to_string()).collect();
+        let distinct: std::collections::BTreeSet<String> = (0..20)
+            .map(|i| Value::Object(sample_license_data(3, &format!("k{i}"))).to_string())
+            .collect();
         assert!(distinct.len() > 15);
     }
 
@@ -444,14 +480,18 @@ mod tests {
         for i in 0..200 {
             let m = sample_license_data(11, &format!("acct{i}"));
             let g = |k: &str| m.get(k).and_then(Value::as_i64);
-            if let (Some(t), Some(p), Some(tot)) =
-                (g("TrialAuthorizedCnt"), g("PurchasedAuthorizedCnt"), g("TotalAuthorizedCnt"))
-            {
+            if let (Some(t), Some(p), Some(tot)) = (
+                g("TrialAuthorizedCnt"),
+                g("PurchasedAuthorizedCnt"),
+                g("TotalAuthorizedCnt"),
+            ) {
                 assert_eq!(t + p, tot);
             }
-            if let (Some(u), Some(ut), Some(up)) =
-                (g("UsedAuthorizedCnt"), g("UsedTrialAuthorizedCnt"), g("UsedPurchasedAuthorizedCnt"))
-            {
+            if let (Some(u), Some(ut), Some(up)) = (
+                g("UsedAuthorizedCnt"),
+                g("UsedTrialAuthorizedCnt"),
+                g("UsedPurchasedAuthorizedCnt"),
+            ) {
                 assert_eq!(ut + up, u);
             }
         }
@@ -459,13 +499,18 @@ mod tests {
 
     #[test]
     fn generated_members_trust_a_manager() {
-        let f = Fleet::generate(&GenOptions { accounts: 8, ..GenOptions::default() });
+        let f = Fleet::generate(&GenOptions {
+            accounts: 8,
+            ..GenOptions::default()
+        });
         assert_eq!(f.accounts.len(), 8);
         let managers: Vec<&SimAccount> = f.accounts.iter().filter(|a| !a.keys.is_empty()).collect();
         assert_eq!(managers.len(), 2);
         for a in f.accounts.iter().filter(|a| a.keys.is_empty()) {
             assert_eq!(a.roles.len(), 1);
-            assert!(managers.iter().any(|m| a.roles[0].trusted == vec![m.uin.clone()]));
+            assert!(managers
+                .iter()
+                .any(|m| a.roles[0].trusted == vec![m.uin.clone()]));
         }
         f.validate().expect("generated fleet is valid");
     }

@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 
 pub mod generate;
 
-pub use generate::{sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE};
+pub use generate::{
+    sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE,
+};
 
 /// The string that stands for JSON `null` in the `data` and `region_data`
 /// tables of a fleet file (TOML cannot express `null`).
@@ -133,7 +135,11 @@ pub struct SimAccount {
     #[serde(default, with = "null_map")]
     pub data: Map<String, Value>,
     /// Per-region overrides, shallow-merged over `data` (top-level keys replace).
-    #[serde(default, with = "null_region_map", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        with = "null_region_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub region_data: BTreeMap<String, Map<String, Value>>,
     /// Faults injected for this account.
     #[serde(default, skip_serializing_if = "Faults::is_none")]
@@ -286,7 +292,10 @@ impl Fleet {
                     return invalid(format!("{who}: empty secret_id or secret_key"));
                 }
                 if k.secret_id.contains(['/', ',', ' ']) {
-                    return invalid(format!("{who}: secret_id {:?} contains '/', ',' or a space", k.secret_id));
+                    return invalid(format!(
+                        "{who}: secret_id {:?} contains '/', ',' or a space",
+                        k.secret_id
+                    ));
                 }
                 if !ids.insert(k.secret_id.as_str()) {
                     return invalid(format!("{who}: secret_id {:?} is used twice", k.secret_id));
@@ -295,14 +304,19 @@ impl Fleet {
             let mut role_names = BTreeSet::new();
             for r in &a.roles {
                 if r.name.is_empty() || !role_names.insert(r.name.as_str()) {
-                    return invalid(format!("{who}: role name {:?} is empty or duplicated", r.name));
+                    return invalid(format!(
+                        "{who}: role name {:?} is empty or duplicated",
+                        r.name
+                    ));
                 }
             }
             let account_regions: Vec<&str> = match &a.regions {
                 Some(list) => {
                     for r in list {
                         if !supported.contains(r.as_str()) {
-                            return invalid(format!("{who}: region {r:?} is not in settings.regions"));
+                            return invalid(format!(
+                                "{who}: region {r:?} is not in settings.regions"
+                            ));
                         }
                     }
                     list.iter().map(String::as_str).collect()
@@ -311,7 +325,9 @@ impl Fleet {
             };
             for r in a.region_data.keys() {
                 if !account_regions.contains(&r.as_str()) {
-                    return invalid(format!("{who}: region_data for {r:?}, where the account does not answer"));
+                    return invalid(format!(
+                        "{who}: region_data for {r:?}, where the account does not answer"
+                    ));
                 }
             }
             let f = &a.faults;
@@ -319,7 +335,9 @@ impl Fleet {
                 return invalid(format!("{who}: faults.rate_limit must be at least 1"));
             }
             if f.first_n > 0 && f.first_kind.is_none() {
-                return invalid(format!("{who}: faults.first_n is set but faults.first_kind is not"));
+                return invalid(format!(
+                    "{who}: faults.first_n is set but faults.first_kind is not"
+                ));
             }
             if let Some(code) = &f.persistent_error {
                 if code.trim().is_empty() {
@@ -327,7 +345,9 @@ impl Fleet {
                 }
             }
             if f.persistent_regions.is_some() && f.persistent_error.is_none() {
-                return invalid(format!("{who}: faults.persistent_regions without faults.persistent_error"));
+                return invalid(format!(
+                    "{who}: faults.persistent_regions without faults.persistent_error"
+                ));
             }
         }
         Ok(())
@@ -354,13 +374,19 @@ impl SimAccount {
     /// Whether TCSS answers for this account in `region` (given the supported list).
     pub fn answers_in(&self, region: &str, settings: &Settings) -> bool {
         settings.regions.iter().any(|r| r == region)
-            && self.regions.as_ref().map_or(true, |list| list.iter().any(|r| r == region))
+            && self
+                .regions
+                .as_ref()
+                .map_or(true, |list| list.iter().any(|r| r == region))
     }
 }
 
 fn parse(text: &str, file: Option<&Path>) -> Result<Fleet, FleetError> {
     toml::from_str::<Fleet>(text).map_err(|e| {
-        let (line, column) = e.span().map(|sp| line_col(text, sp.start)).unwrap_or((0, 0));
+        let (line, column) = e
+            .span()
+            .map(|sp| line_col(text, sp.start))
+            .unwrap_or((0, 0));
         FleetError::Parse {
             file: file.map(Path::to_owned),
             line,
@@ -384,7 +410,9 @@ fn to_sentinel(v: &Value) -> Value {
     match v {
         Value::Null => Value::String(NULL_SENTINEL.to_owned()),
         Value::Array(a) => Value::Array(a.iter().map(to_sentinel).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), to_sentinel(v))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), to_sentinel(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -393,7 +421,9 @@ fn from_sentinel(v: Value) -> Value {
     match v {
         Value::String(s) if s == NULL_SENTINEL => Value::Null,
         Value::Array(a) => Value::Array(a.into_iter().map(from_sentinel).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, from_sentinel(v))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.into_iter().map(|(k, v)| (k, from_sentinel(v))).collect())
+        }
         other => other,
     }
 }
@@ -425,16 +455,24 @@ mod null_region_map {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use serde_json::{Map, Value};
 
-    pub fn serialize<S: Serializer>(m: &BTreeMap<String, Map<String, Value>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<String, Map<String, Value>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         m.iter()
             .map(|(k, v)| (k.clone(), super::map_to_sentinel(v)))
             .collect::<BTreeMap<_, _>>()
             .serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Map<String, Value>>, D::Error> {
-        BTreeMap::<String, Map<String, Value>>::deserialize(d)
-            .map(|m| m.into_iter().map(|(k, v)| (k, super::map_from_sentinel(v))).collect())
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Map<String, Value>>, D::Error> {
+        BTreeMap::<String, Map<String, Value>>::deserialize(d).map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k, super::map_from_sentinel(v)))
+                .collect()
+        })
     }
 }
 
@@ -454,9 +492,14 @@ mod tests {
     #[test]
     fn sentinel_round_trips_nested_nulls() {
         let v = serde_json::json!({"a": null, "b": {"c": null, "d": 1}, "e": [null, "x"]});
-        let Value::Object(m) = v.clone() else { unreachable!() };
+        let Value::Object(m) = v.clone() else {
+            unreachable!()
+        };
         let back = map_from_sentinel(map_to_sentinel(&m));
         assert_eq!(Value::Object(back), v);
-        assert_eq!(map_to_sentinel(&m)["a"], Value::String(NULL_SENTINEL.into()));
+        assert_eq!(
+            map_to_sentinel(&m)["a"],
+            Value::String(NULL_SENTINEL.into())
+        );
     }
 }

@@ -186,7 +186,11 @@ fn query_params(query: &str) -> Map<String, Value> {
 }
 
 impl State {
-    pub(crate) fn new(fleet: Fleet, counters: Arc<Counters>, shutdown: watch::Receiver<bool>) -> State {
+    pub(crate) fn new(
+        fleet: Fleet,
+        counters: Arc<Counters>,
+        shutdown: watch::Receiver<bool>,
+    ) -> State {
         let mut keys = HashMap::new();
         let mut fragments = Vec::with_capacity(fleet.accounts.len());
         for (i, a) in fleet.accounts.iter().enumerate() {
@@ -283,7 +287,10 @@ impl State {
             return Ok(self.early(&region, &action_name, ApiError::missing("X-TC-Action")));
         }
         let Some(spec) = ACTIONS.iter().find(|a| a.name == action_name) else {
-            let e = ApiError::new("InvalidAction", format!("The action `{action_name}` is not found."));
+            let e = ApiError::new(
+                "InvalidAction",
+                format!("The action `{action_name}` is not found."),
+            );
             return Ok(self.early(&region, &action_name, e));
         };
         let Some(version) = header(headers, "x-tc-version") else {
@@ -303,11 +310,17 @@ impl State {
             return Ok(self.early(&region, spec.name, ApiError::missing("X-TC-Timestamp")));
         };
         let Ok(timestamp) = ts_text.parse::<i64>() else {
-            let e = ApiError::new("InvalidParameter", "X-TC-Timestamp must be an integer Unix time.");
+            let e = ApiError::new(
+                "InvalidParameter",
+                "X-TC-Timestamp must be an integer Unix time.",
+            );
             return Ok(self.early(&region, spec.name, e));
         };
         let Some(auth_text) = header(headers, "authorization") else {
-            let e = ApiError::new("AuthFailure.InvalidAuthorization", "The Authorization header is missing.");
+            let e = ApiError::new(
+                "AuthFailure.InvalidAuthorization",
+                "The Authorization header is missing.",
+            );
             return Ok(self.early(&region, spec.name, e));
         };
         let auth = match verify::parse_authorization(auth_text) {
@@ -341,17 +354,26 @@ impl State {
         };
         self.counters.record(&account.uin, &region, spec.name, code);
 
-        self.delay(account.faults.latency_ms, account.faults.jitter_ms).await;
+        self.delay(account.faults.latency_ms, account.faults.jitter_ms)
+            .await;
         let date = self.now().saturating_add(offset);
         match decision {
-            Decision::Ok(fragment) => Ok(reply::json(reply::success_body(&fragment, &reply::request_id()), date)),
-            Decision::Err(e) => Ok(reply::json(reply::error_body(&e, &reply::request_id()), date)),
+            Decision::Ok(fragment) => Ok(reply::json(
+                reply::success_body(&fragment, &reply::request_id()),
+                date,
+            )),
+            Decision::Err(e) => Ok(reply::json(
+                reply::error_body(&e, &reply::request_id()),
+                date,
+            )),
             Decision::Fault(FaultKind::InternalError) => Ok(reply::json(
                 reply::error_body(&ApiError::internal(), &reply::request_id()),
                 date,
             )),
             Decision::Fault(FaultKind::Http502) => Ok(reply::bad_gateway(date)),
-            Decision::Fault(FaultKind::MalformedJson) => Ok(reply::malformed_json(&reply::request_id(), date)),
+            Decision::Fault(FaultKind::MalformedJson) => {
+                Ok(reply::malformed_json(&reply::request_id(), date))
+            }
             Decision::Fault(FaultKind::Reset) => {
                 reset.store(true, Ordering::Relaxed);
                 Err(ResetConnection)
@@ -395,7 +417,13 @@ impl State {
         }
     }
 
-    fn signing_key(&self, secret_id: &str, secret_key: &str, date: &str, service: &'static str) -> [u8; 32] {
+    fn signing_key(
+        &self,
+        secret_id: &str,
+        secret_key: &str,
+        date: &str,
+        service: &'static str,
+    ) -> [u8; 32] {
         let key = (secret_id.to_owned(), date.to_owned(), service);
         if let Some(k) = lock(&self.signing_keys).get(&key) {
             return *k;
@@ -476,12 +504,18 @@ impl State {
                     ))
                 }
                 Some(t) if !verify::secrets_equal(&temp.token, t) => {
-                    return Err(ApiError::new("AuthFailure.TokenFailure", "The provided Token is invalid."))
+                    return Err(ApiError::new(
+                        "AuthFailure.TokenFailure",
+                        "The provided Token is invalid.",
+                    ))
                 }
                 Some(_) => {}
             }
             if now >= temp.expires_at {
-                return Err(ApiError::new("AuthFailure.TokenFailure", "The provided Token has expired."));
+                return Err(ApiError::new(
+                    "AuthFailure.TokenFailure",
+                    "The provided Token has expired.",
+                ));
             }
         }
         // 7. The signature itself.
@@ -501,27 +535,40 @@ impl State {
             if !account.answers_in(region, &self.fleet.settings) {
                 return Err(ApiError::new(
                     "UnsupportedRegion",
-                    format!("The `{region}` region is not supported by action {}.", spec.name),
+                    format!(
+                        "The `{region}` region is not supported by action {}.",
+                        spec.name
+                    ),
                 ));
             }
         }
         // 9. Rate limit per (account, action); every arrival counts.
         let limit = match spec.kind {
-            ActionKind::DescribeImageAuthorizedInfo => Some(faults.rate_limit.unwrap_or(self.fleet.settings.tcss_rate_limit)),
+            ActionKind::DescribeImageAuthorizedInfo => Some(
+                faults
+                    .rate_limit
+                    .unwrap_or(self.fleet.settings.tcss_rate_limit),
+            ),
             ActionKind::AssumeRole => Some(self.fleet.settings.sts_rate_limit),
             ActionKind::GetCallerIdentity => None,
         };
         if let Some(limit) = limit {
-            let arrivals = lock(&self.windows).arrive(&account.uin, spec.name, tokio::time::Instant::now());
+            let arrivals =
+                lock(&self.windows).arrive(&account.uin, spec.name, tokio::time::Instant::now());
             self.counters.record_rate(&account.uin, spec.name, arrivals);
             if arrivals > limit {
-                return Err(ApiError::new("RequestLimitExceeded", limit_message(arrivals, limit)));
+                return Err(ApiError::new(
+                    "RequestLimitExceeded",
+                    limit_message(arrivals, limit),
+                ));
             }
         }
         // 10. Injected faults.
         if let (n @ 1.., Some(kind)) = (faults.first_n, faults.first_kind) {
             let mut calls = lock(&self.first_calls);
-            let seen = calls.entry((id.account, region.to_owned(), spec.name)).or_insert(0);
+            let seen = calls
+                .entry((id.account, region.to_owned(), spec.name))
+                .or_insert(0);
             if *seen < n {
                 *seen += 1;
                 return Ok(Decision::Fault(kind));
@@ -546,13 +593,20 @@ impl State {
         } else {
             match serde_json::from_slice::<Value>(rx.body) {
                 Ok(Value::Object(m)) => m,
-                _ => return Err(ApiError::new("InvalidParameter", "The request body is not a JSON object.")),
+                _ => {
+                    return Err(ApiError::new(
+                        "InvalidParameter",
+                        "The request body is not a JSON object.",
+                    ))
+                }
             }
         };
         match spec.kind {
             ActionKind::DescribeImageAuthorizedInfo => {
                 let f = &self.fragments[id.account];
-                Ok(Decision::Ok(f.by_region.get(region).unwrap_or(&f.default).clone()))
+                Ok(Decision::Ok(
+                    f.by_region.get(region).unwrap_or(&f.default).clone(),
+                ))
             }
             ActionKind::AssumeRole => {
                 let grant = sts::check_assume_role(&self.fleet, id.account, &params)?;
@@ -580,8 +634,15 @@ impl State {
                 let fields = match &id.temp {
                     None => sts::caller_identity_fields(&account.uin, None),
                     Some(t) => {
-                        let caller = self.fleet.accounts.get(t.caller).map_or("", |a| a.uin.as_str());
-                        sts::caller_identity_fields(&account.uin, Some((&t.role_name, &t.session_name, caller)))
+                        let caller = self
+                            .fleet
+                            .accounts
+                            .get(t.caller)
+                            .map_or("", |a| a.uin.as_str());
+                        sts::caller_identity_fields(
+                            &account.uin,
+                            Some((&t.role_name, &t.session_name, caller)),
+                        )
                     }
                 };
                 Ok(Decision::Ok(reply::fragment(&fields)))
@@ -612,7 +673,8 @@ mod tests {
         assert_eq!(form_decode("a%2Fb+c%3A"), "a/b c:");
         assert_eq!(form_decode("100%"), "100%");
         assert_eq!(form_decode("%zz"), "%zz");
-        let p = query_params("RoleArn=qcs%3A%3Acam%3A%3Auin%2F1%3AroleName%2FR&DurationSeconds=60&x");
+        let p =
+            query_params("RoleArn=qcs%3A%3Acam%3A%3Auin%2F1%3AroleName%2FR&DurationSeconds=60&x");
         assert_eq!(p["RoleArn"], "qcs::cam::uin/1:roleName/R");
         assert_eq!(p["DurationSeconds"], "60");
         assert_eq!(p["x"], "");

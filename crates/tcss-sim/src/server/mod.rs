@@ -51,13 +51,21 @@ impl Drop for ResetOnDrop {
 }
 
 impl AsyncRead for ResetOnDrop {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for ResetOnDrop {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
 
@@ -91,7 +99,9 @@ pub async fn serve(
     counters: Arc<Counters>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    fleet.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    fleet
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let (tx, rx) = watch::channel(false);
     let state = Arc::new(State::new(fleet, counters, rx));
     run(listener, state, tx, shutdown).await
@@ -104,7 +114,10 @@ async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.keep_alive(true).auto_date_header(false).timer(TokioTimer::new());
+    builder
+        .keep_alive(true)
+        .auto_date_header(false)
+        .timer(TokioTimer::new());
     let builder = Arc::new(builder);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
@@ -137,7 +150,11 @@ async fn run(
     Ok(())
 }
 
-async fn connection(state: Arc<State>, builder: Arc<hyper::server::conn::http1::Builder>, stream: TcpStream) {
+async fn connection(
+    state: Arc<State>,
+    builder: Arc<hyper::server::conn::http1::Builder>,
+    stream: TcpStream,
+) {
     let reset = Arc::new(AtomicBool::new(false));
     let io = TokioIo::new(ResetOnDrop {
         inner: stream,
@@ -175,7 +192,9 @@ impl std::fmt::Debug for SimHandle {
 
 /// Binds `addr` (e.g. `127.0.0.1:0`) and serves `fleet` on a spawned task.
 pub async fn spawn(fleet: Fleet, addr: &str) -> io::Result<SimHandle> {
-    fleet.validate().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    fleet
+        .validate()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);

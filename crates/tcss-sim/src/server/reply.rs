@@ -52,7 +52,12 @@ pub(crate) fn http_date(unix: i64) -> String {
         .to_string()
 }
 
-fn with_headers(status: StatusCode, content_type: &'static str, date_unix: i64, body: String) -> Response<Full<Bytes>> {
+fn with_headers(
+    status: StatusCode,
+    content_type: &'static str,
+    date_unix: i64,
+    body: String,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     let h = r.headers_mut();
@@ -112,7 +117,9 @@ pub(crate) fn fragment(map: &serde_json::Map<String, serde_json::Value>) -> Stri
     let mut m = map.clone();
     m.remove("RequestId");
     let s = serde_json::Value::Object(m).to_string();
-    s.get(1..s.len().saturating_sub(1)).unwrap_or_default().to_owned()
+    s.get(1..s.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -122,15 +129,20 @@ mod tests {
     #[test]
     fn bodies_are_json() {
         let m = serde_json::json!({"A": 1, "B": {"C": null}, "RequestId": "x"});
-        let serde_json::Value::Object(m) = m else { unreachable!() };
-        let v: serde_json::Value = serde_json::from_str(&success_body(&fragment(&m), "rid")).expect("json");
+        let serde_json::Value::Object(m) = m else {
+            unreachable!()
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&success_body(&fragment(&m), "rid")).expect("json");
         assert_eq!(v["Response"]["A"], 1);
         assert_eq!(v["Response"]["RequestId"], "rid");
         let empty: serde_json::Value =
-            serde_json::from_str(&success_body(&fragment(&serde_json::Map::new()), "r")).expect("json");
+            serde_json::from_str(&success_body(&fragment(&serde_json::Map::new()), "r"))
+                .expect("json");
         assert_eq!(empty["Response"]["RequestId"], "r");
         let e: serde_json::Value =
-            serde_json::from_str(&error_body(&ApiError::new("X.Y", "quote \" ok"), "r")).expect("json");
+            serde_json::from_str(&error_body(&ApiError::new("X.Y", "quote \" ok"), "r"))
+                .expect("json");
         assert_eq!(e["Response"]["Error"]["Message"], "quote \" ok");
     }
 

@@ -130,7 +130,8 @@ pub(crate) fn check_assume_role(
     params: &Map<String, Value>,
 ) -> Result<Grant, ApiError> {
     let arn = str_param(params, "RoleArn")?.ok_or_else(|| ApiError::missing("RoleArn"))?;
-    let session = str_param(params, "RoleSessionName")?.ok_or_else(|| ApiError::missing("RoleSessionName"))?;
+    let session = str_param(params, "RoleSessionName")?
+        .ok_or_else(|| ApiError::missing("RoleSessionName"))?;
     let valid_session = (2..=128).contains(&session.len())
         && session
             .bytes()
@@ -155,8 +156,17 @@ pub(crate) fn check_assume_role(
             format!("RoleArn `{arn}` is not of the form qcs::cam::uin/<uin>:roleName/<name>."),
         )
     })?;
-    let not_exist = || ApiError::new("InvalidParameter.RoleNotExist", format!("The role `{arn}` does not exist."));
-    let target = fleet.accounts.iter().position(|a| a.uin == uin).ok_or_else(not_exist)?;
+    let not_exist = || {
+        ApiError::new(
+            "InvalidParameter.RoleNotExist",
+            format!("The role `{arn}` does not exist."),
+        )
+    };
+    let target = fleet
+        .accounts
+        .iter()
+        .position(|a| a.uin == uin)
+        .ok_or_else(not_exist)?;
     let role = fleet.accounts[target]
         .roles
         .iter()
@@ -180,7 +190,9 @@ pub(crate) fn check_assume_role(
 fn random(len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect()
+    (0..len)
+        .map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())]))
+        .collect()
 }
 
 /// Fresh `(TmpSecretId, TmpSecretKey, Token)`.
@@ -189,7 +201,12 @@ pub(crate) fn new_credentials() -> (String, String, String) {
 }
 
 /// The `AssumeRole` response fields (inside `Response`), `expired_time` in the answering server's clock.
-pub(crate) fn assume_role_fields(id: &str, key: &str, token: &str, expired_time: i64) -> Map<String, Value> {
+pub(crate) fn assume_role_fields(
+    id: &str,
+    key: &str,
+    token: &str,
+    expired_time: i64,
+) -> Map<String, Value> {
     let expiration = chrono::DateTime::from_timestamp(expired_time, 0)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H:%M:%SZ")
@@ -206,7 +223,10 @@ pub(crate) fn assume_role_fields(id: &str, key: &str, token: &str, expired_time:
 }
 
 /// The `GetCallerIdentity` response fields for a long-term key of `uin`, or for assumed-role credentials.
-pub(crate) fn caller_identity_fields(uin: &str, assumed: Option<(&str, &str, &str)>) -> Map<String, Value> {
+pub(crate) fn caller_identity_fields(
+    uin: &str,
+    assumed: Option<(&str, &str, &str)>,
+) -> Map<String, Value> {
     let v = match assumed {
         None => json!({
             "Arn": format!("qcs::cam::uin/{uin}:uin/{uin}"),
@@ -257,13 +277,22 @@ mod tests {
     fn fleet() -> Fleet {
         Fleet {
             accounts: vec![
-                SimAccount { uin: "100".into(), ..Default::default() },
                 SimAccount {
-                    uin: "200".into(),
-                    roles: vec![Role { name: "R".into(), trusted: vec!["100".into()] }],
+                    uin: "100".into(),
                     ..Default::default()
                 },
-                SimAccount { uin: "300".into(), ..Default::default() },
+                SimAccount {
+                    uin: "200".into(),
+                    roles: vec![Role {
+                        name: "R".into(),
+                        trusted: vec!["100".into()],
+                    }],
+                    ..Default::default()
+                },
+                SimAccount {
+                    uin: "300".into(),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         }
@@ -279,30 +308,58 @@ mod tests {
     #[test]
     fn assume_role_checks() {
         let f = fleet();
-        let ok = params(json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "s1"}));
+        let ok =
+            params(json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "s1"}));
         let g = check_assume_role(&f, 0, &ok).expect("trusted");
         assert_eq!((g.target, g.duration), (1, DEFAULT_DURATION_SECS));
-        let code = |caller, p: Value| check_assume_role(&f, caller, &params(p)).expect_err("rejected").code;
+        let code = |caller, p: Value| {
+            check_assume_role(&f, caller, &params(p))
+                .expect_err("rejected")
+                .code
+        };
         assert_eq!(code(2, Value::Object(ok.clone())), "UnauthorizedOperation");
-        assert_eq!(code(0, json!({"RoleSessionName": "s1"})), "MissingParameter");
-        assert_eq!(code(0, json!({"RoleArn": "qcs::cam::uin/200:roleName/R"})), "MissingParameter");
         assert_eq!(
-            code(0, json!({"RoleArn": "qcs::cam::uin/200:roleName/Nope", "RoleSessionName": "s1"})),
+            code(0, json!({"RoleSessionName": "s1"})),
+            "MissingParameter"
+        );
+        assert_eq!(
+            code(0, json!({"RoleArn": "qcs::cam::uin/200:roleName/R"})),
+            "MissingParameter"
+        );
+        assert_eq!(
+            code(
+                0,
+                json!({"RoleArn": "qcs::cam::uin/200:roleName/Nope", "RoleSessionName": "s1"})
+            ),
             "InvalidParameter.RoleNotExist"
         );
         assert_eq!(
-            code(0, json!({"RoleArn": "qcs::cam::uin/999:roleName/R", "RoleSessionName": "s1"})),
+            code(
+                0,
+                json!({"RoleArn": "qcs::cam::uin/999:roleName/R", "RoleSessionName": "s1"})
+            ),
             "InvalidParameter.RoleNotExist"
         );
-        assert_eq!(code(0, json!({"RoleArn": "bogus", "RoleSessionName": "s1"})), "InvalidParameter");
+        assert_eq!(
+            code(0, json!({"RoleArn": "bogus", "RoleSessionName": "s1"})),
+            "InvalidParameter"
+        );
         for d in [json!(0), json!(43_201), json!("x"), json!(1.5)] {
             let p = json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "s1", "DurationSeconds": d});
             assert_eq!(code(0, p), "InvalidParameterValue");
         }
         let p = json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "s1", "DurationSeconds": "43200"});
-        assert_eq!(check_assume_role(&f, 0, &params(p)).expect("string digits from GET").duration, 43_200);
         assert_eq!(
-            code(0, json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "bad name!"})),
+            check_assume_role(&f, 0, &params(p))
+                .expect("string digits from GET")
+                .duration,
+            43_200
+        );
+        assert_eq!(
+            code(
+                0,
+                json!({"RoleArn": "qcs::cam::uin/200:roleName/R", "RoleSessionName": "bad name!"})
+            ),
             "InvalidParameter"
         );
     }

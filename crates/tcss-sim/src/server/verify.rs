@@ -6,8 +6,8 @@
 
 use hyper::HeaderMap;
 use tcapi::sign::{
-    canonical_request_with_headers, credential_scope, sha256_hex, signature_hex, string_to_sign, ALGORITHM,
-    UNSIGNED_PAYLOAD,
+    canonical_request_with_headers, credential_scope, sha256_hex, signature_hex, string_to_sign,
+    ALGORITHM, UNSIGNED_PAYLOAD,
 };
 
 use super::reply::ApiError;
@@ -38,7 +38,9 @@ pub(crate) fn parse_authorization(value: &str) -> Result<Authorization<'_>, ApiE
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let part = part.trim();
-        let (k, v) = part.split_once('=').ok_or_else(|| bad("expected `Key=Value` parts"))?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| bad("expected `Key=Value` parts"))?;
         let slot = match k.trim() {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed,
@@ -56,7 +58,9 @@ pub(crate) fn parse_authorization(value: &str) -> Result<Authorization<'_>, ApiE
     let (Some(secret_id), Some(date), Some(service), Some("tc3_request"), None) =
         (it.next(), it.next(), it.next(), it.next(), it.next())
     else {
-        return Err(bad("Credential must be `<SecretId>/<date>/<service>/tc3_request`"));
+        return Err(bad(
+            "Credential must be `<SecretId>/<date>/<service>/tc3_request`",
+        ));
     };
     if secret_id.is_empty() || date.is_empty() || service.is_empty() {
         return Err(bad("Credential has an empty field"));
@@ -64,7 +68,10 @@ pub(crate) fn parse_authorization(value: &str) -> Result<Authorization<'_>, ApiE
     if signature.is_empty() || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad("Signature must be hex"));
     }
-    let signed_headers: Vec<String> = signed.split(';').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let signed_headers: Vec<String> = signed
+        .split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     if signed_headers.iter().any(String::is_empty) {
         return Err(bad("SignedHeaders has an empty name"));
     }
@@ -116,10 +123,14 @@ pub(crate) fn expected_signature(
                 format!("The signed header `{name}` is not in the request."),
             ));
         };
-        values.push((name.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        values.push((
+            name.as_str(),
+            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        ));
     }
     let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let canonical = canonical_request_with_headers(rx.method, rx.path, rx.query, &pairs, &hashed_payload);
+    let canonical =
+        canonical_request_with_headers(rx.method, rx.path, rx.query, &pairs, &hashed_payload);
     let scope = credential_scope(auth.date, auth.service);
     let sts = string_to_sign(rx.timestamp, &scope, &sha256_hex(canonical.as_bytes()));
     Ok(signature_hex(k_signing, &sts))
@@ -137,7 +148,12 @@ pub(crate) fn signatures_match(expected: &str, got: &str) -> bool {
 
 /// Constant-time, case-sensitive comparison (tokens).
 pub(crate) fn secrets_equal(expected: &str, got: &str) -> bool {
-    expected.len() == got.len() && expected.bytes().zip(got.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    expected.len() == got.len()
+        && expected
+            .bytes()
+            .zip(got.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 #[cfg(test)]

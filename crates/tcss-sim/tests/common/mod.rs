@@ -104,17 +104,34 @@ impl Call {
         } else {
             sign::sha256_hex(&self.body)
         };
-        let mut headers: Vec<(String, String)> =
-            vec![("content-type".into(), content_type.into()), ("host".into(), host.into())];
+        let mut headers: Vec<(String, String)> = vec![
+            ("content-type".into(), content_type.into()),
+            ("host".into(), host.into()),
+        ];
         headers.extend(self.extra_signed.iter().cloned());
-        let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let canonical = sign::canonical_request_with_headers(&self.method, "/", &self.query, &pairs, &payload_hash);
-        let date = self.scope_date.clone().unwrap_or_else(|| sign::utc_date(ts));
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let canonical = sign::canonical_request_with_headers(
+            &self.method,
+            "/",
+            &self.query,
+            &pairs,
+            &payload_hash,
+        );
+        let date = self
+            .scope_date
+            .clone()
+            .unwrap_or_else(|| sign::utc_date(ts));
         let scope = sign::credential_scope(&date, &self.scope_service);
         let to_sign = sign::string_to_sign(ts, &scope, &sign::sha256_hex(canonical.as_bytes()));
         let (_, _, k) = sign::derive_keys(secret_key, &date, &self.scope_service);
         let signature = sign::signature_hex(&k, &to_sign);
-        let signed_names: Vec<String> = headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+        let signed_names: Vec<String> = headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
         let auth = sign::authorization(secret_id, &scope, &signed_names.join(";"), &signature);
 
         let uri = if self.query.is_empty() {
@@ -174,20 +191,35 @@ impl Reply {
 
     /// `Response.Error.Code`, or `None` on success.
     pub fn code(&self) -> Option<String> {
-        self.json()["Response"]["Error"]["Code"].as_str().map(str::to_owned)
+        self.json()["Response"]["Error"]["Code"]
+            .as_str()
+            .map(str::to_owned)
     }
 
     pub fn message(&self) -> String {
-        self.json()["Response"]["Error"]["Message"].as_str().unwrap_or_default().to_owned()
+        self.json()["Response"]["Error"]["Message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub fn expect_code(&self, code: &str) {
-        assert_eq!(self.code().as_deref(), Some(code), "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.code().as_deref(),
+            Some(code),
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
     }
 
     pub fn expect_ok(&self) -> Value {
         assert_eq!(self.status, 200);
-        assert_eq!(self.code(), None, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.code(),
+            None,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
         self.json()["Response"].clone()
     }
 }
@@ -204,12 +236,25 @@ pub async fn send(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<Reply, 
     let resp = tx.send_request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok(Reply { status, headers, body })
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Sends with a client-side timeout.
-pub async fn send_timeout(addr: SocketAddr, req: Request<Full<Bytes>>, t: Duration) -> Result<Reply, String> {
+pub async fn send_timeout(
+    addr: SocketAddr,
+    req: Request<Full<Bytes>>,
+    t: Duration,
+) -> Result<Reply, String> {
     match tokio::time::timeout(t, send(addr, req)).await {
         Ok(r) => r,
         Err(_) => Err("client timeout".into()),
@@ -219,5 +264,7 @@ pub async fn send_timeout(addr: SocketAddr, req: Request<Full<Bytes>>, t: Durati
 /// Builds and sends a call, panicking on transport errors.
 pub async fn call(addr: SocketAddr, c: &Call, id: &str, key: &str) -> Reply {
     let host = addr.to_string();
-    send(addr, c.build(&host, id, key)).await.expect("transport ok")
+    send(addr, c.build(&host, id, key))
+        .await
+        .expect("transport ok")
 }
