@@ -45,7 +45,11 @@ pub struct ExitError {
 }
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
-    ExitError { code: Exit::Usage, message: message.into() }.into()
+    ExitError {
+        code: Exit::Usage,
+        message: message.into(),
+    }
+    .into()
 }
 
 /// Audit Tencent Cloud Container Security (TCSS) image-scan licenses across many accounts.
@@ -149,7 +153,10 @@ struct SimArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -162,7 +169,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let code = e.downcast_ref::<ExitError>().map_or(Exit::Fatal, |x| x.code);
+            let code = e
+                .downcast_ref::<ExitError>()
+                .map_or(Exit::Fatal, |x| x.code);
             eprintln!("error: {e:#}");
             ExitCode::from(code as u8)
         }
@@ -179,10 +188,15 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).with_target(false).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .try_init(),
     };
 }
 
@@ -210,9 +224,16 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     let problems = config.check_credentials(&ProcessEnv);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        return Err(usage(format!("credential sources not available:\n{}", list.join("\n"))));
+        return Err(usage(format!(
+            "credential sources not available:\n{}",
+            list.join("\n")
+        )));
     }
-    let roles = config.accounts.iter().filter(|a| matches!(a.credentials, CredentialSpec::Role { .. })).count();
+    let roles = config
+        .accounts
+        .iter()
+        .filter(|a| matches!(a.credentials, CredentialSpec::Role { .. }))
+        .count();
     let queries: usize = config.accounts.iter().map(|a| a.regions.len()).sum();
     println!(
         "{}: OK: {} accounts ({} by AssumeRole), {} queries per run, {} warnings",
@@ -267,7 +288,9 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
     let mut overrides = HashMap::new();
     let mut sim = None;
     let (endpoint, sts_endpoint) = if args.simulate {
-        let s = simulate::start(&config, env.as_ref()).await.context("starting the built-in simulator")?;
+        let s = simulate::start(&config, env.as_ref())
+            .await
+            .context("starting the built-in simulator")?;
         if !s.demo_accounts.is_empty() {
             tracing::info!(
                 "simulator: {} of {} accounts have no credentials in this environment; using demo credentials for them",
@@ -282,8 +305,10 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
         (Endpoint::parse(&url, false)?, Endpoint::parse(&url, false)?)
     } else {
         (
-            Endpoint::parse(&d.endpoint, d.allow_insecure_http).map_err(|e| usage(format!("endpoint: {e}")))?,
-            Endpoint::parse(&d.sts_endpoint, d.allow_insecure_http).map_err(|e| usage(format!("sts_endpoint: {e}")))?,
+            Endpoint::parse(&d.endpoint, d.allow_insecure_http)
+                .map_err(|e| usage(format!("endpoint: {e}")))?,
+            Endpoint::parse(&d.sts_endpoint, d.allow_insecure_http)
+                .map_err(|e| usage(format!("sts_endpoint: {e}")))?,
         )
     };
 
@@ -327,12 +352,19 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let signal_task = tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::warn!("interrupted: stopping new work, cancelling requests in flight, writing what we have");
+        tracing::warn!(
+            "interrupted: stopping new work, cancelling requests in flight, writing what we have"
+        );
         let _ = cancel_tx.send(true);
     });
 
-    let mut progress = Progress::new(plan.len(), !args.no_progress && !json_logs && std::io::stderr().is_terminal());
-    let outcomes = executor.run(&plan, cancel_rx.clone(), |o| progress.tick(o)).await;
+    let mut progress = Progress::new(
+        plan.len(),
+        !args.no_progress && !json_logs && std::io::stderr().is_terminal(),
+    );
+    let outcomes = executor
+        .run(&plan, cancel_rx.clone(), |o| progress.tick(o))
+        .await;
     progress.finish();
     signal_task.abort();
     let interrupted = *cancel_rx.borrow();
@@ -358,14 +390,23 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
         complete: !interrupted,
         region_scope: d.region_scope,
         simulated: args.simulate,
-        stem: format!("tcss-authorizations-{}", started_at.format("%Y%m%dT%H%M%SZ")),
+        stem: format!(
+            "tcss-authorizations-{}",
+            started_at.format("%Y%m%dT%H%M%SZ")
+        ),
     };
     let report = aggregate::aggregate(&accounts, &outcomes, run_info);
     let write_started = Instant::now();
     let paths = report::write_all(&report, &args.out, &args.formats)
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
-    let failed = outcomes.iter().filter(|o| matches!(o.result, QueryResult::Failed { .. })).count();
-    let cancelled = outcomes.iter().filter(|o| matches!(o.result, QueryResult::Cancelled)).count();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
+        .count();
+    let cancelled = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Cancelled))
+        .count();
     tracing::info!(
         queries = outcomes.len(),
         failed,
@@ -407,7 +448,13 @@ impl Progress {
             }
             bar
         });
-        Progress { bar, total, done: 0, failed: 0, last_log: Instant::now() }
+        Progress {
+            bar,
+            total,
+            done: 0,
+            failed: 0,
+            last_log: Instant::now(),
+        }
     }
 
     fn tick(&mut self, o: &QueryOutcome) {
@@ -424,7 +471,12 @@ impl Progress {
             }
             None if self.last_log.elapsed() >= Duration::from_secs(10) => {
                 self.last_log = Instant::now();
-                tracing::info!(done = self.done, total = self.total, failed = self.failed, "progress");
+                tracing::info!(
+                    done = self.done,
+                    total = self.total,
+                    failed = self.failed,
+                    "progress"
+                );
             }
             None => {}
         }
@@ -441,14 +493,20 @@ async fn sim(args: SimArgs) -> anyhow::Result<Exit> {
     if let Some(n) = args.generate {
         return generate(&args, n);
     }
-    let path = args.fleet.as_ref().ok_or_else(|| usage("--fleet is required"))?;
+    let path = args
+        .fleet
+        .as_ref()
+        .ok_or_else(|| usage("--fleet is required"))?;
     let fleet = tcss_sim::Fleet::load(path).map_err(|e| usage(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
     let counters = Arc::new(tcss_sim::Counters::default());
-    println!("tcss-sim listening on http://{addr} ({} accounts)", fleet.accounts.len());
+    println!(
+        "tcss-sim listening on http://{addr} ({} accounts)",
+        fleet.accounts.len()
+    );
     std::io::stdout().flush()?;
     tcss_sim::serve(listener, fleet, counters.clone(), async {
         shutdown_signal().await;
@@ -467,13 +525,19 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         latency_ms: args.latency_ms,
         ..tcss_sim::GenOptions::default()
     });
-    let fleet_path = args.write_fleet.clone().unwrap_or_else(|| PathBuf::from("fleet.toml"));
+    let fleet_path = args
+        .write_fleet
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("fleet.toml"));
     std::fs::write(&fleet_path, fleet.to_toml_string()?)
         .with_context(|| format!("writing {}", fleet_path.display()))?;
     println!("{}", fleet_path.display());
     if let Some(config_path) = &args.write_config {
-        std::fs::write(config_path, crate::simulate::config_for_fleet(&fleet, &args.endpoint, &args.regions))
-            .with_context(|| format!("writing {}", config_path.display()))?;
+        std::fs::write(
+            config_path,
+            crate::simulate::config_for_fleet(&fleet, &args.endpoint, &args.regions),
+        )
+        .with_context(|| format!("writing {}", config_path.display()))?;
         println!("{}", config_path.display());
     }
     Ok(Exit::Ok)

@@ -265,7 +265,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.chars().count(), |nl| before[nl + 1..].chars().count()) + 1;
+    let col = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before[nl + 1..].chars().count()
+    }) + 1;
     (line, col)
 }
 
@@ -278,7 +280,11 @@ struct Located<'a> {
 
 impl Located<'_> {
     fn at(&self, span: Range<usize>, message: impl Into<String>) -> Problem {
-        Problem { path: self.path.to_string(), position: Some(line_col(self.text, span.start)), message: message.into() }
+        Problem {
+            path: self.path.to_string(),
+            position: Some(line_col(self.text, span.start)),
+            message: message.into(),
+        }
     }
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         let p = self.at(span, message);
@@ -288,12 +294,25 @@ impl Located<'_> {
         let p = self.at(span, message);
         self.warnings.push(p);
     }
-    fn positive(&mut self, v: &Option<Spanned<i64>>, name: &str, min: i64, max: i64, default: i64) -> i64 {
+    fn positive(
+        &mut self,
+        v: &Option<Spanned<i64>>,
+        name: &str,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> i64 {
         match v {
             None => default,
             Some(s) if (min..=max).contains(s.get_ref()) => *s.get_ref(),
             Some(s) => {
-                self.error(s.span(), format!("`{name}` must be between {min} and {max}, got {}", s.get_ref()));
+                self.error(
+                    s.span(),
+                    format!(
+                        "`{name}` must be between {min} and {max}, got {}",
+                        s.get_ref()
+                    ),
+                );
                 default
             }
         }
@@ -308,9 +327,15 @@ fn check_regions(loc: &mut Located<'_>, regions: &Spanned<Vec<String>>) -> Vec<S
     let mut seen = Vec::new();
     for r in list {
         if r.trim().is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            loc.error(regions.span(), format!("`{r}` is not a region name (like ap-guangzhou)"));
+            loc.error(
+                regions.span(),
+                format!("`{r}` is not a region name (like ap-guangzhou)"),
+            );
         } else if !KNOWN_REGIONS.contains(&r.as_str()) {
-            loc.warn(regions.span(), format!("region `{r}` is not one this version knows; it will be queried anyway"));
+            loc.warn(
+                regions.span(),
+                format!("region `{r}` is not one this version knows; it will be queried anyway"),
+            );
         }
         if seen.contains(r) {
             loc.error(regions.span(), format!("region `{r}` is listed twice"));
@@ -334,7 +359,10 @@ fn env_name_ok(name: &str) -> bool {
 impl Config {
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             ConfigError::Invalid(vec![Problem {
                 path: path.display().to_string(),
@@ -350,14 +378,25 @@ impl Config {
         let display = path.display().to_string();
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let position = e.span().map(|s| line_col(text, s.start));
-            ConfigError::Invalid(vec![Problem { path: display.clone(), position, message: e.message().trim().to_string() }])
+            ConfigError::Invalid(vec![Problem {
+                path: display.clone(),
+                position,
+                message: e.message().trim().to_string(),
+            }])
         })?;
-        let mut loc = Located { path: &display, text, errors: Vec::new(), warnings: Vec::new() };
+        let mut loc = Located {
+            path: &display,
+            text,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
 
         let d = &raw.defaults;
-        let mut defaults = Defaults::default();
-        defaults.allow_insecure_http = d.allow_insecure_http.unwrap_or(false);
+        let mut defaults = Defaults {
+            allow_insecure_http: d.allow_insecure_http.unwrap_or(false),
+            ..Defaults::default()
+        };
         if let Some(e) = &d.endpoint {
             check_url(&mut loc, e, "endpoint", defaults.allow_insecure_http);
             defaults.endpoint = e.get_ref().clone();
@@ -372,7 +411,10 @@ impl Config {
         if let Some(ca) = &d.ca_file {
             let p = base_dir.join(ca.get_ref());
             if !p.is_file() {
-                loc.error(ca.span(), format!("`ca_file` {} does not exist or is not a file", p.display()));
+                loc.error(
+                    ca.span(),
+                    format!("`ca_file` {} does not exist or is not a file", p.display()),
+                );
             }
             defaults.ca_file = Some(p);
         }
@@ -381,7 +423,8 @@ impl Config {
         }
         defaults.concurrency = loc.positive(&d.concurrency, "concurrency", 1, 4096, 64) as usize;
         defaults.rate_limit = loc.positive(&d.rate_limit, "rate_limit", 1, 10_000, 20) as u32;
-        defaults.sts_rate_limit = loc.positive(&d.sts_rate_limit, "sts_rate_limit", 1, 100_000, 600) as u32;
+        defaults.sts_rate_limit =
+            loc.positive(&d.sts_rate_limit, "sts_rate_limit", 1, 100_000, 600) as u32;
         defaults.timeout_secs = loc.positive(&d.timeout_secs, "timeout_secs", 1, 600, 10) as u64;
         defaults.max_attempts = loc.positive(&d.max_attempts, "max_attempts", 1, 20, 5) as u32;
         defaults.role_duration_secs = loc.positive(
@@ -420,7 +463,10 @@ impl Config {
                 loc.error(a.name.span(), "account `name` must not be empty");
             } else if let Some(&first) = index.get(name.as_str()) {
                 let first_line = line_col(text, raw.accounts[first].name.span().start).0;
-                loc.error(a.name.span(), format!("duplicate account name `{name}` (first defined on line {first_line})"));
+                loc.error(
+                    a.name.span(),
+                    format!("duplicate account name `{name}` (first defined on line {first_line})"),
+                );
             } else {
                 index.insert(name.as_str(), i);
             }
@@ -438,7 +484,10 @@ impl Config {
             if let Some(u) = &a.uin {
                 let v = u.get_ref();
                 if v.is_empty() || v.len() > 20 || !v.chars().all(|c| c.is_ascii_digit()) {
-                    loc.error(u.span(), format!("account `{name}`: `uin` must be digits, got `{v}`"));
+                    loc.error(
+                        u.span(),
+                        format!("account `{name}`: `uin` must be digits, got `{v}`"),
+                    );
                 }
                 uin = Some(v.clone());
             }
@@ -460,9 +509,18 @@ impl Config {
             } else if kinds[0] {
                 match (&a.secret_id_env, &a.secret_key_env) {
                     (Some(id), Some(key)) => {
-                        for v in [Some(id), Some(key), a.token_env.as_ref()].into_iter().flatten() {
+                        for v in [Some(id), Some(key), a.token_env.as_ref()]
+                            .into_iter()
+                            .flatten()
+                        {
                             if !env_name_ok(v.get_ref()) {
-                                loc.error(v.span(), format!("`{}` is not an environment variable name", v.get_ref()));
+                                loc.error(
+                                    v.span(),
+                                    format!(
+                                        "`{}` is not an environment variable name",
+                                        v.get_ref()
+                                    ),
+                                );
                             }
                         }
                         Some(CredentialSpec::Static(Source::NamedEnv {
@@ -472,7 +530,10 @@ impl Config {
                         }))
                     }
                     _ => {
-                        loc.error(a.name.span(), format!("account `{name}`: set both secret_id_env and secret_key_env"));
+                        loc.error(
+                            a.name.span(),
+                            format!("account `{name}`: set both secret_id_env and secret_key_env"),
+                        );
                         None
                     }
                 }
@@ -492,14 +553,20 @@ impl Config {
                         })
                     }
                     _ => {
-                        loc.error(a.name.span(), format!("account `{name}`: set both secret_id and secret_key"));
+                        loc.error(
+                            a.name.span(),
+                            format!("account `{name}`: set both secret_id and secret_key"),
+                        );
                         None
                     }
                 }
             } else if let Some(p) = &a.profile {
                 let v = p.get_ref();
                 if v.is_empty() || v.contains(['/', '\\']) || v.contains("..") {
-                    loc.error(p.span(), format!("account `{name}`: `{v}` is not a profile name"));
+                    loc.error(
+                        p.span(),
+                        format!("account `{name}`: `{v}` is not a profile name"),
+                    );
                 }
                 Some(CredentialSpec::Static(Source::TccliProfile(v.clone())))
             } else if kinds[3] {
@@ -531,16 +598,25 @@ impl Config {
                                     }
                                 }
                                 uin = Some(arn_parsed.uin.clone());
-                                source.map(|source| CredentialSpec::Role { arn: arn_parsed, source })
+                                source.map(|source| CredentialSpec::Role {
+                                    arn: arn_parsed,
+                                    source,
+                                })
                             }
                         }
                     }
                     (Some(_), None) => {
-                        loc.error(a.name.span(), format!("account `{name}`: role_arn needs source_account"));
+                        loc.error(
+                            a.name.span(),
+                            format!("account `{name}`: role_arn needs source_account"),
+                        );
                         None
                     }
                     _ => {
-                        loc.error(a.name.span(), format!("account `{name}`: source_account needs role_arn"));
+                        loc.error(
+                            a.name.span(),
+                            format!("account `{name}`: source_account needs role_arn"),
+                        );
                         None
                     }
                 }
@@ -569,10 +645,18 @@ impl Config {
             let mut cur = i;
             while let CredentialSpec::Role { source, .. } = &accounts[cur].credentials {
                 if seen.contains(source) {
-                    let chain: Vec<&str> = seen.iter().chain([source]).map(|&k| accounts[k].name.as_str()).collect();
+                    let chain: Vec<&str> = seen
+                        .iter()
+                        .chain([source])
+                        .map(|&k| accounts[k].name.as_str())
+                        .collect();
                     loc.error(
                         raw.accounts[i].name.span(),
-                        format!("account `{}`: role sources form a cycle: {}", a.name, chain.join(" -> ")),
+                        format!(
+                            "account `{}`: role sources form a cycle: {}",
+                            a.name,
+                            chain.join(" -> ")
+                        ),
                     );
                     break;
                 }
@@ -626,12 +710,22 @@ impl Config {
                     None => v == f,
                 })
         };
-        let unmatched: Vec<&String> = filters.iter().filter(|f| !self.accounts.iter().any(|a| matches(a, f))).collect();
+        let unmatched: Vec<&String> = filters
+            .iter()
+            .filter(|f| !self.accounts.iter().any(|a| matches(a, f)))
+            .collect();
         if !unmatched.is_empty() {
             let list: Vec<&str> = unmatched.iter().map(|s| s.as_str()).collect();
-            return Err(format!("--only {}: no account has that name or tag", list.join(", ")));
+            return Err(format!(
+                "--only {}: no account has that name or tag",
+                list.join(", ")
+            ));
         }
-        let selected: Vec<bool> = self.accounts.iter().map(|a| filters.iter().any(|f| matches(a, f))).collect();
+        let selected: Vec<bool> = self
+            .accounts
+            .iter()
+            .map(|a| filters.iter().any(|f| matches(a, f)))
+            .collect();
         let mut keep = selected.clone();
         for (i, sel) in selected.iter().enumerate() {
             if *sel {
@@ -704,8 +798,14 @@ profile = "legacy"
         assert_eq!(c.accounts[0].regions, vec!["ap-guangzhou", "ap-shanghai"]);
         assert_eq!(c.accounts[1].regions, vec!["ap-guangzhou"]);
         assert_eq!(c.accounts[1].uin.as_deref(), Some("200000000001"));
-        assert!(matches!(c.accounts[1].credentials, CredentialSpec::Role { source: 0, .. }));
-        assert_eq!(c.accounts[2].credentials, CredentialSpec::Static(Source::TccliProfile("legacy".into())));
+        assert!(matches!(
+            c.accounts[1].credentials,
+            CredentialSpec::Role { source: 0, .. }
+        ));
+        assert_eq!(
+            c.accounts[2].credentials,
+            CredentialSpec::Static(Source::TccliProfile("legacy".into()))
+        );
         assert_eq!(c.accounts[0].line, 7);
         assert_eq!(c.digest.len(), 64);
         assert!(c.warnings.is_empty());
@@ -729,7 +829,10 @@ profile = "legacy"
     #[test]
     fn duplicate_names_are_rejected() {
         let e = err("[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n");
-        assert!(e.contains("test.toml:4:8: duplicate account name `a` (first defined on line 2)"), "{e}");
+        assert!(
+            e.contains("test.toml:4:8: duplicate account name `a` (first defined on line 2)"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -737,7 +840,12 @@ profile = "legacy"
         let e = err(
             "[[accounts]]\nname = \"a\"\nrole_arn = \"qcs::cam::uin/100001:roleName/R\"\nsource_account = \"zzz\"\n",
         );
-        assert!(e.contains("test.toml:4:18: account `a`: source_account `zzz` is not a configured account"), "{e}");
+        assert!(
+            e.contains(
+                "test.toml:4:18: account `a`: source_account `zzz` is not a configured account"
+            ),
+            "{e}"
+        );
         let e = err(
             "[[accounts]]\nname = \"a\"\nrole_arn = \"qcs::cam::uin/100001:roleName/R\"\nsource_account = \"b\"\n\
              [[accounts]]\nname = \"b\"\nrole_arn = \"qcs::cam::uin/100002:roleName/R\"\nsource_account = \"a\"\n",
@@ -754,25 +862,34 @@ profile = "legacy"
     #[test]
     fn bad_limits_and_regions() {
         let e = err("[defaults]\nconcurrency = 0\nregions = []\n[[accounts]]\nname = \"a\"\n");
-        assert!(e.contains("test.toml:2:15: `concurrency` must be between 1 and 4096, got 0"), "{e}");
+        assert!(
+            e.contains("test.toml:2:15: `concurrency` must be between 1 and 4096, got 0"),
+            "{e}"
+        );
         assert!(e.contains("`regions` must not be empty"), "{e}");
-        let c = parse("[defaults]\nregions = [\"mars-north-1\"]\n[[accounts]]\nname = \"a\"\n").unwrap();
+        let c = parse("[defaults]\nregions = [\"mars-north-1\"]\n[[accounts]]\nname = \"a\"\n")
+            .unwrap();
         assert_eq!(c.warnings.len(), 1);
         assert!(c.warnings[0].to_string().contains("mars-north-1"));
     }
 
     #[test]
     fn http_endpoint_only_for_loopback() {
-        let e = err("[defaults]\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n");
+        let e =
+            err("[defaults]\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n");
         assert!(e.contains("test.toml:2:12: `endpoint`"), "{e}");
-        parse("[defaults]\nendpoint = \"http://127.0.0.1:9000\"\n[[accounts]]\nname = \"a\"\n").unwrap();
+        parse("[defaults]\nendpoint = \"http://127.0.0.1:9000\"\n[[accounts]]\nname = \"a\"\n")
+            .unwrap();
         parse("[defaults]\nallow_insecure_http = true\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n")
             .unwrap();
     }
 
     #[test]
     fn inline_secrets_warn_and_never_print() {
-        let c = parse("[[accounts]]\nname = \"a\"\nsecret_id = \"AKIDx\"\nsecret_key = \"TOPSECRET\"\n").unwrap();
+        let c = parse(
+            "[[accounts]]\nname = \"a\"\nsecret_id = \"AKIDx\"\nsecret_key = \"TOPSECRET\"\n",
+        )
+        .unwrap();
         assert_eq!(c.warnings.len(), 1);
         assert!(!format!("{c:?}").contains("TOPSECRET"));
         assert!(!c.warnings[0].to_string().contains("TOPSECRET"));
@@ -790,8 +907,15 @@ profile = "legacy"
         let env = tcapi::credentials::MapEnv::new().with_var("MGMT_ID", "AKID1");
         let problems = c.check_credentials(&env);
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        assert!(text.iter().any(|t| t.contains("test.toml:7:1: account `mgmt`") && t.contains("MGMT_KEY")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("account `legacy`")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("test.toml:7:1: account `mgmt`") && t.contains("MGMT_KEY")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("account `legacy`")),
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -800,7 +924,10 @@ profile = "legacy"
         c.select(&["member".into()]).unwrap();
         let names: Vec<&str> = c.accounts.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, vec!["mgmt", "member"]);
-        assert!(matches!(c.accounts[1].credentials, CredentialSpec::Role { source: 0, .. }));
+        assert!(matches!(
+            c.accounts[1].credentials,
+            CredentialSpec::Role { source: 0, .. }
+        ));
         let mut c = parse(GOOD).unwrap();
         c.select(&["team=platform".into()]).unwrap();
         assert_eq!(c.accounts.len(), 1);

@@ -90,7 +90,9 @@ fn period_for(rate: u32) -> Duration {
 fn limiter(period: Duration) -> DefaultKeyedRateLimiter<usize> {
     // Burst 1: requests of one key are spaced by `period`, so any one-second
     // window holds at most `rate` of them.
-    let quota = Quota::with_period(period).expect("period is positive").allow_burst(NonZeroU32::MIN);
+    let quota = Quota::with_period(period)
+        .expect("period is positive")
+        .allow_burst(NonZeroU32::MIN);
     RateLimiter::keyed(quota)
 }
 
@@ -110,7 +112,9 @@ impl Limits {
 
     fn not_before(&self, key: (usize, Action)) -> Option<Instant> {
         let map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&key).and_then(|a| a.not_before).filter(|t| *t > Instant::now())
+        map.get(&key)
+            .and_then(|a| a.not_before)
+            .filter(|t| *t > Instant::now())
     }
 
     fn sent(&self, key: (usize, Action)) {
@@ -134,7 +138,11 @@ impl Limits {
                 // The server's window is one second: stay quiet for it, then go slower.
                 a.extra = (a.extra * 2).max(period).min(Duration::from_secs(2));
                 a.not_before = Some(Instant::now() + Duration::from_secs(1));
-                tracing::debug!(account = key.0, extra_ms = a.extra.as_millis() as u64, "throttled: slowing down");
+                tracing::debug!(
+                    account = key.0,
+                    extra_ms = a.extra.as_millis() as u64,
+                    "throttled: slowing down"
+                );
             }
             AttemptOutcome::Success => {
                 if let Some(a) = map.get_mut(&key) {
@@ -216,7 +224,7 @@ enum AccountCreds {
     Role {
         arn: String,
         source: usize,
-        cache: RoleCredentialsCache,
+        cache: Box<RoleCredentialsCache>,
         /// A failed AssumeRole is not tried again for the account's other regions.
         failed: OnceLock<CredFailure>,
     },
@@ -261,13 +269,20 @@ impl Executor {
                     (CredentialSpec::Role { arn, source }, _) => AccountCreds::Role {
                         arn: arn.to_string(),
                         source: *source,
-                        cache: RoleCredentialsCache::new(),
+                        cache: Box::new(RoleCredentialsCache::new()),
                         failed: OnceLock::new(),
                     },
                     (_, Some(c)) => AccountCreds::Static(Ok(c.clone())),
-                    (CredentialSpec::Inline { secret_id, secret_key }, None) => {
-                        AccountCreds::Static(Ok(Credentials::new(secret_id.clone(), secret_key.clone())))
-                    }
+                    (
+                        CredentialSpec::Inline {
+                            secret_id,
+                            secret_key,
+                        },
+                        None,
+                    ) => AccountCreds::Static(Ok(Credentials::new(
+                        secret_id.clone(),
+                        secret_key.clone(),
+                    ))),
                     (CredentialSpec::Static(source), None) => {
                         AccountCreds::Static(source.resolve(env).map_err(|e| CredFailure {
                             code: "CredentialError".into(),
@@ -275,7 +290,11 @@ impl Executor {
                         }))
                     }
                 };
-                AccountState { creds, uin: tokio::sync::OnceCell::new(), known_uin: a.uin.is_some() }
+                AccountState {
+                    creds,
+                    uin: tokio::sync::OnceCell::new(),
+                    known_uin: a.uin.is_some(),
+                }
             })
             .collect();
         Executor {
@@ -338,7 +357,10 @@ impl Executor {
             result: QueryResult::Cancelled,
             attempts: tally.attempts.load(Ordering::Relaxed),
             throttled: 0,
-            latency_ms: tally.first_sent.get().map_or(0, |t| t.elapsed().as_millis() as u64),
+            latency_ms: tally
+                .first_sent
+                .get()
+                .map_or(0, |t| t.elapsed().as_millis() as u64),
             request_id: None,
             uin: None,
         }
@@ -358,16 +380,31 @@ impl Executor {
         let creds = match self.credentials(q.account_index, tally).await {
             Ok(c) => c,
             Err(f) => {
-                out.result = QueryResult::Failed { code: f.code, message: f.message };
+                out.result = QueryResult::Failed {
+                    code: f.code,
+                    message: f.message,
+                };
                 out.attempts = tally.attempts.load(Ordering::Relaxed);
                 return out;
             }
         };
-        let pacer = KeyPacer { limits: &self.limits, key: (q.account_index, Action::Tcss), tally };
-        let answer =
-            tcss::describe_image_authorized_info(&self.opts.client, &self.opts.endpoint, &q.region, &creds, &pacer)
-                .await;
-        out.latency_ms = tally.first_sent.get().map_or(0, |t| t.elapsed().as_millis() as u64);
+        let pacer = KeyPacer {
+            limits: &self.limits,
+            key: (q.account_index, Action::Tcss),
+            tally,
+        };
+        let answer = tcss::describe_image_authorized_info(
+            &self.opts.client,
+            &self.opts.endpoint,
+            &q.region,
+            &creds,
+            &pacer,
+        )
+        .await;
+        out.latency_ms = tally
+            .first_sent
+            .get()
+            .map_or(0, |t| t.elapsed().as_millis() as u64);
         match answer {
             Ok(a) => {
                 out.attempts = a.attempts;
@@ -380,7 +417,10 @@ impl Executor {
                 out.attempts = f.attempts;
                 out.throttled = f.throttled;
                 out.request_id = f.error.request_id().map(str::to_string);
-                out.result = QueryResult::Failed { code: f.error.code(), message: f.error.to_string() };
+                out.result = QueryResult::Failed {
+                    code: f.error.code(),
+                    message: f.error.to_string(),
+                };
             }
         }
         out
@@ -425,34 +465,46 @@ impl Executor {
         &'a self,
         account: usize,
         tally: &'a Tally,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Credentials, CredFailure>> + Send + 'a>> {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Credentials, CredFailure>> + Send + 'a>,
+    > {
         Box::pin(async move {
             match &self.accounts[account].creds {
                 AccountCreds::Static(r) => r.clone(),
-                AccountCreds::Role { arn, source, cache, failed } => {
+                AccountCreds::Role {
+                    arn,
+                    source,
+                    cache,
+                    failed,
+                } => {
                     if let Some(f) = failed.get() {
                         return Err(f.clone());
                     }
                     let now = now_unix(self.opts.client.clock_offset_secs());
                     let result = cache
                         .get(now, || async {
-                            let source_creds = self.credentials(*source, tally).await.map_err(|f| {
-                                CredentialError::AssumeRole {
-                                    role_arn: arn.clone(),
-                                    code: f.code,
-                                    message: format!(
-                                        "source account `{}` has no credentials: {}",
-                                        self.names[*source], f.message
-                                    ),
-                                }
-                            })?;
+                            let source_creds =
+                                self.credentials(*source, tally).await.map_err(|f| {
+                                    CredentialError::AssumeRole {
+                                        role_arn: arn.clone(),
+                                        code: f.code,
+                                        message: format!(
+                                            "source account `{}` has no credentials: {}",
+                                            self.names[*source], f.message
+                                        ),
+                                    }
+                                })?;
                             let req = sts::AssumeRoleRequest {
                                 role_arn: arn.clone(),
                                 role_session_name: self.opts.role_session_name.clone(),
                                 duration_seconds: Some(self.opts.role_duration_secs),
                                 policy: None,
                             };
-                            let pacer = KeyPacer { limits: &self.limits, key: (*source, Action::Sts), tally };
+                            let pacer = KeyPacer {
+                                limits: &self.limits,
+                                key: (*source, Action::Sts),
+                                tally,
+                            };
                             match sts::assume_role(
                                 &self.opts.client,
                                 &self.opts.sts_endpoint,
@@ -474,10 +526,14 @@ impl Executor {
                         .await;
                     result.map_err(|e| {
                         let f = match &e {
-                            CredentialError::AssumeRole { code, .. } => {
-                                CredFailure { code: code.clone(), message: format!("AssumeRole failed: {e}") }
-                            }
-                            other => CredFailure { code: "CredentialError".into(), message: other.to_string() },
+                            CredentialError::AssumeRole { code, .. } => CredFailure {
+                                code: code.clone(),
+                                message: format!("AssumeRole failed: {e}"),
+                            },
+                            other => CredFailure {
+                                code: "CredentialError".into(),
+                                message: other.to_string(),
+                            },
                         };
                         let _ = failed.set(f.clone());
                         f

@@ -34,6 +34,7 @@ pub struct AccountInfo {
 
 /// The result of one (account, region) query.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // most outcomes are `Ok`: boxing would cost an allocation each
 pub enum QueryResult {
     /// The API answered.
     Ok(ImageAuthorizedInfo),

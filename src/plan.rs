@@ -23,7 +23,11 @@ pub fn plan(accounts: &[Account]) -> Vec<Query> {
     for round in 0..rounds {
         for (account_index, a) in accounts.iter().enumerate() {
             if let Some(region) = a.regions.get(round) {
-                out.push(Query { id: out.len(), account_index, region: region.clone() });
+                out.push(Query {
+                    id: out.len(),
+                    account_index,
+                    region: region.clone(),
+                });
             }
         }
     }
@@ -49,10 +53,27 @@ mod tests {
 
     #[test]
     fn every_pair_once_interleaved() {
-        let accounts = vec![account("a", &["r1", "r2", "r3"]), account("b", &["r1"]), account("c", &["r2", "r1"])];
+        let accounts = vec![
+            account("a", &["r1", "r2", "r3"]),
+            account("b", &["r1"]),
+            account("c", &["r2", "r1"]),
+        ];
         let p = plan(&accounts);
-        let pairs: Vec<(usize, &str)> = p.iter().map(|q| (q.account_index, q.region.as_str())).collect();
-        assert_eq!(pairs, vec![(0, "r1"), (1, "r1"), (2, "r2"), (0, "r2"), (2, "r1"), (0, "r3")]);
+        let pairs: Vec<(usize, &str)> = p
+            .iter()
+            .map(|q| (q.account_index, q.region.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (0, "r1"),
+                (1, "r1"),
+                (2, "r2"),
+                (0, "r2"),
+                (2, "r1"),
+                (0, "r3")
+            ]
+        );
         assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
     }
 

@@ -44,11 +44,20 @@ fn data(total: i64, used: i64, scanned: i64, not_scanned: i64) -> serde_json::Ma
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn keyed(uin: &str, name: &str, id: &str, key: &str, d: serde_json::Map<String, Value>) -> SimAccount {
+fn keyed(
+    uin: &str,
+    name: &str,
+    id: &str,
+    key: &str,
+    d: serde_json::Map<String, Value>,
+) -> SimAccount {
     SimAccount {
         uin: uin.into(),
         name: Some(name.into()),
-        keys: vec![KeyPair { secret_id: id.into(), secret_key: key.into() }],
+        keys: vec![KeyPair {
+            secret_id: id.into(),
+            secret_key: key.into(),
+        }],
         roles: vec![],
         regions: None,
         data: d,
@@ -62,7 +71,10 @@ fn member(uin: &str, name: &str, trusted: &str, d: serde_json::Map<String, Value
         uin: uin.into(),
         name: Some(name.into()),
         keys: vec![],
-        roles: vec![Role { name: "Audit".into(), trusted: vec![trusted.into()] }],
+        roles: vec![Role {
+            name: "Audit".into(),
+            trusted: vec![trusted.into()],
+        }],
         regions: None,
         data: d,
         region_data: BTreeMap::new(),
@@ -78,9 +90,17 @@ struct Harness {
 
 impl Harness {
     fn new(fleet: Fleet) -> Harness {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let sim = rt.block_on(tcss_sim::spawn(fleet, "127.0.0.1:0")).unwrap();
-        Harness { rt, sim: Some(sim), dir: tempfile::tempdir().unwrap() }
+        Harness {
+            rt,
+            sim: Some(sim),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn url(&self) -> String {
@@ -108,7 +128,12 @@ impl Harness {
 
     fn run(&self, config: &Path, env: &[(&str, &str)], extra: &[&str]) -> Output {
         let mut c = bin();
-        c.arg("run").arg("--config").arg(config).arg("--out").arg(self.out()).args(extra);
+        c.arg("run")
+            .arg("--config")
+            .arg(config)
+            .arg("--out")
+            .arg(self.out())
+            .args(extra);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -131,7 +156,11 @@ impl Harness {
         r.records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+                headers
+                    .iter()
+                    .zip(rec.iter())
+                    .map(|(h, v)| (h.to_string(), v.to_string()))
+                    .collect()
             })
             .collect()
     }
@@ -153,24 +182,36 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const MGMT_ENV: [(&str, &str); 2] = [("MGMT_ID", "AKIDmgmt000000000000000001"), ("MGMT_KEY", "mgmt-secret-key-0001")];
+const MGMT_ENV: [(&str, &str); 2] = [
+    ("MGMT_ID", "AKIDmgmt000000000000000001"),
+    ("MGMT_KEY", "mgmt-secret-key-0001"),
+];
 
-const MGMT_ACCOUNT: &str = "[[accounts]]\nname = \"mgmt\"\nsecret_id_env = \"MGMT_ID\"\nsecret_key_env = \"MGMT_KEY\"\n";
+const MGMT_ACCOUNT: &str =
+    "[[accounts]]\nname = \"mgmt\"\nsecret_id_env = \"MGMT_ID\"\nsecret_key_env = \"MGMT_KEY\"\n";
 
 fn mgmt(d: serde_json::Map<String, Value>) -> SimAccount {
     keyed(MGMT_UIN, "mgmt", MGMT_ENV[0].1, MGMT_ENV[1].1, d)
 }
 
 fn row<'a>(rows: &'a [HashMap<String, String>], account: &str) -> &'a HashMap<String, String> {
-    rows.iter().find(|r| r["account"] == account).unwrap_or_else(|| panic!("no row for {account}: {rows:?}"))
+    rows.iter()
+        .find(|r| r["account"] == account)
+        .unwrap_or_else(|| panic!("no row for {account}: {rows:?}"))
 }
 
 #[test]
 fn roles_regions_and_totals_are_exact() {
-    let mut fleet = Fleet { settings: Default::default(), accounts: vec![mgmt(data(100, 40, 30, 10))] };
-    fleet.accounts.push(member("200000000001", "m1", MGMT_UIN, data(50, 60, 10, 10)));
+    let mut fleet = Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(100, 40, 30, 10))],
+    };
+    fleet
+        .accounts
+        .push(member("200000000001", "m1", MGMT_UIN, data(50, 60, 10, 10)));
     let mut m2 = member("200000000002", "m2", MGMT_UIN, data(0, 0, 0, 0));
-    m2.region_data.insert("ap-shanghai".into(), data(1, 1, 1, 1));
+    m2.region_data
+        .insert("ap-shanghai".into(), data(1, 1, 1, 1));
     fleet.accounts.push(m2);
     let h = Harness::new(fleet);
     let accounts = format!(
@@ -200,7 +241,10 @@ fn roles_regions_and_totals_are_exact() {
     assert_eq!(m1["remaining_authorized"], "-10", "over-use stays negative");
     let m2 = row(&rows, "m2");
     assert_eq!(m2["region_mismatch"], "true");
-    assert_eq!(m2["total_authorized"], "0", "account scope: first configured region");
+    assert_eq!(
+        m2["total_authorized"], "0",
+        "account scope: first configured region"
+    );
     assert_eq!(m2["utilization"], "", "undefined ratio is empty");
 
     let j = h.json();
@@ -211,23 +255,39 @@ fn roles_regions_and_totals_are_exact() {
     assert_eq!(t["used_authorized"], 100);
     assert_eq!(t["accounts_ok"], 3);
     let util = t["utilization"].as_f64().unwrap();
-    assert!((util - 100.0 / 150.0).abs() < 1e-12, "weighted utilization, got {util}");
+    assert!(
+        (util - 100.0 / 150.0).abs() < 1e-12,
+        "weighted utilization, got {util}"
+    );
     assert_eq!(j["accounts"][0]["uin"], MGMT_UIN);
 
     // One AssumeRole per role account, one TCSS call per (account, region); nothing throttled.
     let snap = h.snapshot();
     assert_eq!(snap.count(MGMT_UIN, "AssumeRole", "Success"), 2);
-    assert_eq!(snap.count("200000000002", "DescribeImageAuthorizedInfo", "Success"), 2);
+    assert_eq!(
+        snap.count("200000000002", "DescribeImageAuthorizedInfo", "Success"),
+        2
+    );
     assert_eq!(snap.throttled, 0);
     assert_eq!(snap.signature_failures, 0);
 
     // XLSX reads back with the documented sheets.
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(h.report(".xlsx")).unwrap();
-    assert_eq!(wb.sheet_names(), vec!["Summary", "Accounts", "Regions", "Errors", "Run"]);
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["Summary", "Accounts", "Regions", "Errors", "Run"]
+    );
     let sheet = wb.worksheet_range("Accounts").unwrap();
-    assert_eq!(sheet.get_value((0, 0)), Some(&calamine::Data::String("account".into())));
-    assert_eq!(sheet.get_value((1, 1)), Some(&calamine::Data::String(MGMT_UIN.into())), "uin as text");
+    assert_eq!(
+        sheet.get_value((0, 0)),
+        Some(&calamine::Data::String("account".into()))
+    );
+    assert_eq!(
+        sheet.get_value((1, 1)),
+        Some(&calamine::Data::String(MGMT_UIN.into())),
+        "uin as text"
+    );
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.contains("mgmt"));
 }
@@ -241,14 +301,27 @@ fn transient_faults_are_retried_with_exact_attempts() {
         ("reset", FaultKind::Reset),
         ("hang", FaultKind::Hang),
     ];
-    let mut fleet = Fleet { settings: Default::default(), accounts: vec![] };
+    let mut fleet = Fleet {
+        settings: Default::default(),
+        accounts: vec![],
+    };
     let mut accounts = String::new();
     let mut env: Vec<(String, String)> = Vec::new();
     for (i, (name, kind)) in kinds.iter().enumerate() {
         let id = format!("AKIDfault{i:020}");
         let key = format!("fault-key-{i}");
-        let mut a = keyed(&format!("30000000000{i}"), name, &id, &key, data(10, 5, 5, 5));
-        a.faults = Faults { first_n: 2, first_kind: Some(*kind), ..Faults::default() };
+        let mut a = keyed(
+            &format!("30000000000{i}"),
+            name,
+            &id,
+            &key,
+            data(10, 5, 5, 5),
+        );
+        a.faults = Faults {
+            first_n: 2,
+            first_kind: Some(*kind),
+            ..Faults::default()
+        };
         fleet.accounts.push(a);
         accounts.push_str(&format!(
             "[[accounts]]\nname = \"{name}\"\nuin = \"30000000000{i}\"\nsecret_id_env = \"ID{i}\"\nsecret_key_env = \"KEY{i}\"\n"
@@ -271,7 +344,13 @@ fn transient_faults_are_retried_with_exact_attempts() {
 
 #[test]
 fn final_errors_unassumable_roles_and_unsupported_regions_are_reported_per_row() {
-    let mut broken = keyed("400000000001", "no-tcss", "AKIDnotcss0000000000001", "k1", data(1, 1, 1, 1));
+    let mut broken = keyed(
+        "400000000001",
+        "no-tcss",
+        "AKIDnotcss0000000000001",
+        "k1",
+        data(1, 1, 1, 1),
+    );
     broken.faults.persistent_error = Some("InternalError.ErrRoleNotExist".into());
     let mut one_region = mgmt(data(100, 40, 30, 10));
     one_region.regions = Some(vec!["ap-guangzhou".into()]);
@@ -281,7 +360,12 @@ fn final_errors_unassumable_roles_and_unsupported_regions_are_reported_per_row()
             one_region,
             broken,
             // Trusts someone else: the management account cannot assume it.
-            member("200000000009", "untrusting", "999999999999", data(1, 1, 1, 1)),
+            member(
+                "200000000009",
+                "untrusting",
+                "999999999999",
+                data(1, 1, 1, 1),
+            ),
         ],
     };
     let h = Harness::new(fleet);
@@ -317,7 +401,10 @@ fn final_errors_unassumable_roles_and_unsupported_regions_are_reported_per_row()
     let n = row(&rows, "no-keys");
     assert_eq!(n["status"], "error");
     assert_eq!(n["error_code"], "CredentialError");
-    assert!(n["error_message"].contains("UNSET_KEY") || n["error_message"].contains("UNSET_ID"), "{n:?}");
+    assert!(
+        n["error_message"].contains("UNSET_KEY") || n["error_message"].contains("UNSET_ID"),
+        "{n:?}"
+    );
 
     let regions = h.csv(".regions.csv");
     let failed = regions.iter().find(|r| r["account"] == "no-tcss").unwrap();
@@ -325,27 +412,50 @@ fn final_errors_unassumable_roles_and_unsupported_regions_are_reported_per_row()
     let j = h.json();
     assert_eq!(j["totals"]["accounts_error"], 3);
     assert_eq!(j["totals"]["accounts_partial"], 1);
-    assert_eq!(j["totals"]["total_authorized"], 100, "error accounts are not in totals");
+    assert_eq!(
+        j["totals"]["total_authorized"], 100,
+        "error accounts are not in totals"
+    );
 }
 
 #[test]
 fn a_lower_server_limit_still_completes_every_query() {
-    let regions = ["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-nanjing", "ap-hongkong"];
+    let regions = [
+        "ap-guangzhou",
+        "ap-shanghai",
+        "ap-beijing",
+        "ap-chengdu",
+        "ap-nanjing",
+        "ap-hongkong",
+    ];
     let mut a = mgmt(data(10, 1, 1, 1));
     a.faults.rate_limit = Some(2);
-    let h = Harness::new(Fleet { settings: Default::default(), accounts: vec![a] });
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![a],
+    });
     let list: Vec<String> = regions.iter().map(|r| format!("\"{r}\"")).collect();
-    let accounts = format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [{}]\n", list.join(", "));
+    let accounts = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [{}]\n",
+        list.join(", ")
+    );
     let cfg = h.config("rate_limit = 20\n", &accounts);
     let o = h.run(&cfg, &MGMT_ENV, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows = h.csv(".regions.csv");
     assert_eq!(rows.len(), 6);
     assert!(rows.iter().all(|r| r["status"] == "ok"), "{rows:?}");
-    let throttled: u32 = rows.iter().map(|r| r["throttled"].parse::<u32>().unwrap()).sum();
+    let throttled: u32 = rows
+        .iter()
+        .map(|r| r["throttled"].parse::<u32>().unwrap())
+        .sum();
     let snap = h.snapshot();
     assert!(snap.throttled > 0, "the server throttled");
-    assert_eq!(u64::from(throttled), snap.throttled, "every throttle answer is visible in the report");
+    assert_eq!(
+        u64::from(throttled),
+        snap.throttled,
+        "every throttle answer is visible in the report"
+    );
 }
 
 #[test]
@@ -376,15 +486,24 @@ fn stays_under_the_limit_on_its_own() {
     .collect();
     let mut a = mgmt(data(10, 1, 1, 1));
     a.faults.rate_limit = Some(5);
-    let h = Harness::new(Fleet { settings: Default::default(), accounts: vec![a] });
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![a],
+    });
     let list: Vec<String> = regions.iter().map(|r| format!("\"{r}\"")).collect();
-    let accounts = format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [{}]\n", list.join(", "));
+    let accounts = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [{}]\n",
+        list.join(", ")
+    );
     let cfg = h.config("rate_limit = 5\n", &accounts);
     let o = h.run(&cfg, &MGMT_ENV, &["--concurrency", "64"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let snap = h.snapshot();
     assert_eq!(snap.throttled, 0);
-    assert_eq!(snap.count(MGMT_UIN, "DescribeImageAuthorizedInfo", "Success"), 17);
+    assert_eq!(
+        snap.count(MGMT_UIN, "DescribeImageAuthorizedInfo", "Success"),
+        17
+    );
     assert!(snap.max_rate_for(MGMT_UIN, "DescribeImageAuthorizedInfo") <= 5);
 }
 
@@ -392,8 +511,11 @@ fn stays_under_the_limit_on_its_own() {
 fn bad_configs_exit_2_naming_the_place() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "[defaults]\nregions = [\"ap-guangzhou\"]\n\n[[accounts]]\nname = \"a\"\nprofle = \"x\"\n")
-        .unwrap();
+    std::fs::write(
+        &path,
+        "[defaults]\nregions = [\"ap-guangzhou\"]\n\n[[accounts]]\nname = \"a\"\nprofle = \"x\"\n",
+    )
+    .unwrap();
     for cmd in ["run", "validate"] {
         let o = bin().arg(cmd).arg("--config").arg(&path).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{cmd}");
@@ -401,11 +523,29 @@ fn bad_configs_exit_2_naming_the_place() {
         assert!(e.contains("bad.toml:6:1:"), "{cmd}: {e}");
         assert!(e.contains("profle"), "{e}");
     }
-    std::fs::write(&path, "[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n").unwrap();
-    let o = bin().arg("run").arg("--config").arg(&path).output().unwrap();
+    std::fs::write(
+        &path,
+        "[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n",
+    )
+    .unwrap();
+    let o = bin()
+        .arg("run")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("bad.toml:4:8: duplicate account name `a`"), "{}", stderr(&o));
-    let o = bin().arg("run").arg("--config").arg(dir.path().join("missing.toml")).output().unwrap();
+    assert!(
+        stderr(&o).contains("bad.toml:4:8: duplicate account name `a`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bin()
+        .arg("run")
+        .arg("--config")
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing.toml"));
 }
@@ -415,10 +555,25 @@ fn validate_checks_credential_sources_without_calls() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.toml");
     std::fs::write(&path, MGMT_ACCOUNT).unwrap();
-    let o = bin().arg("validate").arg("--config").arg(&path).output().unwrap();
+    let o = bin()
+        .arg("validate")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("MGMT_ID") || stderr(&o).contains("MGMT_KEY"), "{}", stderr(&o));
-    let o = bin().arg("validate").arg("--config").arg(&path).envs(MGMT_ENV).output().unwrap();
+    assert!(
+        stderr(&o).contains("MGMT_ID") || stderr(&o).contains("MGMT_KEY"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bin()
+        .arg("validate")
+        .arg("--config")
+        .arg(&path)
+        .envs(MGMT_ENV)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("OK: 1 accounts"));
 }
@@ -442,11 +597,19 @@ fn readme_simulated_run_works_on_the_example_config() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
-        assert!(files.iter().any(|f| f.starts_with("tcss-authorizations-") && f.ends_with(ext)), "{ext}: {files:?}");
+        assert!(
+            files
+                .iter()
+                .any(|f| f.starts_with("tcss-authorizations-") && f.ends_with(ext)),
+            "{ext}: {files:?}"
+        );
     }
     // The same config gives the same data on every run.
     let read = |d: &Path| -> Value {
-        let p = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension() == Some("json".as_ref()));
+        let p = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension() == Some("json".as_ref()));
         serde_json::from_slice(&std::fs::read(p.unwrap()).unwrap()).unwrap()
     };
     let first = read(&dir.path().join("out"));
@@ -468,21 +631,43 @@ fn readme_simulated_run_works_on_the_example_config() {
 #[test]
 fn sigterm_writes_incomplete_reports_and_exits_130() {
     let mut slow = mgmt(data(1, 1, 1, 1));
-    slow.faults = Faults { first_n: 1000, first_kind: Some(FaultKind::Hang), ..Faults::default() };
-    let h = Harness::new(Fleet { settings: Default::default(), accounts: vec![slow] });
-    let accounts = format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [\"ap-guangzhou\", \"ap-shanghai\"]\n");
+    slow.faults = Faults {
+        first_n: 1000,
+        first_kind: Some(FaultKind::Hang),
+        ..Faults::default()
+    };
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![slow],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = [\"ap-guangzhou\", \"ap-shanghai\"]\n"
+    );
     let cfg = h.config("timeout_secs = 60\n", &accounts);
     let mut c = bin();
-    c.arg("run").arg("--config").arg(&cfg).arg("--out").arg(h.out()).envs(MGMT_ENV);
-    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.arg("run")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(h.out())
+        .envs(MGMT_ENV);
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
     // Wait until both requests hang in the simulator, then interrupt.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while h.snapshot().total < 2 {
-        assert!(std::time::Instant::now() < deadline, "requests never arrived");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests never arrived"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
@@ -490,7 +675,12 @@ fn sigterm_writes_incomplete_reports_and_exits_130() {
     assert_eq!(j["complete"], false);
     let regions = h.csv(".regions.csv");
     assert_eq!(regions.len(), 2);
-    assert!(regions.iter().all(|r| r["status"] == "cancelled" && r["attempts"] == "1"), "{regions:?}");
+    assert!(
+        regions
+            .iter()
+            .all(|r| r["status"] == "cancelled" && r["attempts"] == "1"),
+        "{regions:?}"
+    );
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.to_lowercase().contains("incomplete"), "{md}");
 }

@@ -154,7 +154,11 @@ pub fn credential_scope(date: &str, service: &str) -> String {
 }
 
 /// The string to sign.
-pub fn string_to_sign(timestamp: i64, credential_scope: &str, hashed_canonical_request: &str) -> String {
+pub fn string_to_sign(
+    timestamp: i64,
+    credential_scope: &str,
+    hashed_canonical_request: &str,
+) -> String {
     format!("{ALGORITHM}\n{timestamp}\n{credential_scope}\n{hashed_canonical_request}")
 }
 
@@ -176,7 +180,12 @@ pub fn signature_hex(k_signing: &[u8; 32], string_to_sign: &str) -> String {
 }
 
 /// The `Authorization` header value.
-pub fn authorization(secret_id: &str, credential_scope: &str, signed_headers: &str, signature: &str) -> String {
+pub fn authorization(
+    secret_id: &str,
+    credential_scope: &str,
+    signed_headers: &str,
+    signature: &str,
+) -> String {
     format!("{ALGORITHM} Credential={secret_id}/{credential_scope}, SignedHeaders={signed_headers}, Signature={signature}")
 }
 
@@ -187,7 +196,8 @@ pub fn sign(req: &SignRequest<'_>, secret_id: &str, secret_key: &str) -> Signatu
     let hashed_canonical_request = sha256_hex(canonical_request.as_bytes());
     let date = utc_date(req.timestamp);
     let credential_scope = credential_scope(&date, req.service);
-    let string_to_sign = string_to_sign(req.timestamp, &credential_scope, &hashed_canonical_request);
+    let string_to_sign =
+        string_to_sign(req.timestamp, &credential_scope, &hashed_canonical_request);
     let (k_date, k_service, k_signing) = derive_keys(secret_key, &date, req.service);
     let signature = signature_hex(&k_signing, &string_to_sign);
     let authorization = authorization(secret_id, &credential_scope, SIGNED_HEADERS, &signature);

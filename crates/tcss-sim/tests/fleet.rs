@@ -153,7 +153,8 @@ fn unknown_key_is_an_error_with_line_and_column() {
 #[test]
 fn validation_catches_inconsistencies() {
     let base = Fleet::from_toml_str(EXAMPLE).expect("parses");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Fleet)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Fleet)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "duplicate uin",
             Box::new(|f| f.accounts[1].uin = f.accounts[0].uin.clone()),

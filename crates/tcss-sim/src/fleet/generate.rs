@@ -217,7 +217,7 @@ fn license_data(rng: &mut ChaCha8Rng, profile: Profile) -> Map<String, Value> {
             ];
             let n = rng.gen_range(1u32..=3);
             for _ in 0..n {
-                let field: &str = *pick(rng, &candidates[..]);
+                let field = *pick::<&str>(rng, &candidates);
                 set_null(&mut m, field);
             }
             // Always at least one top-level null, so the case is visible to every reader.

@@ -114,13 +114,16 @@ enum Decision {
     Fault(FaultKind),
 }
 
+/// `(secret id, scope date, service)`: what a derived signing key depends on.
+type SigningKeyId = (String, String, &'static str);
+
 /// Everything shared by the connections of one simulator.
 pub(crate) struct State {
     pub(crate) fleet: Fleet,
     pub(crate) counters: Arc<Counters>,
     keys: HashMap<String, (usize, String)>,
     temp: Mutex<TempStore>,
-    signing_keys: Mutex<HashMap<(String, String, &'static str), [u8; 32]>>,
+    signing_keys: Mutex<HashMap<SigningKeyId, [u8; 32]>>,
     windows: Mutex<Windows>,
     first_calls: Mutex<HashMap<(usize, String, &'static str), u32>>,
     fragments: Vec<Fragments>,
@@ -485,7 +488,7 @@ impl State {
         }
         // 5. Clock skew against this account's clock.
         let server_time = now.saturating_add(faults.clock_offset_secs);
-        if (rx.timestamp - server_time).abs() > MAX_SKEW_SECS {
+        if rx.timestamp.abs_diff(server_time) > MAX_SKEW_SECS.unsigned_abs() {
             return Err(ApiError::new(
                 "AuthFailure.SignatureExpire",
                 format!(
