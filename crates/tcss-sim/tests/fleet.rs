@@ -67,6 +67,38 @@ fn documented_example_parses() {
     assert!(!dbg.contains("example-secret"), "{dbg}");
 }
 
+/// The first ```toml block after `heading` in a Markdown file.
+fn toml_block(markdown: &str, heading: &str) -> String {
+    let start = markdown
+        .find(heading)
+        .unwrap_or_else(|| panic!("{heading} not found"));
+    let rest = &markdown[start..];
+    let open = rest.find("```toml\n").expect("toml block") + "```toml\n".len();
+    let close = rest[open..].find("```").expect("closing fence");
+    rest[open..open + close].to_owned()
+}
+
+#[test]
+fn documented_examples_are_the_tested_example() {
+    let expected = Fleet::from_toml_str(EXAMPLE).expect("parses");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, heading) in [
+        (root.join("../../docs/simulator.md"), "### Example"),
+        (root.join("README.md"), "## Fleet file"),
+    ] {
+        let text = std::fs::read_to_string(&file).expect("doc exists");
+        let block = toml_block(&text, heading);
+        let parsed =
+            Fleet::from_toml_str(&block).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(
+            parsed,
+            expected,
+            "{} example drifted from tests/fleet.rs",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn fault_kind_spellings() {
     for (text, kind) in [

@@ -128,6 +128,7 @@ pub async fn serve_connection(
     script: Arc<Script>,
     requests: Arc<Mutex<Vec<Recorded>>>,
 ) {
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
@@ -186,9 +187,10 @@ pub async fn serve_connection(
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
-                if stream.write_all(head.as_bytes()).await.is_err()
-                    || stream.write_all(&body).await.is_err()
-                {
+                // One write: no Nagle / delayed-ACK stall between head and body.
+                let mut bytes = head.into_bytes();
+                bytes.extend_from_slice(&body);
+                if stream.write_all(&bytes).await.is_err() {
                     return;
                 }
             }

@@ -233,7 +233,7 @@ pub async fn send(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<Reply, 
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let resp = tx.send_request(req).await.map_err(|e| e.to_string())?;
+    let resp = tx.send_request(req).await.map_err(|e| error_chain(&e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp
@@ -247,6 +247,18 @@ pub async fn send(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<Reply, 
         headers,
         body,
     })
+}
+
+/// An error and its sources, e.g. `connection error: Connection reset by peer (os error 104)`.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }
 
 /// Sends with a client-side timeout.
