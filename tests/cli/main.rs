@@ -1,204 +1,24 @@
 //! End-to-end tests: the real `tcss-report` binary against the simulator
 //! running in this test process on `127.0.0.1:0`.
+//!
+//! The tests in this file are the first end-to-end checks; the modules below
+//! hold the fault matrix (every simulator fault for every credential kind),
+//! clock skew, temporary-credential refresh and interruption. The shared
+//! harness is in `harness.rs`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod clock_skew;
+mod fault_matrix;
+mod harness;
+mod interrupt;
+mod role_refresh;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use tcss_sim::{FaultKind, Faults, Fleet, KeyPair, Role, SimAccount, SimHandle};
-
-const MGMT_UIN: &str = "100000000001";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tcss-report"));
-    // Never pick up the developer's real credentials or logs settings.
-    c.env_remove("TENCENTCLOUD_SECRET_ID")
-        .env_remove("TENCENTCLOUD_SECRET_KEY")
-        .env_remove("TENCENTCLOUD_TOKEN")
-        .env_remove("RUST_LOG");
-    c
-}
-
-fn data(total: i64, used: i64, scanned: i64, not_scanned: i64) -> serde_json::Map<String, Value> {
-    let v = json!({
-        "TotalAuthorizedCnt": total,
-        "UsedAuthorizedCnt": used,
-        "ScannedImageCnt": scanned,
-        "NotScannedImageCnt": not_scanned,
-        "NotScannedLocalImageCnt": 1,
-        "TrialAuthorizedCnt": 10,
-        "UsedTrialAuthorizedCnt": 5,
-        "PurchasedAuthorizedCnt": total - 10,
-        "UsedPurchasedAuthorizedCnt": used - 5,
-        "CanApplyFreeImageAuthorize": false,
-        "RepeatImageIdCnt": 2,
-        "ImageScanInquireInfo": {
-            "InquireKey": "key-1", "Capcity": 1000, "Useage": 250,
-            "StartTime": "2026-01-01 00:00:00", "EndTime": "2099-01-01 00:00:00",
-            "PurchaseStatus": "Normal", "ResourceID": "res-1"
-        },
-        "SomeFieldFromTheFuture": {"x": 1}
-    });
-    v.as_object().cloned().unwrap_or_default()
-}
-
-fn keyed(
-    uin: &str,
-    name: &str,
-    id: &str,
-    key: &str,
-    d: serde_json::Map<String, Value>,
-) -> SimAccount {
-    SimAccount {
-        uin: uin.into(),
-        name: Some(name.into()),
-        keys: vec![KeyPair {
-            secret_id: id.into(),
-            secret_key: key.into(),
-        }],
-        roles: vec![],
-        regions: None,
-        data: d,
-        region_data: BTreeMap::new(),
-        faults: Faults::default(),
-    }
-}
-
-fn member(uin: &str, name: &str, trusted: &str, d: serde_json::Map<String, Value>) -> SimAccount {
-    SimAccount {
-        uin: uin.into(),
-        name: Some(name.into()),
-        keys: vec![],
-        roles: vec![Role {
-            name: "Audit".into(),
-            trusted: vec![trusted.into()],
-        }],
-        regions: None,
-        data: d,
-        region_data: BTreeMap::new(),
-        faults: Faults::default(),
-    }
-}
-
-struct Harness {
-    rt: tokio::runtime::Runtime,
-    sim: Option<SimHandle>,
-    dir: tempfile::TempDir,
-}
-
-impl Harness {
-    fn new(fleet: Fleet) -> Harness {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = rt.block_on(tcss_sim::spawn(fleet, "127.0.0.1:0")).unwrap();
-        Harness {
-            rt,
-            sim: Some(sim),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn url(&self) -> String {
-        self.sim.as_ref().unwrap().url()
-    }
-
-    fn snapshot(&self) -> tcss_sim::CountersSnapshot {
-        self.sim.as_ref().unwrap().counters().snapshot()
-    }
-
-    /// Writes a config whose [defaults] point at the simulator, plus `extra_defaults` and `accounts`.
-    fn config(&self, extra_defaults: &str, accounts: &str) -> PathBuf {
-        let path = self.dir.path().join("accounts.toml");
-        let url = self.url();
-        let text = format!(
-            "[defaults]\nendpoint = \"{url}\"\nsts_endpoint = \"{url}\"\nregions = [\"ap-guangzhou\"]\n{extra_defaults}\n{accounts}"
-        );
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn out(&self) -> PathBuf {
-        self.dir.path().join("out")
-    }
-
-    fn run(&self, config: &Path, env: &[(&str, &str)], extra: &[&str]) -> Output {
-        let mut c = bin();
-        c.arg("run")
-            .arg("--config")
-            .arg(config)
-            .arg("--out")
-            .arg(self.out())
-            .args(extra);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    }
-
-    fn report(&self, ext: &str) -> PathBuf {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(self.out())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(ext))
-            .collect();
-        assert_eq!(found.len(), 1, "exactly one *{ext} in {:?}", found);
-        found.pop().unwrap()
-    }
-
-    fn csv(&self, ext: &str) -> Vec<HashMap<String, String>> {
-        let mut r = csv::Reader::from_path(self.report(ext)).unwrap();
-        let headers = r.headers().unwrap().clone();
-        r.records()
-            .map(|rec| {
-                let rec = rec.unwrap();
-                headers
-                    .iter()
-                    .zip(rec.iter())
-                    .map(|(h, v)| (h.to_string(), v.to_string()))
-                    .collect()
-            })
-            .collect()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.report(".json")).unwrap()).unwrap()
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.rt.block_on(sim.shutdown());
-        }
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-const MGMT_ENV: [(&str, &str); 2] = [
-    ("MGMT_ID", "AKIDmgmt000000000000000001"),
-    ("MGMT_KEY", "mgmt-secret-key-0001"),
-];
-
-const MGMT_ACCOUNT: &str =
-    "[[accounts]]\nname = \"mgmt\"\nsecret_id_env = \"MGMT_ID\"\nsecret_key_env = \"MGMT_KEY\"\n";
-
-fn mgmt(d: serde_json::Map<String, Value>) -> SimAccount {
-    keyed(MGMT_UIN, "mgmt", MGMT_ENV[0].1, MGMT_ENV[1].1, d)
-}
-
-fn row<'a>(rows: &'a [HashMap<String, String>], account: &str) -> &'a HashMap<String, String> {
-    rows.iter()
-        .find(|r| r["account"] == account)
-        .unwrap_or_else(|| panic!("no row for {account}: {rows:?}"))
-}
+use harness::*;
+use serde_json::Value;
+use tcss_sim::{FaultKind, Faults, Fleet};
 
 #[test]
 fn roles_regions_and_totals_are_exact() {

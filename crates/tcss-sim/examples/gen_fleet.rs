@@ -8,8 +8,7 @@ use tcss_sim::{Fleet, GenOptions};
 fn main() {
     let mut opts = GenOptions::default();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.chunks(2);
-    while let Some(pair) = it.next() {
+    for pair in args.chunks(2) {
         let [flag, value] = pair else {
             fail(&format!("missing value after {}", pair[0]));
         };

@@ -114,10 +114,13 @@ async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
+    // No header-read timeout: it would also cut idle keep-alive connections,
+    // which real clients keep in their pools.
     builder
         .keep_alive(true)
         .auto_date_header(false)
-        .timer(TokioTimer::new());
+        .timer(TokioTimer::new())
+        .header_read_timeout(None);
     let builder = Arc::new(builder);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
