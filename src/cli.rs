@@ -292,8 +292,19 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
             .await
             .context("starting the built-in simulator")?;
         if !s.demo_accounts.is_empty() {
+            let mut names = s
+                .demo_accounts
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if s.demo_accounts.len() > 10 {
+                names.push_str(", ...");
+            }
             tracing::info!(
-                "simulator: {} of {} accounts have no credentials in this environment; using demo credentials for them",
+                "simulator: {} of {} accounts have no credentials in this environment ({names}); \
+                 using demo credentials for them",
                 s.demo_accounts.len(),
                 config.accounts.len()
             );
