@@ -37,7 +37,12 @@ pub fn bin() -> Command {
 
 /// A `DescribeImageAuthorizedInfo` answer with these counts (and fixed trial,
 /// purchase, duplicate and quota fields, plus an unknown field).
-pub fn data(total: i64, used: i64, scanned: i64, not_scanned: i64) -> serde_json::Map<String, Value> {
+pub fn data(
+    total: i64,
+    used: i64,
+    scanned: i64,
+    not_scanned: i64,
+) -> serde_json::Map<String, Value> {
     let v = json!({
         "TotalAuthorizedCnt": total,
         "UsedAuthorizedCnt": used,
@@ -84,7 +89,12 @@ pub fn keyed(
 }
 
 /// An account without keys whose role `Audit` trusts `trusted`.
-pub fn member(uin: &str, name: &str, trusted: &str, d: serde_json::Map<String, Value>) -> SimAccount {
+pub fn member(
+    uin: &str,
+    name: &str,
+    trusted: &str,
+    d: serde_json::Map<String, Value>,
+) -> SimAccount {
     SimAccount {
         uin: uin.into(),
         name: Some(name.into()),
@@ -107,9 +117,9 @@ pub fn mgmt(d: serde_json::Map<String, Value>) -> SimAccount {
 
 /// A simulator on its own runtime, and a temporary folder.
 pub struct Harness {
-    pub rt: tokio::runtime::Runtime,
+    rt: tokio::runtime::Runtime,
     sim: Option<SimHandle>,
-    pub dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Harness {
@@ -164,7 +174,8 @@ impl Harness {
     pub fn write_profile(&self, profile: &str, secret_id: &str, secret_key: &str) {
         let dir = self.home().join(".tccli");
         std::fs::create_dir_all(&dir).unwrap();
-        let body = json!({"secretId": secret_id, "secretKey": secret_key, "region": "ap-guangzhou"});
+        let body =
+            json!({"secretId": secret_id, "secretKey": secret_key, "region": "ap-guangzhou"});
         std::fs::write(dir.join(format!("{profile}.credential")), body.to_string()).unwrap();
     }
 

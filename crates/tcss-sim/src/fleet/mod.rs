@@ -391,7 +391,11 @@ fn parse(text: &str, file: Option<&Path>) -> Result<Fleet, FleetError> {
             file: file.map(Path::to_owned),
             line,
             column,
-            message: e.message().trim().to_owned(),
+            // The parser gives no message for some errors (a lone `\r`).
+            message: match e.message().trim() {
+                "" => "invalid TOML syntax".to_owned(),
+                m => m.to_owned(),
+            },
         }
     })
 }

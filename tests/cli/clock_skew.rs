@@ -1,0 +1,133 @@
+//! Clock skew: a server clock ten minutes ahead of (or behind) the local one.
+//! The first request is answered `AuthFailure.SignatureExpire`; the client
+//! measures the offset from that answer's `Date` header, re-signs once, and
+//! signs every later request with the corrected clock.
+//!
+//! What the design guarantees, and what is asserted: every query succeeds in
+//! at most two attempts. What is observed on top: the requests sent before
+//! the first answer came back take two attempts, later ones one (the
+//! offset is learned once for the whole client).
+//!
+//! The client keeps a single offset (Tencent Cloud has one clock). The
+//! simulator can give each account its own clock; a run mixing offsets still
+//! succeeds (each call re-signs with the offset of its own answer), but a
+//! retry after a transient failure may then be signed with another account's
+//! offset, so faults and mixed offsets are not combined here.
+
+use tcss_sim::{Fleet, Settings};
+
+use crate::harness::*;
+
+const TCSS: &str = "DescribeImageAuthorizedInfo";
+
+fn skewed_run(offsets: &[(&str, i64)]) -> (Harness, std::process::Output) {
+    // mgmt (keys) with four regions, paced at 5/s so that its later queries
+    // leave after the offset is known; m1 reached by AssumeRole.
+    let mut m = mgmt(data(100, 40, 30, 10));
+    m.faults.clock_offset_secs = offsets[0].1;
+    let mut m1 = member("200000000001", "m1", MGMT_UIN, data(50, 10, 10, 10));
+    m1.faults.clock_offset_secs = offsets[1].1;
+    let mut accounts = vec![m, m1];
+    let mut config = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\nregions = {}\n\
+         [[accounts]]\nname = \"m1\"\nrole_arn = \"qcs::cam::uin/200000000001:roleName/Audit\"\nsource_account = \"mgmt\"\nregions = {}\n",
+        toml_list(&region_names(4)),
+        toml_list(&region_names(2)),
+    );
+    let mut env: Vec<(String, String)> = MGMT_ENV
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (i, (name, offset)) in offsets.iter().enumerate().skip(2) {
+        let uin = format!("50000000000{i}");
+        let mut a = keyed(
+            &uin,
+            name,
+            &format!("AKIDskew{i:020}"),
+            &format!("skew-key-{i}"),
+            data(10, 1, 1, 1),
+        );
+        a.faults.clock_offset_secs = *offset;
+        accounts.push(a);
+        config.push_str(&format!(
+            "[[accounts]]\nname = \"{name}\"\nuin = \"{uin}\"\nsecret_id_env = \"SKEW_ID_{i}\"\nsecret_key_env = \"SKEW_KEY_{i}\"\n"
+        ));
+        env.push((format!("SKEW_ID_{i}"), format!("AKIDskew{i:020}")));
+        env.push((format!("SKEW_KEY_{i}"), format!("skew-key-{i}")));
+    }
+    let h = Harness::new(Fleet {
+        settings: Settings::default(),
+        accounts,
+    });
+    let cfg = h.config("rate_limit = 5\n", &config);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let o = h.run(&cfg, &env, &[]);
+    (h, o)
+}
+
+fn check(offsets: &[(&str, i64)]) -> Vec<u64> {
+    let (h, o) = skewed_run(offsets);
+    assert_eq!(o.status.code(), Some(0), "{offsets:?}: {}", stderr(&o));
+    let rows = h.csv(".regions.csv");
+    assert_eq!(rows.len(), 4 + 2 + offsets.len().saturating_sub(2));
+    let attempts: Vec<u64> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "ok", "{offsets:?}: {r:?}");
+            r["attempts"].parse().unwrap()
+        })
+        .collect();
+    assert!(
+        attempts.iter().all(|a| (1..=2).contains(a)),
+        "{offsets:?}: at most one re-signed attempt per query: {attempts:?}"
+    );
+    let snap = h.snapshot();
+    // Every extra attempt was a SignatureExpire answer, and nothing else was rejected.
+    let expired = snap.count_code(TCSS, "AuthFailure.SignatureExpire");
+    assert_eq!(
+        expired,
+        attempts.iter().map(|a| a - 1).sum::<u64>(),
+        "{offsets:?}: {snap:?}"
+    );
+    assert_eq!(
+        snap.signature_failures,
+        expired + snap.count_code("AssumeRole", "AuthFailure.SignatureExpire"),
+        "{offsets:?}: {snap:?}"
+    );
+    let j = h.json();
+    assert_eq!(j["totals"]["accounts_ok"], (offsets.len()) as u64);
+    attempts
+}
+
+#[test]
+fn a_server_clock_ten_minutes_ahead_is_corrected_from_the_date_header() {
+    let attempts = check(&[("mgmt", 600), ("m1", 600)]);
+    // Observed: the offset is learned once. mgmt's four queries leave 210 ms
+    // apart, so at least its last ones go out signed with the corrected clock.
+    assert!(
+        attempts.iter().sum::<u64>() < 2 * attempts.len() as u64,
+        "the learned offset is reused: {attempts:?}"
+    );
+}
+
+#[test]
+fn a_server_clock_ten_minutes_behind_is_corrected_from_the_date_header() {
+    let attempts = check(&[("mgmt", -600), ("m1", -600)]);
+    assert!(
+        attempts.iter().sum::<u64>() < 2 * attempts.len() as u64,
+        "the learned offset is reused: {attempts:?}"
+    );
+}
+
+#[test]
+fn accounts_with_different_clocks_in_one_run_all_succeed() {
+    // The member's clock differs from its source account's: AssumeRole is
+    // signed for mgmt's clock, the TCSS calls for m1's.
+    check(&[
+        ("mgmt", 0),
+        ("m1", 600),
+        ("ahead", 600),
+        ("behind", -600),
+        ("on-time", 0),
+    ]);
+}

@@ -1,0 +1,124 @@
+//! SIGTERM in the middle of a run where some queries are done and others are
+//! still waiting for an answer: exit 130, every report written and marked
+//! incomplete, the finished queries `ok`, the unfinished ones `cancelled`, no
+//! row missing.
+
+#![cfg(unix)]
+
+use std::time::Duration;
+
+use tcss_sim::{FaultKind, Faults, Fleet};
+
+use crate::harness::*;
+
+const TCSS: &str = "DescribeImageAuthorizedInfo";
+
+#[test]
+fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
+    let fast = ["f1", "f2", "f3"];
+    let mut accounts = Vec::new();
+    let mut config = String::new();
+    let mut env: Vec<(String, String)> = Vec::new();
+    for (i, name) in fast.iter().chain(["stuck"].iter()).enumerate() {
+        let uin = format!("60000000000{i}");
+        let id = format!("AKIDsigterm{i:020}");
+        let key = format!("sigterm-key-{i}");
+        let mut a = keyed(&uin, name, &id, &key, data(100 * (i as i64 + 1), 10, 5, 5));
+        if *name == "stuck" {
+            a.faults = Faults {
+                first_n: 1000,
+                first_kind: Some(FaultKind::Hang),
+                ..Faults::default()
+            };
+        }
+        accounts.push(a);
+        config.push_str(&format!(
+            "[[accounts]]\nname = \"{name}\"\nuin = \"{uin}\"\nsecret_id_env = \"ID_{i}\"\nsecret_key_env = \"KEY_{i}\"\n\
+             regions = [\"ap-guangzhou\", \"ap-shanghai\"]\n"
+        ));
+        env.push((format!("ID_{i}"), id));
+        env.push((format!("KEY_{i}"), key));
+    }
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts,
+    });
+    let cfg = h.config("timeout_secs = 60\n", &config);
+    let mut c = h.command(&cfg);
+    c.args(["--log-format", "json"])
+        // The client logs each answer it accepted at debug level: the test
+        // waits for those, not only for the simulator to have answered.
+        .env("RUST_LOG", "info,tcapi=debug");
+    for (k, v) in &env {
+        c.env(k, v);
+    }
+    let (child, log) = h.spawn(c);
+    let answered = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"answered\"") && l.contains(TCSS))
+            .count()
+    };
+    wait_until(
+        Duration::from_secs(20),
+        "the fast queries to be answered and the stuck ones to hang",
+        || answered() == 2 * fast.len() && h.snapshot().requests("600000000003", TCSS) == 2,
+    );
+    sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(o.status.code(), Some(130), "{logs}");
+    for (k, v) in &env {
+        assert!(
+            !k.starts_with("KEY") || !logs.contains(v.as_str()),
+            "secret in debug logs"
+        );
+    }
+    // stdout lists every report written.
+    let listed = String::from_utf8_lossy(&o.stdout);
+    for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
+        assert!(listed.contains(ext), "{ext}: {listed}");
+        let _ = h.report(ext);
+    }
+
+    let j = h.json();
+    assert_eq!(j["complete"], false);
+    assert_eq!(j["run"]["complete"], false);
+    let regions = h.csv(".regions.csv");
+    assert_eq!(regions.len(), 8, "no row missing: {regions:?}");
+    for r in &regions {
+        if r["account"] == "stuck" {
+            assert_eq!(r["status"], "cancelled", "{r:?}");
+            assert_eq!(r["error_code"], "Cancelled", "{r:?}");
+            assert_eq!(r["attempts"], "1", "the hanging attempt counts: {r:?}");
+        } else {
+            assert_eq!(r["status"], "ok", "{r:?}");
+            assert_eq!(r["attempts"], "1", "{r:?}");
+            assert!(!r["request_id"].is_empty());
+        }
+    }
+    let rows = h.csv(".accounts.csv");
+    assert_eq!(rows.len(), 4);
+    for name in fast {
+        assert_eq!(row(&rows, name)["status"], "ok");
+    }
+    let s = row(&rows, "stuck");
+    assert_eq!(s["status"], "error");
+    assert_eq!(s["error_code"], "Cancelled");
+    assert_eq!(s["regions_failed"], "2");
+    let t = &j["totals"];
+    assert_eq!(t["queries"], 8);
+    assert_eq!(t["queries_ok"], 6);
+    assert_eq!(t["queries_cancelled"], 2);
+    assert_eq!(t["queries_failed"], 0);
+    assert_eq!(t["accounts_ok"], 3);
+    assert_eq!(t["accounts_error"], 1);
+    assert_eq!(
+        t["total_authorized"],
+        100 + 200 + 300,
+        "the done work is kept"
+    );
+    let md = std::fs::read_to_string(h.report(".md")).unwrap();
+    assert!(md.contains("INCOMPLETE"), "{md}");
+}
