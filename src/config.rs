@@ -260,20 +260,36 @@ pub struct Config {
     pub warnings: Vec<Problem>,
 }
 
-/// 1-based (line, column) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.chars().count(), |nl| {
-        before[nl + 1..].chars().count()
-    }) + 1;
-    (line, col)
+/// Byte offsets where each line starts, so positions are found in
+/// O(log lines) (a 10,000-account file asks once per account).
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based (line, column in characters) of a byte offset.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
 }
 
 struct Located<'a> {
     path: &'a str,
-    text: &'a str,
+    lines: &'a LineIndex<'a>,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
 }
@@ -282,7 +298,7 @@ impl Located<'_> {
     fn at(&self, span: Range<usize>, message: impl Into<String>) -> Problem {
         Problem {
             path: self.path.to_string(),
-            position: Some(line_col(self.text, span.start)),
+            position: Some(self.lines.line_col(span.start)),
             message: message.into(),
         }
     }
@@ -377,7 +393,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let display = path.display().to_string();
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let position = e.span().map(|s| line_col(text, s.start));
+            let position = e.span().map(|s| LineIndex::new(text).line_col(s.start));
             ConfigError::Invalid(vec![Problem {
                 path: display.clone(),
                 position,
@@ -388,9 +404,10 @@ impl Config {
                 },
             }])
         })?;
+        let lines = LineIndex::new(text);
         let mut loc = Located {
             path: &display,
-            text,
+            lines: &lines,
             errors: Vec::new(),
             warnings: Vec::new(),
         };
@@ -466,7 +483,7 @@ impl Config {
             if name.trim().is_empty() {
                 loc.error(a.name.span(), "account `name` must not be empty");
             } else if let Some(&first) = index.get(name.as_str()) {
-                let first_line = line_col(text, raw.accounts[first].name.span().start).0;
+                let first_line = lines.line_col(raw.accounts[first].name.span().start).0;
                 loc.error(
                     a.name.span(),
                     format!("duplicate account name `{name}` (first defined on line {first_line})"),
@@ -479,7 +496,7 @@ impl Config {
         let mut accounts = Vec::with_capacity(raw.accounts.len());
         for a in &raw.accounts {
             let name = a.name.get_ref().clone();
-            let line = line_col(text, a.name.span().start).0;
+            let line = lines.line_col(a.name.span().start).0;
             let regions = match &a.regions {
                 Some(r) => check_regions(&mut loc, r),
                 None => defaults.regions.clone(),
@@ -828,6 +845,19 @@ profile = "legacy"
     fn syntax_error_is_located() {
         let e = err("[[accounts]]\nname = \"a\nx\n");
         assert!(e.starts_with("test.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn line_index_positions() {
+        let idx = LineIndex::new("ab\nçd\n\nx");
+        assert_eq!(idx.line_col(0), (1, 1));
+        assert_eq!(idx.line_col(2), (1, 3));
+        assert_eq!(idx.line_col(3), (2, 1));
+        assert_eq!(idx.line_col(5), (2, 2), "columns count characters");
+        assert_eq!(idx.line_col(4), (2, 1), "inside a character: its start");
+        assert_eq!(idx.line_col(7), (3, 1));
+        assert_eq!(idx.line_col(8), (4, 1));
+        assert_eq!(idx.line_col(99), (4, 2), "past the end: the end");
     }
 
     #[test]
