@@ -138,6 +138,10 @@ struct SimArgs {
     /// Latency in ms for --generate.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Share of accounts (0..1) given 1 to 3 transient faults per (region,
+    /// action) before answering, for --generate (soak tests).
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    fault_fraction: f64,
     /// Where --generate writes the fleet.
     #[arg(long, requires = "generate")]
     write_fleet: Option<PathBuf>,
@@ -147,6 +151,13 @@ struct SimArgs {
     /// Endpoint URL the generated config points at.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     endpoint: String,
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a number from 0 to 1")),
+    }
 }
 
 /// Entry point: parses arguments, runs, returns the exit code.
@@ -534,6 +545,7 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         accounts: n,
         regions: args.regions.clone(),
         latency_ms: args.latency_ms,
+        fault_fraction: args.fault_fraction,
         ..tcss_sim::GenOptions::default()
     });
     let fleet_path = args
@@ -552,4 +564,66 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         println!("{}", config_path.display());
     }
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim_args(argv: &[&str]) -> SimArgs {
+        let mut full = vec!["tcss-report", "sim"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full) {
+            Ok(Cli {
+                command: Command::Sim(args),
+                ..
+            }) => args,
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fault_fraction_must_be_a_share() {
+        assert_eq!(fraction("0.25"), Ok(0.25));
+        assert_eq!(fraction("1"), Ok(1.0));
+        assert!(fraction("1.5").is_err());
+        assert!(fraction("-0.1").is_err());
+        assert!(fraction("NaN").is_err());
+        assert!(Cli::try_parse_from([
+            "tcss-report",
+            "sim",
+            "--generate",
+            "5",
+            "--fault-fraction",
+            "2"
+        ])
+        .is_err());
+        assert_eq!(sim_args(&["--generate", "5"]).fault_fraction, 0.0);
+    }
+
+    #[test]
+    fn generate_writes_the_requested_faults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fleet_path = dir.path().join("fleet.toml");
+        let faults = |fraction: &str| {
+            let args = sim_args(&[
+                "--generate",
+                "40",
+                "--fault-fraction",
+                fraction,
+                "--write-fleet",
+                fleet_path.to_str().expect("utf-8 path"),
+            ]);
+            generate(&args, 40).expect("generated");
+            let fleet = tcss_sim::Fleet::load(&fleet_path).expect("valid fleet");
+            assert_eq!(fleet.accounts.len(), 40);
+            fleet
+                .accounts
+                .iter()
+                .filter(|a| a.faults.first_n > 0)
+                .count()
+        };
+        assert_eq!(faults("0"), 0);
+        assert_eq!(faults("1"), 40);
+    }
 }
