@@ -164,10 +164,14 @@ fn fraction(s: &str) -> Result<f64, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The runner drives every request from one task: one thread does it with
+    // 20-30% less CPU than waking workers for each answer (docs/benchmarks.md).
+    // The standalone simulator serves many connections: all cores.
+    let mut builder = match cli.command {
+        Command::Sim(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -257,25 +261,34 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that arrives
+/// right after (say, after the simulator printed its address) is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let streams =
+            signal(SignalKind::terminate()).and_then(|t| Ok((t, signal(SignalKind::interrupt())?)));
+        async move {
+            match streams {
+                Ok((mut term, mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -372,8 +385,9 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
     );
 
     let (cancel_tx, cancel_rx) = watch::channel(false);
+    let signalled = shutdown_signal();
     let signal_task = tokio::spawn(async move {
-        shutdown_signal().await;
+        signalled.await;
         tracing::warn!(
             "interrupted: stopping new work, cancelling requests in flight, writing what we have"
         );
@@ -525,15 +539,13 @@ async fn sim(args: SimArgs) -> anyhow::Result<Exit> {
         .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
     let counters = Arc::new(tcss_sim::Counters::default());
+    let stop = shutdown_signal();
     println!(
         "tcss-sim listening on http://{addr} ({} accounts)",
         fleet.accounts.len()
     );
     std::io::stdout().flush()?;
-    tcss_sim::serve(listener, fleet, counters.clone(), async {
-        shutdown_signal().await;
-    })
-    .await?;
+    tcss_sim::serve(listener, fleet, counters.clone(), stop).await?;
     let snapshot = counters.snapshot();
     println!("{}", serde_json::to_string(&snapshot)?);
     Ok(Exit::Ok)

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tcapi::client::{AttemptOutcome, Pacer};
+use tcapi::client::{ApiRequest, AttemptOutcome, Pacer};
 use tcapi::credentials::{CredentialError, Env, RoleCredentialsCache};
 use tcapi::{sts, tcss, Client, Credentials, Endpoint};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -32,6 +32,9 @@ use crate::plan::Query;
 /// network jitter can never squeeze one more request into the server's
 /// sliding one-second window.
 const PACING_MARGIN: f64 = 0.05;
+
+/// The answer to a request signed with expired or revoked temporary credentials.
+const TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 
 /// How a run talks to the API.
 #[derive(Debug, Clone)]
@@ -378,30 +381,62 @@ impl Executor {
             request_id: None,
             uin: None,
         };
-        let creds = match self.credentials(q.account_index, tally).await {
-            Ok(c) => c,
-            Err(f) => {
-                out.result = QueryResult::Failed {
-                    code: f.code,
-                    message: f.message,
-                };
-                out.attempts = tally.attempts.load(Ordering::Relaxed);
-                return out;
-            }
-        };
+        // Credentials are looked up once here, so a failure (a role that
+        // cannot be assumed) is reported with its own code, and again before
+        // every attempt, so a long retry chain never signs with expired
+        // temporary keys.
+        if let Err(f) = self.credentials(q.account_index, tally).await {
+            out.result = QueryResult::Failed {
+                code: f.code,
+                message: f.message,
+            };
+            out.attempts = tally.attempts.load(Ordering::Relaxed);
+            return out;
+        }
         let pacer = KeyPacer {
             limits: &self.limits,
             key: (q.account_index, Action::Tcss),
             tally,
         };
-        let answer = tcss::describe_image_authorized_info(
-            &self.opts.client,
-            &self.opts.endpoint,
-            &q.region,
-            &creds,
-            &pacer,
-        )
-        .await;
+        let request = ApiRequest {
+            endpoint: &self.opts.endpoint,
+            service: tcss::SERVICE,
+            version: tcss::VERSION,
+            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+            region: Some(&q.region),
+            body: b"{}",
+        };
+        let fresh = || async {
+            self.credentials(q.account_index, tally).await.map_err(|f| {
+                tcapi::Error::Credentials(CredentialError::AssumeRole {
+                    role_arn: self.role_arn(q.account_index),
+                    code: f.code,
+                    message: f.message,
+                })
+            })
+        };
+        let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+        // The server may still reject temporary keys as expired (its clock
+        // and ours differ by more than the margin): assume the role again,
+        // once, rather than report a stale-credentials failure.
+        if let Err(f) = &answer {
+            if f.error.code() == TOKEN_FAILURE
+                && self.forget_role_credentials(q.account_index).await
+            {
+                let (attempts, throttled) = (f.attempts, f.throttled);
+                answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+                match &mut answer {
+                    Ok(a) => {
+                        a.attempts += attempts;
+                        a.throttled += throttled;
+                    }
+                    Err(f) => {
+                        f.attempts += attempts;
+                        f.throttled += throttled;
+                    }
+                }
+            }
+        }
         out.latency_ms = tally
             .first_sent
             .get()
@@ -412,7 +447,9 @@ impl Executor {
                 out.throttled = a.throttled;
                 out.request_id = Some(a.request_id);
                 out.result = QueryResult::Ok(a.data);
-                out.uin = self.uin(q.account_index, &creds).await;
+                if let Ok(creds) = self.credentials(q.account_index, tally).await {
+                    out.uin = self.uin(q.account_index, &creds).await;
+                }
             }
             Err(f) => {
                 out.attempts = f.attempts;
@@ -425,6 +462,27 @@ impl Executor {
             }
         }
         out
+    }
+
+    /// The role ARN of a role account (empty for others), for messages.
+    fn role_arn(&self, account: usize) -> String {
+        match &self.accounts[account].creds {
+            AccountCreds::Role { arn, .. } => arn.clone(),
+            AccountCreds::Static(_) => String::new(),
+        }
+    }
+
+    /// Drops a role account's cached credentials so the next use assumes
+    /// the role again. False for accounts with static credentials.
+    async fn forget_role_credentials(&self, account: usize) -> bool {
+        match &self.accounts[account].creds {
+            AccountCreds::Role { cache, .. } => {
+                tracing::debug!(account = %self.names[account], "temporary credentials rejected: assuming the role again");
+                cache.invalidate().await;
+                true
+            }
+            AccountCreds::Static(_) => false,
+        }
     }
 
     /// The account's UIN from `GetCallerIdentity`, asked once per account

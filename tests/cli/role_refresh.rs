@@ -123,3 +123,60 @@ fn role_credentials_are_refreshed_before_they_expire_in_a_long_run() {
     }
     assert!(rows.iter().all(|r| r["status"] == "ok"));
 }
+
+/// Temporary keys that expire during a query's retry chain (here: the
+/// server's clock jumps past their expiry while the first attempt hangs) are
+/// replaced. Credentials are looked up before every attempt: the retry after
+/// the timeout still believes the old clock and is refused as skewed
+/// (`AuthFailure.SignatureExpire`, which teaches the client the server's
+/// time); the re-signed attempt finds the keys due, assumes the role again
+/// and succeeds. Expired keys are never sent.
+#[test]
+fn keys_expiring_during_a_retry_chain_are_replaced() {
+    const UIN: &str = "200000000078";
+    let mut m = member(UIN, "slow", MGMT_UIN, data(50, 5, 5, 5));
+    m.faults = tcss_sim::Faults {
+        first_n: 1,
+        first_kind: Some(tcss_sim::FaultKind::Hang),
+        ..tcss_sim::Faults::default()
+    };
+    let h = Harness::new(Fleet {
+        settings: Settings {
+            max_role_duration_secs: DURATION as u32,
+            ..Settings::default()
+        },
+        accounts: vec![mgmt(data(10, 1, 1, 1)), m],
+    });
+    let config = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n\
+         [[accounts]]\nname = \"slow\"\nrole_arn = \"qcs::cam::uin/{UIN}:roleName/Audit\"\nsource_account = \"mgmt\"\n"
+    );
+    let cfg = h.config(
+        &format!("timeout_secs = 1\nrole_duration_secs = {DURATION}\n"),
+        &config,
+    );
+    let mut c = h.command(&cfg);
+    c.envs(MGMT_ENV);
+    let (mut child, log) = h.spawn(c);
+    wait_until(Duration::from_secs(20), "the first call to hang", || {
+        h.snapshot().count(UIN, TCSS, "Hang") >= 1
+    });
+    // While it hangs, the server's clock passes the keys' expiry.
+    h.sim().advance_clock(DURATION + 60);
+    let mut status = None;
+    wait_until(Duration::from_secs(30), "the run to finish", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{logs}");
+    let snap = h.snapshot();
+    assert_eq!(snap.count(MGMT_UIN, "AssumeRole", "Success"), 2, "{snap:?}");
+    let rows = h.csv(".regions.csv");
+    let r = row(&rows, "slow");
+    assert_eq!(r["status"], "ok", "{r:?}");
+    // hang (timeout), refused as skewed, success with fresh keys
+    assert_eq!(r["attempts"], "3", "{r:?}");
+    assert_eq!(snap.count(UIN, TCSS, "AuthFailure.SignatureExpire"), 1);
+    assert_eq!(snap.count(UIN, TCSS, "AuthFailure.TokenFailure"), 0);
+}

@@ -668,6 +668,27 @@ impl Client {
         creds: &Credentials,
         pacer: &P,
     ) -> Result<Answer<T>, Failure> {
+        self.call_with(req, || std::future::ready(Ok(creds.clone())), pacer)
+            .await
+    }
+
+    /// Like [`Client::call`], but asks `creds` for the credentials before
+    /// every attempt (before waiting for `pacer`), so temporary credentials
+    /// from a cache are never older than the wait for one slot, however long
+    /// a retry chain lasts. An error from `creds` ends the call with that
+    /// error.
+    pub async fn call_with<T, P, F, Fut>(
+        &self,
+        req: &ApiRequest<'_>,
+        creds: F,
+        pacer: &P,
+    ) -> Result<Answer<T>, Failure>
+    where
+        T: DeserializeOwned,
+        P: Pacer,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Credentials, Error>>,
+    {
         let cfg = &self.inner.config;
         let max_attempts = cfg.max_attempts.max(1);
         let url = Url::parse(req.endpoint.url()).map_err(|e| Failure {
@@ -685,6 +706,16 @@ impl Client {
         let mut resigned = false;
         let mut offset_override: Option<i64> = None;
         loop {
+            let creds = match creds().await {
+                Ok(c) => c,
+                Err(error) => {
+                    return Err(Failure {
+                        error,
+                        attempts,
+                        throttled,
+                    })
+                }
+            };
             let permit = pacer.acquire().await;
             let offset = offset_override
                 .take()
@@ -692,7 +723,7 @@ impl Client {
             let timestamp = cfg.clock.now() + offset;
             let prepared = match build_request_parts(
                 req,
-                creds,
+                &creds,
                 timestamp,
                 &cfg.language,
                 &cfg.request_client,

@@ -811,3 +811,76 @@ fn ca_files_are_loaded_or_rejected_with_their_path() {
         "{e:?}"
     );
 }
+
+fn describe_request(endpoint: &Endpoint) -> tcapi::client::ApiRequest<'_> {
+    tcapi::client::ApiRequest {
+        endpoint,
+        service: tcss::SERVICE,
+        version: tcss::VERSION,
+        action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        region: Some("ap-guangzhou"),
+        body: b"{}",
+    }
+}
+
+#[tokio::test]
+async fn call_with_asks_for_credentials_before_every_attempt() {
+    let server = Server::start(|i, _| match i {
+        0 => Reply::with_type(502, "text/html", "<html>bad gateway</html>"),
+        _ => Reply::ok("rid-fresh"),
+    })
+    .await;
+    // Each attempt gets a new key pair: the retry must be signed with the second.
+    let asked = AtomicUsize::new(0);
+    let answer: tcapi::Answer<tcss::ImageAuthorizedInfo> = client()
+        .call_with(
+            &describe_request(&server.endpoint),
+            || {
+                let n = asked.fetch_add(1, Ordering::SeqCst);
+                std::future::ready(Ok(Credentials::new(
+                    format!("{ID}{n}"),
+                    format!("{KEY}{n}"),
+                )))
+            },
+            &NoPacer,
+        )
+        .await
+        .expect("retried to success");
+    assert_eq!(answer.attempts, 2);
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "asked once per attempt");
+    let recs = server.requests();
+    assert_signature_verifies(&recs[0], "tcss", &format!("{ID}0"), &format!("{KEY}0"));
+    assert_signature_verifies(&recs[1], "tcss", &format!("{ID}1"), &format!("{KEY}1"));
+}
+
+#[tokio::test]
+async fn call_with_stops_at_a_credentials_error() {
+    let server = Server::start(|i, _| match i {
+        0 => Reply::with_type(502, "text/html", "<html>bad gateway</html>"),
+        _ => Reply::ok("never"),
+    })
+    .await;
+    let asked = AtomicUsize::new(0);
+    let failure = client()
+        .call_with::<tcss::ImageAuthorizedInfo, _, _, _>(
+            &describe_request(&server.endpoint),
+            || {
+                let first = asked.fetch_add(1, Ordering::SeqCst) == 0;
+                std::future::ready(if first {
+                    Ok(creds())
+                } else {
+                    Err(Error::Credentials(
+                        tcapi::credentials::CredentialError::MissingEnv {
+                            name: "GONE".into(),
+                        },
+                    ))
+                })
+            },
+            &NoPacer,
+        )
+        .await
+        .expect_err("credentials failed");
+    assert_eq!(failure.attempts, 1);
+    assert_eq!(failure.error.code(), "CredentialError");
+    assert_eq!(server.requests().len(), 1);
+}
