@@ -282,28 +282,7 @@ fn a_lower_server_limit_still_completes_every_query() {
 fn stays_under_the_limit_on_its_own() {
     // 17 regions of one account against a server limit of 5/s configured as
     // 5/s: spaced by the limiter, not one throttling answer.
-    let regions: Vec<String> = [
-        "ap-guangzhou",
-        "ap-shanghai",
-        "ap-beijing",
-        "ap-chengdu",
-        "ap-chongqing",
-        "ap-nanjing",
-        "ap-hongkong",
-        "ap-singapore",
-        "ap-bangkok",
-        "ap-jakarta",
-        "ap-seoul",
-        "ap-tokyo",
-        "ap-mumbai",
-        "na-siliconvalley",
-        "na-ashburn",
-        "eu-frankfurt",
-        "sa-saopaulo",
-    ]
-    .iter()
-    .map(|r| r.to_string())
-    .collect();
+    let regions = region_names(17);
     let mut a = mgmt(data(10, 1, 1, 1));
     a.faults.rate_limit = Some(5);
     let h = Harness::new(Fleet {
