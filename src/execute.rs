@@ -447,8 +447,11 @@ impl Executor {
                 out.throttled = a.throttled;
                 out.request_id = Some(a.request_id);
                 out.result = QueryResult::Ok(a.data);
-                if let Ok(creds) = self.credentials(q.account_index, tally).await {
-                    out.uin = self.uin(q.account_index, &creds).await;
+                let state = &self.accounts[q.account_index];
+                if self.opts.discover_uin && !state.known_uin {
+                    if let Ok(creds) = self.credentials(q.account_index, tally).await {
+                        out.uin = self.uin(q.account_index, &creds).await;
+                    }
                 }
             }
             Err(f) => {
