@@ -165,27 +165,23 @@ pub fn write_all(
         done.push(format);
         match format {
             Format::Csv => {
-                written.push(write_atomically(
+                written.push(write_streamed(
                     out_dir,
                     &format!("{stem}.accounts.csv"),
-                    |tmp, path| {
-                        write_buffered(tmp, path, |w| {
-                            csv::write_accounts(report, w).map_err(|source| ReportError::Csv {
-                                path: path.to_path_buf(),
-                                source,
-                            })
+                    |w, path| {
+                        csv::write_accounts(report, w).map_err(|source| ReportError::Csv {
+                            path: path.to_path_buf(),
+                            source,
                         })
                     },
                 )?);
-                written.push(write_atomically(
+                written.push(write_streamed(
                     out_dir,
                     &format!("{stem}.regions.csv"),
-                    |tmp, path| {
-                        write_buffered(tmp, path, |w| {
-                            csv::write_regions(report, w).map_err(|source| ReportError::Csv {
-                                path: path.to_path_buf(),
-                                source,
-                            })
+                    |w, path| {
+                        csv::write_regions(report, w).map_err(|source| ReportError::Csv {
+                            path: path.to_path_buf(),
+                            source,
                         })
                     },
                 )?);
@@ -209,29 +205,25 @@ pub fn write_all(
                 )?);
             }
             Format::Json => {
-                written.push(write_atomically(
+                written.push(write_streamed(
                     out_dir,
                     &format!("{stem}.json"),
-                    |tmp, path| {
-                        write_buffered(tmp, path, |w| {
-                            json::write(report, w).map_err(|source| ReportError::Json {
-                                path: path.to_path_buf(),
-                                source,
-                            })
+                    |w, path| {
+                        json::write(report, w).map_err(|source| ReportError::Json {
+                            path: path.to_path_buf(),
+                            source,
                         })
                     },
                 )?);
             }
             Format::Markdown => {
-                written.push(write_atomically(
+                written.push(write_streamed(
                     out_dir,
                     &format!("{stem}.md"),
-                    |tmp, path| {
-                        write_buffered(tmp, path, |w| {
-                            markdown::write(report, w).map_err(|source| ReportError::Io {
-                                path: path.to_path_buf(),
-                                source,
-                            })
+                    |w, path| {
+                        markdown::write(report, w).map_err(|source| ReportError::Io {
+                            path: path.to_path_buf(),
+                            source,
                         })
                     },
                 )?);
@@ -239,6 +231,18 @@ pub fn write_all(
         }
     }
     Ok(written)
+}
+
+/// Streams one file through a buffer into a temporary name, then renames it
+/// into place (see [`write_atomically`] and [`write_buffered`]).
+fn write_streamed(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>, &Path) -> Result<(), ReportError>,
+) -> Result<PathBuf, ReportError> {
+    write_atomically(dir, name, |tmp, path| {
+        write_buffered(tmp, path, |w| write(w, path))
+    })
 }
 
 /// Runs `write(tmp, final)` then renames `tmp` to `final`; removes `tmp` on failure.
