@@ -261,6 +261,28 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// How many config warnings `run` logs one by one; `validate` lists them all.
+const RUN_WARNINGS_SHOWN: usize = 10;
+
+/// Logs the config's warnings for `run`: the first [`RUN_WARNINGS_SHOWN`],
+/// then one line with the count of the rest (a generated 10,000-account file
+/// would otherwise print thousands of lines before the run starts).
+fn log_warnings(warnings: &[crate::config::Problem], path: &std::path::Path) {
+    for w in warnings.iter().take(RUN_WARNINGS_SHOWN) {
+        tracing::warn!("{w}");
+    }
+    if let Some(rest) = warnings
+        .len()
+        .checked_sub(RUN_WARNINGS_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        tracing::warn!(
+            "{rest} more config warnings not shown; `tcss-report validate --config {}` lists them all",
+            path.display()
+        );
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
 /// called, not when the future is first polled, so a signal that arrives
 /// right after (say, after the simulator printed its address) is not lost.
@@ -303,9 +325,7 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
     if let Some(r) = args.rate_limit {
         config.defaults.rate_limit = r;
     }
-    for w in &config.warnings {
-        tracing::warn!("{w}");
-    }
+    log_warnings(&config.warnings, &args.config);
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
 

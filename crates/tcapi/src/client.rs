@@ -51,6 +51,8 @@ static X_TC_REQUEST_CLIENT: HeaderName = HeaderName::from_static("x-tc-requestcl
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     url: String,
+    /// `url`, parsed once (not on every call).
+    parsed: Option<Url>,
     host: String,
     path: String,
     loopback: bool,
@@ -73,8 +75,10 @@ impl Endpoint {
     }
 
     fn https_host(host: String) -> Endpoint {
+        let url = format!("https://{host}/");
         Endpoint {
-            url: format!("https://{host}/"),
+            parsed: Url::parse(&url).ok(),
+            url,
             host,
             path: "/".to_string(),
             loopback: false,
@@ -125,6 +129,7 @@ impl Endpoint {
             host,
             path: parsed.path().to_string(),
             loopback,
+            parsed: Some(parsed),
         })
     }
 
@@ -691,14 +696,24 @@ impl Client {
     {
         let cfg = &self.inner.config;
         let max_attempts = cfg.max_attempts.max(1);
-        let url = Url::parse(req.endpoint.url()).map_err(|e| Failure {
-            error: Error::InvalidEndpoint {
-                url: req.endpoint.url().to_string(),
-                reason: e.to_string(),
-            },
-            attempts: 0,
-            throttled: 0,
-        })?;
+        let url = match &req.endpoint.parsed {
+            Some(url) => url.clone(),
+            // Only an endpoint built from a service or region name that is
+            // not a valid host gets here.
+            None => {
+                let reason = Url::parse(req.endpoint.url())
+                    .err()
+                    .map_or_else(|| "not a valid URL".to_string(), |e| e.to_string());
+                return Err(Failure {
+                    error: Error::InvalidEndpoint {
+                        url: req.endpoint.url().to_string(),
+                        reason,
+                    },
+                    attempts: 0,
+                    throttled: 0,
+                });
+            }
+        };
         let body = Bytes::copy_from_slice(req.body);
         let mut attempts = 0u32;
         let mut throttled = 0u32;

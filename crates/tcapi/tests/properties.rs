@@ -378,3 +378,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The credential-scope date is the UTC calendar date chrono gives, for
+    /// every second from year 1 to year 9999 (the signer computes it by hand).
+    #[test]
+    fn utc_date_matches_chrono(ts in -62_135_596_800i64..253_402_300_800) {
+        let expected = chrono::DateTime::from_timestamp(ts, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        prop_assert_eq!(tcapi::sign::utc_date(ts), expected);
+    }
+}
+
+/// Day boundaries, leap days and century rules, where a hand-written
+/// calendar would go wrong first.
+#[test]
+fn utc_date_edges() {
+    for (ts, date) in [
+        (0, "1970-01-01"),
+        (-1, "1969-12-31"),
+        (86_399, "1970-01-01"),
+        (86_400, "1970-01-02"),
+        (951_782_400, "2000-02-29"),
+        (951_868_800, "2000-03-01"),
+        (4_107_456_000, "2100-02-28"),
+        (4_107_542_400, "2100-03-01"),
+        (1_551_398_400, "2019-03-01"),
+        (1_551_398_399, "2019-02-28"),
+        (253_402_300_799, "9999-12-31"),
+    ] {
+        assert_eq!(tcapi::sign::utc_date(ts), date, "{ts}");
+    }
+}
