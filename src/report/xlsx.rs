@@ -179,6 +179,45 @@ fn write_cell(
     Ok(())
 }
 
+/// Accounts columns whose cells are ratios. They carry the percent format
+/// as a column format, so each cell is written without one: looking a cell
+/// format up hashes the whole `Format`, a third of the cost of writing a
+/// number (a test checks this list against [`account_cells`]).
+const PERCENT_COLUMNS: [&str; 4] = [
+    "utilization",
+    "scan_coverage",
+    "duplicate_ratio",
+    "scan_quota_utilization",
+];
+
+/// Writes one cell of a table sheet, whose ratio columns carry the percent
+/// format already (see [`PERCENT_COLUMNS`]).
+fn write_table_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell<'_>,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(s) => {
+            ws.write_string(row, col, clip(s))?;
+        }
+        Cell::Int(n) => {
+            ws.write_number(row, col, *n as f64)?;
+        }
+        Cell::Ratio(x) | Cell::Num(x) => {
+            if x.is_finite() {
+                ws.write_number(row, col, *x)?;
+            }
+        }
+        Cell::Bool(b) => {
+            ws.write_boolean(row, col, *b)?;
+        }
+    }
+    Ok(())
+}
+
 /// A sensible width for a column, from its name (autofit is unavailable in
 /// constant-memory mode).
 fn width_for(name: &str) -> f64 {
@@ -212,6 +251,9 @@ fn table_header(
     let last_col = as_col(columns.len().saturating_sub(1))?;
     for (i, c) in columns.iter().enumerate() {
         ws.set_column_width(as_col(i)?, width_for(c))?;
+        if PERCENT_COLUMNS.contains(&c.as_str()) {
+            ws.set_column_format(as_col(i)?, &styles.percent)?;
+        }
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, as_row(rows)?, last_col)?;
@@ -301,7 +343,7 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
         let row = as_row(i + 1)?;
         let cells = account_cells(a);
         for (c, cell) in cells.iter().enumerate() {
-            write_cell(ws, row, as_col(c)?, cell, styles)?;
+            write_table_cell(ws, row, as_col(c)?, cell)?;
         }
         for (k, key) in report.tag_keys.iter().enumerate() {
             if let Some(value) = a.tags.get(key) {
@@ -318,7 +360,7 @@ fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     for (i, r) in report.regions.iter().enumerate() {
         let row = as_row(i + 1)?;
         for (c, cell) in region_cells(r).iter().enumerate() {
-            write_cell(ws, row, as_col(c)?, cell, styles)?;
+            write_table_cell(ws, row, as_col(c)?, cell)?;
         }
     }
     Ok(())
@@ -345,7 +387,7 @@ fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<
     for (i, r) in report.failures().enumerate() {
         let row = as_row(i + 1)?;
         for (c, cell) in error_cells(r).iter().enumerate() {
-            write_cell(ws, row, as_col(c)?, cell, styles)?;
+            write_table_cell(ws, row, as_col(c)?, cell)?;
         }
     }
     Ok(())
@@ -563,15 +605,48 @@ mod tests {
         let (_dir, path) = written();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let styles = wb.worksheet_style("Accounts").unwrap();
-        let util = ACCOUNT_COLUMNS
+        for name in PERCENT_COLUMNS {
+            let col = ACCOUNT_COLUMNS.iter().position(|c| *c == name).unwrap() as u32;
+            let style = styles
+                .get((1, col))
+                .unwrap_or_else(|| panic!("a style on the {name} cell"));
+            let fmt = style.number_format.as_ref().expect("a number format");
+            assert_eq!(fmt.format_code, PERCENT_FORMAT, "{name}");
+        }
+        // A count next to them has no percent format.
+        let total = ACCOUNT_COLUMNS
             .iter()
-            .position(|c| *c == "utilization")
+            .position(|c| *c == "total_authorized")
             .unwrap() as u32;
-        let style = styles
-            .get((1, util))
-            .expect("a style on the utilization cell");
-        let fmt = style.number_format.as_ref().expect("a number format");
-        assert_eq!(fmt.format_code, PERCENT_FORMAT);
+        let plain = styles
+            .get((1, total))
+            .and_then(|s| s.number_format.as_ref())
+            .map(|f| f.format_code.clone());
+        assert_ne!(plain.as_deref(), Some(PERCENT_FORMAT));
+    }
+
+    /// Table cells are written without a cell format, so every column that
+    /// can hold a ratio must carry the percent format as a column format.
+    #[test]
+    fn every_ratio_column_is_a_percent_column() {
+        let report = sample_report();
+        for a in &report.accounts {
+            for (c, cell) in account_cells(a).iter().enumerate() {
+                if matches!(cell, Cell::Ratio(_)) {
+                    assert!(
+                        PERCENT_COLUMNS.contains(&ACCOUNT_COLUMNS[c]),
+                        "{} holds ratios",
+                        ACCOUNT_COLUMNS[c]
+                    );
+                }
+            }
+        }
+        for r in &report.regions {
+            assert!(!region_cells(r).iter().any(|c| matches!(c, Cell::Ratio(_))));
+        }
+        for name in PERCENT_COLUMNS {
+            assert!(ACCOUNT_COLUMNS.contains(&name), "{name}");
+        }
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! the caller gate every attempt.
 //!
 //! One [`Client`] (cheap to clone) serves every account and region: it holds a
-//! single `reqwest` client (rustls, pooled connections, proxies from the usual
-//! environment variables) and the clock offset learned from the servers'
-//! `Date` headers.
+//! single pooled HTTP client (see [`crate::transport`]: rustls, proxies from
+//! the usual environment variables) and the clock offset learned from the
+//! servers' `Date` headers.
 
 use std::fmt;
 use std::future::Future;
@@ -17,7 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, DATE};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE,
+    USER_AGENT,
+};
+use http::{Method, Request, Uri};
+use http_body_util::Full;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tracing::{debug, trace};
@@ -27,6 +32,7 @@ use crate::credentials::Credentials;
 use crate::error::{body_excerpt, Error, ErrorClass};
 use crate::retry::{Backoff, Jitter};
 use crate::sign::{self, Payload, SignRequest};
+use crate::transport::{self, Transport};
 
 /// The `Content-Type` of every request (and the one that is signed).
 pub const JSON_CONTENT_TYPE: &str = "application/json";
@@ -51,8 +57,8 @@ static X_TC_REQUEST_CLIENT: HeaderName = HeaderName::from_static("x-tc-requestcl
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     url: String,
-    /// `url`, parsed once (not on every call).
-    parsed: Option<Url>,
+    /// `url` as a request URI, parsed once (not on every call).
+    uri: Option<Uri>,
     host: String,
     path: String,
     loopback: bool,
@@ -77,7 +83,7 @@ impl Endpoint {
     fn https_host(host: String) -> Endpoint {
         let url = format!("https://{host}/");
         Endpoint {
-            parsed: Url::parse(&url).ok(),
+            uri: url.parse().ok(),
             url,
             host,
             path: "/".to_string(),
@@ -129,7 +135,7 @@ impl Endpoint {
             host,
             path: parsed.path().to_string(),
             loopback,
-            parsed: Some(parsed),
+            uri: parsed.as_str().parse().ok(),
         })
     }
 
@@ -585,9 +591,7 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    http: reqwest::Client,
-    /// The same, without proxies: for loopback endpoints.
-    http_direct: reqwest::Client,
+    http: Transport,
     config: ClientConfig,
     /// Server clock minus local clock, seconds.
     offset: AtomicI64,
@@ -598,46 +602,19 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
         header_value("X-TC-Language", &config.language)?;
         header_value("X-TC-RequestClient", &config.request_client)?;
+        let build_error = |e| match e {
+            transport::BuildError::CaFile(path, reason) => Error::CaFile { path, reason },
+            transport::BuildError::Tls(reason) => Error::ClientBuild { reason },
+        };
         let mut roots = Vec::new();
         for path in &config.ca_files {
-            let pem = std::fs::read(path).map_err(|e| Error::CaFile {
-                path: path.clone(),
-                reason: format!("cannot read: {e}"),
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| Error::CaFile {
-                path: path.clone(),
-                reason: format!("invalid PEM: {e}"),
-            })?;
-            if certs.is_empty() {
-                return Err(Error::CaFile {
-                    path: path.clone(),
-                    reason: "no PEM certificate in the file".into(),
-                });
-            }
-            roots.extend(certs);
+            roots.extend(transport::load_ca_file(path).map_err(build_error)?);
         }
-        let build = |direct: bool| {
-            let mut builder = reqwest::Client::builder()
-                .connect_timeout(config.timeout)
-                .pool_max_idle_per_host(config.pool_max_idle_per_host)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(DEFAULT_REQUEST_CLIENT);
-            if direct {
-                builder = builder.no_proxy();
-            }
-            for cert in &roots {
-                builder = builder.add_root_certificate(cert.clone());
-            }
-            builder.build().map_err(|e| Error::ClientBuild {
-                reason: error_chain(&e),
-            })
-        };
-        let http = build(false)?;
-        let http_direct = build(true)?;
+        let tls = transport::tls_config(roots).map_err(build_error)?;
+        let http = Transport::new(tls, config.timeout, config.pool_max_idle_per_host);
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                http_direct,
                 config,
                 offset: AtomicI64::new(0),
             }),
@@ -696,18 +673,15 @@ impl Client {
     {
         let cfg = &self.inner.config;
         let max_attempts = cfg.max_attempts.max(1);
-        let url = match &req.endpoint.parsed {
-            Some(url) => url.clone(),
+        let uri = match &req.endpoint.uri {
+            Some(uri) => uri.clone(),
             // Only an endpoint built from a service or region name that is
             // not a valid host gets here.
             None => {
-                let reason = Url::parse(req.endpoint.url())
-                    .err()
-                    .map_or_else(|| "not a valid URL".to_string(), |e| e.to_string());
                 return Err(Failure {
                     error: Error::InvalidEndpoint {
                         url: req.endpoint.url().to_string(),
-                        reason,
+                        reason: "not a valid URL".to_string(),
                     },
                     attempts: 0,
                     throttled: 0,
@@ -761,12 +735,7 @@ impl Client {
                 "sending"
             );
             let (result, server_offset) = self
-                .attempt::<T>(
-                    req.endpoint.is_loopback(),
-                    url.clone(),
-                    prepared.headers,
-                    body.clone(),
-                )
+                .attempt::<T>(uri.clone(), prepared.headers, body.clone())
                 .await;
             drop(permit);
             let error = match result {
@@ -863,26 +832,26 @@ impl Client {
     /// in the client).
     async fn attempt<T: DeserializeOwned>(
         &self,
-        direct: bool,
-        url: Url,
-        headers: HeaderMap,
+        uri: Uri,
+        mut headers: HeaderMap,
         body: Bytes,
     ) -> (Result<(T, String), Error>, Option<i64>) {
         let cfg = &self.inner.config;
         let mut server_offset = None;
-        let http = if direct {
-            &self.inner.http_direct
-        } else {
-            &self.inner.http
-        };
+        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_REQUEST_CLIENT));
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
         let exchange = async {
-            let response = http
-                .post(url)
-                .headers(headers)
-                .body(body)
-                .send()
+            let response = self
+                .inner
+                .http
+                .send(request)
                 .await
-                .map_err(|e| map_transport_error(&e, cfg.timeout))?;
+                .map_err(|e| Error::Connection {
+                    message: error_chain(e.as_ref()),
+                })?;
             if let Some(server) = response
                 .headers()
                 .get(DATE)
@@ -894,7 +863,19 @@ impl Client {
                 server_offset = Some(offset);
             }
             let status = response.status().as_u16();
-            let body = read_capped(response, cfg.max_response_bytes, cfg.timeout).await?;
+            let declared = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let mut body = response.into_body();
+            let limit = cfg.max_response_bytes;
+            let body = transport::read_capped(&mut body, declared, limit)
+                .await
+                .map_err(|e| Error::Connection {
+                    message: error_chain(&e),
+                })?
+                .map_err(|()| Error::ResponseTooLarge { limit })?;
             Ok::<_, Error>((status, body))
         };
         let result = match tokio::time::timeout(cfg.timeout, exchange).await {
@@ -905,41 +886,6 @@ impl Client {
             Ok(Ok((status, body))) => interpret_response::<T>(status, &body),
         };
         (result, server_offset)
-    }
-}
-
-/// Reads a body, failing as soon as it exceeds `limit` bytes (never buffering more).
-async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Vec<u8>, Error> {
-    let declared = response.content_length();
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(Error::ResponseTooLarge { limit });
-    }
-    let capacity = declared.map_or(8 * 1024, |len| len as usize).min(limit);
-    let mut buf = Vec::with_capacity(capacity);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| map_transport_error(&e, timeout))?
-    {
-        if buf.len() + chunk.len() > limit {
-            return Err(Error::ResponseTooLarge { limit });
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
-}
-
-fn map_transport_error(e: &reqwest::Error, timeout: Duration) -> Error {
-    if e.is_timeout() {
-        Error::Timeout { timeout }
-    } else {
-        Error::Connection {
-            message: error_chain(e),
-        }
     }
 }
 

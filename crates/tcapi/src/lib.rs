@@ -52,6 +52,7 @@ pub mod retry;
 pub mod sign;
 pub mod sts;
 pub mod tcss;
+mod transport;
 
 pub use client::{
     Answer, ApiRequest, AttemptOutcome, Client, ClientConfig, Endpoint, Failure, NoPacer, Pacer,
