@@ -12,7 +12,7 @@ use tcapi::sign::{self, Payload, SignRequest};
 use tcapi::{sts, tcss, Backoff, Client, ClientConfig, Credentials, Endpoint, Error, Jitter};
 
 mod common;
-use common::{Recorded, Reply, Server};
+use common::{Recorded, Reply, Server, TestPki};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -883,4 +883,101 @@ async fn call_with_stops_at_a_credentials_error() {
     assert_eq!(failure.attempts, 1);
     assert_eq!(failure.error.code(), "CredentialError");
     assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn https_with_a_configured_ca_file_is_verified_and_signed_for_its_host() {
+    let pki = TestPki::new(&["localhost"]);
+    let server = Server::start_tls(&pki, "localhost", |_, _| Reply::ok("over-tls")).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::new(ClientConfig {
+        ca_files: vec![pki.write_ca(dir.path())],
+        ..config()
+    })
+    .expect("client");
+    let creds = Credentials::new("AKIDtls", "tls-secret");
+    let answer = tcss::describe_image_authorized_info(
+        &client,
+        &server.endpoint,
+        "ap-guangzhou",
+        &creds,
+        &NoPacer,
+    )
+    .await
+    .expect("https call");
+    assert_eq!(answer.request_id, "over-tls");
+    assert_eq!(answer.attempts, 1);
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1);
+    // The Host the server saw is the one that was signed.
+    let host = format!("localhost:{}", server.addr.port());
+    assert_eq!(seen[0].header("host"), Some(host.as_str()));
+    assert_eq!(seen[0].path, "/");
+    let signed = sign::sign(
+        &SignRequest {
+            method: "POST",
+            host: &host,
+            path: "/",
+            canonical_query: "",
+            content_type: "application/json",
+            payload: Payload::Bytes(&seen[0].body),
+            service: tcss::SERVICE,
+            timestamp: seen[0].timestamp(),
+        },
+        "AKIDtls",
+        "tls-secret",
+    );
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(signed.authorization.as_str())
+    );
+}
+
+#[tokio::test]
+async fn https_to_an_untrusted_certificate_fails_without_sending() {
+    // Signed by a CA the client was not given: the handshake must fail.
+    let pki = TestPki::new(&["localhost"]);
+    let server = Server::start_tls(&pki, "localhost", |_, _| Reply::ok("never")).await;
+    let client = Client::new(ClientConfig {
+        max_attempts: 1,
+        ..config()
+    })
+    .expect("client");
+    let failure = tcss::describe_image_authorized_info(
+        &client,
+        &server.endpoint,
+        "ap-guangzhou",
+        &Credentials::new("AKIDx", "key"),
+        &NoPacer,
+    )
+    .await
+    .expect_err("untrusted certificate");
+    assert_eq!(failure.error.code(), "ConnectionError");
+    let message = failure.error.to_string().to_lowercase();
+    assert!(message.contains("certificate"), "{message}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn https_with_a_certificate_for_another_name_fails() {
+    let pki = TestPki::new(&["someone-else.example"]);
+    let server = Server::start_tls(&pki, "localhost", |_, _| Reply::ok("never")).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::new(ClientConfig {
+        ca_files: vec![pki.write_ca(dir.path())],
+        max_attempts: 1,
+        ..config()
+    })
+    .expect("client");
+    let failure = tcss::describe_image_authorized_info(
+        &client,
+        &server.endpoint,
+        "ap-guangzhou",
+        &Credentials::new("AKIDx", "key"),
+        &NoPacer,
+    )
+    .await
+    .expect_err("wrong name");
+    assert_eq!(failure.error.code(), "ConnectionError");
+    assert!(server.requests().is_empty());
 }

@@ -8,10 +8,30 @@ use tcapi::client::NoPacer;
 use tcapi::{tcss, Backoff, Client, ClientConfig, Credentials, Endpoint, Jitter};
 
 mod common;
-use common::{Reply, Server};
+use common::{ConnectProxy, Reply, Server, TestPki};
+
+/// The tests here change process-wide environment variables: one at a time.
+static ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn clear_proxy_env() {
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        std::env::remove_var(var);
+    }
+}
 
 #[tokio::test]
 async fn env_proxy_is_used_for_remote_hosts_and_bypassed_for_loopback() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
     // The "proxy" is a scripted server: for a plain-http target an HTTP proxy
     // receives the absolute URL as the request target.
     let proxy = Server::start(|_, _| Reply::ok("via-proxy")).await;
@@ -62,4 +82,90 @@ async fn env_proxy_is_used_for_remote_hosts_and_bypassed_for_loopback() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "http://tcss.example.invalid/");
     assert_eq!(seen[0].header("host"), Some("tcss.example.invalid"));
+}
+
+#[tokio::test]
+async fn https_goes_through_a_connect_tunnel_with_proxy_credentials() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
+    // The TLS server stands for the remote host; the proxy tunnels whatever
+    // the client asks for to it, so the certificate is checked end to end.
+    let pki = TestPki::new(&["tcss.tunnel.test"]);
+    let server = Server::start_tls(&pki, "localhost", |_, _| Reply::ok("tunnelled")).await;
+    let proxy = ConnectProxy::start(server.addr).await;
+    std::env::set_var("HTTPS_PROXY", format!("http://user:pw@{}", proxy.addr));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).expect("write");
+    let client = Client::new(ClientConfig {
+        timeout: Duration::from_secs(5),
+        max_attempts: 1,
+        ca_files: vec![ca],
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    clear_proxy_env();
+    let remote = Endpoint::parse("https://tcss.tunnel.test/", false).expect("endpoint");
+    let answer = tcss::describe_image_authorized_info(
+        &client,
+        &remote,
+        "ap-guangzhou",
+        &Credentials::new("AKIDx", "key"),
+        &NoPacer,
+    )
+    .await
+    .expect("through the tunnel");
+    assert_eq!(answer.request_id, "tunnelled");
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with("CONNECT tcss.tunnel.test:443 HTTP/1.1\r\n"),
+        "{}",
+        heads[0]
+    );
+    // base64("user:pw")
+    assert!(
+        heads[0].contains("Proxy-Authorization: Basic dXNlcjpwdw=="),
+        "{}",
+        heads[0]
+    );
+    // Inside the tunnel the request is an ordinary origin-form request.
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "/");
+    assert_eq!(seen[0].header("host"), Some("tcss.tunnel.test"));
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_connect_is_a_connection_error_naming_it_without_credentials() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
+    // A plain scripted server answers the CONNECT with 403.
+    let refusing = Server::start(|_, _| Reply::with_type(403, "text/plain", "no")).await;
+    std::env::set_var(
+        "HTTPS_PROXY",
+        format!("http://user:hunter2@{}", refusing.addr),
+    );
+    let client = Client::new(ClientConfig {
+        timeout: Duration::from_secs(5),
+        max_attempts: 1,
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    clear_proxy_env();
+    let remote = Endpoint::parse("https://tcss.tunnel.test/", false).expect("endpoint");
+    let failure = tcss::describe_image_authorized_info(
+        &client,
+        &remote,
+        "ap-guangzhou",
+        &Credentials::new("AKIDx", "key"),
+        &NoPacer,
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(failure.error.code(), "ConnectionError");
+    let message = failure.error.to_string();
+    assert!(message.contains("CONNECT refused"), "{message}");
+    assert!(message.contains(&refusing.addr.to_string()), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
 }

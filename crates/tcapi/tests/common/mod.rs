@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tcapi::Endpoint;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Clone)]
@@ -106,6 +106,7 @@ impl Server {
         let recorded = requests.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
                 tokio::spawn(serve_connection(stream, script.clone(), recorded.clone()));
             }
         });
@@ -118,17 +119,50 @@ impl Server {
         }
     }
 
+    /// The same scripted server behind TLS (certificate from [`TestPki`]),
+    /// reached as `https://<host>:<port>/` where `host` resolves to loopback.
+    pub async fn start_tls(
+        pki: &TestPki,
+        host: &str,
+        script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Script> = Arc::new(script);
+        let recorded = requests.clone();
+        let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let (script, recorded) = (script.clone(), recorded.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        serve_connection(tls, script, recorded).await;
+                    }
+                });
+            }
+        });
+        let endpoint = Endpoint::parse(&format!("https://{host}:{}/", addr.port()), false)
+            .expect("https endpoint");
+        Server {
+            addr,
+            endpoint,
+            requests,
+        }
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().expect("lock").clone()
     }
 }
 
-pub async fn serve_connection(
-    stream: TcpStream,
+pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
     script: Arc<Script>,
     requests: Arc<Mutex<Vec<Recorded>>>,
 ) {
-    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream);
     loop {
         let mut line = String::new();
@@ -209,5 +243,111 @@ pub async fn serve_connection(
                 return;
             }
         }
+    }
+}
+
+/// A throwaway CA and a server certificate it signed, for TLS tests.
+pub struct TestPki {
+    /// The CA certificate, PEM (what a `ca_file` holds).
+    pub ca_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl TestPki {
+    /// A CA, and a server certificate for `names` signed by it.
+    pub fn new(names: &[&str]) -> TestPki {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tcapi test CA");
+        let ca = ca_params.self_signed(&ca_key).expect("CA cert");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().expect("server key");
+        let params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("server params");
+        let cert = params.signed_by(&key, &issuer).expect("server cert");
+        TestPki {
+            ca_pem: ca.pem(),
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+        }
+    }
+
+    fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(self.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone())),
+            )
+            .expect("server config");
+        Arc::new(config)
+    }
+
+    /// Writes the CA to `dir/ca.pem` and returns the path.
+    pub fn write_ca(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &self.ca_pem).expect("write CA");
+        path
+    }
+}
+
+/// A minimal HTTP proxy that only does `CONNECT`: it records each request
+/// head, answers 200 and pipes the tunnel to `target` (whatever host the
+/// client asked for).
+pub struct ConnectProxy {
+    pub addr: std::net::SocketAddr,
+    pub heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub async fn start(target: std::net::SocketAddr) -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    seen.lock()
+                        .expect("lock")
+                        .push(String::from_utf8_lossy(&head).into_owned());
+                    let Ok(mut upstream) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    if client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        ConnectProxy { addr, heads }
+    }
+
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().expect("lock").clone()
     }
 }
