@@ -36,6 +36,11 @@ const PACING_MARGIN: f64 = 0.05;
 /// The answer to a request signed with expired or revoked temporary credentials.
 const TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 
+/// Locks a mutex whose data stays valid if a holder panicked.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// How a run talks to the API.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -114,14 +119,14 @@ impl Limits {
     }
 
     fn not_before(&self, key: (usize, Action)) -> Option<Instant> {
-        let map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        let map = lock(&self.adapt);
         map.get(&key)
             .and_then(|a| a.not_before)
             .filter(|t| *t > Instant::now())
     }
 
     fn sent(&self, key: (usize, Action)) {
-        let mut map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock(&self.adapt);
         if let Some(a) = map.get_mut(&key) {
             if !a.extra.is_zero() {
                 a.not_before = Some(Instant::now() + a.extra);
@@ -134,7 +139,7 @@ impl Limits {
             Action::Tcss => self.tcss_period,
             Action::Sts => self.sts_period,
         };
-        let mut map = self.adapt.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock(&self.adapt);
         match outcome {
             AttemptOutcome::Throttled => {
                 let a = map.entry(key).or_default();
@@ -406,22 +411,34 @@ impl Executor {
             region: Some(&q.region),
             body: b"{}",
         };
+        // The SecretId the latest attempt was signed with.
+        let last_key: Mutex<Option<String>> = Mutex::new(None);
         let fresh = || async {
-            self.credentials(q.account_index, tally).await.map_err(|f| {
-                tcapi::Error::Credentials(CredentialError::AssumeRole {
-                    role_arn: self.role_arn(q.account_index),
-                    code: f.code,
-                    message: f.message,
-                })
-            })
+            let creds = self
+                .credentials(q.account_index, tally)
+                .await
+                .map_err(|f| {
+                    tcapi::Error::Credentials(CredentialError::AssumeRole {
+                        role_arn: self.role_arn(q.account_index),
+                        code: f.code,
+                        message: f.message,
+                    })
+                })?;
+            *lock(&last_key) = Some(creds.secret_id.clone());
+            Ok(creds)
         };
         let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;
-        // The server may still reject temporary keys as expired (its clock
-        // and ours differ by more than the margin): assume the role again,
-        // once, rather than report a stale-credentials failure.
+        // The server may still reject temporary keys (its clock and ours
+        // differ by more than the margin, or the session was revoked): assume
+        // the role again, once, rather than report a stale-credentials
+        // failure. Only the rejected keys are dropped: queries that fail
+        // together share one new AssumeRole.
         if let Err(f) = &answer {
+            let rejected = lock(&last_key).clone();
             if f.error.code() == TOKEN_FAILURE
-                && self.forget_role_credentials(q.account_index).await
+                && self
+                    .forget_role_credentials(q.account_index, rejected.as_deref())
+                    .await
             {
                 let (attempts, throttled) = (f.attempts, f.throttled);
                 answer = self.opts.client.call_with(&request, fresh, &pacer).await;
@@ -477,11 +494,24 @@ impl Executor {
 
     /// Drops a role account's cached credentials so the next use assumes
     /// the role again. False for accounts with static credentials.
-    async fn forget_role_credentials(&self, account: usize) -> bool {
+    /// After the API rejected the temporary keys `rejected` of a role
+    /// account: drops them from the cache unless a replacement is already
+    /// there. False for accounts with static keys (nothing to refresh).
+    async fn forget_role_credentials(&self, account: usize, rejected: Option<&str>) -> bool {
         match &self.accounts[account].creds {
             AccountCreds::Role { cache, .. } => {
-                tracing::debug!(account = %self.names[account], "temporary credentials rejected: assuming the role again");
-                cache.invalidate().await;
+                let dropped = match rejected {
+                    Some(id) => cache.invalidate_if_current(id).await,
+                    None => {
+                        cache.invalidate().await;
+                        true
+                    }
+                };
+                tracing::debug!(
+                    account = %self.names[account],
+                    dropped,
+                    "temporary credentials rejected: using new ones"
+                );
                 true
             }
             AccountCreds::Static(_) => false,

@@ -180,3 +180,78 @@ fn keys_expiring_during_a_retry_chain_are_replaced() {
     assert_eq!(snap.count(UIN, TCSS, "AuthFailure.SignatureExpire"), 1);
     assert_eq!(snap.count(UIN, TCSS, "AuthFailure.TokenFailure"), 0);
 }
+
+/// Role sessions revoked on the server before they expire (the server
+/// answers `AuthFailure.TokenFailure` although the keys are fresh by their
+/// expiry): the runner drops the rejected keys and assumes the role again,
+/// once for all the queries that failed together, and every query succeeds.
+///
+/// Shape: four regions whose first calls hang (1 s timeout); while all four
+/// hang, every issued session is revoked; the retries are refused with
+/// `TokenFailure`; each query drops the rejected keys only if they are still
+/// the cached ones, so the four share one new `AssumeRole`.
+#[test]
+fn revoked_role_sessions_are_replaced_once_for_queries_that_fail_together() {
+    const UIN: &str = "200000000079";
+    const REGIONS: usize = 4;
+    let mut m = member(UIN, "revoked", MGMT_UIN, data(40, 4, 4, 4));
+    // Answers (refusals included) take 400 ms: the retries, spread by
+    // backoff jitter, are all in flight with the revoked keys before the
+    // first refusal comes back.
+    m.faults = tcss_sim::Faults {
+        latency_ms: 400,
+        first_n: 1,
+        first_kind: Some(tcss_sim::FaultKind::Hang),
+        ..tcss_sim::Faults::default()
+    };
+    let h = Harness::new(Fleet {
+        settings: Settings::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1)), m],
+    });
+    let regions = region_names(REGIONS);
+    let config = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n\
+         [[accounts]]\nname = \"revoked\"\nrole_arn = \"qcs::cam::uin/{UIN}:roleName/Audit\"\nsource_account = \"mgmt\"\nregions = {}\n",
+        toml_list(&regions)
+    );
+    let cfg = h.config("timeout_secs = 1\nconcurrency = 8\n", &config);
+    let mut c = h.command(&cfg);
+    c.envs(MGMT_ENV);
+    let (mut child, log) = h.spawn(c);
+    wait_until(Duration::from_secs(20), "every first call to hang", || {
+        h.snapshot().count(UIN, TCSS, "Hang") >= REGIONS as u64
+    });
+    assert_eq!(
+        h.sim().revoke_temporary_credentials(),
+        1,
+        "one session issued"
+    );
+    let mut status = None;
+    wait_until(Duration::from_secs(30), "the run to finish", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{logs}");
+    let snap = h.snapshot();
+    let refused = snap.count_code(TCSS, "AuthFailure.TokenFailure");
+    assert!(
+        refused >= 1,
+        "the revoked keys were refused at least once: {snap:?}"
+    );
+    assert_eq!(
+        snap.count(MGMT_UIN, "AssumeRole", "Success"),
+        2,
+        "one AssumeRole before the revocation, one after, shared: {snap:?}"
+    );
+    let rows = h.csv(".regions.csv");
+    let mine = rows_of(&rows, "revoked");
+    assert_eq!(mine.len(), REGIONS);
+    let mut attempts = 0;
+    for r in &mine {
+        assert_eq!(r["status"], "ok", "{r:?}");
+        attempts += r["attempts"].parse::<u64>().unwrap();
+    }
+    // Every attempt is accounted for: a hang each, the refusals, the successes.
+    assert_eq!(attempts, REGIONS as u64 * 2 + refused, "{mine:?}");
+}

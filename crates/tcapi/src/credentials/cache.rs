@@ -109,6 +109,24 @@ impl RoleCredentialsCache {
         self.state.lock().await.cached = None;
     }
 
+    /// Drops the cached credentials only if they are the ones with
+    /// `secret_id`: when several requests signed with the same rejected keys
+    /// fail together, the first drops them and the others find (or wait for)
+    /// their replacement instead of discarding it. Returns whether it dropped.
+    pub async fn invalidate_if_current(&self, secret_id: &str) -> bool {
+        let mut state = self.state.lock().await;
+        if state
+            .cached
+            .as_ref()
+            .is_some_and(|c| c.secret_id == secret_id)
+        {
+            state.cached = None;
+            true
+        } else {
+            false
+        }
+    }
+
     /// When the cached credentials expire, if any are cached (for logs and tests).
     pub async fn cached_expiry(&self) -> Option<i64> {
         self.state
@@ -375,6 +393,31 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(c.secret_id, "AKIDtmp1");
+    }
+
+    #[tokio::test]
+    async fn invalidate_if_current_keeps_a_replacement() {
+        let cache = RoleCredentialsCache::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fetch = {
+            let calls = Arc::clone(&calls);
+            move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                std::future::ready(Ok::<_, CredentialError>(creds(n, T0 + 3600)))
+            }
+        };
+        let first = cache.get(T0, fetch.clone()).await.unwrap();
+        // Two requests signed with `first` are rejected: the first report drops it...
+        assert!(cache.invalidate_if_current(&first.secret_id).await);
+        let second = cache.get(T0, fetch.clone()).await.unwrap();
+        assert_ne!(second.secret_id, first.secret_id);
+        // ...the second report finds the replacement and keeps it.
+        assert!(!cache.invalidate_if_current(&first.secret_id).await);
+        assert_eq!(
+            cache.get(T0, fetch).await.unwrap().secret_id,
+            second.secret_id
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@
 //! 4. credential scope date = UTC date of `X-TC-Timestamp` and scope service = the
 //!    action's service (`AuthFailure.SignatureFailure`);
 //! 5. clock skew over 300 s against the account's clock (`AuthFailure.SignatureExpire`);
-//! 6. temporary credentials: `X-TC-Token` present, equal and unexpired (`AuthFailure.TokenFailure`);
+//! 6. temporary credentials: `X-TC-Token` present, equal, unexpired and not revoked (`AuthFailure.TokenFailure`);
 //! 7. the signature (`AuthFailure.SignatureFailure`);
 //! 8. region, TCSS only (`MissingParameter`, `UnsupportedRegion`);
 //! 9. rate limit (`RequestLimitExceeded`), every arrival counted;
@@ -230,6 +230,10 @@ impl State {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         sys.saturating_add(self.shift.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn revoke_temporary_credentials(&self) -> usize {
+        lock(&self.temp).revoke_all()
     }
 
     pub(crate) fn advance_clock(&self, secs: i64) {
@@ -520,6 +524,12 @@ impl State {
                     "The provided Token has expired.",
                 ));
             }
+            if temp.revoked {
+                return Err(ApiError::new(
+                    "AuthFailure.TokenFailure",
+                    "The provided Token has been revoked.",
+                ));
+            }
         }
         // 7. The signature itself.
         let k_signing = self.signing_key(auth.secret_id, &id.secret_key, auth.date, spec.service);
@@ -629,6 +639,7 @@ impl State {
                     expires_at,
                     role_name: grant.role_name,
                     session_name: grant.session_name,
+                    revoked: false,
                 };
                 lock(&self.temp).insert(tmp_id, cred, now);
                 Ok(Decision::Ok(reply::fragment(&fields)))

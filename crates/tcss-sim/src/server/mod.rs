@@ -242,6 +242,13 @@ impl SimHandle {
         self.state.advance_clock(secs);
     }
 
+    /// Revokes every temporary credential issued so far: their next use is
+    /// answered `AuthFailure.TokenFailure` (a revoked role session). Returns
+    /// how many were revoked.
+    pub fn revoke_temporary_credentials(&self) -> usize {
+        self.state.revoke_temporary_credentials()
+    }
+
     /// The simulator's current Unix time (before any account offset).
     pub fn now_unix(&self) -> i64 {
         self.state.now()

@@ -35,6 +35,8 @@ pub(crate) struct TempCred {
     pub expires_at: i64,
     pub role_name: String,
     pub session_name: String,
+    /// Revoked before expiry ([`TempStore::revoke_all`]).
+    pub revoked: bool,
 }
 
 impl std::fmt::Debug for TempCred {
@@ -56,6 +58,18 @@ pub(crate) struct TempStore {
 impl TempStore {
     pub(crate) fn get(&self, secret_id: &str) -> Option<&TempCred> {
         self.by_id.get(secret_id)
+    }
+
+    /// Revokes every credential issued so far (as when a role's sessions
+    /// are revoked in CAM): later use is answered `AuthFailure.TokenFailure`.
+    /// Returns how many were revoked.
+    pub(crate) fn revoke_all(&mut self) -> usize {
+        let mut n = 0;
+        for cred in self.by_id.values_mut().filter(|c| !c.revoked) {
+            cred.revoked = true;
+            n += 1;
+        }
+        n
     }
 
     /// Stores credentials, dropping long-expired ones once the store grows.
