@@ -11,18 +11,20 @@
 //! account's UIN learned with `GetCallerIdentity` when the config lacks it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tcapi::client::{ApiRequest, AttemptOutcome, Pacer};
 use tcapi::credentials::{CredentialError, Env, RoleCredentialsCache};
 use tcapi::{sts, tcss, Client, Credentials, Endpoint};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, CredentialSpec};
 use crate::model::{QueryOutcome, QueryResult};
@@ -89,6 +91,11 @@ struct Limits {
     adapt: Mutex<HashMap<(usize, Action), Adapt>>,
     tcss_period: Duration,
     sts_period: Duration,
+    /// Queries waiting out a retry backoff: they do not count against the
+    /// executor's window ([`drive`]).
+    backing_off: AtomicUsize,
+    /// Told when a query starts a backoff, so the window can grow.
+    backoff_started: Notify,
 }
 
 fn period_for(rate: u32) -> Duration {
@@ -113,6 +120,8 @@ impl Limits {
             tcss: limiter(tcss_period),
             sts: limiter(sts_period),
             adapt: Mutex::new(HashMap::new()),
+            backing_off: AtomicUsize::new(0),
+            backoff_started: Notify::new(),
             tcss_period,
             sts_period,
         }
@@ -171,6 +180,67 @@ impl Limits {
 struct Tally {
     attempts: AtomicU32,
     first_sent: OnceLock<Instant>,
+    /// Between a failed attempt and the next (or the end of the call): the
+    /// query may be sleeping in backoff, counted in `Limits::backing_off`.
+    backing_off: AtomicBool,
+}
+
+impl Limits {
+    /// A failed attempt: the call may now sleep before retrying.
+    fn backoff_started(&self, tally: &Tally) {
+        if !tally.backing_off.swap(true, Ordering::AcqRel) {
+            self.backing_off.fetch_add(1, Ordering::AcqRel);
+            self.backoff_started.notify_one();
+        }
+    }
+
+    /// The next attempt starts, or the call is over.
+    fn backoff_ended(&self, tally: &Tally) {
+        if tally.backing_off.swap(false, Ordering::AcqRel) {
+            self.backing_off.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Runs `start(item)` for every item and hands each result to `done`, with
+/// at most `window` futures running, not counting the `sleeping` ones (those
+/// waiting out a retry backoff), and never more than `max` in all. `woken`
+/// is notified when a future starts sleeping, so that another can start.
+async fn drive<'a, T: 'a, F, Fut, R>(
+    items: &'a [T],
+    window: usize,
+    max: usize,
+    sleeping: &AtomicUsize,
+    woken: &Notify,
+    mut start: F,
+    mut done: impl FnMut(R),
+) where
+    F: FnMut(&'a T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    let mut next = items.iter();
+    let mut running = FuturesUnordered::new();
+    let mut exhausted = false;
+    loop {
+        let limit = window
+            .saturating_add(sleeping.load(Ordering::Acquire))
+            .min(max.max(window));
+        while !exhausted && running.len() < limit {
+            match next.next() {
+                Some(item) => running.push(start(item)),
+                None => exhausted = true,
+            }
+        }
+        if running.is_empty() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(result) = running.next() => done(result),
+            // A future started to sleep: room for one more.
+            _ = woken.notified(), if !exhausted => {}
+        }
+    }
 }
 
 /// The [`Pacer`] of one call: waits for a slot and the key's limiter right
@@ -186,6 +256,7 @@ impl Pacer for KeyPacer<'_> {
     type Permit = OwnedSemaphorePermit;
 
     async fn acquire(&self) -> OwnedSemaphorePermit {
+        self.limits.backoff_ended(self.tally);
         loop {
             if let Some(t) = self.limits.not_before(self.key) {
                 tokio::time::sleep_until(t.into()).await;
@@ -217,6 +288,9 @@ impl Pacer for KeyPacer<'_> {
 
     fn observe(&self, outcome: AttemptOutcome) {
         self.limits.observe(self.key, outcome);
+        if outcome != AttemptOutcome::Success {
+            self.limits.backoff_started(self.tally);
+        }
     }
 }
 
@@ -319,38 +393,47 @@ impl Executor {
     /// not started end as `Cancelled` and in-flight ones are abandoned (also
     /// `Cancelled`, with the attempts they made). `on_outcome` sees each
     /// outcome as it completes.
-    pub async fn run(
-        &self,
-        plan: &[Query],
+    pub async fn run<'a>(
+        &'a self,
+        plan: &'a [Query],
         cancel: watch::Receiver<bool>,
         mut on_outcome: impl FnMut(&QueryOutcome),
     ) -> Vec<QueryOutcome> {
         let mut slots: Vec<Option<QueryOutcome>> = vec![None; plan.len()];
         // Enough futures to keep every slot busy while others wait for their
         // limiter, few enough that 30,000 queries stay small in memory.
+        // Queries sleeping in a retry backoff do not count, up to 8 times
+        // the window in all.
         let window = self.opts.concurrency.saturating_mul(2).max(16);
-        let mut stream = futures::stream::iter(plan.iter())
-            .map(|q| {
-                let mut cancel = cancel.clone();
-                async move {
-                    let tally = Tally::default();
-                    if *cancel.borrow() {
-                        return (q.id, self.cancelled(q, &tally));
-                    }
-                    let out = tokio::select! {
-                        biased;
-                        _ = cancel.wait_for(|c| *c) => self.cancelled(q, &tally),
-                        out = self.query(q, &tally) => out,
-                    };
-                    (q.id, out)
+        let start = |q: &'a Query| {
+            let mut cancel = cancel.clone();
+            async move {
+                let tally = Tally::default();
+                if *cancel.borrow() {
+                    return (q.id, self.cancelled(q, &tally));
                 }
-            })
-            .buffer_unordered(window);
-        while let Some((id, outcome)) = stream.next().await {
-            on_outcome(&outcome);
-            slots[id] = Some(outcome);
-        }
-        drop(stream);
+                let out = tokio::select! {
+                    biased;
+                    _ = cancel.wait_for(|c| *c) => self.cancelled(q, &tally),
+                    out = self.query(q, &tally) => out,
+                };
+                self.limits.backoff_ended(&tally);
+                (q.id, out)
+            }
+        };
+        drive(
+            plan,
+            window,
+            window.saturating_mul(8),
+            &self.limits.backing_off,
+            &self.limits.backoff_started,
+            start,
+            |(id, outcome)| {
+                on_outcome(&outcome);
+                slots[id] = Some(outcome);
+            },
+        )
+        .await;
         // Exactly one outcome per query, whatever happened above.
         slots
             .into_iter()
@@ -530,15 +613,16 @@ impl Executor {
             .get_or_init(|| async {
                 let tally = Tally::default();
                 let pacer = KeyPacer { limits: &self.limits, key: (account, Action::Sts), tally: &tally };
-                match sts::get_caller_identity(
+                let answer = sts::get_caller_identity(
                     &self.opts.client,
                     &self.opts.sts_endpoint,
                     &self.opts.sts_region,
                     creds,
                     &pacer,
                 )
-                .await
-                {
+                .await;
+                self.limits.backoff_ended(&tally);
+                match answer {
                     Ok(a) => a.data.account_id,
                     Err(f) => {
                         tracing::warn!(account = %self.names[account], code = %f.error.code(), "GetCallerIdentity failed; the uin column stays empty");
@@ -633,5 +717,117 @@ impl Executor {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items 0 and 1 fail first and sleep 10 s in backoff; the others answer
+    /// at once. With a window of 2, the sleepers must not hold up the rest.
+    #[tokio::test(start_paused = true)]
+    async fn sleeping_futures_do_not_hold_the_window() {
+        let items: Vec<usize> = (0..6).collect();
+        let sleeping = AtomicUsize::new(0);
+        let woken = Notify::new();
+        let started = tokio::time::Instant::now();
+        let mut order = Vec::new();
+        drive(
+            &items,
+            2,
+            16,
+            &sleeping,
+            &woken,
+            |&i| {
+                let (sleeping, woken) = (&sleeping, &woken);
+                async move {
+                    if i < 2 {
+                        sleeping.fetch_add(1, Ordering::AcqRel);
+                        woken.notify_one();
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        sleeping.fetch_sub(1, Ordering::AcqRel);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    (i, started.elapsed())
+                }
+            },
+            |r| order.push(r),
+        )
+        .await;
+        let done: Vec<usize> = order.iter().map(|(i, _)| *i).collect();
+        assert_eq!(done.len(), 6);
+        assert_eq!(&done[4..], &[0, 1], "the sleepers finish last: {order:?}");
+        for (i, at) in &order[..4] {
+            assert!(
+                *at < Duration::from_secs(1),
+                "item {i} waited for the sleepers: {at:?}"
+            );
+        }
+    }
+
+    /// Never more than `window` at a time while nothing sleeps, and never
+    /// more than `max` however many sleep.
+    #[tokio::test(start_paused = true)]
+    async fn the_window_and_its_ceiling_hold() {
+        let items: Vec<usize> = (0..40).collect();
+        let sleeping = AtomicUsize::new(0);
+        let woken = Notify::new();
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        drive(
+            &items,
+            3,
+            8,
+            &sleeping,
+            &woken,
+            |&i| {
+                let (sleeping, woken, running, peak) = (&sleeping, &woken, &running, &peak);
+                async move {
+                    let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+                    peak.fetch_max(now, Ordering::AcqRel);
+                    if i % 2 == 0 {
+                        // Every other item sleeps in backoff for a while.
+                        sleeping.fetch_add(1, Ordering::AcqRel);
+                        woken.notify_one();
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        sleeping.fetch_sub(1, Ordering::AcqRel);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    running.fetch_sub(1, Ordering::AcqRel);
+                    i
+                }
+            },
+            |_| {},
+        )
+        .await;
+        let peak = peak.load(Ordering::Acquire);
+        assert!(peak > 3, "sleepers made room: peak {peak}");
+        assert!(peak <= 8, "the ceiling holds: peak {peak}");
+
+        // Without sleepers the window is the limit.
+        let peak = AtomicUsize::new(0);
+        let running = AtomicUsize::new(0);
+        drive(
+            &items,
+            3,
+            8,
+            &sleeping,
+            &woken,
+            |_| {
+                let (running, peak) = (&running, &peak);
+                async move {
+                    let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+                    peak.fetch_max(now, Ordering::AcqRel);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    running.fetch_sub(1, Ordering::AcqRel);
+                }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(peak.load(Ordering::Acquire), 3);
     }
 }
