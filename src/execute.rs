@@ -5,7 +5,9 @@
 //! (`concurrency`, counting TCSS and STS calls alike), a governor limiter per
 //! (account, action) checked right before each attempt leaves (so a backlog is
 //! never released at once), and an adaptive slow-down per key when the
-//! server answers with throttling. It also owns the credentials of a run:
+//! server answers with throttling, and how many queries are started at once
+//! (a window of 2 × `concurrency` that queries sleeping in a retry backoff do
+//! not count against, see `drive`). It also owns the credentials of a run:
 //! static keys resolved once per account, role credentials assumed once per
 //! role account (shared by its regions, refreshed before expiry), and the
 //! account's UIN learned with `GetCallerIdentity` when the config lacks it.
@@ -92,7 +94,7 @@ struct Limits {
     tcss_period: Duration,
     sts_period: Duration,
     /// Queries waiting out a retry backoff: they do not count against the
-    /// executor's window ([`drive`]).
+    /// executor's window (`drive`).
     backing_off: AtomicUsize,
     /// Told when a query starts a backoff, so the window can grow.
     backoff_started: Notify,

@@ -5,7 +5,7 @@
 //! the caller gate every attempt.
 //!
 //! One [`Client`] (cheap to clone) serves every account and region: it holds a
-//! single pooled HTTP client (see [`crate::transport`]: rustls, proxies from
+//! single pooled HTTP client (the internal `transport` module: rustls, proxies from
 //! the usual environment variables) and the clock offset learned from the
 //! servers' `Date` headers.
 
