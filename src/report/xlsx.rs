@@ -155,28 +155,12 @@ fn write_cell(
     styles: &Styles,
 ) -> Result<(), XlsxError> {
     match cell {
-        Cell::Empty => {}
-        Cell::Text(s) => {
-            ws.write_string(row, col, clip(s))?;
+        Cell::Ratio(x) if x.is_finite() => {
+            ws.write_number_with_format(row, col, *x, &styles.percent)?;
+            Ok(())
         }
-        Cell::Int(n) => {
-            ws.write_number(row, col, *n as f64)?;
-        }
-        Cell::Ratio(x) => {
-            if x.is_finite() {
-                ws.write_number_with_format(row, col, *x, &styles.percent)?;
-            }
-        }
-        Cell::Num(x) => {
-            if x.is_finite() {
-                ws.write_number(row, col, *x)?;
-            }
-        }
-        Cell::Bool(b) => {
-            ws.write_boolean(row, col, *b)?;
-        }
+        other => write_table_cell(ws, row, col, other),
     }
-    Ok(())
 }
 
 /// Accounts columns whose cells are ratios. They carry the percent format

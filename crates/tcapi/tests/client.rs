@@ -943,15 +943,9 @@ async fn https_to_an_untrusted_certificate_fails_without_sending() {
         ..config()
     })
     .expect("client");
-    let failure = tcss::describe_image_authorized_info(
-        &client,
-        &server.endpoint,
-        "ap-guangzhou",
-        &Credentials::new("AKIDx", "key"),
-        &NoPacer,
-    )
-    .await
-    .expect_err("untrusted certificate");
+    let failure = describe_once(&client, &server.endpoint)
+        .await
+        .expect_err("untrusted certificate");
     assert_eq!(failure.error.code(), "ConnectionError");
     let message = failure.error.to_string().to_lowercase();
     assert!(message.contains("certificate"), "{message}");
@@ -969,15 +963,24 @@ async fn https_with_a_certificate_for_another_name_fails() {
         ..config()
     })
     .expect("client");
-    let failure = tcss::describe_image_authorized_info(
-        &client,
-        &server.endpoint,
+    let failure = describe_once(&client, &server.endpoint)
+        .await
+        .expect_err("wrong name");
+    assert_eq!(failure.error.code(), "ConnectionError");
+    assert!(server.requests().is_empty());
+}
+
+/// One `DescribeImageAuthorizedInfo` with throwaway keys.
+async fn describe_once(
+    client: &Client,
+    endpoint: &Endpoint,
+) -> Result<tcapi::client::Answer<tcss::ImageAuthorizedInfo>, tcapi::client::Failure> {
+    tcss::describe_image_authorized_info(
+        client,
+        endpoint,
         "ap-guangzhou",
         &Credentials::new("AKIDx", "key"),
         &NoPacer,
     )
     .await
-    .expect_err("wrong name");
-    assert_eq!(failure.error.code(), "ConnectionError");
-    assert!(server.requests().is_empty());
 }

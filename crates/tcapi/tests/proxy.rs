@@ -97,24 +97,9 @@ async fn https_goes_through_a_connect_tunnel_with_proxy_credentials() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &pki.ca_pem).expect("write");
-    let client = Client::new(ClientConfig {
-        timeout: Duration::from_secs(5),
-        max_attempts: 1,
-        ca_files: vec![ca],
-        ..ClientConfig::default()
-    })
-    .expect("client");
-    clear_proxy_env();
-    let remote = Endpoint::parse("https://tcss.tunnel.test/", false).expect("endpoint");
-    let answer = tcss::describe_image_authorized_info(
-        &client,
-        &remote,
-        "ap-guangzhou",
-        &Credentials::new("AKIDx", "key"),
-        &NoPacer,
-    )
-    .await
-    .expect("through the tunnel");
+    let answer = describe_tunnel_test(vec![ca])
+        .await
+        .expect("through the tunnel");
     assert_eq!(answer.request_id, "tunnelled");
     let heads = proxy.heads();
     assert_eq!(heads.len(), 1, "{heads:?}");
@@ -146,15 +131,29 @@ async fn a_proxy_that_refuses_connect_is_a_connection_error_naming_it_without_cr
         "HTTPS_PROXY",
         format!("http://user:hunter2@{}", refusing.addr),
     );
+    let failure = describe_tunnel_test(Vec::new()).await.expect_err("refused");
+    assert_eq!(failure.error.code(), "ConnectionError");
+    let message = failure.error.to_string();
+    assert!(message.contains("CONNECT refused"), "{message}");
+    assert!(message.contains(&refusing.addr.to_string()), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+/// Builds a client while the proxy variables are set (it reads them then),
+/// clears them, and calls `https://tcss.tunnel.test/` once.
+async fn describe_tunnel_test(
+    ca_files: Vec<std::path::PathBuf>,
+) -> Result<tcapi::client::Answer<tcss::ImageAuthorizedInfo>, tcapi::client::Failure> {
     let client = Client::new(ClientConfig {
         timeout: Duration::from_secs(5),
         max_attempts: 1,
+        ca_files,
         ..ClientConfig::default()
     })
     .expect("client");
     clear_proxy_env();
     let remote = Endpoint::parse("https://tcss.tunnel.test/", false).expect("endpoint");
-    let failure = tcss::describe_image_authorized_info(
+    tcss::describe_image_authorized_info(
         &client,
         &remote,
         "ap-guangzhou",
@@ -162,10 +161,4 @@ async fn a_proxy_that_refuses_connect_is_a_connection_error_naming_it_without_cr
         &NoPacer,
     )
     .await
-    .expect_err("refused");
-    assert_eq!(failure.error.code(), "ConnectionError");
-    let message = failure.error.to_string();
-    assert!(message.contains("CONNECT refused"), "{message}");
-    assert!(message.contains(&refusing.addr.to_string()), "{message}");
-    assert!(!message.contains("hunter2"), "{message}");
 }
