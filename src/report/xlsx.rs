@@ -129,6 +129,10 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
 
 /// Cuts text to what a cell can hold.
 fn clip(text: &str) -> &str {
+    // A char never takes more UTF-16 units than UTF-8 bytes.
+    if text.len() <= MAX_CELL_TEXT {
+        return text;
+    }
     let mut units = 0;
     for (i, c) in text.char_indices() {
         units += c.len_utf16();
