@@ -309,7 +309,11 @@ def run_client(binary, config, outdir, concurrency, workdir, sim):
         "cpu_s": cpu,
         "user_s": usage.ru_utime,
         "sys_s": usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        # The client's own high-water mark, from its last log line: wait4's
+        # ru_maxrss also counts this Python process's memory at fork time.
+        "peak_rss_mb": (float(finished["fields"]["peak_rss_kib"]) / 1024.0
+                        if float(finished["fields"].get("peak_rss_kib", 0)) > 0
+                        else usage.ru_maxrss / 1024.0),
         "report_ms": float(finished["fields"].get("report_ms", "nan")),
         "startup_s": started.get("t"),
         "startup_cpu_s": started.get("cpu"),
@@ -348,12 +352,21 @@ def run_peer(python, config, concurrency, workdir, sim, expected):
         "exit_code": code,
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        "peak_rss_mb": peer_peak_rss_mb(stdout, usage),
         "rows": len(rows),
         "ok_rows": ok,
         "summary": stdout.strip().splitlines()[-1] if stdout.strip() else "",
         "sim_cpu_s": (sim_cpu1 - sim_cpu0) if sim_cpu0 is not None and sim_cpu1 is not None else None,
     }
+
+
+def peer_peak_rss_mb(stdout, usage):
+    """The peer's own VmHWM from its summary line (ru_maxrss counts our memory too)."""
+    try:
+        kib = json.loads(stdout.strip().splitlines()[-1]).get("peak_rss_kib", 0)
+    except (ValueError, IndexError):
+        kib = 0
+    return kib / 1024.0 if kib else usage.ru_maxrss / 1024.0
 
 
 def verdict(ok):

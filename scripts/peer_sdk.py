@@ -127,7 +127,22 @@ def main():
         w.writeheader()
         w.writerows(rows)
     errors = sum(1 for r in rows if r["status"] != "ok")
-    print(json.dumps({"queries": len(rows), "errors": errors, "seconds": round(time.monotonic() - t0, 3)}))
+    print(json.dumps({"queries": len(rows), "errors": errors, "seconds": round(time.monotonic() - t0, 3),
+                      "peak_rss_kib": peak_rss_kib()}))
+
+
+def peak_rss_kib():
+    """This process's own peak resident memory (VmHWM, Linux), or 0 when unknown.
+
+    getrusage's ru_maxrss would also count the parent's memory at fork time."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -261,6 +261,17 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// The process's peak resident memory (`VmHWM`), in KiB, where the system
+/// tells it (Linux). Logged at the end of a run: `getrusage`'s `ru_maxrss`
+/// would also count the parent's memory at the time it forked us.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// How many config warnings `run` logs one by one; `validate` lists them all.
 const RUN_WARNINGS_SHOWN: usize = 10;
 
@@ -469,6 +480,7 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
         cancelled,
         seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
         report_ms = write_started.elapsed().as_millis() as u64,
+        peak_rss_kib = peak_rss_kib().unwrap_or(0),
         "run finished"
     );
     let mut stdout = std::io::stdout().lock();
