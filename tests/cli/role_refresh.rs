@@ -163,13 +163,7 @@ fn keys_expiring_during_a_retry_chain_are_replaced() {
     });
     // While it hangs, the server's clock passes the keys' expiry.
     h.sim().advance_clock(DURATION + 60);
-    let mut status = None;
-    wait_until(Duration::from_secs(30), "the run to finish", || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    let logs = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{logs}");
+    exits_ok(&mut child, &log);
     let snap = h.snapshot();
     assert_eq!(snap.count(MGMT_UIN, "AssumeRole", "Success"), 2, "{snap:?}");
     let rows = h.csv(".regions.csv");
@@ -226,13 +220,7 @@ fn revoked_role_sessions_are_replaced_once_for_queries_that_fail_together() {
         1,
         "one session issued"
     );
-    let mut status = None;
-    wait_until(Duration::from_secs(30), "the run to finish", || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    let logs = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{logs}");
+    exits_ok(&mut child, &log);
     let snap = h.snapshot();
     let refused = snap.count_code(TCSS, "AuthFailure.TokenFailure");
     assert!(
@@ -254,4 +242,16 @@ fn revoked_role_sessions_are_replaced_once_for_queries_that_fail_together() {
     }
     // Every attempt is accounted for: a hang each, the refusals, the successes.
     assert_eq!(attempts, REGIONS as u64 * 2 + refused, "{mine:?}");
+}
+
+/// Waits (30 s at most) for the run to end and checks it exited 0, showing
+/// its log otherwise.
+fn exits_ok(child: &mut std::process::Child, log: &std::path::Path) {
+    let mut status = None;
+    wait_until(Duration::from_secs(30), "the run to finish", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let logs = std::fs::read_to_string(log).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{logs}");
 }
