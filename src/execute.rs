@@ -496,7 +496,7 @@ impl Executor {
             region: Some(&q.region),
             body: b"{}",
         };
-        // The SecretId the latest attempt was signed with.
+        // The SecretId of the temporary keys the latest attempt was signed with.
         let last_key: Mutex<Option<String>> = Mutex::new(None);
         let fresh = || async {
             let creds = self
@@ -509,7 +509,10 @@ impl Executor {
                         message: f.message,
                     })
                 })?;
-            *lock(&last_key) = Some(creds.secret_id.clone());
+            // Only temporary keys can be refreshed: remember just those.
+            if creds.token.is_some() {
+                *lock(&last_key) = Some(creds.secret_id.clone());
+            }
             Ok(creds)
         };
         let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;

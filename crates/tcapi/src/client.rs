@@ -22,7 +22,7 @@ use http::header::{
     USER_AGENT,
 };
 use http::{Method, Request, Uri};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tracing::{debug, trace};
@@ -101,7 +101,7 @@ impl Endpoint {
             reason: reason.to_string(),
         };
         let parsed = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
-        let loopback = is_loopback(&parsed);
+        let loopback = parsed.host_str().is_some_and(transport::is_loopback_host);
         match parsed.scheme() {
             "https" => {}
             "http" => {
@@ -177,17 +177,6 @@ fn redact_userinfo(url: &str) -> String {
     match rest[..end].rfind('@') {
         Some(at) => format!("{}***{}", &url[..start], &rest[at..]),
         None => url.to_string(),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        None => false,
     }
 }
 
@@ -602,15 +591,11 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
         header_value("X-TC-Language", &config.language)?;
         header_value("X-TC-RequestClient", &config.request_client)?;
-        let build_error = |e| match e {
-            transport::BuildError::CaFile(path, reason) => Error::CaFile { path, reason },
-            transport::BuildError::Tls(reason) => Error::ClientBuild { reason },
-        };
         let mut roots = Vec::new();
         for path in &config.ca_files {
-            roots.extend(transport::load_ca_file(path).map_err(build_error)?);
+            roots.extend(transport::load_ca_file(path)?);
         }
-        let tls = transport::tls_config(roots).map_err(build_error)?;
+        let tls = transport::tls_config(roots)?;
         let http = Transport::new(tls, config.timeout, config.pool_max_idle_per_host);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -868,14 +853,7 @@ impl Client {
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            let mut body = response.into_body();
-            let limit = cfg.max_response_bytes;
-            let body = transport::read_capped(&mut body, declared, limit)
-                .await
-                .map_err(|e| Error::Connection {
-                    message: error_chain(&e),
-                })?
-                .map_err(|()| Error::ResponseTooLarge { limit })?;
+            let body = read_capped(response.into_body(), declared, cfg.max_response_bytes).await?;
             Ok::<_, Error>((status, body))
         };
         let result = match tokio::time::timeout(cfg.timeout, exchange).await {
@@ -887,6 +865,32 @@ impl Client {
         };
         (result, server_offset)
     }
+}
+
+/// Reads a body, failing as soon as it exceeds `limit` bytes (never
+/// buffering more, and not at all when `declared` already says it is larger).
+async fn read_capped(
+    mut body: hyper::body::Incoming,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(Error::ResponseTooLarge { limit });
+    }
+    let capacity = declared.map_or(8 * 1024, |len| len as usize).min(limit);
+    let mut buf = Vec::with_capacity(capacity);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::Connection {
+            message: error_chain(&e),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(Error::ResponseTooLarge { limit });
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
 }
 
 /// `error: cause: cause ...`, skipping causes already contained in the text.

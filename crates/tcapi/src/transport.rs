@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
@@ -37,37 +37,25 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tower_service::Service;
 
+use crate::error::Error;
+
 /// Longest proxy answer to a `CONNECT` that is read.
 const MAX_CONNECT_RESPONSE: usize = 16 * 1024;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Why the transport could not be built.
-#[derive(Debug)]
-pub(crate) enum BuildError {
-    /// A CA file could not be used; the message says why.
-    CaFile(std::path::PathBuf, String),
-    /// TLS could not be set up.
-    Tls(String),
-}
-
 /// Reads the extra root certificates of one PEM file.
-pub(crate) fn load_ca_file(
-    path: &std::path::Path,
-) -> Result<Vec<CertificateDer<'static>>, BuildError> {
-    let pem = std::fs::read(path)
-        .map_err(|e| BuildError::CaFile(path.to_path_buf(), format!("cannot read: {e}")))?;
-    let mut certs = Vec::new();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        certs.push(
-            cert.map_err(|e| BuildError::CaFile(path.to_path_buf(), format!("invalid PEM: {e}")))?,
-        );
-    }
+pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let ca_error = |reason: String| Error::CaFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| ca_error(format!("cannot read: {e}")))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ca_error(format!("invalid PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(BuildError::CaFile(
-            path.to_path_buf(),
-            "no PEM certificate in the file".into(),
-        ));
+        return Err(ca_error("no PEM certificate in the file".into()));
     }
     Ok(certs)
 }
@@ -76,18 +64,19 @@ pub(crate) fn load_ca_file(
 /// ring as the crypto provider, HTTP/1.1 by ALPN.
 pub(crate) fn tls_config(
     extra: Vec<CertificateDer<'static>>,
-) -> Result<Arc<rustls::ClientConfig>, BuildError> {
+) -> Result<Arc<rustls::ClientConfig>, Error> {
+    let build_error = |reason: String| Error::ClientBuild { reason };
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for cert in extra {
         roots
             .add(cert)
-            .map_err(|e| BuildError::Tls(format!("a CA certificate was rejected: {e}")))?;
+            .map_err(|e| build_error(format!("a CA certificate was rejected: {e}")))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| BuildError::Tls(e.to_string()))?
+        .map_err(|e| build_error(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -154,37 +143,22 @@ impl Transport {
     }
 }
 
-/// Reads a body, failing as soon as it exceeds `limit` bytes (never buffering more).
-pub(crate) async fn read_capped(
-    body: &mut Incoming,
-    declared: Option<u64>,
-    limit: usize,
-) -> Result<Result<Vec<u8>, ()>, hyper::Error> {
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Ok(Err(()));
-    }
-    let capacity = declared.map_or(8 * 1024, |len| len as usize).min(limit);
-    let mut buf = Vec::with_capacity(capacity);
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            if buf.len() + data.len() > limit {
-                return Ok(Err(()));
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    Ok(Ok(buf))
-}
-
 /// Whether a URI's host is a loopback address or `localhost`.
 pub(crate) fn is_loopback(uri: &Uri) -> bool {
-    match uri.host() {
-        None => false,
-        Some(host) => {
-            let bare = host.trim_start_matches('[').trim_end_matches(']');
-            host.eq_ignore_ascii_case("localhost")
-                || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    uri.host().is_some_and(is_loopback_host)
+}
+
+/// Whether a host (as in a URL: IPv6 in brackets or not) is `localhost`, an
+/// address in `127.0.0.0/8`, `::1`, or an IPv4-mapped loopback address.
+/// Endpoints and the connector both decide with this.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -454,6 +428,7 @@ mod tests {
             ("http://127.0.0.1:8080/", true),
             ("http://127.9.9.9/", true),
             ("http://[::1]:80/", true),
+            ("http://[::ffff:127.0.0.1]:80/", true),
             ("http://LOCALHOST:1/", true),
             ("https://tcss.tencentcloudapi.com/", false),
             ("http://10.0.0.1/", false),
