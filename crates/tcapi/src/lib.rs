@@ -9,6 +9,7 @@
 //! - [`retry`]: full-jitter exponential backoff with injectable jitter.
 //! - [`client`]: the HTTP transport (one pooled rustls client), retries, clock-skew correction.
 //! - [`tcss`] and [`sts`]: typed requests and responses for the actions we call.
+//! - [`files`]: reading small local files (regular files only, capped).
 //!
 //! # One call, end to end
 //!
@@ -48,6 +49,7 @@
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod files;
 pub mod retry;
 pub mod sign;
 pub mod sts;
