@@ -218,6 +218,13 @@ impl fmt::Debug for Clock {
     }
 }
 
+/// Checks an extra root CA file as [`Client::new`] will load it: a regular
+/// file of at most 1 MiB holding at least one PEM certificate. Returns how
+/// many certificates it holds. `tcss-report validate` and `run` share this.
+pub fn check_ca_file(path: &std::path::Path) -> Result<usize, Error> {
+    crate::transport::load_ca_file(path).map(|certs| certs.len())
+}
+
 /// How the [`Client`] behaves. Build with struct update syntax from
 /// `ClientConfig::default()`.
 #[derive(Debug, Clone)]

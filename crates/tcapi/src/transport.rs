@@ -50,7 +50,23 @@ pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<
         path: path.to_path_buf(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| ca_error(format!("cannot read: {e}")))?;
+    let pem =
+        crate::files::read_regular_file(path, crate::files::MAX_SMALL_FILE_BYTES).map_err(|e| {
+            match e {
+                // The message already names the file.
+                crate::files::FileError::NotFound { .. } => ca_error("no such file".into()),
+                crate::files::FileError::NotRegular { kind, .. } => {
+                    ca_error(format!("is {kind}, not a regular file"))
+                }
+                crate::files::FileError::TooLarge { limit, .. } => {
+                    ca_error(format!("larger than {limit} bytes; is this a PEM file?"))
+                }
+                crate::files::FileError::Io { reason, .. } => {
+                    ca_error(format!("cannot read: {reason}"))
+                }
+                other => ca_error(other.to_string()),
+            }
+        })?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ca_error(format!("invalid PEM: {e}")))?;

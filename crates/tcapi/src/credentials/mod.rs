@@ -313,6 +313,23 @@ pub(crate) fn secret_from(raw: String) -> Secret {
     Secret::new(raw.trim())
 }
 
+/// Checks the text of a SecretId, SecretKey or session token as it will be
+/// sent: not empty, and no whitespace, line break or other control character
+/// inside (surrounding whitespace is trimmed by the providers before this).
+/// The reason never contains the value.
+pub fn check_secret_value(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return Err("it is empty");
+    }
+    if value.chars().any(char::is_whitespace) {
+        return Err("it contains whitespace or a line break");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("it contains a control character");
+    }
+    Ok(())
+}
+
 /// Outcome of reading a small credentials file.
 pub(crate) enum FileRead {
     /// The text (zeroized on drop), BOM stripped.
