@@ -64,7 +64,6 @@ pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<Vec<CertificateDer<
                 crate::files::FileError::Io { reason, .. } => {
                     ca_error(format!("cannot read: {reason}"))
                 }
-                other => ca_error(other.to_string()),
             }
         })?;
     let certs = CertificateDer::pem_slice_iter(&pem)
