@@ -30,6 +30,18 @@ use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo}
 pub const CANCELLED_CODE: &str = "Cancelled";
 /// Error message given to a query the run was interrupted before finishing.
 pub const CANCELLED_MESSAGE: &str = "the run was interrupted before this query finished";
+/// The message of a cancelled query: [`CANCELLED_MESSAGE`], and the error
+/// its latest attempt failed with when it was cancelled while retrying.
+pub fn cancelled_message(o: &QueryOutcome) -> String {
+    match &o.last_error {
+        None => CANCELLED_MESSAGE.to_string(),
+        Some(e) => format!(
+            "{CANCELLED_MESSAGE}; after {} attempt(s), the last failed with {}: {}",
+            o.attempts, e.code, e.message
+        ),
+    }
+}
+
 /// Error code given to a configured region for which no outcome was recorded.
 pub const NOT_QUERIED_CODE: &str = "NotQueried";
 /// Error message given to a configured region for which no outcome was recorded.
@@ -617,7 +629,7 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
             ends.iter().find_map(|e| match e {
                 RegionEnd::Cancelled(o) => Some((
                     CANCELLED_CODE.to_string(),
-                    CANCELLED_MESSAGE.to_string(),
+                    cancelled_message(o),
                     o.request_id.clone(),
                 )),
                 RegionEnd::NotQueried => Some((
@@ -727,7 +739,7 @@ fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
         QueryResult::Cancelled => (
             RegionStatus::Cancelled,
             Some(CANCELLED_CODE.to_string()),
-            Some(CANCELLED_MESSAGE.to_string()),
+            Some(cancelled_message(o)),
             None,
         ),
     };
@@ -896,6 +908,7 @@ pub(crate) mod tests {
             latency_ms: 42,
             request_id: Some(format!("req-ok-{account_index}-{region}")),
             uin: None,
+            last_error: None,
         }
     }
 
@@ -912,6 +925,7 @@ pub(crate) mod tests {
             latency_ms: 900,
             request_id: Some(format!("req-err-{account_index}-{region}")),
             uin: None,
+            last_error: None,
         }
     }
 
@@ -925,6 +939,7 @@ pub(crate) mod tests {
             latency_ms: 0,
             request_id: None,
             uin: None,
+            last_error: None,
         }
     }
 
@@ -1383,6 +1398,7 @@ pub(crate) mod tests {
                         latency_ms: 1,
                         request_id: None,
                         uin: None,
+                        last_error: None,
                     })
                 })
                 .collect();

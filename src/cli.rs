@@ -17,9 +17,11 @@ use tokio::sync::watch;
 
 use crate::config::{Config, ConfigError, CredentialSpec};
 use crate::execute::{ExecOptions, Executor};
+use crate::logging::{self, Style};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
+use crate::redact::Redactor;
 use crate::report::{self, Format};
-use crate::{aggregate, plan, simulate};
+use crate::{aggregate, limits, plan, simulate};
 
 /// Exit codes (see the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +165,21 @@ fn fraction(s: &str) -> Result<f64, String> {
 /// Entry point: parses arguments, runs, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli);
+    let style = match cli.log_format {
+        LogFormat::Json => Style::Json,
+        LogFormat::Text => Style::Text,
+    };
+    let level = if cli.quiet {
+        "warn"
+    } else if cli.verbose {
+        "debug"
+    } else {
+        "info"
+    };
+    // Every secret the run learns is registered here; every log line and
+    // the final error message are redacted with it.
+    let redactor = Arc::new(Redactor::new());
+    logging::init(style, level, redactor.clone());
     // The runner drives every request from one task: one thread does it with
     // 20-30% less CPU than waking workers for each answer (docs/benchmarks.md).
     // The standalone simulator serves many connections: all cores.
@@ -174,11 +190,12 @@ pub fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let message = format!("cannot start the async runtime: {e}");
+            logging::fatal(style, &message, Exit::Fatal as u8, redactor);
             return ExitCode::from(Exit::Fatal as u8);
         }
     };
-    let result = runtime.block_on(dispatch(cli));
+    let result = runtime.block_on(dispatch(cli, redactor.clone()));
     // Do not wait for abandoned in-flight requests (e.g. after an interrupt).
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
@@ -187,38 +204,16 @@ pub fn main() -> ExitCode {
             let code = e
                 .downcast_ref::<ExitError>()
                 .map_or(Exit::Fatal, |x| x.code);
-            eprintln!("error: {e:#}");
+            logging::fatal(style, &format!("{e:#}"), code as u8, redactor);
             ExitCode::from(code as u8)
         }
     }
 }
 
-fn init_logging(cli: &Cli) {
-    let default = if cli.quiet {
-        "warn"
-    } else if cli.verbose {
-        "debug"
-    } else {
-        "info"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match cli.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_target(false)
-            .try_init(),
-    };
-}
-
-async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let json_logs = matches!(cli.log_format, LogFormat::Json);
     match cli.command {
-        Command::Run(args) => run(args, json_logs).await,
+        Command::Run(args) => run(args, json_logs, redactor).await,
         Command::Validate { config } => validate(&config),
         Command::Sim(args) => sim(args).await,
     }
@@ -325,14 +320,27 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
-async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
+async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
+    // Before any file is read: an interrupt while reading the config or the
+    // credentials ends the run cleanly instead of killing it.
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let signalled = shutdown_signal();
+    let signal_task = tokio::spawn(async move {
+        signalled.await;
+        tracing::warn!(
+            "interrupted: stopping new work, cancelling requests in flight, writing what we have"
+        );
+        let _ = cancel_tx.send(true);
+    });
     let mut config = load_config(&args.config)?;
     config.select(&args.only).map_err(usage)?;
     if let Some(c) = args.concurrency {
         config.defaults.concurrency = c as usize;
     }
+    config.defaults.concurrency =
+        limits::concurrency_for_limit(config.defaults.concurrency, args.simulate);
     if let Some(r) = args.rate_limit {
         config.defaults.rate_limit = r;
     }
@@ -412,18 +420,9 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
             role_session_name: d.role_session_name.clone(),
             role_duration_secs: d.role_duration_secs,
             discover_uin: true,
+            redactor,
         },
     );
-
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let signalled = shutdown_signal();
-    let signal_task = tokio::spawn(async move {
-        signalled.await;
-        tracing::warn!(
-            "interrupted: stopping new work, cancelling requests in flight, writing what we have"
-        );
-        let _ = cancel_tx.send(true);
-    });
 
     let mut progress = Progress::new(
         plan.len(),
@@ -434,6 +433,9 @@ async fn run(args: RunArgs, json_logs: bool) -> anyhow::Result<Exit> {
         .await;
     progress.finish();
     signal_task.abort();
+    // Close every pooled connection before the reports need descriptors.
+    drop(executor);
+    tokio::task::yield_now().await;
     let interrupted = *cancel_rx.borrow();
     let finished_at = chrono::Utc::now();
     if let Some(s) = sim.take() {

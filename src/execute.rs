@@ -29,8 +29,10 @@ use tcapi::{sts, tcss, Client, Credentials, Endpoint};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, CredentialSpec};
-use crate::model::{QueryOutcome, QueryResult};
+use crate::model::{AttemptError, QueryOutcome, QueryResult};
 use crate::plan::Query;
+use crate::redact::Redactor;
+use crate::sanitize;
 
 /// Extra spacing kept above the documented limit, so that scheduling and
 /// network jitter can never squeeze one more request into the server's
@@ -68,6 +70,9 @@ pub struct ExecOptions {
     pub role_duration_secs: u32,
     /// Learn missing UINs with `GetCallerIdentity`.
     pub discover_uin: bool,
+    /// Every secret the run resolves or is issued is registered here, and
+    /// every outcome's server text is redacted with it.
+    pub redactor: Arc<Redactor>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +190,8 @@ struct Tally {
     /// Between a failed attempt and the next (or the end of the call): the
     /// query may be sleeping in backoff, counted in `Limits::backing_off`.
     backing_off: AtomicBool,
+    /// The latest failed attempt's error, for a query cancelled while retrying.
+    last_error: Mutex<Option<AttemptError>>,
 }
 
 impl Limits {
@@ -294,6 +301,13 @@ impl Pacer for KeyPacer<'_> {
             self.limits.backoff_started(self.tally);
         }
     }
+
+    fn attempt_failed(&self, error: &tcapi::Error) {
+        *lock(&self.tally.last_error) = Some(AttemptError {
+            code: error.code(),
+            message: error.to_string(),
+        });
+    }
 }
 
 /// A failure before or instead of the TCSS call (credentials, AssumeRole).
@@ -375,6 +389,9 @@ impl Executor {
                         }))
                     }
                 };
+                if let AccountCreds::Static(Ok(c)) = &creds {
+                    opts.redactor.add_credentials(c);
+                }
                 AccountState {
                     creds,
                     uin: tokio::sync::OnceCell::new(),
@@ -423,6 +440,7 @@ impl Executor {
                 (q.id, out)
             }
         };
+        let redactor = &self.opts.redactor;
         drive(
             plan,
             window,
@@ -430,7 +448,8 @@ impl Executor {
             &self.limits.backing_off,
             &self.limits.backoff_started,
             start,
-            |(id, outcome)| {
+            |(id, mut outcome)| {
+                sanitize::clean_outcome(&mut outcome, redactor);
                 on_outcome(&outcome);
                 slots[id] = Some(outcome);
             },
@@ -457,6 +476,7 @@ impl Executor {
                 .map_or(0, |t| t.elapsed().as_millis() as u64),
             request_id: None,
             uin: None,
+            last_error: lock(&tally.last_error).take(),
         }
     }
 
@@ -470,6 +490,7 @@ impl Executor {
             latency_ms: 0,
             request_id: None,
             uin: None,
+            last_error: None,
         };
         // Credentials are looked up once here, so a failure (a role that
         // cannot be assumed) is reported with its own code, and again before
@@ -630,7 +651,9 @@ impl Executor {
                 match answer {
                     Ok(a) => a.data.account_id,
                     Err(f) => {
-                        tracing::warn!(account = %self.names[account], code = %f.error.code(), "GetCallerIdentity failed; the uin column stays empty");
+                        let code = f.error.code();
+                        let code = sanitize::clean(&code, sanitize::MAX_CODE_CHARS);
+                        tracing::warn!(account = %self.names[account], code = %self.opts.redactor.redact(&code), "GetCallerIdentity failed; the uin column stays empty");
                         None
                     }
                 }
@@ -696,7 +719,11 @@ impl Executor {
                             )
                             .await
                             {
-                                Ok(a) => Ok(a.data.into_credentials()),
+                                Ok(a) => {
+                                    let creds = a.data.into_credentials();
+                                    self.opts.redactor.add_credentials(&creds);
+                                    Ok(creds)
+                                }
                                 Err(f) => Err(CredentialError::AssumeRole {
                                     role_arn: arn.clone(),
                                     code: f.error.code(),

@@ -3,13 +3,18 @@
 //!
 //! Data flows one way: [`config`] → [`plan`] → [`execute`] → [`aggregate`] →
 //! [`report`]. [`cli`] parses the command line and maps results to exit codes;
-//! [`simulate`] wires the in-process simulator for `run --simulate`.
+//! [`simulate`] wires the in-process simulator for `run --simulate`;
+//! [`sanitize`] and [`redact`] make server text safe to store and show.
 
 pub mod aggregate;
 pub mod cli;
 pub mod config;
 pub mod execute;
+pub mod limits;
+pub mod logging;
 pub mod model;
 pub mod plan;
+pub mod redact;
 pub mod report;
+pub mod sanitize;
 pub mod simulate;

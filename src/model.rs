@@ -69,6 +69,19 @@ pub struct QueryOutcome {
     pub request_id: Option<String>,
     /// UIN learned during the query (e.g. from GetCallerIdentity), if any.
     pub uin: Option<String>,
+    /// The error of the latest failed attempt, kept for a query that was
+    /// then cancelled (an interrupt during its retries), so the report says
+    /// what it was struggling with.
+    pub last_error: Option<AttemptError>,
+}
+
+/// The error of one failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptError {
+    /// Error code, as in [`QueryResult::Failed`].
+    pub code: String,
+    /// Message, as in [`QueryResult::Failed`].
+    pub message: String,
 }
 
 /// Facts about the run, for the Run sheet, the JSON `run` object and the Markdown header.

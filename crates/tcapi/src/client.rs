@@ -351,6 +351,12 @@ pub trait Pacer: Send + Sync {
     fn acquire(&self) -> impl Future<Output = Self::Permit> + Send;
     /// Told the result of every attempt.
     fn observe(&self, outcome: AttemptOutcome);
+    /// Told the error of every failed attempt, before any retry (so a caller
+    /// that abandons the call during its retries still knows why it was
+    /// retrying). The default ignores it.
+    fn attempt_failed(&self, error: &Error) {
+        let _ = error;
+    }
 }
 
 /// A [`Pacer`] that never waits.
@@ -755,6 +761,7 @@ impl Client {
                 code = %error.code(),
                 "attempt failed"
             );
+            pacer.attempt_failed(&error);
             if let Error::Api { code, .. } = &error {
                 if code == SIGNATURE_EXPIRE {
                     let measured = server_offset.unwrap_or_else(|| self.clock_offset_secs());
