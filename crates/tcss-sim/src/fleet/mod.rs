@@ -377,7 +377,7 @@ impl SimAccount {
             && self
                 .regions
                 .as_ref()
-                .map_or(true, |list| list.iter().any(|r| r == region))
+                .is_none_or(|list| list.iter().any(|r| r == region))
     }
 }
 

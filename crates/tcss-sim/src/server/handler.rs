@@ -592,7 +592,7 @@ impl State {
                 let applies = faults
                     .persistent_regions
                     .as_ref()
-                    .map_or(true, |rs| rs.iter().any(|r| r == region));
+                    .is_none_or(|rs| rs.iter().any(|r| r == region));
                 if applies {
                     return Err(ApiError::new(code.clone(), persistent_message(code)));
                 }
