@@ -192,6 +192,15 @@ pub struct Faults {
     /// An error code every `DescribeImageAuthorizedInfo` call answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_error: Option<String>,
+    /// The message of `persistent_error` (default: a fitting sentence).
+    /// Any text, control characters included: hostile-server tests use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_message: Option<String>,
+    /// Like a misconfigured gateway, every error answer of this account
+    /// copies the request's headers (`Authorization`, `X-TC-Token`, ...) into
+    /// its message: a client must not store or log them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub echo_headers: bool,
     /// Restrict `persistent_error` to these regions (`None` = all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_regions: Option<Vec<String>>,

@@ -232,6 +232,10 @@ impl State {
         sys.saturating_add(self.shift.load(Ordering::Relaxed))
     }
 
+    pub(crate) fn temporary_secrets(&self) -> Vec<String> {
+        lock(&self.temp).secrets()
+    }
+
     pub(crate) fn revoke_temporary_credentials(&self) -> usize {
         lock(&self.temp).revoke_all()
     }
@@ -353,7 +357,10 @@ impl State {
             body: &body,
             timestamp,
         };
-        let decision = self.decide(spec, &region, &received, &auth, &identity);
+        let mut decision = self.decide(spec, &region, &received, &auth, &identity);
+        if let (Decision::Err(e), true) = (&mut decision, account.faults.echo_headers) {
+            e.message = format!("{} (gateway echo: {})", e.message, echo(headers));
+        }
         let code: &str = match &decision {
             Decision::Ok(_) => SUCCESS,
             Decision::Err(e) => &e.code,
@@ -594,7 +601,11 @@ impl State {
                     .as_ref()
                     .is_none_or(|rs| rs.iter().any(|r| r == region));
                 if applies {
-                    return Err(ApiError::new(code.clone(), persistent_message(code)));
+                    let message = faults
+                        .persistent_message
+                        .clone()
+                        .unwrap_or_else(|| persistent_message(code));
+                    return Err(ApiError::new(code.clone(), message));
                 }
             }
         }
@@ -663,6 +674,16 @@ impl State {
             }
         }
     }
+}
+
+/// Every request header as `name: value`, the way a careless gateway
+/// copies them into an error (the `echo_headers` fault).
+fn echo(headers: &hyper::HeaderMap) -> String {
+    headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn persistent_message(code: &str) -> String {

@@ -249,6 +249,12 @@ impl SimHandle {
         self.state.revoke_temporary_credentials()
     }
 
+    /// Every temporary SecretId, SecretKey and token issued so far: tests
+    /// check that none of them reaches a report or a log.
+    pub fn temporary_secrets(&self) -> Vec<String> {
+        self.state.temporary_secrets()
+    }
+
     /// The simulator's current Unix time (before any account offset).
     pub fn now_unix(&self) -> i64 {
         self.state.now()

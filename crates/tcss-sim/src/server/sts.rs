@@ -72,6 +72,14 @@ impl TempStore {
         n
     }
 
+    /// Every SecretId, SecretKey and token issued and still stored.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.by_id
+            .iter()
+            .flat_map(|(id, c)| [id.clone(), c.secret_key.clone(), c.token.clone()])
+            .collect()
+    }
+
     /// Stores credentials, dropping long-expired ones once the store grows.
     pub(crate) fn insert(&mut self, id: String, cred: TempCred, now: i64) {
         if self.by_id.len() >= 50_000 {
