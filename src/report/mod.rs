@@ -433,7 +433,7 @@ pub(crate) fn account_cells(a: &AccountRow) -> [Cell<'_>; 32] {
 }
 
 /// The regions table columns.
-pub const REGION_COLUMNS: [&str; 31] = [
+pub const REGION_COLUMNS: [&str; 32] = [
     "account",
     "uin",
     "region",
@@ -465,10 +465,11 @@ pub const REGION_COLUMNS: [&str; 31] = [
     "scan_quota_status",
     "scan_quota_start",
     "scan_quota_end",
+    "warning",
 ];
 
 /// One query's cells, in [`REGION_COLUMNS`] order.
-pub(crate) fn region_cells(r: &RegionRow) -> [Cell<'_>; 31] {
+pub(crate) fn region_cells(r: &RegionRow) -> [Cell<'_>; 32] {
     [
         Cell::str(&r.account),
         Cell::text(r.uin.as_deref()),
@@ -501,6 +502,7 @@ pub(crate) fn region_cells(r: &RegionRow) -> [Cell<'_>; 31] {
         Cell::text(r.scan_quota_status.as_deref()),
         Cell::time(r.scan_quota_start.as_ref()),
         Cell::time(r.scan_quota_end.as_ref()),
+        Cell::text(r.warning.as_deref()),
     ]
 }
 
@@ -626,6 +628,11 @@ pub(crate) fn totals_fields(t: &Totals) -> Vec<Field<'static>> {
             "queries_cancelled",
             "Queries cancelled",
             Cell::count(t.queries_cancelled),
+        ),
+        field(
+            "queries_with_warning",
+            "Queries with impossible numbers",
+            Cell::count(t.queries_with_warning),
         ),
         field("attempts", "Attempts", Cell::count(t.attempts)),
         field("throttled", "Throttled attempts", Cell::count(t.throttled)),

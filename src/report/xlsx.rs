@@ -7,7 +7,7 @@
 //!   utilization of 90% or more red, 75% or more amber, `scan_quota_days_left`
 //!   of 30 or less amber (negative red), negative `remaining_authorized` red;
 //! - **Regions**: the regions table;
-//! - **Errors**: every failed or cancelled query;
+//! - **Errors**: every failed or cancelled query, and every answer with a `warning`;
 //! - **Run**: start, end, duration, version, config path and digest, flags and counts.
 //!
 //! Table sheets have a frozen, filterable header row and fixed column widths.
@@ -34,7 +34,7 @@ use crate::aggregate::{RegionRow, Report};
 pub const SHEETS: [&str; 5] = ["Summary", "Accounts", "Regions", "Errors", "Run"];
 
 /// Columns of the Errors sheet.
-pub const ERROR_COLUMNS: [&str; 10] = [
+pub const ERROR_COLUMNS: [&str; 11] = [
     "account",
     "uin",
     "region",
@@ -45,6 +45,7 @@ pub const ERROR_COLUMNS: [&str; 10] = [
     "attempts",
     "throttled",
     "latency_ms",
+    "warning",
 ];
 
 /// Number format of ratio cells.
@@ -354,7 +355,7 @@ fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     Ok(())
 }
 
-fn error_cells(r: &RegionRow) -> [Cell<'_>; 10] {
+fn error_cells(r: &RegionRow) -> [Cell<'_>; 11] {
     [
         Cell::str(&r.account),
         Cell::text(r.uin.as_deref()),
@@ -366,13 +367,14 @@ fn error_cells(r: &RegionRow) -> [Cell<'_>; 10] {
         Cell::count(r.attempts),
         Cell::count(r.throttled),
         Cell::count(r.latency_ms),
+        Cell::text(r.warning.as_deref()),
     ]
 }
 
 fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let columns: Vec<String> = ERROR_COLUMNS.iter().map(|c| c.to_string()).collect();
-    table_header(ws, SHEETS[3], &columns, report.failure_count(), styles)?;
-    for (i, r) in report.failures().enumerate() {
+    table_header(ws, SHEETS[3], &columns, report.problem_count(), styles)?;
+    for (i, r) in report.problems().enumerate() {
         let row = as_row(i + 1)?;
         for (c, cell) in error_cells(r).iter().enumerate() {
             write_table_cell(ws, row, as_col(c)?, cell)?;

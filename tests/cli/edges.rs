@@ -437,3 +437,50 @@ fn a_fatal_error_is_a_json_line_with_json_logs() {
         .unwrap()
         .contains("/nonexistent/accounts.toml"));
 }
+
+#[test]
+fn impossible_numbers_are_kept_exactly_and_flagged() {
+    let mut negative = data(100, 40, 30, 10);
+    negative["TotalAuthorizedCnt"] = json!(-5);
+    let empty = serde_json::Map::new();
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![
+            mgmt(negative),
+            member("200000000001", "empty", MGMT_UIN, empty),
+            member("200000000002", "fine", MGMT_UIN, data(50, 10, 10, 10)),
+        ],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}\
+         [[accounts]]\nname = \"empty\"\nrole_arn = \"qcs::cam::uin/200000000001:roleName/Audit\"\nsource_account = \"mgmt\"\n\
+         [[accounts]]\nname = \"fine\"\nrole_arn = \"qcs::cam::uin/200000000002:roleName/Audit\"\nsource_account = \"mgmt\"\n"
+    );
+    let cfg = h.config("", &accounts);
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let regions = h.csv(".regions.csv");
+    let m = &rows_of(&regions, "mgmt")[0];
+    assert_eq!(m["total_authorized"], "-5", "the exact number is kept");
+    assert!(
+        m["warning"].contains("negative count: TotalAuthorizedCnt = -5"),
+        "{m:?}"
+    );
+    let e = &rows_of(&regions, "empty")[0];
+    assert_eq!(e["status"], "ok");
+    assert!(e["warning"].contains("empty Response"), "{e:?}");
+    assert_eq!(rows_of(&regions, "fine")[0]["warning"], "");
+    let j = h.json();
+    assert_eq!(j["totals"]["queries_with_warning"], 2);
+    assert!(j["regions"][0]["warning"]
+        .as_str()
+        .unwrap()
+        .contains("negative"));
+    // The Errors sheet lists both, with their warning.
+    let text = xlsx_text(&h.report(".xlsx"));
+    assert!(
+        text.contains("negative count: TotalAuthorizedCnt = -5"),
+        "{text}"
+    );
+    assert!(text.contains("empty Response"));
+}

@@ -26,6 +26,8 @@ use tcapi::tcss::ImageAuthorizedInfo;
 
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
 
+pub mod warnings;
+
 /// Error code given to a query the run was interrupted before finishing.
 pub const CANCELLED_CODE: &str = "Cancelled";
 /// Error message given to a query the run was interrupted before finishing.
@@ -246,6 +248,9 @@ pub struct RegionRow {
     pub scan_quota_start: Option<DateTime<FixedOffset>>,
     /// `ImageScanInquireInfo.EndTime` at `+08:00`.
     pub scan_quota_end: Option<DateTime<FixedOffset>>,
+    /// What is impossible about the answer (negative counts, use beyond the
+    /// trial licenses, no fields at all), see [`warnings::answer_warning`].
+    pub warning: Option<String>,
 }
 
 /// Run-wide totals. Counts sum the accounts whose status is not `error`
@@ -307,6 +312,8 @@ pub struct Totals {
     pub queries_failed: usize,
     /// Queries cancelled by an interrupt.
     pub queries_cancelled: usize,
+    /// Answered queries whose numbers are impossible (a `warning`).
+    pub queries_with_warning: usize,
     /// Attempts over all queries.
     pub attempts: u64,
     /// Attempts answered with throttling.
@@ -374,6 +381,19 @@ impl Report {
     pub fn failure_count(&self) -> usize {
         self.totals.queries_failed + self.totals.queries_cancelled
     }
+
+    /// The rows of the Errors sheet: every query that did not answer, or
+    /// answered with a `warning`.
+    pub fn problems(&self) -> impl Iterator<Item = &RegionRow> + '_ {
+        self.regions
+            .iter()
+            .filter(|r| r.status != RegionStatus::Ok || r.warning.is_some())
+    }
+
+    /// Number of [`Report::problems`].
+    pub fn problem_count(&self) -> usize {
+        self.failure_count() + self.totals.queries_with_warning
+    }
 }
 
 /// Parses an API time (`YYYY-MM-DD HH:MM:SS`, Beijing time without a zone)
@@ -436,7 +456,11 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
                 .unwrap_or(usize::MAX)
         });
         let row = account_row(info, &outs, &run);
-        regions.extend(outs.iter().map(|o| region_row(&row, o)));
+        for o in &outs {
+            let r = region_row(&row, o);
+            totals.queries_with_warning += usize::from(r.warning.is_some());
+            regions.push(r);
+        }
         tag_keys.extend(info.tags.keys().cloned());
         rows.push(row);
     }
@@ -780,6 +804,7 @@ fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
         scan_quota_end: quota
             .and_then(|q| q.end_time.as_deref())
             .and_then(parse_beijing_time),
+        warning: data.and_then(warnings::answer_warning),
     }
 }
 

@@ -1,0 +1,104 @@
+//! Numbers no real account can have, flagged (never corrected): a negative
+//! count, more licenses in use than exist beyond the trial ones, or an
+//! answer with none of the expected fields (`{"Response": {}}`). The exact
+//! numbers stay in the reports; the flag goes into the region row's
+//! `warning` and the Errors sheet. Pure.
+
+use tcapi::tcss::ImageAuthorizedInfo;
+
+/// What is impossible about one answer, as one sentence per finding joined
+/// by `; `, or `None` when nothing is.
+pub fn answer_warning(d: &ImageAuthorizedInfo) -> Option<String> {
+    if *d == ImageAuthorizedInfo::default() {
+        return Some(
+            "the answer has none of the expected fields (an empty Response): no numbers".into(),
+        );
+    }
+    let mut found = Vec::new();
+    let negative: Vec<String> = counts(d)
+        .into_iter()
+        .filter_map(|(name, v)| v.filter(|v| *v < 0).map(|v| format!("{name} = {v}")))
+        .collect();
+    if !negative.is_empty() {
+        found.push(format!("negative count: {}", negative.join(", ")));
+    }
+    if let (Some(used), Some(total)) = (d.used_authorized_cnt, d.total_authorized_cnt) {
+        let trial = d.trial_authorized_cnt.unwrap_or(0).max(0);
+        if used.saturating_sub(total) > trial {
+            found.push(format!(
+                "UsedAuthorizedCnt {used} exceeds TotalAuthorizedCnt {total} by more than \
+                 TrialAuthorizedCnt {trial}"
+            ));
+        }
+    }
+    (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// Every count of an answer, by its API name.
+fn counts(d: &ImageAuthorizedInfo) -> Vec<(&'static str, Option<i64>)> {
+    let q = d.image_scan_inquire_info.as_ref();
+    vec![
+        ("TotalAuthorizedCnt", d.total_authorized_cnt),
+        ("UsedAuthorizedCnt", d.used_authorized_cnt),
+        ("ScannedImageCnt", d.scanned_image_cnt),
+        ("NotScannedImageCnt", d.not_scanned_image_cnt),
+        ("NotScannedLocalImageCnt", d.not_scanned_local_image_cnt),
+        ("TrialAuthorizedCnt", d.trial_authorized_cnt),
+        ("UsedTrialAuthorizedCnt", d.used_trial_authorized_cnt),
+        ("PurchasedAuthorizedCnt", d.purchased_authorized_cnt),
+        (
+            "UsedPurchasedAuthorizedCnt",
+            d.used_purchased_authorized_cnt,
+        ),
+        ("RepeatImageIdCnt", d.repeat_image_id_cnt),
+        ("ImageScanInquireInfo.Capcity", q.and_then(|q| q.capcity)),
+        ("ImageScanInquireInfo.Useage", q.and_then(|q| q.useage)),
+        ("ImageScanInquireInfo.PayNum", q.and_then(|q| q.pay_num)),
+        ("ImageScanInquireInfo.TrialNum", q.and_then(|q| q.trial_num)),
+        ("ImageScanInquireInfo.PayUsage", q.and_then(|q| q.pay_usage)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(total: i64, used: i64, trial: Option<i64>) -> ImageAuthorizedInfo {
+        ImageAuthorizedInfo {
+            total_authorized_cnt: Some(total),
+            used_authorized_cnt: Some(used),
+            trial_authorized_cnt: trial,
+            ..ImageAuthorizedInfo::default()
+        }
+    }
+
+    #[test]
+    fn plausible_answers_have_no_warning() {
+        assert_eq!(answer_warning(&info(100, 40, Some(10))), None);
+        // Over-use within the trial licenses is real and reported as such.
+        assert_eq!(answer_warning(&info(100, 110, Some(10))), None);
+        assert_eq!(answer_warning(&info(0, 0, None)), None);
+    }
+
+    #[test]
+    fn impossible_answers_are_flagged() {
+        let w = answer_warning(&info(-5, 3, None)).unwrap();
+        assert_eq!(w, "negative count: TotalAuthorizedCnt = -5; UsedAuthorizedCnt 3 exceeds TotalAuthorizedCnt -5 by more than TrialAuthorizedCnt 0");
+        let w = answer_warning(&info(100, 111, Some(10))).unwrap();
+        assert!(
+            w.contains("exceeds TotalAuthorizedCnt 100 by more than TrialAuthorizedCnt 10"),
+            "{w}"
+        );
+        let mut d = info(10, 1, None);
+        d.image_scan_inquire_info = Some(tcapi::tcss::ImageScanInquireInfo {
+            useage: Some(-1),
+            ..Default::default()
+        });
+        assert_eq!(
+            answer_warning(&d).unwrap(),
+            "negative count: ImageScanInquireInfo.Useage = -1"
+        );
+        let w = answer_warning(&ImageAuthorizedInfo::default()).unwrap();
+        assert!(w.contains("empty Response"), "{w}");
+    }
+}
