@@ -6,7 +6,7 @@
 //! (`.tcss-report-tmp-<pid>-<random>`), publishing them without ever replacing
 //! an existing file, the JSON-kept rule when one file fails, and cleaning up
 //! the staging folders of runs that were killed. It does not know what a
-//! file contains: [`super::write_part`] writes each one.
+//! file contains: the parent module's `write_part` writes each one.
 
 use std::fs::{self, File};
 use std::io;
