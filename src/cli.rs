@@ -345,6 +345,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         config.defaults.rate_limit = r;
     }
     log_warnings(&config.warnings, &args.config);
+    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
 
@@ -464,9 +465,9 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
             started_at.format("%Y%m%dT%H%M%SZ")
         ),
     };
-    let report = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
     let write_started = Instant::now();
-    let paths = report::write_all(&report, &args.out, &args.formats)
+    let paths = report::write_all(&mut report, &args.out, &args.formats)
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
     let failed = outcomes
         .iter()

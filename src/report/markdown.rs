@@ -1,52 +1,120 @@
-//! The human summary `<stem>.md`, short enough for a CI job summary: a title
-//! with the date and whether the run is complete, a totals table, the ten
-//! most utilized accounts, scan quotas ending within 30 days (or already
-//! ended), and every failed or cancelled query (capped at
-//! [`MAX_FAILURE_LINES`] lines; the XLSX Errors sheet has them all).
+//! The human summary `<stem>.md`, short enough for a CI job summary at any
+//! fleet size: a title with the date and whether the run is complete, a
+//! totals table, the [`TOP_ACCOUNTS`] most utilized accounts, scan quotas
+//! ending within 30 days (or already ended) and the failed or cancelled
+//! queries. Every table shows at most [`MAX_TABLE_ROWS`] rows, the worst
+//! first, then "… and K more, see the XLSX or CSV" (those files have them
+//! all), and every cell is cut to a fixed length, so the file stays under
+//! [`MAX_SUMMARY_BYTES`].
 //!
-//! Table cells are escaped: `|` becomes `\|`, line breaks become spaces and
-//! `<` becomes `&lt;`, so user text cannot break the table or inject HTML.
+//! Text from servers and users is made inert ([`escape_cell`]): control
+//! characters are dropped, line breaks become spaces, Markdown punctuation
+//! is backslash-escaped and `<` / `>` become `&lt;` / `&gt;`, so it cannot
+//! break a table, render a link, an image or HTML, or move a terminal's
+//! cursor when the file is `cat`.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::scope_str;
-use crate::aggregate::{AccountStatus, Report};
+use crate::aggregate::{AccountStatus, RegionStatus, Report};
 
 /// How many of the most utilized accounts are listed.
 pub const TOP_ACCOUNTS: usize = 10;
 /// Quotas ending within this many days of the run's start are listed.
 pub const EXPIRY_WINDOW_DAYS: i64 = 30;
-/// Failures listed before "... and N more".
-pub const MAX_FAILURE_LINES: usize = 200;
+/// Rows shown in any table before "… and K more".
+pub const MAX_TABLE_ROWS: usize = 50;
+/// Failures listed before "… and K more".
+pub const MAX_FAILURE_LINES: usize = MAX_TABLE_ROWS;
+/// Longest message shown in a failure row, in characters (the CSV, JSON and
+/// XLSX files keep the whole message).
+pub const MAX_MESSAGE_CHARS: usize = 300;
+/// Longest error code shown, in characters.
+pub const MAX_CODE_CHARS: usize = 64;
+/// Longest name, UIN, region, status or request id shown, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The summary never reaches this size. The bound: an escaped character
+/// takes at most 4 bytes, so a failure row is under 2.5 KB, a quota row and
+/// a top account row under 1 KB; 50 + 50 + 10 rows and the fixed text stay
+/// well below it.
+pub const MAX_SUMMARY_BYTES: usize = 256 * 1024;
 
-/// Escapes text for a Markdown table cell.
+/// Whether `c` is dropped from text: C0 and C1 controls (ESC included), DEL,
+/// and the bidirectional overrides that can make text read differently.
+fn is_dropped(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Escapes text for a Markdown table cell (see the module doc).
 pub fn escape_cell(text: &str) -> Cow<'_, str> {
-    if !text.contains(['|', '\n', '\r', '<']) {
+    let special = |c: char| {
+        is_dropped(c)
+            || matches!(
+                c,
+                '\n' | '\r'
+                    | '\t'
+                    | '\\'
+                    | '`'
+                    | '*'
+                    | '_'
+                    | '['
+                    | ']'
+                    | '<'
+                    | '>'
+                    | '!'
+                    | '|'
+                    | '#'
+                    | '~'
+                    | '$'
+            )
+    };
+    if !text.contains(special) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '|' => out.push_str("\\|"),
+            c if is_dropped(c) => {}
             '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
             '\r' => {
                 if chars.peek() == Some(&'\n') {
                     chars.next();
                 }
                 out.push(' ');
             }
-            '\n' => out.push(' '),
+            '\n' | '\t' => out.push(' '),
+            c if special(c) => {
+                out.push('\\');
+                out.push(c);
+            }
             c => out.push(c),
         }
     }
     Cow::Owned(out)
 }
 
-/// Longest message shown in a failure row, in characters (the CSV, JSON and
-/// XLSX files keep the whole message).
-pub const MAX_MESSAGE_CHARS: usize = 300;
+/// `text` cut to `max` characters, then escaped.
+fn cell(text: &str, max: usize) -> String {
+    escape_cell(&shorten(text, max)).into_owned()
+}
+
+/// An optional cell: empty when unknown.
+fn opt(text: Option<&str>, max: usize) -> String {
+    text.map_or_else(String::new, |t| cell(t, max))
+}
+
+/// Text for a `code span`: no backticks or control characters, one line.
+fn code(text: &str) -> String {
+    shorten(text, MAX_NAME_CHARS)
+        .chars()
+        .filter(|&c| c != '`' && !is_dropped(c))
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect()
+}
 
 /// Cuts `text` to `max` characters, marking the cut with `…`.
 fn shorten(text: &str, max: usize) -> Cow<'_, str> {
@@ -54,6 +122,14 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
         None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
     }
+}
+
+/// The line after a capped table, if rows were left out.
+fn more<W: Write>(w: &mut W, total: usize, shown: usize) -> io::Result<()> {
+    if total > shown {
+        writeln!(w, "\n… and {} more, see the XLSX or CSV", total - shown)?;
+    }
+    Ok(())
 }
 
 fn pct(ratio: Option<f64>) -> String {
@@ -64,12 +140,16 @@ fn num(n: Option<i64>) -> String {
     n.map_or_else(|| "n/a".to_string(), |n| n.to_string())
 }
 
-fn opt(text: Option<&str>) -> Cow<'_, str> {
-    text.map_or(Cow::Borrowed(""), escape_cell)
-}
-
 /// Writes the summary.
 pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
+    header(report, &mut w)?;
+    totals(report, &mut w)?;
+    most_utilized(report, &mut w)?;
+    expiring(report, &mut w)?;
+    failures(report, &mut w)
+}
+
+fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let run = &report.run;
     let t = &report.totals;
     let state = if run.complete {
@@ -92,14 +172,17 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     writeln!(
         w,
         "Run `{}` · region scope `{}` · {} accounts · {} queries{} · tcss-report {}\n",
-        escape_cell(&run.stem),
+        code(&run.stem),
         scope_str(run.region_scope),
         t.accounts,
         t.queries,
         if run.simulated { " · simulated" } else { "" },
-        escape_cell(&run.version),
-    )?;
+        cell(&run.version, MAX_NAME_CHARS),
+    )
+}
 
+fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
+    let t = &report.totals;
     writeln!(w, "## Totals\n")?;
     writeln!(w, "| Metric | Value |\n|---|---:|")?;
     let rows: [(&str, String); 11] = [
@@ -121,72 +204,77 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     for (label, value) in rows {
         writeln!(w, "| {label} | {value} |")?;
     }
-    writeln!(w)?;
+    writeln!(w)
+}
 
-    let top = report.most_utilized(TOP_ACCOUNTS);
+fn most_utilized<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
+    let top = report.most_utilized(TOP_ACCOUNTS.min(MAX_TABLE_ROWS));
     writeln!(w, "## Most utilized accounts\n")?;
     if top.is_empty() {
-        writeln!(w, "No account reported a license utilization.\n")?;
-    } else {
+        return writeln!(w, "No account reported a license utilization.\n");
+    }
+    writeln!(
+        w,
+        "| Account | UIN | Used | Total | Remaining | Utilization |\n|---|---|---:|---:|---:|---:|"
+    )?;
+    for a in top {
         writeln!(
             w,
-            "| Account | UIN | Used | Total | Remaining | Utilization |\n|---|---|---:|---:|---:|---:|"
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&a.account, MAX_NAME_CHARS),
+            opt(a.uin.as_deref(), MAX_NAME_CHARS),
+            num(a.used_authorized),
+            num(a.total_authorized),
+            num(a.remaining_authorized),
+            pct(a.utilization),
         )?;
-        for a in top {
-            writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} |",
-                escape_cell(&a.account),
-                opt(a.uin.as_deref()),
-                num(a.used_authorized),
-                num(a.total_authorized),
-                num(a.remaining_authorized),
-                pct(a.utilization),
-            )?;
-        }
-        writeln!(w)?;
     }
+    writeln!(w)
+}
 
+fn expiring<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let expiring = report.expiring_quotas(EXPIRY_WINDOW_DAYS);
     writeln!(
         w,
         "## Scan quotas ending within {EXPIRY_WINDOW_DAYS} days\n"
     )?;
     if expiring.is_empty() {
-        writeln!(w, "None.\n")?;
-    } else {
+        return writeln!(w, "None.\n");
+    }
+    writeln!(
+        w,
+        "| Account | Quota end | Days left | Status |\n|---|---|---:|---|"
+    )?;
+    // Soonest (or longest ended) first.
+    for a in expiring.iter().take(MAX_TABLE_ROWS) {
+        let end = a
+            .scan_quota_end
+            .map(|e| super::rfc3339(&e))
+            .unwrap_or_default();
+        let days = a.scan_quota_days_left.unwrap_or_default();
+        let days = if days < 0 {
+            format!("{days} (ended)")
+        } else {
+            days.to_string()
+        };
         writeln!(
             w,
-            "| Account | Quota end | Days left | Status |\n|---|---|---:|---|"
+            "| {} | {} | {} | {} |",
+            cell(&a.account, MAX_NAME_CHARS),
+            end,
+            days,
+            opt(a.scan_quota_status.as_deref(), MAX_NAME_CHARS),
         )?;
-        for a in expiring {
-            let end = a
-                .scan_quota_end
-                .map(|e| super::rfc3339(&e))
-                .unwrap_or_default();
-            let days = a.scan_quota_days_left.unwrap_or_default();
-            let days = if days < 0 {
-                format!("{days} (ended)")
-            } else {
-                days.to_string()
-            };
-            writeln!(
-                w,
-                "| {} | {} | {} | {} |",
-                escape_cell(&a.account),
-                end,
-                days,
-                opt(a.scan_quota_status.as_deref()),
-            )?;
-        }
-        writeln!(w)?;
     }
+    more(w, expiring.len(), MAX_TABLE_ROWS)?;
+    writeln!(w)
+}
 
+fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let failures = report.failure_count();
     writeln!(w, "## Failures ({failures})\n")?;
     if failures == 0 {
-        writeln!(w, "Every query succeeded.")?;
-        return Ok(());
+        return writeln!(w, "Every query succeeded.");
     }
     let error_accounts = report
         .accounts
@@ -201,38 +289,34 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
         w,
         "| Account | Region | Code | Message | Request ID |\n|---|---|---|---|---|"
     )?;
+    // Real failures first, then cancellations; report order within each.
+    let failed = report
+        .failures()
+        .filter(|r| r.status != RegionStatus::Cancelled);
+    let cancelled = report
+        .failures()
+        .filter(|r| r.status == RegionStatus::Cancelled);
     let mut listed = 0usize;
-    for r in report.failures().take(MAX_FAILURE_LINES) {
+    for r in failed.chain(cancelled).take(MAX_FAILURE_LINES) {
         listed += 1;
         writeln!(
             w,
             "| {} | {} | {} | {} | {} |",
-            escape_cell(&r.account),
-            escape_cell(&r.region),
-            opt(r.error_code.as_deref()),
-            opt(r
-                .error_message
-                .as_deref()
-                .map(|m| shorten(m, MAX_MESSAGE_CHARS))
-                .as_deref()),
-            opt(r.request_id.as_deref()),
+            cell(&r.account, MAX_NAME_CHARS),
+            cell(&r.region, MAX_NAME_CHARS),
+            opt(r.error_code.as_deref(), MAX_CODE_CHARS),
+            opt(r.error_message.as_deref(), MAX_MESSAGE_CHARS),
+            opt(r.request_id.as_deref(), MAX_NAME_CHARS),
         )?;
     }
-    if failures > listed {
-        writeln!(
-            w,
-            "\n... and {} more (see the XLSX Errors sheet)",
-            failures - listed
-        )?;
-    }
-    Ok(())
+    more(w, failures, listed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aggregate::aggregate;
-    use crate::aggregate::tests::{account, failed, run_info};
+    use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
     use crate::model::RegionScope;
     use crate::report::tests::sample_report;
 
@@ -270,7 +354,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| late | ap-guangzhou | Cancelled |"), "{md}");
-        assert!(!md.contains("more (see the XLSX Errors sheet)"));
+        assert!(!md.contains("more, see the XLSX or CSV"));
     }
 
     #[test]
@@ -286,7 +370,10 @@ mod tests {
         assert!(md.contains("**Warning:**"));
         assert!(md.contains("## Failures (250)"));
         assert_eq!(md.matches("| InternalError |").count(), MAX_FAILURE_LINES);
-        assert!(md.contains("... and 50 more (see the XLSX Errors sheet)"));
+        assert!(
+            md.contains("\n… and 200 more, see the XLSX or CSV\n"),
+            "{md}"
+        );
         assert!(md.contains("No account reported a license utilization."));
     }
 
@@ -308,6 +395,108 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(escape_cell("plain"), "plain");
-        assert_eq!(escape_cell("a|b\r\nc\nd<script>"), "a\\|b c d&lt;script>");
+        assert_eq!(
+            escape_cell("a|b\r\nc\nd<script>"),
+            "a\\|b c d&lt;script&gt;"
+        );
+        assert_eq!(
+            escape_cell("[click](https://x) ![img](y) *b* _i_ `c` #h ~s~ $m$ \\"),
+            "\\[click\\](https://x) \\!\\[img\\](y) \\*b\\* \\_i\\_ \\`c\\` \\#h \\~s\\~ \\$m\\$ \\\\"
+        );
+        assert_eq!(
+            escape_cell("red\u{1b}[31mX\u{1b}[0m\u{7}\u{9b}2J\u{202e}txt\tend\u{0}"),
+            "red\\[31mX\\[0m2Jtxt end"
+        );
+        assert_eq!(
+            escape_cell("payments-prod.v2 (eu)"),
+            "payments-prod.v2 (eu)"
+        );
+    }
+
+    /// Server text in every table is inert: no link, image, HTML or escape
+    /// sequence survives, and no cell spans two lines.
+    #[test]
+    fn server_and_user_text_is_inert_in_every_table() {
+        let hostile = "[x](https://evil)<img src=x>\u{1b}]8;;https://evil\u{7}\nNext | line";
+        let mut a = account(hostile, &["r1", "r2"]);
+        a.uin = Some(hostile.into());
+        let mut d = data(10, 9);
+        if let Some(q) = d.image_scan_inquire_info.as_mut() {
+            q.end_time = Some("2026-02-05 00:00:00".into());
+            q.purchase_status = Some(hostile.into());
+        }
+        let mut bad = failed(0, "r2", "X");
+        bad.result = crate::model::QueryResult::Failed {
+            code: hostile.into(),
+            message: hostile.into(),
+        };
+        bad.request_id = Some(hostile.into());
+        let report = aggregate(&[a], &[ok(0, "r1", d), bad], run_info(RegionScope::Account));
+        let md = render(&report);
+        for bad in ["[x]", "<img", "\u{1b}", "\u{7}", "\nNext"] {
+            assert!(!md.contains(bad), "{bad:?} in {md}");
+        }
+        let safe = "\\[x\\](https://evil)&lt;img src=x&gt;\\]8;;https://evil Next \\| line";
+        assert!(
+            md.contains(&format!("| {safe} | {safe} | 9 | 10 |")),
+            "{md}"
+        );
+        assert!(md.contains(&format!("| 3 | {safe} |")), "{md}");
+        assert!(
+            md.contains(&format!("| {safe} | r2 | {safe} | {safe} | {safe} |")),
+            "{md}"
+        );
+    }
+
+    /// 50,000 accounts with long names and messages, every table full: the
+    /// summary stays under 256 KB, each table capped and saying so.
+    #[test]
+    fn fifty_thousand_accounts_stay_under_256_kb() {
+        let n = 50_000;
+        let long = "<|>*_[]!`#~$\\".repeat(20);
+        let accounts: Vec<_> = (0..n)
+            .map(|i| account(&format!("{i:05}{long}"), &["r1", "r2"]))
+            .collect();
+        let mut outcomes = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            let mut d = data(100, (i % 120) as i64);
+            if let Some(q) = d.image_scan_inquire_info.as_mut() {
+                q.end_time = Some("2026-02-10 00:00:00".into());
+                q.purchase_status = Some(long.clone());
+            }
+            outcomes.push(ok(i, "r1", d));
+            let mut f = failed(i, "r2", "X");
+            f.result = crate::model::QueryResult::Failed {
+                code: long.clone(),
+                message: format!("{long}{long}{long}"),
+            };
+            f.request_id = Some(long.clone());
+            outcomes.push(if i % 10 == 0 { cancelled(i, "r2") } else { f });
+        }
+        let md = render(&aggregate(
+            &accounts,
+            &outcomes,
+            run_info(RegionScope::Account),
+        ));
+        assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
+        assert!(md.contains(&format!(
+            "\n… and {} more, see the XLSX or CSV\n",
+            n - MAX_TABLE_ROWS
+        )));
+        assert!(md.ends_with(&format!(
+            "\n… and {} more, see the XLSX or CSV\n",
+            n - MAX_TABLE_ROWS
+        )));
+        assert_eq!(
+            md.matches(" (8) |").count() + md.matches(" | 8 | ").count(),
+            MAX_TABLE_ROWS
+        );
+        // Real failures before cancellations.
+        assert!(!md.contains("| Cancelled |"), "cancellations come last");
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("| ")).count(),
+            (1 + 11) + (1 + TOP_ACCOUNTS) + (1 + MAX_TABLE_ROWS) + (1 + MAX_TABLE_ROWS)
+        );
+        eprintln!("50,000 accounts: {} bytes of Markdown", md.len());
     }
 }

@@ -1,6 +1,6 @@
 //! Report writers: turn an aggregated [`Report`] into files (CSV, XLSX, JSON,
-//! Markdown), each written to a temporary name in the output folder and
-//! renamed into place so no reader ever sees half a file.
+//! Markdown), published as one set by [`write_all`] (see [`publish`]: no
+//! reader ever sees half a file or half a set, no run replaces another's).
 //!
 //! This module owns the column lists and the typed cells of every table
 //! ([`ACCOUNT_COLUMNS`], [`REGION_COLUMNS`], the totals and run fields). The
@@ -10,16 +10,20 @@
 pub mod csv;
 pub mod json;
 pub mod markdown;
+mod out_dir;
+pub mod publish;
 pub mod xlsx;
+
+pub use out_dir::{check_out_dir, OutDirError};
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
+use tempfile::NamedTempFile;
 
 use crate::aggregate::{AccountRow, RegionRow, Report, Totals};
 use crate::model::RegionScope;
@@ -38,6 +42,10 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format. A new format must be added here: the stem choice checks
+    /// the file names of all of them.
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Xlsx, Format::Json, Format::Markdown];
+
     /// The name used on the command line (`csv`, `xlsx`, `json`, `md`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,15 +58,41 @@ impl Format {
 
     /// The file names this format writes for `stem`.
     pub fn file_names(self, stem: &str) -> Vec<String> {
-        match self {
-            Format::Csv => vec![
-                format!("{stem}.accounts.csv"),
-                format!("{stem}.regions.csv"),
-            ],
-            Format::Xlsx => vec![format!("{stem}.xlsx")],
-            Format::Json => vec![format!("{stem}.json")],
-            Format::Markdown => vec![format!("{stem}.md")],
+        Part::of(self).iter().map(|p| p.file_name(stem)).collect()
+    }
+}
+
+/// One file of a run's set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    AccountsCsv,
+    RegionsCsv,
+    Xlsx,
+    Json,
+    Markdown,
+}
+
+impl Part {
+    /// The files `format` writes, in order.
+    pub(crate) fn of(format: Format) -> &'static [Part] {
+        match format {
+            Format::Csv => &[Part::AccountsCsv, Part::RegionsCsv],
+            Format::Xlsx => &[Part::Xlsx],
+            Format::Json => &[Part::Json],
+            Format::Markdown => &[Part::Markdown],
         }
+    }
+
+    /// The file name for `stem`.
+    pub(crate) fn file_name(self, stem: &str) -> String {
+        let ext = match self {
+            Part::AccountsCsv => "accounts.csv",
+            Part::RegionsCsv => "regions.csv",
+            Part::Xlsx => "xlsx",
+            Part::Json => "json",
+            Part::Markdown => "md",
+        };
+        format!("{stem}.{ext}")
     }
 }
 
@@ -89,7 +123,7 @@ impl FromStr for Format {
 
 /// The formats written when none are asked for: csv, xlsx, json, md.
 pub fn default_formats() -> Vec<Format> {
-    vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
+    Format::ALL.to_vec()
 }
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
@@ -104,17 +138,21 @@ pub fn parse_formats(list: &str) -> Result<Vec<Format>, ParseFormatError> {
     Ok(out)
 }
 
-/// Why a report file could not be written. Paths are the final file names.
+/// Why the reports could not be written. Every message names the file and
+/// carries the OS (or library) error text exactly once: no variant exposes
+/// an error source, so an error chain never repeats it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// Creating the folder, writing, syncing or renaming failed.
-    #[error("cannot write {}: {source}", path.display())]
+    /// Creating, locking, writing, syncing or publishing failed.
+    #[error("cannot write {}: {reason}", path.display())]
     Io {
-        /// The file (or folder) concerned.
+        /// The file (or folder) concerned, by its final name.
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The kind of OS error.
+        kind: io::ErrorKind,
+        /// The OS error text.
+        reason: String,
     },
     /// The XLSX library refused the workbook.
     #[error("cannot write {}: {message}", path.display())]
@@ -125,166 +163,101 @@ pub enum ReportError {
         message: String,
     },
     /// Writing CSV failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {reason}", path.display())]
     Csv {
         /// The file concerned.
         path: PathBuf,
-        /// The underlying error.
-        source: ::csv::Error,
+        /// What went wrong.
+        reason: String,
     },
     /// Writing JSON failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {reason}", path.display())]
     Json {
         /// The file concerned.
         path: PathBuf,
-        /// The underlying error.
-        source: serde_json::Error,
+        /// What went wrong.
+        reason: String,
+    },
+    /// One file of the set failed, so the set was not published: no file
+    /// of it is in the folder except, if it was written, the JSON snapshot.
+    #[error("{failure}; {}", Aftermath(kept_json.as_deref()))]
+    NotPublished {
+        /// What failed (one of the variants above).
+        failure: Box<ReportError>,
+        /// The JSON snapshot, published although the set was not.
+        kept_json: Option<PathBuf>,
     },
 }
 
-/// Writes every requested format into `out_dir` (created if missing) with the
-/// stem `report.run.stem`. Each file is written to `.<name>.tmp-<pid>` in the
-/// same folder, synced, then renamed into place. Returns the final paths, in
-/// the order of `formats` (a format asked for twice is written once).
+/// The end of a [`ReportError::NotPublished`] message.
+struct Aftermath<'a>(Option<&'a Path>);
+
+impl fmt::Display for Aftermath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("no report file was published"),
+            Some(json) => write!(
+                f,
+                "no other report file was published; the JSON snapshot was kept at {}",
+                json.display()
+            ),
+        }
+    }
+}
+
+/// Writes every requested format into `out_dir` (created if missing) as one
+/// set, and returns the final paths in the order of `formats` (a format
+/// asked for twice is written once).
+///
+/// Under an exclusive lock on `<out_dir>/.tcss-report.lock` (waiting for a
+/// run holding it): removes temporary files of runs that ended, picks the
+/// first stem of `report.run.stem`, `<stem>-2`, `<stem>-3`, ... for which no
+/// file of any format exists and stores it in `report.run.stem`, writes
+/// every file to a temporary file in a private staging folder
+/// (`.tcss-report-tmp-<pid>-<random>`), syncs it, then publishes each one
+/// without replacing any existing file and syncs the folder. If one file
+/// fails, none is published except the JSON snapshot when it was written
+/// ([`ReportError::NotPublished`] says where), and no temporary file is left.
 pub fn write_all(
-    report: &Report,
+    report: &mut Report,
     out_dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, ReportError> {
-    fs::create_dir_all(out_dir).map_err(|source| ReportError::Io {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
-    let stem = report.run.stem.as_str();
-    let mut written = Vec::new();
-    let mut done: Vec<Format> = Vec::new();
-    for &format in formats {
-        if done.contains(&format) {
-            continue;
-        }
-        done.push(format);
-        match format {
-            Format::Csv => {
-                written.push(write_streamed(
-                    out_dir,
-                    &format!("{stem}.accounts.csv"),
-                    |w, path| {
-                        csv::write_accounts(report, w).map_err(|source| ReportError::Csv {
-                            path: path.to_path_buf(),
-                            source,
-                        })
-                    },
-                )?);
-                written.push(write_streamed(
-                    out_dir,
-                    &format!("{stem}.regions.csv"),
-                    |w, path| {
-                        csv::write_regions(report, w).map_err(|source| ReportError::Csv {
-                            path: path.to_path_buf(),
-                            source,
-                        })
-                    },
-                )?);
-            }
-            Format::Xlsx => {
-                written.push(write_atomically(
-                    out_dir,
-                    &format!("{stem}.xlsx"),
-                    |tmp, path| {
-                        xlsx::save(report, tmp).map_err(|e| ReportError::Xlsx {
-                            path: path.to_path_buf(),
-                            message: e.to_string(),
-                        })?;
-                        File::open(tmp)
-                            .and_then(|f| f.sync_all())
-                            .map_err(|source| ReportError::Io {
-                                path: path.to_path_buf(),
-                                source,
-                            })
-                    },
-                )?);
-            }
-            Format::Json => {
-                written.push(write_streamed(
-                    out_dir,
-                    &format!("{stem}.json"),
-                    |w, path| {
-                        json::write(report, w).map_err(|source| ReportError::Json {
-                            path: path.to_path_buf(),
-                            source,
-                        })
-                    },
-                )?);
-            }
-            Format::Markdown => {
-                written.push(write_streamed(
-                    out_dir,
-                    &format!("{stem}.md"),
-                    |w, path| {
-                        markdown::write(report, w).map_err(|source| ReportError::Io {
-                            path: path.to_path_buf(),
-                            source,
-                        })
-                    },
-                )?);
-            }
-        }
-    }
-    Ok(written)
+    publish::write_set(report, out_dir, formats, &write_part)
 }
 
-/// Streams one file through a buffer into a temporary name, then renames it
-/// into place (see [`write_atomically`] and [`write_buffered`]).
-fn write_streamed(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&mut BufWriter<File>, &Path) -> Result<(), ReportError>,
-) -> Result<PathBuf, ReportError> {
-    write_atomically(dir, name, |tmp, path| {
-        write_buffered(tmp, path, |w| write(w, path))
-    })
-}
-
-/// Runs `write(tmp, final)` then renames `tmp` to `final`; removes `tmp` on failure.
-fn write_atomically(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&Path, &Path) -> Result<(), ReportError>,
-) -> Result<PathBuf, ReportError> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = write(&tmp, &path).and_then(|()| {
-        fs::rename(&tmp, &path).map_err(|source| ReportError::Io {
-            path: path.clone(),
-            source,
-        })
-    });
-    match result {
-        Ok(()) => Ok(path),
-        Err(e) => {
-            // Best effort: the error above is the one worth reporting.
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-/// Creates `tmp`, hands a buffered writer to `write`, then flushes and syncs.
-fn write_buffered(
-    tmp: &Path,
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), ReportError>,
+/// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
+fn write_part(
+    report: &Report,
+    part: Part,
+    tmp: &mut NamedTempFile,
+    dest: &Path,
 ) -> Result<(), ReportError> {
-    let io_err = |source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
+    let csv_err = |e: ::csv::Error| ReportError::Csv {
+        path: dest.to_path_buf(),
+        reason: e.to_string(),
     };
-    let file = File::create(tmp).map_err(io_err)?;
-    let mut w = BufWriter::with_capacity(1 << 16, file);
-    write(&mut w)?;
-    w.flush().map_err(io_err)?;
-    let file = w.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)
+    let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    match part {
+        Part::AccountsCsv => csv::write_accounts(report, &mut w).map_err(csv_err)?,
+        Part::RegionsCsv => csv::write_regions(report, &mut w).map_err(csv_err)?,
+        Part::Json => json::write(report, &mut w).map_err(|e| ReportError::Json {
+            path: dest.to_path_buf(),
+            reason: e.to_string(),
+        })?,
+        Part::Markdown => {
+            markdown::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?
+        }
+        Part::Xlsx => {
+            drop(w);
+            // The staging folder is private, so reopening by name is safe.
+            return xlsx::save(report, tmp.path()).map_err(|e| ReportError::Xlsx {
+                path: dest.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+    }
+    w.flush().map_err(|e| publish::io_error(dest, &e))
 }
 
 /// One typed table cell. The writers decide only how it looks.
@@ -679,6 +652,7 @@ pub(crate) mod tests {
     use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
     use crate::aggregate::{aggregate, Report};
     use crate::model::{QueryResult, RegionScope};
+    use std::fs;
 
     /// A small report exercising every kind of row: ok, partial (over-use,
     /// formula-like names and tags), error, cancelled, a UIN longer than a
@@ -734,11 +708,11 @@ pub(crate) mod tests {
 
     #[test]
     fn write_all_writes_every_file_atomically() {
-        let report = sample_report();
+        let mut report = sample_report();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("nested").join("reports");
-        let paths = write_all(&report, &out, &default_formats()).unwrap();
-        let stem = &report.run.stem;
+        let paths = write_all(&mut report, &out, &default_formats()).unwrap();
+        let stem = &report.run.stem.clone();
         let names: Vec<String> = paths
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -756,6 +730,7 @@ pub(crate) mod tests {
         let mut listed: Vec<String> = fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != publish::LOCK_FILE)
             .collect();
         listed.sort();
         let mut expected = names.clone();
@@ -768,10 +743,17 @@ pub(crate) mod tests {
                 p.display()
             );
         }
-        // Writing again replaces the files in place.
-        let again = write_all(&report, &out, &[Format::Json, Format::Json]).unwrap();
-        assert_eq!(again.len(), 1);
-        assert_eq!(fs::read_dir(&out).unwrap().count(), 5);
+        // Writing again never replaces a file: the next stem is taken.
+        let before = fs::read(&paths[3]).unwrap();
+        let again = write_all(&mut report, &out, &[Format::Json, Format::Json]).unwrap();
+        assert_eq!(again, vec![out.join(format!("{stem}-2.json"))]);
+        assert_eq!(report.run.stem, format!("{stem}-2"));
+        assert_eq!(fs::read(&paths[3]).unwrap(), before);
+        assert_eq!(
+            fs::read_dir(&out).unwrap().count(),
+            5 + 1 + 1,
+            "and the lock file"
+        );
     }
 
     /// Prints the time to aggregate and write 10,000 accounts in every
@@ -807,7 +789,8 @@ pub(crate) mod tests {
         let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
         let aggregated = started.elapsed();
         let dir = tempfile::tempdir().unwrap();
-        let written = write_all(&report, dir.path(), &default_formats()).unwrap();
+        let mut report = report;
+        let written = write_all(&mut report, dir.path(), &default_formats()).unwrap();
         let total = started.elapsed();
         assert_eq!(written.len(), 5, "every format written");
         assert_eq!(report.accounts.len(), 10_000);
@@ -819,35 +802,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_failed_write_leaves_no_temporary_file() {
-        let report = sample_report();
-        let dir = tempfile::tempdir().unwrap();
-        // A folder where the file should go: the final rename fails.
-        let blocked = dir.path().join(format!("{}.json", report.run.stem));
-        fs::create_dir(&blocked).unwrap();
-        let err = write_all(&report, dir.path(), &[Format::Markdown, Format::Json]).unwrap_err();
-        match &err {
-            ReportError::Io { path, .. } => assert_eq!(path, &blocked),
-            other => panic!("{other:?}"),
-        }
-        let mut listed: Vec<String> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        listed.sort();
-        let stem = &report.run.stem;
-        assert_eq!(listed, vec![format!("{stem}.json"), format!("{stem}.md")]);
-    }
-
-    #[test]
     fn write_all_reports_the_path_when_the_folder_is_a_file() {
-        let report = sample_report();
+        let mut report = sample_report();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-dir");
         fs::write(&file, b"x").unwrap();
-        let err = write_all(&report, &file, &[Format::Json]).unwrap_err();
+        let err = write_all(&mut report, &file, &[Format::Json]).unwrap_err();
         assert!(matches!(err, ReportError::Io { .. }), "{err:?}");
-        assert!(err.to_string().contains("not-a-dir"), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("not-a-dir"), "{text}");
+        assert_eq!(text.matches("os error").count(), 1, "{text}");
+        let chained = format!("{:#}", anyhow::Error::new(err).context("writing reports"));
+        assert_eq!(chained.matches("os error").count(), 1, "{chained}");
     }
 
     #[test]
