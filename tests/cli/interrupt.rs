@@ -122,3 +122,49 @@ fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.contains("INCOMPLETE"), "{md}");
 }
+
+/// A query interrupted while it retries keeps the error it was retrying on
+/// beside `Cancelled`.
+#[test]
+fn a_query_cancelled_while_retrying_keeps_its_last_error() {
+    let mut a = keyed(
+        "600000000009",
+        "flaky",
+        "AKIDsigterm00000000000000000009",
+        "sigterm-key-9",
+        data(10, 1, 1, 1),
+    );
+    a.faults = Faults {
+        first_n: 1000,
+        first_kind: Some(FaultKind::InternalError),
+        ..Faults::default()
+    };
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![a],
+    });
+    let cfg = h.config(
+        "max_attempts = 20\n",
+        "[[accounts]]\nname = \"flaky\"\nuin = \"600000000009\"\nsecret_id_env = \"F_ID\"\nsecret_key_env = \"F_KEY\"\n",
+    );
+    let mut c = h.command(&cfg);
+    c.env("F_ID", "AKIDsigterm00000000000000000009")
+        .env("F_KEY", "sigterm-key-9");
+    let (child, _log) = h.spawn(c);
+    wait_until(Duration::from_secs(20), "two failed attempts", || {
+        h.snapshot().requests("600000000009", TCSS) >= 2
+    });
+    sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let regions = h.csv(".regions.csv");
+    let r = &regions[0];
+    assert_eq!(r["status"], "cancelled", "{r:?}");
+    assert_eq!(r["error_code"], "Cancelled", "{r:?}");
+    assert!(
+        r["error_message"].contains("the last failed with InternalError"),
+        "{r:?}"
+    );
+    let rows = h.csv(".accounts.csv");
+    assert!(row(&rows, "flaky")["error_message"].contains("InternalError"));
+}
