@@ -207,3 +207,84 @@ async fn role_inputs_and_cache_through_the_public_api() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_no_canary("cache Debug", &format!("{cache:?}"));
 }
+
+/// Runs `f` in a thread and fails (instead of hanging the test run) when it
+/// takes longer than a few seconds.
+fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(5))
+        .expect("resolution must not block (it waited on the file)")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A tccli profile or SDK INI file that is a FIFO is refused at once, by the
+/// named source and by the default chain, with a message naming the file.
+#[cfg(unix)]
+#[test]
+fn fifo_credential_files_are_refused_without_blocking() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let profile = h.join(".tccli").join("default.credential");
+    let ini = h.join(".tencentcloud").join("credentials");
+    mkfifo(&profile);
+    mkfifo(&ini);
+    let env = MapEnv::new().with_home(&h);
+    let sources = [
+        (Source::TccliProfile("default".into()), profile.clone()),
+        (
+            Source::IniFile {
+                path: None,
+                section: "default".into(),
+            },
+            ini.clone(),
+        ),
+        (Source::DefaultChain, profile.clone()),
+    ];
+    for (source, file) in sources {
+        let env = env.clone();
+        let e = within_seconds(move || source.resolve(&env).unwrap_err());
+        let msg = e.to_string();
+        assert!(
+            matches!(e, CredentialError::ProfileUnreadable { .. }),
+            "{e:?}"
+        );
+        assert!(
+            msg.contains("is a FIFO (named pipe), not a regular file"),
+            "{msg}"
+        );
+        assert!(msg.contains(&file.display().to_string()), "{msg}");
+    }
+    // The chain reaches the INI file when there is no tccli profile.
+    std::fs::remove_file(&profile).unwrap();
+    let e = within_seconds(move || Source::DefaultChain.resolve(&env).unwrap_err());
+    assert!(e.to_string().contains(&ini.display().to_string()), "{e}");
+}
+
+/// `/dev/zero` as the SDK INI file is refused before a byte is read.
+#[cfg(unix)]
+#[test]
+fn a_device_as_the_ini_file_is_refused() {
+    let env = MapEnv::new();
+    let source = Source::IniFile {
+        path: Some("/dev/zero".into()),
+        section: "default".into(),
+    };
+    let e = within_seconds(move || source.resolve(&env).unwrap_err());
+    assert!(
+        e.to_string()
+            .contains("is a character device, not a regular file"),
+        "{e}"
+    );
+}
