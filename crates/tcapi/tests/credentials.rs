@@ -288,3 +288,121 @@ fn a_device_as_the_ini_file_is_refused() {
         "{e}"
     );
 }
+
+/// One provider case: the source, its environment, the place and key the
+/// error must name.
+type Case = (Source, MapEnv, String, &'static str);
+
+/// `[id, key, token]` with `value` in `slot` and good values elsewhere.
+fn with_bad(slot: usize, value: &'static str) -> [&'static str; 3] {
+    let mut vals = ["AKIDgood", "goodKEY", "goodTOKEN"];
+    vals[slot] = value;
+    vals
+}
+
+fn env_cases(value: &'static str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (slot, name) in [(0, "B_ID"), (1, "B_KEY"), (2, "B_TOK")] {
+        let v = with_bad(slot, value);
+        let env = MapEnv::new()
+            .with_var("B_ID", format!("  {}  ", v[0]))
+            .with_var("B_KEY", format!(" {} ", v[1]))
+            .with_var("B_TOK", v[2]);
+        let source = Source::NamedEnv {
+            secret_id_env: "B_ID".into(),
+            secret_key_env: "B_KEY".into(),
+            token_env: Some("B_TOK".into()),
+        };
+        cases.push((source, env, format!("environment variable {name}"), name));
+    }
+    for (slot, name) in [(0, ENV_SECRET_ID), (1, ENV_SECRET_KEY), (2, ENV_TOKEN)] {
+        let v = with_bad(slot, value);
+        let env = MapEnv::new()
+            .with_var(ENV_SECRET_ID, v[0])
+            .with_var(ENV_SECRET_KEY, v[1])
+            .with_var(ENV_TOKEN, v[2]);
+        let place = format!("environment variable {name}");
+        cases.push((Source::StandardEnv, env.clone(), place.clone(), name));
+        cases.push((Source::DefaultChain, env, place, name));
+    }
+    cases
+}
+
+fn file_cases(h: &Path, value: &'static str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (slot, key) in [(0, "secretId"), (1, "secretKey"), (2, "token")] {
+        let v = with_bad(slot, value);
+        let json = serde_json::json!({"secretId": v[0], "secretKey": format!(" {} ", v[1]), "token": v[2]});
+        let path = h.join(".tccli").join(format!("p{slot}.credential"));
+        write(&path, &json.to_string());
+        let env = MapEnv::new().with_home(h);
+        let place = path.display().to_string();
+        cases.push((Source::TccliProfile(format!("p{slot}")), env, place, key));
+    }
+    // An INI value cannot hold a line break.
+    if value.contains('\n') {
+        return cases;
+    }
+    for (slot, key) in [(0, "secret_id"), (1, "secret_key"), (2, "token")] {
+        let v = with_bad(slot, value);
+        let path = h.join(format!("sdk{slot}.ini"));
+        let text = format!(
+            "[default]\nsecret_id = {}\nsecret_key = {}\ntoken = {}\n",
+            v[0], v[1], v[2]
+        );
+        write(&path, &text);
+        let source = Source::IniFile {
+            path: Some(path.clone()),
+            section: "default".into(),
+        };
+        cases.push((source, MapEnv::new(), path.display().to_string(), key));
+    }
+    cases
+}
+
+/// A SecretId, SecretKey or token with whitespace, a line break or a control
+/// character inside is refused by every provider (surrounding whitespace is
+/// still trimmed), naming the variable or file and key, never the value.
+#[test]
+fn values_with_whitespace_inside_are_refused_by_every_provider() {
+    let home = tempfile::tempdir().unwrap();
+    let bad = [
+        "CANARY inner SPACE",
+        "CANARYline\nBREAK",
+        "CANARY\tTAB",
+        "CANARY\u{7}BEL",
+    ];
+    for value in bad {
+        let mut cases = env_cases(value);
+        cases.extend(file_cases(home.path(), value));
+        for (source, env, place, key) in cases {
+            let what = format!("{} with {value:?} in {key}", source.describe());
+            let e = source.resolve(&env).expect_err(&what);
+            let msg = e.to_string();
+            assert!(
+                matches!(e, CredentialError::InvalidValue { .. }),
+                "{what}: {e:?}"
+            );
+            assert!(msg.contains(&place) && msg.contains(key), "{msg}");
+            assert!(
+                msg.contains("whitespace") || msg.contains("control character"),
+                "{msg}"
+            );
+            assert_no_canary("error Display", &msg);
+            assert_no_canary("error Debug", &format!("{e:?}"));
+        }
+    }
+}
+
+/// Surrounding whitespace is still trimmed, not refused.
+#[test]
+fn surrounding_whitespace_is_trimmed() {
+    let env = MapEnv::new()
+        .with_var(ENV_SECRET_ID, "\t AKIDok \n")
+        .with_var(ENV_SECRET_KEY, "  keyOK\r\n")
+        .with_var(ENV_TOKEN, " tok ");
+    let c = Source::StandardEnv.resolve(&env).unwrap();
+    assert_eq!(c.secret_id, "AKIDok");
+    assert_eq!(c.secret_key.expose(), "keyOK");
+    assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("tok"));
+}

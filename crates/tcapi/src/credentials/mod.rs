@@ -166,6 +166,17 @@ pub enum CredentialError {
         /// `secretKey in /home/u/.tccli/legacy.credential`.
         what: String,
     },
+    /// A credential value that cannot be sent as it is: whitespace, a line
+    /// break or a control character inside (surrounding whitespace is
+    /// trimmed). The value itself is never shown.
+    #[error("{what} cannot be used: {reason}; fix the value (it is not shown here)")]
+    InvalidValue {
+        /// Where the value is, e.g. `environment variable PAYMENTS_SECRET_KEY`
+        /// or `secretKey in /home/u/.tccli/legacy.credential`.
+        what: String,
+        /// What is wrong with it (from [`check_secret_value`]).
+        reason: &'static str,
+    },
     /// The home folder is unknown (neither `HOME` nor `USERPROFILE` is set).
     #[error("cannot locate {looking_for}: the home folder is unknown (neither HOME nor USERPROFILE is set)")]
     HomeNotFound {
@@ -327,6 +338,24 @@ pub fn check_secret_value(value: &str) -> Result<(), &'static str> {
         return Err("it contains a control character");
     }
     Ok(())
+}
+
+/// Checks a trimmed SecretId, SecretKey or token with [`check_secret_value`]:
+/// an empty value is [`CredentialError::EmptyValue`], one with whitespace or
+/// control characters inside [`CredentialError::InvalidValue`]; `what` names
+/// where the value came from (never the value).
+pub(crate) fn check_value(
+    value: &str,
+    what: impl FnOnce() -> String,
+) -> Result<(), CredentialError> {
+    match check_secret_value(value) {
+        Ok(()) => Ok(()),
+        Err(_) if value.is_empty() => Err(CredentialError::EmptyValue { what: what() }),
+        Err(reason) => Err(CredentialError::InvalidValue {
+            what: what(),
+            reason,
+        }),
+    }
 }
 
 /// Outcome of reading a small credentials file.
