@@ -322,11 +322,9 @@ impl fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
+/// No `source()`: the message already holds the error's, and a chain printer
+/// (anyhow's `{:#}`) would print it twice.
+impl std::error::Error for Failure {}
 
 /// The result of one attempt, as told to [`Pacer::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -272,9 +272,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// Credentials could not be obtained.
+    /// Credentials could not be obtained. The message includes the
+    /// credential error's, so it is not also given as `source()` (a chain
+    /// printer such as anyhow's `{:#}` would print it twice).
     #[error("credentials: {0}")]
-    Credentials(#[from] CredentialError),
+    Credentials(CredentialError),
+}
+
+impl From<CredentialError> for Error {
+    fn from(e: CredentialError) -> Self {
+        Error::Credentials(e)
+    }
 }
 
 impl Error {
