@@ -13,6 +13,13 @@
 //! - [`DefaultChainProvider`]: standard env, then tccli `default`, then the SDK
 //!   file `[default]`.
 //!
+//! Every provider trims the SecretId, SecretKey and token it finds and checks
+//! them with [`check_secret_value`] (a value with whitespace or a control
+//! character inside is [`CredentialError::InvalidValue`], naming the variable
+//! or file and key, never the value). Files are read with
+//! [`crate::files::read_regular_file`]: a FIFO, a device or a folder is
+//! refused at once, never waited on.
+//!
 //! [`Source`] is the configuration-level choice among them. For roles,
 //! [`RoleArn`], [`validate_session_name`] and [`validate_duration`] check the
 //! `AssumeRole` inputs before any call, and [`RoleCredentialsCache`] keeps the
