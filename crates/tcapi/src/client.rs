@@ -19,7 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{
     HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, DATE,
-    USER_AGENT,
+    LOCATION, USER_AGENT,
 };
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
@@ -29,7 +29,7 @@ use tracing::{debug, trace};
 use url::Url;
 
 use crate::credentials::Credentials;
-use crate::error::{body_excerpt, Error, ErrorClass};
+use crate::error::{body_excerpt, sanitize_location, Error, ErrorClass};
 use crate::retry::{Backoff, Jitter};
 use crate::sign::{self, Payload, SignRequest};
 use crate::transport::{self, Transport};
@@ -168,7 +168,7 @@ impl fmt::Display for Endpoint {
 }
 
 /// The URL with any `user:password@` part replaced by `***@`, for messages.
-fn redact_userinfo(url: &str) -> String {
+pub(crate) fn redact_userinfo(url: &str) -> String {
     let Some(start) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
@@ -322,11 +322,9 @@ impl fmt::Display for Failure {
     }
 }
 
-impl std::error::Error for Failure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
+/// No `source()`: the message already holds the error's, and a chain printer
+/// (anyhow's `{:#}`) would print it twice.
+impl std::error::Error for Failure {}
 
 /// The result of one attempt, as told to [`Pacer::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -511,61 +509,82 @@ struct Envelope<T> {
     response: T,
 }
 
+/// A JSON decoding error that remembers where in the document it happened.
+type JsonError = serde_path_to_error::Error<serde_json::Error>;
+
+/// Decodes `body` as `T`, keeping the path of the field that failed.
+fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+}
+
+/// The field path and what was wrong with it, e.g.
+/// `Response.TotalAuthorizedCnt: invalid type: string "x", expected i64`
+/// (the line and column are left out when the path says where).
+fn field_error(e: &JsonError) -> String {
+    let inner = e.inner();
+    let path = e.path().to_string();
+    if path.is_empty() || path == "." {
+        return inner.to_string();
+    }
+    let text = inner.to_string();
+    let position = format!(" at line {} column {}", inner.line(), inner.column());
+    let text = text.strip_suffix(&position).unwrap_or(&text);
+    format!("{path}: {text}")
+}
+
 /// Interprets one HTTP answer: an API error in `Response.Error` wins whatever
 /// the status or content type; data is parsed only from a 2xx answer; other
-/// statuses are [`Error::Http`], undecodable 2xx bodies [`Error::Malformed`].
+/// statuses are [`Error::Http`], undecodable 2xx bodies [`Error::Malformed`]
+/// (whose reason names the field that did not decode, e.g.
+/// `Response.TotalAuthorizedCnt: invalid type: string "x", expected i64`).
 /// Returns the data and `Response.RequestId`.
 pub fn interpret_response<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
 ) -> Result<(T, String), Error> {
     let success = (200..300).contains(&status);
-    match serde_json::from_slice::<Probe>(body) {
+    let http = |request_id| Error::Http {
+        status,
+        body_excerpt: body_excerpt(body),
+        request_id,
+        location: None,
+    };
+    let malformed = |reason, request_id| Error::Malformed {
+        reason,
+        body_excerpt: body_excerpt(body),
+        request_id,
+    };
+    let inner = match from_json::<Probe>(body) {
         Ok(Probe {
             response: Some(inner),
-        }) => {
-            if let Some(err) = inner.error {
-                return Err(Error::Api {
-                    code: err.code,
-                    message: err.message.unwrap_or_default(),
-                    request_id: inner.request_id.unwrap_or_default(),
-                });
-            }
-            if !success {
-                return Err(Error::Http {
-                    status,
-                    body_excerpt: body_excerpt(body),
-                    request_id: inner.request_id,
-                });
-            }
-            match serde_json::from_slice::<Envelope<T>>(body) {
-                Ok(env) => Ok((env.response, inner.request_id.unwrap_or_default())),
-                Err(e) => Err(Error::Malformed {
-                    reason: format!("unexpected Response fields: {e}"),
-                    body_excerpt: body_excerpt(body),
-                    request_id: inner.request_id,
-                }),
-            }
+        }) => inner,
+        _ if !success => return Err(http(None)),
+        Ok(Probe { response: None }) => {
+            return Err(malformed("no `Response` object".to_string(), None))
         }
-        other => {
-            if !success {
-                return Err(Error::Http {
-                    status,
-                    body_excerpt: body_excerpt(body),
-                    request_id: None,
-                });
-            }
-            let reason = match other {
-                Err(e) if e.is_syntax() || e.is_eof() => format!("not JSON: {e}"),
-                Err(e) => format!("not an API answer: {e}"),
-                Ok(_) => "no `Response` object".to_string(),
-            };
-            Err(Error::Malformed {
-                reason,
-                body_excerpt: body_excerpt(body),
-                request_id: None,
-            })
+        Err(e) if e.inner().is_syntax() || e.inner().is_eof() => {
+            return Err(malformed(format!("not JSON: {}", e.inner()), None))
         }
+        Err(e) => {
+            return Err(malformed(
+                format!("not an API answer: {}", field_error(&e)),
+                None,
+            ))
+        }
+    };
+    if let Some(err) = inner.error {
+        return Err(Error::Api {
+            code: err.code,
+            message: err.message.unwrap_or_default(),
+            request_id: inner.request_id.unwrap_or_default(),
+        });
+    }
+    if !success {
+        return Err(http(inner.request_id));
+    }
+    match from_json::<Envelope<T>>(body) {
+        Ok(env) => Ok((env.response, inner.request_id.unwrap_or_default())),
+        Err(e) => Err(malformed(field_error(&e), inner.request_id)),
     }
 }
 
@@ -862,23 +881,45 @@ impl Client {
                 server_offset = Some(offset);
             }
             let status = response.status().as_u16();
+            let location = redirect_location(status, response.headers());
             let declared = response
                 .headers()
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
             let body = read_capped(response.into_body(), declared, cfg.max_response_bytes).await?;
-            Ok::<_, Error>((status, body))
+            Ok::<_, Error>((status, body, location))
         };
         let result = match tokio::time::timeout(cfg.timeout, exchange).await {
             Err(_) => Err(Error::Timeout {
                 timeout: cfg.timeout,
             }),
             Ok(Err(e)) => Err(e),
-            Ok(Ok((status, body))) => interpret_response::<T>(status, &body),
+            Ok(Ok((status, body, location))) => {
+                interpret_response::<T>(status, &body).map_err(|e| with_location(e, location))
+            }
         };
         (result, server_offset)
     }
+}
+
+/// The sanitised `Location` of a redirect (3xx) answer.
+fn redirect_location(status: u16, headers: &HeaderMap) -> Option<String> {
+    if !(300..400).contains(&status) {
+        return None;
+    }
+    headers
+        .get(LOCATION)
+        .map(|v| sanitize_location(v.as_bytes()))
+        .filter(|l| !l.is_empty())
+}
+
+/// Puts a redirect's `Location` into the [`Error::Http`] it caused.
+fn with_location(mut error: Error, found: Option<String>) -> Error {
+    if let Error::Http { location, .. } = &mut error {
+        *location = found;
+    }
+    error
 }
 
 /// Reads a body, failing as soon as it exceeds `limit` bytes (never
@@ -1059,6 +1100,31 @@ mod tests {
         .unwrap_err();
         assert!(
             matches!(&e, Error::Malformed { request_id: Some(r), .. } if r == "r4"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().starts_with(
+                r#"malformed response: Response.TotalAuthorizedCnt: invalid type: string "x", expected i64;"#
+            ),
+            "{e}"
+        );
+        let e = interpret_response::<ImageAuthorizedInfo>(
+            200,
+            br#"{"Response":{"ImageScanInquireInfo":{"Capcity":true},"RequestId":"r5"}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "Response.ImageScanInquireInfo.Capcity: invalid type: boolean `true`, expected i64"
+            ),
+            "{e}"
+        );
+        // A wrongly typed envelope field is named too.
+        let e = interpret_response::<ImageAuthorizedInfo>(200, br#"{"Response":{"RequestId":5}}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("Response.RequestId: invalid type: integer `5`"),
             "{e}"
         );
 

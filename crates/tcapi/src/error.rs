@@ -139,6 +139,39 @@ pub fn body_excerpt(body: &[u8]) -> String {
     out
 }
 
+/// The longest `Location` kept in an [`Error::Http`], in characters.
+pub const LOCATION_CHARS: usize = 200;
+
+/// A `Location` header value made safe to print: invalid UTF-8 replaced,
+/// control characters removed, any `user:password@` replaced by `***@`, and
+/// at most [`LOCATION_CHARS`] characters (the last one `…` when cut).
+pub fn sanitize_location(value: &[u8]) -> String {
+    let text = String::from_utf8_lossy(value);
+    let clean: String = text.trim().chars().filter(|c| !c.is_control()).collect();
+    let clean = crate::client::redact_userinfo(&clean);
+    if clean.chars().count() <= LOCATION_CHARS {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(LOCATION_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The text of [`Error::Http`].
+fn http_message(status: u16, body_excerpt: &str, location: Option<&str>) -> String {
+    let Some(location) = location else {
+        return format!("HTTP {status}: {body_excerpt}");
+    };
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map_or_else(String::new, |r| format!(" {r}"));
+    format!(
+        "HTTP {status}{reason}, redirected to {location} (redirects are not followed: \
+         set the endpoint to the new URL if it is trusted)"
+    )
+}
+
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -169,8 +202,9 @@ pub enum Error {
         /// The measured clock offset, server minus local, in seconds.
         skew_secs: i64,
     },
-    /// A non-success HTTP status whose body was not an API answer.
-    #[error("HTTP {status}: {body_excerpt}")]
+    /// A non-success HTTP status whose body was not an API answer. A
+    /// redirect (3xx) is not followed: the message names its `Location`.
+    #[error("{}", http_message(*status, body_excerpt, location.as_deref()))]
     Http {
         /// The HTTP status code.
         status: u16,
@@ -178,6 +212,9 @@ pub enum Error {
         body_excerpt: String,
         /// A request id, if the body had one.
         request_id: Option<String>,
+        /// The `Location` header of a redirect, made printable with
+        /// [`sanitize_location`].
+        location: Option<String>,
     },
     /// A success status whose body was not a valid API answer.
     #[error("malformed response: {reason}; body: {body_excerpt}")]
@@ -235,9 +272,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// Credentials could not be obtained.
+    /// Credentials could not be obtained. The message includes the
+    /// credential error's, so it is not also given as `source()` (a chain
+    /// printer such as anyhow's `{:#}` would print it twice).
     #[error("credentials: {0}")]
-    Credentials(#[from] CredentialError),
+    Credentials(CredentialError),
+}
+
+impl From<CredentialError> for Error {
+    fn from(e: CredentialError) -> Self {
+        Error::Credentials(e)
+    }
 }
 
 impl Error {
@@ -397,6 +442,7 @@ mod tests {
             status: 502,
             body_excerpt: "<html>".into(),
             request_id: None,
+            location: None,
         };
         assert_eq!(e.code(), "HttpError.502");
         assert_eq!(e.class(), Transient);
@@ -406,6 +452,7 @@ mod tests {
             status: 404,
             body_excerpt: String::new(),
             request_id: None,
+            location: None,
         };
         assert_eq!(e.class(), Final);
 
@@ -510,6 +557,35 @@ mod tests {
             reason: "not found".into(),
         };
         assert!(e.to_string().contains("/etc/corp.pem"));
+    }
+
+    #[test]
+    fn locations_are_printable_short_and_without_credentials() {
+        assert_eq!(
+            sanitize_location(b" https://new.example/\x1b[31mred\r\n "),
+            "https://new.example/[31mred"
+        );
+        assert_eq!(
+            sanitize_location(b"https://user:pw@new.example/p"),
+            "https://***@new.example/p"
+        );
+        assert_eq!(sanitize_location(b"/rel\xff"), "/rel\u{FFFD}");
+        let long = format!("https://h/{}", "é".repeat(300));
+        let cut = sanitize_location(long.as_bytes());
+        assert_eq!(cut.chars().count(), LOCATION_CHARS);
+        assert!(cut.ends_with('…'), "{cut}");
+        let e = Error::Http {
+            status: 308,
+            body_excerpt: "x".into(),
+            request_id: None,
+            location: Some("https://n/".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "HTTP 308 Permanent Redirect, redirected to https://n/ (redirects are not followed: \
+             set the endpoint to the new URL if it is trusted)"
+        );
+        assert_eq!(e.class(), Final);
     }
 
     #[test]

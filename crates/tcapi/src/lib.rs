@@ -4,8 +4,11 @@
 //!
 //! - [`sign`]: TC3-HMAC-SHA256, a pure function of its inputs (time included).
 //! - [`credentials`]: the redacted [`credentials::Secret`], [`credentials::Credentials`]
-//!   and the providers (environment, tccli profiles, SDK INI file, STS AssumeRole cache).
-//! - [`error`]: the typed [`Error`] and the retry classification table.
+//!   and the providers (environment, tccli profiles, SDK INI file, STS AssumeRole cache),
+//!   which check every value they find.
+//! - [`error`]: the typed [`Error`] (messages printed once in an error chain,
+//!   parse errors naming the field, redirects naming their `Location`) and the
+//!   retry classification table.
 //! - [`retry`]: full-jitter exponential backoff with injectable jitter.
 //! - [`client`]: the HTTP transport (one pooled rustls client), retries, clock-skew correction.
 //! - [`tcss`] and [`sts`]: typed requests and responses for the actions we call.

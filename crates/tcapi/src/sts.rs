@@ -116,14 +116,47 @@ fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     })
 }
 
-/// An undecodable AssumeRole answer may hold keys: keep its excerpt out of the error.
+/// An undecodable AssumeRole answer may hold keys: keep its excerpt out of
+/// the error, and the quoted values out of its reason (the field path stays).
 fn redact_failure(mut f: Failure) -> Failure {
-    if let Error::Malformed { body_excerpt, .. } = &mut f.error {
+    if let Error::Malformed {
+        body_excerpt,
+        reason,
+        ..
+    } = &mut f.error
+    {
         if !body_excerpt.is_empty() {
             *body_excerpt = "(not shown: STS answers may contain credentials)".to_string();
         }
+        *reason = redact_quoted(reason);
     }
     f
+}
+
+/// `text` with the inside of every `"..."` (escapes included) shown as `…`.
+fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' {
+            continue;
+        }
+        out.push('…');
+        while let Some(q) = chars.next() {
+            match q {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    out.push('"');
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// `AssumeRole` with `creds` (the source account's keys). `region` is sent
@@ -242,6 +275,46 @@ mod tests {
         assert!(!text.contains("sekrit"), "{text}");
         assert_eq!(f.error.code(), "MalformedResponse");
         assert_eq!(f.error.request_id(), Some("r-1"));
+    }
+
+    #[test]
+    fn a_wrongly_typed_assume_role_field_is_named_and_its_value_not_shown() {
+        let body = br#"{"Response":{"Credentials":{"Token":"TOKEN-sekrit-1","TmpSecretId":"AKIDtmp","TmpSecretKey":"KEY-sekrit-2"},"ExpiredTime":"sekrit-3 \" x","RequestId":"r-1"}}"#;
+        let error = interpret_response::<AssumeRoleResponse>(200, body).unwrap_err();
+        let Error::Malformed { reason, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            reason.starts_with("Response.ExpiredTime: invalid type: string"),
+            "{reason}"
+        );
+        let f = redact_failure(Failure {
+            error,
+            attempts: 1,
+            throttled: 0,
+        });
+        let text = f.to_string();
+        assert!(
+            text.contains(r#"malformed response: Response.ExpiredTime: invalid type: string "…", expected i64"#),
+            "{text}"
+        );
+        assert!(!text.contains("sekrit"), "{text}");
+
+        let body = br#"{"Response":{"Credentials":{"Token":"t","TmpSecretId":7,"TmpSecretKey":"k"},"ExpiredTime":1,"RequestId":"r-1"}}"#;
+        let error = interpret_response::<AssumeRoleResponse>(200, body).unwrap_err();
+        assert!(
+            error.to_string().contains(
+                "Response.Credentials.TmpSecretId: invalid type: integer `7`, expected a string"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn redact_quoted_hides_every_quoted_value() {
+        assert_eq!(redact_quoted(r#"a "x\"y" b "z" c"#), r#"a "…" b "…" c"#);
+        assert_eq!(redact_quoted("no quotes"), "no quotes");
+        assert_eq!(redact_quoted(r#"open "abc"#), r#"open "…"#);
     }
 
     #[test]

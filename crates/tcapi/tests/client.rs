@@ -307,6 +307,94 @@ async fn persistent_502_fails_with_code_and_short_excerpt() {
 }
 
 #[tokio::test]
+async fn redirect_is_final_and_names_its_location() {
+    let server = Server::start(|_, _| Reply::Respond {
+        status: 301,
+        headers: vec![
+            ("Content-Type".into(), "text/html".into()),
+            // Control characters (here a tab, the only one HTTP lets
+            // through) are removed from the message.
+            ("Location".into(), "https://new.example/\tnext".into()),
+        ],
+        body: b"<html>Moved</html>".to_vec(),
+    })
+    .await;
+    let f = describe(&client(), &server).await.expect_err("301");
+    assert_eq!(f.attempts, 1, "a redirect is final: not retried");
+    assert_eq!(f.error.code(), "HttpError.301");
+    assert_eq!(f.error.class(), ErrorClass::Final);
+    assert!(
+        matches!(&f.error, Error::Http { status: 301, location: Some(l), .. } if l == "https://new.example/next"),
+        "{:?}",
+        f.error
+    );
+    assert_eq!(
+        f.to_string(),
+        "HTTP 301 Moved Permanently, redirected to https://new.example/next (redirects are not \
+         followed: set the endpoint to the new URL if it is trusted)"
+    );
+    assert_eq!(server.requests().len(), 1, "the redirect is not followed");
+}
+
+#[tokio::test]
+async fn long_location_is_capped_and_a_redirect_without_one_keeps_the_excerpt() {
+    let long = format!("https://new.example/{}", "a".repeat(500));
+    let server = Server::start(move |i, _| match i {
+        0 => Reply::Respond {
+            status: 302,
+            headers: vec![("Location".into(), long.clone())],
+            body: Vec::new(),
+        },
+        _ => Reply::with_type(307, "text/plain", "go away"),
+    })
+    .await;
+    let f = describe(&client(), &server).await.expect_err("302");
+    let Error::Http {
+        location: Some(location),
+        ..
+    } = &f.error
+    else {
+        panic!("{:?}", f.error);
+    };
+    assert_eq!(location.chars().count(), 200, "{location}");
+    assert!(
+        location.starts_with("https://new.example/aaa"),
+        "{location}"
+    );
+    let f = describe(&client(), &server).await.expect_err("307");
+    assert!(
+        matches!(
+            &f.error,
+            Error::Http {
+                status: 307,
+                location: None,
+                ..
+            }
+        ),
+        "{:?}",
+        f.error
+    );
+    assert_eq!(f.to_string(), "HTTP 307: go away");
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_field_is_named_in_the_error() {
+    let server = Server::start(|_, _| {
+        Reply::json(r#"{"Response":{"TotalAuthorizedCnt":"x","RequestId":"rid-typed"}}"#)
+    })
+    .await;
+    let f = describe(&client(), &server).await.expect_err("malformed");
+    assert_eq!(f.error.code(), "MalformedResponse");
+    assert!(
+        f.to_string().starts_with(
+            r#"malformed response: Response.TotalAuthorizedCnt: invalid type: string "x", expected i64;"#
+        ),
+        "{f}"
+    );
+    assert_eq!(f.error.request_id(), Some("rid-typed"));
+}
+
+#[tokio::test]
 async fn throttle_then_success_counts_and_tells_the_pacer() {
     let server = Server::start(|i, _| match i {
         0 => Reply::api_error("RequestLimitExceeded.UinLimitExceeded", "rid-t"),

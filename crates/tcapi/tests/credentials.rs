@@ -207,3 +207,202 @@ async fn role_inputs_and_cache_through_the_public_api() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_no_canary("cache Debug", &format!("{cache:?}"));
 }
+
+/// Runs `f` in a thread and fails (instead of hanging the test run) when it
+/// takes longer than a few seconds.
+fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(5))
+        .expect("resolution must not block (it waited on the file)")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A tccli profile or SDK INI file that is a FIFO is refused at once, by the
+/// named source and by the default chain, with a message naming the file.
+#[cfg(unix)]
+#[test]
+fn fifo_credential_files_are_refused_without_blocking() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let profile = h.join(".tccli").join("default.credential");
+    let ini = h.join(".tencentcloud").join("credentials");
+    mkfifo(&profile);
+    mkfifo(&ini);
+    let env = MapEnv::new().with_home(&h);
+    let sources = [
+        (Source::TccliProfile("default".into()), profile.clone()),
+        (
+            Source::IniFile {
+                path: None,
+                section: "default".into(),
+            },
+            ini.clone(),
+        ),
+        (Source::DefaultChain, profile.clone()),
+    ];
+    for (source, file) in sources {
+        let env = env.clone();
+        let e = within_seconds(move || source.resolve(&env).unwrap_err());
+        let msg = e.to_string();
+        assert!(
+            matches!(e, CredentialError::ProfileUnreadable { .. }),
+            "{e:?}"
+        );
+        assert!(
+            msg.contains("is a FIFO (named pipe), not a regular file"),
+            "{msg}"
+        );
+        assert!(msg.contains(&file.display().to_string()), "{msg}");
+    }
+    // The chain reaches the INI file when there is no tccli profile.
+    std::fs::remove_file(&profile).unwrap();
+    let e = within_seconds(move || Source::DefaultChain.resolve(&env).unwrap_err());
+    assert!(e.to_string().contains(&ini.display().to_string()), "{e}");
+}
+
+/// `/dev/zero` as the SDK INI file is refused before a byte is read.
+#[cfg(unix)]
+#[test]
+fn a_device_as_the_ini_file_is_refused() {
+    let env = MapEnv::new();
+    let source = Source::IniFile {
+        path: Some("/dev/zero".into()),
+        section: "default".into(),
+    };
+    let e = within_seconds(move || source.resolve(&env).unwrap_err());
+    assert!(
+        e.to_string()
+            .contains("is a character device, not a regular file"),
+        "{e}"
+    );
+}
+
+/// One provider case: the source, its environment, the place and key the
+/// error must name.
+type Case = (Source, MapEnv, String, &'static str);
+
+/// `[id, key, token]` with `value` in `slot` and good values elsewhere.
+fn with_bad(slot: usize, value: &'static str) -> [&'static str; 3] {
+    let mut vals = ["AKIDgood", "goodKEY", "goodTOKEN"];
+    vals[slot] = value;
+    vals
+}
+
+fn env_cases(value: &'static str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (slot, name) in [(0, "B_ID"), (1, "B_KEY"), (2, "B_TOK")] {
+        let v = with_bad(slot, value);
+        let env = MapEnv::new()
+            .with_var("B_ID", format!("  {}  ", v[0]))
+            .with_var("B_KEY", format!(" {} ", v[1]))
+            .with_var("B_TOK", v[2]);
+        let source = Source::NamedEnv {
+            secret_id_env: "B_ID".into(),
+            secret_key_env: "B_KEY".into(),
+            token_env: Some("B_TOK".into()),
+        };
+        cases.push((source, env, format!("environment variable {name}"), name));
+    }
+    for (slot, name) in [(0, ENV_SECRET_ID), (1, ENV_SECRET_KEY), (2, ENV_TOKEN)] {
+        let v = with_bad(slot, value);
+        let env = MapEnv::new()
+            .with_var(ENV_SECRET_ID, v[0])
+            .with_var(ENV_SECRET_KEY, v[1])
+            .with_var(ENV_TOKEN, v[2]);
+        let place = format!("environment variable {name}");
+        cases.push((Source::StandardEnv, env.clone(), place.clone(), name));
+        cases.push((Source::DefaultChain, env, place, name));
+    }
+    cases
+}
+
+fn file_cases(h: &Path, value: &'static str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (slot, key) in [(0, "secretId"), (1, "secretKey"), (2, "token")] {
+        let v = with_bad(slot, value);
+        let json = serde_json::json!({"secretId": v[0], "secretKey": format!(" {} ", v[1]), "token": v[2]});
+        let path = h.join(".tccli").join(format!("p{slot}.credential"));
+        write(&path, &json.to_string());
+        let env = MapEnv::new().with_home(h);
+        let place = path.display().to_string();
+        cases.push((Source::TccliProfile(format!("p{slot}")), env, place, key));
+    }
+    // An INI value cannot hold a line break.
+    if value.contains('\n') {
+        return cases;
+    }
+    for (slot, key) in [(0, "secret_id"), (1, "secret_key"), (2, "token")] {
+        let v = with_bad(slot, value);
+        let path = h.join(format!("sdk{slot}.ini"));
+        let text = format!(
+            "[default]\nsecret_id = {}\nsecret_key = {}\ntoken = {}\n",
+            v[0], v[1], v[2]
+        );
+        write(&path, &text);
+        let source = Source::IniFile {
+            path: Some(path.clone()),
+            section: "default".into(),
+        };
+        cases.push((source, MapEnv::new(), path.display().to_string(), key));
+    }
+    cases
+}
+
+/// A SecretId, SecretKey or token with whitespace, a line break or a control
+/// character inside is refused by every provider (surrounding whitespace is
+/// still trimmed), naming the variable or file and key, never the value.
+#[test]
+fn values_with_whitespace_inside_are_refused_by_every_provider() {
+    let home = tempfile::tempdir().unwrap();
+    let bad = [
+        "CANARY inner SPACE",
+        "CANARYline\nBREAK",
+        "CANARY\tTAB",
+        "CANARY\u{7}BEL",
+    ];
+    for value in bad {
+        let mut cases = env_cases(value);
+        cases.extend(file_cases(home.path(), value));
+        for (source, env, place, key) in cases {
+            let what = format!("{} with {value:?} in {key}", source.describe());
+            let e = source.resolve(&env).expect_err(&what);
+            let msg = e.to_string();
+            assert!(
+                matches!(e, CredentialError::InvalidValue { .. }),
+                "{what}: {e:?}"
+            );
+            assert!(msg.contains(&place) && msg.contains(key), "{msg}");
+            assert!(
+                msg.contains("whitespace") || msg.contains("control character"),
+                "{msg}"
+            );
+            assert_no_canary("error Display", &msg);
+            assert_no_canary("error Debug", &format!("{e:?}"));
+        }
+    }
+}
+
+/// Surrounding whitespace is still trimmed, not refused.
+#[test]
+fn surrounding_whitespace_is_trimmed() {
+    let env = MapEnv::new()
+        .with_var(ENV_SECRET_ID, "\t AKIDok \n")
+        .with_var(ENV_SECRET_KEY, "  keyOK\r\n")
+        .with_var(ENV_TOKEN, " tok ");
+    let c = Source::StandardEnv.resolve(&env).unwrap();
+    assert_eq!(c.secret_id, "AKIDok");
+    assert_eq!(c.secret_key.expose(), "keyOK");
+    assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("tok"));
+}

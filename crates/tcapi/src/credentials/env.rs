@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{secret_from, CredentialError, Credentials, Probe, ProvideStatic};
+use super::{check_value, secret_from, CredentialError, Credentials, Probe, ProvideStatic};
 
 /// The standard SecretId variable.
 pub const ENV_SECRET_ID: &str = "TENCENTCLOUD_SECRET_ID";
@@ -90,33 +90,27 @@ impl Env for MapEnv {
     }
 }
 
-fn empty_var(name: &str) -> CredentialError {
-    CredentialError::EmptyValue {
-        what: format!("environment variable {name}"),
-    }
+fn var_what(name: &str) -> impl FnOnce() -> String + '_ {
+    move || format!("environment variable {name}")
 }
 
-/// A trimmed, non-empty SecretId from `name`.
+/// A trimmed, checked SecretId from `name`.
 fn required_id(env: &dyn Env, name: &str) -> Result<String, CredentialError> {
     let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv {
         name: name.to_string(),
     })?;
     let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(empty_var(name));
-    }
+    check_value(trimmed, var_what(name))?;
     Ok(trimmed.to_string())
 }
 
-/// A trimmed, non-empty secret from `name`.
+/// A trimmed, checked secret from `name`.
 fn required_secret(env: &dyn Env, name: &str) -> Result<super::Secret, CredentialError> {
     let value = env.var(name).ok_or_else(|| CredentialError::MissingEnv {
         name: name.to_string(),
     })?;
     let secret = secret_from(value);
-    if secret.is_empty() {
-        return Err(empty_var(name));
-    }
+    check_value(secret.expose(), var_what(name))?;
     Ok(secret)
 }
 
@@ -222,6 +216,7 @@ impl ProvideStatic for StandardEnvProvider {
         if let Some(token) = env.var(ENV_TOKEN) {
             let token = secret_from(token);
             if !token.is_empty() {
+                check_value(token.expose(), var_what(ENV_TOKEN))?;
                 creds.token = Some(token);
             }
         }

@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead, Probe,
-    ProvideStatic,
+    check_value, read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead,
+    Probe, ProvideStatic,
 };
 
 /// The environment variable the SDKs read for another credentials file path.
@@ -203,27 +203,24 @@ fn read_section(path: &Path, text: &str, section: &str) -> Result<Credentials, C
         path: path.to_path_buf(),
         reason: format!("section [{section}] has no {key}"),
     };
-    let empty = |key: &str| CredentialError::EmptyValue {
-        what: format!("{key} in [{section}] of {}", path.display()),
-    };
+    let what = |key: &'static str| move || format!("{key} in [{section}] of {}", path.display());
 
     let secret_id = ini
         .get(section, "secret_id")
         .ok_or_else(|| missing("secret_id"))?;
-    if secret_id.is_empty() {
-        return Err(empty("secret_id"));
-    }
+    check_value(secret_id, what("secret_id"))?;
     let secret_key = ini
         .get(section, "secret_key")
         .ok_or_else(|| missing("secret_key"))?;
-    if secret_key.is_empty() {
-        return Err(empty("secret_key"));
-    }
+    check_value(secret_key, what("secret_key"))?;
     let mut creds = Credentials::new(secret_id, secret_from(secret_key.to_string()));
     creds.token = ini
         .get(section, "token")
         .filter(|t| !t.is_empty())
         .map(|t| secret_from(t.to_string()));
+    if let Some(token) = &creds.token {
+        check_value(token.expose(), what("token"))?;
+    }
     Ok(creds)
 }
 

@@ -13,6 +13,13 @@
 //! - [`DefaultChainProvider`]: standard env, then tccli `default`, then the SDK
 //!   file `[default]`.
 //!
+//! Every provider trims the SecretId, SecretKey and token it finds and checks
+//! them with [`check_secret_value`] (a value with whitespace or a control
+//! character inside is [`CredentialError::InvalidValue`], naming the variable
+//! or file and key, never the value). Files are read with
+//! [`crate::files::read_regular_file`]: a FIFO, a device or a folder is
+//! refused at once, never waited on.
+//!
 //! [`Source`] is the configuration-level choice among them. For roles,
 //! [`RoleArn`], [`validate_session_name`] and [`validate_duration`] check the
 //! `AssumeRole` inputs before any call, and [`RoleCredentialsCache`] keeps the
@@ -41,6 +48,8 @@
 use std::fmt;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+use crate::files::{read_regular_file, FileError, MAX_SMALL_FILE_BYTES};
 
 mod cache;
 mod chain;
@@ -163,6 +172,17 @@ pub enum CredentialError {
         /// What is empty, e.g. `environment variable PAYMENTS_SECRET_KEY` or
         /// `secretKey in /home/u/.tccli/legacy.credential`.
         what: String,
+    },
+    /// A credential value that cannot be sent as it is: whitespace, a line
+    /// break or a control character inside (surrounding whitespace is
+    /// trimmed). The value itself is never shown.
+    #[error("{what} cannot be used: {reason}; fix the value (it is not shown here)")]
+    InvalidValue {
+        /// Where the value is, e.g. `environment variable PAYMENTS_SECRET_KEY`
+        /// or `secretKey in /home/u/.tccli/legacy.credential`.
+        what: String,
+        /// What is wrong with it (from [`check_secret_value`]).
+        reason: &'static str,
     },
     /// The home folder is unknown (neither `HOME` nor `USERPROFILE` is set).
     #[error("cannot locate {looking_for}: the home folder is unknown (neither HOME nor USERPROFILE is set)")]
@@ -304,9 +324,6 @@ pub(crate) enum Probe {
     Absent(String),
 }
 
-/// Largest credentials file read (anything bigger is not a credentials file).
-pub(crate) const MAX_CREDENTIAL_FILE_BYTES: u64 = 1024 * 1024;
-
 /// Trims a secret value, zeroizing the untrimmed original.
 pub(crate) fn secret_from(raw: String) -> Secret {
     let raw = Zeroizing::new(raw);
@@ -330,6 +347,24 @@ pub fn check_secret_value(value: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Checks a trimmed SecretId, SecretKey or token with [`check_secret_value`]:
+/// an empty value is [`CredentialError::EmptyValue`], one with whitespace or
+/// control characters inside [`CredentialError::InvalidValue`]; `what` names
+/// where the value came from (never the value).
+pub(crate) fn check_value(
+    value: &str,
+    what: impl FnOnce() -> String,
+) -> Result<(), CredentialError> {
+    match check_secret_value(value) {
+        Ok(()) => Ok(()),
+        Err(_) if value.is_empty() => Err(CredentialError::EmptyValue { what: what() }),
+        Err(reason) => Err(CredentialError::InvalidValue {
+            what: what(),
+            reason,
+        }),
+    }
+}
+
 /// Outcome of reading a small credentials file.
 pub(crate) enum FileRead {
     /// The text (zeroized on drop), BOM stripped.
@@ -338,45 +373,49 @@ pub(crate) enum FileRead {
     NotFound,
 }
 
-/// Reads a credentials file of at most [`MAX_CREDENTIAL_FILE_BYTES`] as UTF-8.
+/// Reads a credentials file as UTF-8 text: a regular file of at most
+/// [`MAX_SMALL_FILE_BYTES`] (a FIFO, a device or a folder is refused at once,
+/// never waited on). The bytes are zeroized on drop; a BOM is stripped.
 pub(crate) fn read_credentials_file(path: &std::path::Path) -> Result<FileRead, CredentialError> {
-    use std::io::Read;
-    let unreadable = |e: std::io::Error| CredentialError::ProfileUnreadable {
+    let bytes = match read_regular_file(path, MAX_SMALL_FILE_BYTES) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(FileError::NotFound { .. }) => return Ok(FileRead::NotFound),
+        Err(e) => return Err(file_error(path, e)),
+    };
+    let invalid_utf8 = || CredentialError::ProfileInvalid {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason: "not UTF-8 text".into(),
     };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileRead::NotFound),
-        Err(e) => return Err(unreadable(e)),
-    };
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_CREDENTIAL_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_CREDENTIAL_FILE_BYTES {
-        return Err(CredentialError::ProfileInvalid {
-            path: path.to_path_buf(),
-            reason: format!("larger than {MAX_CREDENTIAL_FILE_BYTES} bytes"),
-        });
-    }
-    if std::str::from_utf8(&bytes).is_err() {
-        return Err(CredentialError::ProfileInvalid {
-            path: path.to_path_buf(),
-            reason: "not UTF-8 text".into(),
-        });
-    }
-    let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
-        CredentialError::ProfileInvalid {
-            path: path.to_path_buf(),
-            reason: "not UTF-8 text".into(),
-        }
-    })?;
-    let mut text = Zeroizing::new(text);
+    let mut text = Zeroizing::new(
+        std::str::from_utf8(&bytes)
+            .map_err(|_| invalid_utf8())?
+            .to_owned(),
+    );
     if text.starts_with('\u{feff}') {
         text.replace_range(..'\u{feff}'.len_utf8(), "");
     }
     Ok(FileRead::Text(text))
+}
+
+/// The credential error for a file that could not be read (not "not found").
+fn file_error(path: &std::path::Path, e: FileError) -> CredentialError {
+    let path = path.to_path_buf();
+    match e {
+        FileError::TooLarge { limit, .. } => CredentialError::ProfileInvalid {
+            path,
+            reason: format!("larger than {limit} bytes; is this the right file?"),
+        },
+        FileError::NotRegular { kind, .. } => CredentialError::ProfileUnreadable {
+            path,
+            reason: format!("is {kind}, not a regular file"),
+        },
+        FileError::Io { reason, .. } => CredentialError::ProfileUnreadable { path, reason },
+        // Handled by the caller; kept so the reason never repeats the path.
+        FileError::NotFound { .. } => CredentialError::ProfileUnreadable {
+            path,
+            reason: "no such file".into(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -433,7 +472,7 @@ mod tests {
         ));
 
         let huge = dir.path().join("huge");
-        std::fs::write(&huge, vec![b'a'; (MAX_CREDENTIAL_FILE_BYTES + 1) as usize]).unwrap();
+        std::fs::write(&huge, vec![b'a'; (MAX_SMALL_FILE_BYTES + 1) as usize]).unwrap();
         match read_credentials_file(&huge) {
             Err(CredentialError::ProfileInvalid { reason, .. }) => {
                 assert!(reason.contains("larger"))

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{
-    read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead, Probe,
-    ProvideStatic,
+    check_value, read_credentials_file, secret_from, CredentialError, Credentials, Env, FileRead,
+    Probe, ProvideStatic,
 };
 
 /// The profile tccli uses when none is named.
@@ -138,22 +138,19 @@ fn parse_tccli(path: &Path, text: &str) -> Result<Credentials, CredentialError> 
             Some(_) => Err(invalid(format!("{key} is not a string"))),
         }
     };
-    let empty = |key: &str| CredentialError::EmptyValue {
-        what: format!("{key} in {}", path.display()),
-    };
+    let what = |key: &'static str| move || format!("{key} in {}", path.display());
 
     let secret_id = take_string("secretId", true)?.unwrap_or_default();
     let secret_id = secret_id.trim();
-    if secret_id.is_empty() {
-        return Err(empty("secretId"));
-    }
+    check_value(secret_id, what("secretId"))?;
     let secret_key = secret_from(take_string("secretKey", true)?.unwrap_or_default());
-    if secret_key.is_empty() {
-        return Err(empty("secretKey"));
-    }
+    check_value(secret_key.expose(), what("secretKey"))?;
     let token = take_string("token", false)?
         .map(secret_from)
         .filter(|t| !t.is_empty());
+    if let Some(token) = &token {
+        check_value(token.expose(), what("token"))?;
+    }
     let mut creds = Credentials::new(secret_id, secret_key);
     creds.token = token;
     Ok(creds)
