@@ -1,0 +1,437 @@
+//! Tests of the accounts file: parsing, validation, selection, and
+//! properties over arbitrary text (errors always located).
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("test.toml"))
+}
+
+fn err(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
+}
+
+const GOOD: &str = r#"
+[defaults]
+regions = ["ap-guangzhou"]
+concurrency = 8
+
+[[accounts]]
+name = "mgmt"
+secret_id_env = "MGMT_ID"
+secret_key_env = "MGMT_KEY"
+regions = ["ap-guangzhou", "ap-shanghai"]
+tags = { team = "platform" }
+
+[[accounts]]
+name = "member"
+role_arn = "qcs::cam::uin/200000000001:roleName/Audit"
+source_account = "mgmt"
+
+[[accounts]]
+name = "legacy"
+profile = "legacy"
+"#;
+
+#[test]
+fn parses_a_good_config() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.accounts.len(), 3);
+    assert_eq!(c.defaults.concurrency, 8);
+    assert_eq!(c.defaults.rate_limit, 20);
+    assert_eq!(c.accounts[0].regions, vec!["ap-guangzhou", "ap-shanghai"]);
+    assert_eq!(c.accounts[1].regions, vec!["ap-guangzhou"]);
+    assert_eq!(c.accounts[1].uin.as_deref(), Some("200000000001"));
+    assert!(matches!(
+        c.accounts[1].credentials,
+        CredentialSpec::Role { source: 0, .. }
+    ));
+    assert_eq!(
+        c.accounts[2].credentials,
+        CredentialSpec::Static(Source::TccliProfile("legacy".into()))
+    );
+    assert_eq!(c.accounts[0].line, 7);
+    assert_eq!(c.digest.len(), 64);
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn unknown_key_names_line_and_column() {
+    let e = err(
+        "[defaults]\nregions = [\"ap-guangzhou\"]\nconcurency = 3\n[[accounts]]\nname = \"a\"\n",
+    );
+    assert!(e.starts_with("test.toml:3:1:"), "{e}");
+    assert!(e.contains("concurency"), "{e}");
+    let e = err("[[accounts]]\nname = \"a\"\nsecret_id_env = \"A\"\nsecret_key_env = \"B\"\n  colour = \"red\"\n");
+    assert!(e.starts_with("test.toml:5:3:"), "{e}");
+}
+
+#[test]
+fn syntax_error_is_located() {
+    let e = err("[[accounts]]\nname = \"a\nx\n");
+    assert!(e.starts_with("test.toml:2:"), "{e}");
+}
+
+#[test]
+fn duplicate_names_are_rejected() {
+    let e = err("[[accounts]]\nname = \"a\"\n[[accounts]]\nname = \"a\"\n");
+    assert!(
+        e.contains("test.toml:4:8: duplicate account name `a` (first defined on line 2)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn role_source_must_exist_and_not_cycle() {
+    let e = err(
+        "[[accounts]]\nname = \"a\"\nrole_arn = \"qcs::cam::uin/100001:roleName/R\"\nsource_account = \"zzz\"\n",
+    );
+    assert!(
+        e.contains("test.toml:4:18: account `a`: source_account `zzz` is not a configured account"),
+        "{e}"
+    );
+    let e = err(
+        "[[accounts]]\nname = \"a\"\nrole_arn = \"qcs::cam::uin/100001:roleName/R\"\nsource_account = \"b\"\n\
+         [[accounts]]\nname = \"b\"\nrole_arn = \"qcs::cam::uin/100002:roleName/R\"\nsource_account = \"a\"\n",
+    );
+    assert!(e.contains("role sources form a cycle: a -> b -> a"), "{e}");
+}
+
+#[test]
+fn malformed_arn_is_rejected() {
+    let e = err("[[accounts]]\nname = \"a\"\nrole_arn = \"arn:aws:iam::1:role/x\"\nsource_account = \"a\"\n");
+    assert!(e.contains("test.toml:3:12: account `a`:"), "{e}");
+}
+
+#[test]
+fn bad_limits_and_regions() {
+    let e = err("[defaults]\nconcurrency = 0\nregions = []\n[[accounts]]\nname = \"a\"\n");
+    assert!(
+        e.contains("test.toml:2:15: `concurrency` must be between 1 and 4096, got 0"),
+        "{e}"
+    );
+    assert!(e.contains("`regions` must not be empty"), "{e}");
+    let c =
+        parse("[defaults]\nregions = [\"mars-north-1\"]\n[[accounts]]\nname = \"a\"\n").unwrap();
+    assert_eq!(c.warnings.len(), 1);
+    assert!(c.warnings[0].to_string().contains("mars-north-1"));
+}
+
+#[test]
+fn http_endpoint_only_for_loopback() {
+    let e = err("[defaults]\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n");
+    assert!(e.contains("test.toml:2:12: `endpoint`"), "{e}");
+    parse("[defaults]\nendpoint = \"http://127.0.0.1:9000\"\n[[accounts]]\nname = \"a\"\n")
+        .unwrap();
+    parse("[defaults]\nallow_insecure_http = true\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n")
+        .unwrap();
+}
+
+#[test]
+fn inline_secrets_warn_and_never_print() {
+    let c =
+        parse("[[accounts]]\nname = \"a\"\nsecret_id = \"AKIDx\"\nsecret_key = \"TOPSECRET\"\n")
+            .unwrap();
+    assert_eq!(c.warnings.len(), 1);
+    assert!(!format!("{c:?}").contains("TOPSECRET"));
+    assert!(!c.warnings[0].to_string().contains("TOPSECRET"));
+}
+
+#[test]
+fn two_credential_sources_is_an_error() {
+    let e = err("[[accounts]]\nname = \"a\"\nprofile = \"p\"\nsecret_id_env = \"A\"\nsecret_key_env = \"B\"\n");
+    assert!(e.contains("choose one credential source"), "{e}");
+}
+
+#[test]
+fn check_credentials_names_missing_variables() {
+    let c = parse(GOOD).unwrap();
+    let env = tcapi::credentials::MapEnv::new().with_var("MGMT_ID", "AKID1");
+    let problems = c.check_credentials(&env);
+    let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("test.toml:7:1: account `mgmt`") && t.contains("MGMT_KEY")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|t| t.contains("account `legacy`")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn select_keeps_role_sources() {
+    let mut c = parse(GOOD).unwrap();
+    c.select(&["member".into()]).unwrap();
+    let names: Vec<&str> = c.accounts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, vec!["mgmt", "member"]);
+    assert!(matches!(
+        c.accounts[1].credentials,
+        CredentialSpec::Role { source: 0, .. }
+    ));
+    let mut c = parse(GOOD).unwrap();
+    c.select(&["team=platform".into()]).unwrap();
+    assert_eq!(c.accounts.len(), 1);
+    let mut c = parse(GOOD).unwrap();
+    assert!(c.select(&["nobody".into()]).unwrap_err().contains("nobody"));
+}
+
+// Property tests: whatever the text, `Config::parse` returns (never
+// panics), every error names the file and, when it has a position, that
+// position is inside the text; a config that parses is consistent.
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of TOML, valid and not: real keys with good and bad values,
+    /// table headers, unknown keys, broken syntax, multi-byte text.
+    const FRAGMENTS: &[&str] = &[
+        "[defaults]\n",
+        "[[accounts]]\n",
+        "[accounts]\n",
+        "[defaults.x]\n",
+        "name = \"a\"\n",
+        "name = \"b\"\n",
+        "name = \"\"\n",
+        "name = 1\n",
+        "regions = [\"ap-guangzhou\"]\n",
+        "regions = [\"ap-guangzhou\", \"ap-guangzhou\"]\n",
+        "regions = []\n",
+        "regions = [\"mars-1\", \"bad region\"]\n",
+        "concurrency = 0\n",
+        "concurrency = 8\n",
+        "rate_limit = -1\n",
+        "rate_limit = 99999999999\n",
+        "timeout_secs = 1\n",
+        "max_attempts = 21\n",
+        "role_duration_secs = 10\n",
+        "region_scope = \"region\"\n",
+        "region_scope = \"planet\"\n",
+        "endpoint = \"http://tcss.example.com\"\n",
+        "endpoint = \"http://127.0.0.1:1\"\n",
+        "endpoint = \"nota url\"\n",
+        "sts_endpoint = \"https://sts.tencentcloudapi.com\"\n",
+        "ca_file = \"does-not-exist.pem\"\n",
+        "allow_insecure_http = true\n",
+        "role_session_name = \"bad name!\"\n",
+        "uin = \"12x\"\n",
+        "uin = \"100000000001\"\n",
+        "secret_id_env = \"A_ID\"\n",
+        "secret_key_env = \"A KEY\"\n",
+        "token_env = \"T\"\n",
+        "secret_id = \"AKIDx\"\n",
+        "secret_key = \"k\"\n",
+        "profile = \"../etc\"\n",
+        "profile = \"p\"\n",
+        "role_arn = \"qcs::cam::uin/200000000001:roleName/R\"\n",
+        "role_arn = \"arn:aws:iam::1:role/x\"\n",
+        "source_account = \"a\"\n",
+        "source_account = \"b\"\n",
+        "source_account = \"nobody\"\n",
+        "tags = { team = \"=x\", \"\" = \"y\" }\n",
+        "unknown_key = 1\n",
+        "é = \"ü\"\n",
+        "name = \"日本\"\n",
+        "name = \"unterminated\n",
+        "= = =\n",
+        "[[\n",
+        "\u{feff}",
+        "\"\"\"\nmulti\n\"\"\"\n",
+        "# comment ✓\n",
+        "\n",
+        "\t",
+        "\r\n",
+    ];
+
+    fn toml_ish() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => prop::sample::select(FRAGMENTS).prop_map(str::to_string),
+                1 => ".{0,12}",
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    /// Checks the result of parsing `text` as `dir/accounts.toml`.
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let path = Path::new("dir/accounts.toml");
+        match Config::parse(text, path) {
+            Ok(c) => {
+                prop_assert!(!c.accounts.is_empty());
+                let mut names: Vec<&str> = c.accounts.iter().map(|a| a.name.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                prop_assert_eq!(names.len(), c.accounts.len(), "names are unique");
+                for a in &c.accounts {
+                    prop_assert!(!a.regions.is_empty());
+                    if let CredentialSpec::Role { source, .. } = &a.credentials {
+                        prop_assert!(*source < c.accounts.len());
+                    }
+                }
+                let d = &c.defaults;
+                prop_assert!((1..=4096).contains(&d.concurrency));
+                prop_assert!((1..=10_000).contains(&d.rate_limit));
+                prop_assert!((1..=20).contains(&d.max_attempts));
+                prop_assert!(d.role_duration_secs >= 900);
+            }
+            Err(ConfigError::Invalid(problems)) => {
+                prop_assert!(!problems.is_empty());
+                let lines: Vec<&str> = text.split('\n').collect();
+                for p in &problems {
+                    prop_assert_eq!(p.path.as_str(), "dir/accounts.toml");
+                    prop_assert!(!p.message.trim().is_empty(), "{:?}", p);
+                    prop_assert!(p.to_string().starts_with("dir/accounts.toml:"));
+                    if let Some((line, col)) = p.position {
+                        prop_assert!(line >= 1 && line <= lines.len(), "{:?} in {:?}", p, text);
+                        let width = lines[line - 1].chars().count();
+                        prop_assert!(col >= 1 && col <= width + 1, "{:?} in {:?}", p, text);
+                    }
+                }
+            }
+            Err(other) => prop_assert!(false, "parse only reports Invalid: {other}"),
+        }
+        Ok(())
+    }
+
+    /// Keys of `[defaults]` with good and bad values.
+    const DEFAULT_KEYS: &[(&str, &[&str])] = &[
+        (
+            "regions",
+            &[
+                "[\"ap-guangzhou\"]",
+                "[\"ap-guangzhou\", \"mars-1\"]",
+                "[]",
+                "[\"a b\"]",
+            ],
+        ),
+        ("concurrency", &["8", "0", "5000"]),
+        ("rate_limit", &["20", "0"]),
+        ("max_attempts", &["3", "21"]),
+        ("timeout_secs", &["1", "-3"]),
+        ("role_duration_secs", &["900", "10"]),
+        ("region_scope", &["\"region\"", "\"planet\""]),
+        (
+            "endpoint",
+            &[
+                "\"http://127.0.0.1:1\"",
+                "\"http://tcss.example.com\"",
+                "\"nota url\"",
+            ],
+        ),
+        ("role_session_name", &["\"ok-name\"", "\"bad name!\""]),
+        ("colour", &["\"red\""]),
+    ];
+
+    /// Keys of an account with good and bad values (UINs, regions, tags,
+    /// credential keys that clash with the account's credential source).
+    const ACCOUNT_KEYS: &[(&str, &[&str])] = &[
+        ("uin", &["\"100000000001\"", "\"12x\""]),
+        ("regions", &["[\"ap-shanghai\"]", "[]"]),
+        ("tags", &["{ team = \"=x\" }", "{ \"\" = \"y\" }"]),
+        ("secret_id_env", &["\"A_ID\"", "\"A ID\""]),
+        ("profile", &["\"p\"", "\"../etc\""]),
+        ("source_account", &["\"b\"", "\"nobody\""]),
+        ("profle", &["\"typo\""]),
+    ];
+
+    /// Credential sources of an account, valid ones first.
+    const CREDENTIALS: &[&str] = &[
+        "",
+        "secret_id_env = \"A_ID\"\nsecret_key_env = \"A_KEY\"\n",
+        "profile = \"p\"\n",
+        "role_arn = \"qcs::cam::uin/200000000001:roleName/R\"\nsource_account = \"a\"\n",
+        "role_arn = \"qcs::cam::uin/200000000002:roleName/R\"\nsource_account = \"b\"\n",
+        "secret_id_env = \"A_ID\"\n",
+        "role_arn = \"arn:aws:iam::1:role/x\"\nsource_account = \"a\"\n",
+    ];
+
+    /// Some of `keys` (each with a probability of one in four), each with
+    /// one of its values (the first, valid one, half of the time).
+    fn table(
+        keys: &'static [(&'static str, &'static [&'static str])],
+    ) -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (0u8..4, any::<bool>(), any::<prop::sample::Index>()),
+            keys.len(),
+        )
+        .prop_map(move |picks| {
+            keys.iter()
+                .zip(picks)
+                .filter(|(_, (on, _, _))| *on == 0)
+                .map(|((k, values), (_, first, i))| {
+                    let v = if first {
+                        values[0]
+                    } else {
+                        values[i.index(values.len())]
+                    };
+                    format!("{k} = {v}\n")
+                })
+                .collect()
+        })
+    }
+
+    /// A structured config (defaults, accounts with names, a credential
+    /// source and other keys), sometimes with a random fragment inserted
+    /// at a random line.
+    fn config_like() -> impl Strategy<Value = String> {
+        let account = (
+            prop::sample::select(&["a", "b", "c", "a", "日本"][..]),
+            prop_oneof![
+                3 => prop::sample::select(&CREDENTIALS[..4]),
+                1 => prop::sample::select(CREDENTIALS),
+            ],
+            table(ACCOUNT_KEYS),
+        )
+            .prop_map(|(name, cred, keys)| {
+                format!("[[accounts]]\nname = \"{name}\"\n{cred}{keys}")
+            });
+        (
+            proptest::option::of(table(DEFAULT_KEYS)),
+            prop::collection::vec(account, 0..4),
+            prop_oneof![
+                2 => Just(None),
+                1 => (any::<prop::sample::Index>(), prop::sample::select(FRAGMENTS)).prop_map(Some),
+            ],
+        )
+            .prop_map(|(defaults, accounts, noise)| {
+                let mut text = defaults
+                    .map(|d| format!("[defaults]\n{d}"))
+                    .unwrap_or_default();
+                text.push_str(&accounts.concat());
+                if let Some((at, fragment)) = noise {
+                    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+                    lines.insert(at.index(lines.len() + 1), fragment);
+                    text = lines.concat();
+                }
+                text
+            })
+    }
+
+    /// Found by the properties below: the TOML parser gives no message
+    /// for a lone carriage return.
+    #[test]
+    fn a_lone_carriage_return_is_located_with_a_message() {
+        let e = Config::parse("\r", Path::new("dir/accounts.toml")).unwrap_err();
+        assert_eq!(e.to_string(), "dir/accounts.toml:1:1: invalid TOML syntax");
+    }
+
+    proptest! {
+        #[test]
+        fn config_like_text_never_panics_and_errors_are_located(text in config_like()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_and_errors_are_located(text in ".{0,200}") {
+            check(&text)?;
+        }
+
+        #[test]
+        fn toml_ish_text_never_panics_and_errors_are_located(text in toml_ish()) {
+            check(&text)?;
+        }
+    }
+}
