@@ -64,14 +64,11 @@ pub const KNOWN_REGIONS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        /// File.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
+    /// The file could not be read: missing, not a regular file (a FIFO, a
+    /// device such as `/dev/zero`, a folder), too large, or an OS error. The
+    /// message names the file and gives the OS's words once.
+    #[error(transparent)]
+    Read(tcapi::files::FileError),
     /// One or more problems, each located.
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Problem>),
@@ -220,12 +217,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads, parses and validates a config file.
+    /// Reads, parses and validates a config file. Only a regular file of at
+    /// most [`tcapi::files::MAX_CONFIG_BYTES`] is read: a FIFO or a device is
+    /// refused at once, never waited on.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = tcapi::files::read_regular_file(path, tcapi::files::MAX_CONFIG_BYTES)
+            .map_err(ConfigError::Read)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             ConfigError::Invalid(vec![Problem {
                 path: path.display().to_string(),

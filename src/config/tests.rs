@@ -435,3 +435,78 @@ mod properties {
         }
     }
 }
+
+/// `Config::load` reads only regular files, capped, and never waits.
+mod load {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// `Config::load(path)` in a thread: a regression that blocks fails the
+    /// test after 10 seconds instead of hanging it.
+    fn load_within_timeout(path: &Path) -> Result<Config, ConfigError> {
+        let (tx, rx) = mpsc::channel();
+        let path = path.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(Config::load(&path));
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("Config::load blocked for 10 seconds")
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("accounts.toml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let e = load_within_timeout(&fifo).unwrap_err();
+        assert!(matches!(e, ConfigError::Read(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            )
+        );
+    }
+
+    #[test]
+    fn dev_zero_is_refused_at_once() {
+        let e = load_within_timeout(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/dev/zero: is a character device, not a regular file"
+        );
+    }
+
+    #[test]
+    fn a_file_over_64_mib_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.toml");
+        let file = std::fs::File::create(&path).unwrap();
+        // Sparse: no 64 MiB are written.
+        file.set_len(tcapi::files::MAX_CONFIG_BYTES + 1).unwrap();
+        let e = load_within_timeout(&path).unwrap_err();
+        assert!(e.to_string().contains("larger than 67108864 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_file_names_the_os_error_once() {
+        let e = Config::load(Path::new("no/such/accounts.toml")).unwrap_err();
+        let chain = format!("{:#}", anyhow::Error::new(e));
+        assert_eq!(chain, "no/such/accounts.toml: no such file");
+    }
+
+    #[test]
+    fn a_regular_file_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.toml");
+        std::fs::write(&path, "[[accounts]]\nname = \"a\"\n").unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.accounts[0].name, "a");
+    }
+}
