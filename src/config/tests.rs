@@ -510,3 +510,173 @@ mod load {
         assert_eq!(c.accounts[0].name, "a");
     }
 }
+
+/// What `run` rejects, `validate` (which shares this parse) rejects too.
+mod run_checks {
+    use super::*;
+
+    fn in_dir(dir: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, &dir.join("accounts.toml"))
+    }
+
+    const TEST_CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBhjCCAS2gAwIBAgIUG+oOTe2yIj+xujWQgkO0D30t3I8wCgYIKoZIzj0EAwIw
+GDEWMBQGA1UEAwwNdGNhcGkgdGVzdCBDQTAgFw0yNjExMjYwNzM2MTJaGA8yMTI2
+MTEwMjA3MzYxMlowGDEWMBQGA1UEAwwNdGNhcGkgdGVzdCBDQTBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABPyMtHStoK5YOeKZ5AllLKfTPcDWJkHi6x64yvhOXJLT
+e9FHZEEqOAb+oWNRHo3gVW0Bv3ZjVkrZUL5ubUYw+c+jUzBRMB0GA1UdDgQWBBRa
+fFt5ijKddVegjK2Pl9QD7yvEOTAfBgNVHSMEGDAWgBRafFt5ijKddVegjK2Pl9QD
+7yvEOTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIHhQ2Of06m4p
+YqSdd3+Cf9DWce8R391ziO9ksC6klO8DAiBOod72mUyipI6ewi7/x36Vu0DWwkO1
+kaNZ09Ii2fCjGA==
+-----END CERTIFICATE-----
+";
+
+    #[test]
+    fn ca_file_must_hold_a_pem_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "not a certificate\n").unwrap();
+        std::fs::write(dir.path().join("good.pem"), TEST_CA_PEM).unwrap();
+        let text = "[defaults]\nca_file = \"ca.pem\"\n[[accounts]]\nname = \"a\"\n";
+        let e = in_dir(dir.path(), text).unwrap_err().to_string();
+        assert!(e.contains("accounts.toml:2:11: `ca_file` "), "{e}");
+        assert!(e.contains("ca.pem: no PEM certificate in the file"), "{e}");
+        let e = in_dir(dir.path(), &text.replace("ca.pem", "missing.pem"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.pem: no such file"), "{e}");
+        let c = in_dir(dir.path(), &text.replace("ca.pem", "good.pem")).unwrap();
+        assert_eq!(c.defaults.ca_file, Some(dir.path().join("good.pem")));
+    }
+
+    #[test]
+    fn ca_file_that_is_a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let path = dir.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let text = "[defaults]\nca_file = \"ca.pem\"\n[[accounts]]\nname = \"a\"\n";
+            let _ = tx.send(in_dir(&path, text).map(|_| ()).map_err(|e| e.to_string()));
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("parse blocked on a FIFO ca_file")
+            .unwrap_err();
+        assert!(
+            e.contains("is a FIFO (named pipe), not a regular file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn inline_secrets_must_be_sendable_and_are_never_printed() {
+        let e = err(
+            "[[accounts]]\nname = \"a\"\nsecret_id = \"AKID SPACE\"\nsecret_key = \"TOP\\nSECRET\"\n",
+        );
+        assert!(
+            e.contains(
+                "test.toml:3:13: account `a`: `secret_id` cannot be sent: it contains whitespace"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "test.toml:4:14: account `a`: `secret_key` cannot be sent: it contains whitespace"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("SPACE") && !e.contains("SECRET"), "{e}");
+        let e = err("[[accounts]]\nname = \"a\"\nsecret_id = \"\"\nsecret_key = \"k\\u0007\"\n");
+        assert!(e.contains("`secret_id` cannot be sent: it is empty"), "{e}");
+        assert!(
+            e.contains("`secret_key` cannot be sent: it contains a control character"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn language_must_be_one_the_api_accepts() {
+        let e = err("[defaults]\nlanguage = \"fr-FR\"\n[[accounts]]\nname = \"a\"\n");
+        assert!(
+            e.contains("test.toml:2:12: `language` must be one the API accepts: en-US or zh-CN; got \"fr-FR\""),
+            "{e}"
+        );
+        let c = parse("[defaults]\nlanguage = \"zh-CN\"\n[[accounts]]\nname = \"a\"\n").unwrap();
+        assert_eq!(c.defaults.language, "zh-CN");
+    }
+
+    #[test]
+    fn sts_region_must_be_a_region_name() {
+        let e = err("[defaults]\nsts_region = \"ap guangzhou\\n\"\n[[accounts]]\nname = \"a\"\n");
+        assert!(
+            e.contains("test.toml:2:14: `sts_region` \"ap guangzhou\\n\" is not a region name"),
+            "{e}"
+        );
+        let c = parse("[defaults]\nsts_region = \"mars-north-1\"\n[[accounts]]\nname = \"a\"\n")
+            .unwrap();
+        assert_eq!(c.defaults.sts_region, "mars-north-1");
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0]
+            .to_string()
+            .starts_with("test.toml:2:14: `sts_region` `mars-north-1`"));
+        assert!(
+            parse("[defaults]\nsts_region = \"ap-shanghai\"\n[[accounts]]\nname = \"a\"\n")
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+    }
+}
+
+/// Account names: printable, trimmed, unique ignoring case.
+mod names {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_rejected_and_shown_escaped() {
+        for (raw, shown, code) in [
+            ("a\\tb", "a\\tb", "0009"),
+            ("a\\nb", "a\\nb", "000A"),
+            ("a\\u001b[31mb", "a\\u{1b}[31mb", "001B"),
+        ] {
+            let e = err(&format!("[[accounts]]\nname = \"{raw}\"\n"));
+            assert!(
+                e.contains(&format!(
+                    "test.toml:2:8: account name \"{shown}\" contains a control character (U+{code}); remove it"
+                )),
+                "{e}"
+            );
+            assert!(!e.contains('\u{1b}'), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_rejected() {
+        for name in [" a", "a ", "\u{3000}a"] {
+            let e = err(&format!("[[accounts]]\nname = \"{name}\"\n"));
+            assert!(e.contains("test.toml:2:8: account name"), "{e}");
+            assert!(
+                e.contains("starts or ends with whitespace; remove it"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_differing_only_in_case_are_rejected() {
+        let e = err("[[accounts]]\nname = \"Payments\"\n[[accounts]]\nname = \"payments\"\n");
+        assert_eq!(
+            e,
+            "test.toml:4:8: account name `payments` differs only in case from `Payments` (line 2); \
+             names must differ by more than case"
+        );
+        parse("[[accounts]]\nname = \"payments-a\"\n[[accounts]]\nname = \"payments-b\"\n")
+            .unwrap();
+    }
+}

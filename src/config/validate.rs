@@ -14,6 +14,9 @@ use super::locate::Located;
 use super::raw::{RawAccount, RawDefaults};
 use super::{Account, CredentialSpec, Defaults, KNOWN_REGIONS};
 
+/// The values of `X-TC-Language` the API accepts.
+const LANGUAGES: &[&str] = &["en-US", "zh-CN"];
+
 /// `v` if it is in `min..=max`, else an error and `default`.
 fn in_range(
     loc: &mut Located<'_>,
@@ -70,6 +73,41 @@ fn region_name_ok(r: &str) -> bool {
     !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+/// `sts_region`: shaped like a region name; one this version does not know only warns.
+fn check_sts_region(loc: &mut Located<'_>, r: &Spanned<String>) {
+    let v = r.get_ref();
+    if !region_name_ok(v) {
+        loc.error(
+            r.span(),
+            format!("`sts_region` {v:?} is not a region name (like ap-guangzhou)"),
+        );
+    } else if !KNOWN_REGIONS.contains(&v.as_str()) {
+        loc.warn(
+            r.span(),
+            format!(
+                "`sts_region` `{v}` is not a region this version knows; it will be used anyway"
+            ),
+        );
+    }
+}
+
+/// `ca_file` (resolved to `path`) loads as `run` will load it: a regular
+/// file of at most 1 MiB with at least one PEM certificate.
+fn check_ca_file(loc: &mut Located<'_>, ca: &Spanned<String>, path: &Path) {
+    let reason = match tcapi::client::check_ca_file(path) {
+        Ok(_) => return,
+        Err(tcapi::Error::CaFile { reason, .. }) => reason,
+        Err(other) => other.to_string(),
+    };
+    loc.error(
+        ca.span(),
+        format!(
+            "`ca_file` {}: {reason}; give a PEM file with the root certificates to trust",
+            path.display()
+        ),
+    );
+}
+
 fn check_url(loc: &mut Located<'_>, s: &Spanned<String>, name: &str, allow_insecure_http: bool) {
     if let Err(e) = tcapi::Endpoint::parse(s.get_ref(), allow_insecure_http) {
         loc.error(s.span(), format!("`{name}`: {e}"));
@@ -95,16 +133,12 @@ pub(super) fn defaults(loc: &mut Located<'_>, d: &RawDefaults, base_dir: &Path) 
         out.sts_endpoint = e.get_ref().clone();
     }
     if let Some(r) = &d.sts_region {
+        check_sts_region(loc, r);
         out.sts_region = r.get_ref().clone();
     }
     if let Some(ca) = &d.ca_file {
         let p = base_dir.join(ca.get_ref());
-        if !p.is_file() {
-            loc.error(
-                ca.span(),
-                format!("`ca_file` {} does not exist or is not a file", p.display()),
-            );
-        }
+        check_ca_file(loc, ca, &p);
         out.ca_file = Some(p);
     }
     if let Some(r) = &d.regions {
@@ -115,6 +149,16 @@ pub(super) fn defaults(loc: &mut Located<'_>, d: &RawDefaults, base_dir: &Path) 
         out.region_scope = scope;
     }
     if let Some(lang) = &d.language {
+        if !LANGUAGES.contains(&lang.get_ref().as_str()) {
+            loc.error(
+                lang.span(),
+                format!(
+                    "`language` must be one the API accepts: {}; got {:?}",
+                    LANGUAGES.join(" or "),
+                    lang.get_ref()
+                ),
+            );
+        }
         out.language = lang.get_ref().clone();
     }
     if let Some(s) = &d.role_session_name {
@@ -164,24 +208,63 @@ pub(super) fn accounts(
     accounts
 }
 
-/// Each account name's index; empty and duplicate names are errors.
+/// Each account name's index. Names must be non-empty, without control
+/// characters or surrounding whitespace, and unique even ignoring case.
 fn names<'r>(loc: &mut Located<'_>, raw: &'r [RawAccount]) -> HashMap<&'r str, usize> {
     let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut folded: HashMap<String, usize> = HashMap::new();
     for (i, a) in raw.iter().enumerate() {
         let name = a.name.get_ref();
         if name.trim().is_empty() {
             loc.error(a.name.span(), "account `name` must not be empty");
-        } else if let Some(&first) = index.get(name.as_str()) {
-            let first_line = loc.lines().line(raw[first].name.span().start);
+            continue;
+        }
+        check_name_text(loc, &a.name);
+        let first_line =
+            |loc: &Located<'_>, first: usize| loc.lines().line(raw[first].name.span().start);
+        if let Some(&first) = index.get(name.as_str()) {
+            let line = first_line(loc, first);
             loc.error(
                 a.name.span(),
-                format!("duplicate account name `{name}` (first defined on line {first_line})"),
+                format!("duplicate account name `{name}` (first defined on line {line})"),
+            );
+        } else if let Some(&first) = folded.get(&name.to_lowercase()) {
+            let line = first_line(loc, first);
+            loc.error(
+                a.name.span(),
+                format!(
+                    "account name `{name}` differs only in case from `{}` (line {line}); \
+                     names must differ by more than case",
+                    raw[first].name.get_ref()
+                ),
             );
         } else {
             index.insert(name.as_str(), i);
+            folded.insert(name.to_lowercase(), i);
         }
     }
     index
+}
+
+/// No control character (tab, newline, ESC, ...) and no leading or
+/// trailing whitespace in an account name. Messages show the name escaped.
+fn check_name_text(loc: &mut Located<'_>, name: &Spanned<String>) {
+    let v = name.get_ref();
+    if let Some(c) = v.chars().find(|c| c.is_control()) {
+        loc.error(
+            name.span(),
+            format!(
+                "account name \"{}\" contains a control character (U+{:04X}); remove it",
+                v.escape_debug(),
+                u32::from(c)
+            ),
+        );
+    } else if v.trim() != v {
+        loc.error(
+            name.span(),
+            format!("account name {v:?} starts or ends with whitespace; remove it"),
+        );
+    }
 }
 
 /// One account, checked.
@@ -305,6 +388,18 @@ fn inline_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<Credentia
         );
         return None;
     };
+    for (key_name, value) in [("secret_id", id), ("secret_key", key)] {
+        // The reason never contains the value.
+        if let Err(reason) = tcapi::credentials::check_secret_value(value.get_ref()) {
+            loc.error(
+                value.span(),
+                format!(
+                    "account `{name}`: `{key_name}` cannot be sent: {reason}; \
+                     copy the key again without spaces or line breaks"
+                ),
+            );
+        }
+    }
     loc.warn(
         key.span(),
         format!(
