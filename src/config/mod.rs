@@ -7,6 +7,7 @@
 //! are resolved (environment, files) by `execute` at run time or checked by
 //! [`Config::check_credentials`] for `tcss-report validate`.
 
+mod keys;
 mod locate;
 mod raw;
 #[cfg(test)]
@@ -238,6 +239,13 @@ impl Config {
         let display = path.display().to_string();
         let lines = LineIndex::new(text);
         let mut loc = Located::new(&display, &lines);
+        // Every unknown key at once; the typed parse below stops at the first.
+        if let Ok(shape) = toml::from_str::<keys::Shape>(text) {
+            let unknown = keys::unknown(&loc, &shape);
+            if !unknown.is_empty() {
+                return Err(ConfigError::Invalid(unknown));
+            }
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             ConfigError::Invalid(vec![Problem {
                 position: e.span().map(|s| lines.line_col(s.start)),

@@ -12,6 +12,40 @@ use toml::Spanned;
 
 use crate::model::RegionScope;
 
+use super::keys::field_names;
+
+/// A table of the file whose keys are checked, by its key in [`RawConfig`].
+#[derive(Debug)]
+pub(super) struct TableKeys {
+    /// The field of [`RawConfig`].
+    pub name: &'static str,
+    /// How messages show it: `[defaults]`, `[[accounts]]`.
+    pub header: &'static str,
+    /// The keys it accepts: the fields of its raw struct.
+    pub fields: fn() -> &'static [&'static str],
+}
+
+/// Every table of [`RawConfig`]; a new table is one line here (a unit test
+/// fails when a field of `RawConfig` is missing).
+pub(super) const TABLES: &[TableKeys] = &[
+    TableKeys::new("defaults", "[defaults]", field_names::<RawDefaults>),
+    TableKeys::new("accounts", "[[accounts]]", field_names::<RawAccount>),
+];
+
+impl TableKeys {
+    const fn new(
+        name: &'static str,
+        header: &'static str,
+        fields: fn() -> &'static [&'static str],
+    ) -> Self {
+        TableKeys {
+            name,
+            header,
+            fields,
+        }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +58,7 @@ pub(super) struct RawConfig {
 
 /// `[defaults]`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [defaults] table")]
 pub(super) struct RawDefaults {
     pub endpoint: Option<Spanned<String>>,
     pub sts_endpoint: Option<Spanned<String>>,
@@ -45,7 +79,7 @@ pub(super) struct RawDefaults {
 
 /// One `[[accounts]]` table.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an [[accounts]] table")]
 pub(super) struct RawAccount {
     pub name: Spanned<String>,
     pub uin: Option<Spanned<String>>,

@@ -680,3 +680,94 @@ mod names {
             .unwrap();
     }
 }
+
+/// Every unknown key is reported, each located, with the valid keys.
+mod unknown_keys {
+    use super::*;
+
+    #[test]
+    fn every_unknown_key_in_every_table_is_listed() {
+        let text = "colour = 1\n\
+                    [defaults]\n\
+                    concurency = 3\n\
+                    regoins = [\"ap-guangzhou\"]\n\
+                    [[accounts]]\n\
+                    name = \"a\"\n\
+                    profle = \"p\"\n\
+                    [[accounts]]\n\
+                    name = \"b\"\n  \
+                      colour = \"red\"\n\
+                    [default]\n\
+                    x = 1\n";
+        let problems = match parse(text).unwrap_err() {
+            ConfigError::Invalid(p) => p,
+            other => panic!("{other}"),
+        };
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let expected_prefixes = [
+            "test.toml:1:1: unknown key `colour` at the top level; valid tables: [defaults], [[accounts]]",
+            "test.toml:3:1: unknown key `concurency` in [defaults] (did you mean `concurrency`?); valid keys: endpoint, sts_endpoint,",
+            "test.toml:4:1: unknown key `regoins` in [defaults] (did you mean `regions`?)",
+            "test.toml:7:1: unknown key `profle` in [[accounts]] (did you mean `profile`?); valid keys: name, uin,",
+            "test.toml:10:3: unknown key `colour` in [[accounts]]; valid keys: name,",
+            "test.toml:11:2: unknown key `default` at the top level (did you mean `defaults`?)",
+        ];
+        assert_eq!(text.len(), expected_prefixes.len(), "{text:#?}");
+        for (got, want) in text.iter().zip(expected_prefixes) {
+            assert!(got.starts_with(want), "{got}\nwanted {want}");
+        }
+        assert!(
+            text[1].ends_with("role_duration_secs, language"),
+            "{}",
+            text[1]
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_table_says_where_it_belongs() {
+        let e = err("concurrency = 3\n[[accounts]]\nname = \"a\"\n");
+        assert!(
+            e.starts_with("test.toml:1:1: unknown key `concurrency` at the top level (`concurrency` is a key of [defaults])"),
+            "{e}"
+        );
+        let e = err("[defaults]\ntags = { a = \"b\" }\n[[accounts]]\nname = \"a\"\n");
+        assert!(e.contains("(`tags` is a key of [[accounts]])"), "{e}");
+    }
+
+    #[test]
+    fn dotted_inline_and_quoted_keys_are_checked() {
+        let e = err("defaults.colour = 1\n[[accounts]]\nname = \"a\"\n");
+        assert!(
+            e.starts_with("test.toml:1:10: unknown key `colour` in [defaults]"),
+            "{e}"
+        );
+        let e =
+            err("defaults = { colour = 1 }\naccounts = [{ name = \"a\", \"pro file\" = \"p\" }]\n");
+        assert!(
+            e.contains("test.toml:1:14: unknown key `colour` in [defaults]"),
+            "{e}"
+        );
+        assert!(
+            e.contains("test.toml:2:27: unknown key `pro file` in [[accounts]]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tags_are_free_form_and_wrong_shapes_fall_through_to_the_typed_parse() {
+        parse("[[accounts]]\nname = \"a\"\ntags = { anything = \"x\" }\n").unwrap();
+        let e = err("defaults = 3\n[[accounts]]\nname = \"a\"\n");
+        assert!(e.starts_with("test.toml:1:"), "{e}");
+        let e = err("defaults = 1979-05-27\n[[accounts]]\nname = \"a\"\n");
+        assert!(e.starts_with("test.toml:1:"), "{e}");
+        let e = err("accounts = [[{ name = \"a\", colour = 1 }]]\n");
+        assert!(e.starts_with("test.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn hostile_key_text_is_escaped() {
+        let e = err("[defaults]\n\"a\\u001bb\" = 1\n[[accounts]]\nname = \"a\"\n");
+        assert!(e.contains("unknown key `a\\u{1b}b` in [defaults]"), "{e}");
+        assert!(!e.contains('\u{1b}'), "{e:?}");
+    }
+}
