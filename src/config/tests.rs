@@ -231,6 +231,18 @@ mod properties {
         "source_account = \"nobody\"\n",
         "tags = { team = \"=x\", \"\" = \"y\" }\n",
         "unknown_key = 1\n",
+        "concurency = 2\n",
+        "language = \"zh-CN\"\n",
+        "language = \"fr\"\n",
+        "sts_region = \"ap-shanghai\"\n",
+        "sts_region = \"a b\"\n",
+        "name = \"A\"\n",
+        "name = \" a\"\n",
+        "name = \"a\\tb\"\n",
+        "name = \"a\\u001b\"\n",
+        "secret_id = \"AK ID\"\n",
+        "defaults = 3\n",
+        "accounts = [{ name = \"c\", colour = 1 }]\n",
         "é = \"ü\"\n",
         "name = \"日本\"\n",
         "name = \"unterminated\n",
@@ -262,9 +274,23 @@ mod properties {
             Ok(c) => {
                 prop_assert!(!c.accounts.is_empty());
                 let mut names: Vec<&str> = c.accounts.iter().map(|a| a.name.as_str()).collect();
+                let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
                 names.sort_unstable();
                 names.dedup();
                 prop_assert_eq!(names.len(), c.accounts.len(), "names are unique");
+                let mut lower = lower;
+                lower.sort_unstable();
+                lower.dedup();
+                prop_assert_eq!(
+                    lower.len(),
+                    c.accounts.len(),
+                    "names are unique ignoring case"
+                );
+                for n in &names {
+                    prop_assert!(!n.chars().any(char::is_control), "{:?}", n);
+                    prop_assert_eq!(n.trim(), *n);
+                }
+                prop_assert!(["en-US", "zh-CN"].contains(&c.defaults.language.as_str()));
                 for a in &c.accounts {
                     prop_assert!(!a.regions.is_empty());
                     if let CredentialSpec::Role { source, .. } = &a.credentials {
@@ -322,7 +348,10 @@ mod properties {
             ],
         ),
         ("role_session_name", &["\"ok-name\"", "\"bad name!\""]),
+        ("language", &["\"en-US\"", "\"fr\""]),
+        ("sts_region", &["\"ap-shanghai\"", "\"mars-1\"", "\"a b\""]),
         ("colour", &["\"red\""]),
+        ("concurency", &["3"]),
     ];
 
     /// Keys of an account with good and bad values (UINs, regions, tags,
@@ -378,7 +407,7 @@ mod properties {
     /// at a random line.
     fn config_like() -> impl Strategy<Value = String> {
         let account = (
-            prop::sample::select(&["a", "b", "c", "a", "日本"][..]),
+            prop::sample::select(&["a", "b", "c", "a", "日本", "A", " b", "c\\t"][..]),
             prop_oneof![
                 3 => prop::sample::select(&CREDENTIALS[..4]),
                 1 => prop::sample::select(CREDENTIALS),
