@@ -219,7 +219,8 @@ pub(super) fn unknown(loc: &Located<'_>, shape: &Shape) -> Vec<Problem> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-/// "unknown key `k` in [defaults] (did you mean `x`?); valid keys: ...".
+/// The message for an unknown `key` found at `place`: where it is, a close
+/// match or the table it belongs to, and the keys `place` accepts.
 fn message(place: Place, key: &str) -> String {
     let valid = place.valid();
     let mut hint = String::new();

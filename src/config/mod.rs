@@ -1,7 +1,7 @@
 //! The accounts file and the validated [`Config`] the rest of the runner
 //! uses: this module owns the public types and the order of the stages;
-//! [`raw`] holds the file as written, [`keys`] rejects unknown keys,
-//! [`validate`] checks each value and [`locate`] turns spans into positions.
+//! `raw` holds the file as written, `keys` rejects unknown keys,
+//! `validate` checks each value and `locate` turns spans into positions.
 //!
 //! Nothing here calls the API. Credential *sources* are described here; they
 //! are resolved (environment, files) by `execute` at run time or checked by
