@@ -1,0 +1,348 @@
+//! The accounts file and the validated [`Config`] the rest of the runner
+//! uses: this module owns the public types and the order of the stages;
+//! `raw` holds the file as written, `keys` rejects unknown keys,
+//! `validate` checks each value and `locate` turns spans into positions.
+//!
+//! Nothing here calls the API. Credential *sources* are described here; they
+//! are resolved (environment, files) by `execute` at run time or checked by
+//! [`Config::check_credentials`] for `tcss-report validate`.
+
+mod keys;
+mod locate;
+mod raw;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tcapi::credentials::{Env, RoleArn, Source};
+
+use crate::model::{AccountInfo, RegionScope};
+use locate::{LineIndex, Located};
+use raw::RawConfig;
+
+/// Default TCSS endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://tcss.tencentcloudapi.com";
+/// Default STS endpoint.
+pub const DEFAULT_STS_ENDPOINT: &str = "https://sts.tencentcloudapi.com";
+/// Default region list.
+pub const DEFAULT_REGION: &str = "ap-guangzhou";
+/// Default session name used for `AssumeRole`.
+pub const DEFAULT_SESSION_NAME: &str = "tcss-report";
+
+/// Regions where Tencent Cloud offers its API (a region outside this list
+/// only warns: new regions appear).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "ap-guangzhou",
+    "ap-shanghai",
+    "ap-beijing",
+    "ap-chengdu",
+    "ap-chongqing",
+    "ap-nanjing",
+    "ap-shanghai-fsi",
+    "ap-shenzhen-fsi",
+    "ap-beijing-fsi",
+    "ap-hongkong",
+    "ap-singapore",
+    "ap-bangkok",
+    "ap-jakarta",
+    "ap-seoul",
+    "ap-tokyo",
+    "ap-mumbai",
+    "na-siliconvalley",
+    "na-ashburn",
+    "na-toronto",
+    "eu-frankfurt",
+    "eu-moscow",
+    "sa-saopaulo",
+];
+
+/// A configuration problem, located in the file where possible.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read: missing, not a regular file (a FIFO, a
+    /// device such as `/dev/zero`, a folder), too large, or an OS error. The
+    /// message names the file and gives the OS's words once.
+    #[error(transparent)]
+    Read(tcapi::files::FileError),
+    /// One or more problems, each located.
+    #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+/// One located problem (error or warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// File path as given.
+    pub path: String,
+    /// 1-based line and column, when known.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Run-wide settings (`[defaults]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    /// TCSS endpoint URL.
+    pub endpoint: String,
+    /// STS endpoint URL.
+    pub sts_endpoint: String,
+    /// Region sent with STS calls.
+    pub sts_region: String,
+    /// Extra trusted root certificates (PEM), resolved against the config's folder.
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain `http` to non-loopback hosts.
+    pub allow_insecure_http: bool,
+    /// Regions queried for accounts without their own list.
+    pub regions: Vec<String>,
+    /// Requests in flight, all accounts together.
+    pub concurrency: usize,
+    /// `DescribeImageAuthorizedInfo` requests per second per account.
+    pub rate_limit: u32,
+    /// `AssumeRole` requests per second per calling account.
+    pub sts_rate_limit: u32,
+    /// Per-attempt timeout, seconds.
+    pub timeout_secs: u64,
+    /// Attempts per query, first try included.
+    pub max_attempts: u32,
+    /// How region answers combine.
+    pub region_scope: RegionScope,
+    /// `RoleSessionName` for AssumeRole.
+    pub role_session_name: String,
+    /// `DurationSeconds` for AssumeRole.
+    pub role_duration_secs: u32,
+    /// `X-TC-Language`.
+    pub language: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            endpoint: DEFAULT_ENDPOINT.to_string(),
+            sts_endpoint: DEFAULT_STS_ENDPOINT.to_string(),
+            sts_region: DEFAULT_REGION.to_string(),
+            ca_file: None,
+            allow_insecure_http: false,
+            regions: vec![DEFAULT_REGION.to_string()],
+            concurrency: 64,
+            rate_limit: 20,
+            sts_rate_limit: 600,
+            timeout_secs: 10,
+            max_attempts: 5,
+            region_scope: RegionScope::Account,
+            role_session_name: DEFAULT_SESSION_NAME.to_string(),
+            role_duration_secs: 3600,
+            language: "en-US".to_string(),
+        }
+    }
+}
+
+/// Where an account's credentials come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialSpec {
+    /// Long-term keys (or a token) from the environment, a profile, inline, or the default chain.
+    Static(Source),
+    /// Keys written in the config file itself (warned about).
+    Inline {
+        /// SecretId.
+        secret_id: String,
+        /// SecretKey.
+        secret_key: tcapi::Secret,
+    },
+    /// STS AssumeRole with the credentials of another account.
+    Role {
+        /// The role.
+        arn: RoleArn,
+        /// Index of the source account.
+        source: usize,
+    },
+}
+
+/// One validated account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Unique name.
+    pub name: String,
+    /// UIN if known (config or role ARN).
+    pub uin: Option<String>,
+    /// Credential source.
+    pub credentials: CredentialSpec,
+    /// Regions in configured order (never empty).
+    pub regions: Vec<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// 1-based line of the account's `name` in the file.
+    pub line: usize,
+}
+
+impl Account {
+    /// The report's view of the account.
+    pub fn info(&self) -> AccountInfo {
+        AccountInfo {
+            name: self.name.clone(),
+            uin: self.uin.clone(),
+            tags: self.tags.clone(),
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file as given.
+    pub path: PathBuf,
+    /// Hex SHA-256 of the file's bytes.
+    pub digest: String,
+    /// Run-wide settings.
+    pub defaults: Defaults,
+    /// Accounts in file order.
+    pub accounts: Vec<Account>,
+    /// Things worth a warning (unknown regions, inline secrets).
+    pub warnings: Vec<Problem>,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file. Only a regular file of at
+    /// most [`tcapi::files::MAX_CONFIG_BYTES`] is read: a FIFO or a device is
+    /// refused at once, never waited on.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let bytes = tcapi::files::read_regular_file(path, tcapi::files::MAX_CONFIG_BYTES)
+            .map_err(ConfigError::Read)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigError::Invalid(vec![Problem {
+                path: path.display().to_string(),
+                position: None,
+                message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            }])
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` names it in messages and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let display = path.display().to_string();
+        let lines = LineIndex::new(text);
+        let mut loc = Located::new(&display, &lines);
+        // Every unknown key at once; the typed parse below stops at the first.
+        if let Ok(shape) = toml::from_str::<keys::Shape>(text) {
+            let unknown = keys::unknown(&loc, &shape);
+            if !unknown.is_empty() {
+                return Err(ConfigError::Invalid(unknown));
+            }
+        }
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            ConfigError::Invalid(vec![Problem {
+                position: e.span().map(|s| lines.line_col(s.start)),
+                // The parser gives no message for some errors (a lone `\r`).
+                ..loc.unlocated(match e.message().trim() {
+                    "" => "invalid TOML syntax",
+                    m => m,
+                })
+            }])
+        })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let defaults = validate::defaults(&mut loc, &raw.defaults, &base_dir);
+        let accounts = validate::accounts(&mut loc, &raw.accounts, &defaults);
+        let warnings = loc.finish()?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            digest: hex::encode(Sha256::digest(text.as_bytes())),
+            defaults,
+            accounts,
+            warnings,
+        })
+    }
+
+    /// Checks that every static credential source resolves now (environment
+    /// variables set, profile files readable), without calling the API.
+    /// Returns one problem per account that fails, naming the account and line.
+    pub fn check_credentials(&self, env: &dyn Env) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for a in &self.accounts {
+            if let CredentialSpec::Static(source) = &a.credentials {
+                if let Err(e) = source.resolve(env) {
+                    out.push(Problem {
+                        path: self.path.display().to_string(),
+                        position: Some((a.line, 1)),
+                        message: format!("account `{}`: {e}", a.name),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Keeps only the accounts whose name or a tag (`key=value`, or a value) matches
+    /// one of `filters`, plus the source accounts their roles need. Unknown
+    /// filters are an error naming them.
+    pub fn select(&mut self, filters: &[String]) -> Result<(), String> {
+        if filters.is_empty() {
+            return Ok(());
+        }
+        let matches = |a: &Account, f: &str| {
+            a.name == f
+                || a.tags.iter().any(|(k, v)| match f.split_once('=') {
+                    Some((fk, fv)) => fk == k && fv == v,
+                    None => v == f,
+                })
+        };
+        let unmatched: Vec<&String> = filters
+            .iter()
+            .filter(|f| !self.accounts.iter().any(|a| matches(a, f)))
+            .collect();
+        if !unmatched.is_empty() {
+            let list: Vec<&str> = unmatched.iter().map(|s| s.as_str()).collect();
+            return Err(format!(
+                "--only {}: no account has that name or tag",
+                list.join(", ")
+            ));
+        }
+        let selected: Vec<bool> = self
+            .accounts
+            .iter()
+            .map(|a| filters.iter().any(|f| matches(a, f)))
+            .collect();
+        let mut keep = selected.clone();
+        for (i, sel) in selected.iter().enumerate() {
+            if *sel {
+                let mut cur = i;
+                while let CredentialSpec::Role { source, .. } = &self.accounts[cur].credentials {
+                    keep[*source] = true;
+                    cur = *source;
+                }
+            }
+        }
+        // Accounts kept only as role sources are still queried: their credentials are in use anyway.
+        let mut new_index = vec![usize::MAX; self.accounts.len()];
+        let mut accounts = Vec::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            if keep[i] {
+                new_index[i] = accounts.len();
+                accounts.push(a.clone());
+            }
+        }
+        for a in &mut accounts {
+            if let CredentialSpec::Role { source, .. } = &mut a.credentials {
+                *source = new_index[*source];
+            }
+        }
+        self.accounts = accounts;
+        Ok(())
+    }
+}
