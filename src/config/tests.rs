@@ -548,18 +548,8 @@ mod run_checks {
         Config::parse(text, &dir.join("accounts.toml"))
     }
 
-    const TEST_CA_PEM: &str = "-----BEGIN CERTIFICATE-----
-MIIBhjCCAS2gAwIBAgIUG+oOTe2yIj+xujWQgkO0D30t3I8wCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNdGNhcGkgdGVzdCBDQTAgFw0yNjExMjYwNzM2MTJaGA8yMTI2
-MTEwMjA3MzYxMlowGDEWMBQGA1UEAwwNdGNhcGkgdGVzdCBDQTBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABPyMtHStoK5YOeKZ5AllLKfTPcDWJkHi6x64yvhOXJLT
-e9FHZEEqOAb+oWNRHo3gVW0Bv3ZjVkrZUL5ubUYw+c+jUzBRMB0GA1UdDgQWBBRa
-fFt5ijKddVegjK2Pl9QD7yvEOTAfBgNVHSMEGDAWgBRafFt5ijKddVegjK2Pl9QD
-7yvEOTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIHhQ2Of06m4p
-YqSdd3+Cf9DWce8R391ziO9ksC6klO8DAiBOod72mUyipI6ewi7/x36Vu0DWwkO1
-kaNZ09Ii2fCjGA==
------END CERTIFICATE-----
-";
+    /// The throwaway CA certificate of the tcapi tests.
+    const TEST_CA_PEM: &str = include_str!("../../crates/tcapi/tests/fixtures/test-ca.pem");
 
     #[test]
     fn ca_file_must_hold_a_pem_certificate() {
