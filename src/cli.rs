@@ -144,6 +144,14 @@ struct SimArgs {
     /// action) before answering, for --generate (soak tests).
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     fault_fraction: f64,
+    /// For --generate: how many accounts with keys manage the members (1:
+    /// one management account assumes a role in every member). Default: all.
+    #[arg(long, requires = "generate", value_parser = clap::value_parser!(u32).range(1..))]
+    management_accounts: Option<u32>,
+    /// For --generate: leave the `uin` out of the accounts with keys in the
+    /// written config, so a run learns it with GetCallerIdentity.
+    #[arg(long, requires = "generate")]
+    omit_key_uins: bool,
     /// Where --generate writes the fleet.
     #[arg(long, requires = "generate")]
     write_fleet: Option<PathBuf>,
@@ -593,6 +601,7 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         regions: args.regions.clone(),
         latency_ms: args.latency_ms,
         fault_fraction: args.fault_fraction,
+        management_accounts: args.management_accounts.map(|k| k as usize),
         ..tcss_sim::GenOptions::default()
     });
     let fleet_path = args
@@ -605,7 +614,12 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
     if let Some(config_path) = &args.write_config {
         std::fs::write(
             config_path,
-            crate::simulate::config_for_fleet(&fleet, &args.endpoint, &args.regions),
+            crate::simulate::config_for_fleet(
+                &fleet,
+                &args.endpoint,
+                &args.regions,
+                args.omit_key_uins,
+            ),
         )
         .with_context(|| format!("writing {}", config_path.display()))?;
         println!("{}", config_path.display());

@@ -37,6 +37,10 @@ pub struct GenOptions {
     /// Share of accounts given random transient first-N faults
     /// (internal_error, http502, malformed_json or reset; never hang). Default 0.
     pub fault_fraction: f64,
+    /// How many of the accounts with keys manage members: members trust the
+    /// first `k` of them in turn (`Some(1)`: one management account assumes
+    /// a role in every member, the usual organization). `None`: all of them.
+    pub management_accounts: Option<usize>,
 }
 
 impl Default for GenOptions {
@@ -49,6 +53,7 @@ impl Default for GenOptions {
             latency_ms: 0,
             jitter_ms: 0,
             fault_fraction: 0.0,
+            management_accounts: None,
         }
     }
 }
@@ -427,7 +432,10 @@ impl Fleet {
             let (keys, roles) = if i < managers {
                 (vec![key_pair(&mut rng)], Vec::new())
             } else {
-                let manager = &accounts[(i - managers) % managers.max(1)];
+                let trusted = opts
+                    .management_accounts
+                    .map_or(managers, |k| k.clamp(1, managers.max(1)));
+                let manager = &accounts[(i - managers) % trusted.max(1)];
                 (
                     Vec::new(),
                     vec![Role {
@@ -511,6 +519,23 @@ mod tests {
             assert!(managers
                 .iter()
                 .any(|m| a.roles[0].trusted == vec![m.uin.clone()]));
+        }
+        f.validate().expect("generated fleet is valid");
+    }
+
+    #[test]
+    fn one_management_account_manages_every_member() {
+        let f = Fleet::generate(&GenOptions {
+            accounts: 40,
+            management_accounts: Some(1),
+            ..GenOptions::default()
+        });
+        let keyed: Vec<&SimAccount> = f.accounts.iter().filter(|a| !a.keys.is_empty()).collect();
+        assert_eq!(keyed.len(), 10, "key accounts are still a quarter");
+        let members: Vec<&SimAccount> = f.accounts.iter().filter(|a| a.keys.is_empty()).collect();
+        assert_eq!(members.len(), 30);
+        for m in members {
+            assert_eq!(m.roles[0].trusted, vec![keyed[0].uin.clone()]);
         }
         f.validate().expect("generated fleet is valid");
     }
