@@ -15,7 +15,7 @@ use tcapi::credentials::{Env, ProcessEnv};
 use tcapi::{Client, ClientConfig, Endpoint};
 use tokio::sync::watch;
 
-use crate::config::{Config, ConfigError, CredentialSpec};
+use crate::config::{self, Config, ConfigError, CredentialSpec};
 use crate::execute::{ExecOptions, Executor};
 use crate::logging::{self, Style};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
@@ -106,10 +106,10 @@ struct RunArgs {
     #[arg(long)]
     simulate: bool,
     /// Requests in flight, all accounts together (overrides the config).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(config::CONCURRENCY.min..=config::CONCURRENCY.max))]
     concurrency: Option<u32>,
     /// DescribeImageAuthorizedInfo requests per second per account (overrides the config).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(config::RATE_LIMIT.min..=config::RATE_LIMIT.max))]
     rate_limit: Option<u32>,
     /// Only accounts with this name or tag (`key=value` or a value); repeatable.
     #[arg(long, num_args = 1..)]

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visito
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use super::locate::Located;
+use super::locate::Problems;
 use super::raw::{RawConfig, TableKeys, TABLES};
 use super::Problem;
 
@@ -199,7 +199,7 @@ impl Place {
 }
 
 /// Every key of `shape` its table does not accept, in file order.
-pub(super) fn unknown(loc: &Located<'_>, shape: &Shape) -> Vec<Problem> {
+pub(super) fn unknown(problems: &Problems<'_>, shape: &Shape) -> Vec<Problem> {
     let places = std::iter::once((Place::Top, &shape.top))
         .chain(shape.tables.iter().map(|(t, keys)| (Place::Table(t), keys)));
     let mut found: Vec<(usize, Problem)> = Vec::new();
@@ -211,7 +211,7 @@ pub(super) fn unknown(loc: &Located<'_>, shape: &Shape) -> Vec<Problem> {
         {
             found.push((
                 key.span().start,
-                loc.at(key.span(), message(place, key.get_ref())),
+                problems.at(key.span(), message(place, key.get_ref())),
             ));
         }
     }

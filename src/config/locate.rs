@@ -1,5 +1,5 @@
 //! Positions in the accounts file: [`LineIndex`] turns byte offsets (the
-//! spans `toml` gives) into 1-based line and column, and [`Located`]
+//! spans `toml` gives) into 1-based line and column, and [`Problems`]
 //! collects the errors and warnings of one parse, each at its position.
 
 use std::ops::Range;
@@ -39,16 +39,16 @@ impl<'a> LineIndex<'a> {
 }
 
 /// The problems found so far in one file.
-pub(super) struct Located<'a> {
+pub(super) struct Problems<'a> {
     path: &'a str,
     lines: &'a LineIndex<'a>,
     pub(super) errors: Vec<Problem>,
     pub(super) warnings: Vec<Problem>,
 }
 
-impl<'a> Located<'a> {
+impl<'a> Problems<'a> {
     pub(super) fn new(path: &'a str, lines: &'a LineIndex<'a>) -> Self {
-        Located {
+        Problems {
             path,
             lines,
             errors: Vec::new(),

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tcapi::credentials::{Env, RoleArn, Source};
 
 use crate::model::{AccountInfo, RegionScope};
-use locate::{LineIndex, Located};
+use locate::{LineIndex, Problems};
 use raw::RawConfig;
 
 /// Default TCSS endpoint.
@@ -130,6 +130,48 @@ pub struct Defaults {
     pub language: String,
 }
 
+/// A numeric setting of `[defaults]`: its name, its default and the range
+/// it may take (inclusive). The one table both [`Defaults::default`] and the
+/// validation read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumericSetting {
+    /// The key in `[defaults]`.
+    pub name: &'static str,
+    /// Used when the key is absent.
+    pub default: i64,
+    /// Smallest allowed value.
+    pub min: i64,
+    /// Largest allowed value.
+    pub max: i64,
+}
+
+const fn setting(name: &'static str, default: i64, min: i64, max: i64) -> NumericSetting {
+    NumericSetting {
+        name,
+        default,
+        min,
+        max,
+    }
+}
+
+/// `concurrency`: requests in flight, all accounts together.
+pub const CONCURRENCY: NumericSetting = setting("concurrency", 64, 1, 4096);
+/// `rate_limit`: `DescribeImageAuthorizedInfo` per second per account.
+pub const RATE_LIMIT: NumericSetting = setting("rate_limit", 20, 1, 10_000);
+/// `sts_rate_limit`: `AssumeRole` per second per calling account.
+pub const STS_RATE_LIMIT: NumericSetting = setting("sts_rate_limit", 600, 1, 100_000);
+/// `timeout_secs`: per attempt.
+pub const TIMEOUT_SECS: NumericSetting = setting("timeout_secs", 10, 1, 600);
+/// `max_attempts`: per query, the first included.
+pub const MAX_ATTEMPTS: NumericSetting = setting("max_attempts", 5, 1, 20);
+/// `role_duration_secs`: `DurationSeconds` of `AssumeRole`.
+pub const ROLE_DURATION_SECS: NumericSetting = setting(
+    "role_duration_secs",
+    3600,
+    900,
+    tcapi::credentials::MAX_ROLE_DURATION_SECS as i64,
+);
+
 impl Default for Defaults {
     fn default() -> Self {
         Defaults {
@@ -139,14 +181,14 @@ impl Default for Defaults {
             ca_file: None,
             allow_insecure_http: false,
             regions: vec![DEFAULT_REGION.to_string()],
-            concurrency: 64,
-            rate_limit: 20,
-            sts_rate_limit: 600,
-            timeout_secs: 10,
-            max_attempts: 5,
+            concurrency: CONCURRENCY.default as usize,
+            rate_limit: RATE_LIMIT.default as u32,
+            sts_rate_limit: STS_RATE_LIMIT.default as u32,
+            timeout_secs: TIMEOUT_SECS.default as u64,
+            max_attempts: MAX_ATTEMPTS.default as u32,
             region_scope: RegionScope::Account,
             role_session_name: DEFAULT_SESSION_NAME.to_string(),
-            role_duration_secs: 3600,
+            role_duration_secs: ROLE_DURATION_SECS.default as u32,
             language: "en-US".to_string(),
         }
     }
@@ -238,10 +280,10 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let display = path.display().to_string();
         let lines = LineIndex::new(text);
-        let mut loc = Located::new(&display, &lines);
+        let mut problems = Problems::new(&display, &lines);
         // Every unknown key at once; the typed parse below stops at the first.
         if let Ok(shape) = toml::from_str::<keys::Shape>(text) {
-            let unknown = keys::unknown(&loc, &shape);
+            let unknown = keys::unknown(&problems, &shape);
             if !unknown.is_empty() {
                 return Err(ConfigError::Invalid(unknown));
             }
@@ -250,16 +292,16 @@ impl Config {
             ConfigError::Invalid(vec![Problem {
                 position: e.span().map(|s| lines.line_col(s.start)),
                 // The parser gives no message for some errors (a lone `\r`).
-                ..loc.unlocated(match e.message().trim() {
+                ..problems.unlocated(match e.message().trim() {
                     "" => "invalid TOML syntax",
                     m => m,
                 })
             }])
         })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let defaults = validate::defaults(&mut loc, &raw.defaults, &base_dir);
-        let accounts = validate::accounts(&mut loc, &raw.accounts, &defaults);
-        let warnings = loc.finish()?;
+        let defaults = validate::defaults(&mut problems, &raw.defaults, &base_dir);
+        let accounts = validate::accounts(&mut problems, &raw.accounts, &defaults);
+        let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
             digest: hex::encode(Sha256::digest(text.as_bytes())),

@@ -10,26 +10,30 @@ use std::path::Path;
 use tcapi::credentials::{RoleArn, Source};
 use toml::Spanned;
 
-use super::locate::Located;
+use super::locate::Problems;
 use super::raw::{RawAccount, RawDefaults};
-use super::{Account, CredentialSpec, Defaults, KNOWN_REGIONS};
+use super::{
+    Account, CredentialSpec, Defaults, NumericSetting, CONCURRENCY, KNOWN_REGIONS, MAX_ATTEMPTS,
+    RATE_LIMIT, ROLE_DURATION_SECS, STS_RATE_LIMIT, TIMEOUT_SECS,
+};
 
 /// The values of `X-TC-Language` the API accepts.
 const LANGUAGES: &[&str] = &["en-US", "zh-CN"];
 
-/// `v` if it is in `min..=max`, else an error and `default`.
-fn in_range(
-    loc: &mut Located<'_>,
-    v: &Option<Spanned<i64>>,
-    name: &str,
-    (min, max): (i64, i64),
-    default: i64,
-) -> i64 {
+/// The value of a numeric setting if it is within its range, else an
+/// error and its default; its default when absent.
+fn in_range(problems: &mut Problems<'_>, v: &Option<Spanned<i64>>, setting: NumericSetting) -> i64 {
+    let NumericSetting {
+        name,
+        default,
+        min,
+        max,
+    } = setting;
     match v {
         None => default,
         Some(s) if (min..=max).contains(s.get_ref()) => *s.get_ref(),
         Some(s) => {
-            loc.error(
+            problems.error(
                 s.span(),
                 format!(
                     "`{name}` must be between {min} and {max}, got {}",
@@ -41,26 +45,29 @@ fn in_range(
     }
 }
 
-pub(super) fn check_regions(loc: &mut Located<'_>, regions: &Spanned<Vec<String>>) -> Vec<String> {
+pub(super) fn check_regions(
+    problems: &mut Problems<'_>,
+    regions: &Spanned<Vec<String>>,
+) -> Vec<String> {
     let list = regions.get_ref();
     if list.is_empty() {
-        loc.error(regions.span(), "`regions` must not be empty");
+        problems.error(regions.span(), "`regions` must not be empty");
     }
     let mut seen = Vec::new();
     for r in list {
         if !region_name_ok(r) {
-            loc.error(
+            problems.error(
                 regions.span(),
                 format!("`{r}` is not a region name (like ap-guangzhou)"),
             );
         } else if !KNOWN_REGIONS.contains(&r.as_str()) {
-            loc.warn(
+            problems.warn(
                 regions.span(),
                 format!("region `{r}` is not one this version knows; it will be queried anyway"),
             );
         }
         if seen.contains(r) {
-            loc.error(regions.span(), format!("region `{r}` is listed twice"));
+            problems.error(regions.span(), format!("region `{r}` is listed twice"));
         } else {
             seen.push(r.clone());
         }
@@ -74,15 +81,15 @@ fn region_name_ok(r: &str) -> bool {
 }
 
 /// `sts_region`: shaped like a region name; one this version does not know only warns.
-fn check_sts_region(loc: &mut Located<'_>, r: &Spanned<String>) {
+fn check_sts_region(problems: &mut Problems<'_>, r: &Spanned<String>) {
     let v = r.get_ref();
     if !region_name_ok(v) {
-        loc.error(
+        problems.error(
             r.span(),
             format!("`sts_region` {v:?} is not a region name (like ap-guangzhou)"),
         );
     } else if !KNOWN_REGIONS.contains(&v.as_str()) {
-        loc.warn(
+        problems.warn(
             r.span(),
             format!(
                 "`sts_region` `{v}` is not a region this version knows; it will be used anyway"
@@ -93,13 +100,13 @@ fn check_sts_region(loc: &mut Located<'_>, r: &Spanned<String>) {
 
 /// `ca_file` (resolved to `path`) loads as `run` will load it: a regular
 /// file of at most 1 MiB with at least one PEM certificate.
-fn check_ca_file(loc: &mut Located<'_>, ca: &Spanned<String>, path: &Path) {
+fn check_ca_file(problems: &mut Problems<'_>, ca: &Spanned<String>, path: &Path) {
     let reason = match tcapi::client::check_ca_file(path) {
         Ok(_) => return,
         Err(tcapi::Error::CaFile { reason, .. }) => reason,
         Err(other) => other.to_string(),
     };
-    loc.error(
+    problems.error(
         ca.span(),
         format!(
             "`ca_file` {}: {reason}; give a PEM file with the root certificates to trust",
@@ -108,9 +115,14 @@ fn check_ca_file(loc: &mut Located<'_>, ca: &Spanned<String>, path: &Path) {
     );
 }
 
-fn check_url(loc: &mut Located<'_>, s: &Spanned<String>, name: &str, allow_insecure_http: bool) {
+fn check_url(
+    problems: &mut Problems<'_>,
+    s: &Spanned<String>,
+    name: &str,
+    allow_insecure_http: bool,
+) {
     if let Err(e) = tcapi::Endpoint::parse(s.get_ref(), allow_insecure_http) {
-        loc.error(s.span(), format!("`{name}`: {e}"));
+        problems.error(s.span(), format!("`{name}`: {e}"));
     }
 }
 
@@ -119,38 +131,38 @@ fn env_name_ok(name: &str) -> bool {
 }
 
 /// `[defaults]`, checked; relative paths are resolved against `base_dir`.
-pub(super) fn defaults(loc: &mut Located<'_>, d: &RawDefaults, base_dir: &Path) -> Defaults {
+pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &Path) -> Defaults {
     let mut out = Defaults {
         allow_insecure_http: d.allow_insecure_http.unwrap_or(false),
         ..Defaults::default()
     };
     if let Some(e) = &d.endpoint {
-        check_url(loc, e, "endpoint", out.allow_insecure_http);
+        check_url(problems, e, "endpoint", out.allow_insecure_http);
         out.endpoint = e.get_ref().clone();
     }
     if let Some(e) = &d.sts_endpoint {
-        check_url(loc, e, "sts_endpoint", out.allow_insecure_http);
+        check_url(problems, e, "sts_endpoint", out.allow_insecure_http);
         out.sts_endpoint = e.get_ref().clone();
     }
     if let Some(r) = &d.sts_region {
-        check_sts_region(loc, r);
+        check_sts_region(problems, r);
         out.sts_region = r.get_ref().clone();
     }
     if let Some(ca) = &d.ca_file {
         let p = base_dir.join(ca.get_ref());
-        check_ca_file(loc, ca, &p);
+        check_ca_file(problems, ca, &p);
         out.ca_file = Some(p);
     }
     if let Some(r) = &d.regions {
-        out.regions = check_regions(loc, r);
+        out.regions = check_regions(problems, r);
     }
-    limits(loc, d, &mut out);
+    limits(problems, d, &mut out);
     if let Some(scope) = d.region_scope {
         out.region_scope = scope;
     }
     if let Some(lang) = &d.language {
         if !LANGUAGES.contains(&lang.get_ref().as_str()) {
-            loc.error(
+            problems.error(
                 lang.span(),
                 format!(
                     "`language` must be one the API accepts: {}; got {:?}",
@@ -163,7 +175,7 @@ pub(super) fn defaults(loc: &mut Located<'_>, d: &RawDefaults, base_dir: &Path) 
     }
     if let Some(s) = &d.role_session_name {
         if let Err(e) = tcapi::credentials::validate_session_name(s.get_ref()) {
-            loc.error(s.span(), format!("`role_session_name`: {e}"));
+            problems.error(s.span(), format!("`role_session_name`: {e}"));
         }
         out.role_session_name = s.get_ref().clone();
     }
@@ -171,66 +183,59 @@ pub(super) fn defaults(loc: &mut Located<'_>, d: &RawDefaults, base_dir: &Path) 
 }
 
 /// The numeric settings of `[defaults]`, each within its range.
-fn limits(loc: &mut Located<'_>, d: &RawDefaults, out: &mut Defaults) {
-    out.concurrency = in_range(loc, &d.concurrency, "concurrency", (1, 4096), 64) as usize;
-    out.rate_limit = in_range(loc, &d.rate_limit, "rate_limit", (1, 10_000), 20) as u32;
-    out.sts_rate_limit =
-        in_range(loc, &d.sts_rate_limit, "sts_rate_limit", (1, 100_000), 600) as u32;
-    out.timeout_secs = in_range(loc, &d.timeout_secs, "timeout_secs", (1, 600), 10) as u64;
-    out.max_attempts = in_range(loc, &d.max_attempts, "max_attempts", (1, 20), 5) as u32;
-    let max_duration = i64::from(tcapi::credentials::MAX_ROLE_DURATION_SECS);
-    out.role_duration_secs = in_range(
-        loc,
-        &d.role_duration_secs,
-        "role_duration_secs",
-        (900, max_duration),
-        3600,
-    ) as u32;
+fn limits(problems: &mut Problems<'_>, d: &RawDefaults, out: &mut Defaults) {
+    out.concurrency = in_range(problems, &d.concurrency, CONCURRENCY) as usize;
+    out.rate_limit = in_range(problems, &d.rate_limit, RATE_LIMIT) as u32;
+    out.sts_rate_limit = in_range(problems, &d.sts_rate_limit, STS_RATE_LIMIT) as u32;
+    out.timeout_secs = in_range(problems, &d.timeout_secs, TIMEOUT_SECS) as u64;
+    out.max_attempts = in_range(problems, &d.max_attempts, MAX_ATTEMPTS) as u32;
+    out.role_duration_secs = in_range(problems, &d.role_duration_secs, ROLE_DURATION_SECS) as u32;
 }
 
 /// Every `[[accounts]]` table, checked, in file order.
 pub(super) fn accounts(
-    loc: &mut Located<'_>,
+    problems: &mut Problems<'_>,
     raw: &[RawAccount],
     defaults: &Defaults,
 ) -> Vec<Account> {
     if raw.is_empty() {
-        let p = loc.unlocated("no accounts: add at least one [[accounts]] table");
-        loc.errors.push(p);
+        let p = problems.unlocated("no accounts: add at least one [[accounts]] table");
+        problems.errors.push(p);
     }
     // Names first, so role sources can refer to accounts later in the file.
-    let index = names(loc, raw);
+    let index = names(problems, raw);
     let accounts: Vec<Account> = raw
         .iter()
-        .map(|a| account(loc, a, &index, defaults))
+        .map(|a| account(problems, a, &index, defaults))
         .collect();
-    role_cycles(loc, raw, &accounts);
+    role_cycles(problems, raw, &accounts);
     accounts
 }
 
 /// Each account name's index. Names must be non-empty, without control
 /// characters or surrounding whitespace, and unique even ignoring case.
-fn names<'r>(loc: &mut Located<'_>, raw: &'r [RawAccount]) -> HashMap<&'r str, usize> {
+fn names<'r>(problems: &mut Problems<'_>, raw: &'r [RawAccount]) -> HashMap<&'r str, usize> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut folded: HashMap<String, usize> = HashMap::new();
     for (i, a) in raw.iter().enumerate() {
         let name = a.name.get_ref();
         if name.trim().is_empty() {
-            loc.error(a.name.span(), "account `name` must not be empty");
+            problems.error(a.name.span(), "account `name` must not be empty");
             continue;
         }
-        check_name_text(loc, &a.name);
-        let first_line =
-            |loc: &Located<'_>, first: usize| loc.lines().line(raw[first].name.span().start);
+        check_name_text(problems, &a.name);
+        let first_line = |problems: &Problems<'_>, first: usize| {
+            problems.lines().line(raw[first].name.span().start)
+        };
         if let Some(&first) = index.get(name.as_str()) {
-            let line = first_line(loc, first);
-            loc.error(
+            let line = first_line(problems, first);
+            problems.error(
                 a.name.span(),
                 format!("duplicate account name `{name}` (first defined on line {line})"),
             );
         } else if let Some(&first) = folded.get(&name.to_lowercase()) {
-            let line = first_line(loc, first);
-            loc.error(
+            let line = first_line(problems, first);
+            problems.error(
                 a.name.span(),
                 format!(
                     "account name `{name}` differs only in case from `{}` (line {line}); \
@@ -248,10 +253,10 @@ fn names<'r>(loc: &mut Located<'_>, raw: &'r [RawAccount]) -> HashMap<&'r str, u
 
 /// No control character (tab, newline, ESC, ...) and no leading or
 /// trailing whitespace in an account name. Messages show the name escaped.
-fn check_name_text(loc: &mut Located<'_>, name: &Spanned<String>) {
+fn check_name_text(problems: &mut Problems<'_>, name: &Spanned<String>) {
     let v = name.get_ref();
     if let Some(c) = v.chars().find(|c| c.is_control()) {
-        loc.error(
+        problems.error(
             name.span(),
             format!(
                 "account name \"{}\" contains a control character (U+{:04X}); remove it",
@@ -260,7 +265,7 @@ fn check_name_text(loc: &mut Located<'_>, name: &Spanned<String>) {
             ),
         );
     } else if v.trim() != v {
-        loc.error(
+        problems.error(
             name.span(),
             format!("account name {v:?} starts or ends with whitespace; remove it"),
         );
@@ -269,31 +274,31 @@ fn check_name_text(loc: &mut Located<'_>, name: &Spanned<String>) {
 
 /// One account, checked.
 fn account(
-    loc: &mut Located<'_>,
+    problems: &mut Problems<'_>,
     a: &RawAccount,
     index: &HashMap<&str, usize>,
     defaults: &Defaults,
 ) -> Account {
     let name = a.name.get_ref().clone();
-    let line = loc.lines().line(a.name.span().start);
+    let line = problems.lines().line(a.name.span().start);
     let regions = match &a.regions {
-        Some(r) => check_regions(loc, r),
+        Some(r) => check_regions(problems, r),
         None => defaults.regions.clone(),
     };
     let mut uin = None;
     if let Some(u) = &a.uin {
         let v = u.get_ref();
         if v.is_empty() || v.len() > 20 || !v.chars().all(|c| c.is_ascii_digit()) {
-            loc.error(
+            problems.error(
                 u.span(),
                 format!("account `{name}`: `uin` must be digits, got `{v}`"),
             );
         }
         uin = Some(v.clone());
     }
-    let credentials = credentials(loc, a, index, &mut uin);
+    let credentials = credentials(problems, a, index, &mut uin);
     if a.tags.keys().any(|k| k.trim().is_empty()) {
-        loc.error(a.name.span(), format!("account `{name}`: empty tag key"));
+        problems.error(a.name.span(), format!("account `{name}`: empty tag key"));
     }
     Account {
         name,
@@ -307,7 +312,7 @@ fn account(
 
 /// The account's one credential source; `uin` is set from a role ARN.
 fn credentials(
-    loc: &mut Located<'_>,
+    problems: &mut Problems<'_>,
     a: &RawAccount,
     index: &HashMap<&str, usize>,
     uin: &mut Option<String>,
@@ -320,7 +325,7 @@ fn credentials(
         a.role_arn.is_some() || a.source_account.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() > 1 {
-        loc.error(
+        problems.error(
             a.name.span(),
             format!(
                 "account `{name}`: choose one credential source: secret_id_env/secret_key_env, \
@@ -329,29 +334,29 @@ fn credentials(
         );
         None
     } else if kinds[0] {
-        env_credentials(loc, a)
+        env_credentials(problems, a)
     } else if kinds[1] {
-        inline_credentials(loc, a)
+        inline_credentials(problems, a)
     } else if let Some(p) = &a.profile {
         let v = p.get_ref();
         if v.is_empty() || v.contains(['/', '\\']) || v.contains("..") {
-            loc.error(
+            problems.error(
                 p.span(),
                 format!("account `{name}`: `{v}` is not a profile name"),
             );
         }
         Some(CredentialSpec::Static(Source::TccliProfile(v.clone())))
     } else if kinds[3] {
-        role_credentials(loc, a, index, uin)
+        role_credentials(problems, a, index, uin)
     } else {
         Some(CredentialSpec::Static(Source::DefaultChain))
     }
 }
 
 /// `secret_id_env` + `secret_key_env` (+ `token_env`).
-fn env_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<CredentialSpec> {
+fn env_credentials(problems: &mut Problems<'_>, a: &RawAccount) -> Option<CredentialSpec> {
     let (Some(id), Some(key)) = (&a.secret_id_env, &a.secret_key_env) else {
-        loc.error(
+        problems.error(
             a.name.span(),
             format!(
                 "account `{}`: set both secret_id_env and secret_key_env",
@@ -365,7 +370,7 @@ fn env_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<CredentialSp
         .flatten()
     {
         if !env_name_ok(v.get_ref()) {
-            loc.error(
+            problems.error(
                 v.span(),
                 format!("`{}` is not an environment variable name", v.get_ref()),
             );
@@ -379,10 +384,10 @@ fn env_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<CredentialSp
 }
 
 /// `secret_id` + `secret_key` written in the file (a warning).
-fn inline_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<CredentialSpec> {
+fn inline_credentials(problems: &mut Problems<'_>, a: &RawAccount) -> Option<CredentialSpec> {
     let name = a.name.get_ref();
     let (Some(id), Some(key)) = (&a.secret_id, &a.secret_key) else {
-        loc.error(
+        problems.error(
             a.name.span(),
             format!("account `{name}`: set both secret_id and secret_key"),
         );
@@ -391,7 +396,7 @@ fn inline_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<Credentia
     for (key_name, value) in [("secret_id", id), ("secret_key", key)] {
         // The reason never contains the value.
         if let Err(reason) = tcapi::credentials::check_secret_value(value.get_ref()) {
-            loc.error(
+            problems.error(
                 value.span(),
                 format!(
                     "account `{name}`: `{key_name}` cannot be sent: {reason}; \
@@ -400,7 +405,7 @@ fn inline_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<Credentia
             );
         }
     }
-    loc.warn(
+    problems.warn(
         key.span(),
         format!(
             "account `{name}`: secret_key is written in the config file; \
@@ -415,7 +420,7 @@ fn inline_credentials(loc: &mut Located<'_>, a: &RawAccount) -> Option<Credentia
 
 /// `role_arn` + `source_account`; the ARN's UIN must agree with `uin`.
 fn role_credentials(
-    loc: &mut Located<'_>,
+    problems: &mut Problems<'_>,
     a: &RawAccount,
     index: &HashMap<&str, usize>,
     uin: &mut Option<String>,
@@ -424,14 +429,14 @@ fn role_credentials(
     let (arn, src) = match (&a.role_arn, &a.source_account) {
         (Some(arn), Some(src)) => (arn, src),
         (Some(_), None) => {
-            loc.error(
+            problems.error(
                 a.name.span(),
                 format!("account `{name}`: role_arn needs source_account"),
             );
             return None;
         }
         _ => {
-            loc.error(
+            problems.error(
                 a.name.span(),
                 format!("account `{name}`: source_account needs role_arn"),
             );
@@ -440,7 +445,7 @@ fn role_credentials(
     };
     let source = index.get(src.get_ref().as_str()).copied();
     if source.is_none() {
-        loc.error(
+        problems.error(
             src.span(),
             format!(
                 "account `{name}`: source_account `{}` is not a configured account",
@@ -451,12 +456,12 @@ fn role_credentials(
     let arn_parsed = match RoleArn::parse(arn.get_ref()) {
         Ok(parsed) => parsed,
         Err(e) => {
-            loc.error(arn.span(), format!("account `{name}`: {e}"));
+            problems.error(arn.span(), format!("account `{name}`: {e}"));
             return None;
         }
     };
     if let Some(u) = uin.as_ref().filter(|u| **u != arn_parsed.uin) {
-        loc.error(
+        problems.error(
             a.name.span(),
             format!(
                 "account `{name}`: uin {u} differs from the role ARN's uin {}",
@@ -472,7 +477,7 @@ fn role_credentials(
 }
 
 /// Role chains must end at an account with keys.
-fn role_cycles(loc: &mut Located<'_>, raw: &[RawAccount], accounts: &[Account]) {
+fn role_cycles(problems: &mut Problems<'_>, raw: &[RawAccount], accounts: &[Account]) {
     for (i, a) in accounts.iter().enumerate() {
         let mut seen = vec![i];
         let mut cur = i;
@@ -483,7 +488,7 @@ fn role_cycles(loc: &mut Located<'_>, raw: &[RawAccount], accounts: &[Account]) 
                     .chain([source])
                     .map(|&k| accounts[k].name.as_str())
                     .collect();
-                loc.error(
+                problems.error(
                     raw[i].name.span(),
                     format!(
                         "account `{}`: role sources form a cycle: {}",
