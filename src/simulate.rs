@@ -171,7 +171,7 @@ pub fn config_for_fleet(
         out.push_str("\n[[accounts]]\n");
         out.push_str(&format!("name = {}\n", toml_string(&name_of(a))));
         // Accounts with keys learn their UIN with GetCallerIdentity when it is left out.
-        if !(omit_key_uins && !a.keys.is_empty()) {
+        if !omit_key_uins || a.keys.is_empty() {
             out.push_str(&format!("uin = {}\n", toml_string(&a.uin)));
         }
         if let Some(k) = a.keys.first() {
