@@ -9,6 +9,7 @@
 //! it starts to hang); a request whose account is unknown (no or unknown
 //! secret id) has `uin` `""`; `region` is the `X-TC-Region` header (`""` if absent).
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -86,11 +87,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding a counter lock cannot leave a map half-updated.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Counters {

@@ -25,6 +25,7 @@
 pub mod counters;
 pub mod fleet;
 pub mod server;
+mod sync;
 
 pub use counters::{CountRow, Counters, CountersSnapshot, RateRow};
 pub use fleet::{

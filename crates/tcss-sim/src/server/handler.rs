@@ -19,6 +19,7 @@
 //! 10. first-N transient fault, then the persistent error (TCSS only);
 //! 11. the action (`AssumeRole` parameter checks, etc.).
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -139,10 +140,6 @@ impl std::fmt::Debug for State {
             .field("shift", &self.shift.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
