@@ -29,7 +29,7 @@ mod sync;
 
 pub use counters::{CountRow, Counters, CountersSnapshot, RateRow};
 pub use fleet::{
-    sample_license_data, uin_for, FaultKind, Faults, Fleet, FleetError, GenOptions, KeyPair, Role,
-    Settings, SimAccount,
+    sample_license_data, uin_for, FaultKind, Faults, Fleet, FleetError, GenOptions, KeyPair,
+    OrgFaults, OrgMember, Organization, Role, Settings, SimAccount,
 };
 pub use server::{serve, spawn, SimHandle};

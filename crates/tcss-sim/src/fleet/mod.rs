@@ -1,6 +1,7 @@
 //! The fleet: the simulated accounts (UINs, keys, roles, per-region response
 //! data, faults) and the server-wide settings, with TOML load/save and
-//! validation. The deterministic generator lives in [`generate`].
+//! validation. The deterministic generator lives in [`generate`], the
+//! organizations (`[[organizations]]`) in [`organization`].
 //!
 //! TOML has no `null`, so inside `data` and `region_data` the string `"$null"`
 //! stands for a JSON `null` (see [`NULL_SENTINEL`]); it is converted on load
@@ -13,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub mod generate;
+pub mod organization;
 
 pub use generate::{
     sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE,
 };
+pub use organization::{OrgFaults, OrgMember, Organization, MEMBER_FIELDS};
 
 /// The string that stands for JSON `null` in the `data` and `region_data`
 /// tables of a fleet file (TOML cannot express `null`).
@@ -74,18 +77,64 @@ pub enum FleetError {
     /// The fleet parsed but is inconsistent (duplicate UIN, unknown region...).
     #[error("invalid fleet: {0}")]
     Invalid(String),
+    /// Like [`FleetError::Invalid`], at a known place of the fleet file
+    /// (organization errors found by [`Fleet::load`]).
+    #[error("{}:{line}:{column}: invalid fleet: {message}", file.display())]
+    InvalidAt {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
-/// A whole simulated estate: server settings plus accounts.
+/// A whole simulated estate: server settings (organizations included) plus accounts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "FleetFile", into = "FleetFile")]
 pub struct Fleet {
-    /// Server-wide settings.
-    #[serde(default)]
+    /// Server-wide settings, with the organizations.
     pub settings: Settings,
     /// The accounts.
-    #[serde(default)]
     pub accounts: Vec<SimAccount>,
+}
+
+/// The fleet file's layout: `[settings]`, `[[accounts]]`, `[[organizations]]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetFile {
+    #[serde(default)]
+    settings: Settings,
+    #[serde(default)]
+    accounts: Vec<SimAccount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    organizations: Vec<Organization>,
+}
+
+impl From<FleetFile> for Fleet {
+    fn from(f: FleetFile) -> Fleet {
+        let mut settings = f.settings;
+        settings.organizations = f.organizations;
+        Fleet {
+            settings,
+            accounts: f.accounts,
+        }
+    }
+}
+
+impl From<Fleet> for FleetFile {
+    fn from(f: Fleet) -> FleetFile {
+        let mut settings = f.settings;
+        let organizations = std::mem::take(&mut settings.organizations);
+        FleetFile {
+            settings,
+            accounts: f.accounts,
+            organizations,
+        }
+    }
 }
 
 /// Server-wide settings.
@@ -100,6 +149,13 @@ pub struct Settings {
     pub regions: Vec<String>,
     /// Largest `DurationSeconds` accepted by `AssumeRole`. Default 43200.
     pub max_role_duration_secs: u32,
+    /// `DescribeOrganizationMembers` requests allowed per (calling account, any sliding second). Default 20.
+    pub organization_rate_limit: u32,
+    /// The organizations. In the fleet file they are top-level
+    /// `[[organizations]]` tables, not part of `[settings]`; they live here so
+    /// that `Fleet { settings, accounts }` literals need no new field.
+    #[serde(skip)]
+    pub organizations: Vec<Organization>,
 }
 
 impl Default for Settings {
@@ -109,6 +165,8 @@ impl Default for Settings {
             sts_rate_limit: 600,
             regions: DEFAULT_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
             max_role_duration_secs: 43_200,
+            organization_rate_limit: 20,
+            organizations: Vec::new(),
         }
     }
 }
@@ -261,7 +319,31 @@ impl Fleet {
             source,
         })?;
         let fleet = parse(&text, Some(path))?;
-        fleet.validate()?;
+        fleet.validate_accounts()?;
+        organization::validate(&fleet).map_err(|p| {
+            let site = organization::spans::locate(&text, p.site).or_else(|| {
+                let org = match p.site {
+                    organization::Site::Name(i)
+                    | organization::Site::Management(i)
+                    | organization::Site::Faults(i)
+                    | organization::Site::MemberUin(i, _)
+                    | organization::Site::MemberNulls(i, _) => i,
+                };
+                organization::spans::locate(&text, organization::Site::Name(org))
+            });
+            match site {
+                Some(span) => {
+                    let (line, column) = line_col(&text, span.start);
+                    FleetError::InvalidAt {
+                        file: path.to_owned(),
+                        line,
+                        column,
+                        message: p.message,
+                    }
+                }
+                None => FleetError::Invalid(p.message),
+            }
+        })?;
         Ok(fleet)
     }
 
@@ -272,11 +354,22 @@ impl Fleet {
 
     /// Checks the fleet is consistent: UINs are digits and unique, secret ids
     /// unique and non-empty, rate limits positive, account regions supported,
-    /// role names unique per account, persistent error codes non-empty.
+    /// role names unique per account, persistent error codes non-empty, and
+    /// the organizations (see [`Organization`]) consistent with the accounts.
     pub fn validate(&self) -> Result<(), FleetError> {
+        self.validate_accounts()?;
+        organization::validate(self).map_err(|p| FleetError::Invalid(p.message))
+    }
+
+    /// The organizations (top-level `[[organizations]]` in the fleet file).
+    pub fn organizations(&self) -> &[Organization] {
+        &self.settings.organizations
+    }
+
+    fn validate_accounts(&self) -> Result<(), FleetError> {
         let s = &self.settings;
         let invalid = |m: String| Err(FleetError::Invalid(m));
-        if s.tcss_rate_limit == 0 || s.sts_rate_limit == 0 {
+        if s.tcss_rate_limit == 0 || s.sts_rate_limit == 0 || s.organization_rate_limit == 0 {
             return invalid("settings: rate limits must be at least 1".into());
         }
         if s.regions.is_empty() {
