@@ -1,10 +1,11 @@
 //! `tcss-sim`: a loopback simulator of Tencent Cloud TCSS
-//! (`DescribeImageAuthorizedInfo`, 2020-11-01) and STS (`AssumeRole`,
-//! `GetCallerIdentity`, 2018-08-13) that behaves like the real service,
-//! failures included.
+//! (`DescribeImageAuthorizedInfo`, 2020-11-01), STS (`AssumeRole`,
+//! `GetCallerIdentity`, 2018-08-13) and Organization
+//! (`DescribeOrganizationMembers`, 2021-03-31) that behaves like the real
+//! service, failures included.
 //!
 //! - [`fleet`]: the simulated accounts (keys, roles, per-region data, faults),
-//!   TOML load/save and the deterministic generator.
+//!   the organizations, TOML load/save and the deterministic generator.
 //! - [`server`]: TC3-HMAC-SHA256 verification from the received bytes, routing,
 //!   sliding-second rate limits, STS, injected faults and latency.
 //! - [`counters`]: what the simulator saw, as a serializable snapshot.
@@ -20,7 +21,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It uses `tcapi` only for the signing primitives and the TCSS constants.
+//! It uses `tcapi` only for the signing primitives and the TCSS constants
+//! (the `organization` constants are its own, in [`server::organization`]).
 
 pub mod counters;
 pub mod fleet;

@@ -17,7 +17,8 @@
 //! 8. region, TCSS only (`MissingParameter`, `UnsupportedRegion`);
 //! 9. rate limit (`RequestLimitExceeded`), every arrival counted;
 //! 10. first-N transient fault, then the persistent error (TCSS only);
-//! 11. the action (`AssumeRole` parameter checks, etc.).
+//! 11. the action (`AssumeRole` parameter checks, etc.; `DescribeOrganizationMembers`
+//!     in the `organization` module, with its own order of checks).
 
 use crate::sync::lock;
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use tokio::sync::watch;
 use super::rate::{limit_message, Windows};
 use super::reply::{self, ApiError};
 use super::sts::{self, TempCred, TempStore};
+use super::organization::{self, Answer, Orgs};
 use super::verify::{self, Received};
 use crate::counters::{Counters, SUCCESS};
 use crate::fleet::{FaultKind, Fleet};
@@ -63,6 +65,7 @@ enum ActionKind {
     DescribeImageAuthorizedInfo,
     AssumeRole,
     GetCallerIdentity,
+    DescribeOrganizationMembers,
 }
 
 #[derive(Debug)]
@@ -91,6 +94,12 @@ const ACTIONS: &[ActionSpec] = &[
         service: sts::SERVICE,
         version: sts::VERSION,
         kind: ActionKind::GetCallerIdentity,
+    },
+    ActionSpec {
+        name: organization::DESCRIBE_ORGANIZATION_MEMBERS,
+        service: organization::SERVICE,
+        version: organization::VERSION,
+        kind: ActionKind::DescribeOrganizationMembers,
     },
 ];
 
@@ -128,6 +137,7 @@ pub(crate) struct State {
     windows: Mutex<Windows>,
     first_calls: Mutex<HashMap<(usize, String, &'static str), u32>>,
     fragments: Vec<Fragments>,
+    orgs: Orgs,
     /// Seconds added to the system clock for every account (tests move time with it).
     shift: AtomicI64,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -208,6 +218,7 @@ impl State {
             });
         }
         State {
+            orgs: Orgs::new(&fleet),
             fleet,
             counters,
             keys,
@@ -568,6 +579,9 @@ impl State {
             ),
             ActionKind::AssumeRole => Some(self.fleet.settings.sts_rate_limit),
             ActionKind::GetCallerIdentity => None,
+            ActionKind::DescribeOrganizationMembers => {
+                Some(self.fleet.settings.organization_rate_limit)
+            }
         };
         if let Some(limit) = limit {
             let arrivals =
@@ -668,6 +682,12 @@ impl State {
                     }
                 };
                 Ok(Decision::Ok(reply::fragment(&fields)))
+            }
+            ActionKind::DescribeOrganizationMembers => {
+                Ok(match self.orgs.describe_members(&account.uin, &params)? {
+                    Answer::Page(fragment) => Decision::Ok(fragment),
+                    Answer::Fault(kind) => Decision::Fault(kind),
+                })
             }
         }
     }

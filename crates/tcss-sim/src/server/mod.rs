@@ -1,7 +1,7 @@
 //! The HTTP/1.1 server: accepting connections (keep-alive, no Nagle), the
 //! per-connection hyper service, graceful shutdown, and [`SimHandle`] for an
-//! in-process simulator. One listener serves TCSS and STS; requests are routed
-//! by `X-TC-Action` (the private `handler` module documents the order of checks).
+//! in-process simulator. One listener serves TCSS, STS and `organization`;
+//! requests are routed by `X-TC-Action` (the private `handler` module documents the order of checks).
 
 use std::future::Future;
 use std::io;
@@ -23,6 +23,7 @@ use crate::counters::Counters;
 use crate::fleet::Fleet;
 
 mod handler;
+pub mod organization;
 mod rate;
 mod reply;
 pub mod sts;
