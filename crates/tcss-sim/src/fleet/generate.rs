@@ -10,7 +10,10 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{FaultKind, Faults, Fleet, KeyPair, Role, Settings, SimAccount};
+use super::{
+    FaultKind, Faults, Fleet, KeyPair, OrgFaults, OrgMember, Organization, Role, Settings,
+    SimAccount,
+};
 
 /// The reference day for quota end dates ("expiring soon" is relative to it).
 pub const REFERENCE_DATE: (i32, u32, u32) = (2026, 11, 26);
@@ -41,6 +44,12 @@ pub struct GenOptions {
     /// first `k` of them in turn (`Some(1)`: one management account assumes
     /// a role in every member, the usual organization). `None`: all of them.
     pub management_accounts: Option<usize>,
+    /// Put every account into one organization of this name, managed by the
+    /// first account with keys (implies `management_accounts = Some(1)`; the
+    /// other key accounts get the member role too). Member Names, departments
+    /// (`NodeName`), tags, one shared Name and some `null` fields are seeded
+    /// from the seed and the organization's name. Default `None`.
+    pub organization: Option<String>,
 }
 
 impl Default for GenOptions {
@@ -54,6 +63,7 @@ impl Default for GenOptions {
             jitter_ms: 0,
             fault_fraction: 0.0,
             management_accounts: None,
+            organization: None,
         }
     }
 }
@@ -432,9 +442,11 @@ impl Fleet {
             let (keys, roles) = if i < managers {
                 (vec![key_pair(&mut rng)], Vec::new())
             } else {
-                let trusted = opts
-                    .management_accounts
-                    .map_or(managers, |k| k.clamp(1, managers.max(1)));
+                let management = match opts.organization {
+                    Some(_) => Some(1),
+                    None => opts.management_accounts,
+                };
+                let trusted = management.map_or(managers, |k| k.clamp(1, managers.max(1)));
                 let manager = &accounts[(i - managers) % trusted.max(1)];
                 (
                     Vec::new(),
@@ -455,7 +467,76 @@ impl Fleet {
                 faults,
             });
         }
+        if let Some(org) = &opts.organization {
+            if let Some(management) = accounts.first().map(|a| a.uin.clone()) {
+                for a in accounts.iter_mut().skip(1).filter(|a| a.roles.is_empty()) {
+                    a.roles.push(Role {
+                        name: MEMBER_ROLE.to_owned(),
+                        trusted: vec![management.clone()],
+                    });
+                }
+                settings
+                    .organizations
+                    .push(organization_of(seed, org, &accounts));
+            }
+        }
         Fleet { settings, accounts }
+    }
+}
+
+/// One organization of every account, managed by the first (see [`GenOptions::organization`]).
+fn organization_of(seed: u64, name: &str, accounts: &[SimAccount]) -> Organization {
+    let mut rng = rng_for(seed, &format!("\0organization\0{name}"));
+    let node_base = rng.gen_range(10_000i64..90_000) * 10;
+    let cost_centers: Vec<u32> = TEAMS.iter().map(|_| rng.gen_range(10..100)).collect();
+    let (y, mo, d) = REFERENCE_DATE;
+    let reference = NaiveDate::from_ymd_opt(y, mo, d).unwrap_or_default();
+    let mut members: Vec<OrgMember> = accounts
+        .iter()
+        .map(|a| {
+            let label = a.name.clone().unwrap_or_else(|| a.uin.clone());
+            let mut parts = label.splitn(3, '-');
+            let team = parts.next().unwrap_or_default();
+            let env = parts.next().unwrap_or_default();
+            let days = rng.gen_range(30i64..=1500);
+            let mut m = OrgMember {
+                uin: a.uin.clone(),
+                name: label.clone(),
+                create_time: Some(format!(
+                    "{} 10:00:00",
+                    (reference - Duration::days(days)).format("%Y-%m-%d")
+                )),
+                ..OrgMember::default()
+            };
+            if let Some(t) = TEAMS.iter().position(|t| *t == team) {
+                m.node_id = node_base + t as i64 + 1;
+                m.node_name = Some(team.to_owned());
+                m.tags.insert("env".into(), env.to_owned());
+                m.tags
+                    .insert("cost_center".into(), format!("cc-{}", cost_centers[t]));
+            } else {
+                m.node_id = node_base;
+            }
+            if rng.gen_bool(0.05) {
+                m.null_fields = vec!["Remark".into(), "PayName".into()];
+            }
+            m
+        })
+        .collect();
+    // Edge cases of larger organizations: two members with one Name, a
+    // member with null OrgIdentity and Tags.
+    if members.len() >= EDGE_MIN_ACCOUNTS {
+        let last = members.len() - 1;
+        let a = rng.gen_range(1..last as u64) as usize;
+        members[a + 1].name = members[a].name.clone();
+        let c = rng.gen_range(1..=last as u64) as usize;
+        members[c].null_fields = vec!["OrgIdentity".into(), "Tags".into(), "Remark".into()];
+    }
+    Organization {
+        name: name.to_owned(),
+        management_uin: accounts.first().map(|a| a.uin.clone()).unwrap_or_default(),
+        members,
+        faults: OrgFaults::default(),
     }
 }
 
@@ -521,6 +602,50 @@ mod tests {
                 .any(|m| a.roles[0].trusted == vec![m.uin.clone()]));
         }
         f.validate().expect("generated fleet is valid");
+    }
+
+    #[test]
+    fn an_organization_of_every_account() {
+        let opts = GenOptions {
+            accounts: 40,
+            organization: Some("corp".into()),
+            ..GenOptions::default()
+        };
+        let f = Fleet::generate(&opts);
+        f.validate().expect("generated fleet is valid");
+        assert_eq!(f, Fleet::generate(&opts), "deterministic");
+        let [org] = f.organizations() else {
+            panic!("one organization")
+        };
+        assert_eq!(org.name, "corp");
+        assert_eq!(org.management_uin, f.accounts[0].uin);
+        assert!(!f.accounts[0].keys.is_empty());
+        let uins: Vec<&str> = org.members.iter().map(|m| m.uin.as_str()).collect();
+        let all: Vec<&str> = f.accounts.iter().map(|a| a.uin.as_str()).collect();
+        assert_eq!(uins, all, "every account, the management account first");
+        for a in &f.accounts[1..] {
+            assert_eq!(a.roles[0].trusted, vec![org.management_uin.clone()]);
+        }
+        let names: std::collections::BTreeSet<&str> =
+            org.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names.len(), org.members.len() - 1, "one shared Name");
+        assert!(org.members.iter().any(|m| !m.null_fields.is_empty()));
+        let payments = org
+            .members
+            .iter()
+            .find(|m| m.name.starts_with("payments-"))
+            .expect("a payments member");
+        assert_eq!(payments.node_name.as_deref(), Some("payments"));
+        assert!(payments.tags.contains_key("env"));
+        let other = Fleet::generate(&GenOptions {
+            organization: Some("other".into()),
+            ..opts
+        });
+        assert_ne!(
+            other.organizations()[0].members[1].node_id,
+            org.members[1].node_id,
+            "seeded from the organization's name"
+        );
     }
 
     #[test]
