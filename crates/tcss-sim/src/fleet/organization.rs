@@ -226,7 +226,10 @@ pub(crate) fn validate(fleet: &Fleet) -> Result<(), OrgProblem> {
             }
         }
         let f = &org.faults;
-        if f.persistent_error.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        if f.persistent_error
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
             return fail(
                 Site::Faults(i),
                 format!("{who}: faults.persistent_error is empty"),

@@ -34,10 +34,10 @@ use rand::Rng;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
+use super::organization::{self, Answer, Orgs};
 use super::rate::{limit_message, Windows};
 use super::reply::{self, ApiError};
 use super::sts::{self, TempCred, TempStore};
-use super::organization::{self, Answer, Orgs};
 use super::verify::{self, Received};
 use crate::counters::{Counters, SUCCESS};
 use crate::fleet::{FaultKind, Fleet};

@@ -155,10 +155,7 @@ impl Orgs {
         } else {
             org.rows.len().saturating_sub(f.join_between_pages as usize)
         };
-        let kept: Vec<&Row> = org.rows[..visible]
-            .iter()
-            .filter(|r| q.keeps(r))
-            .collect();
+        let kept: Vec<&Row> = org.rows[..visible].iter().filter(|r| q.keeps(r)).collect();
         let page: Vec<&str> = kept
             .iter()
             .skip(usize::try_from(q.offset).unwrap_or(usize::MAX))
@@ -204,7 +201,9 @@ impl Query {
                 _ => {
                     return Err(ApiError::new(
                         "InvalidParameterValue.LimitExceeded",
-                        format!("The parameter `Limit` must be between 1 and {MAX_LIMIT}, not {n}."),
+                        format!(
+                            "The parameter `Limit` must be between 1 and {MAX_LIMIT}, not {n}."
+                        ),
                     ))
                 }
             },
@@ -379,9 +378,13 @@ mod tests {
         assert!(!keeps(json!({"SearchKey": "ads"})));
         assert!(keeps(json!({"NodeId": 7})));
         assert!(!keeps(json!({"NodeId": 8})));
-        assert!(keeps(json!({"Tags": [{"TagKey": "env", "TagValue": "prod"}]})));
+        assert!(keeps(
+            json!({"Tags": [{"TagKey": "env", "TagValue": "prod"}]})
+        ));
         assert!(keeps(json!({"Tags": [{"TagKey": "env"}]})));
-        assert!(!keeps(json!({"Tags": [{"TagKey": "env", "TagValue": "dev"}]})));
+        assert!(!keeps(
+            json!({"Tags": [{"TagKey": "env", "TagValue": "dev"}]})
+        ));
         assert!(!keeps(json!({"Tags": [{"TagKey": "team"}]})));
     }
 }
