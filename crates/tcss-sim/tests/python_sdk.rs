@@ -1,13 +1,14 @@
 //! Interop with the official Tencent Cloud Python SDK: runs
-//! `scripts/sdk_interop.py` with the Python in `TCSS_SDK_PYTHON` (a virtual
-//! environment with tencentcloud-sdk-python-tcss and -sts) against an
+//! `scripts/sdk_interop.py` and `scripts/sdk_interop_org.py` with the Python
+//! in `TCSS_SDK_PYTHON` (a virtual environment with
+//! tencentcloud-sdk-python-tcss, -sts and -organization) against an
 //! in-process simulator. Skipped when the variable is unset; CI sets it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use tcss_sim::{Fleet, KeyPair, Role, SimAccount};
+use tcss_sim::{Fleet, KeyPair, OrgFaults, OrgMember, Organization, Role, SimAccount};
 
 fn obj(v: Value) -> serde_json::Map<String, Value> {
     match v {
@@ -59,7 +60,7 @@ async fn official_python_sdk_talks_to_the_simulator() {
     let sim = tcss_sim::spawn(fleet, "127.0.0.1:0")
         .await
         .expect("simulator starts");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sdk_interop.py");
+    let script = script("sdk_interop.py");
     let envs: Vec<(&str, String)> = vec![
         ("TCSS_SIM_ENDPOINT", sim.addr().to_string()),
         ("TCSS_SIM_SECRET_ID", secret_id.into()),
@@ -73,6 +74,32 @@ async fn official_python_sdk_talks_to_the_simulator() {
         ("TCSS_SIM_MGMT_TOTAL", "321".into()),
         ("TCSS_SIM_MEMBER_TOTAL", "45".into()),
     ];
+    let stdout = run_python(python, script, envs).await;
+    assert!(stdout.contains("sdk interop: all checks passed"));
+
+    let s = sim.counters().snapshot();
+    let action = "DescribeImageAuthorizedInfo";
+    assert_eq!(s.count(mgmt, action, "Success"), 3);
+    assert_eq!(s.count(member, action, "Success"), 1);
+    assert_eq!(s.count(mgmt, "AssumeRole", "Success"), 2);
+    assert_eq!(s.count(mgmt, action, "AuthFailure.SignatureFailure"), 1);
+    assert_eq!(s.count(member, action, "AuthFailure.TokenFailure"), 1);
+    sim.shutdown().await;
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts")
+        .join(name)
+}
+
+/// Runs `script` with `envs` (no proxy), asserts success, returns its stdout.
+async fn run_python(
+    python: std::ffi::OsString,
+    script: PathBuf,
+    envs: Vec<(&'static str, String)>,
+) -> String {
+    let shown = script.display().to_string();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
             .arg(script)
@@ -86,21 +113,107 @@ async fn official_python_sdk_talks_to_the_simulator() {
     .await
     .expect("join")
     .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
     assert!(
         output.status.success(),
-        "sdk_interop.py failed:\n{stdout}\n{stderr}"
+        "{shown} failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("sdk interop: all checks passed"));
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_lists_organization_members() {
+    let Some(python) = std::env::var_os("TCSS_SDK_PYTHON").filter(|p| !p.is_empty()) else {
+        println!("skipped: TCSS_SDK_PYTHON not set");
+        return;
+    };
+    let (mgmt, locked) = ("100000000011", "100000000012");
+    let keys = |uin: &str| KeyPair {
+        secret_id: format!("AKIDinteroporg{uin}"),
+        secret_key: format!("interop-org-key-{uin}"),
+    };
+    let mut fleet = Fleet::default();
+    for uin in [mgmt, locked] {
+        fleet.accounts.push(SimAccount {
+            uin: uin.into(),
+            keys: vec![keys(uin)],
+            ..SimAccount::default()
+        });
+    }
+    let member = |uin: &str, i: i64| OrgMember {
+        uin: uin.into(),
+        name: format!("member-{i}"),
+        node_id: 1000 + i % 3,
+        node_name: Some(["payments", "ads", "ml"][(i % 3) as usize].into()),
+        tags: BTreeMap::from([("env".to_owned(), "prod".to_owned())]),
+        null_fields: if i == 4 {
+            vec!["Remark".into(), "PayName".into(), "OrgIdentity".into()]
+        } else {
+            Vec::new()
+        },
+        ..OrgMember::default()
+    };
+    let mut members = vec![member(mgmt, 0)];
+    for i in 1..=11 {
+        let uin = format!("2000000001{i:02}");
+        fleet.accounts.push(SimAccount {
+            uin: uin.clone(),
+            // One member without the role: still listed.
+            roles: if i == 3 {
+                Vec::new()
+            } else {
+                vec![Role {
+                    name: "OrganizationAccessControlRole".into(),
+                    trusted: vec![mgmt.into()],
+                }]
+            },
+            ..SimAccount::default()
+        });
+        members.push(member(&uin, i));
+    }
+    let expected: Vec<String> = members.iter().map(|m| m.uin.clone()).collect();
+    fleet.settings.organizations = vec![
+        Organization {
+            name: "corp".into(),
+            management_uin: mgmt.into(),
+            members,
+            faults: OrgFaults::default(),
+        },
+        Organization {
+            name: "locked".into(),
+            management_uin: locked.into(),
+            members: vec![member(locked, 0)],
+            faults: OrgFaults {
+                persistent_error: Some("UnauthorizedOperation".into()),
+                ..OrgFaults::default()
+            },
+        },
+    ];
+    let sim = tcss_sim::spawn(fleet, "127.0.0.1:0")
+        .await
+        .expect("simulator starts");
+    let envs: Vec<(&str, String)> = vec![
+        ("TCSS_SIM_ENDPOINT", sim.addr().to_string()),
+        ("TCSS_SIM_ORG_SECRET_ID", keys(mgmt).secret_id),
+        ("TCSS_SIM_ORG_SECRET_KEY", keys(mgmt).secret_key),
+        ("TCSS_SIM_ORG_MEMBERS", expected.join(",")),
+        ("TCSS_SIM_ORG_LIMIT", "5".into()),
+        ("TCSS_SIM_LOCKED_SECRET_ID", keys(locked).secret_id),
+        ("TCSS_SIM_LOCKED_SECRET_KEY", keys(locked).secret_key),
+    ];
+    let stdout = run_python(python, script("sdk_interop_org.py"), envs).await;
+    assert!(stdout.contains("sdk interop (organization): all checks passed"));
 
     let s = sim.counters().snapshot();
-    let action = "DescribeImageAuthorizedInfo";
-    assert_eq!(s.count(mgmt, action, "Success"), 3);
-    assert_eq!(s.count(member, action, "Success"), 1);
-    assert_eq!(s.count(mgmt, "AssumeRole", "Success"), 2);
-    assert_eq!(s.count(mgmt, action, "AuthFailure.SignatureFailure"), 1);
-    assert_eq!(s.count(member, action, "AuthFailure.TokenFailure"), 1);
+    let action = "DescribeOrganizationMembers";
+    // 3 pages, the first page again, past the end, GET, Limit 51.
+    assert_eq!(s.count(mgmt, action, "Success"), 6);
+    assert_eq!(
+        s.count(mgmt, action, "InvalidParameterValue.LimitExceeded"),
+        1
+    );
+    assert_eq!(s.count(locked, action, "UnauthorizedOperation"), 1);
     sim.shutdown().await;
 }
