@@ -468,20 +468,27 @@ impl Fleet {
             });
         }
         if let Some(org) = &opts.organization {
-            if let Some(management) = accounts.first().map(|a| a.uin.clone()) {
-                for a in accounts.iter_mut().skip(1).filter(|a| a.roles.is_empty()) {
-                    a.roles.push(Role {
-                        name: MEMBER_ROLE.to_owned(),
-                        trusted: vec![management.clone()],
-                    });
-                }
-                settings
-                    .organizations
-                    .push(organization_of(seed, org, &accounts));
-            }
+            join_organization(seed, org, &mut accounts, &mut settings);
         }
         Fleet { settings, accounts }
     }
+}
+
+/// Every account joins organization `name`, managed by the first account;
+/// the key accounts get the member role too.
+fn join_organization(seed: u64, name: &str, accounts: &mut [SimAccount], settings: &mut Settings) {
+    let Some(management) = accounts.first().map(|a| a.uin.clone()) else {
+        return;
+    };
+    for a in accounts.iter_mut().skip(1).filter(|a| a.roles.is_empty()) {
+        a.roles.push(Role {
+            name: MEMBER_ROLE.to_owned(),
+            trusted: vec![management.clone()],
+        });
+    }
+    settings
+        .organizations
+        .push(organization_of(seed, name, accounts));
 }
 
 /// One organization of every account, managed by the first (see [`GenOptions::organization`]).
