@@ -285,7 +285,10 @@ mod tests {
 
     #[test]
     fn field_names_come_from_the_structs() {
-        assert_eq!(field_names::<RawConfig>(), ["defaults", "accounts"]);
+        assert_eq!(
+            field_names::<RawConfig>(),
+            ["defaults", "accounts", "organizations"]
+        );
         let defaults = field_names::<RawDefaults>();
         assert!(defaults.contains(&"concurrency") && defaults.contains(&"language"));
         assert!(field_names::<RawAccount>().contains(&"source_account"));

@@ -9,7 +9,9 @@
 
 mod keys;
 mod locate;
+mod organizations;
 mod raw;
+pub mod selector;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -31,6 +33,10 @@ pub const DEFAULT_ENDPOINT: &str = "https://tcss.tencentcloudapi.com";
 pub const DEFAULT_STS_ENDPOINT: &str = "https://sts.tencentcloudapi.com";
 /// Default region list.
 pub const DEFAULT_REGION: &str = "ap-guangzhou";
+/// Default endpoint of the `organization` API.
+pub const DEFAULT_ORGANIZATION_ENDPOINT: &str = "https://organization.tencentcloudapi.com";
+/// Default role a member is reached through.
+pub const DEFAULT_ORGANIZATION_ROLE: &str = "OrganizationAccessControlRole";
 /// Default session name used for `AssumeRole`.
 pub const DEFAULT_SESSION_NAME: &str = "tcss-report";
 
@@ -244,6 +250,27 @@ impl Account {
     }
 }
 
+/// One validated `[[organizations]]` table: whose members to discover and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    /// Unique name, shown in reports (the `org` tag of its members).
+    pub name: String,
+    /// Index of the management account in [`Config::accounts`].
+    pub management: usize,
+    /// The role a member is reached through: `qcs::cam::uin/<MemberUin>:roleName/<role_name>`.
+    pub role_name: String,
+    /// The `organization` API endpoint.
+    pub endpoint: String,
+    /// A member is kept when it matches any of these (or there are none)...
+    pub include: Vec<selector::Selector>,
+    /// ...and none of these.
+    pub exclude: Vec<selector::Selector>,
+    /// Regions queried for its members.
+    pub regions: Vec<String>,
+    /// 1-based line of its `name` in the file.
+    pub line: usize,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -255,6 +282,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// Accounts in file order.
     pub accounts: Vec<Account>,
+    /// Organizations whose members are discovered, in file order.
+    pub organizations: Vec<Organization>,
     /// Things worth a warning (unknown regions, inline secrets).
     pub warnings: Vec<Problem>,
 }
@@ -301,12 +330,15 @@ impl Config {
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let defaults = validate::defaults(&mut problems, &raw.defaults, &base_dir);
         let accounts = validate::accounts(&mut problems, &raw.accounts, &defaults);
+        let organizations =
+            organizations::organizations(&mut problems, &raw.organizations, &accounts, &defaults);
         let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
             digest: hex::encode(Sha256::digest(text.as_bytes())),
             defaults,
             accounts,
+            organizations,
             warnings,
         })
     }
@@ -331,8 +363,10 @@ impl Config {
     }
 
     /// Keeps only the accounts whose name or a tag (`key=value`, or a value) matches
-    /// one of `filters`, plus the source accounts their roles need. Unknown
-    /// filters are an error naming them.
+    /// one of `filters`, plus the source accounts their roles need; and only
+    /// the organizations named by a filter (`corp` or `org=corp`, the tag its
+    /// members carry), plus their management accounts. Unknown filters are an
+    /// error naming them.
     pub fn select(&mut self, filters: &[String]) -> Result<(), String> {
         if filters.is_empty() {
             return Ok(());
@@ -344,22 +378,34 @@ impl Config {
                     None => v == f,
                 })
         };
+        // An organization is kept by its name or its members' tag `org=<name>`.
+        let org_matches =
+            |o: &Organization, f: &str| f == o.name || f.strip_prefix("org=") == Some(&o.name);
         let unmatched: Vec<&String> = filters
             .iter()
-            .filter(|f| !self.accounts.iter().any(|a| matches(a, f)))
+            .filter(|f| {
+                !self.accounts.iter().any(|a| matches(a, f))
+                    && !self.organizations.iter().any(|o| org_matches(o, f))
+            })
             .collect();
         if !unmatched.is_empty() {
             let list: Vec<&str> = unmatched.iter().map(|s| s.as_str()).collect();
             return Err(format!(
-                "--only {}: no account has that name or tag",
+                "--only {}: no account or organization has that name or tag",
                 list.join(", ")
             ));
         }
-        let selected: Vec<bool> = self
+        self.organizations
+            .retain(|o| filters.iter().any(|f| org_matches(o, f)));
+        let mut selected: Vec<bool> = self
             .accounts
             .iter()
             .map(|a| filters.iter().any(|f| matches(a, f)))
             .collect();
+        // A kept organization needs its management account's keys.
+        for o in &self.organizations {
+            selected[o.management] = true;
+        }
         let mut keep = selected.clone();
         for (i, sel) in selected.iter().enumerate() {
             if *sel {
@@ -383,6 +429,9 @@ impl Config {
             if let CredentialSpec::Role { source, .. } = &mut a.credentials {
                 *source = new_index[*source];
             }
+        }
+        for o in &mut self.organizations {
+            o.management = new_index[o.management];
         }
         self.accounts = accounts;
         Ok(())

@@ -30,6 +30,11 @@ pub(super) struct TableKeys {
 pub(super) const TABLES: &[TableKeys] = &[
     TableKeys::new("defaults", "[defaults]", field_names::<RawDefaults>),
     TableKeys::new("accounts", "[[accounts]]", field_names::<RawAccount>),
+    TableKeys::new(
+        "organizations",
+        "[[organizations]]",
+        field_names::<RawOrganization>,
+    ),
 ];
 
 impl TableKeys {
@@ -54,6 +59,8 @@ pub(super) struct RawConfig {
     pub defaults: RawDefaults,
     #[serde(default)]
     pub accounts: Vec<RawAccount>,
+    #[serde(default)]
+    pub organizations: Vec<RawOrganization>,
 }
 
 /// `[defaults]`.
@@ -94,4 +101,17 @@ pub(super) struct RawAccount {
     pub regions: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+/// One `[[organizations]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[organizations]] table")]
+pub(super) struct RawOrganization {
+    pub name: Spanned<String>,
+    pub management_account: Option<Spanned<String>>,
+    pub role_name: Option<Spanned<String>>,
+    pub endpoint: Option<Spanned<String>>,
+    pub include: Option<Spanned<Vec<String>>>,
+    pub exclude: Option<Spanned<Vec<String>>>,
+    pub regions: Option<Spanned<Vec<String>>>,
 }

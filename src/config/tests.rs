@@ -790,3 +790,107 @@ mod unknown_keys {
         assert!(!e.contains('\u{1b}'), "{e:?}");
     }
 }
+
+mod organizations {
+    use super::*;
+
+    const MGMT: &str = "[[accounts]]\nname = \"org-management\"\nsecret_id_env = \"M_ID\"\nsecret_key_env = \"M_KEY\"\n";
+
+    #[test]
+    fn a_full_organization_table_parses() {
+        let text = format!(
+            "{MGMT}[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\n\
+             role_name = \"Audit\"\nendpoint = \"https://organization.intl.tencentcloudapi.com\"\n\
+             include = [\"tag:env=prod\", \"node:Payments\"]\nexclude = [\"name:sandbox-*\", \"uin:200000000009\"]\n\
+             regions = [\"ap-guangzhou\", \"ap-shanghai\"]\n"
+        );
+        let c = parse(&text).unwrap();
+        let o = &c.organizations[0];
+        assert_eq!(o.name, "corp");
+        assert_eq!(o.management, 0);
+        assert_eq!(o.role_name, "Audit");
+        assert_eq!(o.endpoint, "https://organization.intl.tencentcloudapi.com");
+        assert_eq!(o.include.len(), 2);
+        assert_eq!(o.exclude[0].to_string(), "name:sandbox-*");
+        assert_eq!(o.regions, vec!["ap-guangzhou", "ap-shanghai"]);
+        assert_eq!(o.line, 6);
+    }
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let text = format!(
+            "{MGMT}[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\n"
+        );
+        let o = &parse(&text).unwrap().organizations[0];
+        assert_eq!(o.role_name, DEFAULT_ORGANIZATION_ROLE);
+        assert_eq!(o.endpoint, DEFAULT_ORGANIZATION_ENDPOINT);
+        assert!(o.include.is_empty() && o.exclude.is_empty());
+        assert_eq!(o.regions, vec![DEFAULT_REGION]);
+    }
+
+    #[test]
+    fn bad_organizations_are_located() {
+        let cases = [
+            ("[[organizations]]\nname = \"corp\"\n", "7:8", "set `management_account`"),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"nobody\"\n",
+                "8:22",
+                "management_account `nobody` is not a configured account",
+            ),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\ninclude = [\"team:x\"]\n",
+                "9:11",
+                "unknown prefix `team:`",
+            ),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\nexclude = [\"name:[\"]\n",
+                "9:11",
+                "invalid glob",
+            ),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\n\
+                 [[organizations]]\nname = \"Corp\"\nmanagement_account = \"org-management\"\n",
+                "10:8",
+                "duplicate organization name `Corp` (first defined on line 7)",
+            ),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\nrole_name = \"\"\n",
+                "9:13",
+                "`role_name` must be a CAM role name",
+            ),
+            (
+                "[[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\nrole = \"x\"\n",
+                "9:1",
+                "unknown key `role`",
+            ),
+        ];
+        for (org, at, says) in cases {
+            let text = format!("{MGMT}\n{org}");
+            let e = err(&text);
+            assert!(e.contains(&format!("test.toml:{at}: ")), "{org}\n{e}");
+            assert!(e.contains(says), "{org}\n{e}");
+        }
+    }
+
+    #[test]
+    fn only_keeps_named_organizations_and_their_management_accounts() {
+        let text = format!(
+            "{MGMT}[[accounts]]\nname = \"other\"\nsecret_id_env = \"O_ID\"\nsecret_key_env = \"O_KEY\"\n\
+             [[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\n\
+             [[organizations]]\nname = \"lab\"\nmanagement_account = \"other\"\n"
+        );
+        let mut c = parse(&text).unwrap();
+        c.select(&["org=lab".to_string()]).unwrap();
+        assert_eq!(c.organizations.len(), 1);
+        assert_eq!(c.organizations[0].name, "lab");
+        assert_eq!(c.accounts.len(), 1);
+        assert_eq!(c.accounts[c.organizations[0].management].name, "other");
+        let mut c = parse(&text).unwrap();
+        c.select(&["other".to_string()]).unwrap();
+        assert!(
+            c.organizations.is_empty(),
+            "an account filter keeps no organization"
+        );
+        assert!(parse(&text).unwrap().select(&["nope".to_string()]).is_err());
+    }
+}

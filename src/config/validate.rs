@@ -115,7 +115,7 @@ fn check_ca_file(problems: &mut Problems<'_>, ca: &Spanned<String>, path: &Path)
     );
 }
 
-fn check_url(
+pub(super) fn check_url(
     problems: &mut Problems<'_>,
     s: &Spanned<String>,
     name: &str,
