@@ -129,7 +129,7 @@ impl Executor {
     ) -> Executor {
         let accounts = credentials::prepare(&config.accounts, env, overrides, &opts.redactor);
         Executor {
-            limits: Limits::new(&opts),
+            limits: Limits::new(opts.concurrency, opts.rate_limit, opts.sts_rate_limit),
             opts,
             accounts,
             names: config.accounts.iter().map(|a| a.name.clone()).collect(),
