@@ -1,16 +1,22 @@
 //! The executor: runs a [`Plan`](crate::plan) against the API and returns
 //! exactly one [`QueryOutcome`] per planned query, in plan order.
 //!
-//! It owns the run's pacing: a global cap on requests in flight
-//! (`concurrency`, counting TCSS and STS calls alike), a governor limiter per
-//! (account, action) checked right before each attempt leaves (so a backlog is
-//! never released at once), and an adaptive slow-down per key when the
-//! server answers with throttling, and how many queries are started at once
-//! (a window of 2 × `concurrency` that queries sleeping in a retry backoff do
-//! not count against, see `drive`). It also owns the credentials of a run:
-//! static keys resolved once per account, role credentials assumed once per
-//! role account (shared by its regions, refreshed before expiry), and the
-//! account's UIN learned with `GetCallerIdentity` when the config lacks it.
+//! This module owns the run itself: which queries are started at once (a
+//! window of 2 × `concurrency` that queries sleeping in a retry backoff do
+//! not count against, see `drive`), one query's call and its outcome
+//! (including the one refresh of temporary keys the server rejects), and
+//! cancellation. Two rooms beside it own the rest:
+//!
+//! - `pacing`: how fast attempts leave — the cap on requests in flight, a
+//!   GCRA limiter per (account, action) that keeps every sliding second at
+//!   or under the documented limit, and the slow-down after throttling;
+//! - `credentials`: the run's credentials — static keys resolved once per
+//!   account, role credentials assumed once per role account and refreshed
+//!   before expiry, and the UIN learned with `GetCallerIdentity`.
+//!
+//! Time: pacing reads tokio's clock (so paused-clock tests drive it); the
+//! role cache reads the API client's clock (`Client::server_now`, the one
+//! requests are signed with).
 
 mod credentials;
 mod pacing;
@@ -22,8 +28,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
-use tcapi::client::ApiRequest;
+use tcapi::client::{Answer, ApiRequest, Failure};
 use tcapi::credentials::{CredentialError, Env};
+use tcapi::tcss::ImageAuthorizedInfo;
 use tcapi::{tcss, Client, Credentials, Endpoint};
 use tokio::sync::{watch, Notify};
 
@@ -233,6 +240,45 @@ impl Executor {
             out.attempts = tally.attempts.load(Ordering::Relaxed);
             return out;
         }
+        let answer = self.describe(q, tally).await;
+        out.latency_ms = tally
+            .first_sent
+            .get()
+            .map_or(0, |t| t.elapsed().as_millis() as u64);
+        match answer {
+            Ok(a) => {
+                out.attempts = a.attempts;
+                out.throttled = a.throttled;
+                out.request_id = Some(a.request_id);
+                out.result = QueryResult::Ok(a.data);
+                let state = &self.accounts[q.account_index];
+                if self.opts.discover_uin && !state.known_uin {
+                    if let Ok(creds) = self.credentials(q.account_index, tally).await {
+                        out.uin = self.uin(q.account_index, &creds).await;
+                    }
+                }
+            }
+            Err(f) => {
+                out.attempts = f.attempts;
+                out.throttled = f.throttled;
+                out.request_id = f.error.request_id().map(str::to_string);
+                out.result = QueryResult::Failed {
+                    code: f.error.code(),
+                    message: f.error.to_string(),
+                };
+            }
+        }
+        out
+    }
+
+    /// `DescribeImageAuthorizedInfo` for one query, with retries, paced on
+    /// the account's TCSS key and signed with fresh credentials before every
+    /// attempt; temporary keys the server rejects are replaced once.
+    async fn describe(
+        &self,
+        q: &Query,
+        tally: &Tally,
+    ) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
         let pacer = KeyPacer {
             limits: &self.limits,
             key: (q.account_index, Action::Tcss),
@@ -292,34 +338,7 @@ impl Executor {
                 }
             }
         }
-        out.latency_ms = tally
-            .first_sent
-            .get()
-            .map_or(0, |t| t.elapsed().as_millis() as u64);
-        match answer {
-            Ok(a) => {
-                out.attempts = a.attempts;
-                out.throttled = a.throttled;
-                out.request_id = Some(a.request_id);
-                out.result = QueryResult::Ok(a.data);
-                let state = &self.accounts[q.account_index];
-                if self.opts.discover_uin && !state.known_uin {
-                    if let Ok(creds) = self.credentials(q.account_index, tally).await {
-                        out.uin = self.uin(q.account_index, &creds).await;
-                    }
-                }
-            }
-            Err(f) => {
-                out.attempts = f.attempts;
-                out.throttled = f.throttled;
-                out.request_id = f.error.request_id().map(str::to_string);
-                out.result = QueryResult::Failed {
-                    code: f.error.code(),
-                    message: f.error.to_string(),
-                };
-            }
-        }
-        out
+        answer
     }
 }
 
