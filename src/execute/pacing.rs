@@ -27,89 +27,93 @@ use crate::sync::lock;
 #[cfg(test)]
 mod tests;
 
-/// The margin kept below the documented limit, in thousandths of the
-/// emission interval: 20‰ makes every one-second window safe even when the
-/// network delivers requests up to 20 ms closer together than they left
-/// (see [`Budget`]).
-const MARGIN_PERMILLE: u64 = 20;
+/// How much closer together than they left requests may reach the server
+/// and still fit its one-second window (transit times that vary): part of
+/// what the pacing keeps below the documented limit.
+const MARGIN: Duration = Duration::from_millis(20);
 
-/// The smallest limit that gets a burst above 1 (see [`Budget::for_limit`]).
-const BURST_FROM_LIMIT: u32 = 33;
+/// How late a waiter may wake up (the timer's millisecond granularity,
+/// scheduling) without the key losing rate: the GCRA's tolerance.
+const TOLERANCE: Duration = Duration::from_millis(10);
 
-/// One key's GCRA parameters for a documented limit of `limit` requests in
-/// any sliding second: a burst of `burst` cells, then one cell per
-/// `interval`.
+/// The GCRA's unit of account: one request costs its emission interval in
+/// microseconds, so the tolerance need not be a whole number of requests.
+const UNIT: Duration = Duration::from_micros(1);
+
+/// One key's GCRA for a documented limit of `limit` requests in any sliding
+/// second: one request per `interval`, `tolerance` early at most.
 ///
 /// # The bound
 ///
-/// governor's GCRA keeps a theoretical arrival time `tat` per key and
-/// admits a cell at `t` iff `t ≥ tat − τ`, with tolerance
-/// `τ = (burst − 1)·T` and `T = interval`; an admitted cell sets
-/// `tat ← max(tat, t) + T`, a refused one changes nothing. So if cells
-/// `a₁ ≤ … ≤ aₙ` are admitted, `tat ≥ a₁ + (n−1)·T` before `aₙ`, and
-/// `aₙ ≥ tat − τ ≥ a₁ + (n − burst)·T`. A closed window `[s, s + L]`
-/// holding `n` admitted cells therefore has `L ≥ (n − burst)·T`:
+/// The GCRA keeps a theoretical arrival time `tat` per key; it admits a
+/// request at `t` iff `t ≥ tat − τ` (`τ` = `tolerance`), and an admitted
+/// request sets `tat ← max(tat, t) + T` (`T` = `interval`); a refusal
+/// changes nothing. (In governor's terms: a quota of one cell per
+/// microsecond with a burst of `T + τ` cells, and every request takes `T`
+/// cells with `check_key_n`, which admits at `t ≥ tat + (T − 1) − (T + τ − 1)`
+/// and adds `T` to `tat`.) So if requests `a₁ ≤ … ≤ aₙ` are admitted,
+/// `tat ≥ a₁ + (n − 1)·T` before `aₙ` and `aₙ ≥ a₁ + (n − 1)·T − τ`. A closed
+/// window `[s, s + L]` holding `n` admissions has `L ≥ (n − 1)·T − τ`:
 ///
 /// ```text
-/// n ≤ burst + ⌊L / T⌋
+/// n ≤ 1 + ⌊(L + τ) / T⌋
 /// ```
 ///
-/// With `T = (1 + m) / (limit − burst + 1)` seconds (`m` = [`MARGIN_PERMILLE`]
-/// / 1000, rounded up to the nanosecond, which only lowers the rate) and
-/// `L = 1 s + J`:
-/// `n ≤ burst + ⌊(limit − burst + 1)·(1 + J)/(1 + m)⌋ ≤ burst + (limit − burst) = limit`
-/// whenever `J < m`, because `⌊K·x⌋ ≤ K − 1` for an integer `K ≥ 1` and `x < 1`.
-/// So no closed one-second window ever holds more than `limit` admissions,
-/// and the server's window holds no more than `limit` arrivals as long as
-/// transit times vary by less than `m` seconds (20 ms). Waiting (how long,
-/// how late a timer fires, how many tasks queue) never enters the bound:
-/// it is a property of what the GCRA admits.
+/// With `T ≥ (1 s + MARGIN + τ) / limit` (rounded up to the microsecond) and
+/// `L = 1 s + J`: `(L + τ)/T ≤ limit·(1 s + J + τ)/(1 s + MARGIN + τ) < limit`
+/// whenever `J < MARGIN`, so `n ≤ limit`. No closed one-second window
+/// ever holds more than `limit` admissions, and the server's window no more
+/// than `limit` arrivals while transit times vary by less than `MARGIN`
+/// (20 ms). How long anyone waits, how late a timer fires or how many tasks
+/// queue never enters the bound: it is a property of what the GCRA admits.
 ///
 /// # The rate
 ///
-/// A key with work queued is admitted at `1/T = (limit − burst + 1)/(1 + m)`
-/// per second, provided each wake-up is late by less than `τ`: the waiter
-/// sleeps until the absolute instant the GCRA names, and a late admission
-/// within `τ` still advances `tat` by exactly `T` (no drift). The burst is
-/// chosen so that `τ` covers the timer's millisecond granularity:
-///
-/// - `limit ≤ 32`: `burst = 1` (`τ = 0`, `T ≥ 31 ms`); each admission may be
-///   late by the timer's granularity (1 ms), so the rate is at least
-///   `1/(T + 1 ms) = limit/(1.02 + limit·0.001)`: ≥ 95.06% of `limit`
-///   (96% at 20/s; 98% at 20/s when wake-ups fall on whole milliseconds).
-/// - `limit ≥ 33`: `burst = 1 + ⌈limit/100⌉`, so `τ = (burst − 1)·T ≥ 10 ms`
-///   absorbs late wake-ups; the rate is `(1 − ⌈limit/100⌉/limit)/1.02`:
-///   ≥ 95.07% of `limit` (at 33), ≥ 96% from 101 on, 97.06% at 100, 600
-///   and 1,000.
+/// A key with work queued is admitted once per `T`, that is
+/// `limit / 1.03` per second (97.1%; rounding to the microsecond keeps it
+/// above 96% up to 10,000/s), as long as each waiter wakes less than `τ`
+/// late: it sleeps until the absolute instant the GCRA names, and a late
+/// admission within `τ` still advances `tat` by exactly `T`, so lateness
+/// never accumulates. An idle key admits `1 + ⌊τ/T⌋` requests at once
+/// (1 at 20/s, 6 at 600/s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Budget {
-    /// Cells admitted at once from an idle key.
-    pub(super) burst: u32,
     /// The emission interval `T`.
     pub(super) interval: Duration,
+    /// How early a request may be admitted, `τ`.
+    pub(super) tolerance: Duration,
 }
 
 impl Budget {
     /// The budget for `limit` requests per sliding second (0 counts as 1).
     pub(super) fn for_limit(limit: u32) -> Budget {
-        let limit = limit.max(1);
-        let burst = if limit < BURST_FROM_LIMIT {
-            1
-        } else {
-            1 + limit.div_ceil(100)
-        };
-        let cells = u64::from(limit - burst + 1);
-        let nanos = (1_000_000_000 * (1000 + MARGIN_PERMILLE)).div_ceil(1000 * cells);
+        let per_second = Duration::from_secs(1) + MARGIN + TOLERANCE;
+        let micros = per_second.as_micros().div_ceil(u128::from(limit.max(1)));
         Budget {
-            burst,
-            interval: Duration::from_nanos(nanos),
+            interval: UNIT * u32::try_from(micros).unwrap_or(u32::MAX),
+            tolerance: TOLERANCE,
         }
     }
 
+    /// Requests an idle key admits at once: `1 + ⌊τ/T⌋`.
+    #[cfg(test)]
+    pub(super) fn burst(self) -> u32 {
+        1 + u32::try_from(self.tolerance.as_nanos() / self.interval.as_nanos()).unwrap_or(0)
+    }
+
+    /// Cells (microseconds) one request takes.
+    fn cells(self) -> NonZeroU32 {
+        let micros = self.interval.as_micros().max(1);
+        NonZeroU32::new(u32::try_from(micros).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
+    }
+
+    /// governor's quota: one cell per microsecond, `T + τ` cells of burst.
     fn quota(self) -> Quota {
-        Quota::with_period(self.interval)
-            .expect("the interval is at least a nanosecond")
-            .allow_burst(NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN))
+        let tolerance = u32::try_from(self.tolerance.as_micros()).unwrap_or(0);
+        let burst = self.cells().saturating_add(tolerance);
+        Quota::with_period(UNIT)
+            .expect("a microsecond is positive")
+            .allow_burst(burst)
     }
 }
 
@@ -131,13 +135,16 @@ impl governor::clock::Clock for TokioClock {
 
 type Gcra = RateLimiter<usize, DefaultKeyedStateStore<usize>, TokioClock, NoOpMiddleware<Duration>>;
 
-/// One GCRA per key (an account), and a queue per key so that only the
-/// first waiter of a key sleeps on the limiter while the others wait their
-/// turn: one wake-up per admitted cell, not one per waiter.
+/// One GCRA per key (an account) with the [`Budget`] of its limit, and a
+/// queue per key so that only the first waiter of a key sleeps on the GCRA
+/// while the others wait their turn: one wake-up per admitted request, not
+/// one per waiter (2,000 waiters on one key used to cost seconds of CPU).
 #[derive(Debug)]
 pub(super) struct KeyLimiter {
     gcra: Gcra,
     budget: Budget,
+    /// Cells (microseconds) one request takes: `budget.interval`.
+    cells: NonZeroU32,
     turns: Mutex<HashMap<usize, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -149,6 +156,7 @@ impl KeyLimiter {
         };
         KeyLimiter {
             gcra: RateLimiter::new(budget.quota(), DefaultKeyedStateStore::default(), clock),
+            cells: budget.cells(),
             budget,
             turns: Mutex::new(HashMap::new()),
         }
@@ -172,9 +180,10 @@ impl KeyLimiter {
         let _turn = turn.lock().await;
         loop {
             let passed = gate().await;
-            match self.gcra.check_key(&key) {
-                Ok(()) => return passed,
-                Err(not_until) => {
+            match self.gcra.check_key_n(&key, self.cells) {
+                Ok(Ok(())) => return passed,
+                Err(_) => unreachable!("the burst holds a request's cells and the tolerance"),
+                Ok(Err(not_until)) => {
                     drop(passed);
                     let epoch = self.gcra.clock().epoch;
                     tokio::time::sleep_until(epoch + not_until.earliest_possible()).await;
