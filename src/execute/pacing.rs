@@ -167,8 +167,8 @@ impl KeyLimiter {
     }
 
     /// Waits for `key`'s turn (first come, first served), then until
-    /// `gate()` yields (a concurrency slot, say) and the GCRA admits a cell
-    /// at that moment; returns what `gate` yielded. When the GCRA refuses,
+    /// `gate()` yields (a concurrency slot, say) and the GCRA admits one
+    /// request at that moment; returns what `gate` yielded. When the GCRA refuses,
     /// the gate's value is dropped and the waiter sleeps until the absolute
     /// instant the GCRA names (no drift however late the timer fires).
     pub(super) async fn admit<P, G, Fut>(&self, key: usize, mut gate: G) -> P
@@ -182,7 +182,8 @@ impl KeyLimiter {
             let passed = gate().await;
             match self.gcra.check_key_n(&key, self.cells) {
                 Ok(Ok(())) => return passed,
-                Err(_) => unreachable!("the burst holds a request's cells and the tolerance"),
+                // `Budget::quota` makes the burst a request's cells plus the tolerance.
+                Err(_) => unreachable!("a request never outweighs the burst"),
                 Ok(Err(not_until)) => {
                     drop(passed);
                     let epoch = self.gcra.clock().epoch;
