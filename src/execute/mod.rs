@@ -1,0 +1,457 @@
+//! The executor: runs a [`Plan`](crate::plan) against the API and returns
+//! exactly one [`QueryOutcome`] per planned query, in plan order.
+//!
+//! This module owns the run itself: which queries are started at once (a
+//! window of 2 × `concurrency` that queries sleeping in a retry backoff do
+//! not count against, see `drive`), one query's call and its outcome
+//! (including the one refresh of temporary keys the server rejects), and
+//! cancellation. Two rooms beside it own the rest:
+//!
+//! - `pacing`: how fast attempts leave — the cap on requests in flight, a
+//!   GCRA limiter per (account, action) that keeps every sliding second at
+//!   or under the documented limit, and the slow-down after throttling;
+//! - `credentials`: the run's credentials — static keys resolved once per
+//!   account, role credentials assumed once per role account and refreshed
+//!   before expiry, and the UIN learned with `GetCallerIdentity`.
+//!
+//! Time: pacing reads tokio's clock (so paused-clock tests drive it); the
+//! role cache reads the API client's clock (`Client::server_now`, the one
+//! requests are signed with).
+
+mod credentials;
+mod pacing;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use tcapi::client::{Answer, ApiRequest, Failure};
+use tcapi::credentials::{CredentialError, Env};
+use tcapi::tcss::ImageAuthorizedInfo;
+use tcapi::{tcss, Client, Credentials, Endpoint};
+use tokio::sync::{watch, Notify};
+
+use crate::config::Config;
+use crate::model::{QueryOutcome, QueryResult};
+use crate::plan::Query;
+use crate::redact::Redactor;
+use crate::sanitize;
+use crate::sync::lock;
+use credentials::AccountState;
+use pacing::{Action, KeyPacer, Limits, Tally};
+
+/// The answer to a request signed with expired or revoked temporary credentials.
+const TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
+
+/// How a run talks to the API.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// The shared HTTP client (timeouts, retries, backoff).
+    pub client: Client,
+    /// TCSS endpoint.
+    pub endpoint: Endpoint,
+    /// STS endpoint.
+    pub sts_endpoint: Endpoint,
+    /// Region sent with STS calls.
+    pub sts_region: String,
+    /// Requests in flight, all accounts together.
+    pub concurrency: usize,
+    /// `DescribeImageAuthorizedInfo` per second per account.
+    pub rate_limit: u32,
+    /// `AssumeRole`/`GetCallerIdentity` per second per calling account.
+    pub sts_rate_limit: u32,
+    /// `RoleSessionName`.
+    pub role_session_name: String,
+    /// `DurationSeconds`.
+    pub role_duration_secs: u32,
+    /// Learn missing UINs with `GetCallerIdentity`.
+    pub discover_uin: bool,
+    /// Every secret the run resolves or is issued is registered here, and
+    /// every outcome's server text is redacted with it.
+    pub redactor: Arc<Redactor>,
+}
+
+/// Runs `start(item)` for every item and hands each result to `done`, with
+/// at most `window` futures running, not counting the `sleeping` ones (those
+/// waiting out a retry backoff), and never more than `max` in all. `woken`
+/// is notified when a future starts sleeping, so that another can start.
+async fn drive<'a, T: 'a, F, Fut, R>(
+    items: &'a [T],
+    window: usize,
+    max: usize,
+    sleeping: &AtomicUsize,
+    woken: &Notify,
+    mut start: F,
+    mut done: impl FnMut(R),
+) where
+    F: FnMut(&'a T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    let mut next = items.iter();
+    let mut running = FuturesUnordered::new();
+    let mut exhausted = false;
+    loop {
+        let limit = window
+            .saturating_add(sleeping.load(Ordering::Acquire))
+            .min(max.max(window));
+        while !exhausted && running.len() < limit {
+            match next.next() {
+                Some(item) => running.push(start(item)),
+                None => exhausted = true,
+            }
+        }
+        if running.is_empty() {
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(result) = running.next() => done(result),
+            // A future started to sleep: room for one more.
+            _ = woken.notified(), if !exhausted => {}
+        }
+    }
+}
+
+/// Runs queries. Build one per run.
+#[derive(Debug)]
+pub struct Executor {
+    opts: ExecOptions,
+    limits: Limits,
+    accounts: Vec<AccountState>,
+    names: Vec<String>,
+}
+
+impl Executor {
+    /// Prepares a run: resolves static credentials now (environment, files),
+    /// using `overrides` (by account index) where given, e.g. the simulator's
+    /// demo keys.
+    pub fn new(
+        config: &Config,
+        env: &dyn Env,
+        overrides: &HashMap<usize, Credentials>,
+        opts: ExecOptions,
+    ) -> Executor {
+        let accounts = credentials::prepare(&config.accounts, env, overrides, &opts.redactor);
+        Executor {
+            limits: Limits::new(opts.concurrency, opts.rate_limit, opts.sts_rate_limit),
+            opts,
+            accounts,
+            names: config.accounts.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+
+    /// Runs every query, at most `concurrency` requests in flight. Returns
+    /// one outcome per query in plan order. When `cancel` turns true, queries
+    /// not started end as `Cancelled` and in-flight ones are abandoned (also
+    /// `Cancelled`, with the attempts they made). `on_outcome` sees each
+    /// outcome as it completes.
+    pub async fn run<'a>(
+        &'a self,
+        plan: &'a [Query],
+        cancel: watch::Receiver<bool>,
+        mut on_outcome: impl FnMut(&QueryOutcome),
+    ) -> Vec<QueryOutcome> {
+        let mut slots: Vec<Option<QueryOutcome>> = vec![None; plan.len()];
+        // Enough futures to keep every slot busy while others wait for their
+        // limiter, few enough that 30,000 queries stay small in memory.
+        // Queries sleeping in a retry backoff do not count, up to 8 times
+        // the window in all.
+        let window = self.opts.concurrency.saturating_mul(2).max(16);
+        let start = |q: &'a Query| {
+            let mut cancel = cancel.clone();
+            async move {
+                let tally = Tally::default();
+                if *cancel.borrow() {
+                    return (q.id, self.cancelled(q, &tally));
+                }
+                let out = tokio::select! {
+                    biased;
+                    _ = cancel.wait_for(|c| *c) => self.cancelled(q, &tally),
+                    out = self.query(q, &tally) => out,
+                };
+                self.limits.backoff_ended(&tally);
+                (q.id, out)
+            }
+        };
+        let redactor = &self.opts.redactor;
+        drive(
+            plan,
+            window,
+            window.saturating_mul(8),
+            &self.limits.backing_off,
+            &self.limits.backoff_started,
+            start,
+            |(id, mut outcome)| {
+                sanitize::clean_outcome(&mut outcome, redactor);
+                on_outcome(&outcome);
+                slots[id] = Some(outcome);
+            },
+        )
+        .await;
+        // Exactly one outcome per query, whatever happened above.
+        slots
+            .into_iter()
+            .zip(plan)
+            .map(|(slot, q)| slot.unwrap_or_else(|| self.cancelled(q, &Tally::default())))
+            .collect()
+    }
+
+    fn cancelled(&self, q: &Query, tally: &Tally) -> QueryOutcome {
+        QueryOutcome {
+            account_index: q.account_index,
+            region: q.region.clone(),
+            result: QueryResult::Cancelled,
+            attempts: tally.attempts.load(Ordering::Relaxed),
+            throttled: 0,
+            latency_ms: tally
+                .first_sent
+                .get()
+                .map_or(0, |t| t.elapsed().as_millis() as u64),
+            request_id: None,
+            uin: None,
+            last_error: lock(&tally.last_error).take(),
+        }
+    }
+
+    async fn query(&self, q: &Query, tally: &Tally) -> QueryOutcome {
+        let mut out = QueryOutcome {
+            account_index: q.account_index,
+            region: q.region.clone(),
+            result: QueryResult::Cancelled,
+            attempts: 0,
+            throttled: 0,
+            latency_ms: 0,
+            request_id: None,
+            uin: None,
+            last_error: None,
+        };
+        // Credentials are looked up once here, so a failure (a role that
+        // cannot be assumed) is reported with its own code, and again before
+        // every attempt, so a long retry chain never signs with expired
+        // temporary keys.
+        if let Err(f) = self.credentials(q.account_index, tally).await {
+            out.result = QueryResult::Failed {
+                code: f.code,
+                message: f.message,
+            };
+            out.attempts = tally.attempts.load(Ordering::Relaxed);
+            return out;
+        }
+        let answer = self.describe(q, tally).await;
+        out.latency_ms = tally
+            .first_sent
+            .get()
+            .map_or(0, |t| t.elapsed().as_millis() as u64);
+        match answer {
+            Ok(a) => {
+                out.attempts = a.attempts;
+                out.throttled = a.throttled;
+                out.request_id = Some(a.request_id);
+                out.result = QueryResult::Ok(a.data);
+                let state = &self.accounts[q.account_index];
+                if self.opts.discover_uin && !state.known_uin {
+                    if let Ok(creds) = self.credentials(q.account_index, tally).await {
+                        out.uin = self.uin(q.account_index, &creds).await;
+                    }
+                }
+            }
+            Err(f) => {
+                out.attempts = f.attempts;
+                out.throttled = f.throttled;
+                out.request_id = f.error.request_id().map(str::to_string);
+                out.result = QueryResult::Failed {
+                    code: f.error.code(),
+                    message: f.error.to_string(),
+                };
+            }
+        }
+        out
+    }
+
+    /// `DescribeImageAuthorizedInfo` for one query, with retries, paced on
+    /// the account's TCSS key and signed with fresh credentials before every
+    /// attempt; temporary keys the server rejects are replaced once.
+    async fn describe(
+        &self,
+        q: &Query,
+        tally: &Tally,
+    ) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
+        let pacer = KeyPacer {
+            limits: &self.limits,
+            key: (q.account_index, Action::Tcss),
+            tally,
+        };
+        let request = ApiRequest {
+            endpoint: &self.opts.endpoint,
+            service: tcss::SERVICE,
+            version: tcss::VERSION,
+            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+            region: Some(&q.region),
+            body: b"{}",
+        };
+        // The SecretId of the temporary keys the latest attempt was signed with.
+        let last_key: Mutex<Option<String>> = Mutex::new(None);
+        let fresh = || async {
+            let creds = self
+                .credentials(q.account_index, tally)
+                .await
+                .map_err(|f| {
+                    tcapi::Error::Credentials(CredentialError::AssumeRole {
+                        role_arn: self.role_arn(q.account_index),
+                        code: f.code,
+                        message: f.message,
+                    })
+                })?;
+            // Only temporary keys can be refreshed: remember just those.
+            if creds.token.is_some() {
+                *lock(&last_key) = Some(creds.secret_id.clone());
+            }
+            Ok(creds)
+        };
+        let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+        // The server may still reject temporary keys (its clock and ours
+        // differ by more than the margin, or the session was revoked): assume
+        // the role again, once, rather than report a stale-credentials
+        // failure. Only the rejected keys are dropped: queries that fail
+        // together share one new AssumeRole.
+        if let Err(f) = &answer {
+            let rejected = lock(&last_key).clone();
+            if f.error.code() == TOKEN_FAILURE
+                && self
+                    .forget_role_credentials(q.account_index, rejected.as_deref())
+                    .await
+            {
+                let (attempts, throttled) = (f.attempts, f.throttled);
+                answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+                match &mut answer {
+                    Ok(a) => {
+                        a.attempts += attempts;
+                        a.throttled += throttled;
+                    }
+                    Err(f) => {
+                        f.attempts += attempts;
+                        f.throttled += throttled;
+                    }
+                }
+            }
+        }
+        answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Items 0 and 1 fail first and sleep 10 s in backoff; the others answer
+    /// at once. With a window of 2, the sleepers must not hold up the rest.
+    #[tokio::test(start_paused = true)]
+    async fn sleeping_futures_do_not_hold_the_window() {
+        let items: Vec<usize> = (0..6).collect();
+        let sleeping = AtomicUsize::new(0);
+        let woken = Notify::new();
+        let started = tokio::time::Instant::now();
+        let mut order = Vec::new();
+        drive(
+            &items,
+            2,
+            16,
+            &sleeping,
+            &woken,
+            |&i| {
+                let (sleeping, woken) = (&sleeping, &woken);
+                async move {
+                    if i < 2 {
+                        sleeping.fetch_add(1, Ordering::AcqRel);
+                        woken.notify_one();
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        sleeping.fetch_sub(1, Ordering::AcqRel);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    (i, started.elapsed())
+                }
+            },
+            |r| order.push(r),
+        )
+        .await;
+        let done: Vec<usize> = order.iter().map(|(i, _)| *i).collect();
+        assert_eq!(done.len(), 6);
+        assert_eq!(&done[4..], &[0, 1], "the sleepers finish last: {order:?}");
+        for (i, at) in &order[..4] {
+            assert!(
+                *at < Duration::from_secs(1),
+                "item {i} waited for the sleepers: {at:?}"
+            );
+        }
+    }
+
+    /// Never more than `window` at a time while nothing sleeps, and never
+    /// more than `max` however many sleep.
+    #[tokio::test(start_paused = true)]
+    async fn the_window_and_its_ceiling_hold() {
+        let items: Vec<usize> = (0..40).collect();
+        let sleeping = AtomicUsize::new(0);
+        let woken = Notify::new();
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        drive(
+            &items,
+            3,
+            8,
+            &sleeping,
+            &woken,
+            |&i| {
+                let (sleeping, woken, running, peak) = (&sleeping, &woken, &running, &peak);
+                async move {
+                    let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+                    peak.fetch_max(now, Ordering::AcqRel);
+                    if i % 2 == 0 {
+                        // Every other item sleeps in backoff for a while.
+                        sleeping.fetch_add(1, Ordering::AcqRel);
+                        woken.notify_one();
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        sleeping.fetch_sub(1, Ordering::AcqRel);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    running.fetch_sub(1, Ordering::AcqRel);
+                    i
+                }
+            },
+            |_| {},
+        )
+        .await;
+        let peak = peak.load(Ordering::Acquire);
+        assert!(peak > 3, "sleepers made room: peak {peak}");
+        assert!(peak <= 8, "the ceiling holds: peak {peak}");
+
+        // Without sleepers the window is the limit.
+        let peak = AtomicUsize::new(0);
+        let running = AtomicUsize::new(0);
+        drive(
+            &items,
+            3,
+            8,
+            &sleeping,
+            &woken,
+            |_| {
+                let (running, peak) = (&running, &peak);
+                async move {
+                    let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+                    peak.fetch_max(now, Ordering::AcqRel);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    running.fetch_sub(1, Ordering::AcqRel);
+                }
+            },
+            |_| {},
+        )
+        .await;
+        assert_eq!(peak.load(Ordering::Acquire), 3);
+    }
+}
