@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use tcapi::credentials::RoleArn;
 use toml::Spanned;
 
 use super::locate::Problems;
@@ -117,21 +118,21 @@ fn management(
     found
 }
 
-/// `role_name`: the default, or a CAM role name (no whitespace, `:` or `/`).
+/// `role_name`: the default, or a CAM role name (the rules of a role ARN's name).
 fn role_name(problems: &mut Problems<'_>, o: &RawOrganization) -> String {
     let Some(r) = &o.role_name else {
         return DEFAULT_ORGANIZATION_ROLE.to_string();
     };
     let v = r.get_ref();
-    let bad = v
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, ':' | '/'));
-    if v.is_empty() || bad.is_some() || v.chars().count() > 128 {
+    if let Err(e) = RoleArn::parse(&format!("qcs::cam::uin/100000:roleName/{v}")) {
+        let reason = match e {
+            tcapi::credentials::CredentialError::InvalidRoleArn { reason, .. } => reason,
+            other => other.to_string(),
+        };
         problems.error(
             r.span(),
             format!(
-                "organization `{}`: `role_name` must be a CAM role name (1 to 128 characters, no \
-                 spaces, `:` or `/`), got {v:?}",
+                "organization `{}`: `role_name` must be a CAM role name, got {v:?}: {reason}",
                 o.name.get_ref()
             ),
         );
