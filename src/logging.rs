@@ -109,7 +109,12 @@ pub fn init(style: Style, default_level: &str, redactor: Arc<Redactor>) {
 pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>) {
     let out = SafeStderr::new(redactor, false);
     let line = match style {
-        Style::Text => format!("error: {message}\n"),
+        // One line per line of the message (a config error lists one
+        // problem a line); each is escaped like any log line.
+        Style::Text => format!("error: {message}")
+            .lines()
+            .map(|l| format!("{l}\n"))
+            .collect(),
         Style::Json => {
             let value = serde_json::json!({
                 "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -120,7 +125,9 @@ pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>
             format!("{value}\n")
         }
     };
-    let _ = out.write_line(&line);
+    for l in line.split_inclusive('\n') {
+        let _ = out.write_line(l);
+    }
 }
 
 #[cfg(test)]

@@ -487,3 +487,32 @@ fn impossible_numbers_are_kept_exactly_and_flagged() {
     );
     assert!(text.contains("empty Response"));
 }
+
+#[test]
+fn config_errors_are_listed_one_a_line_every_unknown_key_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("accounts.toml");
+    std::fs::write(
+        &cfg,
+        "[defaults]\nconcurency = 8\n[[accounts]]\nname = \"a\"\nregion = [\"x\"]\n",
+    )
+    .unwrap();
+    let o = bin()
+        .args(["validate", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let located: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("accounts.toml:"))
+        .collect();
+    assert_eq!(located.len(), 2, "{err}");
+    assert!(
+        located[0].contains(":2:1: unknown key `concurency`"),
+        "{err}"
+    );
+    assert!(located[1].contains(":5:1: unknown key `region`"), "{err}");
+    assert!(!err.contains("\\n"), "no escaped line break: {err}");
+}
