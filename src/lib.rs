@@ -9,6 +9,7 @@
 pub mod aggregate;
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod execute;
 pub mod limits;
 pub mod logging;
