@@ -3,10 +3,13 @@
 //!
 //! Every error has a stable [`Error::code`] for reports: the API's own code for
 //! API errors (`AuthFailure.SignatureFailure`), a local one otherwise
-//! (`Timeout`, `ConnectionError`, `HttpError.502`, `MalformedResponse`,
+//! (`Timeout`, `ConnectionRefused`, `TlsCertificate.UnknownIssuer`,
+//! `ProxyAuthRequired`, `HttpError.502`, `MalformedResponse`,
 //! `ResponseTooLarge`, `CredentialError`, `InvalidEndpoint`, ...). Whether an
 //! error is retried is decided by looking that code up in one table, so API
-//! and local errors follow the same rules. Messages never contain secrets.
+//! and local errors follow the same rules. Messages never contain secrets
+//! (a proxy is named without its credentials) nor a library's debug text;
+//! transport failures name the server, the cause and the fix.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,8 +51,18 @@ pub const CLASSIFICATION: &[(&str, ErrorClass)] = &[
     ("ServiceUnavailable*", ErrorClass::Transient),
     // Local transient failures.
     ("Timeout", ErrorClass::Transient),
+    ("ConnectionRefused", ErrorClass::Transient),
+    ("ConnectionReset", ErrorClass::Transient),
+    // A proxy refusing a tunnel with another status than 407: its status is
+    // not reported (a proxy answers 502/503 while the target is unreachable).
+    ("ProxyRefused", ErrorClass::Transient),
     ("ConnectionError", ErrorClass::Transient),
     ("MalformedResponse", ErrorClass::Transient),
+    // Final transport failures: retrying cannot fix the configuration.
+    ("TlsCertificate*", ErrorClass::Final),
+    ("TlsHandshakeError", ErrorClass::Final),
+    ("ProxyAuthRequired", ErrorClass::Final),
+    ("HostNotFound", ErrorClass::Final),
     // Final API errors (listed for documentation; unknown codes are final too).
     ("AuthFailure*", ErrorClass::Final),
     ("UnauthorizedOperation*", ErrorClass::Final),
@@ -148,7 +161,7 @@ pub const LOCATION_CHARS: usize = 200;
 pub fn sanitize_location(value: &[u8]) -> String {
     let text = String::from_utf8_lossy(value);
     let clean: String = text.trim().chars().filter(|c| !c.is_control()).collect();
-    let clean = crate::client::redact_userinfo(&clean);
+    let clean = crate::endpoint::redact_userinfo(&clean);
     if clean.chars().count() <= LOCATION_CHARS {
         return clean;
     }
@@ -170,6 +183,88 @@ fn http_message(status: u16, body_excerpt: &str, location: Option<&str>) -> Stri
         "HTTP {status}{reason}, redirected to {location} (redirects are not followed: \
          set the endpoint to the new URL if it is trusted)"
     )
+}
+
+/// Why a server's TLS certificate was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// Not signed by a trusted CA (a TLS-inspecting proxy's CA is missing,
+    /// or the certificate is self-signed).
+    UnknownIssuer,
+    /// Issued for another host name than the endpoint's.
+    NameMismatch,
+    /// Past its validity period.
+    Expired,
+    /// Not yet in its validity period (or the local clock is behind).
+    NotYetValid,
+    /// A CA certificate presented as the server's own certificate.
+    CaUsedAsServerCertificate,
+    /// Revoked by its issuer.
+    Revoked,
+    /// Another reason, described in words (never a library's debug text).
+    Other(&'static str),
+}
+
+impl CertificateProblem {
+    /// The stable code, `TlsCertificate.<problem>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CertificateProblem::UnknownIssuer => "TlsCertificate.UnknownIssuer",
+            CertificateProblem::NameMismatch => "TlsCertificate.NameMismatch",
+            CertificateProblem::Expired => "TlsCertificate.Expired",
+            CertificateProblem::NotYetValid => "TlsCertificate.NotYetValid",
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "TlsCertificate.CaUsedAsServerCertificate"
+            }
+            CertificateProblem::Revoked => "TlsCertificate.Revoked",
+            CertificateProblem::Other(_) => "TlsCertificate.Other",
+        }
+    }
+
+    /// What to do about it.
+    fn fix(self) -> &'static str {
+        match self {
+            CertificateProblem::UnknownIssuer | CertificateProblem::Other(_) => {
+                "add its CA to ca_file or to the system trust store"
+            }
+            CertificateProblem::NameMismatch => {
+                "check the endpoint's host name; a TLS-inspecting proxy must issue certificates for it"
+            }
+            CertificateProblem::Expired | CertificateProblem::Revoked => {
+                "the server (or the TLS-inspecting proxy) must present a valid certificate"
+            }
+            CertificateProblem::NotYetValid => {
+                "check the system clock, or the server must present a valid certificate"
+            }
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "configure the server with a certificate issued by that CA, not the CA's own"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CertificateProblem::UnknownIssuer => "unknown issuer",
+            CertificateProblem::NameMismatch => "issued for another name",
+            CertificateProblem::Expired => "expired",
+            CertificateProblem::NotYetValid => "not valid yet",
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "a CA certificate used as a server certificate"
+            }
+            CertificateProblem::Revoked => "revoked",
+            CertificateProblem::Other(reason) => reason,
+        })
+    }
+}
+
+/// ` through the proxy <proxy>`, or nothing.
+fn via(proxy: &Option<String>) -> String {
+    proxy
+        .as_deref()
+        .map_or_else(String::new, |p| format!(" through the proxy {p}"))
 }
 
 /// Why an API call failed.
@@ -227,15 +322,103 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The attempt did not finish (connect, send and read the body) in time.
-    #[error("no complete answer within {}.{:03} s", timeout.as_secs(), timeout.subsec_millis())]
+    #[error(
+        "no complete answer from {url} within {}.{:03} s: the server or the network is slow \
+         or unreachable (raise timeout if it is only slow)",
+        timeout.as_secs(),
+        timeout.subsec_millis()
+    )]
     Timeout {
+        /// The server, `scheme://host[:port]`.
+        url: String,
         /// The per-attempt timeout.
         timeout: Duration,
     },
-    /// Connecting, sending or reading failed (refused, reset, TLS, DNS, ...).
-    #[error("connection error: {message}")]
+    /// The server's TLS certificate was not accepted: nothing was sent.
+    #[error("the certificate of {url} is not trusted ({problem}): {}", problem.fix())]
+    TlsCertificate {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// Why.
+        problem: CertificateProblem,
+    },
+    /// The TLS handshake failed for another reason than the certificate.
+    #[error("the TLS handshake with {url} failed: {reason}")]
+    TlsHandshake {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// What went wrong and what to check.
+        reason: &'static str,
+    },
+    /// The proxy answered `407 Proxy Authentication Required` to `CONNECT`.
+    #[error(
+        "the proxy {proxy} refused the credentials for a tunnel to {url} (HTTP 407): \
+         check the user and password in HTTPS_PROXY / ALL_PROXY"
+    )]
+    ProxyAuthRequired {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy, `scheme://host[:port]` (never its credentials).
+        proxy: String,
+    },
+    /// The proxy refused to open a tunnel (another status than 200 or 407,
+    /// or no valid answer).
+    #[error(
+        "the proxy {proxy} refused to open a tunnel to {url}: check that the proxy allows \
+         this host, or exclude the host with NO_PROXY"
+    )]
+    ProxyRefused {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy, `scheme://host[:port]` (never its credentials).
+        proxy: String,
+    },
+    /// The host name (of the server, or of the proxy) could not be resolved.
+    #[error(
+        "the host name of {url}{} was not found ({reason}): check the endpoint, \
+         the proxy settings and DNS",
+        via(proxy)
+    )]
+    HostNotFound {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// Nothing accepted the TCP connection.
+    #[error(
+        "the connection to {url}{} was refused: check the host and port (is the server, \
+         or the proxy, running?)",
+        via(proxy)
+    )]
+    ConnectionRefused {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+    },
+    /// The connection was reset or closed before a complete answer.
+    #[error(
+        "the connection to {url}{} was closed before a complete answer: the server or a \
+         network device dropped it",
+        via(proxy)
+    )]
+    ConnectionReset {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+    },
+    /// Connecting, sending or reading failed in another way.
+    #[error("connection error with {url}{}: {message}", via(proxy))]
     Connection {
-        /// What the transport reported.
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+        /// What the transport reported (its message, not its debug text).
         message: String,
     },
     /// The response body exceeded the configured cap.
@@ -300,6 +483,13 @@ impl Error {
         Some(match self {
             Error::Malformed { .. } => "MalformedResponse",
             Error::Timeout { .. } => "Timeout",
+            Error::TlsCertificate { problem, .. } => problem.code(),
+            Error::TlsHandshake { .. } => "TlsHandshakeError",
+            Error::ProxyAuthRequired { .. } => "ProxyAuthRequired",
+            Error::ProxyRefused { .. } => "ProxyRefused",
+            Error::HostNotFound { .. } => "HostNotFound",
+            Error::ConnectionRefused { .. } => "ConnectionRefused",
+            Error::ConnectionReset { .. } => "ConnectionReset",
             Error::Connection { .. } => "ConnectionError",
             Error::ResponseTooLarge { .. } => "ResponseTooLarge",
             Error::InvalidEndpoint { .. } => "InvalidEndpoint",
@@ -459,6 +649,7 @@ mod tests {
         let locals: Vec<(Error, &str, ErrorClass)> = vec![
             (
                 Error::Timeout {
+                    url: "https://h".into(),
                     timeout: Duration::from_millis(200),
                 },
                 "Timeout",
@@ -466,10 +657,61 @@ mod tests {
             ),
             (
                 Error::Connection {
-                    message: "reset".into(),
+                    url: "https://h".into(),
+                    proxy: None,
+                    message: "m".into(),
                 },
                 "ConnectionError",
                 Transient,
+            ),
+            (
+                Error::ConnectionRefused {
+                    url: "https://h".into(),
+                    proxy: None,
+                },
+                "ConnectionRefused",
+                Transient,
+            ),
+            (
+                Error::ConnectionReset {
+                    url: "https://h".into(),
+                    proxy: None,
+                },
+                "ConnectionReset",
+                Transient,
+            ),
+            (
+                Error::ProxyRefused {
+                    url: "https://h".into(),
+                    proxy: "http://p:3128".into(),
+                },
+                "ProxyRefused",
+                Transient,
+            ),
+            (
+                Error::ProxyAuthRequired {
+                    url: "https://h".into(),
+                    proxy: "http://p:3128".into(),
+                },
+                "ProxyAuthRequired",
+                Final,
+            ),
+            (
+                Error::HostNotFound {
+                    url: "https://h".into(),
+                    proxy: None,
+                    reason: "r".into(),
+                },
+                "HostNotFound",
+                Final,
+            ),
+            (
+                Error::TlsHandshake {
+                    url: "https://h".into(),
+                    reason: "r",
+                },
+                "TlsHandshakeError",
+                Final,
             ),
             (
                 Error::Malformed {
@@ -527,6 +769,33 @@ mod tests {
                 Final,
             ),
         ];
+        for (problem, code) in [
+            (
+                CertificateProblem::UnknownIssuer,
+                "TlsCertificate.UnknownIssuer",
+            ),
+            (
+                CertificateProblem::NameMismatch,
+                "TlsCertificate.NameMismatch",
+            ),
+            (CertificateProblem::Expired, "TlsCertificate.Expired"),
+            (
+                CertificateProblem::NotYetValid,
+                "TlsCertificate.NotYetValid",
+            ),
+            (
+                CertificateProblem::CaUsedAsServerCertificate,
+                "TlsCertificate.CaUsedAsServerCertificate",
+            ),
+            (CertificateProblem::Revoked, "TlsCertificate.Revoked"),
+            (CertificateProblem::Other("x"), "TlsCertificate.Other"),
+        ] {
+            let e = Error::TlsCertificate {
+                url: "https://h".into(),
+                problem,
+            };
+            assert_eq!((e.code().as_str(), e.class()), (code, Final), "{e}");
+        }
         for (e, code, class) in locals {
             assert_eq!(e.code(), code, "{e:?}");
             assert_eq!(e.class(), class, "{e:?}");
@@ -549,14 +818,141 @@ mod tests {
             "{s}"
         );
         let e = Error::Timeout {
+            url: "https://tcss.corp.example".into(),
             timeout: Duration::from_millis(1500),
         };
-        assert_eq!(e.to_string(), "no complete answer within 1.500 s");
+        assert_eq!(
+            e.to_string(),
+            "no complete answer from https://tcss.corp.example within 1.500 s: the server or \
+             the network is slow or unreachable (raise timeout if it is only slow)"
+        );
         let e = Error::CaFile {
             path: "/etc/corp.pem".into(),
             reason: "not found".into(),
         };
         assert!(e.to_string().contains("/etc/corp.pem"));
+    }
+
+    #[test]
+    fn transport_messages_name_the_server_the_cause_and_the_fix() {
+        let url = || "https://tcss.corp.example".to_string();
+        let proxy = || "http://proxy.corp:3128".to_string();
+        let cert = |problem| Error::TlsCertificate {
+            url: url(),
+            problem,
+        };
+        let cases = [
+            (
+                cert(CertificateProblem::UnknownIssuer),
+                "the certificate of https://tcss.corp.example is not trusted (unknown issuer): \
+                 add its CA to ca_file or to the system trust store",
+            ),
+            (
+                cert(CertificateProblem::NameMismatch),
+                "the certificate of https://tcss.corp.example is not trusted (issued for another \
+                 name): check the endpoint's host name; a TLS-inspecting proxy must issue \
+                 certificates for it",
+            ),
+            (
+                cert(CertificateProblem::Expired),
+                "the certificate of https://tcss.corp.example is not trusted (expired): the server \
+                 (or the TLS-inspecting proxy) must present a valid certificate",
+            ),
+            (
+                cert(CertificateProblem::NotYetValid),
+                "the certificate of https://tcss.corp.example is not trusted (not valid yet): \
+                 check the system clock, or the server must present a valid certificate",
+            ),
+            (
+                cert(CertificateProblem::CaUsedAsServerCertificate),
+                "the certificate of https://tcss.corp.example is not trusted (a CA certificate \
+                 used as a server certificate): configure the server with a certificate issued \
+                 by that CA, not the CA's own",
+            ),
+            (
+                cert(CertificateProblem::Revoked),
+                "the certificate of https://tcss.corp.example is not trusted (revoked): the server \
+                 (or the TLS-inspecting proxy) must present a valid certificate",
+            ),
+            (
+                cert(CertificateProblem::Other("bad signature")),
+                "the certificate of https://tcss.corp.example is not trusted (bad signature): add \
+                 its CA to ca_file or to the system trust store",
+            ),
+            (
+                Error::TlsHandshake {
+                    url: url(),
+                    reason: "the server did not answer in TLS",
+                },
+                "the TLS handshake with https://tcss.corp.example failed: the server did not \
+                 answer in TLS",
+            ),
+            (
+                Error::ProxyAuthRequired {
+                    url: url(),
+                    proxy: proxy(),
+                },
+                "the proxy http://proxy.corp:3128 refused the credentials for a tunnel to \
+                 https://tcss.corp.example (HTTP 407): check the user and password in \
+                 HTTPS_PROXY / ALL_PROXY",
+            ),
+            (
+                Error::ProxyRefused {
+                    url: url(),
+                    proxy: proxy(),
+                },
+                "the proxy http://proxy.corp:3128 refused to open a tunnel to \
+                 https://tcss.corp.example: check that the proxy allows this host, or exclude \
+                 the host with NO_PROXY",
+            ),
+            (
+                Error::HostNotFound {
+                    url: url(),
+                    proxy: None,
+                    reason: "Name or service not known".into(),
+                },
+                "the host name of https://tcss.corp.example was not found (Name or service not \
+                 known): check the endpoint, the proxy settings and DNS",
+            ),
+            (
+                Error::HostNotFound {
+                    url: url(),
+                    proxy: Some(proxy()),
+                    reason: "r".into(),
+                },
+                "the host name of https://tcss.corp.example through the proxy \
+                 http://proxy.corp:3128 was not found (r): check the endpoint, the proxy \
+                 settings and DNS",
+            ),
+            (
+                Error::ConnectionRefused {
+                    url: url(),
+                    proxy: None,
+                },
+                "the connection to https://tcss.corp.example was refused: check the host and \
+                 port (is the server, or the proxy, running?)",
+            ),
+            (
+                Error::ConnectionReset {
+                    url: url(),
+                    proxy: Some(proxy()),
+                },
+                "the connection to https://tcss.corp.example through the proxy \
+                 http://proxy.corp:3128 was closed before a complete answer: the server or a \
+                 network device dropped it",
+            ),
+            (
+                Error::Connection {
+                    url: url(),
+                    proxy: None,
+                    message: "something odd".into(),
+                },
+                "connection error with https://tcss.corp.example: something odd",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
     }
 
     #[test]
