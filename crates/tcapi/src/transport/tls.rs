@@ -44,9 +44,7 @@ pub(crate) fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, 
 /// The system trust store, or Mozilla's roots when it holds no usable
 /// certificate.
 fn system_roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
     let found = rustls_native_certs::load_native_certs();
-    let (added, ignored) = roots.add_parsable_certificates(found.certs);
     if !found.errors.is_empty() {
         // A store with an unreadable file is common and not fatal.
         debug!(
@@ -54,6 +52,14 @@ fn system_roots() -> RootCertStore {
             "some system trust store files could not be read"
         );
     }
+    usable_or_mozilla(found.certs)
+}
+
+/// A store of the parsable `certs`, or of Mozilla's roots (webpki-roots)
+/// when none is.
+fn usable_or_mozilla(certs: Vec<CertificateDer<'static>>) -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let (added, ignored) = roots.add_parsable_certificates(certs);
     if added == 0 {
         warn!(
             ignored,
@@ -97,5 +103,19 @@ mod tests {
     fn tls_config_builds_with_and_without_extra_roots() {
         assert!(tls_config(Vec::new()).is_ok());
         assert!(!system_roots().is_empty());
+    }
+
+    #[test]
+    fn an_empty_or_unparsable_system_store_falls_back_to_mozillas_roots() {
+        let mozilla = webpki_roots::TLS_SERVER_ROOTS.len();
+        assert_eq!(usable_or_mozilla(Vec::new()).len(), mozilla);
+        let garbage = vec![CertificateDer::from(vec![1u8, 2, 3])];
+        assert_eq!(usable_or_mozilla(garbage).len(), mozilla);
+        let pem = include_bytes!("../../tests/fixtures/test-ca.pem");
+        let ca = CertificateDer::pem_slice_iter(pem)
+            .next()
+            .expect("a certificate")
+            .expect("PEM");
+        assert_eq!(usable_or_mozilla(vec![ca]).len(), 1);
     }
 }
