@@ -39,9 +39,12 @@
 //! [`Error::code`] goes into reports.
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
 //! use tcapi::client::NoPacer;
+//! # #[cfg(feature = "client")]
 //! use tcapi::{tcss, Client, ClientConfig, Credentials, Endpoint};
 //!
+//! # #[cfg(feature = "client")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::new(ClientConfig::default())?;
 //! let endpoint = Endpoint::default_for(tcss::SERVICE); // https://tcss.tencentcloudapi.com/

@@ -1,6 +1,7 @@
 //! The transport against a tiny scripted HTTP/1.1 server on 127.0.0.1 (not
 //! the project's simulator): parsing, error classification, retries, pacing,
 //! timeouts, the response cap, clock-skew correction and the headers sent.
+#![cfg(feature = "client")]
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

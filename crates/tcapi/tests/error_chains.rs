@@ -1,6 +1,7 @@
 //! No error text, in particular no operating system error, is printed twice
 //! when an error chain is shown the way anyhow's `{:#}` shows it: each
 //! error's message, then each `source()`'s, joined with ": ".
+#![cfg(feature = "client")]
 
 use std::error::Error as StdError;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! Proxies: taken from the usual environment variables for remote endpoints,
 //! never used for loopback ones. In its own test binary because it sets
 //! process environment variables.
+#![cfg(feature = "client")]
 
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 //! trusted without any `ca_file`; an empty store falls back to Mozilla's
 //! roots. One test in its own binary: it sets process environment variables
 //! before building the clients.
+#![cfg(feature = "client")]
 
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! servers only: its code, its class, the attempts it took (a final one 1,
 //! a transient one `max_attempts`) and its message, which names the server,
 //! the cause and the fix, and never holds a library's debug text.
+#![cfg(feature = "client")]
 
 use std::time::Duration;
 
