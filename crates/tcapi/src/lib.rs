@@ -23,10 +23,10 @@
 //!   [`endpoint`] ([`Endpoint`]), [`request`] (building and signing one
 //!   attempt), [`response`] (interpreting one answer), [`pacer`] (the
 //!   [`Pacer`] hook) and [`clock`] (the injectable [`client::Clock`]).
-//! - the internal `transport` module: one `reqwest` client (HTTP/1.1
-//!   keep-alive pool, rustls with `ring`, the system trust store plus
-//!   `ca_files`, proxies from the environment but never for loopback) and
-//!   the typing of its failures.
+//! - the internal `transport` module: `reqwest` (HTTP/1.1 keep-alive pool,
+//!   rustls with `ring`, the system trust store plus `ca_files`, redirects
+//!   off; proxies from the environment, with a second, proxy-less client for
+//!   loopback endpoints) and the typing of its failures.
 //! - [`files`]: reading small local files (regular files only, capped).
 //!
 //! # One call, end to end
