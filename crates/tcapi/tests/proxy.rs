@@ -198,6 +198,32 @@ async fn a_proxy_answering_407_is_final_after_one_attempt_without_the_password()
     assert!(!format!("{client:?}").contains("hunter2"));
 }
 
+#[tokio::test]
+async fn an_unreachable_proxy_is_a_transient_refusal_naming_the_proxy() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    std::env::set_var(
+        "HTTPS_PROXY",
+        format!("http://user:hunter2@127.0.0.1:{port}"),
+    );
+    let failure = describe_tunnel_test(Vec::new()).await.expect_err("refused");
+    assert_eq!(failure.error.code(), "ConnectionRefused");
+    assert!(failure.error.is_retryable());
+    let message = failure.error.to_string();
+    assert_eq!(
+        message,
+        format!(
+            "the connection to https://tcss.tunnel.test through the proxy http://127.0.0.1:{port} \
+             was refused: check the host and port (is the server, or the proxy, running?)"
+        )
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
 /// Builds a client while the proxy variables are set (it reads them then),
 /// clears them, and calls `https://tcss.tunnel.test/` once.
 async fn describe_tunnel_test(

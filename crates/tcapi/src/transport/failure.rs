@@ -72,10 +72,11 @@ pub(crate) fn classify(error: &reqwest::Error, target: Target<'_>) -> Error {
             }
         }
         if text == DNS_ERROR {
-            let reason = cause.source().map_or_else(
-                || "the resolver gave no reason".to_string(),
-                |s| s.to_string(),
-            );
+            // The resolver's own words are at the bottom of the chain.
+            let reason = match causes(cause).last() {
+                Some(root) if root.to_string() != DNS_ERROR => root.to_string(),
+                _ => "the resolver gave no reason".to_string(),
+            };
             return Error::HostNotFound { url, proxy, reason };
         }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
