@@ -61,15 +61,13 @@ pub(crate) fn classify(error: &reqwest::Error, target: Target<'_>) -> Error {
                 proxy: proxy.unwrap_or_else(|| "(unknown)".into()),
             };
         }
-        if let Some(kind) = text.strip_prefix(TUNNEL_ERROR) {
-            // A failed connection to the proxy, or I/O in the tunnel, has
-            // its cause below; anything else is the proxy's answer.
-            if cause.source().is_none() && !kind.starts_with("io error") {
-                return Error::ProxyRefused {
-                    url,
-                    proxy: proxy.unwrap_or_else(|| "(unknown)".into()),
-                };
-            }
+        // A failed connection to the proxy, or I/O in the tunnel, has its
+        // cause below; any other tunnel error is about the proxy's answer.
+        if text.starts_with(TUNNEL_ERROR) && cause.source().is_none() {
+            return Error::ProxyRefused {
+                url,
+                proxy: proxy.unwrap_or_else(|| "(unknown)".into()),
+            };
         }
         if text == DNS_ERROR {
             // The resolver's own words are at the bottom of the chain.
