@@ -3,10 +3,13 @@
 //!
 //! Every error has a stable [`Error::code`] for reports: the API's own code for
 //! API errors (`AuthFailure.SignatureFailure`), a local one otherwise
-//! (`Timeout`, `ConnectionError`, `HttpError.502`, `MalformedResponse`,
+//! (`Timeout`, `ConnectionRefused`, `TlsCertificate.UnknownIssuer`,
+//! `ProxyAuthRequired`, `HttpError.502`, `MalformedResponse`,
 //! `ResponseTooLarge`, `CredentialError`, `InvalidEndpoint`, ...). Whether an
 //! error is retried is decided by looking that code up in one table, so API
-//! and local errors follow the same rules. Messages never contain secrets.
+//! and local errors follow the same rules. Messages never contain secrets
+//! (a proxy is named without its credentials) nor a library's debug text;
+//! transport failures name the server, the cause and the fix.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,8 +51,18 @@ pub const CLASSIFICATION: &[(&str, ErrorClass)] = &[
     ("ServiceUnavailable*", ErrorClass::Transient),
     // Local transient failures.
     ("Timeout", ErrorClass::Transient),
+    ("ConnectionRefused", ErrorClass::Transient),
+    ("ConnectionReset", ErrorClass::Transient),
+    // A proxy refusing a tunnel with another status than 407: its status is
+    // not reported (a proxy answers 502/503 while the target is unreachable).
+    ("ProxyRefused", ErrorClass::Transient),
     ("ConnectionError", ErrorClass::Transient),
     ("MalformedResponse", ErrorClass::Transient),
+    // Final transport failures: retrying cannot fix the configuration.
+    ("TlsCertificate*", ErrorClass::Final),
+    ("TlsHandshakeError", ErrorClass::Final),
+    ("ProxyAuthRequired", ErrorClass::Final),
+    ("HostNotFound", ErrorClass::Final),
     // Final API errors (listed for documentation; unknown codes are final too).
     ("AuthFailure*", ErrorClass::Final),
     ("UnauthorizedOperation*", ErrorClass::Final),
@@ -148,7 +161,7 @@ pub const LOCATION_CHARS: usize = 200;
 pub fn sanitize_location(value: &[u8]) -> String {
     let text = String::from_utf8_lossy(value);
     let clean: String = text.trim().chars().filter(|c| !c.is_control()).collect();
-    let clean = crate::client::redact_userinfo(&clean);
+    let clean = crate::endpoint::redact_userinfo(&clean);
     if clean.chars().count() <= LOCATION_CHARS {
         return clean;
     }
@@ -170,6 +183,88 @@ fn http_message(status: u16, body_excerpt: &str, location: Option<&str>) -> Stri
         "HTTP {status}{reason}, redirected to {location} (redirects are not followed: \
          set the endpoint to the new URL if it is trusted)"
     )
+}
+
+/// Why a server's TLS certificate was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// Not signed by a trusted CA (a TLS-inspecting proxy's CA is missing,
+    /// or the certificate is self-signed).
+    UnknownIssuer,
+    /// Issued for another host name than the endpoint's.
+    NameMismatch,
+    /// Past its validity period.
+    Expired,
+    /// Not yet in its validity period (or the local clock is behind).
+    NotYetValid,
+    /// A CA certificate presented as the server's own certificate.
+    CaUsedAsServerCertificate,
+    /// Revoked by its issuer.
+    Revoked,
+    /// Another reason, described in words (never a library's debug text).
+    Other(&'static str),
+}
+
+impl CertificateProblem {
+    /// The stable code, `TlsCertificate.<problem>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            CertificateProblem::UnknownIssuer => "TlsCertificate.UnknownIssuer",
+            CertificateProblem::NameMismatch => "TlsCertificate.NameMismatch",
+            CertificateProblem::Expired => "TlsCertificate.Expired",
+            CertificateProblem::NotYetValid => "TlsCertificate.NotYetValid",
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "TlsCertificate.CaUsedAsServerCertificate"
+            }
+            CertificateProblem::Revoked => "TlsCertificate.Revoked",
+            CertificateProblem::Other(_) => "TlsCertificate.Other",
+        }
+    }
+
+    /// What to do about it.
+    fn fix(self) -> &'static str {
+        match self {
+            CertificateProblem::UnknownIssuer | CertificateProblem::Other(_) => {
+                "add its CA to ca_file or to the system trust store"
+            }
+            CertificateProblem::NameMismatch => {
+                "check the endpoint's host name; a TLS-inspecting proxy must issue certificates for it"
+            }
+            CertificateProblem::Expired | CertificateProblem::Revoked => {
+                "the server (or the TLS-inspecting proxy) must present a valid certificate"
+            }
+            CertificateProblem::NotYetValid => {
+                "check the system clock, or the server must present a valid certificate"
+            }
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "configure the server with a certificate issued by that CA, not the CA's own"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CertificateProblem::UnknownIssuer => "unknown issuer",
+            CertificateProblem::NameMismatch => "issued for another name",
+            CertificateProblem::Expired => "expired",
+            CertificateProblem::NotYetValid => "not valid yet",
+            CertificateProblem::CaUsedAsServerCertificate => {
+                "a CA certificate used as a server certificate"
+            }
+            CertificateProblem::Revoked => "revoked",
+            CertificateProblem::Other(reason) => reason,
+        })
+    }
+}
+
+/// ` through the proxy <proxy>`, or nothing.
+fn via(proxy: &Option<String>) -> String {
+    proxy
+        .as_deref()
+        .map_or_else(String::new, |p| format!(" through the proxy {p}"))
 }
 
 /// Why an API call failed.
@@ -227,15 +322,103 @@ pub enum Error {
         request_id: Option<String>,
     },
     /// The attempt did not finish (connect, send and read the body) in time.
-    #[error("no complete answer within {}.{:03} s", timeout.as_secs(), timeout.subsec_millis())]
+    #[error(
+        "no complete answer from {url} within {}.{:03} s: the server or the network is slow \
+         or unreachable (raise timeout if it is only slow)",
+        timeout.as_secs(),
+        timeout.subsec_millis()
+    )]
     Timeout {
+        /// The server, `scheme://host[:port]`.
+        url: String,
         /// The per-attempt timeout.
         timeout: Duration,
     },
-    /// Connecting, sending or reading failed (refused, reset, TLS, DNS, ...).
-    #[error("connection error: {message}")]
+    /// The server's TLS certificate was not accepted: nothing was sent.
+    #[error("the certificate of {url} is not trusted ({problem}): {}", problem.fix())]
+    TlsCertificate {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// Why.
+        problem: CertificateProblem,
+    },
+    /// The TLS handshake failed for another reason than the certificate.
+    #[error("the TLS handshake with {url} failed: {reason}")]
+    TlsHandshake {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// What went wrong and what to check.
+        reason: &'static str,
+    },
+    /// The proxy answered `407 Proxy Authentication Required` to `CONNECT`.
+    #[error(
+        "the proxy {proxy} refused the credentials for a tunnel to {url} (HTTP 407): \
+         check the user and password in HTTPS_PROXY / ALL_PROXY"
+    )]
+    ProxyAuthRequired {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy, `scheme://host[:port]` (never its credentials).
+        proxy: String,
+    },
+    /// The proxy refused to open a tunnel (another status than 200 or 407,
+    /// or no valid answer).
+    #[error(
+        "the proxy {proxy} refused to open a tunnel to {url}: check that the proxy allows \
+         this host, or exclude the host with NO_PROXY"
+    )]
+    ProxyRefused {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy, `scheme://host[:port]` (never its credentials).
+        proxy: String,
+    },
+    /// The host name (of the server, or of the proxy) could not be resolved.
+    #[error(
+        "the host name of {url}{} was not found ({reason}): check the endpoint, \
+         the proxy settings and DNS",
+        via(proxy)
+    )]
+    HostNotFound {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// Nothing accepted the TCP connection.
+    #[error(
+        "the connection to {url}{} was refused: check the host and port (is the server, \
+         or the proxy, running?)",
+        via(proxy)
+    )]
+    ConnectionRefused {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+    },
+    /// The connection was reset or closed before a complete answer.
+    #[error(
+        "the connection to {url}{} was closed before a complete answer: the server or a \
+         network device dropped it",
+        via(proxy)
+    )]
+    ConnectionReset {
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+    },
+    /// Connecting, sending or reading failed in another way.
+    #[error("connection error with {url}{}: {message}", via(proxy))]
     Connection {
-        /// What the transport reported.
+        /// The server, `scheme://host[:port]`.
+        url: String,
+        /// The proxy the connection went through, if any.
+        proxy: Option<String>,
+        /// What the transport reported (its message, not its debug text).
         message: String,
     },
     /// The response body exceeded the configured cap.
@@ -300,6 +483,13 @@ impl Error {
         Some(match self {
             Error::Malformed { .. } => "MalformedResponse",
             Error::Timeout { .. } => "Timeout",
+            Error::TlsCertificate { problem, .. } => problem.code(),
+            Error::TlsHandshake { .. } => "TlsHandshakeError",
+            Error::ProxyAuthRequired { .. } => "ProxyAuthRequired",
+            Error::ProxyRefused { .. } => "ProxyRefused",
+            Error::HostNotFound { .. } => "HostNotFound",
+            Error::ConnectionRefused { .. } => "ConnectionRefused",
+            Error::ConnectionReset { .. } => "ConnectionReset",
             Error::Connection { .. } => "ConnectionError",
             Error::ResponseTooLarge { .. } => "ResponseTooLarge",
             Error::InvalidEndpoint { .. } => "InvalidEndpoint",
@@ -345,265 +535,4 @@ impl Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ErrorClass::*;
-
-    #[test]
-    fn table_case_by_case() {
-        let cases: &[(&str, ErrorClass)] = &[
-            ("RequestLimitExceeded", Throttled),
-            ("RequestLimitExceeded.UinLimitExceeded", Throttled),
-            (
-                "RequestLimitExceeded.GlobalRegionUinLimitExceeded",
-                Throttled,
-            ),
-            ("RequestLimitExceeded.IPLimitExceeded", Throttled),
-            ("RequestLimitExceededSomething", Final),
-            ("InternalError", Transient),
-            ("InternalError.DbError", Transient),
-            ("InternalError.ErrRoleNotExist", Final),
-            ("ServiceUnavailable", Transient),
-            ("AuthFailure", Final),
-            ("AuthFailure.SignatureFailure", Final),
-            ("AuthFailure.SignatureExpire", Final),
-            ("AuthFailure.SecretIdNotFound", Final),
-            ("AuthFailure.TokenFailure", Final),
-            ("AuthFailure.UnauthorizedOperation", Final),
-            ("AuthFailure.InvalidAuthorization", Final),
-            ("UnauthorizedOperation", Final),
-            ("UnauthorizedOperation.NoPermission", Final),
-            ("InvalidParameter", Final),
-            ("InvalidParameter.RoleNotExist", Final),
-            ("InvalidParameterValue", Final),
-            ("InvalidParameterValue.Range", Final),
-            ("MissingParameter", Final),
-            ("UnsupportedRegion", Final),
-            ("InvalidAction", Final),
-            ("NoSuchVersion", Final),
-            ("ResourceNotFound", Final),
-            ("ResourceNotFound.Role", Final),
-            ("UnsupportedOperation", Final),
-            ("UnsupportedOperation.Foo", Final),
-            ("LimitExceeded", Final),
-            ("LimitExceeded.Quota", Final),
-            ("SomethingNobodyKnows", Final),
-            ("", Final),
-            ("Timeout", Transient),
-            ("ConnectionError", Transient),
-            ("MalformedResponse", Transient),
-            ("ResponseTooLarge", Final),
-            ("CredentialError", Final),
-            ("InvalidEndpoint", Final),
-            ("HttpError.500", Transient),
-            ("HttpError.502", Transient),
-            ("HttpError.503", Transient),
-            ("HttpError.504", Transient),
-            ("HttpError.408", Transient),
-            ("HttpError.429", Throttled),
-            ("HttpError.404", Final),
-            ("HttpError.403", Final),
-            ("HttpError.abc", Final),
-        ];
-        for (code, class) in cases {
-            assert_eq!(classify(code), *class, "classify({code:?})");
-        }
-    }
-
-    #[test]
-    fn class_helpers() {
-        assert!(Throttled.is_retryable());
-        assert!(Transient.is_retryable());
-        assert!(!Final.is_retryable());
-    }
-
-    fn api(code: &str) -> Error {
-        Error::Api {
-            code: code.into(),
-            message: "m".into(),
-            request_id: "rid".into(),
-        }
-    }
-
-    #[test]
-    fn error_codes_and_classes() {
-        let e = api("RequestLimitExceeded.UinLimitExceeded");
-        assert_eq!(e.code(), "RequestLimitExceeded.UinLimitExceeded");
-        assert!(e.is_retryable() && e.is_throttling());
-        assert_eq!(e.request_id(), Some("rid"));
-
-        let e = api("InternalError.ErrRoleNotExist");
-        assert!(!e.is_retryable() && !e.is_throttling());
-
-        let e = api("InternalError");
-        assert!(e.is_retryable() && !e.is_throttling());
-
-        let e = Error::Http {
-            status: 502,
-            body_excerpt: "<html>".into(),
-            request_id: None,
-            location: None,
-        };
-        assert_eq!(e.code(), "HttpError.502");
-        assert_eq!(e.class(), Transient);
-        assert_eq!(e.request_id(), None);
-
-        let e = Error::Http {
-            status: 404,
-            body_excerpt: String::new(),
-            request_id: None,
-            location: None,
-        };
-        assert_eq!(e.class(), Final);
-
-        let locals: Vec<(Error, &str, ErrorClass)> = vec![
-            (
-                Error::Timeout {
-                    timeout: Duration::from_millis(200),
-                },
-                "Timeout",
-                Transient,
-            ),
-            (
-                Error::Connection {
-                    message: "reset".into(),
-                },
-                "ConnectionError",
-                Transient,
-            ),
-            (
-                Error::Malformed {
-                    reason: "x".into(),
-                    body_excerpt: String::new(),
-                    request_id: None,
-                },
-                "MalformedResponse",
-                Transient,
-            ),
-            (
-                Error::ResponseTooLarge { limit: 10 },
-                "ResponseTooLarge",
-                Final,
-            ),
-            (
-                Error::InvalidEndpoint {
-                    url: "u".into(),
-                    reason: "r".into(),
-                },
-                "InvalidEndpoint",
-                Final,
-            ),
-            (
-                Error::InvalidRequest { reason: "r".into() },
-                "InvalidRequest",
-                Final,
-            ),
-            (
-                Error::CaFile {
-                    path: "/x".into(),
-                    reason: "r".into(),
-                },
-                "CaFileError",
-                Final,
-            ),
-            (
-                Error::ClientBuild { reason: "r".into() },
-                "ClientBuildError",
-                Final,
-            ),
-            (
-                Error::Credentials(CredentialError::MissingEnv { name: "X".into() }),
-                "CredentialError",
-                Final,
-            ),
-            (
-                Error::SignatureExpired {
-                    code: "AuthFailure.SignatureExpire".into(),
-                    message: "m".into(),
-                    request_id: "r".into(),
-                    skew_secs: 600,
-                },
-                "AuthFailure.SignatureExpire",
-                Final,
-            ),
-        ];
-        for (e, code, class) in locals {
-            assert_eq!(e.code(), code, "{e:?}");
-            assert_eq!(e.class(), class, "{e:?}");
-            assert_eq!(classify(code), class, "table entry for {code}");
-        }
-    }
-
-    #[test]
-    fn messages() {
-        let e = Error::SignatureExpired {
-            code: "AuthFailure.SignatureExpire".into(),
-            message: "expired".into(),
-            request_id: "r1".into(),
-            skew_secs: -612,
-        };
-        let s = e.to_string();
-        assert!(s.contains("-612 s"), "{s}");
-        assert!(
-            s.contains("AuthFailure.SignatureExpire") && s.contains("r1"),
-            "{s}"
-        );
-        let e = Error::Timeout {
-            timeout: Duration::from_millis(1500),
-        };
-        assert_eq!(e.to_string(), "no complete answer within 1.500 s");
-        let e = Error::CaFile {
-            path: "/etc/corp.pem".into(),
-            reason: "not found".into(),
-        };
-        assert!(e.to_string().contains("/etc/corp.pem"));
-    }
-
-    #[test]
-    fn locations_are_printable_short_and_without_credentials() {
-        assert_eq!(
-            sanitize_location(b" https://new.example/\x1b[31mred\r\n "),
-            "https://new.example/[31mred"
-        );
-        assert_eq!(
-            sanitize_location(b"https://user:pw@new.example/p"),
-            "https://***@new.example/p"
-        );
-        assert_eq!(sanitize_location(b"/rel\xff"), "/rel\u{FFFD}");
-        let long = format!("https://h/{}", "é".repeat(300));
-        let cut = sanitize_location(long.as_bytes());
-        assert_eq!(cut.chars().count(), LOCATION_CHARS);
-        assert!(cut.ends_with('…'), "{cut}");
-        let e = Error::Http {
-            status: 308,
-            body_excerpt: "x".into(),
-            request_id: None,
-            location: Some("https://n/".into()),
-        };
-        assert_eq!(
-            e.to_string(),
-            "HTTP 308 Permanent Redirect, redirected to https://n/ (redirects are not followed: \
-             set the endpoint to the new URL if it is trusted)"
-        );
-        assert_eq!(e.class(), Final);
-    }
-
-    #[test]
-    fn excerpt_is_short_and_on_char_boundaries() {
-        assert_eq!(
-            body_excerpt(b"  <html>\r\n<body>Bad   Gateway</body>\n</html>  "),
-            "<html> <body>Bad Gateway</body> </html>"
-        );
-        let long = "é".repeat(500);
-        let ex = body_excerpt(long.as_bytes());
-        assert_eq!(ex.chars().count(), 200);
-        assert!(ex.chars().all(|c| c == 'é'));
-        // Cut inside a multi-byte character and invalid bytes: still valid text.
-        let mut bytes = "ab€".as_bytes().to_vec();
-        bytes.truncate(4);
-        assert_eq!(body_excerpt(&bytes), "ab\u{FFFD}");
-        assert_eq!(body_excerpt(b""), "");
-        let ascii = "x".repeat(1000);
-        assert_eq!(body_excerpt(ascii.as_bytes()).len(), 200);
-    }
-}
+mod tests;

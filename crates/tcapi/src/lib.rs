@@ -3,15 +3,30 @@
 //! It knows Tencent Cloud and nothing about accounts files or reports:
 //!
 //! - [`sign`]: TC3-HMAC-SHA256, a pure function of its inputs (time included).
+//! - [`tcss`]: the service's names and answer types (and, with `client`,
+//!   the typed call).
+//!
+//! With the `client` feature (on by default; the simulator builds without
+//! it, so it links no HTTP client):
+//!
+//! - [`sts`]: typed `AssumeRole` and `GetCallerIdentity`.
 //! - [`credentials`]: the redacted [`credentials::Secret`], [`credentials::Credentials`]
 //!   and the providers (environment, tccli profiles, SDK INI file, STS AssumeRole cache),
 //!   which check every value they find.
 //! - [`error`]: the typed [`Error`] (messages printed once in an error chain,
-//!   parse errors naming the field, redirects naming their `Location`) and the
+//!   parse errors naming the field, redirects naming their `Location`,
+//!   transport failures naming the server, the cause and the fix) and the
 //!   retry classification table.
 //! - [`retry`]: full-jitter exponential backoff with injectable jitter.
-//! - [`client`]: the HTTP transport (one pooled rustls client), retries, clock-skew correction.
-//! - [`tcss`] and [`sts`]: typed requests and responses for the actions we call.
+//! - [`client`]: the shared [`Client`], its configuration and the retry loop
+//!   with clock-skew correction; it re-exports the pure pieces beside it:
+//!   [`endpoint`] ([`Endpoint`]), [`request`] (building and signing one
+//!   attempt), [`response`] (interpreting one answer), [`pacer`] (the
+//!   [`Pacer`] hook) and [`clock`] (the injectable [`client::Clock`]).
+//! - the internal `transport` module: `reqwest` (HTTP/1.1 keep-alive pool,
+//!   rustls with `ring`, the system trust store plus `ca_files`, redirects
+//!   off; proxies from the environment, with a second, proxy-less client for
+//!   loopback endpoints) and the typing of its failures.
 //! - [`files`]: reading small local files (regular files only, capped).
 //!
 //! # One call, end to end
@@ -24,9 +39,12 @@
 //! [`Error::code`] goes into reports.
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
 //! use tcapi::client::NoPacer;
+//! # #[cfg(feature = "client")]
 //! use tcapi::{tcss, Client, ClientConfig, Credentials, Endpoint};
 //!
+//! # #[cfg(feature = "client")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::new(ClientConfig::default())?;
 //! let endpoint = Endpoint::default_for(tcss::SERVICE); // https://tcss.tencentcloudapi.com/
@@ -49,19 +67,41 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod client;
-pub mod credentials;
-pub mod error;
-pub mod files;
-pub mod retry;
 pub mod sign;
-pub mod sts;
 pub mod tcss;
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "client")]
+pub mod clock;
+#[cfg(feature = "client")]
+pub mod credentials;
+#[cfg(feature = "client")]
+pub mod endpoint;
+#[cfg(feature = "client")]
+pub mod error;
+#[cfg(feature = "client")]
+pub mod files;
+#[cfg(feature = "client")]
+pub mod pacer;
+#[cfg(feature = "client")]
+pub mod request;
+#[cfg(feature = "client")]
+pub mod response;
+#[cfg(feature = "client")]
+pub mod retry;
+#[cfg(feature = "client")]
+pub mod sts;
+#[cfg(feature = "client")]
 mod transport;
 
+#[cfg(feature = "client")]
 pub use client::{
     Answer, ApiRequest, AttemptOutcome, Client, ClientConfig, Endpoint, Failure, NoPacer, Pacer,
 };
+#[cfg(feature = "client")]
 pub use credentials::{Credentials, Secret};
-pub use error::{Error, ErrorClass};
+#[cfg(feature = "client")]
+pub use error::{CertificateProblem, Error, ErrorClass};
+#[cfg(feature = "client")]
 pub use retry::{Backoff, Jitter};

@@ -1,9 +1,12 @@
-//! `tcss` (Tencent Container Security Service), version `2020-11-01`: the typed
-//! calls we make.
+//! `tcss` (Tencent Container Security Service), version `2020-11-01`: its
+//! names and the answer we read (always built: the simulator shares them),
+//! and the typed call (feature `client`).
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "client")]
 use crate::client::{Answer, ApiRequest, Client, Endpoint, Failure, Pacer};
+#[cfg(feature = "client")]
 use crate::credentials::Credentials;
 
 /// The service name.
@@ -83,6 +86,7 @@ pub struct ImageScanInquireInfo {
 
 /// `DescribeImageAuthorizedInfo` in `region` (body `{}`): the account's image
 /// license counts and image-scan quota.
+#[cfg(feature = "client")]
 pub async fn describe_image_authorized_info<P: Pacer>(
     client: &Client,
     endpoint: &Endpoint,

@@ -2,6 +2,7 @@
 //! chain, role inputs and the role cache, with an injected environment and a
 //! temporary home folder (never the real ones). The recurring check: no secret
 //! value ever shows up in `Debug` output or error messages.
+#![cfg(feature = "client")]
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

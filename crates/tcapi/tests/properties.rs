@@ -7,6 +7,7 @@
 //! 2xx answer; an API error in `Response.Error` is reported verbatim; unknown
 //! fields never change the result; well-typed documented fields round-trip
 //! exactly.
+#![cfg(feature = "client")]
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

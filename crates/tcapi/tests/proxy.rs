@@ -1,6 +1,7 @@
 //! Proxies: taken from the usual environment variables for remote endpoints,
 //! never used for loopback ones. In its own test binary because it sets
 //! process environment variables.
+#![cfg(feature = "client")]
 
 use std::time::Duration;
 
@@ -108,9 +109,11 @@ async fn https_goes_through_a_connect_tunnel_with_proxy_credentials() {
         "{}",
         heads[0]
     );
-    // base64("user:pw")
+    // base64("user:pw"); header names are case-insensitive.
     assert!(
-        heads[0].contains("Proxy-Authorization: Basic dXNlcjpwdw=="),
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("\r\nproxy-authorization: basic dxnlcjpwdw==\r\n"),
         "{}",
         heads[0]
     );
@@ -122,7 +125,7 @@ async fn https_goes_through_a_connect_tunnel_with_proxy_credentials() {
 }
 
 #[tokio::test]
-async fn a_proxy_that_refuses_connect_is_a_connection_error_naming_it_without_credentials() {
+async fn a_proxy_that_refuses_connect_is_a_transient_proxy_refusal_naming_it_without_credentials() {
     let _env = ENV.lock().await;
     clear_proxy_env();
     // A plain scripted server answers the CONNECT with 403.
@@ -132,10 +135,92 @@ async fn a_proxy_that_refuses_connect_is_a_connection_error_naming_it_without_cr
         format!("http://user:hunter2@{}", refusing.addr),
     );
     let failure = describe_tunnel_test(Vec::new()).await.expect_err("refused");
-    assert_eq!(failure.error.code(), "ConnectionError");
+    assert_eq!(failure.error.code(), "ProxyRefused");
+    assert!(failure.error.is_retryable());
     let message = failure.error.to_string();
-    assert!(message.contains("CONNECT refused"), "{message}");
-    assert!(message.contains(&refusing.addr.to_string()), "{message}");
+    assert_eq!(
+        message,
+        format!(
+            "the proxy http://{} refused to open a tunnel to https://tcss.tunnel.test: check that \
+             the proxy allows this host, or exclude the host with NO_PROXY",
+            refusing.addr
+        )
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test]
+async fn a_proxy_answering_407_is_final_after_one_attempt_without_the_password() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
+    let refusing =
+        Server::start(|_, _| Reply::with_type(407, "text/plain", "Proxy Authentication Required"))
+            .await;
+    std::env::set_var(
+        "HTTPS_PROXY",
+        format!("http://user:hunter2@{}", refusing.addr),
+    );
+    let client = Client::new(ClientConfig {
+        timeout: Duration::from_secs(5),
+        max_attempts: 3,
+        backoff: Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        },
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    clear_proxy_env();
+    let remote = Endpoint::parse("https://tcss.tunnel.test/", false).expect("endpoint");
+    let failure = tcss::describe_image_authorized_info(
+        &client,
+        &remote,
+        "ap-guangzhou",
+        &Credentials::new("AKIDx", "key"),
+        &NoPacer,
+    )
+    .await
+    .expect_err("407");
+    assert_eq!(failure.error.code(), "ProxyAuthRequired");
+    assert!(!failure.error.is_retryable());
+    assert_eq!(failure.attempts, 1);
+    assert_eq!(refusing.requests().len(), 1, "one CONNECT, not retried");
+    let message = failure.to_string();
+    assert_eq!(
+        message,
+        format!(
+            "the proxy http://{} refused the credentials for a tunnel to https://tcss.tunnel.test \
+             (HTTP 407): check the user and password in HTTPS_PROXY / ALL_PROXY",
+            refusing.addr
+        )
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!format!("{client:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn an_unreachable_proxy_is_a_transient_refusal_naming_the_proxy() {
+    let _env = ENV.lock().await;
+    clear_proxy_env();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    std::env::set_var(
+        "HTTPS_PROXY",
+        format!("http://user:hunter2@127.0.0.1:{port}"),
+    );
+    let failure = describe_tunnel_test(Vec::new()).await.expect_err("refused");
+    assert_eq!(failure.error.code(), "ConnectionRefused");
+    assert!(failure.error.is_retryable());
+    let message = failure.error.to_string();
+    assert_eq!(
+        message,
+        format!(
+            "the connection to https://tcss.tunnel.test through the proxy http://127.0.0.1:{port} \
+             was refused: check the host and port (is the server, or the proxy, running?)"
+        )
+    );
     assert!(!message.contains("hunter2"), "{message}");
 }
 

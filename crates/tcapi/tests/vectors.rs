@@ -2,6 +2,7 @@
 //! (`tests/fixtures/tc3_vectors.json`): every stage separately, so a failure
 //! names the vector and the broken stage; then the request the client builds
 //! (headers and body bytes) against the vectors' requests.
+#![cfg(feature = "client")]
 
 use std::collections::BTreeMap;
 

@@ -257,19 +257,49 @@ pub struct TestPki {
 impl TestPki {
     /// A CA, and a server certificate for `names` signed by it.
     pub fn new(names: &[&str]) -> TestPki {
+        TestPki::build(names, false, false)
+    }
+
+    /// Like [`TestPki::new`], but the server certificate expired in 2001.
+    pub fn expired(names: &[&str]) -> TestPki {
+        TestPki::build(names, true, false)
+    }
+
+    /// A CA certificate for `names` that the server presents as its own:
+    /// `ca_pem` is that same certificate.
+    pub fn ca_as_server(names: &[&str]) -> TestPki {
+        TestPki::build(names, false, true)
+    }
+
+    fn build(names: &[&str], expired: bool, ca_as_server: bool) -> TestPki {
         use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        let ca_names = if ca_as_server {
+            names.clone()
+        } else {
+            Vec::new()
+        };
+        let mut ca_params = CertificateParams::new(ca_names).expect("CA params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
             .distinguished_name
             .push(rcgen::DnType::CommonName, "tcapi test CA");
         let ca = ca_params.self_signed(&ca_key).expect("CA cert");
+        if ca_as_server {
+            return TestPki {
+                ca_pem: ca.pem(),
+                cert_der: ca.der().to_vec(),
+                key_der: ca_key.serialize_der(),
+            };
+        }
         let issuer = Issuer::new(ca_params, ca_key);
         let key = KeyPair::generate().expect("server key");
-        let params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-                .expect("server params");
+        let mut params = CertificateParams::new(names).expect("server params");
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
         let cert = params.signed_by(&key, &issuer).expect("server cert");
         TestPki {
             ca_pem: ca.pem(),
