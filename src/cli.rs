@@ -406,15 +406,8 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     })
     .map_err(|e| usage(format!("HTTP client: {e}")))?;
 
-    let plan = plan::plan(&config.accounts);
-    tracing::info!(
-        accounts = config.accounts.len(),
-        queries = plan.len(),
-        concurrency = d.concurrency,
-        rate_limit = d.rate_limit,
-        "starting run"
-    );
-    let executor = Executor::new(
+    let org_endpoint = args.simulate.then(|| endpoint.clone());
+    let mut executor = Executor::new(
         &config,
         env.as_ref(),
         &overrides,
@@ -431,6 +424,22 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
             discover_uin: true,
             redactor,
         },
+    );
+    let organizations = discover_members(
+        &mut executor,
+        &mut config,
+        env.as_ref(),
+        org_endpoint.as_ref(),
+        cancel_rx.clone(),
+    )
+    .await;
+    let plan = plan::plan(&config.accounts);
+    tracing::info!(
+        accounts = config.accounts.len(),
+        queries = plan.len(),
+        concurrency = d.concurrency,
+        rate_limit = d.rate_limit,
+        "starting run"
     );
 
     let mut progress = Progress::new(
@@ -459,19 +468,24 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     }
 
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
+    let org_failures = organizations
+        .iter()
+        .filter(|o| o.error_code.is_some())
+        .count();
     let run_info = RunInfo {
         started_at,
         finished_at,
         version: env!("CARGO_PKG_VERSION").to_string(),
         config_path: args.config.display().to_string(),
         config_digest: config.digest.clone(),
-        complete: !interrupted,
+        complete: !interrupted && org_failures == 0,
         region_scope: d.region_scope,
         simulated: args.simulate,
         stem: format!(
             "tcss-authorizations-{}",
             started_at.format("%Y%m%dT%H%M%SZ")
         ),
+        organizations,
     };
     let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
     let write_started = Instant::now();
@@ -500,11 +514,50 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     }
     Ok(if interrupted {
         Exit::Interrupted
-    } else if failed > 0 {
+    } else if failed > 0 || org_failures > 0 {
         Exit::Failures
     } else {
         Exit::Ok
     })
+}
+
+/// Discovery before the plan: every organization's members join the run's
+/// accounts. An interrupt stops it; the organizations not listed by then are
+/// errors (`Cancelled`) and the run goes on with the accounts it has.
+async fn discover_members(
+    executor: &mut Executor,
+    config: &mut Config,
+    env: &dyn Env,
+    endpoint: Option<&Endpoint>,
+    mut cancel: watch::Receiver<bool>,
+) -> Vec<crate::model::OrganizationRun> {
+    let names: Vec<(String, String)> = config
+        .organizations
+        .iter()
+        .map(|o| (o.name.clone(), config.accounts[o.management].name.clone()))
+        .collect();
+    let found = tokio::select! {
+        biased;
+        _ = cancel.wait_for(|c| *c) => None,
+        found = crate::discover::discover(executor, config, env, endpoint) => Some(found),
+    };
+    match found {
+        Some(found) => found.iter().map(|o| o.run()).collect(),
+        None => names
+            .into_iter()
+            .map(|(name, management_account)| crate::model::OrganizationRun {
+                name,
+                management_account,
+                members_total: None,
+                members_listed: 0,
+                members_kept: 0,
+                error_code: Some(crate::aggregate::CANCELLED_CODE.into()),
+                error_message: Some(
+                    "the run was interrupted before the member list was read".into(),
+                ),
+            })
+            .collect(),
+    }
 }
 
 /// A progress bar on a terminal; periodic log lines otherwise.

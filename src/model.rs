@@ -105,4 +105,36 @@ pub struct RunInfo {
     pub simulated: bool,
     /// The file stem, e.g. `tcss-authorizations-20261126T071900Z`.
     pub stem: String,
+    /// What discovery found in each `[[organizations]]` table.
+    pub organizations: Vec<OrganizationRun>,
+}
+
+/// One organization of a run (JSON `run.organizations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationRun {
+    /// Its name in the config.
+    pub name: String,
+    /// The management account's name.
+    pub management_account: String,
+    /// The API's `Total` (empty when the list could not be read).
+    pub members_total: Option<u64>,
+    /// Members read.
+    pub members_listed: usize,
+    /// Members that became accounts of the run.
+    pub members_kept: usize,
+    /// Why the member list could not be read.
+    pub error_code: Option<String>,
+    /// The message that goes with `error_code`.
+    pub error_message: Option<String>,
+}
+
+impl OrganizationRun {
+    /// `ok`, or `error` when the member list could not be read.
+    pub fn status(&self) -> &'static str {
+        if self.error_code.is_some() {
+            "error"
+        } else {
+            "ok"
+        }
+    }
 }

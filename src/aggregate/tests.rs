@@ -16,6 +16,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         region_scope: scope,
         simulated: true,
         stem: "tcss-authorizations-20260201T000000Z".into(),
+        organizations: Vec::new(),
     }
 }
 

@@ -12,14 +12,19 @@
 //!   or under the documented limit, and the slow-down after throttling;
 //! - `credentials`: the run's credentials — static keys resolved once per
 //!   account, role credentials assumed once per role account and refreshed
-//!   before expiry, and the UIN learned with `GetCallerIdentity`.
+//!   before expiry, and the UIN learned with `GetCallerIdentity`;
+//! - `members`: the organization calls (a page of members with the
+//!   management account's keys) and the discovered accounts joining the run.
 //!
 //! Time: pacing reads tokio's clock (so paused-clock tests drive it); the
 //! role cache reads the API client's clock (`Client::server_now`, the one
 //! requests are signed with).
 
 mod credentials;
+mod members;
 mod pacing;
+
+pub use members::PageFailure;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -201,6 +201,8 @@ pub(super) enum Action {
     Tcss,
     /// `AssumeRole` and `GetCallerIdentity`, per calling account.
     Sts,
+    /// `DescribeOrganizationMembers`, per management account.
+    Organization,
 }
 
 #[derive(Debug, Default)]
@@ -217,6 +219,7 @@ pub(super) struct Limits {
     in_flight: Arc<Semaphore>,
     tcss: KeyLimiter,
     sts: KeyLimiter,
+    organization: KeyLimiter,
     adapt: Mutex<HashMap<(usize, Action), Adapt>>,
     /// Queries waiting out a retry backoff: they do not count against the
     /// executor's window (`drive`).
@@ -234,6 +237,7 @@ impl Limits {
             in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
             tcss: KeyLimiter::new(rate_limit),
             sts: KeyLimiter::new(sts_rate_limit),
+            organization: KeyLimiter::new(tcapi::organization::RATE_LIMIT),
             adapt: Mutex::new(HashMap::new()),
             backing_off: AtomicUsize::new(0),
             backoff_started: Notify::new(),
@@ -244,6 +248,7 @@ impl Limits {
         match action {
             Action::Tcss => &self.tcss,
             Action::Sts => &self.sts,
+            Action::Organization => &self.organization,
         }
     }
 

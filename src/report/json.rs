@@ -16,7 +16,10 @@ use std::io;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
-use super::{account_cells, region_cells, rfc3339, run_fields, totals_fields, Cell, Field};
+use super::{
+    account_cells, organization_fields, region_cells, rfc3339, run_fields, totals_fields, Cell,
+    Field,
+};
 use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
 use crate::aggregate::{AccountRow, RegionRow, Report};
 
@@ -51,10 +54,32 @@ impl Serialize for Snapshot<'_> {
         m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
         m.serialize_entry("generated_at", &rfc3339(&r.generated_at))?;
         m.serialize_entry("complete", &r.run.complete)?;
-        m.serialize_entry("run", &Fields(run_fields(r)))?;
+        m.serialize_entry("run", &Run(r))?;
         m.serialize_entry("accounts", &Accounts(&r.accounts))?;
         m.serialize_entry("regions", &Regions(&r.regions))?;
         m.serialize_entry("totals", &Fields(totals_fields(&r.totals)))?;
+        m.end()
+    }
+}
+
+/// The `run` object: its fields, then `organizations`.
+struct Run<'a>(&'a Report);
+
+impl Serialize for Run<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = run_fields(self.0);
+        let mut m = s.serialize_map(Some(fields.len() + 1))?;
+        for f in &fields {
+            m.serialize_entry(f.key, &f.cell)?;
+        }
+        let orgs: Vec<Fields<'_>> = self
+            .0
+            .run
+            .organizations
+            .iter()
+            .map(|o| Fields(organization_fields(o)))
+            .collect();
+        m.serialize_entry("organizations", &orgs)?;
         m.end()
     }
 }

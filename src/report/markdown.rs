@@ -143,6 +143,7 @@ fn num(n: Option<i64>) -> String {
 /// Writes the summary.
 pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     header(report, &mut w)?;
+    organizations(report, &mut w)?;
     totals(report, &mut w)?;
     most_utilized(report, &mut w)?;
     expiring(report, &mut w)?;
@@ -152,8 +153,11 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
 fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let run = &report.run;
     let t = &report.totals;
+    let org_failed = run.organizations.iter().any(|o| o.error_code.is_some());
     let state = if run.complete {
         "complete"
+    } else if t.queries_cancelled == 0 && org_failed {
+        "INCOMPLETE: an organization's members could not be listed"
     } else {
         "INCOMPLETE: interrupted"
     };
@@ -162,7 +166,7 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         "# TCSS image-scan licenses: {} ({state})\n",
         run.started_at.format("%Y-%m-%d %H:%M UTC")
     )?;
-    if !run.complete {
+    if !run.complete && t.queries_cancelled > 0 {
         writeln!(
             w,
             "> **Warning:** the run was interrupted; {} queries were cancelled and the numbers below are incomplete.\n",
@@ -267,6 +271,37 @@ fn expiring<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         )?;
     }
     more(w, expiring.len(), MAX_TABLE_ROWS)?;
+    writeln!(w)
+}
+
+/// The organizations whose members were discovered (none: no section).
+fn organizations<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
+    let orgs = &report.run.organizations;
+    if orgs.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "## Organizations\n")?;
+    writeln!(
+        w,
+        "| Organization | Status | Members (Total) | Listed | Kept | Error |\n|---|---|---:|---:|---:|---|"
+    )?;
+    for o in orgs.iter().take(MAX_TABLE_ROWS) {
+        let error = match (&o.error_code, &o.error_message) {
+            (Some(c), Some(m)) => format!("{}: {}", code(c), cell(m, MAX_MESSAGE_CHARS)),
+            (Some(c), None) => code(c),
+            _ => String::new(),
+        };
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {error} |",
+            cell(&o.name, MAX_NAME_CHARS),
+            o.status(),
+            o.members_total.map_or("n/a".to_string(), |n| n.to_string()),
+            o.members_listed,
+            o.members_kept,
+        )?;
+    }
+    more(w, orgs.len(), orgs.len().min(MAX_TABLE_ROWS))?;
     writeln!(w)
 }
 

@@ -26,7 +26,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use tempfile::NamedTempFile;
 
 use crate::aggregate::{AccountRow, RegionRow, Report, Totals};
-use crate::model::RegionScope;
+use crate::model::{OrganizationRun, RegionScope};
 
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -609,6 +609,43 @@ pub(crate) fn totals_fields(t: &Totals) -> Vec<Field<'static>> {
         ),
         field("attempts", "Attempts", Cell::count(t.attempts)),
         field("throttled", "Throttled attempts", Cell::count(t.throttled)),
+    ]
+}
+
+/// One organization of the run, in JSON key order (`run.organizations`).
+pub(crate) fn organization_fields(o: &OrganizationRun) -> Vec<Field<'_>> {
+    vec![
+        field("name", "Organization", Cell::str(&o.name)),
+        field("status", "Status", Cell::str(o.status())),
+        field(
+            "management_account",
+            "Management account",
+            Cell::str(&o.management_account),
+        ),
+        field(
+            "members_total",
+            "Members (Total)",
+            Cell::int(
+                o.members_total
+                    .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            ),
+        ),
+        field(
+            "members_listed",
+            "Members listed",
+            Cell::count(o.members_listed),
+        ),
+        field("members_kept", "Members kept", Cell::count(o.members_kept)),
+        field(
+            "error_code",
+            "Error code",
+            Cell::text(o.error_code.as_deref()),
+        ),
+        field(
+            "error_message",
+            "Error message",
+            Cell::text(o.error_message.as_deref()),
+        ),
     ]
 }
 

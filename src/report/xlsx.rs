@@ -7,7 +7,8 @@
 //!   utilization of 90% or more red, 75% or more amber, `scan_quota_days_left`
 //!   of 30 or less amber (negative red), negative `remaining_authorized` red;
 //! - **Regions**: the regions table;
-//! - **Errors**: every failed or cancelled query, and every answer with a `warning`;
+//! - **Errors**: every organization whose members could not be listed, every
+//!   failed or cancelled query, and every answer with a `warning`;
 //! - **Run**: start, end, duration, version, config path and digest, flags and counts.
 //!
 //! Table sheets have a frozen, filterable header row and fixed column widths.
@@ -371,12 +372,40 @@ fn error_cells(r: &RegionRow) -> [Cell<'_>; 11] {
     ]
 }
 
+/// An organization whose member list could not be read, as an Errors row:
+/// `organization <name>` in the account column.
+fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 11] {
+    [
+        Cell::Text(std::borrow::Cow::Owned(format!("organization {}", o.name))),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::str(o.status()),
+        Cell::text(o.error_code.as_deref()),
+        Cell::text(o.error_message.as_deref()),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+    ]
+}
+
 fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let columns: Vec<String> = ERROR_COLUMNS.iter().map(|c| c.to_string()).collect();
-    table_header(ws, SHEETS[3], &columns, report.problem_count(), styles)?;
-    for (i, r) in report.problems().enumerate() {
+    // Organizations whose members could not be listed come first.
+    let orgs: Vec<[Cell<'_>; 11]> = report
+        .run
+        .organizations
+        .iter()
+        .filter(|o| o.error_code.is_some())
+        .map(organization_error_cells)
+        .collect();
+    let count = orgs.len() + report.problem_count();
+    table_header(ws, SHEETS[3], &columns, count, styles)?;
+    let rows = orgs.into_iter().chain(report.problems().map(error_cells));
+    for (i, cells) in rows.enumerate() {
         let row = as_row(i + 1)?;
-        for (c, cell) in error_cells(r).iter().enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
             write_table_cell(ws, row, as_col(c)?, cell)?;
         }
     }

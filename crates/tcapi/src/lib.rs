@@ -10,6 +10,8 @@
 //! it, so it links no HTTP client):
 //!
 //! - [`sts`]: typed `AssumeRole` and `GetCallerIdentity`.
+//! - [`organization`]: typed `DescribeOrganizationMembers` (members discovered
+//!   with the management account's keys).
 //! - [`credentials`]: the redacted [`credentials::Secret`], [`credentials::Credentials`]
 //!   and the providers (environment, tccli profiles, SDK INI file, STS AssumeRole cache),
 //!   which check every value they find.
@@ -82,6 +84,8 @@ pub mod endpoint;
 pub mod error;
 #[cfg(feature = "client")]
 pub mod files;
+#[cfg(feature = "client")]
+pub mod organization;
 #[cfg(feature = "client")]
 pub mod pacer;
 #[cfg(feature = "client")]

@@ -1,0 +1,134 @@
+//! Reading an organization's member list completely: every page, with the
+//! management account's keys; the list is read again once when the pages
+//! disagree on `Total` or the members read do not add up to it (members
+//! joined or left while paging), and is an error if it still does not.
+
+use std::collections::{BTreeMap, HashSet};
+
+use tcapi::organization::{OrgMember, MAX_LIMIT};
+use tcapi::Endpoint;
+
+use super::merge::Member;
+use crate::execute::{Executor, PageFailure};
+use crate::sanitize;
+
+/// A complete member list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// Every member once, in listing order.
+    pub members: Vec<Member>,
+    /// The API's `Total`.
+    pub total: u64,
+}
+
+/// The code of a list that changed under the reader twice.
+pub const CHANGED_CODE: &str = "MemberListChanged";
+
+/// Reads the whole list of the organization managed by `management`.
+pub async fn list(
+    exec: &Executor,
+    management: usize,
+    endpoint: &Endpoint,
+) -> Result<Listing, PageFailure> {
+    let mut last = None;
+    for _ in 0..2 {
+        match read_once(exec, management, endpoint).await? {
+            Read::Complete(l) => return Ok(l),
+            Read::Changed { listed, totals } => last = Some((listed, totals)),
+        }
+    }
+    let (listed, totals) = last.unwrap_or_default();
+    Err(PageFailure {
+        code: CHANGED_CODE.into(),
+        message: format!(
+            "the member list changed while it was read, twice (pages said Total {}, {listed} \
+             members were listed): members joined or left meanwhile; run again",
+            totals
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", then ")
+        ),
+    })
+}
+
+enum Read {
+    Complete(Listing),
+    Changed { listed: usize, totals: Vec<u64> },
+}
+
+async fn read_once(
+    exec: &Executor,
+    management: usize,
+    endpoint: &Endpoint,
+) -> Result<Read, PageFailure> {
+    let mut members = Vec::new();
+    let mut seen = HashSet::new();
+    let mut totals: Vec<u64> = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let page = exec
+            .members_page(management, endpoint, offset, MAX_LIMIT)
+            .await?;
+        let total = page.total.ok_or_else(|| PageFailure {
+            code: "MalformedResponse".into(),
+            message: "a DescribeOrganizationMembers answer has no Total".into(),
+        })?;
+        if totals.last() != Some(&total) {
+            totals.push(total);
+        }
+        let n = page.items.len() as u64;
+        for item in page.items {
+            let m = member(item)?;
+            if seen.insert(m.uin.clone()) {
+                members.push(m);
+            }
+        }
+        offset += n;
+        if n == 0 || offset >= total {
+            break;
+        }
+    }
+    let total = totals.last().copied().unwrap_or(0);
+    if totals.len() == 1 && members.len() as u64 == total {
+        Ok(Read::Complete(Listing { members, total }))
+    } else {
+        Ok(Read::Changed {
+            listed: members.len(),
+            totals,
+        })
+    }
+}
+
+fn member(item: OrgMember) -> Result<Member, PageFailure> {
+    let uin = item.member_uin.ok_or_else(|| PageFailure {
+        code: "MalformedResponse".into(),
+        message: format!(
+            "a member without MemberUin (Name {:?}): it cannot be reached",
+            item.name.as_deref().unwrap_or("")
+        ),
+    })?;
+    // Names and tags become account names and tags: text from a server,
+    // cleaned like any.
+    let clean = |t: &str| {
+        sanitize::clean(t, sanitize::MAX_FIELD_CHARS)
+            .trim()
+            .to_string()
+    };
+    let tags: BTreeMap<String, String> = item
+        .tags
+        .into_iter()
+        .filter_map(|t| Some((clean(&t.tag_key?), clean(&t.tag_value.unwrap_or_default()))))
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    Ok(Member {
+        uin: uin.to_string(),
+        name: clean(item.name.as_deref().unwrap_or_default()),
+        node: item
+            .node_name
+            .as_deref()
+            .map(clean)
+            .filter(|n| !n.is_empty()),
+        tags,
+    })
+}

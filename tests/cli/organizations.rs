@@ -1,0 +1,219 @@
+//! Organization discovery end to end: members listed by the management
+//! account, passed through the selectors, merged with the configured
+//! accounts by UIN, queried through their role; an organization whose list
+//! cannot be read is an error while the configured accounts still run; a
+//! list that changes while it is read is read again.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tcss_sim::{Fleet, OrgFaults, OrgMember, Organization, Settings, SimAccount};
+
+use crate::harness::*;
+
+const TCSS: &str = "DescribeImageAuthorizedInfo";
+
+fn org_member(uin: &str, name: &str, node: Option<&str>, tags: &[(&str, &str)]) -> OrgMember {
+    OrgMember {
+        uin: uin.into(),
+        name: name.into(),
+        node_id: 0,
+        node_name: node.map(str::to_string),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        remark: None,
+        create_time: None,
+        null_fields: Vec::new(),
+    }
+}
+
+fn fleet(accounts: Vec<SimAccount>, members: Vec<OrgMember>, faults: OrgFaults) -> Fleet {
+    Fleet {
+        settings: Settings {
+            organizations: vec![Organization {
+                name: "corp".into(),
+                management_uin: MGMT_UIN.into(),
+                members,
+                faults,
+            }],
+            ..Settings::default()
+        },
+        accounts,
+    }
+}
+
+/// The management account and the organization `corp`, listed on the
+/// simulator at `url` (never the real host: these tests stay on loopback).
+fn org_config(url: &str, extra: &str) -> String {
+    format!(
+        "{MGMT_ACCOUNT}\n[[organizations]]\nname = \"corp\"\nmanagement_account = \"mgmt\"\nrole_name = \"Audit\"\n\
+         endpoint = \"{url}\"\n{extra}"
+    )
+}
+
+#[test]
+fn members_are_discovered_merged_by_uin_and_queried() {
+    let accounts = vec![
+        mgmt(data(100, 40, 30, 10)),
+        member("200000000001", "a1", MGMT_UIN, data(10, 1, 1, 1)),
+        member("200000000002", "a2", MGMT_UIN, data(20, 2, 2, 2)),
+        member("200000000003", "a3", MGMT_UIN, data(30, 3, 3, 3)),
+        member("200000000004", "a4", MGMT_UIN, data(40, 4, 4, 4)),
+        // A member whose role does not trust the management account.
+        member("200000000005", "a5", "999999999999", data(50, 5, 5, 5)),
+    ];
+    let members = vec![
+        org_member(MGMT_UIN, "corp-management", None, &[]),
+        org_member("200000000001", "web", Some("Web"), &[("env", "prod")]),
+        org_member("200000000002", "web", Some("Web"), &[]),
+        org_member("200000000003", "sandbox-1", None, &[]),
+        org_member("200000000004", "payments team", None, &[]),
+        org_member("200000000005", "no-role", None, &[]),
+    ];
+    let h = Harness::new(fleet(accounts, members, OrgFaults::default()));
+    let cfg = h.config(
+        "",
+        &format!(
+            "{}exclude = [\"name:sandbox-*\"]\n\
+             [[accounts]]\nname = \"payments\"\nrole_arn = \"qcs::cam::uin/200000000004:roleName/Audit\"\nsource_account = \"mgmt\"\n",
+            org_config(&h.url(), "")
+        ),
+    );
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "the member without the role fails: {}",
+        stderr(&o)
+    );
+    let rows = h.csv(".accounts.csv");
+    let names: Vec<&str> = rows.iter().map(|r| r["account"].as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "mgmt",
+            "payments",
+            "web (200000000001)",
+            "web (200000000002)",
+            "no-role"
+        ],
+        "configured first, then kept members in listing order"
+    );
+    assert_eq!(row(&rows, "mgmt")["uin"], MGMT_UIN);
+    assert_eq!(
+        row(&rows, "payments")["total_authorized"],
+        "40",
+        "the configured account wins"
+    );
+    let web = row(&rows, "web (200000000001)");
+    assert_eq!(web["status"], "ok");
+    assert_eq!(web["total_authorized"], "10");
+    assert_eq!(web["tag:org"], "corp");
+    assert_eq!(web["tag:org_node"], "Web");
+    assert_eq!(web["tag:env"], "prod");
+    let nr = row(&rows, "no-role");
+    assert_eq!(nr["status"], "error");
+    assert!(!nr["error_code"].is_empty(), "{nr:?}");
+    let snap = h.snapshot();
+    assert_eq!(
+        snap.requests(MGMT_UIN, TCSS),
+        1,
+        "the management account is queried once"
+    );
+    assert_eq!(snap.requests("200000000003", TCSS), 0, "excluded");
+    assert_eq!(
+        snap.requests("200000000004", TCSS),
+        1,
+        "queried once, as `payments`"
+    );
+    let j = h.json();
+    let orgs = j["run"]["organizations"].as_array().unwrap();
+    assert_eq!(orgs.len(), 1);
+    let corp = &orgs[0];
+    assert_eq!(corp["name"], "corp");
+    assert_eq!(corp["status"], "ok");
+    assert_eq!(corp["members_total"], 6);
+    assert_eq!(corp["members_listed"], 6);
+    assert_eq!(corp["members_kept"], 3);
+    assert_eq!(corp["error_code"], Value::Null);
+    assert_eq!(j["complete"], true);
+    let md = std::fs::read_to_string(h.report(".md")).unwrap();
+    assert!(md.contains("## Organizations"), "{md}");
+}
+
+#[test]
+fn an_organization_that_cannot_be_listed_is_an_error_and_the_configured_accounts_still_run() {
+    let h = Harness::new(fleet(
+        vec![
+            mgmt(data(100, 40, 30, 10)),
+            member("200000000001", "a1", MGMT_UIN, data(10, 1, 1, 1)),
+        ],
+        vec![org_member("200000000001", "web", None, &[])],
+        OrgFaults {
+            persistent_error: Some("UnauthorizedOperation".into()),
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("", &org_config(&h.url(), ""));
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let rows = h.csv(".accounts.csv");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(row(&rows, "mgmt")["status"], "ok");
+    let j = h.json();
+    assert_eq!(j["complete"], false);
+    let corp = &j["run"]["organizations"][0];
+    assert_eq!(corp["status"], "error");
+    assert_eq!(corp["error_code"], "UnauthorizedOperation");
+    assert_eq!(corp["members_total"], Value::Null);
+    let md = std::fs::read_to_string(h.report(".md")).unwrap();
+    assert!(md.contains("UnauthorizedOperation"), "{md}");
+    assert!(md.contains("INCOMPLETE"), "{md}");
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(h.report(".xlsx")).unwrap();
+    let errors = wb.worksheet_range("Errors").unwrap();
+    assert_eq!(
+        errors.get((1, 0)).map(|c| c.to_string()),
+        Some("organization corp".to_string())
+    );
+    assert_eq!(
+        errors.get((1, 4)).map(|c| c.to_string()),
+        Some("UnauthorizedOperation".to_string())
+    );
+}
+
+#[test]
+fn a_list_that_changes_while_it_is_read_is_read_again() {
+    let mut accounts = vec![mgmt(data(100, 40, 30, 10))];
+    let mut members = Vec::new();
+    for i in 0..55u64 {
+        let uin = format!("{}", 210_000_000_000u64 + i);
+        accounts.push(member(&uin, &format!("a{i}"), MGMT_UIN, data(10, 1, 1, 1)));
+        members.push(org_member(&uin, &format!("m{i:02}"), None, &[]));
+    }
+    let h = Harness::new(fleet(
+        accounts,
+        members,
+        OrgFaults {
+            join_between_pages: 3,
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("", &org_config(&h.url(), ""));
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j = h.json();
+    let corp = &j["run"]["organizations"][0];
+    assert_eq!(corp["members_total"], 55);
+    assert_eq!(corp["members_listed"], 55);
+    assert_eq!(corp["members_kept"], 55);
+    assert_eq!(h.csv(".accounts.csv").len(), 56);
+    assert_eq!(
+        h.snapshot()
+            .requests(MGMT_UIN, "DescribeOrganizationMembers"),
+        4,
+        "two pages, then two more after the list changed"
+    );
+}
