@@ -153,10 +153,12 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
 fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let run = &report.run;
     let t = &report.totals;
-    let org_failed = run.organizations.iter().any(|o| o.error_code.is_some());
+    // Incomplete because an organization could not be listed, not interrupted.
+    let listing_failed = t.queries_cancelled == 0
+        && run.organizations.iter().any(|o| o.error_code.is_some());
     let state = if run.complete {
         "complete"
-    } else if t.queries_cancelled == 0 && org_failed {
+    } else if listing_failed {
         "INCOMPLETE: an organization's members could not be listed"
     } else {
         "INCOMPLETE: interrupted"
@@ -166,7 +168,7 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         "# TCSS image-scan licenses: {} ({state})\n",
         run.started_at.format("%Y-%m-%d %H:%M UTC")
     )?;
-    if !run.complete && t.queries_cancelled > 0 {
+    if !run.complete && !listing_failed {
         writeln!(
             w,
             "> **Warning:** the run was interrupted; {} queries were cancelled and the numbers below are incomplete.\n",
