@@ -1,9 +1,16 @@
 //! The plan: every (account, region) query of a run, in the order they are
 //! started. Regions are interleaved across accounts (all first regions, then
 //! all second regions, ...) so one account's queries are spread over the run
-//! instead of queueing on its rate limit.
+//! instead of queueing on its rate limit. Accounts are spread by the key
+//! their credentials are paced on: the members one management account
+//! assumes roles in are spread evenly among the other accounts, so its
+//! `AssumeRole` calls run at their limit from the first second while the
+//! rest fill the other request slots (in file order they would wait for
+//! every account listed before them).
 
-use crate::config::Account;
+use std::collections::HashMap;
+
+use crate::config::{Account, CredentialSpec};
 
 /// One planned query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +27,10 @@ pub struct Query {
 pub fn plan(accounts: &[Account]) -> Vec<Query> {
     let rounds = accounts.iter().map(|a| a.regions.len()).max().unwrap_or(0);
     let mut out = Vec::with_capacity(accounts.iter().map(|a| a.regions.len()).sum());
+    let order = spread(accounts);
     for round in 0..rounds {
-        for (account_index, a) in accounts.iter().enumerate() {
+        for &account_index in &order {
+            let a = &accounts[account_index];
             if let Some(region) = a.regions.get(round) {
                 out.push(Query {
                     id: out.len(),
@@ -32,6 +41,36 @@ pub fn plan(accounts: &[Account]) -> Vec<Query> {
         }
     }
     out
+}
+
+/// The accounts in the order their queries start: each group of accounts
+/// paced on one key (the role accounts of one source account; the accounts
+/// with keys of their own) spread evenly over the run, keeping file order
+/// within a group. Account `i` of a group of `n` goes to the fraction
+/// `(i + 0.5) / n` of the run; ties keep file order.
+pub fn spread(accounts: &[Account]) -> Vec<usize> {
+    let group = |a: &Account| match &a.credentials {
+        CredentialSpec::Role { source, .. } => Some(*source),
+        _ => None,
+    };
+    let mut sizes: HashMap<Option<usize>, usize> = HashMap::new();
+    for a in accounts {
+        *sizes.entry(group(a)).or_default() += 1;
+    }
+    let mut seen: HashMap<Option<usize>, usize> = HashMap::new();
+    let mut keyed: Vec<(f64, usize)> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let g = group(a);
+            let rank = seen.entry(g).or_default();
+            let at = (*rank as f64 + 0.5) / sizes[&g] as f64;
+            *rank += 1;
+            (at, i)
+        })
+        .collect();
+    keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
@@ -80,5 +119,38 @@ mod tests {
     #[test]
     fn empty() {
         assert!(plan(&[]).is_empty());
+    }
+
+    /// 500 accounts with keys listed first, then 1,500 members of the
+    /// first: the members are spread evenly, three in every four places,
+    /// from the start, and each group keeps its file order.
+    #[test]
+    fn members_of_one_management_account_are_spread_from_the_start() {
+        let mut accounts: Vec<Account> = (0..500)
+            .map(|i| account(&format!("k{i}"), &["r1"]))
+            .collect();
+        for i in 0..1500 {
+            let mut a = account(&format!("m{i}"), &["r1"]);
+            a.credentials = CredentialSpec::Role {
+                arn: tcapi::credentials::RoleArn::parse(&format!(
+                    "qcs::cam::uin/{}:roleName/Audit",
+                    200_000_000_000u64 + i
+                ))
+                .unwrap(),
+                source: 0,
+            };
+            accounts.push(a);
+        }
+        let order = spread(&accounts);
+        assert_eq!(order.len(), 2000);
+        for window in order.chunks(100) {
+            let members = window.iter().filter(|&&i| i >= 500).count();
+            assert_eq!(members, 75, "{window:?}");
+        }
+        let keyed: Vec<usize> = order.iter().copied().filter(|&i| i < 500).collect();
+        assert!(keyed.windows(2).all(|w| w[0] < w[1]), "file order kept");
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..2000).collect::<Vec<_>>(), "every account once");
     }
 }

@@ -154,8 +154,8 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let run = &report.run;
     let t = &report.totals;
     // Incomplete because an organization could not be listed, not interrupted.
-    let listing_failed = t.queries_cancelled == 0
-        && run.organizations.iter().any(|o| o.error_code.is_some());
+    let listing_failed =
+        t.queries_cancelled == 0 && run.organizations.iter().any(|o| o.error_code.is_some());
     let state = if run.complete {
         "complete"
     } else if listing_failed {
