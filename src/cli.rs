@@ -87,8 +87,36 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run the local TCSS/STS simulator.
+    /// List the organization members a run would query (and those left out),
+    /// without calling TCSS.
+    Discover(DiscoverArgs),
+    /// Run the local TCSS/STS/organization simulator.
     Sim(SimArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiscoverArgs {
+    /// The accounts file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiscoverFormat::Table)]
+    format: DiscoverFormat,
+    /// Discover against the built-in simulator (no cloud account needed).
+    #[arg(long)]
+    simulate: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiscoverFormat {
+    /// A table for people.
+    Table,
+    /// `[[accounts]]` entries to paste into the config (freezes the list).
+    Toml,
+    /// One row per account or excluded member.
+    Csv,
+    /// Accounts, excluded members and organizations.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +251,7 @@ async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Run(args) => run(args, json_logs, redactor).await,
         Command::Validate { config } => validate(&config),
+        Command::Discover(args) => discover(args, redactor).await,
         Command::Sim(args) => sim(args).await,
     }
 }
@@ -356,75 +385,11 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
-
-    let mut overrides = HashMap::new();
-    let mut sim = None;
-    let (endpoint, sts_endpoint) = if args.simulate {
-        let s = simulate::start(&config, env.as_ref())
-            .await
-            .context("starting the built-in simulator")?;
-        if !s.demo_accounts.is_empty() {
-            let mut names = s
-                .demo_accounts
-                .iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            if s.demo_accounts.len() > 10 {
-                names.push_str(", ...");
-            }
-            tracing::info!(
-                "simulator: {} of {} accounts have no credentials in this environment ({names}); \
-                 using demo credentials for them",
-                s.demo_accounts.len(),
-                config.accounts.len()
-            );
-        }
-        tracing::info!(url = %s.handle.url(), "simulator: serving the config's accounts on loopback");
-        let url = s.handle.url();
-        overrides = s.overrides.clone();
-        sim = Some(s);
-        (Endpoint::parse(&url, false)?, Endpoint::parse(&url, false)?)
-    } else {
-        (
-            Endpoint::parse(&d.endpoint, d.allow_insecure_http)
-                .map_err(|e| usage(format!("endpoint: {e}")))?,
-            Endpoint::parse(&d.sts_endpoint, d.allow_insecure_http)
-                .map_err(|e| usage(format!("sts_endpoint: {e}")))?,
-        )
-    };
-
-    let client = Client::new(ClientConfig {
-        timeout: Duration::from_secs(d.timeout_secs),
-        max_attempts: d.max_attempts,
-        language: d.language.clone(),
-        request_client: format!("tcss-report/{}", env!("CARGO_PKG_VERSION")),
-        ca_files: d.ca_file.iter().cloned().collect(),
-        pool_max_idle_per_host: d.concurrency,
-        ..ClientConfig::default()
-    })
-    .map_err(|e| usage(format!("HTTP client: {e}")))?;
-
-    let org_endpoint = args.simulate.then(|| endpoint.clone());
-    let mut executor = Executor::new(
-        &config,
-        env.as_ref(),
-        &overrides,
-        ExecOptions {
-            client,
-            endpoint,
-            sts_endpoint,
-            sts_region: d.sts_region.clone(),
-            concurrency: d.concurrency,
-            rate_limit: d.rate_limit,
-            sts_rate_limit: d.sts_rate_limit,
-            role_session_name: d.role_session_name.clone(),
-            role_duration_secs: d.role_duration_secs,
-            discover_uin: true,
-            redactor,
-        },
-    );
+    let Wired {
+        mut executor,
+        mut sim,
+        org_endpoint,
+    } = wire(&config, env.as_ref(), args.simulate, redactor).await?;
     let organizations = discover_members(
         &mut executor,
         &mut config,
@@ -518,6 +483,134 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         Exit::Failures
     } else {
         Exit::Ok
+    })
+}
+
+/// `tcss-report discover`: the accounts a run would query, the members left
+/// out and each organization's counts. Exit 3 when an organization could not
+/// be listed.
+async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let mut config = load_config(&args.config)?;
+    log_warnings(&config.warnings, &args.config);
+    let env = ProcessEnv;
+    let Wired {
+        mut executor,
+        sim,
+        org_endpoint,
+    } = wire(&config, &env, args.simulate, redactor).await?;
+    let configured = config.accounts.len();
+    let found =
+        crate::discover::discover(&mut executor, &mut config, &env, org_endpoint.as_ref()).await;
+    drop(executor);
+    if let Some(s) = sim {
+        s.handle.shutdown().await;
+    }
+    let style = match args.format {
+        DiscoverFormat::Table => crate::discover::show::Style::Table,
+        DiscoverFormat::Toml => crate::discover::show::Style::Toml,
+        DiscoverFormat::Csv => crate::discover::show::Style::Csv,
+        DiscoverFormat::Json => crate::discover::show::Style::Json,
+    };
+    let text = crate::discover::show::render(style, &config, configured, &found);
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if found.iter().any(|o| o.error.is_some()) {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    })
+}
+
+/// What a run (or `discover`) talks to the API with.
+struct Wired {
+    executor: Executor,
+    sim: Option<simulate::Simulated>,
+    /// The organization API endpoint when it is not each organization's own
+    /// (the simulator's).
+    org_endpoint: Option<Endpoint>,
+}
+
+/// The endpoints (the built-in simulator's with `simulate`), the shared HTTP
+/// client and the executor of a run.
+async fn wire(
+    config: &Config,
+    env: &dyn Env,
+    simulate: bool,
+    redactor: Arc<Redactor>,
+) -> anyhow::Result<Wired> {
+    let d = &config.defaults;
+
+    let mut overrides = HashMap::new();
+    let mut sim = None;
+    let (endpoint, sts_endpoint) = if simulate {
+        let s = simulate::start(config, env)
+            .await
+            .context("starting the built-in simulator")?;
+        if !s.demo_accounts.is_empty() {
+            let mut names = s
+                .demo_accounts
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if s.demo_accounts.len() > 10 {
+                names.push_str(", ...");
+            }
+            tracing::info!(
+                "simulator: {} of {} accounts have no credentials in this environment ({names}); \
+                 using demo credentials for them",
+                s.demo_accounts.len(),
+                config.accounts.len()
+            );
+        }
+        tracing::info!(url = %s.handle.url(), "simulator: serving the config's accounts on loopback");
+        let url = s.handle.url();
+        overrides = s.overrides.clone();
+        sim = Some(s);
+        (Endpoint::parse(&url, false)?, Endpoint::parse(&url, false)?)
+    } else {
+        (
+            Endpoint::parse(&d.endpoint, d.allow_insecure_http)
+                .map_err(|e| usage(format!("endpoint: {e}")))?,
+            Endpoint::parse(&d.sts_endpoint, d.allow_insecure_http)
+                .map_err(|e| usage(format!("sts_endpoint: {e}")))?,
+        )
+    };
+
+    let client = Client::new(ClientConfig {
+        timeout: Duration::from_secs(d.timeout_secs),
+        max_attempts: d.max_attempts,
+        language: d.language.clone(),
+        request_client: format!("tcss-report/{}", env!("CARGO_PKG_VERSION")),
+        ca_files: d.ca_file.iter().cloned().collect(),
+        pool_max_idle_per_host: d.concurrency,
+        ..ClientConfig::default()
+    })
+    .map_err(|e| usage(format!("HTTP client: {e}")))?;
+
+    let org_endpoint = simulate.then(|| endpoint.clone());
+    let executor = Executor::new(
+        config,
+        env,
+        &overrides,
+        ExecOptions {
+            client,
+            endpoint,
+            sts_endpoint,
+            sts_region: d.sts_region.clone(),
+            concurrency: d.concurrency,
+            rate_limit: d.rate_limit,
+            sts_rate_limit: d.sts_rate_limit,
+            role_session_name: d.role_session_name.clone(),
+            role_duration_secs: d.role_duration_secs,
+            discover_uin: true,
+            redactor,
+        },
+    );
+    Ok(Wired {
+        executor,
+        sim,
+        org_endpoint,
     })
 }
 

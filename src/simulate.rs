@@ -120,7 +120,93 @@ pub fn fleet_for(
             }
         }
     }
+    add_organizations(&mut fleet, config, &uins);
     (fleet, overrides, demo)
+}
+
+/// Seeded member names and departments of a simulated organization.
+const MEMBER_NAMES: &[(&str, &str)] = &[
+    ("web-shop", "Web"),
+    ("ml-training", "Data"),
+    ("mobile-backend", "Web"),
+    ("billing-core", "Payments"),
+    ("security-tools", "Security"),
+    ("search", "Web"),
+    ("iot-edge", "Devices"),
+];
+
+/// Each `[[organizations]]` of the config becomes an organization of the
+/// fleet: its management account and the configured role accounts it
+/// assumes roles in, listed among its members as the real API lists them,
+/// four to seven more members seeded from the organization's name (the
+/// same members on every machine) and a sandbox, each with the role the config names
+/// trusting the management account.
+fn add_organizations(fleet: &mut Fleet, config: &Config, uins: &[String]) {
+    for org in &config.organizations {
+        let management_uin = uins[org.management].clone();
+        let digest = Sha256::digest(format!("tcss-report org {}", org.name).as_bytes());
+        let count = 4 + usize::from(digest[0] % 4);
+        let mut members = vec![org_member(
+            &management_uin,
+            &config.accounts[org.management].name,
+            None,
+            "prod",
+        )];
+        for (i, a) in config.accounts.iter().enumerate() {
+            if matches!(&a.credentials, CredentialSpec::Role { source, .. } if *source == org.management)
+            {
+                members.push(org_member(&uins[i], &a.name, None, "prod"));
+            }
+        }
+        // A sandbox in every organization, for `exclude` selectors to leave out.
+        let seeded = MEMBER_NAMES
+            .iter()
+            .cycle()
+            .skip(usize::from(digest[1]) % MEMBER_NAMES.len())
+            .take(count)
+            .chain(std::iter::once(&("sandbox-dev", "Sandbox")));
+        for (i, (name, node)) in seeded.enumerate() {
+            let uin = tcss_sim::uin_for(SEED, &format!("{}/{name}/{i}", org.name));
+            let env = if name.contains("dev") { "dev" } else { "prod" };
+            members.push(org_member(&uin, name, Some(node), env));
+            fleet.accounts.push(SimAccount {
+                uin,
+                name: Some(format!("{}-{name}", org.name)),
+                keys: Vec::new(),
+                roles: vec![Role {
+                    name: org.role_name.clone(),
+                    trusted: vec![management_uin.clone()],
+                }],
+                regions: None,
+                data: tcss_sim::sample_license_data(SEED, &format!("{}/{name}", org.name)),
+                region_data: BTreeMap::new(),
+                faults: Faults {
+                    latency_ms: 20,
+                    jitter_ms: 10,
+                    ..Faults::default()
+                },
+            });
+        }
+        fleet.settings.organizations.push(tcss_sim::Organization {
+            name: org.name.clone(),
+            management_uin,
+            members,
+            faults: tcss_sim::OrgFaults::default(),
+        });
+    }
+}
+
+fn org_member(uin: &str, name: &str, node: Option<&str>, env: &str) -> tcss_sim::OrgMember {
+    tcss_sim::OrgMember {
+        uin: uin.to_string(),
+        name: name.to_string(),
+        node_id: 0,
+        node_name: node.map(str::to_string),
+        tags: BTreeMap::from([("env".to_string(), env.to_string())]),
+        remark: None,
+        create_time: None,
+        null_fields: Vec::new(),
+    }
 }
 
 /// Builds the fleet and starts the simulator on `127.0.0.1:0`.

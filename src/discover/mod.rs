@@ -6,6 +6,7 @@
 
 pub mod list;
 pub mod merge;
+pub mod show;
 
 use tcapi::credentials::Env;
 use tcapi::Endpoint;

@@ -217,3 +217,100 @@ fn a_list_that_changes_while_it_is_read_is_read_again() {
         "two pages, then two more after the list changed"
     );
 }
+
+/// `discover` against the simulator: what a run would query, what it
+/// leaves out and why, the organization's counts, and TOML a user can paste.
+#[test]
+fn discover_lists_the_accounts_a_run_would_query() {
+    let accounts = vec![
+        mgmt(data(100, 40, 30, 10)),
+        member("200000000001", "a1", MGMT_UIN, data(10, 1, 1, 1)),
+        member("200000000003", "a3", MGMT_UIN, data(30, 3, 3, 3)),
+    ];
+    let members = vec![
+        org_member(MGMT_UIN, "corp-management", None, &[]),
+        org_member("200000000001", "web", Some("Web"), &[("env", "prod")]),
+        org_member("200000000003", "sandbox-1", None, &[]),
+    ];
+    let h = Harness::new(fleet(accounts, members, OrgFaults::default()));
+    let cfg = h.config(
+        "",
+        &format!(
+            "{}exclude = [\"name:sandbox-*\"]\n",
+            org_config(&h.url(), "")
+        ),
+    );
+    let discover = |format: &str| {
+        bin()
+            .args(["discover", "--format", format, "--config"])
+            .arg(&cfg)
+            .envs(MGMT_ENV)
+            .env("HOME", h.home())
+            .output()
+            .unwrap()
+    };
+    let o = discover("json");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = j["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["mgmt", "web"]);
+    assert_eq!(j["accounts"][1]["organization"], "corp");
+    assert_eq!(j["accounts"][1]["department"], "Web");
+    assert_eq!(j["accounts"][1]["uin"], "200000000001");
+    assert_eq!(j["excluded"][0]["account"], "sandbox-1");
+    assert_eq!(j["excluded"][0]["note"], "excluded by `name:sandbox-*`");
+    assert_eq!(j["organizations"][0]["members_total"], 3);
+    assert_eq!(j["organizations"][0]["members_kept"], 1);
+    assert_eq!(
+        h.snapshot().requests(MGMT_UIN, TCSS),
+        0,
+        "discover calls no TCSS"
+    );
+
+    let o = discover("toml");
+    assert_eq!(o.status.code(), Some(0));
+    let frozen: toml::Value = toml::from_str(&String::from_utf8_lossy(&o.stdout)).unwrap();
+    let a = &frozen["accounts"][0];
+    assert_eq!(a["name"].as_str(), Some("web"));
+    assert_eq!(
+        a["role_arn"].as_str(),
+        Some("qcs::cam::uin/200000000001:roleName/Audit")
+    );
+    assert_eq!(a["source_account"].as_str(), Some("mgmt"));
+    assert_eq!(a["tags"]["org"].as_str(), Some("corp"));
+
+    let o = discover("csv");
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.starts_with("account,uin,status,"), "{text}");
+    assert!(text.contains("sandbox-1,200000000003,excluded"), "{text}");
+    let o = discover("table");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("organization corp: ok"));
+}
+
+#[test]
+fn discover_exits_3_when_an_organization_cannot_be_listed() {
+    let h = Harness::new(fleet(
+        vec![mgmt(data(100, 40, 30, 10))],
+        vec![org_member(MGMT_UIN, "corp-management", None, &[])],
+        OrgFaults {
+            persistent_error: Some("UnauthorizedOperation".into()),
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("", &org_config(&h.url(), ""));
+    let o = bin()
+        .args(["discover", "--format", "json", "--config"])
+        .arg(&cfg)
+        .envs(MGMT_ENV)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["organizations"][0]["status"], "error");
+    assert_eq!(j["organizations"][0]["error_code"], "UnauthorizedOperation");
+}
