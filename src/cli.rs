@@ -176,6 +176,11 @@ struct SimArgs {
     /// one management account assumes a role in every member). Default: all.
     #[arg(long, requires = "generate", value_parser = clap::value_parser!(u32).range(1..))]
     management_accounts: Option<u32>,
+    /// For --generate: put every account into one organization of this
+    /// name, managed by the first account; the written config lists only the
+    /// management account and an `[[organizations]]` table.
+    #[arg(long, requires = "generate")]
+    organization: Option<String>,
     /// For --generate: leave the `uin` out of the accounts with keys in the
     /// written config, so a run learns it with GetCallerIdentity.
     #[arg(long, requires = "generate")]
@@ -748,6 +753,7 @@ fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         latency_ms: args.latency_ms,
         fault_fraction: args.fault_fraction,
         management_accounts: args.management_accounts.map(|k| k as usize),
+        organization: args.organization.clone(),
         ..tcss_sim::GenOptions::default()
     });
     let fleet_path = args
@@ -832,5 +838,33 @@ mod tests {
         };
         assert_eq!(faults("0"), 0);
         assert_eq!(faults("1"), 40);
+    }
+
+    #[test]
+    fn generate_writes_an_organization_and_its_config() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fleet_path = dir.path().join("fleet.toml");
+        let config_path = dir.path().join("accounts.toml");
+        let args = sim_args(&[
+            "--generate",
+            "30",
+            "--organization",
+            "corp",
+            "--write-fleet",
+            fleet_path.to_str().expect("utf-8 path"),
+            "--write-config",
+            config_path.to_str().expect("utf-8 path"),
+        ]);
+        generate(&args, 30).expect("generated");
+        let fleet = tcss_sim::Fleet::load(&fleet_path).expect("valid fleet");
+        assert_eq!(fleet.organizations()[0].members.len(), 30);
+        let config = Config::load(&config_path).expect("valid config");
+        assert_eq!(config.accounts.len(), 1, "only the management account");
+        assert_eq!(config.organizations.len(), 1);
+        assert_eq!(config.organizations[0].name, "corp");
+        assert_eq!(
+            config.accounts[0].uin, None,
+            "the management account's UIN is learned"
+        );
     }
 }

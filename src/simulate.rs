@@ -124,6 +124,38 @@ pub fn fleet_for(
     (fleet, overrides, demo)
 }
 
+/// The config of an organization fleet: each management account with its
+/// keys and one `[[organizations]]` table; every member is discovered.
+fn organization_config(
+    fleet: &Fleet,
+    endpoint: &str,
+    name_of: &dyn Fn(&SimAccount) -> String,
+) -> String {
+    let mut out = String::new();
+    for org in fleet.organizations() {
+        let Some(m) = fleet.account(&org.management_uin) else {
+            continue;
+        };
+        out.push_str("\n[[accounts]]\n");
+        out.push_str(&format!("name = {}\n", toml_string(&name_of(m))));
+        if let Some(k) = m.keys.first() {
+            out.push_str(&format!(
+                "secret_id = {}\nsecret_key = {}\n",
+                toml_string(&k.secret_id),
+                toml_string(&k.secret_key)
+            ));
+        }
+        out.push_str("\n[[organizations]]\n");
+        out.push_str(&format!(
+            "name = {}\nmanagement_account = {}\nendpoint = {}\n",
+            toml_string(&org.name),
+            toml_string(&name_of(m)),
+            toml_string(endpoint)
+        ));
+    }
+    out
+}
+
 /// Seeded member names and departments of a simulated organization.
 const MEMBER_NAMES: &[(&str, &str)] = &[
     ("web-shop", "Web"),
@@ -247,6 +279,10 @@ pub fn config_for_fleet(
     let list: Vec<String> = regions.iter().map(|r| toml_string(r)).collect();
     out.push_str(&format!("regions = [{}]\n", list.join(", ")));
     let name_of = |a: &SimAccount| a.name.clone().unwrap_or_else(|| format!("uin-{}", a.uin));
+    if !fleet.organizations().is_empty() {
+        out.push_str(&organization_config(fleet, endpoint, &name_of));
+        return out;
+    }
     let keyed: HashMap<&str, String> = fleet
         .accounts
         .iter()
