@@ -376,18 +376,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         );
         let _ = cancel_tx.send(true);
     });
-    let mut config = load_config(&args.config)?;
-    config.select(&args.only).map_err(usage)?;
-    if let Some(c) = args.concurrency {
-        config.defaults.concurrency = c as usize;
-    }
-    config.defaults.concurrency =
-        limits::concurrency_for_limit(config.defaults.concurrency, args.simulate);
-    if let Some(r) = args.rate_limit {
-        config.defaults.rate_limit = r;
-    }
-    log_warnings(&config.warnings, &args.config);
-    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
+    let mut config = run_config(&args)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
     let Wired {
@@ -437,7 +426,6 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         s.handle.shutdown().await;
     }
 
-    let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let org_failures = organizations
         .iter()
         .filter(|o| o.error_code.is_some())
@@ -457,7 +445,46 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         ),
         organizations,
     };
-    let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let failed = write_reports(&args, &config, &outcomes, run_info, started)?;
+    Ok(if interrupted {
+        Exit::Interrupted
+    } else if failed > 0 || org_failures > 0 {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The config of a run: loaded, narrowed by `--only`, with the command
+/// line's overrides and the concurrency that fits the open-file limit; and
+/// `--out` checked, all before any call.
+fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
+    let mut config = load_config(&args.config)?;
+    config.select(&args.only).map_err(usage)?;
+    if let Some(c) = args.concurrency {
+        config.defaults.concurrency = c as usize;
+    }
+    config.defaults.concurrency =
+        limits::concurrency_for_limit(config.defaults.concurrency, args.simulate);
+    if let Some(r) = args.rate_limit {
+        config.defaults.rate_limit = r;
+    }
+    log_warnings(&config.warnings, &args.config);
+    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
+    Ok(config)
+}
+
+/// Aggregates the outcomes, writes every report, logs `run finished` and
+/// lists the files on stdout. Returns how many queries failed.
+fn write_reports(
+    args: &RunArgs,
+    config: &Config,
+    outcomes: &[QueryOutcome],
+    run_info: RunInfo,
+    started: Instant,
+) -> anyhow::Result<usize> {
+    let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
+    let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
     let write_started = Instant::now();
     let paths = report::write_all(&mut report, &args.out, &args.formats)
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
@@ -482,13 +509,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     for p in &paths {
         let _ = writeln!(stdout, "{}", p.display());
     }
-    Ok(if interrupted {
-        Exit::Interrupted
-    } else if failed > 0 || org_failures > 0 {
-        Exit::Failures
-    } else {
-        Exit::Ok
-    })
+    Ok(failed)
 }
 
 /// `tcss-report discover`: the accounts a run would query, the members left

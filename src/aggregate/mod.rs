@@ -640,9 +640,37 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
         AccountStatus::Partial
     };
 
-    // The first failure in configured order; a real failure beats a cancellation.
-    let failure = ends
-        .iter()
+    let failure = first_failure(&ends);
+    let (numbers, region_mismatch, data_request_id) = combine(&answered, run.region_scope);
+    let n = numbers.unwrap_or_default();
+
+    let (error_code, error_message, request_id) = match (status, failure) {
+        (AccountStatus::Ok, _) | (_, None) => (None, None, data_request_id),
+        (_, Some((code, message, request_id))) => (Some(code), Some(message), request_id),
+    };
+    let uin = info
+        .uin
+        .clone()
+        .or_else(|| outs.iter().find_map(|o| o.uin.clone()));
+    let mut row = numbers_row(n, run);
+    row.account = info.name.clone();
+    row.uin = uin;
+    row.status = status;
+    row.regions_ok = regions_ok;
+    row.regions_failed = regions_failed;
+    row.regions_cancelled = regions_cancelled;
+    row.region_mismatch = region_mismatch;
+    row.error_code = error_code;
+    row.error_message = error_message;
+    row.request_id = request_id;
+    row.tags = info.tags.clone();
+    row
+}
+
+/// The first failure in configured order (code, message, request id); a
+/// real failure beats a cancellation.
+fn first_failure(ends: &[RegionEnd<'_>]) -> Option<(String, String, Option<String>)> {
+    ends.iter()
         .find_map(|e| match e {
             RegionEnd::Failed(o, code, message) => {
                 Some((code.to_string(), message.to_string(), o.request_id.clone()))
@@ -663,13 +691,21 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
                 )),
                 _ => None,
             })
-        });
+        })
+}
 
-    let (numbers, region_mismatch, data_request_id) = match answered.split_first() {
+/// The account's numbers from its answering regions (the first, or the sum
+/// in region scope), whether regions disagree, and the request id the
+/// numbers came from.
+fn combine(
+    answered: &[(&ImageAuthorizedInfo, &QueryOutcome)],
+    scope: RegionScope,
+) -> (Option<Numbers>, bool, Option<String>) {
+    match answered.split_first() {
         None => (None, false, None),
         Some(((first, first_out), rest)) => {
             let request_id = first_out.request_id.clone();
-            match run.region_scope {
+            match scope {
                 RegionScope::Account => {
                     let mismatch = rest.iter().any(|(other, _)| other != first);
                     (Some(Numbers::from_info(first)), mismatch, request_id)
@@ -684,14 +720,12 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
                 }
             }
         }
-    };
-    let n = numbers.unwrap_or_default();
+    }
+}
 
-    let (error_code, error_message, request_id) = match (status, failure) {
-        (AccountStatus::Ok, _) | (_, None) => (None, None, data_request_id),
-        (_, Some((code, message, request_id))) => (Some(code), Some(message), request_id),
-    };
-
+/// An account row holding `n` and every number derived from it; the
+/// caller fills in the account's name, status and errors.
+fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
     let total_images = match (n.scanned, n.not_scanned) {
         (Some(s), Some(ns)) => Some(s.saturating_add(ns)),
         _ => None,
@@ -701,18 +735,13 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
             .saturating_sub(run.started_at.timestamp())
             .div_euclid(SECS_PER_DAY)
     });
-    let uin = info
-        .uin
-        .clone()
-        .or_else(|| outs.iter().find_map(|o| o.uin.clone()));
-
     AccountRow {
-        account: info.name.clone(),
-        uin,
-        status,
-        regions_ok,
-        regions_failed,
-        regions_cancelled,
+        account: String::new(),
+        uin: None,
+        status: AccountStatus::Error,
+        regions_ok: 0,
+        regions_failed: 0,
+        regions_cancelled: 0,
         total_authorized: n.total,
         used_authorized: n.used,
         remaining_authorized: match (n.total, n.used) {
@@ -739,11 +768,11 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
         scan_quota_start: n.quota_start,
         scan_quota_end: n.quota_end,
         scan_quota_days_left,
-        region_mismatch,
-        error_code,
-        error_message,
-        request_id,
-        tags: info.tags.clone(),
+        region_mismatch: false,
+        error_code: None,
+        error_message: None,
+        request_id: None,
+        tags: BTreeMap::new(),
     }
 }
 

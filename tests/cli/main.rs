@@ -425,7 +425,34 @@ fn readme_simulated_run_works_on_the_example_config() {
     assert_eq!(o.status.code(), Some(0));
     let second = read(&dir.path().join("out2"));
     assert_eq!(first["totals"], second["totals"]);
-    assert_eq!(first["accounts"].as_array().unwrap().len(), 6);
+    // Six configured accounts and the members of `corp` discovered, the
+    // same ones on every run, its sandbox left out by the exclude selector.
+    let accounts = first["accounts"].as_array().unwrap();
+    let corp = &first["run"]["organizations"][0];
+    assert_eq!(corp["name"], "corp");
+    assert_eq!(corp["status"], "ok");
+    let kept = corp["members_kept"].as_u64().unwrap() as usize;
+    assert!(kept >= 4, "{corp}");
+    assert_eq!(accounts.len(), 6 + kept);
+    assert_eq!(
+        accounts[6..]
+            .iter()
+            .filter(|a| a["tags"]["org"] == "corp")
+            .count(),
+        kept
+    );
+    assert!(accounts
+        .iter()
+        .all(|a| !a["account"].as_str().unwrap().starts_with("sandbox")));
+    let names = |j: &Value| -> Vec<String> {
+        j["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&first), names(&second), "the same members every run");
 }
 
 #[cfg(unix)]

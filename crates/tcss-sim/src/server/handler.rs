@@ -40,7 +40,7 @@ use super::reply::{self, ApiError};
 use super::sts::{self, TempCred, TempStore};
 use super::verify::{self, Received};
 use crate::counters::{Counters, SUCCESS};
-use crate::fleet::{FaultKind, Fleet};
+use crate::fleet::{FaultKind, Fleet, SimAccount};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -302,49 +302,9 @@ impl State {
             Err(_) => return Err(ResetConnection),
         };
 
-        if action_name.is_empty() {
-            return Ok(self.early(&region, &action_name, ApiError::missing("X-TC-Action")));
-        }
-        let Some(spec) = ACTIONS.iter().find(|a| a.name == action_name) else {
-            let e = ApiError::new(
-                "InvalidAction",
-                format!("The action `{action_name}` is not found."),
-            );
-            return Ok(self.early(&region, &action_name, e));
-        };
-        let Some(version) = header(headers, "x-tc-version") else {
-            return Ok(self.early(&region, spec.name, ApiError::missing("X-TC-Version")));
-        };
-        if version != spec.version {
-            let e = ApiError::new(
-                "NoSuchVersion",
-                format!(
-                    "The API version `{version}` of action `{}` does not exist (this service has `{}`).",
-                    spec.name, spec.version
-                ),
-            );
-            return Ok(self.early(&region, spec.name, e));
-        }
-        let Some(ts_text) = header(headers, "x-tc-timestamp") else {
-            return Ok(self.early(&region, spec.name, ApiError::missing("X-TC-Timestamp")));
-        };
-        let Ok(timestamp) = ts_text.parse::<i64>() else {
-            let e = ApiError::new(
-                "InvalidParameter",
-                "X-TC-Timestamp must be an integer Unix time.",
-            );
-            return Ok(self.early(&region, spec.name, e));
-        };
-        let Some(auth_text) = header(headers, "authorization") else {
-            let e = ApiError::new(
-                "AuthFailure.InvalidAuthorization",
-                "The Authorization header is missing.",
-            );
-            return Ok(self.early(&region, spec.name, e));
-        };
-        let auth = match verify::parse_authorization(auth_text) {
-            Ok(a) => a,
-            Err(e) => return Ok(self.early(&region, spec.name, e)),
+        let (spec, timestamp, auth) = match route(headers, &action_name) {
+            Ok(r) => r,
+            Err((action, e)) => return Ok(self.early(&region, &action, e)),
         };
         let Some(identity) = self.identify(auth.secret_id) else {
             let e = ApiError::new(
@@ -473,6 +433,8 @@ impl State {
         }
     }
 
+    /// Steps 4 to 11 for a known account: each check in the order the
+    /// real service applies them, then the answer.
     fn check(
         &self,
         spec: &ActionSpec,
@@ -482,71 +444,30 @@ impl State {
         id: &Identity,
     ) -> Result<Decision, ApiError> {
         let account = &self.fleet.accounts[id.account];
-        let faults = &account.faults;
         let now = self.now();
-
-        // 4. Credential scope.
-        let ts_date = tcapi::sign::utc_date(rx.timestamp);
-        if auth.date != ts_date {
-            return Err(ApiError::new(
-                "AuthFailure.SignatureFailure",
-                format!(
-                    "The credential scope date `{}` is not the UTC date of X-TC-Timestamp ({ts_date}).",
-                    auth.date
-                ),
-            ));
-        }
-        if auth.service != spec.service {
-            return Err(ApiError::new(
-                "AuthFailure.SignatureFailure",
-                format!(
-                    "The credential scope service `{}` does not match the service `{}` of action {}.",
-                    auth.service, spec.service, spec.name
-                ),
-            ));
-        }
-        // 5. Clock skew against this account's clock.
-        let server_time = now.saturating_add(faults.clock_offset_secs);
-        if rx.timestamp.abs_diff(server_time) > MAX_SKEW_SECS.unsigned_abs() {
-            return Err(ApiError::new(
-                "AuthFailure.SignatureExpire",
-                format!(
-                    "Signature expired. The request Timestamp({}) and the server time({server_time}) differ by more than {MAX_SKEW_SECS} seconds; please check your system time.",
-                    rx.timestamp
-                ),
-            ));
-        }
-        // 6. Temporary credentials need their token.
+        check_scope(spec, rx, auth)?;
+        check_skew(rx, now.saturating_add(account.faults.clock_offset_secs))?;
         if let Some(temp) = &id.temp {
-            match header(rx.headers, "x-tc-token") {
-                None | Some("") => {
-                    return Err(ApiError::new(
-                        "AuthFailure.TokenFailure",
-                        "The SecretId is temporary and the X-TC-Token header is missing.",
-                    ))
-                }
-                Some(t) if !verify::secrets_equal(&temp.token, t) => {
-                    return Err(ApiError::new(
-                        "AuthFailure.TokenFailure",
-                        "The provided Token is invalid.",
-                    ))
-                }
-                Some(_) => {}
-            }
-            if now >= temp.expires_at {
-                return Err(ApiError::new(
-                    "AuthFailure.TokenFailure",
-                    "The provided Token has expired.",
-                ));
-            }
-            if temp.revoked {
-                return Err(ApiError::new(
-                    "AuthFailure.TokenFailure",
-                    "The provided Token has been revoked.",
-                ));
-            }
+            check_token(rx, temp, now)?;
         }
-        // 7. The signature itself.
+        self.check_signature(spec, rx, auth, id)?;
+        self.check_region(spec, region, account)?;
+        self.check_rate(spec, account)?;
+        if let Some(fault) = self.injected_fault(spec, region, id)? {
+            return Ok(fault);
+        }
+        let params = params(rx)?;
+        self.answer(spec, region, id, &params, now)
+    }
+
+    /// 7. The signature itself.
+    fn check_signature(
+        &self,
+        spec: &ActionSpec,
+        rx: &Received<'_>,
+        auth: &verify::Authorization<'_>,
+        id: &Identity,
+    ) -> Result<(), ApiError> {
         let k_signing = self.signing_key(auth.secret_id, &id.secret_key, auth.date, spec.service);
         let expected = verify::expected_signature(rx, auth, &k_signing)?;
         if !verify::signatures_match(&expected, auth.signature) {
@@ -555,7 +476,16 @@ impl State {
                 "The provided credentials could not be validated. Please check your signature is correct.",
             ));
         }
-        // 8. Region (TCSS is regional; STS accepts any).
+        Ok(())
+    }
+
+    /// 8. Region (TCSS is regional; STS and the organization API are not).
+    fn check_region(
+        &self,
+        spec: &ActionSpec,
+        region: &str,
+        account: &SimAccount,
+    ) -> Result<(), ApiError> {
         if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
             if region.is_empty() {
                 return Err(ApiError::missing("X-TC-Region"));
@@ -570,7 +500,12 @@ impl State {
                 ));
             }
         }
-        // 9. Rate limit per (account, action); every arrival counts.
+        Ok(())
+    }
+
+    /// 9. Rate limit per (account, action); every arrival counts.
+    fn check_rate(&self, spec: &ActionSpec, account: &SimAccount) -> Result<(), ApiError> {
+        let faults = &account.faults;
         let limit = match spec.kind {
             ActionKind::DescribeImageAuthorizedInfo => Some(
                 faults
@@ -594,7 +529,17 @@ impl State {
                 ));
             }
         }
-        // 10. Injected faults.
+        Ok(())
+    }
+
+    /// 10. Injected faults: the first N calls, then a persistent error code.
+    fn injected_fault(
+        &self,
+        spec: &ActionSpec,
+        region: &str,
+        id: &Identity,
+    ) -> Result<Option<Decision>, ApiError> {
+        let faults = &self.fleet.accounts[id.account].faults;
         if let (n @ 1.., Some(kind)) = (faults.first_n, faults.first_kind) {
             let mut calls = lock(&self.first_calls);
             let seen = calls
@@ -602,7 +547,7 @@ impl State {
                 .or_insert(0);
             if *seen < n {
                 *seen += 1;
-                return Ok(Decision::Fault(kind));
+                return Ok(Some(Decision::Fault(kind)));
             }
         }
         if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
@@ -620,22 +565,20 @@ impl State {
                 }
             }
         }
-        // 11. The action.
-        let params = if rx.method == "GET" {
-            query_params(rx.query)
-        } else if rx.body.iter().all(u8::is_ascii_whitespace) {
-            Map::new()
-        } else {
-            match serde_json::from_slice::<Value>(rx.body) {
-                Ok(Value::Object(m)) => m,
-                _ => {
-                    return Err(ApiError::new(
-                        "InvalidParameter",
-                        "The request body is not a JSON object.",
-                    ))
-                }
-            }
-        };
+        Ok(None)
+    }
+
+    /// 11. The action's answer.
+    fn answer(
+        &self,
+        spec: &ActionSpec,
+        region: &str,
+        id: &Identity,
+        params: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Decision, ApiError> {
+        let account = &self.fleet.accounts[id.account];
+        let faults = &account.faults;
         match spec.kind {
             ActionKind::DescribeImageAuthorizedInfo => {
                 let f = &self.fragments[id.account];
@@ -644,7 +587,7 @@ impl State {
                 ))
             }
             ActionKind::AssumeRole => {
-                let grant = sts::check_assume_role(&self.fleet, id.account, &params)?;
+                let grant = sts::check_assume_role(&self.fleet, id.account, params)?;
                 let (tmp_id, tmp_key, token) = sts::new_credentials();
                 let expires_at = now.saturating_add(grant.duration);
                 let fields = sts::assume_role_fields(
@@ -684,13 +627,161 @@ impl State {
                 Ok(Decision::Ok(reply::fragment(&fields)))
             }
             ActionKind::DescribeOrganizationMembers => {
-                Ok(match self.orgs.describe_members(&account.uin, &params)? {
+                Ok(match self.orgs.describe_members(&account.uin, params)? {
                     Answer::Page(fragment) => Decision::Ok(fragment),
                     Answer::Fault(kind) => Decision::Fault(kind),
                 })
             }
         }
     }
+}
+
+/// Steps 1 to 3, from the headers alone: the action and its version, the
+/// timestamp and the parsed `Authorization`. An error comes with the action
+/// name to count it under.
+fn route<'h>(
+    headers: &'h HeaderMap,
+    action_name: &str,
+) -> Result<(&'static ActionSpec, i64, verify::Authorization<'h>), (String, ApiError)> {
+    if action_name.is_empty() {
+        return Err((action_name.to_owned(), ApiError::missing("X-TC-Action")));
+    }
+    let Some(spec) = ACTIONS.iter().find(|a| a.name == action_name) else {
+        let e = ApiError::new(
+            "InvalidAction",
+            format!("The action `{action_name}` is not found."),
+        );
+        return Err((action_name.to_owned(), e));
+    };
+    let Some(version) = header(headers, "x-tc-version") else {
+        return Err((spec.name.to_owned(), ApiError::missing("X-TC-Version")));
+    };
+    if version != spec.version {
+        let e = ApiError::new(
+            "NoSuchVersion",
+            format!(
+                "The API version `{version}` of action `{}` does not exist (this service has `{}`).",
+                spec.name, spec.version
+            ),
+        );
+        return Err((spec.name.to_owned(), e));
+    }
+    let Some(ts_text) = header(headers, "x-tc-timestamp") else {
+        return Err((spec.name.to_owned(), ApiError::missing("X-TC-Timestamp")));
+    };
+    let Ok(timestamp) = ts_text.parse::<i64>() else {
+        let e = ApiError::new(
+            "InvalidParameter",
+            "X-TC-Timestamp must be an integer Unix time.",
+        );
+        return Err((spec.name.to_owned(), e));
+    };
+    let Some(auth_text) = header(headers, "authorization") else {
+        let e = ApiError::new(
+            "AuthFailure.InvalidAuthorization",
+            "The Authorization header is missing.",
+        );
+        return Err((spec.name.to_owned(), e));
+    };
+    let auth = match verify::parse_authorization(auth_text) {
+        Ok(a) => a,
+        Err(e) => return Err((spec.name.to_owned(), e)),
+    };
+    Ok((spec, timestamp, auth))
+}
+
+/// 4. The credential scope names the timestamp's UTC date and the service.
+fn check_scope(
+    spec: &ActionSpec,
+    rx: &Received<'_>,
+    auth: &verify::Authorization<'_>,
+) -> Result<(), ApiError> {
+    let ts_date = tcapi::sign::utc_date(rx.timestamp);
+    if auth.date != ts_date {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureFailure",
+            format!(
+                "The credential scope date `{}` is not the UTC date of X-TC-Timestamp ({ts_date}).",
+                auth.date
+            ),
+        ));
+    }
+    if auth.service != spec.service {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureFailure",
+            format!(
+                "The credential scope service `{}` does not match the service `{}` of action {}.",
+                auth.service, spec.service, spec.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// 5. Clock skew against this account's clock (`server_time`).
+fn check_skew(rx: &Received<'_>, server_time: i64) -> Result<(), ApiError> {
+    if rx.timestamp.abs_diff(server_time) > MAX_SKEW_SECS.unsigned_abs() {
+        return Err(ApiError::new(
+            "AuthFailure.SignatureExpire",
+            format!(
+                "Signature expired. The request Timestamp({}) and the server time({server_time}) differ by more than {MAX_SKEW_SECS} seconds; please check your system time.",
+                rx.timestamp
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// 6. Temporary credentials need their token, unexpired and not revoked.
+fn check_token(rx: &Received<'_>, temp: &TempCred, now: i64) -> Result<(), ApiError> {
+    match header(rx.headers, "x-tc-token") {
+        None | Some("") => {
+            return Err(ApiError::new(
+                "AuthFailure.TokenFailure",
+                "The SecretId is temporary and the X-TC-Token header is missing.",
+            ))
+        }
+        Some(t) if !verify::secrets_equal(&temp.token, t) => {
+            return Err(ApiError::new(
+                "AuthFailure.TokenFailure",
+                "The provided Token is invalid.",
+            ))
+        }
+        Some(_) => {}
+    }
+    if now >= temp.expires_at {
+        return Err(ApiError::new(
+            "AuthFailure.TokenFailure",
+            "The provided Token has expired.",
+        ));
+    }
+    if temp.revoked {
+        return Err(ApiError::new(
+            "AuthFailure.TokenFailure",
+            "The provided Token has been revoked.",
+        ));
+    }
+    Ok(())
+}
+
+/// The request's parameters: the query string of a GET, else the JSON body
+/// (empty: none).
+fn params(rx: &Received<'_>) -> Result<Map<String, Value>, ApiError> {
+    Ok(if rx.method == "GET" {
+        query_params(rx.query)
+    } else if rx.body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(rx.body) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(ApiError::new(
+                    "InvalidParameter",
+                    "The request body is not a JSON object.",
+                ))
+            }
+        }
+    })
 }
 
 /// Every request header as `name: value`, the way a careless gateway
