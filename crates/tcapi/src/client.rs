@@ -117,6 +117,20 @@ pub struct Failure {
     pub throttled: u32,
 }
 
+impl Failure {
+    /// The JSON body of `action`'s request `req`, or the failure of a call
+    /// that could not even be built (no attempt made).
+    pub fn encode_body<T: serde::Serialize>(action: &str, req: &T) -> Result<Vec<u8>, Failure> {
+        serde_json::to_vec(req).map_err(|e| Failure {
+            error: Error::InvalidRequest {
+                reason: format!("cannot encode {action}: {e}"),
+            },
+            attempts: 0,
+            throttled: 0,
+        })
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.error)?;

@@ -10,7 +10,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::client::{Answer, ApiRequest, Client, Failure, Pacer};
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
-use crate::error::Error;
 
 /// The service name.
 pub const SERVICE: &str = "organization";
@@ -112,13 +111,7 @@ pub async fn describe_organization_members<P: Pacer>(
     req: &MembersRequest,
     pacer: &P,
 ) -> Result<Answer<MembersPage>, Failure> {
-    let body = serde_json::to_vec(req).map_err(|e| Failure {
-        error: Error::InvalidRequest {
-            reason: format!("cannot encode DescribeOrganizationMembers: {e}"),
-        },
-        attempts: 0,
-        throttled: 0,
-    })?;
+    let body = Failure::encode_body(DESCRIBE_ORGANIZATION_MEMBERS, req)?;
     let api = ApiRequest {
         endpoint,
         service: SERVICE,

@@ -169,13 +169,7 @@ pub async fn assume_role<P: Pacer>(
     req: &AssumeRoleRequest,
     pacer: &P,
 ) -> Result<Answer<AssumeRoleResponse>, Failure> {
-    let body = serde_json::to_vec(req).map_err(|e| Failure {
-        error: Error::InvalidRequest {
-            reason: format!("cannot encode AssumeRole: {e}"),
-        },
-        attempts: 0,
-        throttled: 0,
-    })?;
+    let body = Failure::encode_body(ASSUME_ROLE, req)?;
     let api = ApiRequest {
         endpoint,
         service: SERVICE,
