@@ -525,8 +525,15 @@ async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result
         org_endpoint,
     } = wire(&config, &env, args.simulate, redactor).await?;
     let configured = config.accounts.len();
-    let found =
-        crate::discover::discover(&mut executor, &mut config, &env, org_endpoint.as_ref()).await;
+    let (_never, cancel) = watch::channel(false);
+    let found = crate::discover::discover(
+        &mut executor,
+        &mut config,
+        &env,
+        org_endpoint.as_ref(),
+        &cancel,
+    )
+    .await;
     drop(executor);
     if let Some(s) = sim {
         s.handle.shutdown().await;
@@ -648,35 +655,13 @@ async fn discover_members(
     config: &mut Config,
     env: &dyn Env,
     endpoint: Option<&Endpoint>,
-    mut cancel: watch::Receiver<bool>,
+    cancel: watch::Receiver<bool>,
 ) -> Vec<crate::model::OrganizationRun> {
-    let names: Vec<(String, String)> = config
-        .organizations
+    crate::discover::discover(executor, config, env, endpoint, &cancel)
+        .await
         .iter()
-        .map(|o| (o.name.clone(), config.accounts[o.management].name.clone()))
-        .collect();
-    let found = tokio::select! {
-        biased;
-        _ = cancel.wait_for(|c| *c) => None,
-        found = crate::discover::discover(executor, config, env, endpoint) => Some(found),
-    };
-    match found {
-        Some(found) => found.iter().map(|o| o.run()).collect(),
-        None => names
-            .into_iter()
-            .map(|(name, management_account)| crate::model::OrganizationRun {
-                name,
-                management_account,
-                members_total: None,
-                members_listed: 0,
-                members_kept: 0,
-                error_code: Some(crate::aggregate::CANCELLED_CODE.into()),
-                error_message: Some(
-                    "the run was interrupted before the member list was read".into(),
-                ),
-            })
-            .collect(),
-    }
+        .map(|o| o.run())
+        .collect()
 }
 
 /// A progress bar on a terminal; periodic log lines otherwise.

@@ -24,15 +24,20 @@ pub struct Listing {
 /// The code of a list that changed under the reader twice.
 pub const CHANGED_CODE: &str = "MemberListChanged";
 
-/// Reads the whole list of the organization managed by `management`.
+/// The code of a list whose reading an interrupt stopped.
+pub const CANCELLED_CODE: &str = crate::aggregate::CANCELLED_CODE;
+
+/// Reads the whole list of the organization managed by `management`; an
+/// interrupt (`cancel` turning true) stops it between or during pages.
 pub async fn list(
     exec: &Executor,
     management: usize,
     endpoint: &Endpoint,
+    cancel: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<Listing, PageFailure> {
     let mut last = None;
     for _ in 0..2 {
-        match read_once(exec, management, endpoint).await? {
+        match read_once(exec, management, endpoint, cancel).await? {
             Read::Complete(l) => return Ok(l),
             Read::Changed { listed, totals } => last = Some((listed, totals)),
         }
@@ -61,15 +66,22 @@ async fn read_once(
     exec: &Executor,
     management: usize,
     endpoint: &Endpoint,
+    cancel: &tokio::sync::watch::Receiver<bool>,
 ) -> Result<Read, PageFailure> {
     let mut members = Vec::new();
     let mut seen = HashSet::new();
     let mut totals: Vec<u64> = Vec::new();
     let mut offset = 0u64;
     loop {
-        let page = exec
-            .members_page(management, endpoint, offset, MAX_LIMIT)
-            .await?;
+        let mut stop = cancel.clone();
+        let page = tokio::select! {
+            biased;
+            _ = stop.wait_for(|c| *c) => return Err(PageFailure {
+                code: CANCELLED_CODE.into(),
+                message: "the run was interrupted before the member list was read".into(),
+            }),
+            page = exec.members_page(management, endpoint, offset, MAX_LIMIT) => page?,
+        };
         let total = page.total.ok_or_else(|| PageFailure {
             code: "MalformedResponse".into(),
             message: "a DescribeOrganizationMembers answer has no Total".into(),

@@ -52,17 +52,25 @@ impl OrgSummary {
 
 /// Discovers the members of every organization of `config` and adds them
 /// to `config.accounts` and to `exec`. `endpoint` overrides each
-/// organization's own (the simulator). Returns one summary per organization.
+/// organization's own (the simulator). An interrupt (`cancel`) makes the
+/// organizations not listed by then errors (`Cancelled`); those listed
+/// before keep their members. Returns one summary per organization.
 pub async fn discover(
     exec: &mut Executor,
     config: &mut Config,
     env: &dyn Env,
     endpoint: Option<&Endpoint>,
+    cancel: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<OrgSummary> {
     if config.organizations.is_empty() {
         return Vec::new();
     }
-    let uins = known_uins(exec, config).await;
+    let mut stop = cancel.clone();
+    let uins = tokio::select! {
+        biased;
+        _ = stop.wait_for(|c| *c) => config.accounts.iter().map(|a| a.uin.clone()).collect(),
+        uins = known_uins(exec, config) => uins,
+    };
     let mut out = Vec::new();
     for org in config.organizations.clone() {
         let management_account = config.accounts[org.management].name.clone();
@@ -85,7 +93,7 @@ pub async fn discover(
                 }
             },
         };
-        let listing = match list::list(exec, org.management, endpoint).await {
+        let listing = match list::list(exec, org.management, endpoint, cancel).await {
             Ok(l) => l,
             Err(f) => {
                 tracing::warn!(organization = %org.name, code = %f.code, "the member list could not be read: {}", f.message);

@@ -314,3 +314,44 @@ fn discover_exits_3_when_an_organization_cannot_be_listed() {
     assert_eq!(j["organizations"][0]["status"], "error");
     assert_eq!(j["organizations"][0]["error_code"], "UnauthorizedOperation");
 }
+
+/// SIGTERM while the member list hangs: exit 130, every report written, the
+/// organization an error (`Cancelled`), the configured accounts in the
+/// report as cancelled.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_during_discovery_leaves_every_report() {
+    let h = Harness::new(fleet(
+        vec![mgmt(data(100, 40, 30, 10))],
+        vec![org_member(MGMT_UIN, "corp-management", None, &[])],
+        OrgFaults {
+            first_n: 1000,
+            first_kind: Some(tcss_sim::FaultKind::Hang),
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("timeout_secs = 60\n", &org_config(&h.url(), ""));
+    let mut c = h.command(&cfg);
+    c.envs(MGMT_ENV);
+    let (child, _log) = h.spawn(c);
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "the member list to hang",
+        || {
+            h.snapshot()
+                .requests(MGMT_UIN, "DescribeOrganizationMembers")
+                >= 1
+        },
+    );
+    sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let j = h.json();
+    assert_eq!(j["complete"], false);
+    let corp = &j["run"]["organizations"][0];
+    assert_eq!(corp["status"], "error");
+    assert_eq!(corp["error_code"], "Cancelled");
+    let rows = h.csv(".accounts.csv");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(row(&rows, "mgmt")["error_code"], "Cancelled");
+}
