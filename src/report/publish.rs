@@ -178,9 +178,9 @@ fn temp_builder(prefix: &str, mode: u32) -> Builder<'_, 'static> {
 /// A part written and synced, not yet published.
 type Staged = (Part, NamedTempFile, PathBuf);
 
-/// Writes every part (the JSON snapshot first). On a failure, publishes the
-/// JSON snapshot if it was written and returns the error; the rest is
-/// removed with the staging folder.
+/// Writes every part, all at once. On a failure, publishes the JSON snapshot
+/// if it was written and returns the (first) error; the rest is removed with
+/// the staging folder.
 fn stage_all(
     report: &Report,
     out: &Path,
@@ -188,29 +188,51 @@ fn stage_all(
     parts: &[Part],
     writer: &PartWriter<'_>,
 ) -> Result<Vec<Staged>, ReportError> {
-    let mut order: Vec<Part> = parts.to_vec();
-    order.sort_by_key(|p| *p != Part::Json);
+    // Every part at once, each on its own thread (the XLSX takes longest;
+    // the others and the syncs overlap it).
+    let results: Vec<(Part, PathBuf, Result<NamedTempFile, ReportError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .map(|&part| {
+                    let dest = out.join(part.file_name(&report.run.stem));
+                    scope.spawn(move || {
+                        let staged = stage_one(report, part, staging, &dest, writer);
+                        (part, dest, staged)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
     let mut staged: Vec<Staged> = Vec::new();
-    for part in order {
-        let dest = out.join(part.file_name(&report.run.stem));
-        match stage_one(report, part, staging, &dest, writer) {
+    let mut failure = None;
+    for (part, dest, result) in results {
+        match result {
             Ok(tmp) => staged.push((part, tmp, dest)),
-            Err(failure) => {
-                let kept_json = match staged.into_iter().find(|(p, ..)| *p == Part::Json) {
-                    Some((_, tmp, json)) => tmp.persist_noclobber(&json).ok().map(|_| json),
-                    None => None,
-                };
-                if kept_json.is_some() {
-                    sync_folder(out);
-                }
-                return Err(ReportError::NotPublished {
-                    failure: Box::new(failure),
-                    kept_json,
-                });
-            }
+            // The first failure in the order of `parts`.
+            Err(e) => failure = failure.or(Some(e)),
         }
     }
-    Ok(staged)
+    let Some(failure) = failure else {
+        return Ok(staged);
+    };
+    let kept_json = match staged.into_iter().find(|(p, ..)| *p == Part::Json) {
+        Some((_, tmp, json)) => tmp.persist_noclobber(&json).ok().map(|_| json),
+        None => None,
+    };
+    if kept_json.is_some() {
+        sync_folder(out);
+    }
+    Err(ReportError::NotPublished {
+        failure: Box::new(failure),
+        kept_json,
+    })
 }
 
 /// Creates a temporary file in `staging`, has `writer` fill it, syncs it.
