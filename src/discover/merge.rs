@@ -28,7 +28,7 @@ pub struct Member {
 /// What happened to one listed member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
-    /// It becomes the account of this name (an index into the new accounts).
+    /// It becomes the account of this name.
     Kept(String),
     /// A selector left it out (the reason says which).
     Excluded(String),
