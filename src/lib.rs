@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod discover;
 pub mod execute;

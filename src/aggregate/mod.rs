@@ -335,6 +335,9 @@ pub struct Report {
     pub totals: Totals,
     /// Sorted union of every account's tag keys.
     pub tag_keys: Vec<String>,
+    /// The comparison with an earlier run (`--compare`), when one was asked for
+    /// and found.
+    pub comparison: Option<crate::compare::Comparison>,
 }
 
 impl Report {
@@ -473,6 +476,7 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
         regions,
         totals,
         tag_keys: tag_keys.into_iter().collect(),
+        comparison: None,
     }
 }
 
