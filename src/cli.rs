@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use tcapi::{Client, ClientConfig, Endpoint};
 use tokio::sync::watch;
 
 use crate::config::{self, Config, ConfigError, CredentialSpec};
-use crate::execute::{ExecOptions, Executor};
+use crate::execute::{ExecOptions, Executor, QueryFeed};
 use crate::logging::{self, Style};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
 use crate::redact::Redactor;
@@ -380,34 +381,44 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
     let Wired {
-        mut executor,
+        executor,
         mut sim,
         org_endpoint,
     } = wire(&config, env.as_ref(), args.simulate, redactor).await?;
-    let organizations = discover_members(
-        &mut executor,
-        &mut config,
-        env.as_ref(),
-        org_endpoint.as_ref(),
-        cancel_rx.clone(),
-    )
-    .await;
     let plan = plan::plan(&config.accounts);
     tracing::info!(
         accounts = config.accounts.len(),
+        organizations = config.organizations.len(),
         queries = plan.len(),
         concurrency = d.concurrency,
         rate_limit = d.rate_limit,
         "starting run"
     );
-
+    // Discovery feeds the members' queries to the run as their pages
+    // arrive; the run ends when both are done.
+    let (feed, queries) = QueryFeed::new(plan);
     let mut progress = Progress::new(
-        plan.len(),
+        feed.planned(),
         !args.no_progress && !json_logs && std::io::stderr().is_terminal(),
     );
-    let outcomes = executor
-        .run(&plan, cancel_rx.clone(), |o| progress.tick(o))
-        .await;
+    let discovery = {
+        let (exec, config, env, endpoint) =
+            (&executor, &config, env.as_ref(), org_endpoint.as_ref());
+        let cancel = cancel_rx.clone();
+        async move {
+            let found =
+                crate::discover::discover(exec, config, env, endpoint, &cancel, Some(&feed)).await;
+            drop(feed);
+            found
+        }
+    };
+    let (outcomes, found) = tokio::join!(
+        executor.run_stream(queries, cancel_rx.clone(), |o| progress.tick(o)),
+        discovery
+    );
+    config.accounts.extend(found.accounts);
+    let organizations: Vec<crate::model::OrganizationRun> =
+        found.organizations.iter().map(|o| o.run()).collect();
     progress.finish();
     signal_task.abort();
     // Close every pooled connection before the reports need descriptors.
@@ -520,21 +531,28 @@ async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result
     log_warnings(&config.warnings, &args.config);
     let env = ProcessEnv;
     let Wired {
-        mut executor,
+        executor,
         sim,
         org_endpoint,
     } = wire(&config, &env, args.simulate, redactor).await?;
     let configured = config.accounts.len();
     let (_never, cancel) = watch::channel(false);
     let found = crate::discover::discover(
-        &mut executor,
-        &mut config,
+        &executor,
+        &config,
         &env,
         org_endpoint.as_ref(),
         &cancel,
+        None,
     )
     .await;
     drop(executor);
+    // Show the UINs learned for configured accounts too.
+    for (a, uin) in config.accounts.iter_mut().zip(found.configured_uins) {
+        a.uin = a.uin.take().or(uin);
+    }
+    config.accounts.extend(found.accounts);
+    let found = found.organizations;
     if let Some(s) = sim {
         s.handle.shutdown().await;
     }
@@ -647,36 +665,20 @@ async fn wire(
     })
 }
 
-/// Discovery before the plan: every organization's members join the run's
-/// accounts. An interrupt stops it; the organizations not listed by then are
-/// errors (`Cancelled`) and the run goes on with the accounts it has.
-async fn discover_members(
-    executor: &mut Executor,
-    config: &mut Config,
-    env: &dyn Env,
-    endpoint: Option<&Endpoint>,
-    cancel: watch::Receiver<bool>,
-) -> Vec<crate::model::OrganizationRun> {
-    crate::discover::discover(executor, config, env, endpoint, &cancel)
-        .await
-        .iter()
-        .map(|o| o.run())
-        .collect()
-}
-
 /// A progress bar on a terminal; periodic log lines otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    total: usize,
+    /// Queries so far: it grows while discovery adds members.
+    total: Arc<AtomicUsize>,
     done: usize,
     failed: usize,
     last_log: Instant,
 }
 
 impl Progress {
-    fn new(total: usize, terminal: bool) -> Progress {
+    fn new(total: Arc<AtomicUsize>, terminal: bool) -> Progress {
         let bar = terminal.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
+            let bar = indicatif::ProgressBar::new(total.load(Ordering::Acquire) as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} queries ({per_sec}, eta {eta}) {msg}",
             ) {
@@ -698,8 +700,10 @@ impl Progress {
         if matches!(o.result, QueryResult::Failed { .. }) {
             self.failed += 1;
         }
+        let total = self.total.load(Ordering::Acquire);
         match &self.bar {
             Some(bar) => {
+                bar.set_length(total as u64);
                 bar.inc(1);
                 if self.failed > 0 {
                     bar.set_message(format!("{} failed", self.failed));
@@ -707,12 +711,7 @@ impl Progress {
             }
             None if self.last_log.elapsed() >= Duration::from_secs(10) => {
                 self.last_log = Instant::now();
-                tracing::info!(
-                    done = self.done,
-                    total = self.total,
-                    failed = self.failed,
-                    "progress"
-                );
+                tracing::info!(done = self.done, total, failed = self.failed, "progress");
             }
             None => {}
         }
