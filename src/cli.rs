@@ -920,6 +920,33 @@ mod tests {
     }
 
     #[test]
+    fn the_comparison_or_its_note_is_attached() {
+        let mut report = crate::report::tests::sample_report();
+        attach_comparison(&mut report, None);
+        assert_eq!(
+            (&report.comparison, &report.comparison_note),
+            (&None, &None)
+        );
+        attach_comparison(&mut report, Some(None));
+        assert_eq!(report.comparison, None);
+        assert_eq!(
+            report.comparison_note.as_deref(),
+            Some(compare::NO_PREVIOUS_RUN)
+        );
+        let mut report = crate::report::tests::sample_report();
+        let previous = Previous {
+            run: "earlier".into(),
+            generated_at: report.generated_at,
+            accounts: Vec::new(),
+        };
+        attach_comparison(&mut report, Some(Some(previous)));
+        let c = report.comparison.expect("compared");
+        assert_eq!(c.previous_run, "earlier");
+        assert_eq!(c.new_count(), report.accounts.len());
+        assert_eq!(report.comparison_note, None);
+    }
+
+    #[test]
     fn fault_fraction_must_be_a_share() {
         assert_eq!(fraction("0.25"), Ok(0.25));
         assert_eq!(fraction("1"), Ok(1.0));
