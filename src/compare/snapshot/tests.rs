@@ -221,3 +221,65 @@ fn an_incomplete_snapshot_says_so() {
     let s = read(&write(&dir, "p.json", &text)).unwrap();
     assert!(!s.complete);
 }
+
+/// Prints the time to read a 10,000-account, 3-region snapshot back and
+/// compare with it, and its ratio to a 0.5 s target, plus the snapshot's
+/// size; then the time to write every format with the comparison (the
+/// Changes sheet included) against the 2 s target of report writing. A
+/// figure, not an assertion (this machine is noisy).
+/// `cargo test --release -p tcss-report --lib -- --ignored --nocapture ten_thousand_accounts_compare`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_compare_figure() {
+    use crate::aggregate::aggregate;
+    use crate::aggregate::tests::{account, data, ok, run_info};
+    use crate::model::RegionScope;
+    let regions = ["ap-guangzhou", "ap-shanghai", "ap-beijing"];
+    let report_for = |shift: i64| {
+        let accounts: Vec<_> = (0..10_000)
+            .map(|i| {
+                let mut a = account(&format!("account-{i:05}"), &regions);
+                a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+                a.tags.insert("team".into(), format!("team-{}", i % 37));
+                a
+            })
+            .collect();
+        let outcomes: Vec<_> = (0..10_000)
+            .flat_map(|i| {
+                let n = i as i64;
+                regions.map(|r| ok(i, r, data(100 + n % 50, (n + shift) % 160)))
+            })
+            .collect();
+        aggregate(&accounts, &outcomes, run_info(RegionScope::Account))
+    };
+    let first = report_for(0);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("first.json");
+    let mut out = Vec::new();
+    crate::report::json::write(&first, &mut out).unwrap();
+    std::fs::write(&p, &out).unwrap();
+    let mut second = report_for(7);
+    let started = std::time::Instant::now();
+    let previous = read(&p).unwrap().previous;
+    let read_in = started.elapsed();
+    second.comparison = Some(crate::compare::compare(&second.accounts, &previous));
+    let compared = started.elapsed();
+    let written_at = std::time::Instant::now();
+    let files = crate::report::write_all(
+        &mut second,
+        dir.path(),
+        &crate::report::default_formats(),
+    )
+    .unwrap();
+    let written = written_at.elapsed();
+    assert_eq!(files.len(), 5);
+    assert_eq!(second.comparison.as_ref().unwrap().movers().len(), 10_000);
+    eprintln!(
+        "snapshot {:.1} MB: read {read_in:?}, read + compare {compared:?} = {:.2} x the 0.5 s target; \
+         write all formats with the comparison {written:?} = {:.2} x the 2 s target{}",
+        out.len() as f64 / 1e6,
+        compared.as_secs_f64() / 0.5,
+        written.as_secs_f64() / 2.0,
+        if cfg!(debug_assertions) { " (debug build: not representative)" } else { "" }
+    );
+}
