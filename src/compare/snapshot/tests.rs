@@ -265,12 +265,9 @@ fn ten_thousand_accounts_compare_figure() {
     second.comparison = Some(crate::compare::compare(&second.accounts, &previous));
     let compared = started.elapsed();
     let written_at = std::time::Instant::now();
-    let files = crate::report::write_all(
-        &mut second,
-        dir.path(),
-        &crate::report::default_formats(),
-    )
-    .unwrap();
+    let files =
+        crate::report::write_all(&mut second, dir.path(), &crate::report::default_formats())
+            .unwrap();
     let written = written_at.elapsed();
     assert_eq!(files.len(), 5);
     assert_eq!(second.comparison.as_ref().unwrap().movers().len(), 10_000);

@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use super::{cell, code, more, num, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{cell, code, more, num, opt, pct, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS};
 use crate::aggregate::Report;
 use crate::compare::Comparison;
 use crate::report::changes::{compared, previous_date, Compared};
@@ -20,7 +20,7 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         Compared::Missing(note) => writeln!(
             w,
             "## Changes\n\nNo earlier run to compare with: {}.\n",
-            cell(note, 300)
+            cell(note, MAX_MESSAGE_CHARS)
         ),
         Compared::With(c) => {
             let movers = c.movers();
