@@ -16,6 +16,7 @@ use tcapi::credentials::{Env, ProcessEnv};
 use tcapi::{Client, ClientConfig, Endpoint};
 use tokio::sync::watch;
 
+use crate::compare::{self, Previous};
 use crate::config::{self, Config, ConfigError, CredentialSpec};
 use crate::execute::{ExecOptions, Executor, QueryFeed};
 use crate::logging::{self, Style};
@@ -146,6 +147,28 @@ struct RunArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Compare with an earlier run: `last` (the latest earlier complete run
+    /// in the history database) or a snapshot `PREV.json` written by an
+    /// earlier run (`./last` for a file named `last`).
+    #[arg(long, value_name = "last|PREV.json", value_parser = parse_compare)]
+    compare: Option<CompareWith>,
+}
+
+/// What `run --compare` compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompareWith {
+    /// The latest earlier complete run in the history database.
+    Last,
+    /// A JSON snapshot written by an earlier run.
+    File(PathBuf),
+}
+
+fn parse_compare(s: &str) -> Result<CompareWith, String> {
+    match s {
+        "" => Err("expected `last` or the path of a snapshot (<stem>.json)".into()),
+        "last" => Ok(CompareWith::Last),
+        path => Ok(CompareWith::File(PathBuf::from(path))),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -378,6 +401,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         let _ = cancel_tx.send(true);
     });
     let mut config = run_config(&args)?;
+    let previous = previous_run(&args, &config)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
     let Wired {
@@ -456,7 +480,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         ),
         organizations,
     };
-    let failed = write_reports(&args, &config, &outcomes, run_info, started)?;
+    let failed = write_reports(&args, &config, &outcomes, run_info, started, previous)?;
     Ok(if interrupted {
         Exit::Interrupted
     } else if failed > 0 || org_failures > 0 {
@@ -493,9 +517,11 @@ fn write_reports(
     outcomes: &[QueryOutcome],
     run_info: RunInfo,
     started: Instant,
+    previous: Option<Option<Previous>>,
 ) -> anyhow::Result<usize> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
+    attach_comparison(&mut report, previous);
     let write_started = Instant::now();
     let paths = report::write_all(&mut report, &args.out, &args.formats)
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
@@ -521,6 +547,66 @@ fn write_reports(
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(failed)
+}
+
+/// The earlier run `--compare` names, read before any call (a bad snapshot
+/// is a usage error): `None` without `--compare`, `Some(None)` when there
+/// is nothing to compare with.
+fn previous_run(args: &RunArgs, config: &Config) -> anyhow::Result<Option<Option<Previous>>> {
+    match &args.compare {
+        None => Ok(None),
+        Some(CompareWith::Last) => previous_from_history(args, config).map(Some),
+        Some(CompareWith::File(path)) => {
+            let s = compare::snapshot::read(path).map_err(|e| usage(e.to_string()))?;
+            if !s.complete {
+                tracing::warn!(
+                    "{} is the snapshot of an incomplete run: accounts it lacks show as new",
+                    path.display()
+                );
+            }
+            tracing::info!(
+                previous_run = %s.previous.run,
+                accounts = s.previous.accounts.len(),
+                "comparing with {}",
+                path.display()
+            );
+            Ok(Some(Some(s.previous)))
+        }
+    }
+}
+
+/// `--compare last`: the latest earlier complete run in the history
+/// database (`history::Store::previous_complete_run`), `None` when there is
+/// none. Until the history database is part of the build, a usage error.
+fn previous_from_history(_args: &RunArgs, _config: &Config) -> anyhow::Result<Option<Previous>> {
+    Err(usage(
+        "`--compare last` needs the history database, which this build does not have yet; \
+         compare with an earlier run's snapshot instead: `--compare reports/<stem>.json`",
+    ))
+}
+
+/// Puts the comparison (or, with nothing to compare with, the note) into
+/// the report, and says so in the log.
+fn attach_comparison(report: &mut aggregate::Report, previous: Option<Option<Previous>>) {
+    match previous {
+        None => {}
+        Some(None) => {
+            tracing::info!("nothing to compare with: {}", compare::NO_PREVIOUS_RUN);
+            report.comparison_note = Some(compare::NO_PREVIOUS_RUN.to_string());
+        }
+        Some(Some(p)) => {
+            let c = compare::compare(&report.accounts, &p);
+            tracing::info!(
+                previous_run = %c.previous_run,
+                matched = c.changes.len() - c.new_count(),
+                changed = c.movers().len(),
+                new = c.new_count(),
+                vanished = c.vanished.len(),
+                "compared with the earlier run"
+            );
+            report.comparison = Some(c);
+        }
+    }
 }
 
 /// `tcss-report discover`: the accounts a run would query, the members left
@@ -798,6 +884,65 @@ mod tests {
             }) => args,
             other => panic!("unexpected parse result: {other:?}"),
         }
+    }
+
+    fn run_args(argv: &[&str]) -> Result<RunArgs, clap::Error> {
+        let mut full = vec!["tcss-report", "run", "--config", "a.toml"];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full).map(|cli| match cli.command {
+            Command::Run(args) => args,
+            other => panic!("unexpected command: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn compare_takes_last_or_a_snapshot_path() {
+        assert_eq!(run_args(&[]).unwrap().compare, None);
+        assert_eq!(
+            run_args(&["--compare", "last"]).unwrap().compare,
+            Some(CompareWith::Last)
+        );
+        assert_eq!(
+            run_args(&["--compare", "reports/x.json"]).unwrap().compare,
+            Some(CompareWith::File("reports/x.json".into()))
+        );
+        assert_eq!(
+            run_args(&["--compare", "./last"]).unwrap().compare,
+            Some(CompareWith::File("./last".into()))
+        );
+        let e = run_args(&["--compare", ""]).unwrap_err().to_string();
+        assert!(
+            e.contains("expected `last` or the path of a snapshot"),
+            "{e}"
+        );
+        assert!(run_args(&["--compare"]).is_err());
+    }
+
+    #[test]
+    fn the_comparison_or_its_note_is_attached() {
+        let mut report = crate::report::tests::sample_report();
+        attach_comparison(&mut report, None);
+        assert_eq!(
+            (&report.comparison, &report.comparison_note),
+            (&None, &None)
+        );
+        attach_comparison(&mut report, Some(None));
+        assert_eq!(report.comparison, None);
+        assert_eq!(
+            report.comparison_note.as_deref(),
+            Some(compare::NO_PREVIOUS_RUN)
+        );
+        let mut report = crate::report::tests::sample_report();
+        let previous = Previous {
+            run: "earlier".into(),
+            generated_at: report.generated_at,
+            accounts: Vec::new(),
+        };
+        attach_comparison(&mut report, Some(Some(previous)));
+        let c = report.comparison.expect("compared");
+        assert_eq!(c.previous_run, "earlier");
+        assert_eq!(c.new_count(), report.accounts.len());
+        assert_eq!(report.comparison_note, None);
     }
 
     #[test]
