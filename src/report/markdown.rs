@@ -529,7 +529,9 @@ mod tests {
             &outcomes,
             run_info(RegionScope::Account),
         ));
-        assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
+        // Without a comparison: the issue-9 target of 256 KB, not merely
+        // the bound with every comparison table full.
+        assert!(md.len() < 256 * 1024, "{} bytes", md.len());
         assert!(md.contains(&format!(
             "\n… and {} more, see the XLSX or CSV\n",
             n - MAX_TABLE_ROWS
