@@ -11,6 +11,7 @@ mod edges;
 mod fault_matrix;
 mod harness;
 mod interrupt;
+mod metrics;
 mod organizations;
 mod role_refresh;
 
