@@ -159,3 +159,37 @@ fn the_run_facts_are_seconds() {
         )]
     );
 }
+
+/// Prints the time to render the metrics of 10,000 accounts and its ratio to
+/// the 2 s report-writing target (a figure, not an assertion: this machine
+/// is noisy). `cargo test --release -p tcss-report --lib -- --ignored --nocapture metrics_figure`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_metrics_figure() {
+    let accounts: Vec<_> = (0..10_000)
+        .map(|i| {
+            let mut a = account(&format!("account-{i:05}"), &["ap-guangzhou"]);
+            a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..10_000)
+        .map(|i| ok(i, "ap-guangzhou", data(100 + i as i64 % 50, i as i64 % 160)))
+        .collect();
+    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let started = std::time::Instant::now();
+    let t = text(&report, 0);
+    let took = started.elapsed();
+    assert_eq!(samples(&t, "tcss_account_up").len(), 10_000);
+    eprintln!(
+        "metrics of 10,000 accounts: {took:?}, {} bytes, {} lines = {:.3} x the 2 s target{}",
+        t.len(),
+        t.lines().count(),
+        took.as_secs_f64() / 2.0,
+        if cfg!(debug_assertions) {
+            " (debug build: not representative)"
+        } else {
+            ""
+        }
+    );
+}
