@@ -1,5 +1,5 @@
 //! Delivering the run's metrics (the [`crate::report::prom`] text) beyond the
-//! report set, after every report is written: `--metrics-file` ([`file`]:
+//! report set, after every report is written: `--metrics-file` ([`mod@file`]:
 //! one fixed path, replaced atomically, for node_exporter's textfile
 //! collector) and `--pushgateway` ([`push`]: an HTTP `PUT` to a Prometheus
 //! Pushgateway). A failed push is logged and never fails the run; a metrics

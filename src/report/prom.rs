@@ -2,7 +2,7 @@
 //! `--metrics-file` and the Pushgateway push all carry this one text.
 //!
 //! This module owns the metric names, their help, their labels and which
-//! sample each [`Report`] value becomes; [`encode`] turns them into the text
+//! sample each [`Report`] value becomes; [`render`] turns them into the text
 //! exposition format (version 0.0.4) with the `prometheus-client` crate.
 //! Like the other writers it computes nothing: every value is a field of the
 //! report, converted to Prometheus' units (seconds, ratios 0..1). An empty
