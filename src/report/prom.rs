@@ -123,39 +123,65 @@ fn image_states(
 
 /// The families with one sample (or more) per account.
 fn account_families(accounts: &[AccountRow]) -> Vec<Family> {
-    let mut licenses = Family::new(
-        "tcss_image_licenses",
-        "Image-scan licenses of the account, by kind (total, used, trial, used_trial, purchased, used_purchased).",
-    );
-    let mut utilization = Family::new(
-        "tcss_image_license_utilization_ratio",
-        "Licenses used over licenses total (0..1, above 1 when over-used).",
-    );
-    let mut images = Family::new(
-        "tcss_images",
-        "Images of the account, by state (scanned, not_scanned, not_scanned_local, duplicate).",
-    );
-    let mut coverage = Family::new(
-        "tcss_image_scan_coverage_ratio",
-        "Scanned images over all images (0..1).",
-    );
-    let mut quota = Family::new(
-        "tcss_scan_quota",
-        "The account's image scan quota, by kind (capacity, used).",
-    );
-    let mut quota_ratio = Family::new(
-        "tcss_scan_quota_utilization_ratio",
-        "Scan quota used over its capacity (0..1).",
-    );
-    let mut quota_end = Family::new(
-        "tcss_scan_quota_end_timestamp_seconds",
-        "When the account's scan quota ends, Unix time.",
-    );
-    let mut up = Family::new(
-        "tcss_account_up",
-        "1 when some or all of the account's regions answered (ok or partial), 0 when none did (error).",
-    );
+    let mut families = PerAccount::new();
     for a in accounts {
+        families.add(a);
+    }
+    families.into_vec()
+}
+
+/// The per-account families, filled one account at a time.
+struct PerAccount {
+    licenses: Family,
+    utilization: Family,
+    images: Family,
+    coverage: Family,
+    quota: Family,
+    quota_ratio: Family,
+    quota_end: Family,
+    up: Family,
+}
+
+impl PerAccount {
+    fn new() -> PerAccount {
+        PerAccount {
+            licenses: Family::new(
+                "tcss_image_licenses",
+                "Image-scan licenses of the account, by kind (total, used, trial, used_trial, purchased, used_purchased).",
+            ),
+            utilization: Family::new(
+                "tcss_image_license_utilization_ratio",
+                "Licenses used over licenses total (0..1, above 1 when over-used).",
+            ),
+            images: Family::new(
+                "tcss_images",
+                "Images of the account, by state (scanned, not_scanned, not_scanned_local, duplicate).",
+            ),
+            coverage: Family::new(
+                "tcss_image_scan_coverage_ratio",
+                "Scanned images over all images (0..1).",
+            ),
+            quota: Family::new(
+                "tcss_scan_quota",
+                "The account's image scan quota, by kind (capacity, used).",
+            ),
+            quota_ratio: Family::new(
+                "tcss_scan_quota_utilization_ratio",
+                "Scan quota used over its capacity (0..1).",
+            ),
+            quota_end: Family::new(
+                "tcss_scan_quota_end_timestamp_seconds",
+                "When the account's scan quota ends, Unix time.",
+            ),
+            up: Family::new(
+                "tcss_account_up",
+                "1 when some or all of the account's regions answered (ok or partial), 0 when none did (error).",
+            ),
+        }
+    }
+
+    /// The samples of one account (labels `account`, `uin`, and the kind or state).
+    fn add(&mut self, a: &AccountRow) {
         let id = vec![
             ("account", a.account.clone()),
             ("uin", a.uin.clone().unwrap_or_default()),
@@ -173,35 +199,42 @@ fn account_families(accounts: &[AccountRow]) -> Vec<Family> {
             a.purchased_authorized,
             a.used_purchased_authorized,
         ) {
-            licenses.push(with("kind", kind), int(v));
+            self.licenses.push(with("kind", kind), int(v));
         }
-        utilization.push(id.clone(), float(a.utilization));
+        self.utilization.push(id.clone(), float(a.utilization));
         for (state, v) in image_states(
             a.scanned_images,
             a.not_scanned_images,
             a.not_scanned_local_images,
             a.duplicate_images,
         ) {
-            images.push(with("state", state), int(v));
+            self.images.push(with("state", state), int(v));
         }
-        coverage.push(id.clone(), float(a.scan_coverage));
-        quota.push(with("kind", "capacity"), int(a.scan_quota_capacity));
-        quota.push(with("kind", "used"), int(a.scan_quota_used));
-        quota_ratio.push(id.clone(), float(a.scan_quota_utilization));
-        quota_end.push(id.clone(), int(a.scan_quota_end.map(|t| t.timestamp())));
+        self.coverage.push(id.clone(), float(a.scan_coverage));
+        self.quota
+            .push(with("kind", "capacity"), int(a.scan_quota_capacity));
+        self.quota
+            .push(with("kind", "used"), int(a.scan_quota_used));
+        self.quota_ratio
+            .push(id.clone(), float(a.scan_quota_utilization));
+        let end = a.scan_quota_end.map(|t| t.timestamp());
+        self.quota_end.push(id.clone(), int(end));
         let is_up = i64::from(a.status != AccountStatus::Error);
-        up.push(id, Some(Value::Int(is_up)));
+        self.up.push(id, Some(Value::Int(is_up)));
     }
-    vec![
-        licenses,
-        utilization,
-        images,
-        coverage,
-        quota,
-        quota_ratio,
-        quota_end,
-        up,
-    ]
+
+    fn into_vec(self) -> Vec<Family> {
+        vec![
+            self.licenses,
+            self.utilization,
+            self.images,
+            self.coverage,
+            self.quota,
+            self.quota_ratio,
+            self.quota_end,
+            self.up,
+        ]
+    }
 }
 
 /// The organization-wide totals (over the accounts that are not `error`).
@@ -279,24 +312,14 @@ fn by_status(name: &'static str, help: &'static str, counts: &[(&str, usize)]) -
     f
 }
 
-/// Facts about the run itself.
+/// Facts about the run itself: when, how long, how it went, then its counts.
 fn run_families(report: &Report, inputs: &Inputs) -> Vec<Family> {
     let run = &report.run;
     let t = &report.totals;
     let finished = run.finished_at.timestamp_millis() as f64 / 1000.0;
     let duration = (run.finished_at - run.started_at).num_milliseconds() as f64 / 1000.0;
-    let orgs_failed = run
-        .organizations
-        .iter()
-        .filter(|o| o.error_code.is_some())
-        .count();
     let success = run.complete && t.queries_failed == 0 && t.queries_cancelled == 0;
-    let mut info = Family::new(
-        "tcss_report_build_info",
-        "Always 1; the version of tcss-report that wrote these metrics.",
-    );
-    info.push(vec![("version", run.version.clone())], Some(Value::Int(1)));
-    vec![
+    let mut out = vec![
         one(
             "tcss_report_last_run_timestamp_seconds",
             "When the run that wrote these metrics finished, Unix time.",
@@ -317,6 +340,26 @@ fn run_families(report: &Report, inputs: &Inputs) -> Vec<Family> {
             "1 when the run was not interrupted and every organization's member list was read, else 0.",
             Some(Value::Int(i64::from(run.complete))),
         ),
+    ];
+    out.extend(run_counts(report, inputs));
+    out
+}
+
+/// The run's counts: accounts, queries and organizations by status,
+/// breaches, and the version.
+fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
+    let (run, t) = (&report.run, &report.totals);
+    let orgs_failed = run
+        .organizations
+        .iter()
+        .filter(|o| o.error_code.is_some())
+        .count();
+    let mut info = Family::new(
+        "tcss_report_build_info",
+        "Always 1; the version of tcss-report that wrote these metrics.",
+    );
+    info.push(vec![("version", run.version.clone())], Some(Value::Int(1)));
+    vec![
         by_status(
             "tcss_report_accounts",
             "Accounts of the run, by status (ok, partial, error).",
