@@ -193,3 +193,26 @@ fn ten_thousand_accounts_metrics_figure() {
         }
     );
 }
+
+#[test]
+fn prom_is_a_format_of_the_set_but_not_a_default() {
+    use crate::report::{default_formats, parse_formats, write_all_with, Format};
+    assert_eq!("prom".parse::<Format>(), Ok(Format::Prom));
+    assert_eq!("Prometheus".parse::<Format>(), Ok(Format::Prom));
+    assert_eq!(Format::Prom.to_string(), "prom");
+    assert!(!default_formats().contains(&Format::Prom));
+    assert_eq!(
+        parse_formats("json,prom"),
+        Ok(vec![Format::Json, Format::Prom])
+    );
+    let mut report = sample_report();
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Inputs { breaches: 3 };
+    let paths = write_all_with(&mut report, dir.path(), &[Format::Prom], &inputs).unwrap();
+    assert_eq!(
+        paths,
+        [dir.path().join(format!("{}.prom", report.run.stem))]
+    );
+    let written = std::fs::read_to_string(&paths[0]).unwrap();
+    assert_eq!(written, text(&report, 3));
+}
