@@ -129,7 +129,7 @@ struct RunArgs {
     /// Folder for the reports.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// Report formats, comma-separated: csv, xlsx, json, md.
+    /// Report formats, comma-separated: csv, xlsx, json, md, prom.
     #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md")]
     formats: Vec<Format>,
     /// Run against the built-in simulator (no cloud account needed).
@@ -152,6 +152,14 @@ struct RunArgs {
     /// earlier run (`./last` for a file named `last`).
     #[arg(long, value_name = "last|PREV.json", value_parser = parse_compare)]
     compare: Option<CompareWith>,
+    /// Also write the metrics (Prometheus text format) to this fixed path,
+    /// replaced atomically (for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    metrics_file: Option<PathBuf>,
+    /// Push the metrics to this Prometheus Pushgateway (job `tcss_report`);
+    /// overrides `[defaults] pushgateway`. A failed push is only logged.
+    #[arg(long, value_name = "URL")]
+    pushgateway: Option<String>,
 }
 
 /// What `run --compare` compares with.
@@ -402,6 +410,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     });
     let mut config = run_config(&args)?;
     let previous = previous_run(&args, &config)?;
+    let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let d = config.defaults.clone();
     let Wired {
@@ -480,7 +489,8 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         ),
         organizations,
     };
-    let failed = write_reports(&args, &config, &outcomes, run_info, started, previous)?;
+    let (failed, report) = write_reports(&args, &config, &outcomes, run_info, started, previous)?;
+    crate::metrics::deliver(&report, &metrics_inputs(), &metrics_targets).await?;
     Ok(if interrupted {
         Exit::Interrupted
     } else if failed > 0 || org_failures > 0 {
@@ -509,8 +519,61 @@ fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// Where the metrics go besides the report set (`--metrics-file`,
+/// `--pushgateway` or `[defaults] pushgateway`), checked before any call.
+/// The Pushgateway URL's user and password join the secrets never logged.
+fn metrics_targets(
+    args: &RunArgs,
+    config: &Config,
+    redactor: &Redactor,
+) -> anyhow::Result<crate::metrics::Targets> {
+    if let Some(file) = &args.metrics_file {
+        let folder = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if file.file_name().is_none() || folder.is_some_and(|f| !f.is_dir()) {
+            return Err(usage(format!(
+                "--metrics-file {}: the folder does not exist or the path names no file",
+                file.display()
+            )));
+        }
+    }
+    let gateway = match &args.pushgateway {
+        Some(text) => Some(
+            crate::metrics::push::parse_url(text)
+                .map_err(|e| usage(format!("--pushgateway: {e}")))?,
+        ),
+        None => config.defaults.pushgateway.clone(),
+    };
+    let push = gateway.map(|url| {
+        let name = args
+            .config
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let gateway = crate::metrics::Pushgateway::new(
+            &url,
+            &name,
+            Duration::from_secs(config.defaults.timeout_secs),
+            config.defaults.ca_file.iter().cloned().collect(),
+        );
+        for secret in gateway.secrets() {
+            redactor.add(&secret);
+        }
+        gateway
+    });
+    Ok(crate::metrics::Targets {
+        file: args.metrics_file.clone(),
+        push,
+    })
+}
+
+/// What the metrics need beyond the report. The breach count is 0 until
+/// the `--fail-on` thresholds are connected.
+fn metrics_inputs() -> report::prom::Inputs {
+    report::prom::Inputs { breaches: 0 }
+}
+
 /// Aggregates the outcomes, writes every report, logs `run finished` and
-/// lists the files on stdout. Returns how many queries failed.
+/// lists the files on stdout. Returns how many queries failed, and the report.
 fn write_reports(
     args: &RunArgs,
     config: &Config,
@@ -518,12 +581,12 @@ fn write_reports(
     run_info: RunInfo,
     started: Instant,
     previous: Option<Option<Previous>>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, aggregate::Report)> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
     attach_comparison(&mut report, previous);
     let write_started = Instant::now();
-    let paths = report::write_all(&mut report, &args.out, &args.formats)
+    let paths = report::write_all_with(&mut report, &args.out, &args.formats, &metrics_inputs())
         .with_context(|| format!("writing reports into {}", args.out.display()))?;
     let failed = outcomes
         .iter()
@@ -546,7 +609,7 @@ fn write_reports(
     for p in &paths {
         let _ = writeln!(stdout, "{}", p.display());
     }
-    Ok(failed)
+    Ok((failed, report))
 }
 
 /// The earlier run `--compare` names, read before any call (a bad snapshot

@@ -14,6 +14,7 @@ pub mod discover;
 pub mod execute;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod redact;

@@ -134,6 +134,8 @@ pub struct Defaults {
     pub role_duration_secs: u32,
     /// `X-TC-Language`.
     pub language: String,
+    /// Prometheus Pushgateway base URL the run's metrics are pushed to.
+    pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -196,6 +198,7 @@ impl Default for Defaults {
             role_session_name: DEFAULT_SESSION_NAME.to_string(),
             role_duration_secs: ROLE_DURATION_SECS.default as u32,
             language: "en-US".to_string(),
+            pushgateway: None,
         }
     }
 }

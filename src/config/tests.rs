@@ -631,6 +631,29 @@ mod run_checks {
     }
 
     #[test]
+    fn pushgateway_must_be_an_http_url() {
+        let e = err("[defaults]\npushgateway = \"gw:9091\"\n[[accounts]]\nname = \"a\"\n");
+        assert!(
+            e.contains("test.toml:2:15: `pushgateway`: the scheme must be http or https"),
+            "{e}"
+        );
+        let text =
+            "[defaults]\npushgateway = \"http://gw.example:9091\"\n[[accounts]]\nname = \"a\"\n";
+        let c = parse(text).unwrap();
+        assert_eq!(
+            c.defaults.pushgateway.map(|u| u.url().to_string()),
+            Some("http://gw.example:9091/".to_string())
+        );
+        assert_eq!(
+            parse("[[accounts]]\nname = \"a\"\n")
+                .unwrap()
+                .defaults
+                .pushgateway,
+            None
+        );
+    }
+
+    #[test]
     fn sts_region_must_be_a_region_name() {
         let e = err("[defaults]\nsts_region = \"ap guangzhou\\n\"\n[[accounts]]\nname = \"a\"\n");
         assert!(
@@ -736,7 +759,7 @@ mod unknown_keys {
             assert!(got.starts_with(want), "{got}\nwanted {want}");
         }
         assert!(
-            text[1].ends_with("role_duration_secs, language"),
+            text[1].ends_with("role_duration_secs, language, pushgateway"),
             "{}",
             text[1]
         );

@@ -126,6 +126,20 @@ pub(super) fn check_url(
     }
 }
 
+/// `pushgateway`: an http(s) base URL.
+fn check_pushgateway(
+    problems: &mut Problems<'_>,
+    s: &Spanned<String>,
+) -> Option<crate::metrics::push::GatewayUrl> {
+    match crate::metrics::push::parse_url(s.get_ref()) {
+        Ok(url) => Some(url),
+        Err(e) => {
+            problems.error(s.span(), format!("`pushgateway`: {e}"));
+            None
+        }
+    }
+}
+
 fn env_name_ok(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
@@ -172,6 +186,9 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
             );
         }
         out.language = lang.get_ref().clone();
+    }
+    if let Some(p) = &d.pushgateway {
+        out.pushgateway = check_pushgateway(problems, p);
     }
     if let Some(s) = &d.role_session_name {
         if let Err(e) = tcapi::credentials::validate_session_name(s.get_ref()) {

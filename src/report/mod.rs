@@ -1,5 +1,5 @@
 //! Report writers: turn an aggregated [`Report`] into files (CSV, XLSX, JSON,
-//! Markdown), published as one set by [`write_all`] (see [`publish`]: no
+//! Markdown, Prometheus metrics), published as one set by [`write_all`] (see [`publish`]: no
 //! reader ever sees half a file or half a set, no run replaces another's).
 //!
 //! This module owns the column lists and the typed cells of every table
@@ -12,6 +12,7 @@ pub mod csv;
 pub mod json;
 pub mod markdown;
 mod out_dir;
+pub mod prom;
 pub mod publish;
 pub mod xlsx;
 
@@ -40,20 +41,29 @@ pub enum Format {
     Json,
     /// `<stem>.md`.
     Markdown,
+    /// `<stem>.prom`: metrics in the Prometheus text format (not a default).
+    Prom,
 }
 
 impl Format {
     /// Every format. A new format must be added here: the stem choice checks
     /// the file names of all of them.
-    pub const ALL: [Format; 4] = [Format::Csv, Format::Xlsx, Format::Json, Format::Markdown];
+    pub const ALL: [Format; 5] = [
+        Format::Csv,
+        Format::Xlsx,
+        Format::Json,
+        Format::Markdown,
+        Format::Prom,
+    ];
 
-    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`).
+    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
             Format::Json => "json",
             Format::Markdown => "md",
+            Format::Prom => "prom",
         }
     }
 
@@ -71,6 +81,7 @@ pub(crate) enum Part {
     Xlsx,
     Json,
     Markdown,
+    Prom,
 }
 
 impl Part {
@@ -81,6 +92,7 @@ impl Part {
             Format::Xlsx => &[Part::Xlsx],
             Format::Json => &[Part::Json],
             Format::Markdown => &[Part::Markdown],
+            Format::Prom => &[Part::Prom],
         }
     }
 
@@ -92,6 +104,7 @@ impl Part {
             Part::Xlsx => "xlsx",
             Part::Json => "json",
             Part::Markdown => "md",
+            Part::Prom => "prom",
         };
         format!("{stem}.{ext}")
     }
@@ -105,7 +118,7 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?} (expected csv, xlsx, json or md)")]
+#[error("unknown report format {0:?} (expected csv, xlsx, json, md or prom)")]
 pub struct ParseFormatError(pub String);
 
 impl FromStr for Format {
@@ -117,14 +130,15 @@ impl FromStr for Format {
             "xlsx" => Ok(Format::Xlsx),
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
+            "prom" | "prometheus" => Ok(Format::Prom),
             _ => Err(ParseFormatError(s.to_string())),
         }
     }
 }
 
-/// The formats written when none are asked for: csv, xlsx, json, md.
+/// The formats written when none are asked for: csv, xlsx, json, md (not prom).
 pub fn default_formats() -> Vec<Format> {
-    Format::ALL.to_vec()
+    vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
 }
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
@@ -227,6 +241,33 @@ pub fn write_all(
     publish::write_set(report, out_dir, formats, &write_part)
 }
 
+/// [`write_all`], with what the metrics (`prom`) need beyond the report.
+/// (`write_all` writes them with no breaches.)
+pub fn write_all_with(
+    report: &mut Report,
+    out_dir: &Path,
+    formats: &[Format],
+    metrics: &prom::Inputs,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let writer = |r: &Report, part: Part, tmp: &mut NamedTempFile, dest: &Path| match part {
+        Part::Prom => write_prom(r, metrics, tmp, dest),
+        other => write_part(r, other, tmp, dest),
+    };
+    publish::write_set(report, out_dir, formats, &writer)
+}
+
+/// Writes `<stem>.prom` into `tmp`; errors name `dest`.
+fn write_prom(
+    report: &Report,
+    metrics: &prom::Inputs,
+    tmp: &mut NamedTempFile,
+    dest: &Path,
+) -> Result<(), ReportError> {
+    let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    prom::write(report, metrics, &mut w).map_err(|e| publish::io_error(dest, &e))?;
+    w.flush().map_err(|e| publish::io_error(dest, &e))
+}
+
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
 fn write_part(
     report: &Report,
@@ -248,6 +289,10 @@ fn write_part(
         })?,
         Part::Markdown => {
             markdown::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?
+        }
+        Part::Prom => {
+            drop(w);
+            return write_prom(report, &prom::Inputs::default(), tmp, dest);
         }
         Part::Xlsx => {
             drop(w);

@@ -361,7 +361,7 @@ mod tests {
     }
 
     fn all_names(stem: &str) -> Vec<String> {
-        let mut names: Vec<String> = Format::ALL
+        let mut names: Vec<String> = default_formats()
             .iter()
             .flat_map(|f| f.file_names(stem))
             .collect();

@@ -12,6 +12,7 @@ mod edges;
 mod fault_matrix;
 mod harness;
 mod interrupt;
+mod metrics;
 mod organizations;
 mod role_refresh;
 

@@ -109,3 +109,5 @@ pub use credentials::{Credentials, Secret};
 pub use error::{CertificateProblem, Error, ErrorClass};
 #[cfg(feature = "client")]
 pub use retry::{Backoff, Jitter};
+#[cfg(feature = "client")]
+pub use transport::service_client;

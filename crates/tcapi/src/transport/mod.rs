@@ -169,6 +169,39 @@ impl Transport {
     }
 }
 
+/// A `reqwest::Client` for another HTTP service the caller talks to (a
+/// Prometheus Pushgateway), trusting what the API client trusts: the system
+/// roots (Mozilla's as fallback) plus `ca_files`, through the environment's
+/// proxies unless `url` is a loopback address. HTTP/1.1, no redirects, no
+/// retries; `timeout` bounds the connection and the whole request.
+pub fn service_client(
+    url: &Url,
+    ca_files: &[PathBuf],
+    timeout: Duration,
+) -> Result<reqwest::Client, Error> {
+    let mut extra = Vec::new();
+    for path in ca_files {
+        extra.extend(load_ca_file(path)?);
+    }
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::tls_config(extra)?)
+        .http1_only()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(DEFAULT_REQUEST_CLIENT);
+    if url
+        .host_str()
+        .is_some_and(crate::endpoint::is_loopback_host)
+    {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| Error::ClientBuild {
+        reason: error_chain(&e),
+    })
+}
+
 /// A proxy URI without credentials, for messages.
 fn redact(uri: &Uri) -> String {
     match uri.authority() {

@@ -1,0 +1,286 @@
+//! `--pushgateway URL` and `[defaults] pushgateway`: the metrics sent with
+//! HTTP `PUT` to `<URL>/metrics/job/tcss_report/config/<config>`, where
+//! `<config>` is the config file's name without its extension (URL-escaped):
+//! each config's push replaces only its own group. The request trusts what
+//! the API client trusts (system roots, `ca_file`), goes through the
+//! environment's proxies unless the gateway is on loopback, and is bounded
+//! by the run's `timeout_secs`. Messages never show the URL's user or
+//! password.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+use url::Url;
+
+/// The Pushgateway job every run pushes to.
+pub const JOB: &str = "tcss_report";
+/// The grouping label naming the config the run read.
+pub const CONFIG_LABEL: &str = "config";
+/// At most this much of a refusal's body is shown.
+const BODY_SHOWN: usize = 300;
+
+/// A `pushgateway` URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}; give the Pushgateway's base URL, like http://pushgateway:9091")]
+#[non_exhaustive]
+pub struct PushgatewayUrlError {
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The push could not be done; the run goes on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The HTTP client could not be built (e.g. an unreadable `ca_file`).
+    #[error("cannot push the metrics: {reason}")]
+    Client {
+        /// Why.
+        reason: String,
+    },
+    /// The request did not get an answer (refused, timed out, TLS, proxy).
+    #[error("cannot push the metrics to {url}: {reason}; check the Pushgateway URL and that it is reachable from here")]
+    Send {
+        /// The push URL, without credentials.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The Pushgateway answered with an error.
+    #[error("the Pushgateway at {url} refused the metrics: HTTP {status}: {body}")]
+    Refused {
+        /// The push URL, without credentials.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of its answer, cleaned.
+        body: String,
+    },
+}
+
+/// A checked Pushgateway base URL. Its `Debug` shows no user or password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GatewayUrl(Url);
+
+impl GatewayUrl {
+    /// The URL (credentials included: never show it; see [`shown`]).
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl fmt::Debug for GatewayUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GatewayUrl").field(&shown(&self.0)).finish()
+    }
+}
+
+/// Checks a Pushgateway base URL: http or https, a host, no query or fragment.
+pub fn parse_url(text: &str) -> Result<GatewayUrl, PushgatewayUrlError> {
+    let bad = |reason: String| PushgatewayUrlError { reason };
+    let url = Url::parse(text.trim()).map_err(|e| bad(format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "the scheme must be http or https, not {:?}",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("the URL has no host".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("the URL must not have a query or a fragment".into()));
+    }
+    Ok(GatewayUrl(url))
+}
+
+/// `url` without user, password, query or fragment, for messages.
+pub fn shown(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// Where and how to push.
+#[derive(Clone)]
+pub struct Pushgateway {
+    push_url: Url,
+    timeout: Duration,
+    ca_files: Vec<PathBuf>,
+}
+
+impl fmt::Debug for Pushgateway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the URL itself: it may hold a password.
+        f.debug_struct("Pushgateway")
+            .field("url", &shown(&self.push_url))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pushgateway {
+    /// Pushes to the gateway at `base` (checked by [`parse_url`]) for the
+    /// config named `config` (its file name without extension).
+    pub fn new(
+        base: &GatewayUrl,
+        config: &str,
+        timeout: Duration,
+        ca_files: Vec<PathBuf>,
+    ) -> Pushgateway {
+        let mut push_url = base.0.clone();
+        if let Ok(mut segments) = push_url.path_segments_mut() {
+            segments
+                .pop_if_empty()
+                .extend(["metrics", "job", JOB, CONFIG_LABEL, config]);
+        }
+        Pushgateway {
+            push_url,
+            timeout,
+            ca_files,
+        }
+    }
+
+    /// The URL pushed to (credentials included: never show it; see [`Pushgateway::shown_url`]).
+    pub fn push_url(&self) -> &Url {
+        &self.push_url
+    }
+
+    /// The push URL without credentials.
+    pub fn shown_url(&self) -> String {
+        shown(&self.push_url)
+    }
+
+    /// The URL's user and password (decoded), to register as secrets.
+    pub fn secrets(&self) -> Vec<String> {
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let mut out = Vec::new();
+        if !self.push_url.username().is_empty() {
+            out.push(decode(self.push_url.username()));
+        }
+        if let Some(p) = self.push_url.password() {
+            out.push(decode(p));
+        }
+        out
+    }
+
+    /// `PUT`s `text`, replacing the group's metrics.
+    pub async fn push(&self, text: String) -> Result<(), PushError> {
+        let client =
+            tcapi::service_client(&self.push_url, &self.ca_files, self.timeout).map_err(|e| {
+                PushError::Client {
+                    reason: e.to_string(),
+                }
+            })?;
+        let url = self.shown_url();
+        let answer = client
+            .put(self.push_url.clone())
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(text)
+            .send()
+            .await
+            .map_err(|e| PushError::Send {
+                url: url.clone(),
+                reason: chain(&e.without_url()),
+            })?;
+        let status = answer.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = answer.text().await.unwrap_or_default();
+        Err(PushError::Refused {
+            url,
+            status: status.as_u16(),
+            body: crate::sanitize::clean(body.trim(), BODY_SHOWN).into_owned(),
+        })
+    }
+}
+
+/// `error: cause: cause ...`, each text once.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_push_url_names_the_job_and_the_config() {
+        let base = parse_url("http://user:p%40ss@gw.example:9091/").unwrap();
+        let g = Pushgateway::new(&base, "team a (prod)", Duration::from_secs(5), vec![]);
+        assert_eq!(
+            g.push_url().as_str(),
+            "http://user:p%40ss@gw.example:9091/metrics/job/tcss_report/config/team%20a%20(prod)"
+        );
+        assert_eq!(
+            g.shown_url(),
+            "http://gw.example:9091/metrics/job/tcss_report/config/team%20a%20(prod)"
+        );
+        assert_eq!(g.secrets(), ["user", "p@ss"]);
+        let debug = format!("{g:?}");
+        assert!(
+            !debug.contains("p%40ss") && !debug.contains("user"),
+            "{debug}"
+        );
+        // A path prefix (a gateway behind a reverse proxy) is kept.
+        let behind = parse_url("https://proxy.example/pushgateway").unwrap();
+        let g = Pushgateway::new(&behind, "accounts", Duration::from_secs(5), vec![]);
+        assert_eq!(
+            g.push_url().as_str(),
+            "https://proxy.example/pushgateway/metrics/job/tcss_report/config/accounts"
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        for (text, why) in [
+            ("gw:9091", "scheme"),
+            ("not a url", "not a URL"),
+            ("ftp://gw/", "scheme"),
+            ("http://gw:9091/?job=x", "query"),
+            ("http://gw:9091/#x", "fragment"),
+        ] {
+            let e = parse_url(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text}: {e}");
+            assert!(e.ends_with("like http://pushgateway:9091"), "{e}");
+        }
+        assert!(parse_url("https://gw.example").is_ok());
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_send_error_without_credentials() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        let base = parse_url(&format!("http://bob:hunter2secret@127.0.0.1:{port}")).unwrap();
+        let g = Pushgateway::new(&base, "accounts", Duration::from_secs(2), vec![]);
+        let e = g.push("a 1\n".into()).await.unwrap_err();
+        assert!(matches!(e, PushError::Send { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}/metrics/job/tcss_report")),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2") && !text.contains("bob"), "{text}");
+    }
+}

@@ -1,0 +1,218 @@
+use super::*;
+use crate::aggregate::tests::{account, data, failed, ok, run_info};
+use crate::aggregate::{aggregate, Report};
+use crate::model::RegionScope;
+use crate::report::tests::sample_report;
+
+fn text(report: &Report, breaches: usize) -> String {
+    render(report, &Inputs { breaches }).unwrap()
+}
+
+/// The sample lines of `name` (exactly that metric, any labels).
+fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .collect()
+}
+
+const FAMILIES: [&str; 23] = [
+    "tcss_image_licenses",
+    "tcss_image_license_utilization_ratio",
+    "tcss_images",
+    "tcss_image_scan_coverage_ratio",
+    "tcss_scan_quota",
+    "tcss_scan_quota_utilization_ratio",
+    "tcss_scan_quota_end_timestamp_seconds",
+    "tcss_account_up",
+    "tcss_total_image_licenses",
+    "tcss_total_image_license_utilization_ratio",
+    "tcss_total_images",
+    "tcss_total_image_scan_coverage_ratio",
+    "tcss_total_scan_quota",
+    "tcss_total_scan_quota_utilization_ratio",
+    "tcss_report_last_run_timestamp_seconds",
+    "tcss_report_run_duration_seconds",
+    "tcss_report_success",
+    "tcss_report_complete",
+    "tcss_report_accounts",
+    "tcss_report_queries",
+    "tcss_report_organizations",
+    "tcss_report_breaches",
+    "tcss_report_build_info",
+];
+
+#[test]
+fn every_family_has_help_and_a_gauge_type_in_order() {
+    let t = text(&sample_report(), 0);
+    let types: Vec<&str> = t
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .collect();
+    let expected: Vec<String> = FAMILIES.iter().map(|f| format!("{f} gauge")).collect();
+    assert_eq!(types, expected);
+    let helps = t.lines().filter(|l| l.starts_with("# HELP tcss_")).count();
+    assert_eq!(helps, FAMILIES.len(), "{t}");
+    assert!(t.ends_with('\n'));
+}
+
+#[test]
+fn account_values_are_the_reports() {
+    let t = text(&sample_report(), 0);
+    let id = r#"account="payments-prod",uin="100012345678901234""#;
+    for line in [
+        format!("tcss_image_licenses{{{id},kind=\"total\"}} 100"),
+        format!("tcss_image_licenses{{{id},kind=\"used\"}} 97"),
+        format!("tcss_image_license_utilization_ratio{{{id}}} 0.97"),
+        format!("tcss_account_up{{{id}}} 1"),
+        // 2026-03-01T00:00:00+08:00
+        format!("tcss_scan_quota_end_timestamp_seconds{{{id}}} 1772294400"),
+        r#"tcss_account_up{account="legacy",uin=""} 0"#.to_string(),
+        r#"tcss_report_accounts{status="ok"} 2"#.to_string(),
+        r#"tcss_report_accounts{status="partial"} 0"#.to_string(),
+        r#"tcss_report_accounts{status="error"} 2"#.to_string(),
+        r#"tcss_report_queries{status="failed"} 2"#.to_string(),
+        r#"tcss_report_queries{status="cancelled"} 1"#.to_string(),
+        "tcss_report_success 0".to_string(),
+        "tcss_report_breaches 0".to_string(),
+    ] {
+        assert!(t.lines().any(|l| l == line), "{line} missing from\n{t}");
+    }
+}
+
+#[test]
+fn the_breach_count_is_an_input() {
+    let t = text(&sample_report(), 7);
+    assert_eq!(
+        samples(&t, "tcss_report_breaches"),
+        ["tcss_report_breaches 7"]
+    );
+}
+
+#[test]
+fn an_empty_value_is_no_sample_never_zero() {
+    let mut d = data(0, 0);
+    d.scanned_image_cnt = None;
+    d.image_scan_inquire_info = None;
+    let accounts = [
+        account("empty", &["ap-guangzhou"]),
+        account("down", &["ap-guangzhou"]),
+    ];
+    let outcomes = [
+        ok(0, "ap-guangzhou", d),
+        failed(1, "ap-guangzhou", "AuthFailure"),
+    ];
+    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let t = text(&report, 0);
+    // Total 0: the ratio is undefined, so no sample; the zero counts are real.
+    assert!(
+        samples(&t, "tcss_image_license_utilization_ratio").is_empty(),
+        "{t}"
+    );
+    assert!(t.contains(r#"tcss_image_licenses{account="empty",uin="",kind="total"} 0"#));
+    assert!(!t.contains(r#"state="scanned""#), "{t}");
+    assert!(samples(&t, "tcss_scan_quota").is_empty(), "{t}");
+    assert!(samples(&t, "tcss_scan_quota_end_timestamp_seconds").is_empty());
+    assert!(samples(&t, "tcss_total_scan_quota_utilization_ratio").is_empty());
+    // The failed account has no value at all, only `up`.
+    let down: Vec<&str> = t.lines().filter(|l| l.contains(r#""down""#)).collect();
+    assert_eq!(down, [r#"tcss_account_up{account="down",uin=""} 0"#], "{t}");
+}
+
+#[test]
+fn label_values_are_escaped() {
+    let accounts = [account(
+        "a \"quoted\" \\ name\nsecond line",
+        &["ap-guangzhou"],
+    )];
+    let outcomes = [ok(0, "ap-guangzhou", data(10, 5))];
+    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let t = text(&report, 0);
+    let expected = r#"tcss_account_up{account="a \"quoted\" \\ name\nsecond line",uin=""} 1"#;
+    assert!(t.lines().any(|l| l == expected), "{t}");
+    assert!(!t.lines().any(|l| l.starts_with("second line")), "{t}");
+}
+
+#[test]
+fn the_run_facts_are_seconds() {
+    let mut report = sample_report();
+    report.run.finished_at = report.run.started_at + chrono::Duration::milliseconds(2_500);
+    let t = text(&report, 0);
+    assert_eq!(
+        samples(&t, "tcss_report_run_duration_seconds"),
+        ["tcss_report_run_duration_seconds 2.5"]
+    );
+    let last = samples(&t, "tcss_report_last_run_timestamp_seconds");
+    let value: f64 = last[0].rsplit(' ').next().unwrap().parse().unwrap();
+    assert_eq!(
+        value,
+        report.run.finished_at.timestamp_millis() as f64 / 1000.0
+    );
+    assert_eq!(
+        samples(&t, "tcss_report_build_info"),
+        [format!(
+            "tcss_report_build_info{{version=\"{}\"}} 1",
+            report.run.version
+        )]
+    );
+}
+
+/// Prints the time to render the metrics of 10,000 accounts and its ratio to
+/// the 2 s report-writing target (a figure, not an assertion: this machine
+/// is noisy). `cargo test --release -p tcss-report --lib -- --ignored --nocapture metrics_figure`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_metrics_figure() {
+    let accounts: Vec<_> = (0..10_000)
+        .map(|i| {
+            let mut a = account(&format!("account-{i:05}"), &["ap-guangzhou"]);
+            a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..10_000)
+        .map(|i| ok(i, "ap-guangzhou", data(100 + i as i64 % 50, i as i64 % 160)))
+        .collect();
+    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let started = std::time::Instant::now();
+    let t = text(&report, 0);
+    let took = started.elapsed();
+    assert_eq!(samples(&t, "tcss_account_up").len(), 10_000);
+    eprintln!(
+        "metrics of 10,000 accounts: {took:?}, {} bytes, {} lines = {:.3} x the 2 s target{}",
+        t.len(),
+        t.lines().count(),
+        took.as_secs_f64() / 2.0,
+        if cfg!(debug_assertions) {
+            " (debug build: not representative)"
+        } else {
+            ""
+        }
+    );
+}
+
+#[test]
+fn prom_is_a_format_of_the_set_but_not_a_default() {
+    use crate::report::{default_formats, parse_formats, write_all_with, Format};
+    assert_eq!("prom".parse::<Format>(), Ok(Format::Prom));
+    assert_eq!("Prometheus".parse::<Format>(), Ok(Format::Prom));
+    assert_eq!(Format::Prom.to_string(), "prom");
+    assert!(!default_formats().contains(&Format::Prom));
+    assert_eq!(
+        parse_formats("json,prom"),
+        Ok(vec![Format::Json, Format::Prom])
+    );
+    let mut report = sample_report();
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = Inputs { breaches: 3 };
+    let paths = write_all_with(&mut report, dir.path(), &[Format::Prom], &inputs).unwrap();
+    assert_eq!(
+        paths,
+        [dir.path().join(format!("{}.prom", report.run.stem))]
+    );
+    let written = std::fs::read_to_string(&paths[0]).unwrap();
+    assert_eq!(written, text(&report, 3));
+}

@@ -1,0 +1,495 @@
+//! Metrics for Prometheus (issue 13), checked by real parts: the `prom`
+//! format and `--metrics-file` read by `promtool check metrics` and by
+//! Python's `prometheus_client` text parser (the CI venv's python, from
+//! `TCSS_SDK_PYTHON`), a push read back from a real Pushgateway
+//! (`prometheus-pushgateway`, started here on a free port), and the alert
+//! rules checked and unit-tested by `promtool`. Each part is skipped with a
+//! line saying so only where its program is not on the machine; `.ci/run`
+//! installs them all.
+
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tcss_sim::Fleet;
+
+use crate::harness::*;
+
+/// A program from `PATH` (or the Debian location), if installed.
+fn program(name: &str) -> Option<PathBuf> {
+    let from_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    from_path.or_else(|| Some(Path::new("/usr/bin").join(name)).filter(|p| p.is_file()))
+}
+
+fn promtool() -> Option<PathBuf> {
+    let found = program("promtool");
+    if found.is_none() {
+        println!("skipped: promtool not found (Debian package `prometheus`)");
+    }
+    found
+}
+
+fn python() -> Option<OsString> {
+    let found = std::env::var_os("TCSS_SDK_PYTHON").filter(|p| !p.is_empty());
+    if found.is_none() {
+        println!("skipped: TCSS_SDK_PYTHON not set (the prometheus_client parser check)");
+    }
+    found
+}
+
+/// `promtool check metrics` on `text`: exit 0 and no complaint.
+fn promtool_accepts(promtool: &Path, text: &str) {
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.status.success() && said.trim().is_empty(),
+        "{said}\n{text}"
+    );
+}
+
+const PARSE: &str = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for f in text_string_to_metric_families(sys.stdin.read()):
+    out.append({"name": f.name, "type": f.type, "help": f.documentation,
+                "samples": [{"name": s.name, "labels": s.labels, "value": s.value}
+                            for s in f.samples]})
+print(json.dumps(out))
+"#;
+
+/// The families as `prometheus_client` parses `text`.
+fn python_parse(python: &OsString, text: &str) -> Vec<Value> {
+    let mut child = Command::new(python)
+        .args(["-c", PARSE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The value of the sample of `family` whose labels include `labels`.
+fn value_of(families: &[Value], family: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let f = families.iter().find(|f| f["name"] == family)?;
+    f["samples"]
+        .as_array()?
+        .iter()
+        .find(|s| labels.iter().all(|(k, v)| s["labels"][*k] == *v))
+        .and_then(|s| s["value"].as_f64())
+}
+
+/// A fleet with a good account named with a quote and a backslash, and
+/// one whose every query fails.
+fn quoted_fleet() -> (Harness, PathBuf) {
+    let mut down = keyed(
+        "300000000002",
+        "down",
+        "AKIDdown0000000000000000000002",
+        "down-secret-key-000002",
+        data(1, 1, 1, 1),
+    );
+    down.faults.persistent_error = Some("InternalError.ErrRoleNotExist".into());
+    let quoted = keyed(
+        "300000000001",
+        "q",
+        "AKIDquoted00000000000000000001",
+        "quoted-secret-key-00001",
+        data(100, 95, 30, 10),
+    );
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(100, 95, 30, 10)), quoted, down],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n[[accounts]]\nname = 'say \"hi\" \\ bye'\n\
+         uin = \"300000000001\"\nsecret_id_env = \"Q_ID\"\nsecret_key_env = \"Q_KEY\"\n\
+         [[accounts]]\nname = \"down\"\nuin = \"300000000002\"\nsecret_id_env = \"D_ID\"\nsecret_key_env = \"D_KEY\"\n"
+    );
+    let cfg = h.config("", &accounts);
+    (h, cfg)
+}
+
+fn env() -> Vec<(&'static str, &'static str)> {
+    let mut env = MGMT_ENV.to_vec();
+    env.extend([
+        ("D_ID", "AKIDdown0000000000000000000002"),
+        ("D_KEY", "down-secret-key-000002"),
+        ("Q_ID", "AKIDquoted00000000000000000001"),
+        ("Q_KEY", "quoted-secret-key-00001"),
+    ]);
+    env
+}
+
+#[test]
+fn the_prom_report_and_the_metrics_file_are_one_text_real_parsers_read() {
+    let (h, cfg) = quoted_fleet();
+    let textfile = h.out().with_file_name("textfile");
+    std::fs::create_dir_all(&textfile).unwrap();
+    let metrics_file = textfile.join("tcss.prom");
+    let o = h.run(
+        &cfg,
+        &env(),
+        &[
+            "--formats",
+            "json,prom",
+            "--metrics-file",
+            metrics_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let text = std::fs::read_to_string(h.report(".prom")).unwrap();
+    assert_eq!(std::fs::read_to_string(&metrics_file).unwrap(), text);
+    let listed: Vec<_> = std::fs::read_dir(&textfile).unwrap().collect();
+    assert_eq!(listed.len(), 1, "no temporary file left next to it");
+    assert!(!text.contains(MGMT_ENV[1].1) && !text.contains("down-secret-key"));
+    if let Some(promtool) = promtool() {
+        promtool_accepts(&promtool, &text);
+    }
+    let Some(python) = python() else { return };
+    let families = python_parse(&python, &text);
+    let quoted = [("account", "say \"hi\" \\ bye"), ("uin", "300000000001")];
+    assert_eq!(value_of(&families, "tcss_account_up", &quoted), Some(1.0));
+    let total = [quoted[0], quoted[1], ("kind", "total")];
+    assert_eq!(
+        value_of(&families, "tcss_image_licenses", &total),
+        Some(100.0)
+    );
+    let down = [("account", "down")];
+    assert_eq!(value_of(&families, "tcss_account_up", &down), Some(0.0));
+    for empty in ["tcss_image_licenses", "tcss_images", "tcss_scan_quota"] {
+        assert_eq!(
+            value_of(&families, empty, &down),
+            None,
+            "{empty}: no sample"
+        );
+    }
+    let j = h.json();
+    let t = &j["totals"];
+    assert_eq!(
+        value_of(&families, "tcss_total_image_licenses", &[("kind", "used")]),
+        t["used_authorized"].as_f64()
+    );
+    assert_eq!(
+        value_of(&families, "tcss_report_accounts", &[("status", "error")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value_of(&families, "tcss_report_queries", &[("status", "failed")]),
+        Some(1.0)
+    );
+    assert_eq!(value_of(&families, "tcss_report_success", &[]), Some(0.0));
+    assert_eq!(value_of(&families, "tcss_report_breaches", &[]), Some(0.0));
+    let util = value_of(
+        &families,
+        "tcss_image_license_utilization_ratio",
+        &[("account", "mgmt")],
+    );
+    assert_eq!(util, j["accounts"][0]["utilization"].as_f64());
+    let f = families
+        .iter()
+        .find(|f| f["name"] == "tcss_report_last_run_timestamp_seconds")
+        .unwrap();
+    assert_eq!(f["type"], "gauge");
+    assert!(!f["help"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
+    use tcss_report::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
+    let names = [
+        "a \"quoted\" name",
+        "back\\slash\\",
+        "two\nlines",
+        "all \"\\\n",
+    ];
+    let accounts: Vec<AccountInfo> = names
+        .iter()
+        .map(|n| AccountInfo {
+            name: n.to_string(),
+            uin: Some("100000000009".into()),
+            tags: BTreeMap::new(),
+            regions: vec!["ap-guangzhou".into()],
+        })
+        .collect();
+    let outcomes: Vec<QueryOutcome> = (0..names.len())
+        .map(|i| QueryOutcome {
+            account_index: i,
+            region: "ap-guangzhou".into(),
+            result: QueryResult::Ok(tcapi::tcss::ImageAuthorizedInfo {
+                total_authorized_cnt: Some(10),
+                used_authorized_cnt: Some(i as i64),
+                ..Default::default()
+            }),
+            attempts: 1,
+            throttled: 0,
+            latency_ms: 1,
+            request_id: None,
+            uin: None,
+            last_error: None,
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let run = RunInfo {
+        started_at: now,
+        finished_at: now,
+        version: "0.1.0".into(),
+        config_path: "accounts.toml".into(),
+        config_digest: String::new(),
+        complete: true,
+        region_scope: RegionScope::Account,
+        simulated: true,
+        stem: "s".into(),
+        organizations: Vec::new(),
+    };
+    let report = tcss_report::aggregate::aggregate(&accounts, &outcomes, run);
+    let text = tcss_report::report::prom::render(&report, &Default::default()).unwrap();
+    if let Some(promtool) = promtool() {
+        promtool_accepts(&promtool, &text);
+    }
+    let Some(python) = python() else { return };
+    let families = python_parse(&python, &text);
+    for (i, name) in names.iter().enumerate() {
+        let labels = [("account", *name), ("kind", "used")];
+        assert_eq!(
+            value_of(&families, "tcss_image_licenses", &labels),
+            Some(i as f64),
+            "{name:?}"
+        );
+    }
+}
+
+/// A Pushgateway on a free loopback port, killed when dropped (a failing
+/// test included).
+struct Gateway {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+impl Gateway {
+    fn start() -> Option<Gateway> {
+        let Some(bin) = program("prometheus-pushgateway").or_else(|| program("pushgateway")) else {
+            println!("skipped: prometheus-pushgateway not found (Debian package `prometheus-pushgateway`)");
+            return None;
+        };
+        let port = free_port();
+        let child = Command::new(bin)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--persistence.interval=0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let g = Gateway { child, port };
+        wait_until(
+            Duration::from_secs(20),
+            "the Pushgateway to be ready",
+            || g.get("/-/ready").is_some_and(|(status, _)| status == 200),
+        );
+        Some(g)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A plain HTTP/1.0 GET: (status, body).
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).ok()?;
+        let status = answer.split(' ').nth(1)?.parse().ok()?;
+        let body = answer.split_once("\r\n\r\n")?.1.to_string();
+        Some((status, body))
+    }
+
+    /// Every group the gateway holds (`/api/v1/metrics`).
+    fn groups(&self) -> Vec<Value> {
+        let (status, body) = self.get("/api/v1/metrics").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["data"].as_array().unwrap().clone()
+    }
+}
+
+/// The value of `metric`'s sample with `labels` in a Pushgateway group.
+fn pushed(group: &Value, metric: &str, labels: &[(&str, &str)]) -> Option<String> {
+    group[metric]["metrics"]
+        .as_array()?
+        .iter()
+        .find(|m| labels.iter().all(|(k, v)| m["labels"][*k] == *v))
+        .and_then(|m| m["value"].as_str().map(str::to_string))
+}
+
+#[test]
+fn the_push_reaches_a_real_pushgateway_grouped_by_config() {
+    let Some(gw) = Gateway::start() else { return };
+    let (h, _) = quoted_fleet();
+    // From the config, with a user and password in the URL (never logged).
+    let with_secret = gw
+        .url()
+        .replace("http://", "http://pusher:push-secret-0001@");
+    let accounts = format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n");
+    let cfg = h.config(&format!("pushgateway = \"{with_secret}\"\n"), &accounts);
+    let o = h.run(&cfg, &MGMT_ENV, &["--formats", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = stderr(&o);
+    assert!(log.contains("metrics pushed"), "{log}");
+    assert!(
+        !log.contains("push-secret-0001") && !log.contains("pusher"),
+        "{log}"
+    );
+    // From the command line, which wins over the config, for another config.
+    let other = cfg.with_file_name("team-b.toml");
+    std::fs::copy(&cfg, &other).unwrap();
+    let o = h.run(
+        &other,
+        &MGMT_ENV,
+        &["--formats", "json", "--pushgateway", &gw.url()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let groups = gw.groups();
+    let group = |config: &str| {
+        groups
+            .iter()
+            .find(|g| g["labels"]["config"] == config)
+            .unwrap_or_else(|| panic!("no group {config}: {groups:?}"))
+            .clone()
+    };
+    for config in ["accounts", "team-b"] {
+        let g = group(config);
+        assert_eq!(g["labels"]["job"], "tcss_report");
+        assert_eq!(g["last_push_successful"], true);
+        let id = [("account", "mgmt"), ("uin", MGMT_UIN)];
+        assert_eq!(pushed(&g, "tcss_account_up", &id).as_deref(), Some("1"));
+        let total = [id[0], id[1], ("kind", "total")];
+        assert_eq!(
+            pushed(&g, "tcss_image_licenses", &total).as_deref(),
+            Some("100")
+        );
+        assert_eq!(pushed(&g, "tcss_report_success", &[]).as_deref(), Some("1"));
+        assert_eq!(g["tcss_report_accounts"]["type"], "GAUGE");
+    }
+}
+
+#[test]
+fn a_failed_push_is_logged_and_keeps_exit_0() {
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    let url = format!("http://pusher:push-secret-0002@127.0.0.1:{}", free_port());
+    let o = h.run(
+        &cfg,
+        &MGMT_ENV,
+        &["--formats", "json", "--pushgateway", &url],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = stderr(&o);
+    assert!(
+        log.contains("cannot push the metrics to http://127.0.0.1:"),
+        "{log}"
+    );
+    assert!(log.contains("the run's exit code is not changed"), "{log}");
+    assert!(!log.contains("push-secret-0002"), "{log}");
+    assert_eq!(h.json()["complete"], true, "the reports are written");
+}
+
+#[test]
+fn a_bad_pushgateway_or_metrics_file_exits_2_before_any_call() {
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    let missing = h.out().with_file_name("no-such-folder").join("tcss.prom");
+    for (args, says) in [
+        (
+            vec!["--pushgateway", "gw:9091"],
+            "--pushgateway: the scheme must be http or https",
+        ),
+        (
+            vec!["--metrics-file", missing.to_str().unwrap()],
+            "--metrics-file",
+        ),
+    ] {
+        let o = h.run(&cfg, &MGMT_ENV, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+    assert_eq!(h.snapshot().total, 0, "nothing was called");
+}
+
+#[test]
+fn the_alert_rules_pass_promtool() {
+    let Some(promtool) = promtool() else { return };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/alerts");
+    for args in [
+        ["check", "rules", "tcss-report.rules.yml"],
+        ["test", "rules", "tcss-report.rules.test.yml"],
+    ] {
+        let o = Command::new(&promtool)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
