@@ -92,6 +92,29 @@ enum Command {
     Discover(DiscoverArgs),
     /// Run the local TCSS/STS/organization simulator.
     Sim(SimArgs),
+    /// Trends over the recorded runs: totals per run and per account per
+    /// run, as CSV, JSON and an XLSX with charts.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The accounts file (TOML): its `[history]` table and `ca_file`.
+    #[arg(long)]
+    config: PathBuf,
+    /// The history database: a SQLite file or a postgres:// URL
+    /// (default: the config's `[history] database`, else <out>/history.sqlite).
+    #[arg(long, value_name = "DB")]
+    history: Option<String>,
+    /// Only the runs started in the last DAYS days.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    since: Option<u32>,
+    /// Folder for the files (and of the default history file).
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// File formats, comma-separated: csv, xlsx, json.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
+    formats: Vec<crate::history::output::TrendFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +168,14 @@ struct RunArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// The history database the run is recorded in: a SQLite file or a
+    /// postgres:// URL (default: the config's `[history] database`, else
+    /// <out>/history.sqlite).
+    #[arg(long, value_name = "DB", conflicts_with = "no_history")]
+    history: Option<String>,
+    /// Do not record the run in the history database.
+    #[arg(long)]
+    no_history: bool,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +289,7 @@ async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Validate { config } => validate(&config),
         Command::Discover(args) => discover(args, redactor).await,
         Command::Sim(args) => sim(args).await,
+        Command::History(args) => history_command(args).await,
     }
 }
 
@@ -378,6 +410,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     });
     let mut config = run_config(&args)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let history = history_target(&args, &config, env.as_ref(), &redactor)?;
     let d = config.defaults.clone();
     let Wired {
         mut executor,
@@ -444,10 +477,21 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
             started_at.format("%Y%m%dT%H%M%SZ")
         ),
         organizations,
+        history: crate::model::HistoryOutcome::Off,
     };
-    let failed = write_reports(&args, &config, &outcomes, run_info, started)?;
+    let (failed, history_failed) = write_reports(
+        &args,
+        &config,
+        &outcomes,
+        run_info,
+        started,
+        history.as_ref(),
+    )
+    .await?;
     Ok(if interrupted {
         Exit::Interrupted
+    } else if history_failed {
+        Exit::Fatal
     } else if failed > 0 || org_failures > 0 {
         Exit::Failures
     } else {
@@ -474,20 +518,55 @@ fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Aggregates the outcomes, writes every report, logs `run finished` and
-/// lists the files on stdout. Returns how many queries failed.
-fn write_reports(
+/// Where the run is recorded (`None` with `--no-history`); a bad
+/// `--history` or an unset `password_env` variable is bad usage. The
+/// PostgreSQL password joins the redacted secrets.
+fn history_target(
+    args: &RunArgs,
+    config: &Config,
+    env: &dyn Env,
+    redactor: &Redactor,
+) -> anyhow::Result<Option<crate::history::recorder::Target>> {
+    if args.no_history {
+        return Ok(None);
+    }
+    let target = crate::history::recorder::target(args.history.as_deref(), config, &args.out, env)
+        .map_err(|e| usage(e.to_string()))?;
+    if let Some(p) = &target.options.password {
+        redactor.add(p);
+    }
+    Ok(Some(target))
+}
+
+/// Aggregates the outcomes, records the run in the history (under the
+/// folder lock, once its stem is chosen, so the Run sheet can say where),
+/// writes every report, logs `run finished` and lists the files on stdout.
+/// Returns how many queries failed and whether recording failed.
+async fn write_reports(
     args: &RunArgs,
     config: &Config,
     outcomes: &[QueryOutcome],
     run_info: RunInfo,
     started: Instant,
-) -> anyhow::Result<usize> {
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<(usize, bool)> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
     let write_started = Instant::now();
-    let paths = report::write_all(&mut report, &args.out, &args.formats)
-        .with_context(|| format!("writing reports into {}", args.out.display()))?;
+    let context = || format!("writing reports into {}", args.out.display());
+    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context)?;
+    report.run.stem.clone_from(&reservation.stem);
+    let history_started = Instant::now();
+    if let Some(target) = history {
+        report.run.history = crate::history::recorder::record(target, &report).await;
+    }
+    let history_ms = history_started.elapsed().as_millis() as u64;
+    let history_failed = matches!(
+        report.run.history,
+        crate::model::HistoryOutcome::Failed { .. }
+    );
+    let paths = report::write_reserved(&mut report, &args.out, &args.formats, reservation)
+        .with_context(context)?;
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
@@ -502,6 +581,7 @@ fn write_reports(
         cancelled,
         seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
         report_ms = write_started.elapsed().as_millis() as u64,
+        history_ms,
         peak_rss_kib = peak_rss_kib().unwrap_or(0),
         "run finished"
     );
@@ -509,7 +589,42 @@ fn write_reports(
     for p in &paths {
         let _ = writeln!(stdout, "{}", p.display());
     }
-    Ok(failed)
+    Ok((failed, history_failed))
+}
+
+/// `tcss-report history`: reads the recorded runs (never creating the
+/// database) and writes the trend files.
+async fn history_command(args: HistoryArgs) -> anyhow::Result<Exit> {
+    let config = load_config(&args.config)?;
+    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
+    let mut target =
+        crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
+            .map_err(|e| usage(e.to_string()))?;
+    target.options.create = false;
+    let store = crate::history::Store::open(&target.location, &target.options).await?;
+    let now = chrono::Utc::now();
+    let since = args
+        .since
+        .map(|d| now - chrono::Duration::days(i64::from(d)));
+    let trends = store.trends(since).await?;
+    let location = target.location.to_string();
+    let about = crate::history::output::About {
+        history: &location,
+        generated_at: now,
+    };
+    let paths = crate::history::output::write(&trends, &about, &args.out, &args.formats)
+        .with_context(|| format!("writing the history files into {}", args.out.display()))?;
+    tracing::info!(
+        runs = trends.runs.len(),
+        account_rows = trends.accounts.len(),
+        history = %location,
+        "history written"
+    );
+    let mut stdout = std::io::stdout().lock();
+    for p in &paths {
+        let _ = writeln!(stdout, "{}", p.display());
+    }
+    Ok(Exit::Ok)
 }
 
 /// `tcss-report discover`: the accounts a run would query, the members left

@@ -226,6 +226,24 @@ pub fn write_all(
     publish::write_set(report, out_dir, formats, &write_part)
 }
 
+/// Takes `out_dir`'s lock and picks the set's stem (the first free one from
+/// `base`), for [`write_reserved`]: what [`write_all`] does first, split off
+/// so the history is recorded under the final stem before anything is
+/// published.
+pub fn reserve(out_dir: &Path, base: &str) -> Result<publish::Reservation, ReportError> {
+    publish::reserve(out_dir, base)
+}
+
+/// [`write_all`] under a [`reserve`]d stem.
+pub fn write_reserved(
+    report: &mut Report,
+    out_dir: &Path,
+    formats: &[Format],
+    reservation: publish::Reservation,
+) -> Result<Vec<PathBuf>, ReportError> {
+    publish::write_reserved(report, out_dir, formats, &write_part, reservation)
+}
+
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
 fn write_part(
     report: &Report,
@@ -680,6 +698,11 @@ pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
             Cell::str(scope_str(run.region_scope)),
         ),
         field("stem", "File stem", Cell::str(&run.stem)),
+        field(
+            "history",
+            "History",
+            Cell::Text(Cow::Owned(run.history.describe())),
+        ),
     ]
 }
 
