@@ -346,3 +346,14 @@ fn parse_time(text: Option<&str>, location: &Location) -> Result<DateTime<Utc>, 
             reason: format!("a recorded time {text:?} is not RFC 3339: {e}"),
         })
 }
+
+#[cfg(test)]
+impl Store {
+    /// For tests: runs a statement that returns no row.
+    async fn select_unit(&self, sql: &str, params: &[Val]) -> Result<(), HistoryError> {
+        self.select(sql, params, &[]).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests;
