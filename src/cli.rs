@@ -601,6 +601,15 @@ async fn history_command(args: HistoryArgs) -> anyhow::Result<Exit> {
         crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
             .map_err(|e| usage(e.to_string()))?;
     target.options.create = false;
+    if let crate::history::Location::Sqlite(p) = &target.location {
+        if !p.exists() {
+            return Err(usage(format!(
+                "no history at {}: no run was recorded there yet; give --history, or record \
+                 runs with `tcss-report run` first",
+                p.display()
+            )));
+        }
+    }
     let store = crate::history::Store::open(&target.location, &target.options).await?;
     let now = chrono::Utc::now();
     let since = args

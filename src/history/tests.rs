@@ -96,7 +96,10 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
         latest.map(|p| p.run),
         Some("tcss-authorizations-20260203T000000Z".to_string())
     );
-    assert_eq!(store.previous_complete_run(first).await.expect("read"), None);
+    assert_eq!(
+        store.previous_complete_run(first).await.expect("read"),
+        None
+    );
 
     // Tags and every column survive: the tags JSON of the first account.
     let tags = store
@@ -120,7 +123,10 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
     assert_eq!(trends.runs[1][3], Val::Bool(false));
     assert_eq!(trends.accounts.len(), 3 * sample.accounts.len());
     let since = report(2, true).run.started_at;
-    assert_eq!(store.trends(Some(since)).await.expect("since").runs.len(), 2);
+    assert_eq!(
+        store.trends(Some(since)).await.expect("since").runs.len(),
+        2
+    );
 }
 
 /// A database left at version 1 (a run in it) is migrated to the latest
@@ -136,7 +142,10 @@ async fn migrates_from_version_one(location: Location) {
     let sql = schema::insert(store.dialect(), "runs", &cols, &[], 1);
     store.select_unit(&sql, &old.run).await.expect("a v1 run");
     assert!(
-        store.select("SELECT COUNT(*) FROM organizations", &[], &[Ty::Int]).await.is_err(),
+        store
+            .select("SELECT COUNT(*) FROM organizations", &[], &[Ty::Int])
+            .await
+            .is_err(),
         "version 1 has no organizations table"
     );
     drop(store);
@@ -171,7 +180,9 @@ async fn refuses_a_newer_schema(location: Location) {
         .await
         .expect("insert");
     drop(store);
-    let e = Store::open(&location, &options()).await.expect_err("too new");
+    let e = Store::open(&location, &options())
+        .await
+        .expect_err("too new");
     assert!(matches!(e, HistoryError::TooNew { found: 99, .. }), "{e}");
     assert!(e.to_string().contains("upgrade tcss-report"), "{e}");
 }
@@ -247,7 +258,10 @@ async fn sqlite_reading_a_missing_file_does_not_create_it() {
         ..options()
     };
     let e = Store::open(&location, &opts).await.expect_err("missing");
-    assert!(e.to_string().contains("no run was recorded there yet"), "{e}");
+    assert!(
+        e.to_string().contains("no run was recorded there yet"),
+        "{e}"
+    );
     assert!(!dir.path().join(DEFAULT_FILE).exists());
 }
 
@@ -270,7 +284,10 @@ fn locations_parse_and_refuse_passwords_in_urls() {
     let e = Location::parse("postgres://audit:hunter2@db/tcss", base).expect_err("password");
     assert!(!e.to_string().contains("hunter2"), "{e}");
     assert!(e.to_string().contains("PGPASSWORD"), "{e}");
-    assert!(Location::parse("postgres://db.example/tcss", base).is_err(), "no user");
+    assert!(
+        Location::parse("postgres://db.example/tcss", base).is_err(),
+        "no user"
+    );
     assert!(Location::parse("mysql://x@y/z", base).is_err());
     assert!(Location::parse("", base).is_err());
 }
@@ -376,5 +393,9 @@ fn big_report(accounts: usize, regions: usize) -> Report {
             outcomes.push(ok(i, r, data(1000, (i % 1000) as i64)));
         }
     }
-    crate::aggregate::aggregate(&infos, &outcomes, run_info(crate::model::RegionScope::Account))
+    crate::aggregate::aggregate(
+        &infos,
+        &outcomes,
+        run_info(crate::model::RegionScope::Account),
+    )
 }

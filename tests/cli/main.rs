@@ -10,8 +10,10 @@ mod clock_skew;
 mod edges;
 mod fault_matrix;
 mod harness;
+mod history;
 mod interrupt;
 mod organizations;
+mod pg_cluster;
 mod role_refresh;
 
 use std::path::Path;

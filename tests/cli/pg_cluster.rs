@@ -46,7 +46,10 @@ pub fn database(test: &str) -> Result<String, String> {
             .to_lowercase()
     );
     let port = c.port.to_string();
-    c.run("createdb", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name])?;
+    c.run(
+        "createdb",
+        &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name],
+    )?;
     Ok(format!(
         "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
         c.port
@@ -143,7 +146,17 @@ fn start() -> Result<Cluster, String> {
     let data_s = data.display().to_string();
     c.run(
         "initdb",
-        &["-D", &data_s, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
+        &[
+            "-D",
+            &data_s,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
     )?;
     let opts = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
@@ -152,7 +165,9 @@ fn start() -> Result<Cluster, String> {
     let log = dir.join("server.log").display().to_string();
     c.run(
         "pg_ctl",
-        &["-D", &data_s, "-l", &log, "-w", "-t", "60", "-o", &opts, "start"],
+        &[
+            "-D", &data_s, "-l", &log, "-w", "-t", "60", "-o", &opts, "start",
+        ],
     )?;
     Ok(c)
 }
