@@ -44,7 +44,7 @@ fn run_sheet(xlsx: &Path, label: &str) -> String {
     let range = wb.worksheet_range("Run").unwrap();
     range
         .rows()
-        .find(|r| r[0].to_string() == label)
+        .find(|r| r[0] == label)
         .map(|r| r[1].to_string())
         .unwrap_or_else(|| panic!("no {label} row in the Run sheet"))
 }
