@@ -160,7 +160,7 @@ impl Postgres {
     }
 
     /// Writes one run in one transaction; returns its `runs.id`.
-    pub async fn insert(&mut self, rec: &RunRecord) -> Result<i64, HistoryError> {
+    pub async fn insert(&mut self, rec: &RunRecord<'_>) -> Result<i64, HistoryError> {
         let location = self.location.clone();
         let err = |e: tokio_postgres::Error| HistoryError::Write {
             location: location.clone(),
@@ -234,33 +234,39 @@ async fn insert_rows(
     c: Children<'_>,
     run_id: i64,
 ) -> Result<(), tokio_postgres::Error> {
-    let position = c.lead.len() == 2;
     let width = c.lead.len() + c.cols.len();
     let per_statement = MAX_PARAMS / width;
-    let positions: Vec<Val> = (0..c.rows.len()).map(|i| Val::Int(i as i64)).collect();
     let run = Val::Int(run_id);
     let mut full_batch: Option<tokio_postgres::Statement> = None;
-    for (chunk_index, chunk) in c.rows.chunks(per_statement).enumerate() {
+    let mut start = 0;
+    while start < c.len {
+        let end = (start + per_statement).min(c.len);
+        let n = end - start;
         let stmt = match &full_batch {
-            Some(s) if chunk.len() == per_statement => s.clone(),
+            Some(s) if n == per_statement => s.clone(),
             _ => {
-                let sql = schema::insert(Dialect::Postgres, c.table, c.cols, c.lead, chunk.len());
+                let sql = schema::insert(Dialect::Postgres, c.table, c.cols, c.lead, n);
                 let s = tx.prepare(&sql).await?;
-                if chunk.len() == per_statement {
+                if n == per_statement {
                     full_batch = Some(s.clone());
                 }
                 s
             }
         };
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * width);
-        for (i, row) in chunk.iter().enumerate() {
+        // One statement's rows at a time.
+        let rows: Vec<(Val, Vec<Val>)> = (start..end)
+            .map(|i| (Val::Int(i as i64), (c.row)(i)))
+            .collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * width);
+        for (position, row) in &rows {
             params.push(&run);
-            if position {
-                params.push(&positions[chunk_index * per_statement + i]);
+            if c.lead.len() == 2 {
+                params.push(position);
             }
             params.extend(row.iter().map(|v| v as &(dyn ToSql + Sync)));
         }
         tx.execute(&stmt, &params).await?;
+        start = end;
     }
     Ok(())
 }

