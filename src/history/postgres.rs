@@ -65,8 +65,43 @@ pub struct Connect<'a> {
     pub ca_files: &'a [PathBuf],
 }
 
+/// What is wrong with the server's certificate, when that is why the TLS
+/// handshake failed, with the fix.
+fn certificate_problem(e: &tokio_postgres::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut source = e.source();
+    while let Some(s) = source {
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>())
+            .or_else(|| s.downcast_ref::<rustls::Error>());
+        if let Some(rustls::Error::InvalidCertificate(c)) = inner {
+            let what = match c {
+                C::UnknownIssuer => "is signed by an issuer that is not trusted",
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "is not valid for this host name"
+                }
+                C::Expired | C::ExpiredContext { .. } => "has expired",
+                C::NotValidYet | C::NotValidYetContext { .. } => "is not valid yet",
+                C::Revoked => "is revoked",
+                _ => "was refused",
+            };
+            return Some(format!(
+                "the server's TLS certificate {what}; add the CA that signed it to \
+                 [defaults] ca_file (the same trust as the API)"
+            ));
+        }
+        source = s.source();
+    }
+    None
+}
+
 /// The server's words when it gave some (`db error: ...` adds nothing).
 fn reason(e: &tokio_postgres::Error) -> String {
+    if let Some(problem) = certificate_problem(e) {
+        return problem;
+    }
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => {

@@ -326,6 +326,49 @@ async fn postgres_refuses_a_newer_schema() {
 }
 
 #[tokio::test]
+async fn postgres_over_tls_trusts_the_ca_file_and_refuses_an_unknown_issuer() {
+    let test = "postgres_over_tls";
+    let (url, ca) = match pg_cluster::tls_database(test) {
+        Ok(x) => x,
+        Err(why) => return pg_cluster::skip(test, &why),
+    };
+    let location = Location::Postgres(url);
+    let e = Store::open(&location, &options())
+        .await
+        .expect_err("the test CA is not in the system store");
+    assert!(matches!(e, HistoryError::Connect { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("certificate is signed by an issuer that is not trusted; add the CA"),
+        "{e}"
+    );
+    let trusted = OpenOptions {
+        ca_files: vec![ca],
+        ..options()
+    };
+    let mut store = Store::open(&location, &trusted)
+        .await
+        .expect("TLS with ca_file");
+    store
+        .record(&report(1, true))
+        .await
+        .expect("recorded over TLS");
+    let used = store
+        .select(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+            &[Ty::Bool],
+        )
+        .await
+        .expect("pg_stat_ssl");
+    assert_eq!(
+        used,
+        vec![vec![Val::Bool(true)]],
+        "the connection is encrypted"
+    );
+}
+
+#[tokio::test]
 async fn postgres_down_is_a_connect_error_naming_the_server() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -20,6 +20,10 @@ pub struct Cluster {
     pub dir: PathBuf,
     /// The port on 127.0.0.1.
     pub port: u16,
+    /// The CA that signed the server's certificate (for 127.0.0.1 and
+    /// `localhost`), when `openssl` could make one: the server then
+    /// accepts TLS too.
+    pub ca: Option<PathBuf>,
     bin: PathBuf,
     as_postgres: bool,
 }
@@ -54,6 +58,20 @@ pub fn database(test: &str) -> Result<String, String> {
         "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
         c.port
     ))
+}
+
+/// [`database`] over TLS (`sslmode=require`, host `localhost`) and the CA to
+/// trust, or why there is none.
+pub fn tls_database(test: &str) -> Result<(String, PathBuf), String> {
+    let url = database(test)?;
+    let ca = cluster()?
+        .ca
+        .clone()
+        .ok_or("openssl could not make the server a certificate")?;
+    let url = url
+        .replace("@127.0.0.1:", "@localhost:")
+        .replace("sslmode=disable", "sslmode=require");
+    Ok((url, ca))
 }
 
 /// Prints the line saying why a PostgreSQL test is skipped.
@@ -125,9 +143,10 @@ fn start() -> Result<Cluster, String> {
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
         .port();
-    let c = Cluster {
+    let mut c = Cluster {
         dir: dir.clone(),
         port,
+        ca: None,
         bin,
         as_postgres,
     };
@@ -158,10 +177,17 @@ fn start() -> Result<Cluster, String> {
             "--no-sync",
         ],
     )?;
-    let opts = format!(
+    let mut opts = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
         dir.display()
     );
+    if let Ok(ca) = certificates(&dir, as_postgres) {
+        opts.push_str(&format!(
+            " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+            dir.display()
+        ));
+        c.ca = Some(ca);
+    }
     let log = dir.join("server.log").display().to_string();
     c.run(
         "pg_ctl",
@@ -170,6 +196,40 @@ fn start() -> Result<Cluster, String> {
         ],
     )?;
     Ok(c)
+}
+
+/// A test CA and a server certificate it signed for 127.0.0.1 and
+/// `localhost`, made with `openssl`; returns the CA's PEM file.
+fn certificates(dir: &Path, as_postgres: bool) -> Result<PathBuf, String> {
+    let script = "set -e
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=tcss-test-ca \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext.cnf
+chmod 600 server.key";
+    let out = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run openssl: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    if as_postgres {
+        let key = dir.join("server.key");
+        let ok = Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(&key)
+            .arg(dir.join("server.crt"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err("cannot give the server key to postgres".into());
+        }
+    }
+    Ok(dir.join("ca.pem"))
 }
 
 /// A detached shell that waits for this process to end, then stops the
