@@ -386,3 +386,23 @@ fn postgresql_down_still_writes_the_reports_and_exits_1() {
     assert_history_failed(&h, &o, "cannot connect to the history database");
     assert!(!stderr(&o).contains("pg-secret-123"));
 }
+
+#[test]
+fn postgresql_over_tls_trusts_the_configs_ca_file() {
+    let test = "cli_postgres_tls";
+    let (url, ca) = match pg_cluster::tls_database(test) {
+        Ok(x) => x,
+        Err(why) => return pg_cluster::skip(test, &why),
+    };
+    let (h, plain) = harness();
+    let o = h.run(&plain, &MGMT_ENV, &["--history", &url]);
+    assert_history_failed(&h, &o, "add the CA that signed it to [defaults] ca_file");
+    std::fs::remove_dir_all(h.out()).unwrap();
+    let cfg = h.config(&format!("ca_file = \"{}\"\n", ca.display()), MGMT_ACCOUNT);
+    let o = h.run(&cfg, &MGMT_ENV, &["--history", &url]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        h.json()["run"]["history"],
+        format!("recorded in {url} (run 1)").as_str()
+    );
+}
