@@ -289,7 +289,7 @@ async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Validate { config } => validate(&config),
         Command::Discover(args) => discover(args, redactor).await,
         Command::Sim(args) => sim(args).await,
-        Command::History(args) => history_command(args).await,
+        Command::History(args) => history_command(args, &redactor).await,
     }
 }
 
@@ -594,13 +594,16 @@ async fn write_reports(
 
 /// `tcss-report history`: reads the recorded runs (never creating the
 /// database) and writes the trend files.
-async fn history_command(args: HistoryArgs) -> anyhow::Result<Exit> {
+async fn history_command(args: HistoryArgs, redactor: &Redactor) -> anyhow::Result<Exit> {
     let config = load_config(&args.config)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let mut target =
         crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
             .map_err(|e| usage(e.to_string()))?;
     target.options.create = false;
+    if let Some(p) = &target.options.password {
+        redactor.add(p);
+    }
     if let crate::history::Location::Sqlite(p) = &target.location {
         if !p.exists() {
             return Err(usage(format!(

@@ -291,38 +291,7 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
     ws.set_column_width(label_col, 28)?;
     ws.set_freeze_panes(first + 1, 0)?;
     if n > 0 {
-        let (r0, r1) = (first + 1, first + n);
-        let mut chart = Chart::new(ChartType::Line);
-        for (name, title) in [
-            ("used_authorized", "Licenses used"),
-            ("total_authorized", "Licenses total"),
-        ] {
-            let c = col(RUN_TREND_COLUMNS, name) as u16;
-            chart
-                .add_series()
-                .set_categories((SHEETS[0], r0, label_col, r1, label_col))
-                .set_values((SHEETS[0], r0, c, r1, c))
-                .set_name(title);
-        }
-        chart
-            .title()
-            .set_name("Licenses used against licenses total");
-        ws.insert_chart(first + n + 3, 0, &chart)?;
-        let top = top_accounts(t, TOP_ACCOUNTS);
-        if !top.is_empty() {
-            let mut chart = Chart::new(ChartType::Line);
-            for (k, (name, _)) in top.iter().enumerate() {
-                let c = 1 + k as u16;
-                chart
-                    .add_series()
-                    .set_categories((SHEETS[2], 1, 0, n, 0))
-                    .set_values((SHEETS[2], 1, c, n, c))
-                    .set_name(name.as_str());
-            }
-            chart.title().set_name("Top accounts: license utilization");
-            chart.y_axis().set_num_format("0%");
-            ws.insert_chart(first + n + 3, 9, &chart)?;
-        }
+        charts(ws, t, first, label_col)?;
     }
     let ws = wb
         .add_worksheet_with_constant_memory()?
@@ -331,6 +300,46 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet().set_name(SHEETS[2])?;
     top_sheet(ws, t, &header, &percent)?;
     wb.save(path)
+}
+
+/// The two line charts below the runs table of the Trends sheet, whose
+/// header is at `first` and run labels in `label_col`.
+fn charts(ws: &mut Worksheet, t: &Trends, first: u32, label_col: u16) -> Result<(), XlsxError> {
+    let n = t.runs.len() as u32;
+    let (r0, r1) = (first + 1, first + n);
+    let mut chart = Chart::new(ChartType::Line);
+    for (name, title) in [
+        ("used_authorized", "Licenses used"),
+        ("total_authorized", "Licenses total"),
+    ] {
+        let c = col(RUN_TREND_COLUMNS, name) as u16;
+        chart
+            .add_series()
+            .set_categories((SHEETS[0], r0, label_col, r1, label_col))
+            .set_values((SHEETS[0], r0, c, r1, c))
+            .set_name(title);
+    }
+    chart
+        .title()
+        .set_name("Licenses used against licenses total");
+    ws.insert_chart(first + n + 3, 0, &chart)?;
+    let top = top_accounts(t, TOP_ACCOUNTS);
+    if top.is_empty() {
+        return Ok(());
+    }
+    let mut chart = Chart::new(ChartType::Line);
+    for (k, (name, _)) in top.iter().enumerate() {
+        let c = 1 + k as u16;
+        chart
+            .add_series()
+            .set_categories((SHEETS[2], 1, 0, n, 0))
+            .set_values((SHEETS[2], 1, c, n, c))
+            .set_name(name.as_str());
+    }
+    chart.title().set_name("Top accounts: license utilization");
+    chart.y_axis().set_num_format("0%");
+    ws.insert_chart(first + n + 3, 9, &chart)?;
+    Ok(())
 }
 
 /// Run label, then one utilization column per top account.
