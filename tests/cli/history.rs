@@ -197,7 +197,15 @@ fn two_runs_writing_one_sqlite_file_at_once_both_land() {
         }
         c.spawn().unwrap()
     };
+    // The file exists and is held by a writer while both runs reach it:
+    // they wait (busy timeout) and land one after the other.
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE held (x); BEGIN EXCLUSIVE")
+        .unwrap();
     let (a, b) = (spawn("a"), spawn("b"));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    holder.execute_batch("ROLLBACK").unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     for o in [&a, &b] {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
