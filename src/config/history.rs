@@ -75,3 +75,69 @@ fn check_var(problems: &mut Problems<'_>, var: &Spanned<String>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, ConfigError};
+    use crate::history::Location;
+
+    fn parse(history: &str) -> Result<Config, ConfigError> {
+        let text = format!("[[accounts]]\nname = \"a\"\n\n[history]\n{history}");
+        Config::parse(&text, Path::new("/etc/tcss/accounts.toml"))
+    }
+
+    fn errors(history: &str) -> String {
+        match parse(history) {
+            Err(ConfigError::Invalid(problems)) => problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            other => panic!("expected an invalid config: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn history_settings_are_read_and_resolved_against_the_config_folder() {
+        let c = parse("database = \"h/runs.sqlite\"\ntimeout_secs = 3\n").expect("valid");
+        assert_eq!(
+            c.history.database,
+            Some(Location::Sqlite("/etc/tcss/h/runs.sqlite".into()))
+        );
+        assert_eq!(c.history.timeout_secs, 3);
+        let c = parse("database = \"postgres://audit@db/tcss\"\npassword_env = \"PG_PW\"\n")
+            .expect("valid");
+        assert_eq!(
+            c.history.database,
+            Some(Location::Postgres("postgres://audit@db/tcss".into()))
+        );
+        assert_eq!(c.history.password_env.as_deref(), Some("PG_PW"));
+        let c = parse("").expect("an empty table");
+        assert_eq!(c.history.database, None);
+        assert_eq!(c.history.timeout_secs, 10);
+    }
+
+    #[test]
+    fn bad_history_settings_are_located_errors() {
+        let e = errors("timeout_secs = 0\n");
+        assert!(
+            e.contains("accounts.toml:5:") && e.contains("from 1 to 600"),
+            "{e}"
+        );
+        let e = errors("password_env = \"PG PW\"\n");
+        assert!(
+            e.contains(":5:") && e.contains("environment variable"),
+            "{e}"
+        );
+        let e = errors("database = \"postgres://audit:s3cret@db/tcss\"\n");
+        assert!(e.contains(":5:") && e.contains("PGPASSWORD"), "{e}");
+        assert!(!e.contains("s3cret"), "the password is not repeated: {e}");
+        let e = errors("databas = \"x\"\n");
+        assert!(
+            e.contains(":5:1") && e.contains("did you mean `database`"),
+            "{e}"
+        );
+    }
+}
