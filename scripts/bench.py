@@ -8,7 +8,11 @@ For every (accounts, regions, organization) case this script:
    answers after --latency-ms). Organization `one`: one management account assumes
    the role in every member, and the accounts with keys have no `uin` in the config
    (so a run calls GetCallerIdentity for each), the usual real setup. Organization
-   `several`: the members are spread over every account with keys, UINs given;
+   `several`: the members are spread over every account with keys, UINs given.
+   Organization `discovered` (--discovery-members, run once with one region): the
+   config lists only the management account and an `[[organizations]]` table, and the
+   run discovers every member (DescribeOrganizationMembers, 50 a page at 20 pages per
+   second) while it queries them;
 2. starts the simulator as a separate process (`tcss-report sim --fleet ... --listen ...`);
 3. runs the real binary (`tcss-report run --concurrency C`) against it, measuring the
    client alone with os.wait4 (wall, user+sys CPU, peak RSS) and reading `report_ms`
@@ -25,15 +29,17 @@ For every (accounts, regions, organization) case this script:
 
 The bound is the least wall time any client can achieve under the documented limits:
 
-    bound = max((TCSS + STS calls) * latency / concurrency,
+    bound = max((TCSS + STS + organization calls) * latency / concurrency,
                 most STS calls of one calling account / sts_rate_limit,
-                most TCSS calls of one account / rate_limit)
+                most TCSS calls of one account / rate_limit,
+                most member-list pages of one caller / org_rate_limit)
 
-(every call the simulator served is counted).
+(every call the simulator served is counted); for the `discovered` case plus one
+round trip (the first page must arrive before any member can be queried).
 
 Usage:
     python3 scripts/bench.py [--accounts 2000,10000] [--regions 1,3] [--orgs one,several]
-        [--latency-ms 50]
+        [--discovery-members 10000] [--latency-ms 50]
         [--concurrency 64] [--peer | --no-peer] [--peer-accounts 2000]
         [--bin target/release/tcss-report] [--json results.json] [--keep] [--repeat 3]
 
@@ -65,6 +71,8 @@ REGIONS = ["ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-nanjin
            "ap-hongkong", "ap-singapore", "ap-seoul", "ap-tokyo", "eu-frankfurt"]
 TCSS_ACTION = "DescribeImageAuthorizedInfo"
 STS_ACTIONS = ("AssumeRole", "GetCallerIdentity")
+ORG_ACTION = "DescribeOrganizationMembers"
+ORG_RATE_LIMIT = 20
 
 # The documented limits (CONTRACT.md) that the generated configs use.
 RATE_LIMIT = 20
@@ -138,6 +146,8 @@ def generate(binary, workdir, accounts, regions, latency_ms, port, seed, fault_f
         argv += ["--fault-fraction", str(fault_fraction)]
     if org == "one":
         argv += ["--management-accounts", "1", "--omit-key-uins"]
+    elif org == "discovered":
+        argv += ["--organization", "corp", "--omit-key-uins"]
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     return fleet, config
 
@@ -199,8 +209,11 @@ def summarize_counters(snap):
     sts = 0
     per_account = {}
     sts_per_caller = {}
+    org_per_caller = {}
     for row in snap["by_key"]:
-        if row["action"] == TCSS_ACTION:
+        if row["action"] == ORG_ACTION:
+            org_per_caller[row["uin"]] = org_per_caller.get(row["uin"], 0) + row["count"]
+        elif row["action"] == TCSS_ACTION:
             tcss += row["count"]
             per_account[row["uin"]] = per_account.get(row["uin"], 0) + row["count"]
         elif row["action"] in STS_ACTIONS:
@@ -214,6 +227,8 @@ def summarize_counters(snap):
     return {
         "tcss_calls": tcss,
         "sts_calls": sts,
+        "org_calls": sum(org_per_caller.values()),
+        "max_org_one_caller": max(org_per_caller.values(), default=0),
         "max_tcss_one_account": max(per_account.values(), default=0),
         "max_sts_one_caller": max(sts_per_caller.values(), default=0),
         "throttled": snap["throttled"],
@@ -224,14 +239,17 @@ def summarize_counters(snap):
     }
 
 
-def bound_seconds(calls, latency_ms, concurrency):
+def bound_seconds(calls, latency_ms, concurrency, discovered=False):
     lat = latency_ms / 1000.0
     parts = {
-        "latency": (calls["tcss_calls"] + calls["sts_calls"]) * lat / concurrency,
+        "latency": (calls["tcss_calls"] + calls["sts_calls"] + calls.get("org_calls", 0))
+        * lat / concurrency,
         "sts_rate": calls["max_sts_one_caller"] / STS_RATE_LIMIT,
         "tcss_rate": calls["max_tcss_one_account"] / RATE_LIMIT,
+        "org_rate": calls.get("max_org_one_caller", 0) / ORG_RATE_LIMIT,
     }
-    return max(parts.values()), parts
+    # Discovery: nothing can start before the first page has arrived.
+    return max(parts.values()) + (lat if discovered else 0.0), parts
 
 
 def load_config(path):
@@ -248,6 +266,35 @@ def expected_rows(config):
         for r in a.get("regions", default_regions):
             rows.add((a["name"], r))
     return rows
+
+
+def verify_discovered(outdir, fleet_members, nregions, exit_code):
+    """Every member of the organization once (by UIN), every query once, all ok,
+    the organization listed completely."""
+    if exit_code != 0:
+        raise CheckFailed(f"tcss-report exited {exit_code} (0 expected: every query should succeed)")
+    snapshots = glob.glob(os.path.join(outdir, "*.json"))
+    if len(snapshots) != 1:
+        raise CheckFailed(f"expected one JSON report in {outdir}, found {snapshots}")
+    with open(snapshots[0]) as f:
+        report = json.load(f)
+    if report.get("complete") is not True:
+        raise CheckFailed("report says complete: false")
+    orgs = report["run"].get("organizations", [])
+    if len(orgs) != 1 or orgs[0].get("status") != "ok" or orgs[0].get("members_listed") != fleet_members:
+        raise CheckFailed(f"organization not listed completely: {orgs}")
+    uins = [a["uin"] for a in report["accounts"]]
+    if len(uins) != fleet_members or len(set(uins)) != fleet_members:
+        raise CheckFailed(f"accounts in report: {len(uins)} ({len(set(uins))} UINs), members: {fleet_members}")
+    bad = [a["account"] for a in report["accounts"] if a["status"] != "ok"]
+    if bad:
+        raise CheckFailed(f"{len(bad)} accounts not ok, e.g. {bad[:3]}")
+    pairs = [(r["uin"], r["region"]) for r in report["regions"]]
+    if len(pairs) != len(set(pairs)) or len(pairs) != fleet_members * nregions:
+        raise CheckFailed(f"regions rows: {len(pairs)}, expected {fleet_members * nregions}")
+    if any(r["status"] != "ok" for r in report["regions"]):
+        raise CheckFailed("region rows not ok")
+    return len(pairs)
 
 
 def verify_report(outdir, config, exit_code):
@@ -389,6 +436,7 @@ def verdict(ok):
 def bench_case(args, binary, accounts, nregions, org, python):
     regions = REGIONS[:nregions]
     queries = accounts * nregions
+    discovered = org == "discovered"
     with tempfile.TemporaryDirectory(prefix=f"tcss-bench-{accounts}x{nregions}-{org}-") as workdir:
         port = free_port()
         fleet, config_path = generate(binary, workdir, accounts, regions, args.latency_ms, port, args.seed,
@@ -406,12 +454,14 @@ def bench_case(args, binary, accounts, nregions, org, python):
                 snap, sim_usage = sim.stop()
             calls = summarize_counters(snap)
             ours.update(calls)
-            bound, parts = bound_seconds(calls, args.latency_ms, args.concurrency)
+            bound, parts = bound_seconds(calls, args.latency_ms, args.concurrency, discovered)
             ours["bound_s"] = bound
             ours["bound_parts"] = parts
             ours["wall_ratio"] = ours["wall_s"] / bound if bound > 0 else float("inf")
             ours["cpu_per_1000"] = ours["cpu_s"] / (queries / 1000.0)
-            ours["rows_checked"] = verify_report(outdir, config, ours["exit_code"])
+            ours["rows_checked"] = (verify_discovered(outdir, accounts, nregions, ours["exit_code"])
+                                    if discovered else
+                                    verify_report(outdir, config, ours["exit_code"]))
             ours["sim_total_cpu_s"] = sim_usage.ru_utime + sim_usage.ru_stime
             ours["sim_peak_rss_mb"] = sim_usage.ru_maxrss / 1024.0
             runs.append(ours)
@@ -425,7 +475,7 @@ def bench_case(args, binary, accounts, nregions, org, python):
             ours[key + "_range"] = (min(values), max(values))
 
         peer = None
-        if args.peer and accounts in args.peer_accounts:
+        if args.peer and accounts in args.peer_accounts and not discovered:
             if python is None:
                 raise CheckFailed("--peer needs the official SDK: python3 -m venv .venv && .venv/bin/pip "
                                   "install tencentcloud-sdk-python-common tencentcloud-sdk-python-tcss "
@@ -463,17 +513,19 @@ def print_case(r):
     o = r["ours"]
     a, n, q = r["accounts"], r["regions"], r["queries"]
     checks = []
-    org = ("one management account, key accounts without uin" if r["org"] == "one"
-           else "several management accounts")
+    org = {"one": "one management account, key accounts without uin",
+           "several": "several management accounts",
+           "discovered": "one organization discovered: config lists only its management account"}[r["org"]]
     print(f"\n=== {a} accounts x {n} region(s) = {q} queries, {org}; latency {r['latency_ms']} ms, "
           f"concurrency {r['concurrency']}; load average {r['load_after']:.2f} when it ended")
     p = o["bound_parts"]
     print(f"  calls: TCSS {o['tcss_calls']}, STS {o['sts_calls']} (AssumeRole + GetCallerIdentity), "
           f"most TCSS calls of one account {o['max_tcss_one_account']}, most STS calls of one caller "
-          f"{o['max_sts_one_caller']}; sim max in flight {o['max_in_flight']}")
+          f"{o['max_sts_one_caller']}, member-list pages {o['org_calls']}; sim max in flight {o['max_in_flight']}")
+    rtt = f" + {r['latency_ms'] / 1000:.3f} s one round trip" if r["org"] == "discovered" else ""
     print(f"  bound = max({p['latency']:.3f} s latency x calls / concurrency, {p['sts_rate']:.3f} s STS calls of one caller / "
-          f"{STS_RATE_LIMIT}/s, {p['tcss_rate']:.3f} s TCSS calls of one account / {RATE_LIMIT}/s) = "
-          f"{o['bound_s']:.3f} s")
+          f"{STS_RATE_LIMIT}/s, {p['tcss_rate']:.3f} s TCSS calls of one account / {RATE_LIMIT}/s, "
+          f"{p['org_rate']:.3f} s member-list pages / {ORG_RATE_LIMIT}/s){rtt} = {o['bound_s']:.3f} s")
     rows = []
 
     def row(name, value, target, ratio, ok):
@@ -542,6 +594,8 @@ def main():
     ap.add_argument("--orgs", type=lambda t: [x.strip() for x in t.split(",") if x.strip()],
                     default=["one", "several"],
                     help="organizations: one (one management account), several (default both)")
+    ap.add_argument("--discovery-members", type=int, default=10000,
+                    help="members of the organization-discovery case, run once with one region (0: skip)")
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1)
@@ -580,6 +634,16 @@ def main():
                 results.append(r)
                 all_checks += print_case(r)
                 sys.stdout.flush()
+    if args.discovery_members > 0:
+        # The organization lists the management account among its members.
+        members = args.discovery_members + 1
+        try:
+            r = bench_case(args, binary, members, 1, "discovered", python)
+            results.append(r)
+            all_checks += print_case(r)
+        except (CheckFailed, subprocess.CalledProcessError) as e:
+            print(f"\n=== organization of {members} members: FAILED: {e}", flush=True)
+            failed = True
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"load_average": load, "results": results}, f, indent=2)

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,9 @@ use tcapi::credentials::{Env, ProcessEnv};
 use tcapi::{Client, ClientConfig, Endpoint};
 use tokio::sync::watch;
 
+use crate::compare::{self, Previous};
 use crate::config::{self, Config, ConfigError, CredentialSpec};
-use crate::execute::{ExecOptions, Executor};
+use crate::execute::{ExecOptions, Executor, QueryFeed};
 use crate::logging::{self, Style};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
 use crate::redact::Redactor;
@@ -176,6 +178,28 @@ struct RunArgs {
     /// Do not record the run in the history database.
     #[arg(long)]
     no_history: bool,
+    /// Compare with an earlier run: `last` (the latest earlier complete run
+    /// in the history database) or a snapshot `PREV.json` written by an
+    /// earlier run (`./last` for a file named `last`).
+    #[arg(long, value_name = "last|PREV.json", value_parser = parse_compare)]
+    compare: Option<CompareWith>,
+}
+
+/// What `run --compare` compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompareWith {
+    /// The latest earlier complete run in the history database.
+    Last,
+    /// A JSON snapshot written by an earlier run.
+    File(PathBuf),
+}
+
+fn parse_compare(s: &str) -> Result<CompareWith, String> {
+    match s {
+        "" => Err("expected `last` or the path of a snapshot (<stem>.json)".into()),
+        "last" => Ok(CompareWith::Last),
+        path => Ok(CompareWith::File(PathBuf::from(path))),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -411,36 +435,47 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
     let mut config = run_config(&args)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     let history = history_target(&args, &config, env.as_ref(), &redactor)?;
+    let previous = previous_run(&args, history.as_ref()).await?;
     let d = config.defaults.clone();
     let Wired {
-        mut executor,
+        executor,
         mut sim,
         org_endpoint,
     } = wire(&config, env.as_ref(), args.simulate, redactor).await?;
-    let organizations = discover_members(
-        &mut executor,
-        &mut config,
-        env.as_ref(),
-        org_endpoint.as_ref(),
-        cancel_rx.clone(),
-    )
-    .await;
     let plan = plan::plan(&config.accounts);
     tracing::info!(
         accounts = config.accounts.len(),
+        organizations = config.organizations.len(),
         queries = plan.len(),
         concurrency = d.concurrency,
         rate_limit = d.rate_limit,
         "starting run"
     );
-
+    // Discovery feeds the members' queries to the run as their pages
+    // arrive; the run ends when both are done.
+    let (feed, queries) = QueryFeed::new(plan);
     let mut progress = Progress::new(
-        plan.len(),
+        feed.planned(),
         !args.no_progress && !json_logs && std::io::stderr().is_terminal(),
     );
-    let outcomes = executor
-        .run(&plan, cancel_rx.clone(), |o| progress.tick(o))
-        .await;
+    let discovery = {
+        let (exec, config, env, endpoint) =
+            (&executor, &config, env.as_ref(), org_endpoint.as_ref());
+        let cancel = cancel_rx.clone();
+        async move {
+            let found =
+                crate::discover::discover(exec, config, env, endpoint, &cancel, Some(&feed)).await;
+            drop(feed);
+            found
+        }
+    };
+    let (outcomes, found) = tokio::join!(
+        executor.run_stream(queries, cancel_rx.clone(), |o| progress.tick(o)),
+        discovery
+    );
+    config.accounts.extend(found.accounts);
+    let organizations: Vec<crate::model::OrganizationRun> =
+        found.organizations.iter().map(|o| o.run()).collect();
     progress.finish();
     signal_task.abort();
     // Close every pooled connection before the reports need descriptors.
@@ -486,6 +521,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         run_info,
         started,
         history.as_ref(),
+        previous,
     )
     .await?;
     Ok(if interrupted {
@@ -549,9 +585,11 @@ async fn write_reports(
     run_info: RunInfo,
     started: Instant,
     history: Option<&crate::history::recorder::Target>,
+    previous: Option<Option<Previous>>,
 ) -> anyhow::Result<(usize, bool)> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
+    attach_comparison(&mut report, previous);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let reservation = report::reserve(&args.out, &report.run.stem).with_context(context)?;
@@ -639,6 +677,96 @@ async fn history_command(args: HistoryArgs, redactor: &Redactor) -> anyhow::Resu
     Ok(Exit::Ok)
 }
 
+/// The earlier run `--compare` names, read before any call (a bad snapshot
+/// is a usage error): `None` without `--compare`, `Some(None)` when there
+/// is nothing to compare with.
+async fn previous_run(
+    args: &RunArgs,
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Option<Previous>>> {
+    match &args.compare {
+        None => Ok(None),
+        Some(CompareWith::Last) => previous_from_history(history).await.map(Some),
+        Some(CompareWith::File(path)) => {
+            let s = compare::snapshot::read(path).map_err(|e| usage(e.to_string()))?;
+            if !s.complete {
+                tracing::warn!(
+                    "{} is the snapshot of an incomplete run: accounts it lacks show as new",
+                    path.display()
+                );
+            }
+            tracing::info!(
+                previous_run = %s.previous.run,
+                accounts = s.previous.accounts.len(),
+                "comparing with {}",
+                path.display()
+            );
+            Ok(Some(Some(s.previous)))
+        }
+    }
+}
+
+/// `--compare last`: the latest complete run in the history database this
+/// run records into (`history::Store::previous_complete_run`), `None` when
+/// there is none (no database yet, or only incomplete runs). Read before
+/// any call: `--no-history` is bad usage, an unreadable database fatal.
+async fn previous_from_history(
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Previous>> {
+    let Some(target) = history else {
+        return Err(usage(
+            "`--compare last` needs the history database, and --no-history turns it off; \
+             drop --no-history, or compare with an earlier run's snapshot: \
+             `--compare reports/<stem>.json`",
+        ));
+    };
+    if let crate::history::Location::Sqlite(p) = &target.location {
+        if !p.exists() {
+            return Ok(None);
+        }
+    }
+    let store = crate::history::Store::open(&target.location, &target.options)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    let previous = store
+        .previous_complete_run(i64::MAX)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    if let Some(p) = &previous {
+        tracing::info!(
+            previous_run = %p.run,
+            accounts = p.accounts.len(),
+            history = %target.location,
+            "comparing with the latest complete run in the history"
+        );
+    }
+    Ok(previous)
+}
+
+/// Puts the comparison (or, with nothing to compare with, the note) into
+/// the report, and says so in the log.
+fn attach_comparison(report: &mut aggregate::Report, previous: Option<Option<Previous>>) {
+    match previous {
+        None => {}
+        Some(None) => {
+            tracing::info!("nothing to compare with: {}", compare::NO_PREVIOUS_RUN);
+            report.comparison_note = Some(compare::NO_PREVIOUS_RUN.to_string());
+        }
+        Some(Some(p)) => {
+            let c = compare::compare(&report.accounts, &p);
+            tracing::info!(
+                previous_run = %c.previous_run,
+                matched = c.changes.len() - c.new_count(),
+                changed = c.movers().len(),
+                new = c.new_count(),
+                vanished = c.vanished.len(),
+                "compared with the earlier run"
+            );
+            report.comparison = Some(c);
+        }
+    }
+}
+
 /// `tcss-report discover`: the accounts a run would query, the members left
 /// out and each organization's counts. Exit 3 when an organization could not
 /// be listed.
@@ -647,21 +775,28 @@ async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result
     log_warnings(&config.warnings, &args.config);
     let env = ProcessEnv;
     let Wired {
-        mut executor,
+        executor,
         sim,
         org_endpoint,
     } = wire(&config, &env, args.simulate, redactor).await?;
     let configured = config.accounts.len();
     let (_never, cancel) = watch::channel(false);
     let found = crate::discover::discover(
-        &mut executor,
-        &mut config,
+        &executor,
+        &config,
         &env,
         org_endpoint.as_ref(),
         &cancel,
+        None,
     )
     .await;
     drop(executor);
+    // Show the UINs learned for configured accounts too.
+    for (a, uin) in config.accounts.iter_mut().zip(found.configured_uins) {
+        a.uin = a.uin.take().or(uin);
+    }
+    config.accounts.extend(found.accounts);
+    let found = found.organizations;
     if let Some(s) = sim {
         s.handle.shutdown().await;
     }
@@ -774,36 +909,20 @@ async fn wire(
     })
 }
 
-/// Discovery before the plan: every organization's members join the run's
-/// accounts. An interrupt stops it; the organizations not listed by then are
-/// errors (`Cancelled`) and the run goes on with the accounts it has.
-async fn discover_members(
-    executor: &mut Executor,
-    config: &mut Config,
-    env: &dyn Env,
-    endpoint: Option<&Endpoint>,
-    cancel: watch::Receiver<bool>,
-) -> Vec<crate::model::OrganizationRun> {
-    crate::discover::discover(executor, config, env, endpoint, &cancel)
-        .await
-        .iter()
-        .map(|o| o.run())
-        .collect()
-}
-
 /// A progress bar on a terminal; periodic log lines otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    total: usize,
+    /// Queries so far: it grows while discovery adds members.
+    total: Arc<AtomicUsize>,
     done: usize,
     failed: usize,
     last_log: Instant,
 }
 
 impl Progress {
-    fn new(total: usize, terminal: bool) -> Progress {
+    fn new(total: Arc<AtomicUsize>, terminal: bool) -> Progress {
         let bar = terminal.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
+            let bar = indicatif::ProgressBar::new(total.load(Ordering::Acquire) as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} queries ({per_sec}, eta {eta}) {msg}",
             ) {
@@ -825,8 +944,10 @@ impl Progress {
         if matches!(o.result, QueryResult::Failed { .. }) {
             self.failed += 1;
         }
+        let total = self.total.load(Ordering::Acquire);
         match &self.bar {
             Some(bar) => {
+                bar.set_length(total as u64);
                 bar.inc(1);
                 if self.failed > 0 {
                     bar.set_message(format!("{} failed", self.failed));
@@ -834,12 +955,7 @@ impl Progress {
             }
             None if self.last_log.elapsed() >= Duration::from_secs(10) => {
                 self.last_log = Instant::now();
-                tracing::info!(
-                    done = self.done,
-                    total = self.total,
-                    failed = self.failed,
-                    "progress"
-                );
+                tracing::info!(done = self.done, total, failed = self.failed, "progress");
             }
             None => {}
         }
@@ -926,6 +1042,65 @@ mod tests {
             }) => args,
             other => panic!("unexpected parse result: {other:?}"),
         }
+    }
+
+    fn run_args(argv: &[&str]) -> Result<RunArgs, clap::Error> {
+        let mut full = vec!["tcss-report", "run", "--config", "a.toml"];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full).map(|cli| match cli.command {
+            Command::Run(args) => args,
+            other => panic!("unexpected command: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn compare_takes_last_or_a_snapshot_path() {
+        assert_eq!(run_args(&[]).unwrap().compare, None);
+        assert_eq!(
+            run_args(&["--compare", "last"]).unwrap().compare,
+            Some(CompareWith::Last)
+        );
+        assert_eq!(
+            run_args(&["--compare", "reports/x.json"]).unwrap().compare,
+            Some(CompareWith::File("reports/x.json".into()))
+        );
+        assert_eq!(
+            run_args(&["--compare", "./last"]).unwrap().compare,
+            Some(CompareWith::File("./last".into()))
+        );
+        let e = run_args(&["--compare", ""]).unwrap_err().to_string();
+        assert!(
+            e.contains("expected `last` or the path of a snapshot"),
+            "{e}"
+        );
+        assert!(run_args(&["--compare"]).is_err());
+    }
+
+    #[test]
+    fn the_comparison_or_its_note_is_attached() {
+        let mut report = crate::report::tests::sample_report();
+        attach_comparison(&mut report, None);
+        assert_eq!(
+            (&report.comparison, &report.comparison_note),
+            (&None, &None)
+        );
+        attach_comparison(&mut report, Some(None));
+        assert_eq!(report.comparison, None);
+        assert_eq!(
+            report.comparison_note.as_deref(),
+            Some(compare::NO_PREVIOUS_RUN)
+        );
+        let mut report = crate::report::tests::sample_report();
+        let previous = Previous {
+            run: "earlier".into(),
+            generated_at: report.generated_at,
+            accounts: Vec::new(),
+        };
+        attach_comparison(&mut report, Some(Some(previous)));
+        let c = report.comparison.expect("compared");
+        assert_eq!(c.previous_run, "earlier");
+        assert_eq!(c.new_count(), report.accounts.len());
+        assert_eq!(report.comparison_note, None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use tcapi::tcss::ImageAuthorizedInfo;
 
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
 
+pub mod over_capacity;
 pub mod warnings;
 
 /// Error code given to a query the run was interrupted before finishing.
@@ -338,6 +339,9 @@ pub struct Report {
     /// The comparison with an earlier run (`--compare`), when one was asked for
     /// and found.
     pub comparison: Option<crate::compare::Comparison>,
+    /// Set when a comparison was asked for but there was nothing to compare
+    /// with (no earlier complete run): why, as the reports print it.
+    pub comparison_note: Option<String>,
 }
 
 impl Report {
@@ -477,6 +481,7 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
         totals,
         tag_keys: tag_keys.into_iter().collect(),
         comparison: None,
+        comparison_note: None,
     }
 }
 

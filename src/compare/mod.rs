@@ -9,6 +9,12 @@ use chrono::{DateTime, Utc};
 
 use crate::aggregate::AccountRow;
 
+pub mod snapshot;
+
+/// The note the reports carry when `--compare last` finds no earlier
+/// complete run.
+pub const NO_PREVIOUS_RUN: &str = "no earlier complete run in the history database";
+
 /// The metrics whose differences the comparison reports, in the contract's
 /// order (each is an accounts column; `change.<name>` in `--fail-on`).
 pub const CHANGE_METRICS: [&str; 7] = [
@@ -100,6 +106,18 @@ impl Change {
             self.total_authorized.map_or(0, i64::abs),
         )
     }
+
+    /// Whether any of [`CHANGE_METRICS`] differs (an empty difference is no move).
+    pub fn moved(&self) -> bool {
+        CHANGE_METRICS
+            .iter()
+            .any(|m| self.get(m).is_some_and(|d| d != 0.0))
+    }
+
+    /// The change of `utilization` in percentage points (0.05 is 5.0).
+    pub fn utilization_points(&self) -> Option<f64> {
+        self.utilization.map(|d| d * 100.0)
+    }
 }
 
 /// The comparison of a report with an earlier run.
@@ -115,12 +133,49 @@ pub struct Comparison {
     /// Accounts of the earlier run whose UIN is not in this one, in that
     /// run's order.
     pub vanished: Vec<PreviousAccount>,
+    /// Parallel to `changes`: the earlier account each current account was
+    /// matched with (its previous values, for the side-by-side tables).
+    pub previous: Vec<Option<PreviousAccount>>,
 }
 
 impl Comparison {
     /// How many current accounts are new (no match in the earlier run).
     pub fn new_count(&self) -> usize {
         self.changes.iter().filter(|c| c.is_none()).count()
+    }
+
+    /// The indices of the matched current accounts, biggest movers first:
+    /// by [`Change::magnitude`] (largest first), then accounts that moved
+    /// in any metric before those that did not, then report order.
+    pub fn ranked(&self) -> Vec<usize> {
+        let mut matched: Vec<(usize, &Change)> = self
+            .changes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.as_ref()?)))
+            .collect();
+        matched.sort_by(|(i, a), (j, b)| {
+            b.magnitude()
+                .cmp(&a.magnitude())
+                .then_with(|| b.moved().cmp(&a.moved()))
+                .then_with(|| i.cmp(j))
+        });
+        matched.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// [`Comparison::ranked`], only the accounts that moved.
+    pub fn movers(&self) -> Vec<usize> {
+        self.ranked()
+            .into_iter()
+            .filter(|&i| self.changes[i].as_ref().is_some_and(Change::moved))
+            .collect()
+    }
+
+    /// The indices of the current accounts the earlier run did not have.
+    pub fn new_accounts(&self) -> Vec<usize> {
+        (0..self.changes.len())
+            .filter(|&i| self.changes[i].is_none())
+            .collect()
     }
 }
 
@@ -152,12 +207,14 @@ pub fn compare(current: &[AccountRow], previous: &Previous) -> Comparison {
         .iter()
         .filter_map(|p| Some((p.uin.as_deref()?, p)))
         .collect();
+    let matched: Vec<Option<&PreviousAccount>> = current
+        .iter()
+        .map(|a| by_uin.get(a.uin.as_deref()?).copied())
+        .collect();
     let changes = current
         .iter()
-        .map(|a| {
-            let p = by_uin.get(a.uin.as_deref()?)?;
-            Some(change(a, p))
-        })
+        .zip(&matched)
+        .map(|(a, p)| Some(change(a, (*p)?)))
         .collect();
     let present: std::collections::HashSet<&str> =
         current.iter().filter_map(|a| a.uin.as_deref()).collect();
@@ -172,6 +229,7 @@ pub fn compare(current: &[AccountRow], previous: &Previous) -> Comparison {
         previous_generated_at: previous.generated_at,
         changes,
         vanished,
+        previous: matched.into_iter().map(|p| p.cloned()).collect(),
     }
 }
 

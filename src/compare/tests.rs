@@ -68,3 +68,117 @@ fn new_and_vanished_accounts_are_matched_by_uin_not_name() {
         c.changes.iter().filter(|x| x.is_none()).count()
     );
 }
+
+#[test]
+fn every_metric_is_current_minus_previous() {
+    let report = sample_report();
+    let mut prev = previous_of(&report.accounts);
+    let p = &mut prev.accounts[0];
+    *p = PreviousAccount {
+        account: "renamed".into(),
+        uin: p.uin.clone(),
+        status: "partial".into(),
+        total_authorized: Some(90),
+        used_authorized: Some(100),
+        remaining_authorized: Some(-10),
+        utilization: Some(100.0 / 90.0),
+        scanned_images: Some(40),
+        duplicate_images: Some(1),
+        scan_quota_used: Some(300),
+    };
+    let c = compare(&report.accounts, &prev);
+    let a = &report.accounts[0];
+    let ch = c.changes[0].as_ref().unwrap();
+    assert_eq!(ch.total_authorized, Some(a.total_authorized.unwrap() - 90));
+    assert_eq!(ch.used_authorized, Some(a.used_authorized.unwrap() - 100));
+    assert_eq!(
+        ch.remaining_authorized,
+        Some(a.remaining_authorized.unwrap() + 10)
+    );
+    assert_eq!(ch.scanned_images, Some(a.scanned_images.unwrap() - 40));
+    assert_eq!(ch.duplicate_images, Some(a.duplicate_images.unwrap() - 1));
+    assert_eq!(ch.scan_quota_used, Some(a.scan_quota_used.unwrap() - 300));
+    let du = a.utilization.unwrap() - 100.0 / 90.0;
+    assert!((ch.utilization.unwrap() - du).abs() < 1e-12);
+    assert!((ch.utilization_points().unwrap() - du * 100.0).abs() < 1e-9);
+    for m in CHANGE_METRICS {
+        assert!(ch.get(m).is_some(), "{m}");
+    }
+    // The matched earlier account is kept beside its change (renamed: matched by UIN).
+    assert_eq!(c.previous[0].as_ref().unwrap().account, "renamed");
+    assert_eq!(c.previous.len(), c.changes.len());
+    assert!(ch.moved());
+}
+
+#[test]
+fn an_empty_current_value_stays_empty() {
+    let report = sample_report();
+    // The error account has no numbers; give it a UIN and previous numbers.
+    let mut accounts = report.accounts.clone();
+    let legacy = accounts.iter_mut().find(|a| a.account == "legacy").unwrap();
+    legacy.uin = Some("300".into());
+    let mut prev = previous_of(&accounts);
+    let p = prev
+        .accounts
+        .iter_mut()
+        .find(|p| p.account == "legacy")
+        .unwrap();
+    p.used_authorized = Some(10);
+    p.total_authorized = Some(20);
+    p.utilization = Some(0.5);
+    let c = compare(&accounts, &prev);
+    let i = accounts.iter().position(|a| a.account == "legacy").unwrap();
+    let ch = c.changes[i].as_ref().expect("matched");
+    assert_eq!(ch, &Change::default(), "every difference empty");
+    assert!(!ch.moved());
+    assert_eq!(ch.magnitude(), (0, 0));
+    assert_eq!(ch.utilization_points(), None);
+}
+
+#[test]
+fn overflowing_differences_are_empty_not_wrapped() {
+    let report = sample_report();
+    let mut prev = previous_of(&report.accounts);
+    prev.accounts[0].used_authorized = Some(i64::MIN);
+    let c = compare(&report.accounts, &prev);
+    assert_eq!(c.changes[0].as_ref().unwrap().used_authorized, None);
+}
+
+#[test]
+fn movers_are_ranked_by_magnitude_then_any_move() {
+    let report = sample_report();
+    let mut accounts = report.accounts.clone();
+    for (i, a) in accounts.iter_mut().enumerate() {
+        a.uin = Some(format!("{}", 1000 + i));
+    }
+    let mut prev = previous_of(&accounts);
+    // 0: used +2; 1: unchanged; 2: only scanned images moved; 3: used -9.
+    prev.accounts[0].used_authorized = accounts[0].used_authorized.map(|v| v - 2);
+    prev.accounts[2].scanned_images = Some(1);
+    accounts[2].scanned_images = Some(5);
+    accounts[3].used_authorized = Some(1);
+    prev.accounts[3].used_authorized = Some(10);
+    // A vanished account, and a new one (a UIN the earlier run did not have).
+    prev.accounts.push(PreviousAccount {
+        account: "gone".into(),
+        uin: Some("42".into()),
+        status: "ok".into(),
+        used_authorized: Some(7),
+        ..PreviousAccount::default()
+    });
+    prev.accounts[1].uin = Some("not-any-more".into());
+    let c = compare(&accounts, &prev);
+    assert_eq!(c.ranked(), vec![3, 0, 2]);
+    assert_eq!(c.movers(), vec![3, 0, 2]);
+    assert_eq!(c.new_accounts(), vec![1]);
+    assert_eq!(c.new_count(), 1);
+    let vanished: Vec<&str> = c.vanished.iter().map(|v| v.account.as_str()).collect();
+    assert_eq!(vanished, vec!["-member-a", "gone"]);
+    assert_eq!(c.vanished[1].used_authorized, Some(7));
+    assert!(c.previous[1].is_none());
+    // An unchanged matched account is ranked but is no mover.
+    prev.accounts[1].uin = accounts[1].uin.clone();
+    let c = compare(&accounts, &prev);
+    assert_eq!(c.ranked(), vec![3, 0, 2, 1]);
+    assert_eq!(c.movers(), vec![3, 0, 2]);
+}

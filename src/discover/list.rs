@@ -2,6 +2,8 @@
 //! management account's keys; the list is read again once when the pages
 //! disagree on `Total` or the members read do not add up to it (members
 //! joined or left while paging), and is an error if it still does not.
+//! Each page's members are handed on as soon as it arrives (their queries
+//! start while the rest is read); a member read twice is handed on once.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -29,15 +31,29 @@ pub const CANCELLED_CODE: &str = crate::aggregate::CANCELLED_CODE;
 
 /// Reads the whole list of the organization managed by `management`; an
 /// interrupt (`cancel` turning true) stops it between or during pages.
+/// `arrived` sees the members of each page as it arrives, each member once
+/// over both readings (so also those read before a failure).
 pub async fn list(
     exec: &Executor,
     management: usize,
     endpoint: &Endpoint,
     cancel: &tokio::sync::watch::Receiver<bool>,
+    arrived: &mut dyn FnMut(&[Member]),
 ) -> Result<Listing, PageFailure> {
     let mut last = None;
+    let mut handed = HashSet::new();
+    let mut hand_on = |page: &[Member]| {
+        let new: Vec<Member> = page
+            .iter()
+            .filter(|m| handed.insert(m.uin.clone()))
+            .cloned()
+            .collect();
+        if !new.is_empty() {
+            arrived(&new);
+        }
+    };
     for _ in 0..2 {
-        match read_once(exec, management, endpoint, cancel).await? {
+        match read_once(exec, management, endpoint, cancel, &mut hand_on).await? {
             Read::Complete(l) => return Ok(l),
             Read::Changed { listed, totals } => last = Some((listed, totals)),
         }
@@ -67,6 +83,7 @@ async fn read_once(
     management: usize,
     endpoint: &Endpoint,
     cancel: &tokio::sync::watch::Receiver<bool>,
+    arrived: &mut dyn FnMut(&[Member]),
 ) -> Result<Read, PageFailure> {
     let mut members = Vec::new();
     let mut seen = HashSet::new();
@@ -90,12 +107,14 @@ async fn read_once(
             totals.push(total);
         }
         let n = page.items.len() as u64;
+        let before = members.len();
         for item in page.items {
             let m = member(item)?;
             if seen.insert(m.uin.clone()) {
                 members.push(m);
             }
         }
+        arrived(&members[before..]);
         offset += n;
         if n == 0 || offset >= total {
             break;

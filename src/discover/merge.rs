@@ -55,35 +55,89 @@ pub fn merge(
     existing: &[Account],
     uin_of: &dyn Fn(usize) -> Option<String>,
 ) -> Merged {
-    let by_uin: HashMap<String, &str> = existing
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| uin_of(i).map(|u| (u, a.name.as_str())))
-        .collect();
-    let mut taken: HashSet<String> = existing.iter().map(|a| a.name.to_lowercase()).collect();
-    let mut name_count: HashMap<&str, usize> = HashMap::new();
+    let mut merger = Merger::new(org, existing, uin_of);
     for m in members {
-        *name_count.entry(m.name.as_str()).or_default() += 1;
+        merger.push(m);
     }
-    let mut out = Merged::default();
-    let mut seen_uins = HashSet::new();
-    for m in members {
-        if !seen_uins.insert(m.uin.as_str()) {
-            continue;
+    merger.finish()
+}
+
+/// [`merge`] one member at a time, as pages arrive: each kept member's
+/// account is known at once (to be queried while the list is still being
+/// read) under a provisional name; [`finish`](Merger::finish) settles the
+/// names once every member is known (two members of one name become
+/// `Name (UIN)`, the first one too).
+#[derive(Debug)]
+pub struct Merger<'a> {
+    org: &'a Organization,
+    by_uin: HashMap<String, String>,
+    taken: HashSet<String>,
+    seen: HashSet<String>,
+    out: Merged,
+}
+
+impl<'a> Merger<'a> {
+    /// A merger for `org`, given the accounts already known and their UINs.
+    pub fn new(
+        org: &'a Organization,
+        existing: &[Account],
+        uin_of: &dyn Fn(usize) -> Option<String>,
+    ) -> Merger<'a> {
+        Merger {
+            org,
+            by_uin: existing
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| uin_of(i).map(|u| (u, a.name.clone())))
+                .collect(),
+            taken: existing.iter().map(|a| a.name.to_lowercase()).collect(),
+            seen: HashSet::new(),
+            out: Merged::default(),
         }
-        let fate = if let Some(name) = by_uin.get(&m.uin) {
-            Fate::Configured((*name).to_string())
+    }
+
+    /// Decides one member (a member listed again is ignored). Returns the
+    /// account it becomes when it is kept.
+    pub fn push(&mut self, m: &Member) -> Option<&Account> {
+        if !self.seen.insert(m.uin.clone()) {
+            return None;
+        }
+        let org = self.org;
+        let fate = if let Some(name) = self.by_uin.get(&m.uin) {
+            Fate::Configured(name.clone())
         } else if let Some(reason) = exclusion(&org.include, &org.exclude, &view(m)) {
             Fate::Excluded(reason)
         } else {
-            let name = account_name(m, name_count[m.name.as_str()] > 1, &taken);
-            taken.insert(name.to_lowercase());
-            out.accounts.push(member_account(org, m, &name));
+            let name = account_name(m, false, &self.taken);
+            self.taken.insert(name.to_lowercase());
+            self.out.accounts.push(member_account(org, m, &name));
             Fate::Kept(name)
         };
-        out.fates.push((m.clone(), fate));
+        let kept = matches!(fate, Fate::Kept(_));
+        self.out.fates.push((m.clone(), fate));
+        kept.then(|| self.out.accounts.last()).flatten()
     }
-    out
+
+    /// The members so far and what became of them, names settled: a kept
+    /// member whose `Name` another listed member shares is `Name (UIN)`.
+    /// The accounts keep the order (and so the indexes) they were pushed in.
+    pub fn finish(mut self) -> Merged {
+        let mut name_count: HashMap<String, usize> = HashMap::new();
+        for (m, _) in &self.out.fates {
+            *name_count.entry(m.name.clone()).or_default() += 1;
+        }
+        let mut kept = self.out.accounts.iter_mut();
+        for (m, fate) in &mut self.out.fates {
+            let Fate::Kept(name) = fate else { continue };
+            let account = kept.next().expect("one account per kept member");
+            if name_count[&m.name] > 1 {
+                let settled = account_name(m, true, &self.taken);
+                account.name.clone_from(&settled);
+                *name = settled;
+            }
+        }
+        self.out
+    }
 }
 
 fn view(m: &Member) -> MemberView<'_> {

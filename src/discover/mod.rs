@@ -12,9 +12,9 @@ use tcapi::credentials::Env;
 use tcapi::Endpoint;
 
 use crate::config::Config;
-use crate::execute::Executor;
+use crate::execute::{Executor, PageFailure, QueryFeed};
 use crate::model::OrganizationRun;
-use merge::{Fate, Member};
+use merge::{Fate, Member, Merged, Merger};
 
 /// What discovery found in one organization (JSON `run.organizations`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,29 +50,46 @@ impl OrgSummary {
     }
 }
 
-/// Discovers the members of every organization of `config` and adds them
-/// to `config.accounts` and to `exec`. `endpoint` overrides each
+/// What discovery adds to a run.
+#[derive(Debug, Clone, Default)]
+pub struct Discovered {
+    /// The members that became accounts, in the order they were added to
+    /// the executor (their indexes follow the configured accounts'), names
+    /// settled.
+    pub accounts: Vec<crate::config::Account>,
+    /// One summary per organization, in config order.
+    pub organizations: Vec<OrgSummary>,
+    /// The UIN of each configured account, as given or learned with
+    /// `GetCallerIdentity` (empty without organizations).
+    pub configured_uins: Vec<Option<String>>,
+}
+
+/// Discovers the members of every organization of `config`: each kept
+/// member joins `exec` as its page arrives and, with a `feed`, its queries
+/// start at once while the rest is read. `endpoint` overrides each
 /// organization's own (the simulator). An interrupt (`cancel`) makes the
-/// organizations not listed by then errors (`Cancelled`); those listed
-/// before keep their members. Returns one summary per organization.
+/// organizations not listed by then errors (`Cancelled`); the members read
+/// before stay in the run. The caller appends [`Discovered::accounts`] to
+/// the config's accounts once this returns.
 pub async fn discover(
-    exec: &mut Executor,
-    config: &mut Config,
+    exec: &Executor,
+    config: &Config,
     env: &dyn Env,
     endpoint: Option<&Endpoint>,
     cancel: &tokio::sync::watch::Receiver<bool>,
-) -> Vec<OrgSummary> {
+    feed: Option<&QueryFeed>,
+) -> Discovered {
+    let mut found = Discovered::default();
     if config.organizations.is_empty() {
-        return Vec::new();
+        return found;
     }
     let mut stop = cancel.clone();
-    let uins = tokio::select! {
+    let mut uins = tokio::select! {
         biased;
         _ = stop.wait_for(|c| *c) => config.accounts.iter().map(|a| a.uin.clone()).collect(),
         uins = known_uins(exec, config) => uins,
     };
-    let mut out = Vec::new();
-    for org in config.organizations.clone() {
+    for org in &config.organizations {
         let management_account = config.accounts[org.management].name.clone();
         let own;
         let endpoint = match endpoint {
@@ -83,56 +100,87 @@ pub async fn discover(
                     &own
                 }
                 Err(e) => {
-                    out.push(failed(
-                        &org.name,
-                        management_account,
-                        "InvalidEndpoint",
-                        e.to_string(),
-                    ));
+                    let f = PageFailure {
+                        code: "InvalidEndpoint".into(),
+                        message: e.to_string(),
+                    };
+                    let summary = summary(org, management_account, Err(f), Merged::default());
+                    found.organizations.push(summary);
                     continue;
                 }
             },
         };
-        let listing = match list::list(exec, org.management, endpoint, cancel).await {
-            Ok(l) => l,
-            Err(f) => {
-                tracing::warn!(organization = %org.name, code = %f.code, "the member list could not be read: {}", f.message);
-                out.push(failed(&org.name, management_account, &f.code, f.message));
-                continue;
+        let existing: Vec<_> = config
+            .accounts
+            .iter()
+            .chain(&found.accounts)
+            .cloned()
+            .collect();
+        let uin_of = |i: usize| uins.get(i).cloned().flatten();
+        let mut merger = Merger::new(org, &existing, &uin_of);
+        let first = found.accounts.len();
+        let mut on_page = |members: &[Member]| {
+            let mut added = Vec::new();
+            for m in members {
+                if let Some(account) = merger.push(m) {
+                    let index = exec.add_account(account, env);
+                    added.push((index, account.regions.clone()));
+                }
+            }
+            if let Some(feed) = feed {
+                let batch: Vec<(usize, &[String])> =
+                    added.iter().map(|(i, r)| (*i, r.as_slice())).collect();
+                feed.add(&batch);
             }
         };
-        let uin_of = |i: usize| uins.get(i).cloned().flatten();
-        let merged = merge::merge(&org, &listing.members, &config.accounts, &uin_of);
-        tracing::info!(
-            organization = %org.name,
-            total = listing.total,
-            kept = merged.accounts.len(),
-            "organization members listed"
+        let listing = list::list(exec, org.management, endpoint, cancel, &mut on_page).await;
+        let merged = merger.finish();
+        debug_assert_eq!(
+            config.accounts.len() + first,
+            exec.account_count() - merged.accounts.len()
         );
-        exec.add_accounts(&merged.accounts, env);
-        config.accounts.extend(merged.accounts.iter().cloned());
-        out.push(OrgSummary {
-            name: org.name.clone(),
-            management_account,
-            members_total: Some(listing.total),
-            members_listed: listing.members.len(),
-            members_kept: merged.accounts.len(),
-            error: None,
-            fates: merged.fates,
-        });
+        uins.extend(merged.accounts.iter().map(|a| a.uin.clone()));
+        found.accounts.extend(merged.accounts.iter().cloned());
+        found
+            .organizations
+            .push(summary(org, management_account, listing, merged));
     }
-    out
+    uins.truncate(config.accounts.len());
+    found.configured_uins = uins;
+    found
 }
 
-fn failed(name: &str, management_account: String, code: &str, message: String) -> OrgSummary {
+/// An organization's summary: its counts (also those read before a
+/// failure) and its error, logged.
+fn summary(
+    org: &crate::config::Organization,
+    management_account: String,
+    listing: Result<list::Listing, PageFailure>,
+    merged: Merged,
+) -> OrgSummary {
+    let (members_total, error) = match listing {
+        Ok(l) => {
+            tracing::info!(
+                organization = %org.name,
+                total = l.total,
+                kept = merged.accounts.len(),
+                "organization members listed"
+            );
+            (Some(l.total), None)
+        }
+        Err(f) => {
+            tracing::warn!(organization = %org.name, code = %f.code, "the member list could not be read: {}", f.message);
+            (None, Some((f.code, f.message)))
+        }
+    };
     OrgSummary {
-        name: name.to_string(),
+        name: org.name.clone(),
         management_account,
-        members_total: None,
-        members_listed: 0,
-        members_kept: 0,
-        error: Some((code.to_string(), message)),
-        fates: Vec::new(),
+        members_total,
+        members_listed: merged.fates.len(),
+        members_kept: merged.accounts.len(),
+        error,
+        fates: merged.fates,
     }
 }
 

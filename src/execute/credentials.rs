@@ -126,7 +126,7 @@ pub(super) fn prepare(
     env: &dyn Env,
     overrides: &HashMap<usize, Credentials>,
     redactor: &Redactor,
-) -> Vec<AccountState> {
+) -> boxcar::Vec<AccountState> {
     accounts
         .iter()
         .enumerate()

@@ -80,13 +80,20 @@ impl Executor {
         self.uin(account, &creds).await
     }
 
-    /// Adds discovered accounts after the configured ones (their role
-    /// sources are indexes of accounts already known).
-    pub fn add_accounts(&mut self, accounts: &[Account], env: &dyn Env) {
-        for a in accounts {
-            self.accounts
-                .push(AccountState::new(a, None, env, &self.opts.redactor));
-            self.names.push(a.name.clone());
-        }
+    /// Adds a discovered account after those already known (its role
+    /// source is one of them), while the run goes on: queries of it may be
+    /// started as soon as this returns. Returns its index.
+    pub fn add_account(&self, account: &Account, env: &dyn Env) -> usize {
+        let state = AccountState::new(account, None, env, &self.opts.redactor);
+        // One writer (discovery) adds accounts: the two indexes agree.
+        let i = self.accounts.push(state);
+        let n = self.names.push(account.name.clone());
+        debug_assert_eq!(i, n);
+        i
+    }
+
+    /// How many accounts the run knows (configured and discovered so far).
+    pub fn account_count(&self) -> usize {
+        self.accounts.count()
     }
 }

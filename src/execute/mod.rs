@@ -21,9 +21,11 @@
 //! requests are signed with).
 
 mod credentials;
+mod feed;
 mod members;
 mod pacing;
 
+pub use feed::QueryFeed;
 pub use members::PageFailure;
 
 use std::collections::HashMap;
@@ -32,7 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::stream::FuturesUnordered;
-use futures::StreamExt;
+use futures::{FutureExt, Stream, StreamExt};
 use tcapi::client::{Answer, ApiRequest, Failure};
 use tcapi::credentials::{CredentialError, Env};
 use tcapi::tcss::ImageAuthorizedInfo;
@@ -79,12 +81,15 @@ pub struct ExecOptions {
     pub redactor: Arc<Redactor>,
 }
 
-/// Runs `start(item)` for every item and hands each result to `done`, with
-/// at most `window` futures running, not counting the `sleeping` ones (those
-/// waiting out a retry backoff), and never more than `max` in all. `woken`
-/// is notified when a future starts sleeping, so that another can start.
-async fn drive<'a, T: 'a, F, Fut, R>(
-    items: &'a [T],
+/// Runs `start(item)` for every item of the stream and hands each result to
+/// `done`, with at most `window` futures running, not counting the
+/// `sleeping` ones (those waiting out a retry backoff), and never more than
+/// `max` in all. `woken` is notified when a future starts sleeping, so that
+/// another can start. Items may arrive while others run (discovered
+/// members): an item is started as soon as it arrives and there is room;
+/// the drive ends when the stream has ended and every future is done.
+async fn drive<T, F, Fut, R>(
+    mut items: impl Stream<Item = T> + Unpin,
     window: usize,
     max: usize,
     sleeping: &AtomicUsize,
@@ -92,23 +97,24 @@ async fn drive<'a, T: 'a, F, Fut, R>(
     mut start: F,
     mut done: impl FnMut(R),
 ) where
-    F: FnMut(&'a T) -> Fut,
+    F: FnMut(T) -> Fut,
     Fut: Future<Output = R>,
 {
-    let mut next = items.iter();
     let mut running = FuturesUnordered::new();
     let mut exhausted = false;
     loop {
         let limit = window
             .saturating_add(sleeping.load(Ordering::Acquire))
             .min(max.max(window));
+        // Whatever has arrived, up to the limit, without waiting.
         while !exhausted && running.len() < limit {
-            match next.next() {
-                Some(item) => running.push(start(item)),
-                None => exhausted = true,
+            match items.next().now_or_never() {
+                Some(Some(item)) => running.push(start(item)),
+                Some(None) => exhausted = true,
+                None => break,
             }
         }
-        if running.is_empty() {
+        if exhausted && running.is_empty() {
             return;
         }
         tokio::select! {
@@ -116,6 +122,11 @@ async fn drive<'a, T: 'a, F, Fut, R>(
             Some(result) = running.next() => done(result),
             // A future started to sleep: room for one more.
             _ = woken.notified(), if !exhausted => {}
+            // Room, and the next item has not arrived yet: wait for it too.
+            item = items.next(), if !exhausted && running.len() < limit => match item {
+                Some(item) => running.push(start(item)),
+                None => exhausted = true,
+            },
         }
     }
 }
@@ -125,8 +136,10 @@ async fn drive<'a, T: 'a, F, Fut, R>(
 pub struct Executor {
     opts: ExecOptions,
     limits: Limits,
-    accounts: Vec<AccountState>,
-    names: Vec<String>,
+    // Append-only while the run goes on: discovery adds members' accounts
+    // as their pages arrive, queries read them by index.
+    accounts: boxcar::Vec<AccountState>,
+    names: boxcar::Vec<String>,
 }
 
 impl Executor {
@@ -153,29 +166,52 @@ impl Executor {
     /// not started end as `Cancelled` and in-flight ones are abandoned (also
     /// `Cancelled`, with the attempts they made). `on_outcome` sees each
     /// outcome as it completes.
-    pub async fn run<'a>(
-        &'a self,
-        plan: &'a [Query],
+    pub async fn run(
+        &self,
+        plan: &[Query],
+        cancel: watch::Receiver<bool>,
+        on_outcome: impl FnMut(&QueryOutcome),
+    ) -> Vec<QueryOutcome> {
+        self.run_stream(
+            futures::stream::iter(plan.iter().cloned()),
+            cancel,
+            on_outcome,
+        )
+        .await
+    }
+
+    /// [`run`](Self::run) for queries that arrive while the run goes on
+    /// (discovered members: see [`QueryFeed`]): each starts as soon as it
+    /// arrives and there is room. Query ids must number the queries 0, 1, ...
+    /// in the order they arrive; the outcomes come back in that order.
+    pub async fn run_stream(
+        &self,
+        queries: impl Stream<Item = Query> + Unpin,
         cancel: watch::Receiver<bool>,
         mut on_outcome: impl FnMut(&QueryOutcome),
     ) -> Vec<QueryOutcome> {
-        let mut slots: Vec<Option<QueryOutcome>> = vec![None; plan.len()];
+        let mut seen: Vec<Query> = Vec::new();
+        let queries = queries.inspect(|q| {
+            debug_assert_eq!(q.id, seen.len(), "query ids number the arrivals");
+            seen.push(q.clone());
+        });
+        let mut slots: Vec<Option<QueryOutcome>> = Vec::new();
         // Enough futures to keep every slot busy while others wait for their
         // limiter, few enough that 30,000 queries stay small in memory.
         // Queries sleeping in a retry backoff do not count, up to 8 times
         // the window in all.
         let window = self.opts.concurrency.saturating_mul(2).max(16);
-        let start = |q: &'a Query| {
+        let start = |q: Query| {
             let mut cancel = cancel.clone();
             async move {
                 let tally = Tally::default();
                 if *cancel.borrow() {
-                    return (q.id, self.cancelled(q, &tally));
+                    return (q.id, self.cancelled(&q, &tally));
                 }
                 let out = tokio::select! {
                     biased;
-                    _ = cancel.wait_for(|c| *c) => self.cancelled(q, &tally),
-                    out = self.query(q, &tally) => out,
+                    _ = cancel.wait_for(|c| *c) => self.cancelled(&q, &tally),
+                    out = self.query(&q, &tally) => out,
                 };
                 self.limits.backoff_ended(&tally);
                 (q.id, out)
@@ -183,7 +219,7 @@ impl Executor {
         };
         let redactor = &self.opts.redactor;
         drive(
-            plan,
+            queries,
             window,
             window.saturating_mul(8),
             &self.limits.backing_off,
@@ -192,14 +228,18 @@ impl Executor {
             |(id, mut outcome)| {
                 sanitize::clean_outcome(&mut outcome, redactor);
                 on_outcome(&outcome);
+                if slots.len() <= id {
+                    slots.resize(id + 1, None);
+                }
                 slots[id] = Some(outcome);
             },
         )
         .await;
         // Exactly one outcome per query, whatever happened above.
+        slots.resize(seen.len(), None);
         slots
             .into_iter()
-            .zip(plan)
+            .zip(&seen)
             .map(|(slot, q)| slot.unwrap_or_else(|| self.cancelled(q, &Tally::default())))
             .collect()
     }
@@ -363,12 +403,12 @@ mod tests {
         let started = tokio::time::Instant::now();
         let mut order = Vec::new();
         drive(
-            &items,
+            futures::stream::iter(items.clone()),
             2,
             16,
             &sleeping,
             &woken,
-            |&i| {
+            |i| {
                 let (sleeping, woken) = (&sleeping, &woken);
                 async move {
                     if i < 2 {
@@ -406,12 +446,12 @@ mod tests {
         let running = AtomicUsize::new(0);
         let peak = AtomicUsize::new(0);
         drive(
-            &items,
+            futures::stream::iter(items.clone()),
             3,
             8,
             &sleeping,
             &woken,
-            |&i| {
+            |i| {
                 let (sleeping, woken, running, peak) = (&sleeping, &woken, &running, &peak);
                 async move {
                     let now = running.fetch_add(1, Ordering::AcqRel) + 1;
@@ -440,7 +480,7 @@ mod tests {
         let peak = AtomicUsize::new(0);
         let running = AtomicUsize::new(0);
         drive(
-            &items,
+            futures::stream::iter(items.clone()),
             3,
             8,
             &sleeping,

@@ -23,6 +23,8 @@ use super::{
 use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
 use crate::aggregate::{AccountRow, RegionRow, Report};
 
+mod changes;
+
 /// The value of `schema_version`; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -55,9 +57,10 @@ impl Serialize for Snapshot<'_> {
         m.serialize_entry("generated_at", &rfc3339(&r.generated_at))?;
         m.serialize_entry("complete", &r.run.complete)?;
         m.serialize_entry("run", &Run(r))?;
-        m.serialize_entry("accounts", &Accounts(&r.accounts))?;
+        m.serialize_entry("accounts", &Accounts(&r.accounts, r))?;
         m.serialize_entry("regions", &Regions(&r.regions))?;
         m.serialize_entry("totals", &Fields(totals_fields(&r.totals)))?;
+        changes::top_entries(r, &mut m)?;
         m.end()
     }
 }
@@ -96,19 +99,21 @@ impl Serialize for Fields<'_> {
     }
 }
 
-struct Accounts<'a>(&'a [AccountRow]);
+/// The accounts, and the report for their `change` (`--compare`).
+struct Accounts<'a>(&'a [AccountRow], &'a Report);
 
 impl Serialize for Accounts<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for row in self.0 {
-            seq.serialize_element(&Account(row))?;
+        for (i, row) in self.0.iter().enumerate() {
+            seq.serialize_element(&Account(row, changes::account_change(self.1, i)))?;
         }
         seq.end()
     }
 }
 
-struct Account<'a>(&'a AccountRow);
+/// An account, and its `change` when the run compares (`Some`).
+struct Account<'a>(&'a AccountRow, Option<Option<changes::ChangeObject<'a>>>);
 
 impl Serialize for Account<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -117,6 +122,9 @@ impl Serialize for Account<'_> {
             m.serialize_entry(key, cell)?;
         }
         m.serialize_entry("tags", &self.0.tags)?;
+        if let Some(change) = &self.1 {
+            m.serialize_entry("change", change)?;
+        }
         m.end()
     }
 }

@@ -7,6 +7,11 @@
 //! all), and every cell is cut to a fixed length, so the file stays under
 //! [`MAX_SUMMARY_BYTES`].
 //!
+//! Issue 12 added the duplicate images and their ratio to the totals, the
+//! scan quotas used beyond their capacity (a flagged totals row and a
+//! table, [`over_capacity`]) and, with `--compare`, the "Changes since"
+//! section ([`changes`]).
+//!
 //! Text from servers and users is made inert ([`escape_cell`]): control
 //! characters are dropped, line breaks become spaces, Markdown punctuation
 //! is backslash-escaped and `<` / `>` become `&lt;` / `&gt;`, so it cannot
@@ -18,6 +23,9 @@ use std::io::{self, Write};
 
 use super::scope_str;
 use crate::aggregate::{AccountStatus, RegionStatus, Report};
+
+mod changes;
+pub mod over_capacity;
 
 /// How many of the most utilized accounts are listed.
 pub const TOP_ACCOUNTS: usize = 10;
@@ -35,10 +43,11 @@ pub const MAX_CODE_CHARS: usize = 64;
 /// Longest name, UIN, region, status or request id shown, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 /// The summary never reaches this size. The bound: an escaped character
-/// takes at most 4 bytes, so a failure row is under 2.5 KB, a quota row and
-/// a top account row under 1 KB; 50 + 50 + 10 rows and the fixed text stay
-/// well below it.
-pub const MAX_SUMMARY_BYTES: usize = 256 * 1024;
+/// takes at most 4 bytes, so a failure row is under 2.5 KB, every other row
+/// (a quota, a top account, a quota over capacity, a mover, a new or a
+/// vanished account) under 1.1 KB; 50 + 10 + 50 + 3 × 50 + 50 rows and the
+/// fixed text stay below it, and well below GitHub's 1 MiB job summary.
+pub const MAX_SUMMARY_BYTES: usize = 512 * 1024;
 
 /// Whether `c` is dropped from text: C0 and C1 controls (ESC included), DEL,
 /// and the bidirectional overrides that can make text read differently.
@@ -147,6 +156,8 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     totals(report, &mut w)?;
     most_utilized(report, &mut w)?;
     expiring(report, &mut w)?;
+    over_capacity::section(report, &mut w)?;
+    changes::section(report, &mut w)?;
     failures(report, &mut w)
 }
 
@@ -191,7 +202,7 @@ fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     let t = &report.totals;
     writeln!(w, "## Totals\n")?;
     writeln!(w, "| Metric | Value |\n|---|---:|")?;
-    let rows: [(&str, String); 11] = [
+    let rows: [(&str, String); 13] = [
         ("Accounts", t.accounts.to_string()),
         ("Accounts ok", t.accounts_ok.to_string()),
         ("Accounts partial", t.accounts_partial.to_string()),
@@ -201,6 +212,8 @@ fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         ("Licenses remaining", num(t.remaining_authorized)),
         ("Utilization", pct(t.utilization)),
         ("Scan coverage", pct(t.scan_coverage)),
+        ("Duplicate images", num(t.duplicate_images)),
+        ("Duplicate ratio", pct(t.duplicate_ratio)),
         ("Scan quota utilization", pct(t.scan_quota_utilization)),
         (
             "Failed / cancelled queries",
@@ -210,6 +223,7 @@ fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     for (label, value) in rows {
         writeln!(w, "| {label} | {value} |")?;
     }
+    over_capacity::totals_row(report, w)?;
     writeln!(w)
 }
 
@@ -515,7 +529,9 @@ mod tests {
             &outcomes,
             run_info(RegionScope::Account),
         ));
-        assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
+        // Without a comparison: the issue-9 target of 256 KB, not merely
+        // the bound with every comparison table full.
+        assert!(md.len() < 256 * 1024, "{} bytes", md.len());
         assert!(md.contains(&format!(
             "\n… and {} more, see the XLSX or CSV\n",
             n - MAX_TABLE_ROWS
@@ -532,7 +548,7 @@ mod tests {
         assert!(!md.contains("| Cancelled |"), "cancellations come last");
         assert_eq!(
             md.lines().filter(|l| l.starts_with("| ")).count(),
-            (1 + 11) + (1 + TOP_ACCOUNTS) + (1 + MAX_TABLE_ROWS) + (1 + MAX_TABLE_ROWS)
+            (1 + 14) + (1 + TOP_ACCOUNTS) + (1 + MAX_TABLE_ROWS) + (1 + MAX_TABLE_ROWS)
         );
         eprintln!("50,000 accounts: {} bytes of Markdown", md.len());
     }

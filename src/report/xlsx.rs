@@ -31,6 +31,11 @@ use super::{
 };
 use crate::aggregate::{RegionRow, Report};
 
+mod changes;
+mod print;
+
+pub use changes::{CHANGES_SHEET, POINTS_FORMAT, SIGNED_FORMAT};
+
 /// Sheet names, in workbook order.
 pub const SHEETS: [&str; 5] = ["Summary", "Accounts", "Regions", "Errors", "Run"];
 
@@ -126,6 +131,7 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
         &styles,
     )?;
     run_sheet(workbook.add_worksheet(), report, &styles)?;
+    changes::sheet(&mut workbook, report, &styles)?;
     workbook.save(path)
 }
 
@@ -247,6 +253,7 @@ fn table_header(
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, as_row(rows)?, last_col)?;
+    print::setup(ws)?;
     for (i, c) in columns.iter().enumerate() {
         ws.write_string_with_format(0, as_col(i)?, clip(c), &styles.header)?;
     }
@@ -430,6 +437,7 @@ fn key_values(
 fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let name = SHEETS[0];
     ws.set_name(name)?;
+    print::setup(ws)?;
     ws.set_column_width(0, 28)?;
     ws.set_column_width(1, 26)?;
     ws.set_column_width(2, 3)?;
@@ -492,6 +500,7 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
 
 fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     ws.set_name(SHEETS[4])?;
+    print::setup(ws)?;
     ws.set_column_width(0, 24)?;
     ws.set_column_width(1, 70)?;
     ws.set_freeze_panes(1, 0)?;
@@ -507,7 +516,8 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
         })
         .collect();
     let next = key_values(ws, 1, &run_fields(report), styles)?;
-    key_values(ws, next, &counts, styles)?;
+    let next = key_values(ws, next, &counts, styles)?;
+    changes::run_rows(ws, next, report)?;
     Ok(())
 }
 

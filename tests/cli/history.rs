@@ -414,3 +414,39 @@ fn postgresql_over_tls_trusts_the_configs_ca_file() {
         format!("recorded in {url} (run 1)").as_str()
     );
 }
+
+#[test]
+fn compare_last_compares_with_the_latest_complete_run_in_the_history() {
+    let (h, cfg) = harness();
+    // Nothing recorded yet: a note, not an error.
+    let o = h.run(&cfg, &MGMT_ENV, &["--compare", "last"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let first = h.json();
+    assert!(first["comparison"]["previous_run"].is_null(), "{first}");
+    assert!(first["comparison"]["note"].is_string(), "{first}");
+    let stem = first["run"]["stem"].as_str().unwrap().to_string();
+    // A later incomplete run is skipped.
+    let db = h.out().join("history.sqlite");
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("UPDATE runs SET complete = 0 WHERE id = 2")
+        .unwrap();
+    let o = h.run(&cfg, &MGMT_ENV, &["--compare", "last"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.ends_with(".json"))
+        .map(PathBuf::from)
+        .unwrap();
+    let j: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(
+        j["comparison"]["previous_run"],
+        stem.as_str(),
+        "{}",
+        j["comparison"]
+    );
+    assert_eq!(j["accounts"][0]["change"]["used_authorized"], 0);
+    assert_eq!(runs_in(&db).len(), 3);
+}

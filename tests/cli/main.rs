@@ -7,6 +7,7 @@
 //! harness is in `harness.rs`.
 
 mod clock_skew;
+mod compare;
 mod edges;
 mod fault_matrix;
 mod harness;

@@ -259,6 +259,10 @@ fn discover_lists_the_accounts_a_run_would_query() {
         .map(|a| a["account"].as_str().unwrap())
         .collect();
     assert_eq!(names, vec!["mgmt", "web"]);
+    assert_eq!(
+        j["accounts"][0]["uin"], MGMT_UIN,
+        "the configured account's UIN, learned with GetCallerIdentity"
+    );
     assert_eq!(j["accounts"][1]["organization"], "corp");
     assert_eq!(j["accounts"][1]["department"], "Web");
     assert_eq!(j["accounts"][1]["uin"], "200000000001");
@@ -316,8 +320,8 @@ fn discover_exits_3_when_an_organization_cannot_be_listed() {
 }
 
 /// SIGTERM while the member list hangs: exit 130, every report written, the
-/// organization an error (`Cancelled`), the configured accounts in the
-/// report as cancelled.
+/// organization an error (`Cancelled`), and the configured accounts, queried
+/// while the list was being read, in the report with their data.
 #[cfg(unix)]
 #[test]
 fn an_interrupt_during_discovery_leaves_every_report() {
@@ -353,5 +357,79 @@ fn an_interrupt_during_discovery_leaves_every_report() {
     assert_eq!(corp["error_code"], "Cancelled");
     let rows = h.csv(".accounts.csv");
     assert_eq!(rows.len(), 1);
-    assert_eq!(row(&rows, "mgmt")["error_code"], "Cancelled");
+    assert_eq!(row(&rows, "mgmt")["status"], "ok");
+    assert_eq!(row(&rows, "mgmt")["used_authorized"], "40");
+}
+
+/// Discovery overlaps querying: the list answers its first page of 50
+/// members and then hangs; the members of that page are queried while it
+/// hangs. SIGTERM then: exit 130, the 50 members and the management account
+/// in the report with their data (two of one name settled as `Name (UIN)`),
+/// the organization an error with the 50 it listed.
+#[cfg(unix)]
+#[test]
+fn members_are_queried_while_the_list_is_still_being_read() {
+    let uin = |i: usize| format!("{}", 200_000_000_000u64 + i as u64);
+    let mut accounts = vec![mgmt(data(100, 40, 30, 10))];
+    let mut members = vec![org_member(MGMT_UIN, "corp-management", None, &[])];
+    for i in 1..60 {
+        accounts.push(member(
+            &uin(i),
+            &format!("m{i}"),
+            MGMT_UIN,
+            data(10, i as i64 % 10, 1, 1),
+        ));
+        let name = if i <= 2 {
+            "web".to_string()
+        } else {
+            format!("m{i}")
+        };
+        members.push(org_member(&uin(i), &name, None, &[]));
+    }
+    let h = Harness::new(fleet(
+        accounts,
+        members,
+        OrgFaults {
+            first_n: 1000,
+            first_kind: Some(tcss_sim::FaultKind::Hang),
+            fault_after_pages: 1,
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("timeout_secs = 60\n", &org_config(&h.url(), ""));
+    let mut c = h.command(&cfg);
+    c.envs(MGMT_ENV);
+    let (child, _log) = h.spawn(c);
+    // Member 49 is the last of the first page.
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "the first page's members to be queried while the list hangs",
+        || h.snapshot().requests(&uin(49), TCSS) >= 1 && h.snapshot().requests(&uin(1), TCSS) >= 1,
+    );
+    assert!(
+        h.snapshot()
+            .requests(MGMT_UIN, "DescribeOrganizationMembers")
+            >= 2,
+        "the second page was asked for"
+    );
+    sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let j = h.json();
+    let corp = &j["run"]["organizations"][0];
+    assert_eq!(corp["error_code"], "Cancelled");
+    assert_eq!(corp["members_listed"], 50);
+    assert_eq!(corp["members_kept"], 49);
+    let rows = h.csv(".accounts.csv");
+    assert_eq!(rows.len(), 50, "the management account and 49 members");
+    assert_eq!(row(&rows, "mgmt")["status"], "ok");
+    for i in [1, 2] {
+        let r = row(&rows, &format!("web ({})", uin(i)));
+        assert_eq!(r["status"], "ok");
+        assert_eq!(r["tag:org"], "corp");
+    }
+    let m49 = row(&rows, "m49");
+    assert_eq!(m49["status"], "ok");
+    assert_eq!(m49["used_authorized"], "9");
+    assert_eq!(m49["uin"], uin(49));
 }

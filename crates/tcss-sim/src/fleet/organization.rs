@@ -107,6 +107,15 @@ pub struct OrgFaults {
     /// first successful answer counts (and lists) the others only, every later
     /// answer all of them, so `Total` changes between pages.
     pub join_between_pages: u32,
+    /// The first-N fault starts once this many pages have been answered
+    /// (0: at once): with `first_kind = "hang"`, the list stops after that
+    /// many pages while the members already listed are queried.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fault_after_pages: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl OrgFaults {

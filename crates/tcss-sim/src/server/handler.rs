@@ -270,6 +270,9 @@ impl State {
         reset: Arc<AtomicBool>,
     ) -> Result<Response<Full<Bytes>>, ResetConnection> {
         let _in_flight = self.counters.enter();
+        // Latency is counted from here: the answer leaves `latency_ms` after
+        // the request arrived, however long reading and checking it took.
+        let arrived = tokio::time::Instant::now();
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
         let region = header(headers, "x-tc-region").unwrap_or("").to_owned();
@@ -336,7 +339,7 @@ impl State {
         };
         self.counters.record(&account.uin, &region, spec.name, code);
 
-        self.delay(account.faults.latency_ms, account.faults.jitter_ms)
+        self.delay(arrived, account.faults.latency_ms, account.faults.jitter_ms)
             .await;
         let date = self.now().saturating_add(offset);
         match decision {
@@ -383,7 +386,8 @@ impl State {
         })
     }
 
-    async fn delay(&self, latency_ms: u64, jitter_ms: u64) {
+    /// Waits until `latency_ms` (plus up to `jitter_ms`) after `arrived`.
+    async fn delay(&self, arrived: tokio::time::Instant, latency_ms: u64, jitter_ms: u64) {
         let jitter = if jitter_ms > 0 {
             rand::thread_rng().gen_range(0..=jitter_ms)
         } else {
@@ -394,7 +398,7 @@ impl State {
             return;
         }
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(total)) => {}
+            () = tokio::time::sleep_until(arrived + Duration::from_millis(total)) => {}
             () = self.until_shutdown() => {}
         }
     }

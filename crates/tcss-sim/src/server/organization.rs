@@ -7,7 +7,8 @@
 //! 1. the caller must manage an organization: a member that does not gets
 //!    `UnauthorizedOperation`, an account in no organization
 //!    `ResourceNotFound.OrganizationNotExist`;
-//! 2. the organization's first-N fault (`first_kind`, default `InternalError`),
+//! 2. the organization's first-N fault (`first_kind`, default `InternalError`;
+//!    from the first call, or once `fault_after_pages` pages were answered),
 //!    then its persistent error;
 //! 3. parameters: `Offset` an integer ≥ 0 (default 0, else
 //!    `InvalidParameterValue`), `Limit` an integer in 1..=50 (default 10, else
@@ -71,6 +72,8 @@ struct OrgState {
     first_calls: AtomicU32,
     /// Whether the `join_between_pages` members have joined.
     joined: AtomicBool,
+    /// Pages answered so far (for `fault_after_pages`).
+    pages: AtomicU32,
 }
 
 /// Every organization of the fleet, ready to answer.
@@ -105,6 +108,7 @@ impl Orgs {
                 faults: org.faults.clone(),
                 first_calls: AtomicU32::new(0),
                 joined: AtomicBool::new(false),
+                pages: AtomicU32::new(0),
             });
         }
         out
@@ -130,7 +134,7 @@ impl Orgs {
             });
         };
         let f = &org.faults;
-        if f.first_n > 0 {
+        if f.first_n > 0 && org.pages.load(Ordering::Relaxed) >= f.fault_after_pages {
             let taken = org
                 .first_calls
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
@@ -165,6 +169,7 @@ impl Orgs {
         if f.join_between_pages > 0 {
             org.joined.store(true, Ordering::Relaxed);
         }
+        org.pages.fetch_add(1, Ordering::Relaxed);
         Ok(Answer::Page(format!(
             "\"Items\":[{}],\"Total\":{}",
             page.join(","),

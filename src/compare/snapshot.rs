@@ -1,0 +1,316 @@
+//! Reading a [`Previous`] from a JSON snapshot written by this tool
+//! (`<stem>.json`, see `report::json`), for `run --compare PREV.json`.
+//!
+//! Only a regular file is read, and never more than [`MAX_SNAPSHOT_BYTES`]
+//! (`tcapi::files`). The file is parsed twice: first only for its syntax and
+//! its `schema_version` (so a file of another version is named as such, not
+//! by the first field it disagrees on), then into the few fields a
+//! comparison needs; every other key (`regions`, `totals`, tags, ...) is
+//! skipped without being stored. A UIN written as a JSON number is accepted
+//! as its digits. Every error names the file, says what is wrong and where
+//! (field path, line and column), and what to do.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use tcapi::files::{read_regular_file, FileError};
+
+use super::{Previous, PreviousAccount};
+use crate::report::json::SCHEMA_VERSION;
+
+/// The largest snapshot read: 512 MiB (a 10,000-account, 3-region snapshot
+/// is about 25 MB).
+pub const MAX_SNAPSHOT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What to do when the file is not a snapshot.
+const HINT: &str = "pass a <stem>.json snapshot written by `tcss-report run`";
+
+/// Why a snapshot could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The file could not be read (missing, not a regular file, too large).
+    #[error("cannot read the snapshot to compare with: {0}")]
+    File(FileError),
+    /// The file is not JSON.
+    #[error("{}: not valid JSON: {reason} at line {line} column {column}; {HINT}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// What the parser found.
+        reason: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The file is JSON but not a snapshot: a required key is missing.
+    #[error("{}: not a tcss-report snapshot: {what} is missing; {HINT}", path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// The key, e.g. `accounts` or `run.stem`.
+        what: &'static str,
+    },
+    /// The snapshot is of a version this build does not read.
+    #[error(
+        "{}: schema_version {found} is not one this tcss-report reads ({SCHEMA_VERSION}); \
+         compare with a snapshot written by this version, or use a tcss-report that reads it",
+        path.display()
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The value found, as JSON text.
+        found: String,
+    },
+    /// A field has the wrong type or an impossible value.
+    #[error("{}: {field}: {reason} (line {line}, column {column}); {HINT}", path.display())]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The field's path, e.g. `accounts[3].total_authorized`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+}
+
+/// A snapshot read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousSnapshot {
+    /// What the comparison needs.
+    pub previous: Previous,
+    /// The snapshot's `complete`: false when that run was interrupted or an
+    /// organization could not be listed (its missing accounts show as vanished).
+    pub complete: bool,
+}
+
+/// Reads the snapshot at `path`.
+pub fn read(path: &Path) -> Result<PreviousSnapshot, SnapshotError> {
+    let bytes = read_regular_file(path, MAX_SNAPSHOT_BYTES).map_err(SnapshotError::File)?;
+    check_version(path, &bytes)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let file: File = serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(path, e))?;
+    de.end().map_err(|e| syntax_error(path, &e))?;
+    let missing = |what| SnapshotError::Missing {
+        path: path.to_path_buf(),
+        what,
+    };
+    let generated = file.generated_at.ok_or_else(|| missing("generated_at"))?;
+    let generated_at = DateTime::parse_from_rfc3339(&generated)
+        .map_err(|e| SnapshotError::Field {
+            path: path.to_path_buf(),
+            field: "generated_at".into(),
+            reason: format!("{generated:?} is not an RFC 3339 time ({e})"),
+            line: 1,
+            column: 1,
+        })?
+        .with_timezone(&Utc);
+    let run = file
+        .run
+        .and_then(|r| r.stem)
+        .ok_or_else(|| missing("run.stem"))?;
+    let accounts = file.accounts.ok_or_else(|| missing("accounts"))?;
+    Ok(PreviousSnapshot {
+        previous: Previous {
+            run,
+            generated_at,
+            accounts: accounts.into_iter().map(Account::into_previous).collect(),
+        },
+        complete: file.complete.unwrap_or(true),
+    })
+}
+
+/// The first pass: JSON syntax, an object, and the schema version.
+fn check_version(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(SnapshotError::Syntax {
+            path: path.to_path_buf(),
+            reason: "the file is empty".into(),
+            line: 1,
+            column: 1,
+        });
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| syntax_error(path, &e))?;
+    match head.0 {
+        None => Err(SnapshotError::Missing {
+            path: path.to_path_buf(),
+            what: "schema_version",
+        }),
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => Ok(()),
+        Some(v) => Err(SnapshotError::Version {
+            path: path.to_path_buf(),
+            found: v.to_string(),
+        }),
+    }
+}
+
+/// A snapshot's `schema_version`, from an object only (a derived struct
+/// would also accept an array).
+struct Head(Option<serde_json::Value>);
+
+impl<'de> Deserialize<'de> for Head {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Head, D::Error> {
+        struct Object;
+        impl<'de> de::Visitor<'de> for Object {
+            type Value = Head;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+                let mut version = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "schema_version" {
+                        version = Some(map.next_value()?);
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Head(version))
+            }
+        }
+        d.deserialize_map(Object)
+    }
+}
+
+/// The parser's message without its own ` at line L column C` suffix.
+fn reason_of(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+fn syntax_error(path: &Path, e: &serde_json::Error) -> SnapshotError {
+    if e.is_syntax() || e.is_eof() {
+        SnapshotError::Syntax {
+            path: path.to_path_buf(),
+            reason: reason_of(e),
+            line: e.line(),
+            column: e.column(),
+        }
+    } else {
+        // Valid JSON, but not an object (an array, a number, ...).
+        SnapshotError::Field {
+            path: path.to_path_buf(),
+            field: "(the document)".into(),
+            reason: format!("{}: a snapshot is a JSON object", reason_of(e)),
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+fn field_error(path: &Path, e: serde_path_to_error::Error<serde_json::Error>) -> SnapshotError {
+    let field = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return syntax_error(path, &inner);
+    }
+    SnapshotError::Field {
+        path: path.to_path_buf(),
+        field: if field == "." {
+            "(the document)".into()
+        } else {
+            field
+        },
+        reason: reason_of(&inner),
+        line: inner.line(),
+        column: inner.column(),
+    }
+}
+
+/// The snapshot, as much of it as a comparison needs; other keys are skipped.
+#[derive(Deserialize)]
+struct File {
+    generated_at: Option<String>,
+    complete: Option<bool>,
+    run: Option<Run>,
+    accounts: Option<Vec<Account>>,
+}
+
+#[derive(Deserialize)]
+struct Run {
+    stem: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    account: String,
+    #[serde(default, deserialize_with = "uin_text")]
+    uin: Option<String>,
+    status: String,
+    #[serde(default)]
+    total_authorized: Option<i64>,
+    #[serde(default)]
+    used_authorized: Option<i64>,
+    #[serde(default)]
+    remaining_authorized: Option<i64>,
+    #[serde(default)]
+    utilization: Option<f64>,
+    #[serde(default)]
+    scanned_images: Option<i64>,
+    #[serde(default)]
+    duplicate_images: Option<i64>,
+    #[serde(default)]
+    scan_quota_used: Option<i64>,
+}
+
+impl Account {
+    fn into_previous(self) -> PreviousAccount {
+        PreviousAccount {
+            account: self.account,
+            uin: self.uin,
+            status: self.status,
+            total_authorized: self.total_authorized,
+            used_authorized: self.used_authorized,
+            remaining_authorized: self.remaining_authorized,
+            utilization: self.utilization,
+            scanned_images: self.scanned_images,
+            duplicate_images: self.duplicate_images,
+            scan_quota_used: self.scan_quota_used,
+        }
+    }
+}
+
+/// A UIN: text, or a whole non-negative JSON number taken as its digits
+/// (a spreadsheet round trip may have turned it into one); `null` is none.
+fn uin_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Uin;
+    impl<'de> de::Visitor<'de> for Uin {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a UIN as text (or as a whole number), or null")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Err(E::custom(format!("the UIN {v} is negative")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "the UIN {v} is not a whole number that fits 64 bits exactly; write it as text"
+            )))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Uin)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::compare::{compare, Previous};
+use crate::report::tests::sample_report;
+
+/// [`sample_report`] compared with an earlier run: `payments-prod` used 7
+/// more licenses (90 → 97, +7.0 pp), `-member-a` is unchanged, `legacy`
+/// (an error now) has no known difference, `late` is new, and `retired`
+/// vanished.
+pub(crate) fn compared_report() -> Report {
+    let mut report = sample_report();
+    for (a, uin) in
+        report.accounts[1..]
+            .iter_mut()
+            .zip(["200000000001", "200000000002", "200000000003"])
+    {
+        a.uin = Some(uin.into());
+    }
+    let same = |a: &AccountRow| PreviousAccount {
+        account: a.account.clone(),
+        uin: a.uin.clone(),
+        status: a.status.as_str().into(),
+        total_authorized: a.total_authorized,
+        used_authorized: a.used_authorized,
+        remaining_authorized: a.remaining_authorized,
+        utilization: a.utilization,
+        scanned_images: a.scanned_images,
+        duplicate_images: a.duplicate_images,
+        scan_quota_used: a.scan_quota_used,
+    };
+    let mut pay = same(&report.accounts[0]);
+    pay.used_authorized = Some(90);
+    pay.remaining_authorized = Some(10);
+    pay.utilization = Some(0.90);
+    let mut legacy = same(&report.accounts[2]);
+    legacy.status = "ok".into();
+    legacy.total_authorized = Some(20);
+    legacy.used_authorized = Some(4);
+    let retired = PreviousAccount {
+        account: "retired".into(),
+        uin: Some("200000000009".into()),
+        status: "ok".into(),
+        total_authorized: Some(10),
+        used_authorized: Some(5),
+        remaining_authorized: Some(5),
+        utilization: Some(0.5),
+        ..PreviousAccount::default()
+    };
+    let previous = Previous {
+        run: "tcss-authorizations-20260101T000000Z".into(),
+        generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 1, 0).unwrap(),
+        accounts: vec![pay, same(&report.accounts[1]), legacy, retired],
+    };
+    report.comparison = Some(compare(&report.accounts, &previous));
+    report
+}
+
+#[test]
+fn compared_follows_the_report() {
+    let mut report = sample_report();
+    assert!(matches!(compared(&report), Compared::NotAsked));
+    report.comparison_note = Some("nothing".into());
+    assert!(matches!(compared(&report), Compared::Missing("nothing")));
+    let report = compared_report();
+    assert!(matches!(compared(&report), Compared::With(_)));
+}
+
+#[test]
+fn rows_are_movers_then_the_rest_then_new_then_vanished() {
+    let report = compared_report();
+    let c = report.comparison.as_ref().unwrap();
+    let rows: Vec<(String, &str)> = change_rows(&report, c)
+        .map(|r| (r.account().to_string(), r.kind.as_str()))
+        .collect();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, k)| (a.as_str(), *k)).collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("payments-prod", "changed"),
+            ("-member-a", "unchanged"),
+            ("legacy", "unknown"),
+            ("late", "new"),
+            ("retired", "vanished"),
+        ]
+    );
+}
+
+#[test]
+fn cells_are_previous_current_change_side_by_side() {
+    let report = compared_report();
+    let c = report.comparison.as_ref().unwrap();
+    let columns = change_columns();
+    assert_eq!(
+        columns.len(),
+        CHANGE_KEY_COLUMNS.len() + 3 * CHANGE_METRICS.len()
+    );
+    let rows: Vec<ChangeRow<'_>> = change_rows(&report, c).collect();
+    let cells = change_row_cells(&rows[0]);
+    assert_eq!(cells.len(), columns.len());
+    fn cell_at<'a>(columns: &[String], cells: &[Cell<'a>], name: &str) -> Cell<'a> {
+        cells[columns.iter().position(|c| c == name).unwrap()].clone()
+    }
+    let at = |cells: &[Cell<'_>], name: &str| owned(cell_at(&columns, cells, name));
+    assert_eq!(at(&cells, "uin"), Cell::str("100012345678901234"));
+    assert_eq!(at(&cells, "used_authorized.previous"), Cell::Int(90));
+    assert_eq!(at(&cells, "used_authorized.current"), Cell::Int(97));
+    assert_eq!(at(&cells, "used_authorized.change"), Cell::Int(7));
+    assert_eq!(at(&cells, "utilization.previous"), Cell::Ratio(0.90));
+    assert_eq!(at(&cells, "utilization.current"), Cell::Ratio(0.97));
+    match cell_at(&columns, &cells, "utilization.change") {
+        Cell::Num(pp) => assert!((pp - 7.0).abs() < 1e-9, "{pp}"),
+        other => panic!("{other:?}"),
+    }
+    // The JSON keeps the ratio.
+    match change_cell(rows[0].change.unwrap(), "utilization") {
+        Cell::Ratio(d) => assert!((d - 0.07).abs() < 1e-12, "{d}"),
+        other => panic!("{other:?}"),
+    }
+    // A new account: no previous values, no change.
+    let new = change_row_cells(&rows[3]);
+    assert_eq!(at(&new, "used_authorized.previous"), Cell::Empty);
+    assert_eq!(
+        at(&new, "used_authorized.current"),
+        Cell::Empty,
+        "cancelled now"
+    );
+    assert_eq!(at(&new, "comparison"), Cell::str("new"));
+    assert_eq!(at(&new, "used_authorized.change"), Cell::Empty);
+    assert_eq!(at(&new, "previous_status"), Cell::Empty);
+    // A vanished account: its previous values only.
+    let gone = change_row_cells(&rows[4]);
+    assert_eq!(at(&gone, "account"), Cell::str("retired"));
+    assert_eq!(at(&gone, "status"), Cell::Empty);
+    assert_eq!(at(&gone, "previous_status"), Cell::str("ok"));
+    assert_eq!(at(&gone, "used_authorized.previous"), Cell::Int(5));
+    assert_eq!(at(&gone, "used_authorized.current"), Cell::Empty);
+    // An error account now: matched, every difference empty.
+    let legacy = change_row_cells(&rows[2]);
+    assert_eq!(at(&legacy, "used_authorized.previous"), Cell::Int(4));
+    assert_eq!(at(&legacy, "used_authorized.current"), Cell::Empty);
+    assert_eq!(at(&legacy, "used_authorized.change"), Cell::Empty);
+    assert_eq!(previous_date(c), "2026-01-01 00:01 UTC");
+}
+
+fn owned(c: Cell<'_>) -> Cell<'static> {
+    match c {
+        Cell::Text(t) => Cell::Text(Cow::Owned(t.into_owned())),
+        Cell::Empty => Cell::Empty,
+        Cell::Int(n) => Cell::Int(n),
+        Cell::Ratio(x) => Cell::Ratio(x),
+        Cell::Num(x) => Cell::Num(x),
+        Cell::Bool(b) => Cell::Bool(b),
+    }
+}

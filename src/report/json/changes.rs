@@ -1,0 +1,212 @@
+//! The comparison in the JSON snapshot. With `--compare` (and only then):
+//!
+//! - `comparison`: `{"previous_run", "previous_generated_at",
+//!   "accounts_matched", "accounts_new", "accounts_vanished", "note"}`; with
+//!   nothing to compare with, every key but `note` is `null` and `note` says why;
+//! - each `accounts` entry's `change`: the [`CHANGE_METRICS`] differences
+//!   (current minus previous, `null` where either side is empty; the
+//!   `utilization` difference a ratio), or `null` for a new account (and for
+//!   every account when there was nothing to compare with);
+//! - `vanished_accounts`: the earlier run's accounts that are gone, each
+//!   with `account`, `uin`, `status` and its previous values of the metrics.
+//!
+//! Without `--compare` none of these keys is written, so a consumer of the
+//! plain snapshot sees no change.
+
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use crate::aggregate::Report;
+use crate::compare::{Change, PreviousAccount, CHANGE_METRICS};
+use crate::report::changes::{change_cell, compared, previous_cell, Compared};
+use crate::report::{rfc3339, Cell};
+
+/// Writes `comparison` and `vanished_accounts` into the top-level object
+/// (nothing without `--compare`).
+pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result<(), M::Error> {
+    match compared(report) {
+        Compared::NotAsked => Ok(()),
+        Compared::Missing(note) => {
+            m.serialize_entry(
+                "comparison",
+                &Header {
+                    previous_run: None,
+                    previous_generated_at: None,
+                    accounts_matched: None,
+                    accounts_new: None,
+                    accounts_vanished: None,
+                    note: Some(note),
+                },
+            )?;
+            m.serialize_entry("vanished_accounts", &[(); 0])
+        }
+        Compared::With(c) => {
+            let new = c.new_count();
+            m.serialize_entry(
+                "comparison",
+                &Header {
+                    previous_run: Some(&c.previous_run),
+                    previous_generated_at: Some(rfc3339(&c.previous_generated_at)),
+                    accounts_matched: Some(c.changes.len() - new),
+                    accounts_new: Some(new),
+                    accounts_vanished: Some(c.vanished.len()),
+                    note: None,
+                },
+            )?;
+            m.serialize_entry("vanished_accounts", &Vanished(&c.vanished))
+        }
+    }
+}
+
+/// The `change` of the account at `index`: `None` without `--compare` (no
+/// key), `Some(None)` for `null`.
+pub(super) fn account_change(report: &Report, index: usize) -> Option<Option<ChangeObject<'_>>> {
+    match compared(report) {
+        Compared::NotAsked => None,
+        Compared::Missing(_) => Some(None),
+        Compared::With(c) => Some(
+            c.changes
+                .get(index)
+                .and_then(Option::as_ref)
+                .map(ChangeObject),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    previous_run: Option<&'a str>,
+    previous_generated_at: Option<String>,
+    accounts_matched: Option<usize>,
+    accounts_new: Option<usize>,
+    accounts_vanished: Option<usize>,
+    note: Option<&'a str>,
+}
+
+/// One account's `change` object.
+pub(super) struct ChangeObject<'a>(&'a Change);
+
+impl Serialize for ChangeObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(CHANGE_METRICS.len()))?;
+        for metric in CHANGE_METRICS {
+            m.serialize_entry(metric, &change_cell(self.0, metric))?;
+        }
+        m.end()
+    }
+}
+
+struct Vanished<'a>(&'a [PreviousAccount]);
+
+impl Serialize for Vanished<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for p in self.0 {
+            seq.serialize_element(&VanishedAccount(p))?;
+        }
+        seq.end()
+    }
+}
+
+struct VanishedAccount<'a>(&'a PreviousAccount);
+
+impl Serialize for VanishedAccount<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut m = s.serialize_map(Some(3 + CHANGE_METRICS.len()))?;
+        m.serialize_entry("account", &p.account)?;
+        m.serialize_entry("uin", &Cell::text(p.uin.as_deref()))?;
+        m.serialize_entry("status", &p.status)?;
+        for metric in CHANGE_METRICS {
+            m.serialize_entry(metric, &previous_cell(p, metric))?;
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::report::changes::tests::compared_report;
+    use crate::report::json::write;
+    use crate::report::tests::sample_report;
+
+    fn snapshot(report: &crate::aggregate::Report) -> Value {
+        let mut out = Vec::new();
+        write(report, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn without_compare_no_key_is_written() {
+        let v = snapshot(&sample_report());
+        assert!(v.get("comparison").is_none());
+        assert!(v.get("vanished_accounts").is_none());
+        for a in v["accounts"].as_array().unwrap() {
+            assert!(a.get("change").is_none(), "{a}");
+        }
+    }
+
+    #[test]
+    fn changes_vanished_and_the_header() {
+        let v = snapshot(&compared_report());
+        assert_eq!(
+            v["comparison"],
+            json!({
+                "previous_run": "tcss-authorizations-20260101T000000Z",
+                "previous_generated_at": "2026-01-01T00:01:00Z",
+                "accounts_matched": 3,
+                "accounts_new": 1,
+                "accounts_vanished": 1,
+                "note": null
+            })
+        );
+        let pay = &v["accounts"][0]["change"];
+        let keys: Vec<&str> = pay
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = crate::compare::CHANGE_METRICS.to_vec();
+        expected.sort();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected);
+        assert_eq!(pay["used_authorized"], json!(7));
+        assert_eq!(pay["remaining_authorized"], json!(-7));
+        assert_eq!(pay["total_authorized"], json!(0));
+        assert!((pay["utilization"].as_f64().unwrap() - 0.07).abs() < 1e-12);
+        // Matched, but an error now: every difference null.
+        let legacy = &v["accounts"][2]["change"];
+        assert!(
+            legacy.as_object().unwrap().values().all(Value::is_null),
+            "{legacy}"
+        );
+        // New.
+        assert_eq!(v["accounts"][3]["change"], Value::Null);
+        assert_eq!(
+            v["vanished_accounts"],
+            json!([{
+                "account": "retired", "uin": "200000000009", "status": "ok",
+                "total_authorized": 10, "used_authorized": 5, "remaining_authorized": 5,
+                "utilization": 0.5, "scanned_images": null, "duplicate_images": null,
+                "scan_quota_used": null
+            }])
+        );
+    }
+
+    #[test]
+    fn nothing_to_compare_with_is_a_note() {
+        let mut report = sample_report();
+        report.comparison_note = Some("no earlier complete run".into());
+        let v = snapshot(&report);
+        assert_eq!(v["comparison"]["previous_run"], Value::Null);
+        assert_eq!(v["comparison"]["note"], json!("no earlier complete run"));
+        assert_eq!(v["vanished_accounts"], json!([]));
+        for a in v["accounts"].as_array().unwrap() {
+            assert_eq!(a.get("change"), Some(&Value::Null), "{a}");
+        }
+    }
+}

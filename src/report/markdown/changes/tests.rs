@@ -1,0 +1,162 @@
+use crate::aggregate::tests::{account, data, ok, run_info};
+use crate::aggregate::{aggregate, Report};
+use crate::compare::{compare, Previous, PreviousAccount};
+use crate::model::RegionScope;
+use crate::report::changes::tests::compared_report;
+use crate::report::markdown::{write, MAX_SUMMARY_BYTES, MAX_TABLE_ROWS};
+use crate::report::tests::sample_report;
+
+fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn the_section_lists_movers_new_and_vanished() {
+    let md = render(&compared_report());
+    let at = md
+        .find("## Changes since 2026-01-01 00:01 UTC\n")
+        .expect(&md);
+    assert!(at < md.find("## Failures").unwrap(), "before the failures");
+    assert!(
+        md.contains(
+            "Compared with run `tcss-authorizations-20260101T000000Z` (accounts matched by UIN): \
+             3 matched, 1 changed, 1 new, 1 vanished."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| payments-prod | 100012345678901234 | 90 → 97 | +7 | +0 | -7 | +7.0 pp | +0 | +0 | +0 |"
+        ),
+        "{md}"
+    );
+    assert!(
+        !md.contains("| -member-a | 200000000001 | 15 → 15"),
+        "unchanged: no mover"
+    );
+    assert!(md.contains("### New accounts (1)"), "{md}");
+    assert!(
+        md.contains("| late | 200000000003 | error | n/a | n/a | n/a |"),
+        "{md}"
+    );
+    assert!(md.contains("### Vanished accounts (1)"), "{md}");
+    assert!(
+        md.contains("| retired | 200000000009 | ok | 5 | 10 | 50.0% |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn no_section_without_compare_and_a_note_without_a_previous_run() {
+    let md = render(&sample_report());
+    assert!(!md.contains("## Changes"), "{md}");
+    let mut report = sample_report();
+    report.comparison_note = Some("no earlier complete run in <the> history".into());
+    let md = render(&report);
+    assert!(
+        md.contains("## Changes\n\nNo earlier run to compare with: no earlier complete run in &lt;the&gt; history.\n"),
+        "{md}"
+    );
+}
+
+/// A comparison with nothing moved: the tables say so.
+#[test]
+fn nothing_moved() {
+    let mut report = compared_report();
+    let c = report.comparison.as_mut().unwrap();
+    c.changes[0] = Some(Default::default());
+    c.changes[3] = Some(Default::default());
+    c.vanished.clear();
+    let md = render(&report);
+    assert!(
+        md.contains("### Top movers\n\nNo account changed.\n"),
+        "{md}"
+    );
+    assert!(md.contains("### New accounts (0)\n\nNone.\n"), "{md}");
+    assert!(md.contains("### Vanished accounts (0)\n\nNone.\n"), "{md}");
+}
+
+/// 20,000 accounts with long hostile names, every one moved, half of the
+/// earlier ones gone and as many new, every quota over capacity: each table
+/// capped with "… and K more", names escaped, the file under the bound.
+#[test]
+fn every_table_full_stays_under_the_bound_and_escaped() {
+    let n = 20_000;
+    let long = "<|>*_[]!`#~$\\".repeat(20);
+    let accounts: Vec<_> = (0..n)
+        .map(|i| {
+            let mut a = account(&format!("{i:05}{long}"), &["r1"]);
+            a.uin = Some(format!("{i:05}{long}"));
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..n)
+        .map(|i| {
+            let mut d = data(100, (i % 120) as i64);
+            if let Some(q) = d.image_scan_inquire_info.as_mut() {
+                q.useage = Some(2000);
+            }
+            ok(i, "r1", d)
+        })
+        .collect();
+    let mut report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let previous = Previous {
+        run: "earlier".into(),
+        generated_at: report.generated_at,
+        accounts: report
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PreviousAccount {
+                account: a.account.clone(),
+                // The odd half vanished; the odd current ones are new.
+                uin: if i % 2 == 0 {
+                    a.uin.clone()
+                } else {
+                    Some(format!("gone-{i}{long}"))
+                },
+                status: long.clone(),
+                used_authorized: a.used_authorized.map(|u| u - 1 - i as i64),
+                ..PreviousAccount::default()
+            })
+            .collect(),
+    };
+    report.comparison = Some(compare(&report.accounts, &previous));
+    let md = render(&report);
+    assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
+    let half = n / 2;
+    for section in [
+        "### Top movers",
+        "### New accounts",
+        "### Vanished accounts",
+        "Scan quotas used beyond capacity (",
+    ] {
+        let start = md.find(section).expect(section);
+        let rest = &md[start..];
+        let end = rest[4..].find("\n#").map_or(rest.len(), |e| e + 4);
+        let table = &rest[..end];
+        let rows = table.lines().filter(|l| l.starts_with("| ")).count();
+        assert_eq!(rows, 1 + MAX_TABLE_ROWS, "{section}");
+        let total = if section.contains("quota") { n } else { half };
+        assert!(
+            table.contains(&format!(
+                "… and {} more, see the XLSX or CSV",
+                total - MAX_TABLE_ROWS
+            )),
+            "{section}: {table}"
+        );
+    }
+    for bad in ["<|>", "](", "`#"] {
+        assert!(!md.contains(bad), "{bad:?} unescaped");
+    }
+    // The biggest movers first: the largest earlier gap is the last even account.
+    let movers = &md[md.find("### Top movers").unwrap()..];
+    let first = movers.lines().find(|l| l.starts_with("| 1")).unwrap();
+    assert!(first.starts_with(&format!("| {:05}", n - 2)), "{first}");
+    eprintln!(
+        "{n} accounts, every table full: {} bytes of Markdown",
+        md.len()
+    );
+}
