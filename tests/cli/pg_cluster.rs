@@ -74,8 +74,16 @@ pub fn tls_database(test: &str) -> Result<(String, PathBuf), String> {
     Ok((url, ca))
 }
 
-/// Prints the line saying why a PostgreSQL test is skipped.
+/// Set (as `.ci/run` does) to fail instead of skipping when no server can
+/// be started.
+pub const REQUIRE: &str = "TCSS_REQUIRE_POSTGRES";
+
+/// Prints the line saying why a PostgreSQL test is skipped; fails the test
+/// instead when [`REQUIRE`] is set.
 pub fn skip(test: &str, why: &str) {
+    if std::env::var_os(REQUIRE).is_some() {
+        panic!("{test}: no PostgreSQL server could be started ({REQUIRE} is set): {why}");
+    }
     eprintln!("SKIPPED {test}: no PostgreSQL server could be started: {why}");
 }
 
