@@ -94,6 +94,29 @@ enum Command {
     Discover(DiscoverArgs),
     /// Run the local TCSS/STS/organization simulator.
     Sim(SimArgs),
+    /// Trends over the recorded runs: totals per run and per account per
+    /// run, as CSV, JSON and an XLSX with charts.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The accounts file (TOML): its `[history]` table and `ca_file`.
+    #[arg(long)]
+    config: PathBuf,
+    /// The history database: a SQLite file or a postgres:// URL
+    /// (default: the config's `[history] database`, else <out>/history.sqlite).
+    #[arg(long, value_name = "DB")]
+    history: Option<String>,
+    /// Only the runs started in the last DAYS days.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    since: Option<u32>,
+    /// Folder for the files (and of the default history file).
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// File formats, comma-separated: csv, xlsx, json.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
+    formats: Vec<crate::history::output::TrendFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +170,14 @@ struct RunArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// The history database the run is recorded in: a SQLite file or a
+    /// postgres:// URL (default: the config's `[history] database`, else
+    /// <out>/history.sqlite).
+    #[arg(long, value_name = "DB", conflicts_with = "no_history")]
+    history: Option<String>,
+    /// Do not record the run in the history database.
+    #[arg(long)]
+    no_history: bool,
     /// Compare with an earlier run: `last` (the latest earlier complete run
     /// in the history database) or a snapshot `PREV.json` written by an
     /// earlier run (`./last` for a file named `last`).
@@ -290,6 +321,7 @@ async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
         Command::Validate { config } => validate(&config),
         Command::Discover(args) => discover(args, redactor).await,
         Command::Sim(args) => sim(args).await,
+        Command::History(args) => history_command(args, &redactor).await,
     }
 }
 
@@ -409,9 +441,10 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         let _ = cancel_tx.send(true);
     });
     let mut config = run_config(&args)?;
-    let previous = previous_run(&args, &config)?;
     let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let history = history_target(&args, &config, env.as_ref(), &redactor)?;
+    let previous = previous_run(&args, history.as_ref()).await?;
     let d = config.defaults.clone();
     let Wired {
         executor,
@@ -488,11 +521,27 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
             started_at.format("%Y%m%dT%H%M%SZ")
         ),
         organizations,
+        history: crate::model::HistoryOutcome::Off,
     };
-    let (failed, report) = write_reports(&args, &config, &outcomes, run_info, started, previous)?;
+    let Written {
+        failed,
+        history_failed,
+        report,
+    } = write_reports(
+        &args,
+        &config,
+        &outcomes,
+        run_info,
+        started,
+        history.as_ref(),
+        previous,
+    )
+    .await?;
     crate::metrics::deliver(&report, &metrics_inputs(), &metrics_targets).await?;
     Ok(if interrupted {
         Exit::Interrupted
+    } else if history_failed {
+        Exit::Fatal
     } else if failed > 0 || org_failures > 0 {
         Exit::Failures
     } else {
@@ -572,22 +621,73 @@ fn metrics_inputs() -> report::prom::Inputs {
     report::prom::Inputs { breaches: 0 }
 }
 
-/// Aggregates the outcomes, writes every report, logs `run finished` and
-/// lists the files on stdout. Returns how many queries failed, and the report.
-fn write_reports(
+/// What writing the reports left for the rest of the run.
+struct Written {
+    /// Queries that failed.
+    failed: usize,
+    /// Whether recording the run in the history failed.
+    history_failed: bool,
+    /// The report, for the metrics.
+    report: aggregate::Report,
+}
+
+/// Where the run is recorded (`None` with `--no-history`); a bad
+/// `--history` or an unset `password_env` variable is bad usage. The
+/// PostgreSQL password joins the redacted secrets.
+fn history_target(
+    args: &RunArgs,
+    config: &Config,
+    env: &dyn Env,
+    redactor: &Redactor,
+) -> anyhow::Result<Option<crate::history::recorder::Target>> {
+    if args.no_history {
+        return Ok(None);
+    }
+    let target = crate::history::recorder::target(args.history.as_deref(), config, &args.out, env)
+        .map_err(|e| usage(e.to_string()))?;
+    if let Some(p) = &target.options.password {
+        redactor.add(p);
+    }
+    Ok(Some(target))
+}
+
+/// Aggregates the outcomes, records the run in the history (under the
+/// folder lock, once its stem is chosen, so the Run sheet can say where),
+/// writes every report, logs `run finished` and lists the files on stdout.
+/// Returns how many queries failed and whether recording failed.
+async fn write_reports(
     args: &RunArgs,
     config: &Config,
     outcomes: &[QueryOutcome],
     run_info: RunInfo,
     started: Instant,
+    history: Option<&crate::history::recorder::Target>,
     previous: Option<Option<Previous>>,
-) -> anyhow::Result<(usize, aggregate::Report)> {
+) -> anyhow::Result<Written> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
     attach_comparison(&mut report, previous);
     let write_started = Instant::now();
-    let paths = report::write_all_with(&mut report, &args.out, &args.formats, &metrics_inputs())
-        .with_context(|| format!("writing reports into {}", args.out.display()))?;
+    let context = || format!("writing reports into {}", args.out.display());
+    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context)?;
+    report.run.stem.clone_from(&reservation.stem);
+    let history_started = Instant::now();
+    if let Some(target) = history {
+        report.run.history = crate::history::recorder::record(target, &report).await;
+    }
+    let history_ms = history_started.elapsed().as_millis() as u64;
+    let history_failed = matches!(
+        report.run.history,
+        crate::model::HistoryOutcome::Failed { .. }
+    );
+    let paths = report::write_reserved(
+        &mut report,
+        &args.out,
+        &args.formats,
+        &metrics_inputs(),
+        reservation,
+    )
+    .with_context(context)?;
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
@@ -602,6 +702,7 @@ fn write_reports(
         cancelled,
         seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
         report_ms = write_started.elapsed().as_millis() as u64,
+        history_ms,
         peak_rss_kib = peak_rss_kib().unwrap_or(0),
         "run finished"
     );
@@ -609,16 +710,70 @@ fn write_reports(
     for p in &paths {
         let _ = writeln!(stdout, "{}", p.display());
     }
-    Ok((failed, report))
+    Ok(Written {
+        failed,
+        history_failed,
+        report,
+    })
+}
+
+/// `tcss-report history`: reads the recorded runs (never creating the
+/// database) and writes the trend files.
+async fn history_command(args: HistoryArgs, redactor: &Redactor) -> anyhow::Result<Exit> {
+    let config = load_config(&args.config)?;
+    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
+    let mut target =
+        crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
+            .map_err(|e| usage(e.to_string()))?;
+    target.options.create = false;
+    if let Some(p) = &target.options.password {
+        redactor.add(p);
+    }
+    if let crate::history::Location::Sqlite(p) = &target.location {
+        if !p.exists() {
+            return Err(usage(format!(
+                "no history at {}: no run was recorded there yet; give --history, or record \
+                 runs with `tcss-report run` first",
+                p.display()
+            )));
+        }
+    }
+    let store = crate::history::Store::open(&target.location, &target.options).await?;
+    let now = chrono::Utc::now();
+    let since = args
+        .since
+        .map(|d| now - chrono::Duration::days(i64::from(d)));
+    let trends = store.trends(since).await?;
+    let location = target.location.to_string();
+    let about = crate::history::output::About {
+        history: &location,
+        generated_at: now,
+    };
+    let paths = crate::history::output::write(&trends, &about, &args.out, &args.formats)
+        .with_context(|| format!("writing the history files into {}", args.out.display()))?;
+    tracing::info!(
+        runs = trends.runs.len(),
+        account_rows = trends.accounts.len(),
+        history = %location,
+        "history written"
+    );
+    let mut stdout = std::io::stdout().lock();
+    for p in &paths {
+        let _ = writeln!(stdout, "{}", p.display());
+    }
+    Ok(Exit::Ok)
 }
 
 /// The earlier run `--compare` names, read before any call (a bad snapshot
 /// is a usage error): `None` without `--compare`, `Some(None)` when there
 /// is nothing to compare with.
-fn previous_run(args: &RunArgs, config: &Config) -> anyhow::Result<Option<Option<Previous>>> {
+async fn previous_run(
+    args: &RunArgs,
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Option<Previous>>> {
     match &args.compare {
         None => Ok(None),
-        Some(CompareWith::Last) => previous_from_history(args, config).map(Some),
+        Some(CompareWith::Last) => previous_from_history(history).await.map(Some),
         Some(CompareWith::File(path)) => {
             let s = compare::snapshot::read(path).map_err(|e| usage(e.to_string()))?;
             if !s.complete {
@@ -638,14 +793,41 @@ fn previous_run(args: &RunArgs, config: &Config) -> anyhow::Result<Option<Option
     }
 }
 
-/// `--compare last`: the latest earlier complete run in the history
-/// database (`history::Store::previous_complete_run`), `None` when there is
-/// none. Until the history database is part of the build, a usage error.
-fn previous_from_history(_args: &RunArgs, _config: &Config) -> anyhow::Result<Option<Previous>> {
-    Err(usage(
-        "`--compare last` needs the history database, which this build does not have yet; \
-         compare with an earlier run's snapshot instead: `--compare reports/<stem>.json`",
-    ))
+/// `--compare last`: the latest complete run in the history database this
+/// run records into (`history::Store::previous_complete_run`), `None` when
+/// there is none (no database yet, or only incomplete runs). Read before
+/// any call: `--no-history` is bad usage, an unreadable database fatal.
+async fn previous_from_history(
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Previous>> {
+    let Some(target) = history else {
+        return Err(usage(
+            "`--compare last` needs the history database, and --no-history turns it off; \
+             drop --no-history, or compare with an earlier run's snapshot: \
+             `--compare reports/<stem>.json`",
+        ));
+    };
+    if let crate::history::Location::Sqlite(p) = &target.location {
+        if !p.exists() {
+            return Ok(None);
+        }
+    }
+    let store = crate::history::Store::open(&target.location, &target.options)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    let previous = store
+        .previous_complete_run(i64::MAX)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    if let Some(p) = &previous {
+        tracing::info!(
+            previous_run = %p.run,
+            accounts = p.accounts.len(),
+            history = %target.location,
+            "comparing with the latest complete run in the history"
+        );
+    }
+    Ok(previous)
 }
 
 /// Puts the comparison (or, with nothing to compare with, the note) into

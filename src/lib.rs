@@ -12,6 +12,7 @@ pub mod compare;
 pub mod config;
 pub mod discover;
 pub mod execute;
+pub mod history;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

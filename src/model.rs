@@ -107,6 +107,44 @@ pub struct RunInfo {
     pub stem: String,
     /// What discovery found in each `[[organizations]]` table.
     pub organizations: Vec<OrganizationRun>,
+    /// Where the run was recorded in the history database, or why not.
+    pub history: HistoryOutcome,
+}
+
+/// Where a run was recorded in the history database (JSON `run.history`,
+/// the Run sheet), or why it was not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum HistoryOutcome {
+    /// `--no-history`.
+    #[default]
+    Off,
+    /// Recorded as run `run_id` of the database at `location`.
+    Recorded {
+        /// The file or the URL (never a password).
+        location: String,
+        /// The run's `runs.id`.
+        run_id: i64,
+    },
+    /// Recording failed: nothing of the run is in the history.
+    Failed {
+        /// The file or the URL (never a password).
+        location: String,
+        /// What went wrong, and what to do.
+        error: String,
+    },
+}
+
+impl HistoryOutcome {
+    /// One line for the reports: `off`, `recorded in <db> (run N)`, `not recorded: <error>`.
+    pub fn describe(&self) -> String {
+        match self {
+            HistoryOutcome::Off => "off (--no-history)".into(),
+            HistoryOutcome::Recorded { location, run_id } => {
+                format!("recorded in {location} (run {run_id})")
+            }
+            HistoryOutcome::Failed { error, .. } => format!("not recorded: {error}"),
+        }
+    }
 }
 
 /// One organization of a run (JSON `run.organizations`).

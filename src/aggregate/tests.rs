@@ -17,6 +17,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         simulated: true,
         stem: "tcss-authorizations-20260201T000000Z".into(),
         organizations: Vec::new(),
+        history: crate::model::HistoryOutcome::Off,
     }
 }
 

@@ -7,6 +7,7 @@
 //! are resolved (environment, files) by `execute` at run time or checked by
 //! [`Config::check_credentials`] for `tcss-report validate`.
 
+pub mod history;
 mod keys;
 mod locate;
 mod organizations;
@@ -289,6 +290,8 @@ pub struct Config {
     pub organizations: Vec<Organization>,
     /// Things worth a warning (unknown regions, inline secrets).
     pub warnings: Vec<Problem>,
+    /// `[history]`: where runs are recorded.
+    pub history: history::HistorySettings,
 }
 
 impl Config {
@@ -335,6 +338,7 @@ impl Config {
         let accounts = validate::accounts(&mut problems, &raw.accounts, &defaults);
         let organizations =
             organizations::organizations(&mut problems, &raw.organizations, &accounts, &defaults);
+        let history = history::history(&mut problems, &raw.history, &base_dir);
         let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
@@ -343,6 +347,7 @@ impl Config {
             accounts,
             organizations,
             warnings,
+            history,
         })
     }
 

@@ -35,6 +35,7 @@ pub(super) const TABLES: &[TableKeys] = &[
         "[[organizations]]",
         field_names::<RawOrganization>,
     ),
+    TableKeys::new("history", "[history]", field_names::<RawHistory>),
 ];
 
 impl TableKeys {
@@ -61,6 +62,8 @@ pub(super) struct RawConfig {
     pub accounts: Vec<RawAccount>,
     #[serde(default)]
     pub organizations: Vec<RawOrganization>,
+    #[serde(default)]
+    pub history: RawHistory,
 }
 
 /// `[defaults]`.
@@ -115,4 +118,13 @@ pub(super) struct RawOrganization {
     pub include: Option<Spanned<Vec<String>>>,
     pub exclude: Option<Spanned<Vec<String>>>,
     pub regions: Option<Spanned<Vec<String>>>,
+}
+
+/// `[history]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [history] table")]
+pub(super) struct RawHistory {
+    pub database: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub timeout_secs: Option<Spanned<i64>>,
 }

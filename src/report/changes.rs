@@ -1,5 +1,5 @@
 //! The comparison's tables, for every format: whether the reports show a
-//! comparison at all ([`compared`]), the rows of the Changes table (matched
+//! comparison at all (`compared`), the rows of the Changes table (matched
 //! accounts biggest movers first, then new, then vanished accounts) and
 //! their typed cells: for each of [`CHANGE_METRICS`] the previous value, the
 //! current value and the difference, side by side.

@@ -10,7 +10,7 @@
 //! Issue 12 added the duplicate images and their ratio to the totals, the
 //! scan quotas used beyond their capacity (a flagged totals row and a
 //! table, [`over_capacity`]) and, with `--compare`, the "Changes since"
-//! section ([`changes`]).
+//! section (`changes`).
 //!
 //! Text from servers and users is made inert ([`escape_cell`]): control
 //! characters are dropped, line breaks become spaces, Markdown punctuation

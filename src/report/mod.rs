@@ -249,11 +249,17 @@ pub fn write_all_with(
     formats: &[Format],
     metrics: &prom::Inputs,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let writer = |r: &Report, part: Part, tmp: &mut NamedTempFile, dest: &Path| match part {
+    publish::write_set(report, out_dir, formats, &part_writer(metrics))
+}
+
+/// Writes any part, the metrics with `metrics`.
+fn part_writer(
+    metrics: &prom::Inputs,
+) -> impl Fn(&Report, Part, &mut NamedTempFile, &Path) -> Result<(), ReportError> + Sync + '_ {
+    move |r, part, tmp, dest| match part {
         Part::Prom => write_prom(r, metrics, tmp, dest),
         other => write_part(r, other, tmp, dest),
-    };
-    publish::write_set(report, out_dir, formats, &writer)
+    }
 }
 
 /// Writes `<stem>.prom` into `tmp`; errors name `dest`.
@@ -266,6 +272,25 @@ fn write_prom(
     let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
     prom::write(report, metrics, &mut w).map_err(|e| publish::io_error(dest, &e))?;
     w.flush().map_err(|e| publish::io_error(dest, &e))
+}
+
+/// Takes `out_dir`'s lock and picks the set's stem (the first free one from
+/// `base`), for [`write_reserved`]: what [`write_all`] does first, split off
+/// so the history is recorded under the final stem before anything is
+/// published.
+pub fn reserve(out_dir: &Path, base: &str) -> Result<publish::Reservation, ReportError> {
+    publish::reserve(out_dir, base)
+}
+
+/// [`write_all_with`] under a [`reserve`]d stem.
+pub fn write_reserved(
+    report: &mut Report,
+    out_dir: &Path,
+    formats: &[Format],
+    metrics: &prom::Inputs,
+    reservation: publish::Reservation,
+) -> Result<Vec<PathBuf>, ReportError> {
+    publish::write_reserved(report, out_dir, formats, &part_writer(metrics), reservation)
 }
 
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
@@ -726,6 +751,11 @@ pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
             Cell::str(scope_str(run.region_scope)),
         ),
         field("stem", "File stem", Cell::str(&run.stem)),
+        field(
+            "history",
+            "History",
+            Cell::Text(Cow::Owned(run.history.describe())),
+        ),
     ]
 }
 

@@ -67,10 +67,42 @@ pub(crate) fn write_set(
     formats: &[Format],
     writer: &PartWriter<'_>,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let reservation = reserve(out, &report.run.stem)?;
+    write_reserved(report, out, formats, writer, reservation)
+}
+
+/// The folder held for one set: its lock, and the stem chosen under it.
+/// Dropping it releases the folder.
+#[derive(Debug)]
+pub struct Reservation {
+    _lock: File,
+    /// The stem no file of the folder has.
+    pub stem: String,
+}
+
+/// Creates `out`, takes its lock, removes stale temporary files and picks
+/// the first free stem from `base` (see [`super::write_all`]): the first
+/// half of [`write_set`], for a caller with work to do between choosing
+/// the stem and publishing (the history store records the run there).
+pub(crate) fn reserve(out: &Path, base: &str) -> Result<Reservation, ReportError> {
     fs::create_dir_all(out).map_err(|e| io_error(out, &e))?;
-    let _lock = lock_folder(out)?;
+    let lock = lock_folder(out)?;
     remove_stale_temps(out);
-    report.run.stem = choose_stem(out, &report.run.stem)?;
+    let stem = choose_stem(out, base)?;
+    Ok(Reservation { _lock: lock, stem })
+}
+
+/// The second half of [`write_set`]: writes and publishes the set under
+/// `reservation` (its stem goes into `report.run.stem`).
+pub(crate) fn write_reserved(
+    report: &mut Report,
+    out: &Path,
+    formats: &[Format],
+    writer: &PartWriter<'_>,
+    reservation: Reservation,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let _held = &reservation;
+    report.run.stem.clone_from(&reservation.stem);
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
         for &part in Part::of(format) {
@@ -154,7 +186,7 @@ pub(crate) fn choose_stem(out: &Path, base: &str) -> Result<String, ReportError>
 
 /// A fresh folder only this user can enter, holding the set's temporary
 /// files: nothing planted in `out` can be followed while writing.
-fn staging_dir(out: &Path) -> Result<TempDir, ReportError> {
+pub(crate) fn staging_dir(out: &Path) -> Result<TempDir, ReportError> {
     temp_builder(&temp_prefix(), 0o700)
         .tempdir_in(out)
         .map_err(|e| io_error(out, &e))
@@ -282,7 +314,7 @@ fn publish_all(out: &Path, staged: Vec<Staged>) -> Result<Vec<(Part, PathBuf)>, 
 
 /// Makes the new names durable. The files are in place either way, so a
 /// failure is only logged.
-fn sync_folder(out: &Path) {
+pub(crate) fn sync_folder(out: &Path) {
     #[cfg(unix)]
     if let Err(e) = File::open(out).and_then(|d| d.sync_all()) {
         tracing::warn!("could not sync the folder {}: {e}", out.display());

@@ -2,8 +2,8 @@
 //! the fleet changed between them (one account used more licenses, one
 //! vanished, one is new), the second compared with the first's snapshot;
 //! the JSON `change` values, the XLSX Changes sheet and the Markdown
-//! section checked. A bad snapshot, and `--compare last` before the history
-//! database exists, are usage errors before any call.
+//! section checked. A bad snapshot, and `--compare last` with `--no-history`,
+//! are usage errors before any call (`--compare last` itself: history.rs).
 
 use std::path::{Path, PathBuf};
 
@@ -243,7 +243,7 @@ fn a_bad_snapshot_is_a_usage_error_before_any_call() {
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(stderr(&o).contains(&wanted), "{wanted:?} in {}", stderr(&o));
     }
-    let o = h.run(&cfg, &MGMT_ENV, &["--compare", "last"]);
+    let o = h.run(&cfg, &MGMT_ENV, &["--compare", "last", "--no-history"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("`--compare last` needs the history database"),

@@ -25,12 +25,48 @@ fn everything_written(out: &Path) -> Vec<(PathBuf, String)> {
         }
         let text = if p.extension().is_some_and(|x| x == "xlsx") {
             xlsx_text(&p)
+        } else if p.extension().is_some_and(|x| x == "sqlite") {
+            sqlite_text(&p)
         } else {
             String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()
         };
         files.push((p, text));
     }
     files
+}
+
+/// Every value of every table of the history database, as text (the file
+/// itself is binary: its page headers hold any byte).
+fn sqlite_text(path: &Path) -> String {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let mut stmt = db.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..n {
+                use rusqlite::types::Value;
+                match row.get::<_, Value>(i).unwrap() {
+                    Value::Text(t) => out.push_str(&t),
+                    Value::Integer(n) => out.push_str(&n.to_string()),
+                    Value::Real(x) => out.push_str(&x.to_string()),
+                    Value::Blob(b) => out.push_str(&String::from_utf8_lossy(&b)),
+                    Value::Null => {}
+                }
+                out.push('\t');
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Every cell of every sheet of a workbook, as text.
@@ -95,7 +131,11 @@ fn a_gateway_echoing_request_headers_leaks_no_secret() {
     assert_eq!(temporary.len(), 3, "one AssumeRole: id, key, token");
     secrets.extend(temporary);
     let mut outputs = everything_written(&h.out());
-    assert_eq!(outputs.len(), 5, "every report written");
+    assert_eq!(outputs.len(), 6, "every report written, and the history");
+    assert!(
+        outputs.iter().any(|(p, _)| p.ends_with("history.sqlite")),
+        "the history is checked for secrets too"
+    );
     outputs.push(("stderr".into(), stderr(&o)));
     outputs.push(("stdout".into(), String::from_utf8_lossy(&o.stdout).into()));
     for (where_, text) in &outputs {

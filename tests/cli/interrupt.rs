@@ -85,6 +85,17 @@ fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
     let j = h.json();
     assert_eq!(j["complete"], false);
     assert_eq!(j["run"]["complete"], false);
+    // The interrupted run is in the history, marked incomplete.
+    let db = rusqlite::Connection::open(h.out().join("history.sqlite")).unwrap();
+    let (complete, accounts): (bool, i64) = db
+        .query_row(
+            "SELECT complete, (SELECT COUNT(*) FROM account_snapshots) FROM runs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(!complete);
+    assert_eq!(accounts, 4);
     let regions = h.csv(".regions.csv");
     assert_eq!(regions.len(), 8, "no row missing: {regions:?}");
     for r in &regions {

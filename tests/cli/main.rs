@@ -11,9 +11,11 @@ mod compare;
 mod edges;
 mod fault_matrix;
 mod harness;
+mod history;
 mod interrupt;
 mod metrics;
 mod organizations;
+mod pg_cluster;
 mod role_refresh;
 
 use std::path::Path;

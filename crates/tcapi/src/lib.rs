@@ -109,5 +109,8 @@ pub use credentials::{Credentials, Secret};
 pub use error::{CertificateProblem, Error, ErrorClass};
 #[cfg(feature = "client")]
 pub use retry::{Backoff, Jitter};
+/// TLS settings with the API's trust (system roots plus CA files), for other protocols.
+#[cfg(feature = "client")]
+pub use transport::rustls_config;
 #[cfg(feature = "client")]
 pub use transport::service_client;

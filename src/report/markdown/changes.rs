@@ -1,4 +1,4 @@
-//! The "Changes since <date>" section (with `--compare` only): how many
+//! The "Changes since `<date>`" section (with `--compare` only): how many
 //! accounts were matched, changed, new and vanished, then three tables,
 //! each capped at [`MAX_TABLE_ROWS`] rows with "… and K more": the top
 //! movers (biggest change of licenses used first, see

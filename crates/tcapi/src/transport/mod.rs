@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::request::DEFAULT_REQUEST_CLIENT;
 
 pub(crate) use tls::load_ca_file;
+pub use tls::rustls_config;
 
 /// The two pooled clients (see the module doc) and the proxy rules.
 pub(crate) struct Transport {

@@ -95,9 +95,35 @@ pub(crate) fn tls_config(
     Ok(config)
 }
 
+/// The same trust as the API's, for another protocol (the history store's
+/// PostgreSQL connection): the system roots plus every certificate of the
+/// `ca_files`, ring, TLS 1.2 and 1.3, no ALPN.
+pub fn rustls_config(ca_files: &[std::path::PathBuf]) -> Result<rustls::ClientConfig, Error> {
+    let mut extra = Vec::new();
+    for path in ca_files {
+        extra.extend(load_ca_file(path)?);
+    }
+    let mut config = tls_config(extra)?;
+    config.alpn_protocols.clear();
+    Ok(config)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rustls_config_trusts_the_ca_files_and_names_a_missing_one() {
+        let ca = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/test-ca.pem"
+        ));
+        let config = rustls_config(std::slice::from_ref(&ca)).expect("config");
+        assert!(config.alpn_protocols.is_empty());
+        let missing = std::path::PathBuf::from("/nonexistent/ca.pem");
+        let e = rustls_config(&[missing]).expect_err("missing CA file");
+        assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
+    }
 
     #[test]
     fn tls_config_builds_with_and_without_extra_roots() {

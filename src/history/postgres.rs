@@ -1,0 +1,307 @@
+//! The PostgreSQL store (tokio-postgres, TLS by rustls with the API's
+//! trust): migrations under a transaction-scoped advisory lock (two runs
+//! migrating at once take turns), and each run in one transaction with
+//! multi-row `INSERT`s of as many rows as the protocol's 65,535 parameters
+//! allow.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::{Client, GenericClient};
+
+use super::record::{Children, RunRecord, Val};
+use super::schema::{self, Dialect, Ty};
+use super::HistoryError;
+
+/// The most bind parameters one statement may carry.
+const MAX_PARAMS: usize = 65_535;
+/// The advisory lock key the migrations take ("tcss" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7463_7373;
+
+impl ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Val::Null => Ok(IsNull::Yes),
+            Val::Text(s) => s.as_str().to_sql(ty, out),
+            Val::Int(v) => v.to_sql(ty, out),
+            Val::Real(v) => v.to_sql(ty, out),
+            Val::Bool(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A connected PostgreSQL history.
+#[derive(Debug)]
+pub struct Postgres {
+    client: Client,
+    location: String,
+}
+
+/// Where the PostgreSQL password comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Connect<'a> {
+    /// The URL, without a password.
+    pub url: &'a str,
+    /// The password, when one is set.
+    pub password: Option<&'a str>,
+    /// Connect timeout.
+    pub timeout: Duration,
+    /// Extra trusted roots (the config's `ca_file`).
+    pub ca_files: &'a [PathBuf],
+}
+
+/// What is wrong with the server's certificate, when that is why the TLS
+/// handshake failed, with the fix.
+fn certificate_problem(e: &tokio_postgres::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let mut source = e.source();
+    while let Some(s) = source {
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>())
+            .or_else(|| s.downcast_ref::<rustls::Error>());
+        if let Some(rustls::Error::InvalidCertificate(c)) = inner {
+            let what = match c {
+                C::UnknownIssuer => "is signed by an issuer that is not trusted",
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "is not valid for this host name"
+                }
+                C::Expired | C::ExpiredContext { .. } => "has expired",
+                C::NotValidYet | C::NotValidYetContext { .. } => "is not valid yet",
+                C::Revoked => "is revoked",
+                _ => "was refused",
+            };
+            return Some(format!(
+                "the server's TLS certificate {what}; add the CA that signed it to \
+                 [defaults] ca_file (the same trust as the API)"
+            ));
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// The server's words when it gave some (`db error: ...` adds nothing).
+fn reason(e: &tokio_postgres::Error) -> String {
+    if let Some(problem) = certificate_problem(e) {
+        return problem;
+    }
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut text = e.to_string();
+            if let Some(source) = e.source() {
+                text = format!("{text}: {source}");
+            }
+            text
+        }
+    }
+}
+
+impl Postgres {
+    /// Connects (TLS as the URL's `sslmode` says, verified like the API's).
+    pub async fn connect(c: Connect<'_>) -> Result<Postgres, HistoryError> {
+        let location = c.url.to_string();
+        let connect_error = |reason: String| HistoryError::Connect {
+            location: location.clone(),
+            reason,
+        };
+        let mut config = tokio_postgres::Config::from_str(c.url)
+            .map_err(|e| connect_error(format!("invalid URL: {e}")))?;
+        config.connect_timeout(c.timeout);
+        config.application_name("tcss-report");
+        if let Some(p) = c.password {
+            config.password(p);
+        }
+        let client = if config.get_ssl_mode() == SslMode::Disable {
+            let (client, conn) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| connect_error(reason(&e)))?;
+            tokio::spawn(conn);
+            client
+        } else {
+            let tls = tcapi::rustls_config(c.ca_files).map_err(|e| connect_error(e.to_string()))?;
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+            let (client, conn) = config
+                .connect(tls)
+                .await
+                .map_err(|e| connect_error(reason(&e)))?;
+            tokio::spawn(conn);
+            client
+        };
+        Ok(Postgres { client, location })
+    }
+
+    /// Applies the migrations this database lacks, up to `target`.
+    pub async fn migrate(&mut self, target: i64) -> Result<i64, HistoryError> {
+        let location = self.location.clone();
+        let err = |e: tokio_postgres::Error| HistoryError::Write {
+            location: location.clone(),
+            reason: reason(&e),
+        };
+        let tx = self.client.transaction().await.map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(err)?;
+        tx.batch_execute(&schema::migrations_table(Dialect::Postgres))
+            .await
+            .map_err(err)?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(err)?
+            .get(0);
+        if current > schema::LATEST {
+            return Err(HistoryError::TooNew {
+                location,
+                found: current,
+                known: schema::LATEST,
+            });
+        }
+        let now = crate::report::rfc3339(&chrono::Utc::now());
+        for version in current + 1..=target {
+            for sql in schema::MIGRATIONS[(version - 1) as usize](Dialect::Postgres) {
+                tx.batch_execute(&sql).await.map_err(err)?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[&version, &now],
+            )
+            .await
+            .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(current.max(target))
+    }
+
+    /// Writes one run in one transaction; returns its `runs.id`.
+    pub async fn insert(&mut self, rec: &RunRecord<'_>) -> Result<i64, HistoryError> {
+        let location = self.location.clone();
+        let err = |e: tokio_postgres::Error| HistoryError::Write {
+            location: location.clone(),
+            reason: reason(&e),
+        };
+        let tx = self.client.transaction().await.map_err(err)?;
+        let mut cols = schema::RUN_COLUMNS.to_vec();
+        cols.extend_from_slice(schema::RUN_TOTAL_COLUMNS);
+        let sql = format!(
+            "{} RETURNING id",
+            schema::insert(Dialect::Postgres, "runs", &cols, &[], 1)
+        );
+        let params: Vec<&(dyn ToSql + Sync)> =
+            rec.run.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let run_id: i64 = tx.query_one(&sql, &params).await.map_err(err)?.get(0);
+        for c in rec.children() {
+            insert_rows(&tx, c, run_id).await.map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(run_id)
+    }
+
+    /// Runs a query; each row's values are read as `types`.
+    pub async fn select(
+        &self,
+        sql: &str,
+        params: &[Val],
+        types: &[Ty],
+    ) -> Result<Vec<Vec<Val>>, HistoryError> {
+        let read_error = |e: tokio_postgres::Error| HistoryError::Read {
+            location: self.location.clone(),
+            reason: reason(&e),
+        };
+        let params: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let rows = self.client.query(sql, &params).await.map_err(read_error)?;
+        rows.iter()
+            .map(|row| {
+                types
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| read(row, i, *ty))
+                    .collect::<Result<Vec<Val>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(read_error)
+    }
+}
+
+fn read(row: &tokio_postgres::Row, i: usize, ty: Ty) -> Result<Val, tokio_postgres::Error> {
+    Ok(match ty {
+        Ty::Text => row
+            .try_get::<_, Option<String>>(i)?
+            .map_or(Val::Null, Val::Text),
+        Ty::Int => row
+            .try_get::<_, Option<i64>>(i)?
+            .map_or(Val::Null, Val::Int),
+        Ty::Real => row
+            .try_get::<_, Option<f64>>(i)?
+            .map_or(Val::Null, Val::Real),
+        Ty::Bool => row
+            .try_get::<_, Option<bool>>(i)?
+            .map_or(Val::Null, Val::Bool),
+    })
+}
+
+/// Inserts the rows of `c` (after `run_id` and, for snapshots, their
+/// index) in statements of as many rows as the parameter limit allows.
+async fn insert_rows(
+    tx: &impl GenericClient,
+    c: Children<'_>,
+    run_id: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let width = c.lead.len() + c.cols.len();
+    let per_statement = MAX_PARAMS / width;
+    let run = Val::Int(run_id);
+    let mut full_batch: Option<tokio_postgres::Statement> = None;
+    let mut start = 0;
+    while start < c.len {
+        let end = (start + per_statement).min(c.len);
+        let n = end - start;
+        let stmt = match &full_batch {
+            Some(s) if n == per_statement => s.clone(),
+            _ => {
+                let sql = schema::insert(Dialect::Postgres, c.table, c.cols, c.lead, n);
+                let s = tx.prepare(&sql).await?;
+                if n == per_statement {
+                    full_batch = Some(s.clone());
+                }
+                s
+            }
+        };
+        // One statement's rows at a time.
+        let rows: Vec<(Val, Vec<Val>)> = (start..end)
+            .map(|i| (Val::Int(i as i64), (c.row)(i)))
+            .collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * width);
+        for (position, row) in &rows {
+            params.push(&run);
+            if c.lead.len() == 2 {
+                params.push(position);
+            }
+            params.extend(row.iter().map(|v| v as &(dyn ToSql + Sync)));
+        }
+        tx.execute(&stmt, &params).await?;
+        start = end;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! A run and its history: which database it is recorded in (`--no-history`,
+//! `--history`, `[history] database`, else `<out>/history.sqlite`), the
+//! PostgreSQL password (the variable `[history] password_env` names, else
+//! `PGPASSWORD`), and recording a report into it with the outcome the
+//! reports show. Decided before any call, recorded before publishing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tcapi::credentials::Env;
+
+use super::{HistoryError, Location, OpenOptions, Store, DEFAULT_FILE};
+use crate::aggregate::Report;
+use crate::config::Config;
+use crate::model::HistoryOutcome;
+
+/// The variable libpq and psql read the password from.
+pub const PGPASSWORD: &str = "PGPASSWORD";
+
+/// Where a run (or the `history` command) finds its history, and how to open it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The database.
+    pub location: Location,
+    /// How to open it.
+    pub options: OpenOptions,
+}
+
+/// The history of a command: `arg` (`--history`, relative to the current
+/// folder) wins over the config's `[history] database`, which wins over
+/// `<out>/history.sqlite`. Fails when `password_env` names an unset variable.
+pub fn target(
+    arg: Option<&str>,
+    config: &Config,
+    out: &Path,
+    env: &dyn Env,
+) -> Result<Target, HistoryError> {
+    let location = match arg {
+        Some(a) => Location::parse(a, Path::new(""))?,
+        None => match &config.history.database {
+            Some(l) => l.clone(),
+            None => Location::Sqlite(out.join(DEFAULT_FILE)),
+        },
+    };
+    let password = match (&location, &config.history.password_env) {
+        (Location::Sqlite(_), _) => None,
+        (Location::Postgres(_), Some(var)) => {
+            Some(env.var(var).ok_or_else(|| HistoryError::InvalidLocation {
+                value: location.to_string(),
+                reason: format!(
+                    "[history] password_env names `{var}`, which is not set; set it, or remove \
+                     password_env to use PGPASSWORD"
+                ),
+            })?)
+        }
+        (Location::Postgres(_), None) => env.var(PGPASSWORD),
+    };
+    Ok(Target {
+        location,
+        options: OpenOptions {
+            password,
+            timeout: Duration::from_secs(config.history.timeout_secs),
+            ca_files: config.defaults.ca_file.iter().cloned().collect(),
+            create: true,
+        },
+    })
+}
+
+/// Records `report` at `target`; a failure is logged and returned as the
+/// outcome, never raised: the reports are written either way.
+pub async fn record(target: &Target, report: &Report) -> HistoryOutcome {
+    let location = target.location.to_string();
+    let result = async {
+        let mut store = Store::open(&target.location, &target.options).await?;
+        store.record(report).await
+    }
+    .await;
+    match result {
+        Ok(run_id) => {
+            tracing::info!(history = %location, run_id, "run recorded in the history");
+            HistoryOutcome::Recorded { location, run_id }
+        }
+        Err(e) => {
+            tracing::error!("{e}; the reports are written, the run is not in the history");
+            HistoryOutcome::Failed {
+                location,
+                error: e.to_string(),
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The history database's schema: every table's columns with their types,
+//! the versioned migrations that create them (the same for SQLite and
+//! PostgreSQL, spelt per [`Dialect`]), and the SQL text the store runs.
+//! Append-only: a migration adds tables, columns or indexes, never drops.
+
+/// A column's type, spelt per dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// Text (names, UINs, RFC 3339 times).
+    Text,
+    /// A 64-bit integer.
+    Int,
+    /// A double.
+    Real,
+    /// A boolean (0/1 in SQLite).
+    Bool,
+}
+
+/// The SQL spelling of one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3 (bundled).
+    Sqlite,
+    /// PostgreSQL 12 or later.
+    Postgres,
+}
+
+impl Dialect {
+    fn ty(self, ty: Ty) -> &'static str {
+        match (self, ty) {
+            (_, Ty::Text) => "TEXT",
+            (Dialect::Sqlite, Ty::Int) => "INTEGER",
+            (Dialect::Postgres, Ty::Int) => "BIGINT",
+            (Dialect::Sqlite, Ty::Real) => "REAL",
+            (Dialect::Postgres, Ty::Real) => "DOUBLE PRECISION",
+            (Dialect::Sqlite, Ty::Bool) => "INTEGER",
+            (Dialect::Postgres, Ty::Bool) => "BOOLEAN",
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+            Dialect::Postgres => "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        }
+    }
+
+    /// The `n`th (1-based) bind parameter.
+    pub fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+}
+
+use Ty::{Bool, Int, Real, Text};
+
+/// `runs`: one row per run. After `id`: the run's facts, then every key of
+/// the report's totals (`crate::report::totals_fields`), in that order.
+pub const RUN_COLUMNS: &[(&str, Ty)] = &[
+    ("stem", Text),
+    ("started_at", Text),
+    ("finished_at", Text),
+    ("generated_at", Text),
+    ("recorded_at", Text),
+    ("tool_version", Text),
+    ("config_path", Text),
+    ("config_digest", Text),
+    ("complete", Bool),
+    ("simulated", Bool),
+    ("region_scope", Text),
+];
+
+/// The totals columns of `runs`, in `totals_fields` order.
+pub const RUN_TOTAL_COLUMNS: &[(&str, Ty)] = &[
+    ("accounts", Int),
+    ("accounts_ok", Int),
+    ("accounts_partial", Int),
+    ("accounts_error", Int),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("remaining_authorized", Int),
+    ("utilization", Real),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("total_images", Int),
+    ("scan_coverage", Real),
+    ("duplicate_images", Int),
+    ("duplicate_ratio", Real),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_utilization", Real),
+    ("queries", Int),
+    ("queries_ok", Int),
+    ("queries_failed", Int),
+    ("queries_cancelled", Int),
+    ("queries_with_warning", Int),
+    ("attempts", Int),
+    ("throttled", Int),
+];
+
+/// `account_snapshots`: after `id`, `run_id` and `position` (the report's
+/// order), every accounts-CSV column in the contract's order, then `tags`
+/// (a JSON object).
+pub const ACCOUNT_COLUMNS: &[(&str, Ty)] = &[
+    ("account", Text),
+    ("uin", Text),
+    ("status", Text),
+    ("regions_ok", Int),
+    ("regions_failed", Int),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("remaining_authorized", Int),
+    ("utilization", Real),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("total_images", Int),
+    ("scan_coverage", Real),
+    ("duplicate_images", Int),
+    ("duplicate_ratio", Real),
+    ("can_apply_free_authorize", Bool),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_utilization", Real),
+    ("scan_quota_status", Text),
+    ("scan_quota_start", Text),
+    ("scan_quota_end", Text),
+    ("scan_quota_days_left", Int),
+    ("region_mismatch", Bool),
+    ("error_code", Text),
+    ("error_message", Text),
+    ("request_id", Text),
+    ("tags", Text),
+];
+
+/// `region_snapshots`: after `id`, `run_id` and `position`, every
+/// regions-CSV column in its order.
+pub const REGION_COLUMNS: &[(&str, Ty)] = &[
+    ("account", Text),
+    ("uin", Text),
+    ("region", Text),
+    ("status", Text),
+    ("attempts", Int),
+    ("throttled", Int),
+    ("latency_ms", Int),
+    ("request_id", Text),
+    ("error_code", Text),
+    ("error_message", Text),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("duplicate_images", Int),
+    ("can_apply_free_authorize", Bool),
+    ("scan_quota_key", Text),
+    ("scan_quota_resource_id", Text),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_pay_num", Int),
+    ("scan_quota_trial_num", Int),
+    ("scan_quota_pay_usage", Int),
+    ("scan_quota_status", Text),
+    ("scan_quota_start", Text),
+    ("scan_quota_end", Text),
+    ("warning", Text),
+];
+
+/// `organizations` (schema version 2): after `id` and `run_id`, one row per
+/// `[[organizations]]` table of the run (JSON `run.organizations`).
+pub const ORGANIZATION_COLUMNS: &[(&str, Ty)] = &[
+    ("name", Text),
+    ("management_account", Text),
+    ("status", Text),
+    ("members_total", Int),
+    ("members_listed", Int),
+    ("members_kept", Int),
+    ("error_code", Text),
+    ("error_message", Text),
+];
+
+/// The columns a snapshot row starts with, before its own.
+const RUN_ID: &str = "run_id";
+const POSITION: &str = "position";
+
+fn columns(d: Dialect, cols: &[(&str, Ty)]) -> String {
+    cols.iter()
+        .map(|(name, ty)| format!(",\n  {name} {}", d.ty(*ty)))
+        .collect()
+}
+
+fn child_table(d: Dialect, table: &str, cols: &[(&str, Ty)], position: bool) -> String {
+    let position = if position {
+        format!(",\n  {POSITION} {} NOT NULL", d.ty(Int))
+    } else {
+        String::new()
+    };
+    format!(
+        "CREATE TABLE {table} (\n  {},\n  {RUN_ID} {} NOT NULL REFERENCES runs(id){position}{}\n)",
+        d.id(),
+        d.ty(Int),
+        columns(d, cols)
+    )
+}
+
+/// Version 1: the three tables of a run.
+fn v1(d: Dialect) -> Vec<String> {
+    let mut runs = RUN_COLUMNS.to_vec();
+    runs.extend_from_slice(RUN_TOTAL_COLUMNS);
+    vec![
+        format!("CREATE TABLE runs (\n  {}{}\n)", d.id(), columns(d, &runs)),
+        child_table(d, "account_snapshots", ACCOUNT_COLUMNS, true),
+        child_table(d, "region_snapshots", REGION_COLUMNS, true),
+    ]
+}
+
+/// Version 2: the organizations of a run, and the indexes for "this UIN
+/// over time" and "the latest complete run".
+fn v2(d: Dialect) -> Vec<String> {
+    vec![
+        child_table(d, "organizations", ORGANIZATION_COLUMNS, false),
+        "CREATE INDEX account_snapshots_uin ON account_snapshots (uin, run_id)".into(),
+        "CREATE INDEX account_snapshots_run ON account_snapshots (run_id, position)".into(),
+        "CREATE INDEX region_snapshots_run ON region_snapshots (run_id, position)".into(),
+        "CREATE INDEX organizations_run ON organizations (run_id)".into(),
+        "CREATE INDEX runs_complete_started ON runs (complete, started_at)".into(),
+        "CREATE INDEX runs_started ON runs (started_at)".into(),
+    ]
+}
+
+/// Every migration, in order: version `i + 1` is `MIGRATIONS[i]`.
+pub const MIGRATIONS: &[fn(Dialect) -> Vec<String>] = &[v1, v2];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The table recording which migrations were applied.
+pub fn migrations_table(d: Dialect) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version {} PRIMARY KEY, applied_at TEXT NOT NULL)",
+        d.ty(Int)
+    )
+}
+
+/// `INSERT INTO table (run_id[, position], cols...) VALUES (...), ...` for
+/// `rows` rows, with `RETURNING id` when asked.
+pub fn insert(d: Dialect, table: &str, cols: &[(&str, Ty)], lead: &[&str], rows: usize) -> String {
+    let names: Vec<&str> = lead
+        .iter()
+        .copied()
+        .chain(cols.iter().map(|(n, _)| *n))
+        .collect();
+    let width = names.len();
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=width).map(|c| d.param(r * width + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        names.join(", "),
+        values.join(", ")
+    )
+}
+
+/// The leading columns of a snapshot row.
+pub const SNAPSHOT_LEAD: &[&str] = &[RUN_ID, POSITION];
+/// The leading column of an organization row.
+pub const ORGANIZATION_LEAD: &[&str] = &[RUN_ID];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snapshot_columns_are_the_reports_columns_in_order() {
+        let accounts: Vec<&str> = ACCOUNT_COLUMNS.iter().map(|c| c.0).collect();
+        assert_eq!(&accounts[..32], &crate::report::ACCOUNT_COLUMNS[..]);
+        assert_eq!(accounts[32], "tags");
+        let regions: Vec<&str> = REGION_COLUMNS.iter().map(|c| c.0).collect();
+        assert_eq!(&regions[..], &crate::report::REGION_COLUMNS[..]);
+    }
+
+    #[test]
+    fn the_insert_text_numbers_every_parameter_once() {
+        let sql = insert(
+            Dialect::Postgres,
+            "t",
+            &[("a", Int), ("b", Text)],
+            &["run_id"],
+            2,
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (run_id, a, b) VALUES ($1, $2, $3), ($4, $5, $6)"
+        );
+        let sql = insert(Dialect::Sqlite, "t", &[("a", Int)], &[], 1);
+        assert_eq!(sql, "INSERT INTO t (a) VALUES (?1)");
+    }
+}
