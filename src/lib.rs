@@ -21,3 +21,4 @@ pub mod report;
 pub mod sanitize;
 pub mod simulate;
 mod sync;
+pub mod thresholds;

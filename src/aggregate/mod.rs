@@ -338,6 +338,9 @@ pub struct Report {
     /// The comparison with an earlier run (`--compare`), when one was asked for
     /// and found.
     pub comparison: Option<crate::compare::Comparison>,
+    /// The `--fail-on` thresholds breached ([`crate::thresholds::evaluate`]),
+    /// set before the reports are written; empty when none (or none asked).
+    pub breaches: Vec<crate::thresholds::Breach>,
 }
 
 impl Report {
@@ -477,6 +480,7 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
         totals,
         tag_keys: tag_keys.into_iter().collect(),
         comparison: None,
+        breaches: Vec::new(),
     }
 }
 
