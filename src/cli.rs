@@ -36,6 +36,8 @@ pub enum Exit {
     Failures = 3,
     /// Interrupted by SIGINT/SIGTERM; reports are marked incomplete.
     Interrupted = 130,
+    /// A `--fail-on` threshold was breached; every report lists the breaches.
+    Breached = 4,
 }
 
 /// An error that already knows its exit code.
@@ -145,6 +147,11 @@ struct RunArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%` or
+    /// `total.failed_queries > 0` (`[account.|total.]METRIC OP NUMBER`);
+    /// repeatable, added to the config's `fail_on`.
+    #[arg(long = "fail-on", value_name = "EXPR")]
+    fail_on: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -242,9 +249,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let code = e
-                .downcast_ref::<ExitError>()
-                .map_or(Exit::Fatal, |x| x.code);
+            let code = error_exit(&e);
             logging::fatal(style, &format!("{e:#}"), code as u8, redactor);
             ExitCode::from(code as u8)
         }
@@ -445,14 +450,65 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         ),
         organizations,
     };
-    let failed = write_reports(&args, &config, &outcomes, run_info, started)?;
-    Ok(if interrupted {
+    // A report that cannot be written is fatal (exit 1), whatever breached.
+    let (failed, breaches) = write_reports(&args, &config, &outcomes, run_info, started)?;
+    Ok(run_exit(interrupted, breaches, failed + org_failures))
+}
+
+/// The exit code of an error: its own when it has one, else 1 (fatal).
+fn error_exit(e: &anyhow::Error) -> Exit {
+    e.downcast_ref::<ExitError>()
+        .map_or(Exit::Fatal, |x| x.code)
+}
+
+/// The exit code of a run whose reports were written (a run that could not
+/// write them ends with an error: 1): interrupted 130, else a breached
+/// threshold 4, else failed queries or organizations 3, else 0.
+fn run_exit(interrupted: bool, breaches: usize, failures: usize) -> Exit {
+    if interrupted {
         Exit::Interrupted
-    } else if failed > 0 || org_failures > 0 {
+    } else if breaches > 0 {
+        Exit::Breached
+    } else if failures > 0 {
         Exit::Failures
     } else {
         Exit::Ok
-    })
+    }
+}
+
+/// Whether the run compares with an earlier one: `change.*` thresholds need
+/// it. (`--compare` is wired here once it is an argument of `run`.)
+fn comparison_asked(_args: &RunArgs) -> bool {
+    false
+}
+
+/// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
+/// each parsed, and `change.*` refused without a comparison; before any call.
+fn thresholds(args: &RunArgs, config: &mut Config) -> anyhow::Result<()> {
+    for expr in &args.fail_on {
+        let t = crate::thresholds::parse(expr, crate::thresholds::Origin::CommandLine)
+            .map_err(|e| usage(e.to_string()))?;
+        config.defaults.fail_on.push(t);
+    }
+    crate::thresholds::check_compare(&config.defaults.fail_on, comparison_asked(args))
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// How many breaches are logged one by one; the rest are counted.
+const BREACHES_SHOWN: usize = 20;
+
+/// One warning per breach, the first [`BREACHES_SHOWN`], then the count of the rest.
+fn log_breaches(breaches: &[crate::thresholds::Breach]) {
+    for b in breaches.iter().take(BREACHES_SHOWN) {
+        tracing::warn!("{b}");
+    }
+    if let Some(rest) = breaches
+        .len()
+        .checked_sub(BREACHES_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        tracing::warn!("and {rest} more breaches (every report lists them all)");
+    }
 }
 
 /// The config of a run: loaded, narrowed by `--only`, with the command
@@ -460,6 +516,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
 /// `--out` checked, all before any call.
 fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut config = load_config(&args.config)?;
+    thresholds(args, &mut config)?;
     config.select(&args.only).map_err(usage)?;
     if let Some(c) = args.concurrency {
         config.defaults.concurrency = c as usize;
@@ -474,20 +531,25 @@ fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-/// Aggregates the outcomes, writes every report, logs `run finished` and
-/// lists the files on stdout. Returns how many queries failed.
+/// Aggregates the outcomes, evaluates the thresholds, writes every report,
+/// logs the breaches and `run finished` and lists the files on stdout.
+/// Returns how many queries failed and how many thresholds were breached.
 fn write_reports(
     args: &RunArgs,
     config: &Config,
     outcomes: &[QueryOutcome],
     run_info: RunInfo,
     started: Instant,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, usize)> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
+    // On the aggregated report (and its comparison), so every report lists them.
+    report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
     let write_started = Instant::now();
-    let paths = report::write_all(&mut report, &args.out, &args.formats)
-        .with_context(|| format!("writing reports into {}", args.out.display()))?;
+    let written = report::write_all(&mut report, &args.out, &args.formats)
+        .with_context(|| format!("writing reports into {}", args.out.display()));
+    log_breaches(&report.breaches);
+    let paths = written?;
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
@@ -509,7 +571,7 @@ fn write_reports(
     for p in &paths {
         let _ = writeln!(stdout, "{}", p.display());
     }
-    Ok(failed)
+    Ok((failed, report.breaches.len()))
 }
 
 /// `tcss-report discover`: the accounts a run would query, the members left
@@ -871,6 +933,93 @@ mod tests {
         assert_eq!(
             config.accounts[0].uin, None,
             "the management account's UIN is learned"
+        );
+    }
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full) {
+            Ok(Cli {
+                command: Command::Run(args),
+                ..
+            }) => args,
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exit_codes_breach_wins_over_failures_interrupt_over_breach() {
+        assert_eq!(run_exit(false, 0, 0), Exit::Ok);
+        assert_eq!(run_exit(false, 0, 2), Exit::Failures);
+        assert_eq!(run_exit(false, 1, 0), Exit::Breached);
+        assert_eq!(run_exit(false, 3, 2), Exit::Breached, "4 wins over 3");
+        assert_eq!(run_exit(true, 3, 2), Exit::Interrupted, "130 wins over 4");
+        assert_eq!(run_exit(true, 0, 0), Exit::Interrupted);
+        assert_eq!(Exit::Breached as u8, 4);
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_is_fatal_whatever_breached() {
+        // What `run` returns when writing fails: the `?` leaves before
+        // `run_exit`, so no breach can turn it into 4.
+        let err = anyhow::Error::new(crate::report::ReportError::Io {
+            path: "out/x.json".into(),
+            kind: std::io::ErrorKind::Other,
+            reason: "disk full".into(),
+        })
+        .context("writing reports into out");
+        assert_eq!(error_exit(&err), Exit::Fatal);
+        assert_eq!(error_exit(&usage("bad")), Exit::Usage);
+    }
+
+    #[test]
+    fn fail_on_is_repeatable_and_joins_the_config_list() {
+        let args = run_args(&[
+            "--fail-on",
+            "utilization >= 90%",
+            "--fail-on=failed_queries>0",
+        ]);
+        assert_eq!(args.fail_on, ["utilization >= 90%", "failed_queries>0"]);
+        let text = "[defaults]\nfail_on = [\"total.utilization > 95%\"]\n[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let mut config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        thresholds(&args, &mut config).expect("valid thresholds");
+        let exprs: Vec<&str> = config
+            .defaults
+            .fail_on
+            .iter()
+            .map(|t| t.expression.as_str())
+            .collect();
+        assert_eq!(
+            exprs,
+            [
+                "total.utilization > 95%",
+                "utilization >= 90%",
+                "failed_queries>0"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_or_uncompared_threshold_is_a_usage_error() {
+        let text = "[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        let bad = thresholds(
+            &run_args(&["--fail-on", "utilization >== 1"]),
+            &mut config.clone(),
+        )
+        .expect_err("bad operator");
+        assert_eq!(error_exit(&bad), Exit::Usage);
+        assert!(bad.to_string().contains("unknown operator `>==`"), "{bad}");
+        let change = thresholds(
+            &run_args(&["--fail-on", "change.used_authorized > 5"]),
+            &mut config.clone(),
+        )
+        .expect_err("no --compare");
+        assert_eq!(error_exit(&change), Exit::Usage);
+        assert!(
+            change.to_string().contains("needs a comparison"),
+            "{change}"
         );
     }
 }

@@ -7,6 +7,7 @@
 //! are resolved (environment, files) by `execute` at run time or checked by
 //! [`Config::check_credentials`] for `tcss-report validate`.
 
+mod fail_on;
 mod keys;
 mod locate;
 mod organizations;
@@ -134,6 +135,8 @@ pub struct Defaults {
     pub role_duration_secs: u32,
     /// `X-TC-Language`.
     pub language: String,
+    /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
+    pub fail_on: Vec<crate::thresholds::Threshold>,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -196,6 +199,7 @@ impl Default for Defaults {
             role_session_name: DEFAULT_SESSION_NAME.to_string(),
             role_duration_secs: ROLE_DURATION_SECS.default as u32,
             language: "en-US".to_string(),
+            fail_on: Vec::new(),
         }
     }
 }

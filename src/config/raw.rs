@@ -82,6 +82,7 @@ pub(super) struct RawDefaults {
     pub role_session_name: Option<Spanned<String>>,
     pub role_duration_secs: Option<Spanned<i64>>,
     pub language: Option<Spanned<String>>,
+    pub fail_on: Option<Vec<Spanned<String>>>,
 }
 
 /// One `[[accounts]]` table.
