@@ -13,6 +13,8 @@
 //! break a table, render a link, an image or HTML, or move a terminal's
 //! cursor when the file is `cat`.
 
+mod breaches;
+
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -143,6 +145,7 @@ fn num(n: Option<i64>) -> String {
 /// Writes the summary.
 pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     header(report, &mut w)?;
+    breaches::section(report, &mut w)?;
     organizations(report, &mut w)?;
     totals(report, &mut w)?;
     most_utilized(report, &mut w)?;

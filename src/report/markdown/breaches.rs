@@ -1,0 +1,99 @@
+//! The summary's "Thresholds breached" section, first after the title (only
+//! when a `--fail-on` threshold was breached): one row per breach, at most
+//! [`MAX_TABLE_ROWS`], then "… and K more".
+
+use std::io::{self, Write};
+
+use super::{code, more, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use crate::aggregate::Report;
+use crate::thresholds::{Breach, Unit};
+
+/// A value as the summary shows it: a ratio as a percentage.
+fn value(v: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Ratio => pct(Some(v)),
+        Unit::Count => format!("{v}"),
+    }
+}
+
+fn row<W: Write>(w: &mut W, b: &Breach) -> io::Result<()> {
+    writeln!(
+        w,
+        "| {} | {} | {} | `{}` | {} | `{} {}` | `{}` |",
+        b.scope.as_str(),
+        opt(b.account.as_deref(), MAX_NAME_CHARS),
+        opt(b.uin.as_deref(), MAX_NAME_CHARS),
+        b.metric,
+        value(b.value, b.unit),
+        b.op,
+        value(b.threshold, b.unit),
+        code(&b.expression),
+    )
+}
+
+/// Writes the section when there are breaches; nothing otherwise.
+pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
+    let all = &report.breaches;
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "## Thresholds breached\n")?;
+    writeln!(
+        w,
+        "> **{} threshold breach{}**: the run exits with code 4.\n",
+        all.len(),
+        if all.len() == 1 { "" } else { "es" }
+    )?;
+    writeln!(
+        w,
+        "| Scope | Account | UIN | Metric | Value | Threshold | Expression |\n|---|---|---|---|---:|---:|---|"
+    )?;
+    for b in all.iter().take(MAX_TABLE_ROWS) {
+        row(w, b)?;
+    }
+    more(w, all.len(), MAX_TABLE_ROWS)?;
+    writeln!(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::breaches::tests::breached_report;
+    use crate::report::markdown::write;
+    use crate::report::tests::sample_report;
+
+    fn render(report: &crate::aggregate::Report) -> String {
+        let mut out = Vec::new();
+        write(report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn breaches_come_first_with_every_field() {
+        let md = render(&breached_report());
+        let section = md.find("## Thresholds breached").expect("a section");
+        let first_other = md.find("\n## ").expect("sections");
+        assert_eq!(first_other + 1, section, "the first section:\n{md}");
+        assert!(md.contains("> **2 threshold breaches**"), "{md}");
+        assert!(
+            md.contains("| account | payments-prod | 100012345678901234 | `utilization` | 97.0% | `>= 90.0%` | `utilization >= 90%` |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| total |  |  | `failed_queries` | 3 | `> 2.5` | `total.failed_queries > 2.5` |"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn no_section_without_breaches_and_long_lists_are_capped() {
+        assert!(!render(&sample_report()).contains("Thresholds breached"));
+        let mut r = breached_report();
+        let one = r.breaches[0].clone();
+        r.breaches = vec![one; 75];
+        let md = render(&r);
+        assert_eq!(md.matches("| account | payments").count(), 50, "{md}");
+        assert!(md.contains("… and 25 more, see the XLSX or CSV"), "{md}");
+    }
+}
