@@ -13,6 +13,7 @@ mod harness;
 mod interrupt;
 mod organizations;
 mod role_refresh;
+mod thresholds;
 
 use std::path::Path;
 use std::process::Command;
