@@ -96,4 +96,48 @@ mod tests {
         assert_eq!(md.matches("| account | payments").count(), 50, "{md}");
         assert!(md.contains("… and 25 more, see the XLSX or CSV"), "{md}");
     }
+
+    /// The worst case of every section at once (the long hostile names of
+    /// the 50,000-account test, every account breaching) stays under the bound.
+    #[test]
+    fn fifty_thousand_breaching_accounts_stay_under_256_kb() {
+        use crate::aggregate::aggregate;
+        use crate::aggregate::tests::{account, data, failed, ok, run_info};
+        use crate::model::{QueryResult, RegionScope};
+        use crate::report::markdown::MAX_SUMMARY_BYTES;
+        use crate::thresholds::{evaluate, parse, Origin};
+        let n = 50_000;
+        let long = "<|>*_[]!`#~$\\".repeat(20);
+        let accounts: Vec<_> = (0..n)
+            .map(|i| {
+                let mut a = account(&format!("{i:05}{long}"), &["r1", "r2"]);
+                a.uin = Some(format!("{long}{i}"));
+                a
+            })
+            .collect();
+        let mut outcomes = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            let mut d = data(100, (i % 120) as i64);
+            if let Some(q) = d.image_scan_inquire_info.as_mut() {
+                q.end_time = Some("2026-02-10 00:00:00".into());
+                q.purchase_status = Some(long.clone());
+            }
+            outcomes.push(ok(i, "r1", d));
+            let mut f = failed(i, "r2", "X");
+            f.result = QueryResult::Failed {
+                code: long.clone(),
+                message: format!("{long}{long}{long}"),
+            };
+            f.request_id = Some(long.clone());
+            outcomes.push(f);
+        }
+        let mut r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+        let padded = format!("utilization{}>= 0%", " ".repeat(200));
+        r.breaches = evaluate(&r, &[parse(&padded, Origin::CommandLine).unwrap()]);
+        assert_eq!(r.breaches.len(), n);
+        let md = render(&r);
+        eprintln!("{} bytes of {MAX_SUMMARY_BYTES}", md.len());
+        assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
+        assert!(md.contains(&format!("… and {} more, see the XLSX or CSV", n - 50)));
+    }
 }

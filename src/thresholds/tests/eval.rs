@@ -255,3 +255,53 @@ fn ratios_compare_within_an_epsilon_counts_exactly() {
     assert_eq!(show_number(1.5, Unit::Ratio), "150%");
     assert_eq!(show_number(-3.0, Unit::Count), "-3");
 }
+
+/// Prints the time to evaluate 10 thresholds over 10,000 accounts (every
+/// account breaching five of them), and its ratio to 1% of the 2 s target
+/// for aggregating and writing that report: a figure, not an assertion.
+/// `cargo test --release --lib -- --ignored --nocapture thresholds_figure`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_thresholds_figure() {
+    let accounts: Vec<_> = (0..10_000)
+        .map(|i| {
+            let mut a = account(&format!("account-{i:05}"), &["ap-guangzhou"]);
+            a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..10_000)
+        .map(|i| ok(i, "ap-guangzhou", data(100, 91 + (i as i64 % 9))))
+        .collect();
+    let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let exprs = [
+        "utilization >= 90%",
+        "remaining_authorized < 10",
+        "used_authorized > 0",
+        "scan_coverage <= 100%",
+        "scan_quota_utilization != 0",
+        "scan_quota_days_left < -100000",
+        "total.utilization > 99%",
+        "failed_queries > 0",
+        "total_images == 1",
+        "change.used_authorized > 0",
+    ];
+    let ts: Vec<_> = exprs
+        .iter()
+        .map(|e| parse(e, Origin::CommandLine).unwrap())
+        .collect();
+    let started = std::time::Instant::now();
+    let breaches = evaluate(&r, &ts);
+    let took = started.elapsed();
+    assert_eq!(breaches.len(), 50_000);
+    eprintln!(
+        "evaluate 10 thresholds over 10,000 accounts: {took:?} ({} breaches) = {:.3} x 20 ms{}",
+        breaches.len(),
+        took.as_secs_f64() / 0.020,
+        if cfg!(debug_assertions) {
+            " (debug build: not representative)"
+        } else {
+            ""
+        }
+    );
+}
