@@ -27,8 +27,13 @@ pub fn evaluate(report: &Report, thresholds: &[Threshold]) -> Vec<Breach> {
         };
         match t.scope {
             Scope::Account => {
+                // Looked up once per threshold, not once per account.
+                let read = match t.metric {
+                    Metric::Plain(name) => metrics::find(name).and_then(|m| m.account),
+                    Metric::Change(_) => None,
+                };
                 for (i, row) in report.accounts.iter().enumerate() {
-                    if let Some(v) = account_value(report, i, row, t.metric) {
+                    if let Some(v) = account_value(report, i, row, t.metric, read) {
                         if t.op.holds(v, t.threshold, unit) {
                             out.push(breach(v, Some(row)));
                         }
@@ -47,10 +52,17 @@ pub fn evaluate(report: &Report, thresholds: &[Threshold]) -> Vec<Breach> {
     out
 }
 
-/// The value of `metric` for account `i` (`row`); `None` when empty.
-fn account_value(report: &Report, i: usize, row: &AccountRow, metric: Metric) -> Option<f64> {
+/// The value of `metric` for account `i` (`row`), read with `read` for a
+/// plain metric; `None` when empty.
+fn account_value(
+    report: &Report,
+    i: usize,
+    row: &AccountRow,
+    metric: Metric,
+    read: Option<metrics::AccountValue>,
+) -> Option<f64> {
     match metric {
-        Metric::Plain(name) => (metrics::find(name)?.account?)(row),
+        Metric::Plain(_) => read?(row),
         Metric::Change(name) => change_of(report, i)?.get(name),
     }
 }
