@@ -178,25 +178,27 @@ pub fn total_only_names() -> impl Iterator<Item = &'static str> {
 
 /// The list of valid metrics, as error messages show it (one line per kind).
 pub fn valid_metrics_text() -> String {
-    let accounts: Vec<&str> = account_names().collect();
-    let totals: Vec<&str> = total_only_names().collect();
-    let per_account_only: Vec<&str> = METRICS
+    let names = |keep: fn(&MetricDef) -> bool| {
+        METRICS
+            .iter()
+            .filter(|m| keep(m))
+            .map(|m| m.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let changes: Vec<String> = crate::compare::CHANGE_METRICS
         .iter()
-        .filter(|m| m.total.is_none())
-        .map(|m| m.name)
+        .map(|m| format!("change.{m}"))
         .collect();
     format!(
-        "valid metrics:\n  per account (`account.`, the default) and in the totals (`total.`): {}\n  \
-         of these, per account only: {}\n  \
-         totals only (`total.`, the default for these): {}\n  \
+        "valid metrics (scope `account.`, the default, or `total.`):\n  \
+         per account and in the totals: {}\n  \
+         per account only: {}\n  \
+         totals only (no scope needed): {}\n  \
          changes since the compared run (needs --compare): {}",
-        accounts.join(", "),
-        per_account_only.join(", "),
-        totals.join(", "),
-        crate::compare::CHANGE_METRICS
-            .iter()
-            .map(|m| format!("change.{m}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        names(|m| m.account.is_some() && m.total.is_some()),
+        names(|m| m.total.is_none()),
+        names(|m| m.account.is_none()),
+        changes.join(", "),
     )
 }
