@@ -38,6 +38,8 @@ pub enum Exit {
     Failures = 3,
     /// Interrupted by SIGINT/SIGTERM; reports are marked incomplete.
     Interrupted = 130,
+    /// A `--fail-on` threshold was breached; every report lists the breaches.
+    Breached = 4,
 }
 
 /// An error that already knows its exit code.
@@ -191,6 +193,11 @@ struct RunArgs {
     /// overrides `[defaults] pushgateway`. A failed push is only logged.
     #[arg(long, value_name = "URL")]
     pushgateway: Option<String>,
+    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%` or
+    /// `total.failed_queries > 0` (`[account.|total.]METRIC OP NUMBER`);
+    /// repeatable, added to the config's `fail_on`.
+    #[arg(long = "fail-on", value_name = "EXPR")]
+    fail_on: Vec<String>,
 }
 
 /// What `run --compare` compares with.
@@ -305,9 +312,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let code = e
-                .downcast_ref::<ExitError>()
-                .map_or(Exit::Fatal, |x| x.code);
+            let code = error_exit(&e);
             logging::fatal(style, &format!("{e:#}"), code as u8, redactor);
             ExitCode::from(code as u8)
         }
@@ -537,16 +542,70 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
         previous,
     )
     .await?;
-    crate::metrics::deliver(&report, &metrics_inputs(), &metrics_targets).await?;
-    Ok(if interrupted {
+    crate::metrics::deliver(&report, &metrics_inputs(&report), &metrics_targets).await?;
+    // A run that could not be recorded is fatal (1), whatever breached.
+    if history_failed && !interrupted {
+        return Ok(Exit::Fatal);
+    }
+    Ok(run_exit(
+        interrupted,
+        report.breaches.len(),
+        failed + org_failures,
+    ))
+}
+/// The exit code of an error: its own when it has one, else 1 (fatal).
+fn error_exit(e: &anyhow::Error) -> Exit {
+    e.downcast_ref::<ExitError>()
+        .map_or(Exit::Fatal, |x| x.code)
+}
+
+/// The exit code of a run whose reports were written (a run that could not
+/// write them ends with an error: 1): interrupted 130, else a breached
+/// threshold 4, else failed queries or organizations 3, else 0.
+fn run_exit(interrupted: bool, breaches: usize, failures: usize) -> Exit {
+    if interrupted {
         Exit::Interrupted
-    } else if history_failed {
-        Exit::Fatal
-    } else if failed > 0 || org_failures > 0 {
+    } else if breaches > 0 {
+        Exit::Breached
+    } else if failures > 0 {
         Exit::Failures
     } else {
         Exit::Ok
-    })
+    }
+}
+
+/// Whether the run compares with an earlier one: `change.*` thresholds need it.
+fn comparison_asked(args: &RunArgs) -> bool {
+    args.compare.is_some()
+}
+
+/// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
+/// each parsed, and `change.*` refused without a comparison; before any call.
+fn thresholds(args: &RunArgs, config: &mut Config) -> anyhow::Result<()> {
+    for expr in &args.fail_on {
+        let t = crate::thresholds::parse(expr, crate::thresholds::Origin::CommandLine)
+            .map_err(|e| usage(e.to_string()))?;
+        config.defaults.fail_on.push(t);
+    }
+    crate::thresholds::check_compare(&config.defaults.fail_on, comparison_asked(args))
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// How many breaches are logged one by one; the rest are counted.
+const BREACHES_SHOWN: usize = 20;
+
+/// One warning per breach, the first [`BREACHES_SHOWN`], then the count of the rest.
+fn log_breaches(breaches: &[crate::thresholds::Breach]) {
+    for b in breaches.iter().take(BREACHES_SHOWN) {
+        tracing::warn!("{b}");
+    }
+    if let Some(rest) = breaches
+        .len()
+        .checked_sub(BREACHES_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        tracing::warn!("and {rest} more breaches (every report lists them all)");
+    }
 }
 
 /// The config of a run: loaded, narrowed by `--only`, with the command
@@ -554,6 +613,7 @@ async fn run(args: RunArgs, json_logs: bool, redactor: Arc<Redactor>) -> anyhow:
 /// `--out` checked, all before any call.
 fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut config = load_config(&args.config)?;
+    thresholds(args, &mut config)?;
     config.select(&args.only).map_err(usage)?;
     if let Some(c) = args.concurrency {
         config.defaults.concurrency = c as usize;
@@ -615,10 +675,11 @@ fn metrics_targets(
     })
 }
 
-/// What the metrics need beyond the report. The breach count is 0 until
-/// the `--fail-on` thresholds are connected.
-fn metrics_inputs() -> report::prom::Inputs {
-    report::prom::Inputs { breaches: 0 }
+/// What the metrics need beyond the report: the thresholds breached.
+fn metrics_inputs(report: &aggregate::Report) -> report::prom::Inputs {
+    report::prom::Inputs {
+        breaches: report.breaches.len(),
+    }
 }
 
 /// What writing the reports left for the rest of the run.
@@ -654,7 +715,9 @@ fn history_target(
 /// Aggregates the outcomes, records the run in the history (under the
 /// folder lock, once its stem is chosen, so the Run sheet can say where),
 /// writes every report, logs `run finished` and lists the files on stdout.
-/// Returns how many queries failed and whether recording failed.
+/// Evaluates the thresholds on the report and its comparison first, so
+/// every report lists the breaches (logged even when writing fails).
+/// Returns how many queries failed, whether recording failed, and the report.
 async fn write_reports(
     args: &RunArgs,
     config: &Config,
@@ -667,9 +730,12 @@ async fn write_reports(
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
     attach_comparison(&mut report, previous);
+    // On the aggregated report and its comparison, so every report lists them.
+    report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
-    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context)?;
+    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context);
+    let reservation = reservation.inspect_err(|_| log_breaches(&report.breaches))?;
     report.run.stem.clone_from(&reservation.stem);
     let history_started = Instant::now();
     if let Some(target) = history {
@@ -680,14 +746,12 @@ async fn write_reports(
         report.run.history,
         crate::model::HistoryOutcome::Failed { .. }
     );
-    let paths = report::write_reserved(
-        &mut report,
-        &args.out,
-        &args.formats,
-        &metrics_inputs(),
-        reservation,
-    )
-    .with_context(context)?;
+    let metrics = metrics_inputs(&report);
+    let written =
+        report::write_reserved(&mut report, &args.out, &args.formats, &metrics, reservation)
+            .with_context(context);
+    log_breaches(&report.breaches);
+    let paths = written?;
     let failed = outcomes
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
@@ -1260,6 +1324,93 @@ mod tests {
         assert_eq!(
             config.accounts[0].uin, None,
             "the management account's UIN is learned"
+        );
+    }
+
+    fn parsed_run(argv: &[&str]) -> RunArgs {
+        let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full) {
+            Ok(Cli {
+                command: Command::Run(args),
+                ..
+            }) => args,
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exit_codes_breach_wins_over_failures_interrupt_over_breach() {
+        assert_eq!(run_exit(false, 0, 0), Exit::Ok);
+        assert_eq!(run_exit(false, 0, 2), Exit::Failures);
+        assert_eq!(run_exit(false, 1, 0), Exit::Breached);
+        assert_eq!(run_exit(false, 3, 2), Exit::Breached, "4 wins over 3");
+        assert_eq!(run_exit(true, 3, 2), Exit::Interrupted, "130 wins over 4");
+        assert_eq!(run_exit(true, 0, 0), Exit::Interrupted);
+        assert_eq!(Exit::Breached as u8, 4);
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_is_fatal_whatever_breached() {
+        // What `run` returns when writing fails: the `?` leaves before
+        // `run_exit`, so no breach can turn it into 4.
+        let err = anyhow::Error::new(crate::report::ReportError::Io {
+            path: "out/x.json".into(),
+            kind: std::io::ErrorKind::Other,
+            reason: "disk full".into(),
+        })
+        .context("writing reports into out");
+        assert_eq!(error_exit(&err), Exit::Fatal);
+        assert_eq!(error_exit(&usage("bad")), Exit::Usage);
+    }
+
+    #[test]
+    fn fail_on_is_repeatable_and_joins_the_config_list() {
+        let args = parsed_run(&[
+            "--fail-on",
+            "utilization >= 90%",
+            "--fail-on=failed_queries>0",
+        ]);
+        assert_eq!(args.fail_on, ["utilization >= 90%", "failed_queries>0"]);
+        let text = "[defaults]\nfail_on = [\"total.utilization > 95%\"]\n[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let mut config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        thresholds(&args, &mut config).expect("valid thresholds");
+        let exprs: Vec<&str> = config
+            .defaults
+            .fail_on
+            .iter()
+            .map(|t| t.expression.as_str())
+            .collect();
+        assert_eq!(
+            exprs,
+            [
+                "total.utilization > 95%",
+                "utilization >= 90%",
+                "failed_queries>0"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_or_uncompared_threshold_is_a_usage_error() {
+        let text = "[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        let bad = thresholds(
+            &parsed_run(&["--fail-on", "utilization >== 1"]),
+            &mut config.clone(),
+        )
+        .expect_err("bad operator");
+        assert_eq!(error_exit(&bad), Exit::Usage);
+        assert!(bad.to_string().contains("unknown operator `>==`"), "{bad}");
+        let change = thresholds(
+            &parsed_run(&["--fail-on", "change.used_authorized > 5"]),
+            &mut config.clone(),
+        )
+        .expect_err("no --compare");
+        assert_eq!(error_exit(&change), Exit::Usage);
+        assert!(
+            change.to_string().contains("needs a comparison"),
+            "{change}"
         );
     }
 }

@@ -23,3 +23,4 @@ pub mod report;
 pub mod sanitize;
 pub mod simulate;
 mod sync;
+pub mod thresholds;

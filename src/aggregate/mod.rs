@@ -342,6 +342,9 @@ pub struct Report {
     /// Set when a comparison was asked for but there was nothing to compare
     /// with (no earlier complete run): why, as the reports print it.
     pub comparison_note: Option<String>,
+    /// The `--fail-on` thresholds breached ([`crate::thresholds::evaluate`]),
+    /// set before the reports are written; empty when none (or none asked).
+    pub breaches: Vec<crate::thresholds::Breach>,
 }
 
 impl Report {
@@ -482,6 +485,7 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
         tag_keys: tag_keys.into_iter().collect(),
         comparison: None,
         comparison_note: None,
+        breaches: Vec::new(),
     }
 }
 

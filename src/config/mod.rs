@@ -7,6 +7,7 @@
 //! are resolved (environment, files) by `execute` at run time or checked by
 //! [`Config::check_credentials`] for `tcss-report validate`.
 
+mod fail_on;
 pub mod history;
 mod keys;
 mod locate;
@@ -137,6 +138,8 @@ pub struct Defaults {
     pub language: String,
     /// Prometheus Pushgateway base URL the run's metrics are pushed to.
     pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
+    /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
+    pub fail_on: Vec<crate::thresholds::Threshold>,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -200,6 +203,7 @@ impl Default for Defaults {
             role_duration_secs: ROLE_DURATION_SECS.default as u32,
             language: "en-US".to_string(),
             pushgateway: None,
+            fail_on: Vec::new(),
         }
     }
 }

@@ -86,6 +86,7 @@ pub(super) struct RawDefaults {
     pub role_duration_secs: Option<Spanned<i64>>,
     pub language: Option<Spanned<String>>,
     pub pushgateway: Option<Spanned<String>>,
+    pub fail_on: Option<Vec<Spanned<String>>>,
 }
 
 /// One `[[accounts]]` table.

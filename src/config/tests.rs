@@ -759,7 +759,7 @@ mod unknown_keys {
             assert!(got.starts_with(want), "{got}\nwanted {want}");
         }
         assert!(
-            text[1].ends_with("role_duration_secs, language, pushgateway"),
+            text[1].ends_with("role_duration_secs, language, pushgateway, fail_on"),
             "{}",
             text[1]
         );

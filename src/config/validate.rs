@@ -196,6 +196,9 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
         }
         out.role_session_name = s.get_ref().clone();
     }
+    if let Some(list) = &d.fail_on {
+        out.fail_on = super::fail_on::thresholds(problems, list);
+    }
     out
 }
 

@@ -2,7 +2,8 @@
 //!
 //! ```json
 //! {"schema_version": 1, "generated_at": "...", "complete": true,
-//!  "run": {...}, "accounts": [...], "regions": [...], "totals": {...}}
+//!  "run": {...}, "accounts": [...], "regions": [...], "totals": {...},
+//!  "breaches": [...]}
 //! ```
 //!
 //! Each `accounts` entry has exactly the accounts CSV column names as keys
@@ -16,6 +17,7 @@ use std::io;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
+use super::breaches::{breach_cells, BREACH_COLUMNS};
 use super::{
     account_cells, organization_fields, region_cells, rfc3339, run_fields, totals_fields, Cell,
     Field,
@@ -52,7 +54,7 @@ struct Snapshot<'a>(&'a Report);
 impl Serialize for Snapshot<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
-        let mut m = s.serialize_map(Some(7))?;
+        let mut m = s.serialize_map(Some(8))?;
         m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
         m.serialize_entry("generated_at", &rfc3339(&r.generated_at))?;
         m.serialize_entry("complete", &r.run.complete)?;
@@ -61,6 +63,7 @@ impl Serialize for Snapshot<'_> {
         m.serialize_entry("regions", &Regions(&r.regions))?;
         m.serialize_entry("totals", &Fields(totals_fields(&r.totals)))?;
         changes::top_entries(r, &mut m)?;
+        m.serialize_entry("breaches", &Breaches(&r.breaches))?;
         m.end()
     }
 }
@@ -129,6 +132,29 @@ impl Serialize for Account<'_> {
     }
 }
 
+/// `breaches`: one object per breached threshold ([`BREACH_COLUMNS`]), `[]` when none.
+struct Breaches<'a>(&'a [crate::thresholds::Breach]);
+
+impl Serialize for Breaches<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for b in self.0 {
+            let cells = breach_cells(b);
+            let fields: Vec<Field<'_>> = BREACH_COLUMNS
+                .iter()
+                .zip(cells)
+                .map(|(key, cell)| Field {
+                    key,
+                    label: key,
+                    cell,
+                })
+                .collect();
+            seq.serialize_element(&Fields(fields))?;
+        }
+        seq.end()
+    }
+}
+
 struct Regions<'a>(&'a [RegionRow]);
 
 impl Serialize for Regions<'_> {
@@ -179,6 +205,7 @@ mod tests {
             "accounts",
             "regions",
             "totals",
+            "breaches",
         ];
         expected.sort();
         let mut sorted = keys.clone();

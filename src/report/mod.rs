@@ -7,6 +7,7 @@
 //! format modules only decide how a cell looks in their format; none of them
 //! computes a value, so the four formats can never disagree.
 
+pub mod breaches;
 pub mod changes;
 pub mod csv;
 pub mod json;

@@ -17,6 +17,8 @@
 //! rust_xlsxwriter's constant-memory mode: rows are written in order and
 //! flushed to a temporary file, so memory stays flat for 10,000 accounts.
 
+mod breaches;
+
 use std::path::Path;
 
 use rust_xlsxwriter::utility::column_number_to_name;
@@ -462,7 +464,8 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     let header_row = 5;
     ws.write_string_with_format(header_row, 0, "Totals", &styles.header)?;
     ws.write_string_with_format(header_row, 1, "Value", &styles.header)?;
-    key_values(ws, header_row + 1, &totals_fields(&report.totals), styles)?;
+    let after_totals = key_values(ws, header_row + 1, &totals_fields(&report.totals), styles)?;
+    breaches::section(ws, after_totals + 1, report, styles)?;
 
     // The ten most utilized accounts: a table the chart refers to.
     let top = report.most_utilized(10);

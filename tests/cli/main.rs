@@ -17,6 +17,7 @@ mod metrics;
 mod organizations;
 mod pg_cluster;
 mod role_refresh;
+mod thresholds;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,0 +1,106 @@
+//! The breaches table every format prints ([`BREACH_COLUMNS`],
+//! [`breach_cells`]): one row per breached threshold, per account or for the
+//! totals, typed like every other table (a ratio is a ratio cell, shown as a
+//! percentage where the format has one). The numbers come from
+//! [`crate::thresholds::evaluate`]; nothing is computed here.
+
+use super::Cell;
+use crate::thresholds::{Breach, Unit};
+
+/// The breaches table columns (JSON keys, XLSX headers).
+pub const BREACH_COLUMNS: [&str; 8] = [
+    "scope",
+    "account",
+    "uin",
+    "metric",
+    "op",
+    "value",
+    "threshold",
+    "expression",
+];
+
+/// A value of a breach as a cell: a ratio cell for a ratio metric, a whole
+/// number where it is one, a decimal otherwise.
+pub(crate) fn number_cell(value: f64, unit: Unit) -> Cell<'static> {
+    match unit {
+        Unit::Ratio => Cell::Ratio(value),
+        Unit::Count if value.fract() == 0.0 && value.abs() < 9.0e15 => Cell::Int(value as i64),
+        Unit::Count => Cell::Num(value),
+    }
+}
+
+/// One breach's cells, in [`BREACH_COLUMNS`] order.
+pub(crate) fn breach_cells(b: &Breach) -> [Cell<'_>; 8] {
+    [
+        Cell::str(b.scope.as_str()),
+        Cell::text(b.account.as_deref()),
+        Cell::text(b.uin.as_deref()),
+        Cell::Text(b.metric.to_string().into()),
+        Cell::str(b.op.as_str()),
+        number_cell(b.value, b.unit),
+        number_cell(b.threshold, b.unit),
+        Cell::str(&b.expression),
+    ]
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::aggregate::Report;
+    use crate::report::tests::sample_report;
+    use crate::thresholds::{evaluate, parse, Origin};
+
+    /// The sample report with two breaches: `payments-prod` (UIN
+    /// 100012345678901234) at 97% utilization, and the totals' failed queries.
+    pub(crate) fn breached_report() -> Report {
+        let mut r = sample_report();
+        let ts: Vec<_> = ["utilization >= 90%", "total.failed_queries > 2.5"]
+            .iter()
+            .map(|e| parse(e, Origin::CommandLine).expect("valid"))
+            .collect();
+        r.breaches = evaluate(&r, &ts);
+        r.breaches
+            .retain(|b| b.account.as_deref() != Some("-member-a"));
+        assert_eq!(r.breaches.len(), 2, "{:?}", r.breaches);
+        r
+    }
+
+    #[test]
+    fn cells_are_typed() {
+        let r = breached_report();
+        let cells = breach_cells(&r.breaches[0]);
+        assert_eq!(cells.len(), BREACH_COLUMNS.len());
+        assert_eq!(cells[0], Cell::str("account"));
+        assert_eq!(cells[1], Cell::str("payments-prod"));
+        assert_eq!(cells[2], Cell::str("100012345678901234"));
+        assert_eq!(cells[3], Cell::str("utilization"));
+        assert_eq!(cells[4], Cell::str(">="));
+        assert_eq!(cells[5], Cell::Ratio(0.97));
+        assert_eq!(cells[6], Cell::Ratio(0.9));
+        let total = breach_cells(&r.breaches[1]);
+        assert_eq!((&total[1], &total[2]), (&Cell::Empty, &Cell::Empty));
+        assert_eq!(total[5], Cell::Int(3));
+        assert_eq!(total[6], Cell::Num(2.5));
+    }
+
+    #[test]
+    fn json_lists_every_breach_and_an_empty_list_when_none() {
+        let mut out = Vec::new();
+        crate::report::json::write(&breached_report(), &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["breaches"],
+            serde_json::json!([
+                {"scope": "account", "account": "payments-prod", "uin": "100012345678901234",
+                 "metric": "utilization", "op": ">=", "value": 0.97, "threshold": 0.9,
+                 "expression": "utilization >= 90%"},
+                {"scope": "total", "account": null, "uin": null, "metric": "failed_queries",
+                 "op": ">", "value": 3, "threshold": 2.5, "expression": "total.failed_queries > 2.5"}
+            ])
+        );
+        let mut out = Vec::new();
+        crate::report::json::write(&sample_report(), &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["breaches"], serde_json::json!([]));
+    }
+}

@@ -1,0 +1,314 @@
+use chrono::{TimeZone, Utc};
+
+use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
+use crate::aggregate::{aggregate, Report};
+use crate::compare::{Change, Comparison};
+use crate::model::RegionScope;
+use crate::thresholds::{evaluate, parse, show_number, Breach, Metric, Op, Origin, Scope, Unit};
+
+/// Four accounts: `high` 97 of 100 (UIN 1001), `over` 15 of 10 (UIN 1002),
+/// `broken` (both regions failed: every number empty), `late` (cancelled).
+fn report() -> Report {
+    let mut high = account("high", &["ap-guangzhou"]);
+    high.uin = Some("1001".into());
+    let mut over = account("over", &["ap-guangzhou"]);
+    over.uin = Some("1002".into());
+    let broken = account("broken", &["ap-guangzhou", "ap-beijing"]);
+    let late = account("late", &["ap-guangzhou"]);
+    let outcomes = vec![
+        ok(0, "ap-guangzhou", data(100, 97)),
+        ok(1, "ap-guangzhou", data(10, 15)),
+        failed(2, "ap-guangzhou", "AuthFailure.SignatureFailure"),
+        failed(2, "ap-beijing", "UnsupportedRegion"),
+        cancelled(3, "ap-guangzhou"),
+    ];
+    aggregate(
+        &[high, over, broken, late],
+        &outcomes,
+        run_info(RegionScope::Account),
+    )
+}
+
+fn breaches(report: &Report, expr: &str) -> Vec<Breach> {
+    let t = parse(expr, Origin::CommandLine).unwrap_or_else(|e| panic!("{e}"));
+    evaluate(report, &[t])
+}
+
+/// Who breached: account names, `total` for the totals.
+fn who(report: &Report, expr: &str) -> Vec<String> {
+    breaches(report, expr)
+        .into_iter()
+        .map(|b| b.account.unwrap_or_else(|| "total".into()))
+        .collect()
+}
+
+#[test]
+fn every_operator_per_account_and_empty_values_never_breach() {
+    let r = report();
+    let cases: [(&str, &[&str]); 12] = [
+        ("utilization >= 97%", &["high", "over"]),
+        ("utilization > 97%", &["over"]),
+        ("utilization <= 97%", &["high"]),
+        ("utilization < 97%", &[]),
+        ("utilization == 97%", &["high"]),
+        ("utilization == 0.97", &["high"]),
+        ("utilization != 97%", &["over"]),
+        ("utilization > 1", &["over"]),
+        ("remaining_authorized < 0", &["over"]),
+        ("remaining_authorized == 3", &["high"]),
+        ("account.used_authorized != 1000", &["high", "over"]),
+        ("regions_failed >= 1", &["broken", "late"]),
+    ];
+    for (expr, expected) in cases {
+        assert_eq!(who(&r, expr), expected.to_vec(), "{expr}");
+    }
+    // `broken` and `late` have no numbers: no operator makes them breach.
+    for op in ["<", "<=", ">", ">=", "==", "!="] {
+        let names = who(&r, &format!("total_authorized {op} 50"));
+        assert!(
+            !names.iter().any(|n| n == "broken" || n == "late"),
+            "{op}: {names:?}"
+        );
+    }
+}
+
+#[test]
+fn a_breach_carries_scope_account_uin_metric_value_and_threshold() {
+    let r = report();
+    let b = &breaches(&r, "  utilization>=90% ")[0];
+    assert_eq!(
+        b,
+        &Breach {
+            scope: Scope::Account,
+            account: Some("high".into()),
+            uin: Some("1001".into()),
+            metric: Metric::Plain("utilization"),
+            unit: Unit::Ratio,
+            value: 0.97,
+            op: Op::Ge,
+            threshold: 0.9,
+            expression: "utilization>=90%".into(),
+        }
+    );
+    assert_eq!(
+        b.to_string(),
+        "threshold breached: `utilization>=90%` by account high (UIN 1001): utilization is 97%"
+    );
+}
+
+#[test]
+fn total_scope_reads_the_totals_and_the_failure_counts() {
+    let r = report();
+    let used = r.totals.used_authorized.expect("known");
+    assert_eq!(used, 97 + 15);
+    assert_eq!(who(&r, "total.used_authorized == 112"), ["total"]);
+    assert_eq!(who(&r, "total.used_authorized > 112"), Vec::<String>::new());
+    let b = &breaches(&r, "total.utilization > 100%")[0];
+    assert_eq!(
+        (b.scope, b.account.as_deref(), b.uin.as_deref()),
+        (Scope::Total, None, None)
+    );
+    assert!((b.value - 112.0 / 110.0).abs() < 1e-12, "{}", b.value);
+    // Two queries failed and one was cancelled; two accounts did not answer.
+    assert_eq!(who(&r, "failed_queries == 3"), ["total"]);
+    assert_eq!(who(&r, "failed_queries > 3"), Vec::<String>::new());
+    assert_eq!(who(&r, "total.failed_accounts >= 2"), ["total"]);
+    assert_eq!(who(&r, "failed_accounts != 2"), Vec::<String>::new());
+    assert_eq!(who(&r, "queries_failed == 2"), ["total"]);
+    assert_eq!(who(&r, "accounts_error == 2"), ["total"]);
+}
+
+#[test]
+fn empty_totals_never_breach() {
+    let a = account("a", &["ap-guangzhou"]);
+    let r = aggregate(
+        &[a],
+        &[failed(0, "ap-guangzhou", "InternalError")],
+        run_info(RegionScope::Account),
+    );
+    assert_eq!(r.totals.utilization, None);
+    for op in ["<", "<=", ">", ">=", "==", "!="] {
+        assert!(
+            who(&r, &format!("total.utilization {op} 0")).is_empty(),
+            "{op}"
+        );
+        assert!(
+            who(&r, &format!("total.total_authorized {op} 0")).is_empty(),
+            "{op}"
+        );
+    }
+    assert_eq!(who(&r, "failed_accounts == 1"), ["total"]);
+}
+
+fn compared(mut r: Report, changes: Vec<Option<Change>>) -> Report {
+    r.comparison = Some(Comparison {
+        previous_run: "tcss-authorizations-20260101T000000Z".into(),
+        previous_generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        previous: changes
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .map(|_| crate::compare::PreviousAccount::default())
+            })
+            .collect(),
+        changes,
+        vanished: Vec::new(),
+    });
+    r
+}
+
+#[test]
+fn change_metrics_per_account_and_in_total() {
+    // `high`: 85 of 100 before (used +12, utilization +12 points);
+    // `over`: 10 of 10 before (used +5); `broken`: matched, nothing known.
+    let r = compared(
+        report(),
+        vec![
+            Some(Change {
+                total_authorized: Some(0),
+                used_authorized: Some(12),
+                utilization: Some(0.97 - 0.85),
+                ..Change::default()
+            }),
+            Some(Change {
+                total_authorized: Some(0),
+                used_authorized: Some(5),
+                utilization: Some(0.5),
+                ..Change::default()
+            }),
+            Some(Change::default()),
+            None,
+        ],
+    );
+    assert_eq!(who(&r, "change.used_authorized > 10"), ["high"]);
+    assert_eq!(who(&r, "change.used_authorized >= 5"), ["high", "over"]);
+    assert_eq!(
+        who(&r, "change.used_authorized != 1000"),
+        ["high", "over"],
+        "empty changes never breach"
+    );
+    assert_eq!(who(&r, "change.utilization >= 12%"), ["high", "over"]);
+    assert_eq!(who(&r, "change.utilization == 12%"), ["high"]);
+    // Totals: the sum of the known changes.
+    assert_eq!(who(&r, "total.change.used_authorized == 17"), ["total"]);
+    assert_eq!(
+        who(&r, "total.change.scanned_images == 0"),
+        Vec::<String>::new(),
+        "none known"
+    );
+    // The weighted utilization of the matched accounts, now minus then.
+    let b = &breaches(&r, "total.change.utilization > 0")[0];
+    let expected = 112.0 / 110.0 - 95.0 / 110.0;
+    assert!(
+        (b.value - expected).abs() < 1e-12,
+        "{} vs {expected}",
+        b.value
+    );
+    assert_eq!(b.metric, Metric::Change("utilization"));
+    assert_eq!(b.unit, Unit::Ratio);
+}
+
+#[test]
+fn change_without_a_previous_run_is_empty() {
+    let r = report();
+    assert!(r.comparison.is_none());
+    for expr in [
+        "change.used_authorized != 0",
+        "total.change.used_authorized != 0",
+        "total.change.utilization != 0",
+    ] {
+        assert!(who(&r, expr).is_empty(), "{expr}");
+    }
+    // A comparison where every account is new: empty too.
+    let r = compared(report(), vec![None; 4]);
+    assert!(who(&r, "change.used_authorized != 0").is_empty());
+    assert!(who(&r, "total.change.utilization != 0").is_empty());
+}
+
+#[test]
+fn breaches_follow_the_thresholds_then_the_accounts() {
+    let r = report();
+    let ts: Vec<_> = ["failed_queries > 0", "utilization >= 90%"]
+        .iter()
+        .map(|e| parse(e, Origin::CommandLine).unwrap())
+        .collect();
+    let got: Vec<(String, Option<String>)> = evaluate(&r, &ts)
+        .into_iter()
+        .map(|b| (b.expression, b.account))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("failed_queries > 0".to_string(), None),
+            ("utilization >= 90%".to_string(), Some("high".to_string())),
+            ("utilization >= 90%".to_string(), Some("over".to_string())),
+        ]
+    );
+    assert!(evaluate(&r, &[]).is_empty());
+}
+
+#[test]
+fn ratios_compare_within_an_epsilon_counts_exactly() {
+    let third = 1.0 / 3.0;
+    assert!(Op::Eq.holds(0.1 + 0.2, 0.3, Unit::Ratio));
+    assert!(!Op::Lt.holds(0.3, 0.1 + 0.2, Unit::Ratio));
+    assert!(Op::Le.holds(0.1 + 0.2, 0.3, Unit::Ratio));
+    assert!(!Op::Ne.holds(third, 0.333_333_333_333, Unit::Ratio));
+    assert!(Op::Ne.holds(0.333, third, Unit::Ratio));
+    assert!(Op::Ne.holds(0.1 + 0.2, 0.3, Unit::Count));
+    assert!(Op::Gt.holds(4.0, 3.0, Unit::Count) && !Op::Gt.holds(3.0, 3.0, Unit::Count));
+    assert!(Op::Ge.holds(3.0, 3.0, Unit::Count) && !Op::Lt.holds(3.0, 3.0, Unit::Count));
+    assert_eq!(show_number(0.975, Unit::Ratio), "97.5%");
+    assert_eq!(show_number(1.5, Unit::Ratio), "150%");
+    assert_eq!(show_number(-3.0, Unit::Count), "-3");
+}
+
+/// Prints the time to evaluate 10 thresholds over 10,000 accounts (every
+/// account breaching five of them), and its share of the 2 s target for
+/// aggregating and writing that report: a figure, not an assertion.
+/// `cargo test --release --lib -- --ignored --nocapture thresholds_figure`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_thresholds_figure() {
+    let accounts: Vec<_> = (0..10_000)
+        .map(|i| {
+            let mut a = account(&format!("account-{i:05}"), &["ap-guangzhou"]);
+            a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..10_000)
+        .map(|i| ok(i, "ap-guangzhou", data(100, 91 + (i as i64 % 9))))
+        .collect();
+    let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let exprs = [
+        "utilization >= 90%",
+        "remaining_authorized < 10",
+        "used_authorized > 0",
+        "scan_coverage <= 100%",
+        "scan_quota_utilization != 0",
+        "scan_quota_days_left < -100000",
+        "total.utilization > 99%",
+        "failed_queries > 0",
+        "total_images == 1",
+        "change.used_authorized > 0",
+    ];
+    let ts: Vec<_> = exprs
+        .iter()
+        .map(|e| parse(e, Origin::CommandLine).unwrap())
+        .collect();
+    let started = std::time::Instant::now();
+    let breaches = evaluate(&r, &ts);
+    let took = started.elapsed();
+    assert_eq!(breaches.len(), 50_000);
+    eprintln!(
+        "evaluate 10 thresholds over 10,000 accounts: {took:?} ({} breaches) = {:.2}% of the 2 s target{}",
+        breaches.len(),
+        took.as_secs_f64() / 2.0 * 100.0,
+        if cfg!(debug_assertions) {
+            " (debug build: not representative)"
+        } else {
+            ""
+        }
+    );
+}
