@@ -297,3 +297,50 @@ fn breach_lines_are_capped_with_the_count_of_the_rest() {
     );
     assert_eq!(h.json()["breaches"].as_array().unwrap().len(), 25);
 }
+
+/// `change.*` end to end: a first run's snapshot, then a run where `mgmt`
+/// uses 55 more licenses, compared with it: `change.used_authorized > 50`
+/// breaches for `mgmt` only (exit 4), `k` (unchanged) does not; without
+/// `--compare` the same expression exits 2 before any request.
+#[test]
+fn a_change_threshold_breaches_against_the_compared_run() {
+    let keep = tempfile::tempdir().unwrap();
+    let accounts = format!("{MGMT_ACCOUNT}{K_ACCOUNT}");
+    let first = Harness::new(fleet(vec![
+        mgmt(data(100, 40, 30, 10)),
+        k(data(100, 10, 5, 5)),
+    ]));
+    let o = first.run(&first.config("", &accounts), &env(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let snapshot = keep.path().join("first.json");
+    std::fs::copy(first.report(".json"), &snapshot).unwrap();
+
+    let h = Harness::new(fleet(vec![
+        mgmt(data(100, 95, 30, 10)),
+        k(data(100, 10, 5, 5)),
+    ]));
+    let cfg = h.config("", &accounts);
+    let gate = ["--fail-on", "change.used_authorized > 50"];
+    let o = h.run(&cfg, &env(), &gate);
+    assert_eq!(o.status.code(), Some(2), "no --compare: {}", stderr(&o));
+    assert!(stderr(&o).contains("needs a comparison"), "{}", stderr(&o));
+    assert_eq!(h.snapshot().requests(MGMT_UIN, TCSS), 0, "nothing called");
+
+    let mut args = gate.to_vec();
+    args.extend(["--compare", snapshot.to_str().unwrap()]);
+    let o = h.run(&cfg, &env(), &args);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let v = h.json();
+    let breaches = v["breaches"].as_array().unwrap();
+    assert_eq!(breaches.len(), 1, "{breaches:?}");
+    assert_eq!(breaches[0]["account"], "mgmt");
+    assert_eq!(breaches[0]["metric"], "change.used_authorized");
+    assert_eq!(breaches[0]["value"].as_f64(), Some(55.0));
+    let mgmt_row = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == "mgmt")
+        .unwrap();
+    assert_eq!(mgmt_row["change"]["used_authorized"], 55);
+}
