@@ -1,0 +1,76 @@
+//! `tcss-report discover`: what a run would query, without querying it.
+
+use super::*;
+
+#[derive(Debug, Args)]
+pub(super) struct DiscoverArgs {
+    /// The accounts file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiscoverFormat::Table)]
+    format: DiscoverFormat,
+    /// Discover against the built-in simulator (no cloud account needed).
+    #[arg(long)]
+    simulate: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum DiscoverFormat {
+    /// A table for people.
+    Table,
+    /// `[[accounts]]` entries to paste into the config (freezes the list).
+    Toml,
+    /// One row per account or excluded member.
+    Csv,
+    /// Accounts, excluded members and organizations.
+    Json,
+}
+
+/// `tcss-report discover`: the accounts a run would query, the members left
+/// out and each organization's counts. Exit 3 when an organization could not
+/// be listed.
+pub(super) async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    let mut config = load_config(&args.config)?;
+    log_warnings(&config.warnings, &args.config);
+    let env = ProcessEnv;
+    let Wired {
+        executor,
+        sim,
+        org_endpoint,
+    } = wire(&config, &env, args.simulate, redactor).await?;
+    let configured = config.accounts.len();
+    let (_never, cancel) = watch::channel(false);
+    let found = crate::discover::discover(
+        &executor,
+        &config,
+        &env,
+        org_endpoint.as_ref(),
+        &cancel,
+        None,
+    )
+    .await;
+    drop(executor);
+    // Show the UINs learned for configured accounts too.
+    for (a, uin) in config.accounts.iter_mut().zip(found.configured_uins) {
+        a.uin = a.uin.take().or(uin);
+    }
+    config.accounts.extend(found.accounts);
+    let found = found.organizations;
+    if let Some(s) = sim {
+        s.handle.shutdown().await;
+    }
+    let style = match args.format {
+        DiscoverFormat::Table => crate::discover::show::Style::Table,
+        DiscoverFormat::Toml => crate::discover::show::Style::Toml,
+        DiscoverFormat::Csv => crate::discover::show::Style::Csv,
+        DiscoverFormat::Json => crate::discover::show::Style::Json,
+    };
+    let text = crate::discover::show::render(style, &config, configured, &found);
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if found.iter().any(|o| o.error.is_some()) {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    })
+}

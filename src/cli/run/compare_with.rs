@@ -1,0 +1,184 @@
+//! `run --compare`: the earlier run (a snapshot file, or the latest complete
+//! run in the history database), read before any call, and the comparison
+//! (or the note that there is nothing to compare with) put in the report.
+
+use super::*;
+
+/// What `run --compare` compares with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompareWith {
+    /// The latest earlier complete run in the history database.
+    Last,
+    /// A JSON snapshot written by an earlier run.
+    File(PathBuf),
+}
+
+pub(super) fn parse_compare(s: &str) -> Result<CompareWith, String> {
+    match s {
+        "" => Err("expected `last` or the path of a snapshot (<stem>.json)".into()),
+        "last" => Ok(CompareWith::Last),
+        path => Ok(CompareWith::File(PathBuf::from(path))),
+    }
+}
+
+/// Whether the run compares with an earlier one: `change.*` thresholds need it.
+pub(super) fn comparison_asked(args: &RunArgs) -> bool {
+    args.compare.is_some()
+}
+
+/// The earlier run `--compare` names, read before any call (a bad snapshot
+/// is a usage error): `None` without `--compare`, `Some(None)` when there
+/// is nothing to compare with.
+pub(super) async fn previous_run(
+    args: &RunArgs,
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Option<Previous>>> {
+    match &args.compare {
+        None => Ok(None),
+        Some(CompareWith::Last) => previous_from_history(history).await.map(Some),
+        Some(CompareWith::File(path)) => {
+            let s = compare::snapshot::read(path).map_err(|e| usage(e.to_string()))?;
+            if !s.complete {
+                tracing::warn!(
+                    "{} is the snapshot of an incomplete run: accounts it lacks show as new",
+                    path.display()
+                );
+            }
+            tracing::info!(
+                previous_run = %s.previous.run,
+                accounts = s.previous.accounts.len(),
+                "comparing with {}",
+                path.display()
+            );
+            Ok(Some(Some(s.previous)))
+        }
+    }
+}
+
+/// `--compare last`: the latest complete run in the history database this
+/// run records into (`history::Store::previous_complete_run`), `None` when
+/// there is none (no database yet, or only incomplete runs). Read before
+/// any call: `--no-history` is bad usage, an unreadable database fatal.
+pub(super) async fn previous_from_history(
+    history: Option<&crate::history::recorder::Target>,
+) -> anyhow::Result<Option<Previous>> {
+    let Some(target) = history else {
+        return Err(usage(
+            "`--compare last` needs the history database, and --no-history turns it off; \
+             drop --no-history, or compare with an earlier run's snapshot: \
+             `--compare reports/<stem>.json`",
+        ));
+    };
+    if let crate::history::Location::Sqlite(p) = &target.location {
+        if !p.exists() {
+            return Ok(None);
+        }
+    }
+    let store = crate::history::Store::open(&target.location, &target.options)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    let previous = store
+        .previous_complete_run(i64::MAX)
+        .await
+        .context("`--compare last`: reading the history database")?;
+    if let Some(p) = &previous {
+        tracing::info!(
+            previous_run = %p.run,
+            accounts = p.accounts.len(),
+            history = %target.location,
+            "comparing with the latest complete run in the history"
+        );
+    }
+    Ok(previous)
+}
+
+/// Puts the comparison (or, with nothing to compare with, the note) into
+/// the report, and says so in the log.
+pub(super) fn attach_comparison(
+    report: &mut aggregate::Report,
+    previous: Option<Option<Previous>>,
+) {
+    match previous {
+        None => {}
+        Some(None) => {
+            tracing::info!("nothing to compare with: {}", compare::NO_PREVIOUS_RUN);
+            report.comparison_note = Some(compare::NO_PREVIOUS_RUN.to_string());
+        }
+        Some(Some(p)) => {
+            let c = compare::compare(&report.accounts, &p);
+            tracing::info!(
+                previous_run = %c.previous_run,
+                matched = c.changes.len() - c.new_count(),
+                changed = c.movers().len(),
+                new = c.new_count(),
+                vanished = c.vanished.len(),
+                "compared with the earlier run"
+            );
+            report.comparison = Some(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> Result<RunArgs, clap::Error> {
+        let mut full = vec!["tcss-report", "run", "--config", "a.toml"];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full).map(|cli| match cli.command {
+            Command::Run(args) => args,
+            other => panic!("unexpected command: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn compare_takes_last_or_a_snapshot_path() {
+        assert_eq!(run_args(&[]).unwrap().compare, None);
+        assert_eq!(
+            run_args(&["--compare", "last"]).unwrap().compare,
+            Some(CompareWith::Last)
+        );
+        assert_eq!(
+            run_args(&["--compare", "reports/x.json"]).unwrap().compare,
+            Some(CompareWith::File("reports/x.json".into()))
+        );
+        assert_eq!(
+            run_args(&["--compare", "./last"]).unwrap().compare,
+            Some(CompareWith::File("./last".into()))
+        );
+        let e = run_args(&["--compare", ""]).unwrap_err().to_string();
+        assert!(
+            e.contains("expected `last` or the path of a snapshot"),
+            "{e}"
+        );
+        assert!(run_args(&["--compare"]).is_err());
+    }
+
+    #[test]
+    fn the_comparison_or_its_note_is_attached() {
+        let mut report = crate::report::tests::sample_report();
+        attach_comparison(&mut report, None);
+        assert_eq!(
+            (&report.comparison, &report.comparison_note),
+            (&None, &None)
+        );
+        attach_comparison(&mut report, Some(None));
+        assert_eq!(report.comparison, None);
+        assert_eq!(
+            report.comparison_note.as_deref(),
+            Some(compare::NO_PREVIOUS_RUN)
+        );
+        let mut report = crate::report::tests::sample_report();
+        let previous = Previous {
+            run: "earlier".into(),
+            generated_at: report.generated_at,
+            accounts: Vec::new(),
+        };
+        attach_comparison(&mut report, Some(Some(previous)));
+        let c = report.comparison.expect("compared");
+        assert_eq!(c.previous_run, "earlier");
+        assert_eq!(c.new_count(), report.accounts.len());
+        assert_eq!(report.comparison_note, None);
+    }
+}

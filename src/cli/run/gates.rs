@@ -1,0 +1,33 @@
+//! `run --fail-on` and `[defaults] fail_on`: the thresholds parsed and
+//! checked before any call, and the breaches logged (capped).
+
+use super::*;
+
+/// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
+/// each parsed, and `change.*` refused without a comparison; before any call.
+pub(super) fn thresholds(args: &RunArgs, config: &mut Config) -> anyhow::Result<()> {
+    for expr in &args.fail_on {
+        let t = crate::thresholds::parse(expr, crate::thresholds::Origin::CommandLine)
+            .map_err(|e| usage(e.to_string()))?;
+        config.defaults.fail_on.push(t);
+    }
+    crate::thresholds::check_compare(&config.defaults.fail_on, comparison_asked(args))
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// How many breaches are logged one by one; the rest are counted.
+pub(super) const BREACHES_SHOWN: usize = 20;
+
+/// One warning per breach, the first [`BREACHES_SHOWN`], then the count of the rest.
+pub(super) fn log_breaches(breaches: &[crate::thresholds::Breach]) {
+    for b in breaches.iter().take(BREACHES_SHOWN) {
+        tracing::warn!("{b}");
+    }
+    if let Some(rest) = breaches
+        .len()
+        .checked_sub(BREACHES_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        tracing::warn!("and {rest} more breaches (every report lists them all)");
+    }
+}

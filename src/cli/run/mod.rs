@@ -1,0 +1,431 @@
+//! `tcss-report run`: its arguments and its stages: the config and what
+//! is checked before any call, the queries (discovery feeding the executor),
+//! the report set (with the history recorded under its stem and the
+//! thresholds evaluated), the metrics, and the exit code.
+
+mod compare_with;
+mod gates;
+mod outputs;
+mod progress;
+
+use super::*;
+pub use compare_with::CompareWith;
+use compare_with::*;
+use gates::*;
+use outputs::*;
+use progress::Progress;
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// The accounts file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Folder for the reports.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Report formats, comma-separated: csv, xlsx, json, md, prom.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md")]
+    formats: Vec<Format>,
+    /// Run against the built-in simulator (no cloud account needed).
+    #[arg(long)]
+    simulate: bool,
+    /// Requests in flight, all accounts together (overrides the config).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(config::CONCURRENCY.min..=config::CONCURRENCY.max))]
+    concurrency: Option<u32>,
+    /// DescribeImageAuthorizedInfo requests per second per account (overrides the config).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(config::RATE_LIMIT.min..=config::RATE_LIMIT.max))]
+    rate_limit: Option<u32>,
+    /// Only accounts with this name or tag (`key=value` or a value); repeatable.
+    #[arg(long, num_args = 1..)]
+    only: Vec<String>,
+    /// No progress bar even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+    /// The history database the run is recorded in: a SQLite file or a
+    /// postgres:// URL (default: the config's `[history] database`, else
+    /// <out>/history.sqlite).
+    #[arg(long, value_name = "DB", conflicts_with = "no_history")]
+    history: Option<String>,
+    /// Do not record the run in the history database.
+    #[arg(long)]
+    no_history: bool,
+    /// Compare with an earlier run: `last` (the latest earlier complete run
+    /// in the history database) or a snapshot `PREV.json` written by an
+    /// earlier run (`./last` for a file named `last`).
+    #[arg(long, value_name = "last|PREV.json", value_parser = parse_compare)]
+    compare: Option<CompareWith>,
+    /// Also write the metrics (Prometheus text format) to this fixed path,
+    /// replaced atomically (for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    metrics_file: Option<PathBuf>,
+    /// Push the metrics to this Prometheus Pushgateway (job `tcss_report`);
+    /// overrides `[defaults] pushgateway`. A failed push is only logged.
+    #[arg(long, value_name = "URL")]
+    pushgateway: Option<String>,
+    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%` or
+    /// `total.failed_queries > 0` (`[account.|total.]METRIC OP NUMBER`);
+    /// repeatable, added to the config's `fail_on`.
+    #[arg(long = "fail-on", value_name = "EXPR")]
+    fail_on: Vec<String>,
+}
+
+pub(super) async fn run(
+    args: RunArgs,
+    json_logs: bool,
+    redactor: Arc<Redactor>,
+) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    // Before any file is read: an interrupt while reading the config or the
+    // credentials ends the run cleanly instead of killing it.
+    let (signal_task, cancel) = interrupt_on_signal();
+    let mut config = run_config(&args)?;
+    let metrics_targets = metrics_targets(&args, &config, &redactor)?;
+    let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let history = history_target(&args, &config, env.as_ref(), &redactor)?;
+    let previous = previous_run(&args, history.as_ref()).await?;
+    let wired = wire(&config, env.as_ref(), args.simulate, redactor).await?;
+    let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
+    let (outcomes, organizations) =
+        query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
+    signal_task.abort();
+    let interrupted = *cancel.borrow();
+    let org_failures = organizations
+        .iter()
+        .filter(|o| o.error_code.is_some())
+        .count();
+    let run_info = run_info(&args, &config, started_at, interrupted, organizations);
+    let Written {
+        failed,
+        history_failed,
+        report,
+    } = write_reports(
+        &args,
+        &config,
+        &outcomes,
+        run_info,
+        started,
+        history.as_ref(),
+        previous,
+    )
+    .await?;
+    crate::metrics::deliver(&report, &metrics_inputs(&report), &metrics_targets).await?;
+    // A run that could not be recorded is fatal (1), whatever breached.
+    if history_failed && !interrupted {
+        return Ok(Exit::Fatal);
+    }
+    Ok(run_exit(
+        interrupted,
+        report.breaches.len(),
+        failed + org_failures,
+    ))
+}
+
+/// SIGINT/SIGTERM turn the returned flag true (and are logged once).
+fn interrupt_on_signal() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let signalled = shutdown_signal();
+    let task = tokio::spawn(async move {
+        signalled.await;
+        tracing::warn!(
+            "interrupted: stopping new work, cancelling requests in flight, writing what we have"
+        );
+        let _ = cancel_tx.send(true);
+    });
+    (task, cancel_rx)
+}
+
+/// Every query of the run: the configured accounts' at once, the members'
+/// as discovery feeds them (their accounts join `config`). Returns one
+/// outcome per query and each organization's summary; the executor (and
+/// its pooled connections) and the built-in simulator are gone by then.
+async fn query(
+    config: &mut Config,
+    env: &dyn Env,
+    wired: Wired,
+    cancel: &watch::Receiver<bool>,
+    terminal: bool,
+) -> (Vec<QueryOutcome>, Vec<crate::model::OrganizationRun>) {
+    let Wired {
+        executor,
+        sim,
+        org_endpoint,
+    } = wired;
+    let plan = plan::plan(&config.accounts);
+    tracing::info!(
+        accounts = config.accounts.len(),
+        organizations = config.organizations.len(),
+        queries = plan.len(),
+        concurrency = config.defaults.concurrency,
+        rate_limit = config.defaults.rate_limit,
+        "starting run"
+    );
+    // Discovery feeds the members' queries to the run as their pages
+    // arrive; the run ends when both are done.
+    let (feed, queries) = QueryFeed::new(plan);
+    let mut progress = Progress::new(feed.planned(), terminal);
+    let discovery = {
+        let (exec, config, endpoint) = (&executor, &*config, org_endpoint.as_ref());
+        async move {
+            let found =
+                crate::discover::discover(exec, config, env, endpoint, cancel, Some(&feed)).await;
+            drop(feed);
+            found
+        }
+    };
+    let (outcomes, found) = tokio::join!(
+        executor.run_stream(queries, cancel.clone(), |o| progress.tick(o)),
+        discovery
+    );
+    progress.finish();
+    config.accounts.extend(found.accounts);
+    // Close every pooled connection before the reports need descriptors.
+    drop(executor);
+    tokio::task::yield_now().await;
+    if let Some(s) = sim {
+        let snap = s.handle.counters().snapshot();
+        tracing::info!(
+            requests = snap.total,
+            throttled = snap.throttled,
+            signature_failures = snap.signature_failures,
+            "simulator: served"
+        );
+        s.handle.shutdown().await;
+    }
+    let organizations = found.organizations.iter().map(|o| o.run()).collect();
+    (outcomes, organizations)
+}
+
+/// The facts of a run the reports print; `complete` unless interrupted or
+/// an organization could not be listed.
+fn run_info(
+    args: &RunArgs,
+    config: &Config,
+    started_at: chrono::DateTime<chrono::Utc>,
+    interrupted: bool,
+    organizations: Vec<crate::model::OrganizationRun>,
+) -> RunInfo {
+    let org_failed = organizations.iter().any(|o| o.error_code.is_some());
+    RunInfo {
+        started_at,
+        finished_at: chrono::Utc::now(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        config_path: args.config.display().to_string(),
+        config_digest: config.digest.clone(),
+        complete: !interrupted && !org_failed,
+        region_scope: config.defaults.region_scope,
+        simulated: args.simulate,
+        stem: format!(
+            "tcss-authorizations-{}",
+            started_at.format("%Y%m%dT%H%M%SZ")
+        ),
+        organizations,
+        history: crate::model::HistoryOutcome::Off,
+    }
+}
+
+/// The exit code of a run whose reports were written (a run that could not
+/// write them ends with an error: 1): interrupted 130, else a breached
+/// threshold 4, else failed queries or organizations 3, else 0.
+pub(super) fn run_exit(interrupted: bool, breaches: usize, failures: usize) -> Exit {
+    if interrupted {
+        Exit::Interrupted
+    } else if breaches > 0 {
+        Exit::Breached
+    } else if failures > 0 {
+        Exit::Failures
+    } else {
+        Exit::Ok
+    }
+}
+
+/// The config of a run: loaded, narrowed by `--only`, with the command
+/// line's overrides and the concurrency that fits the open-file limit; and
+/// `--out` checked, all before any call.
+pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
+    let mut config = load_config(&args.config)?;
+    thresholds(args, &mut config)?;
+    config.select(&args.only).map_err(usage)?;
+    if let Some(c) = args.concurrency {
+        config.defaults.concurrency = c as usize;
+    }
+    config.defaults.concurrency =
+        limits::concurrency_for_limit(config.defaults.concurrency, args.simulate);
+    if let Some(r) = args.rate_limit {
+        config.defaults.rate_limit = r;
+    }
+    log_warnings(&config.warnings, &args.config);
+    report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
+    Ok(config)
+}
+
+/// What writing the reports left for the rest of the run.
+pub(super) struct Written {
+    /// Queries that failed.
+    failed: usize,
+    /// Whether recording the run in the history failed.
+    history_failed: bool,
+    /// The report, for the metrics.
+    report: aggregate::Report,
+}
+
+/// Aggregates the outcomes, records the run in the history (under the
+/// folder lock, once its stem is chosen, so the Run sheet can say where),
+/// writes every report, logs `run finished` and lists the files on stdout.
+/// Evaluates the thresholds on the report and its comparison first, so
+/// every report lists the breaches (logged even when writing fails).
+/// Returns how many queries failed, whether recording failed, and the report.
+pub(super) async fn write_reports(
+    args: &RunArgs,
+    config: &Config,
+    outcomes: &[QueryOutcome],
+    run_info: RunInfo,
+    started: Instant,
+    history: Option<&crate::history::recorder::Target>,
+    previous: Option<Option<Previous>>,
+) -> anyhow::Result<Written> {
+    let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
+    let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
+    attach_comparison(&mut report, previous);
+    // On the aggregated report and its comparison, so every report lists them.
+    report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
+    let write_started = Instant::now();
+    let context = || format!("writing reports into {}", args.out.display());
+    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context);
+    let reservation = reservation.inspect_err(|_| log_breaches(&report.breaches))?;
+    report.run.stem.clone_from(&reservation.stem);
+    let history_started = Instant::now();
+    if let Some(target) = history {
+        report.run.history = crate::history::recorder::record(target, &report).await;
+    }
+    let history_ms = history_started.elapsed().as_millis() as u64;
+    let history_failed = matches!(
+        report.run.history,
+        crate::model::HistoryOutcome::Failed { .. }
+    );
+    let metrics = metrics_inputs(&report);
+    let written =
+        report::write_reserved(&mut report, &args.out, &args.formats, &metrics, reservation)
+            .with_context(context);
+    log_breaches(&report.breaches);
+    let paths = written?;
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
+        .count();
+    let cancelled = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Cancelled))
+        .count();
+    tracing::info!(
+        queries = outcomes.len(),
+        failed,
+        cancelled,
+        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        report_ms = write_started.elapsed().as_millis() as u64,
+        history_ms,
+        peak_rss_kib = peak_rss_kib().unwrap_or(0),
+        "run finished"
+    );
+    let mut stdout = std::io::stdout().lock();
+    for p in &paths {
+        let _ = writeln!(stdout, "{}", p.display());
+    }
+    Ok(Written {
+        failed,
+        history_failed,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed_run(argv: &[&str]) -> RunArgs {
+        let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full) {
+            Ok(Cli {
+                command: Command::Run(args),
+                ..
+            }) => args,
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exit_codes_breach_wins_over_failures_interrupt_over_breach() {
+        assert_eq!(run_exit(false, 0, 0), Exit::Ok);
+        assert_eq!(run_exit(false, 0, 2), Exit::Failures);
+        assert_eq!(run_exit(false, 1, 0), Exit::Breached);
+        assert_eq!(run_exit(false, 3, 2), Exit::Breached, "4 wins over 3");
+        assert_eq!(run_exit(true, 3, 2), Exit::Interrupted, "130 wins over 4");
+        assert_eq!(run_exit(true, 0, 0), Exit::Interrupted);
+        assert_eq!(Exit::Breached as u8, 4);
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_is_fatal_whatever_breached() {
+        // What `run` returns when writing fails: the `?` leaves before
+        // `run_exit`, so no breach can turn it into 4.
+        let err = anyhow::Error::new(crate::report::ReportError::Io {
+            path: "out/x.json".into(),
+            kind: std::io::ErrorKind::Other,
+            reason: "disk full".into(),
+        })
+        .context("writing reports into out");
+        assert_eq!(error_exit(&err), Exit::Fatal);
+        assert_eq!(error_exit(&usage("bad")), Exit::Usage);
+    }
+
+    #[test]
+    fn fail_on_is_repeatable_and_joins_the_config_list() {
+        let args = parsed_run(&[
+            "--fail-on",
+            "utilization >= 90%",
+            "--fail-on=failed_queries>0",
+        ]);
+        assert_eq!(args.fail_on, ["utilization >= 90%", "failed_queries>0"]);
+        let text = "[defaults]\nfail_on = [\"total.utilization > 95%\"]\n[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let mut config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        thresholds(&args, &mut config).expect("valid thresholds");
+        let exprs: Vec<&str> = config
+            .defaults
+            .fail_on
+            .iter()
+            .map(|t| t.expression.as_str())
+            .collect();
+        assert_eq!(
+            exprs,
+            [
+                "total.utilization > 95%",
+                "utilization >= 90%",
+                "failed_queries>0"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_or_uncompared_threshold_is_a_usage_error() {
+        let text = "[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let config = Config::parse(text, std::path::Path::new("accounts.toml")).expect("valid");
+        let bad = thresholds(
+            &parsed_run(&["--fail-on", "utilization >== 1"]),
+            &mut config.clone(),
+        )
+        .expect_err("bad operator");
+        assert_eq!(error_exit(&bad), Exit::Usage);
+        assert!(bad.to_string().contains("unknown operator `>==`"), "{bad}");
+        let change = thresholds(
+            &parsed_run(&["--fail-on", "change.used_authorized > 5"]),
+            &mut config.clone(),
+        )
+        .expect_err("no --compare");
+        assert_eq!(error_exit(&change), Exit::Usage);
+        assert!(
+            change.to_string().contains("needs a comparison"),
+            "{change}"
+        );
+    }
+}
