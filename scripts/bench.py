@@ -375,6 +375,8 @@ def run_client(binary, config, outdir, concurrency, workdir, sim):
                         if float(finished["fields"].get("peak_rss_kib", 0)) > 0
                         else usage.ru_maxrss / 1024.0),
         "report_ms": float(finished["fields"].get("report_ms", "nan")),
+        # Recording the run in <out>/history.sqlite (issue 12: at most 1 s at 10,000 x 3).
+        "history_ms": float(finished["fields"].get("history_ms", "nan")),
         "startup_s": started.get("t"),
         "startup_cpu_s": started.get("cpu"),
         "queries_done_s": None if started.get("t") is None else
@@ -554,6 +556,9 @@ def print_case(r):
     report_applies = a >= 10000
     row("report writing (all formats)", f"{o['report_ms']:.0f} ms", f"< {REPORT_MS_TARGET:.0f} ms" + ("" if report_applies else " (target at 10,000)"),
         f"{o['report_ms'] / REPORT_MS_TARGET:.2f} x target", o["report_ms"] < REPORT_MS_TARGET if report_applies else None)
+    history_applies = a >= 10000 and n >= 3
+    row("history recording (SQLite)", f"{o['history_ms']:.0f} ms", "<= 1000 ms" + ("" if history_applies else " (target at 10,000 x 3)"),
+        f"{o['history_ms'] / 1000.0:.2f} x target", o["history_ms"] <= 1000.0 if history_applies else None)
     row("throttling answers seen", f"{o['throttled']}", "0", "", o["throttled"] == 0)
     row("highest rate of one account", f"TCSS {o['max_tcss_per_second_one_account']}/s, STS {o['max_sts_per_second_one_account']}/s",
         f"<= {RATE_LIMIT}/s, <= {STS_RATE_LIMIT}/s", "", None)

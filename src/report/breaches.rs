@@ -1,5 +1,5 @@
 //! The breaches table every format prints ([`BREACH_COLUMNS`],
-//! [`breach_cells`]): one row per breached threshold, per account or for the
+//! `breach_cells`): one row per breached threshold, per account or for the
 //! totals, typed like every other table (a ratio is a ratio cell, shown as a
 //! percentage where the format has one). The numbers come from
 //! [`crate::thresholds::evaluate`]; nothing is computed here.
