@@ -190,7 +190,7 @@ impl Pushgateway {
             .await
             .map_err(|e| PushError::Send {
                 url: url.clone(),
-                reason: chain(&e.without_url()),
+                reason: tcapi::error::error_chain(&e.without_url()),
             })?;
         let status = answer.status();
         if status.is_success() {
@@ -203,21 +203,6 @@ impl Pushgateway {
             body: crate::sanitize::clean(body.trim(), BODY_SHOWN).into_owned(),
         })
     }
-}
-
-/// `error: cause: cause ...`, each text once.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -123,6 +123,23 @@ pub fn classify(code: &str) -> ErrorClass {
 /// The longest body excerpt kept in an error, in characters.
 pub const EXCERPT_CHARS: usize = 200;
 
+/// `error: cause: cause ...` of a library error, each cause once (a cause
+/// whose text the message already contains is skipped): for messages that
+/// name what happened without the library's `{:?}`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
 /// A printable excerpt of at most [`EXCERPT_CHARS`] characters of a body
 /// (cut on a character boundary; invalid UTF-8 replaced; control characters
 /// and runs of whitespace shown as one space).

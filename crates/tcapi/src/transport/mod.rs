@@ -25,7 +25,7 @@ use hyper_util::client::proxy::matcher::Matcher;
 use url::Url;
 
 use crate::endpoint::Endpoint;
-use crate::error::Error;
+use crate::error::{error_chain, Error};
 use crate::request::DEFAULT_REQUEST_CLIENT;
 
 pub(crate) use tls::load_ca_file;
@@ -212,21 +212,6 @@ fn redact(uri: &Uri) -> String {
         }
         None => "(no host)".into(),
     }
-}
-
-/// `error: cause: cause ...`, skipping causes already contained in the text.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]
