@@ -234,6 +234,11 @@ def summarize_counters(snap):
         "throttled": snap["throttled"],
         "signature_failures": snap["signature_failures"],
         "max_in_flight": snap["max_in_flight"],
+        # Every request's time from arrival to answer, over the server's
+        # span (first arrival to last answer): the mean number in flight.
+        "mean_answer_ms": snap.get("busy_micros", 0) / 1000.0 / max(snap["total"], 1),
+        "mean_in_flight": snap.get("busy_micros", 0) / max(snap.get("span_micros", 0), 1),
+        "server_span_s": snap.get("span_micros", 0) / 1e6,
         "max_tcss_per_second_one_account": max_tcss_rate,
         "max_sts_per_second_one_account": max_sts_rate,
     }
@@ -524,6 +529,9 @@ def print_case(r):
     print(f"  calls: TCSS {o['tcss_calls']}, STS {o['sts_calls']} (AssumeRole + GetCallerIdentity), "
           f"most TCSS calls of one account {o['max_tcss_one_account']}, most STS calls of one caller "
           f"{o['max_sts_one_caller']}, member-list pages {o['org_calls']}; sim max in flight {o['max_in_flight']}")
+    print(f"  at the simulator: mean answer {o['mean_answer_ms']:.2f} ms (latency {r['latency_ms']} ms), "
+          f"mean in flight {o['mean_in_flight']:.1f} of {r['concurrency']} over {o['server_span_s']:.3f} s "
+          f"from the first arrival to the last answer")
     rtt = f" + {r['latency_ms'] / 1000:.3f} s one round trip" if r["org"] == "discovered" else ""
     print(f"  bound = max({p['latency']:.3f} s latency x calls / concurrency, {p['sts_rate']:.3f} s STS calls of one caller / "
           f"{STS_RATE_LIMIT}/s, {p['tcss_rate']:.3f} s TCSS calls of one account / {RATE_LIMIT}/s, "

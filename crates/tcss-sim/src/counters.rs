@@ -12,7 +12,8 @@
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,12 @@ pub struct Counters {
     throttled: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
+    busy_micros: AtomicU64,
+    // Microseconds since `epoch`: the first arrival (stored plus one, so
+    // that zero means none yet) and the last answer.
+    first_arrival: AtomicU64,
+    last_answer: AtomicU64,
+    epoch: OnceLock<Instant>,
     by_key: Mutex<HashMap<CountKey, u64>>,
     max_rate: Mutex<HashMap<(String, String), u32>>,
 }
@@ -75,17 +82,31 @@ pub struct CountersSnapshot {
     pub in_flight: u64,
     /// The most requests ever handled at once.
     pub max_in_flight: u64,
+    /// The sum over every request of the time from its arrival to its
+    /// answer, in microseconds: divided by `span_micros`, the mean number of
+    /// requests in flight; divided by `total`, the mean answer time.
+    #[serde(default)]
+    pub busy_micros: u64,
+    /// From the first request's arrival to the last answer, in microseconds.
+    #[serde(default)]
+    pub span_micros: u64,
     /// Highest sliding-second rate per (uin, action), sorted.
     pub max_rate: Vec<RateRow>,
 }
 
-/// Decrements the in-flight gauge when dropped (covers reset and hung requests).
+/// Decrements the in-flight gauge when dropped (covers reset and hung
+/// requests) and adds the time since arrival to the busy time.
 #[derive(Debug)]
-pub(crate) struct InFlight<'a>(&'a Counters);
+pub(crate) struct InFlight<'a>(&'a Counters, Instant);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let c = self.0;
+        c.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let busy = now.saturating_duration_since(self.1).as_micros() as u64;
+        c.busy_micros.fetch_add(busy, Ordering::Relaxed);
+        c.last_answer.fetch_max(c.micros(now), Ordering::Relaxed);
     }
 }
 
@@ -99,7 +120,19 @@ impl Counters {
     pub(crate) fn enter(&self) -> InFlight<'_> {
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.max_in_flight.fetch_max(now, Ordering::Relaxed);
-        InFlight(self)
+        let arrived = Instant::now();
+        let at = self.micros(arrived) + 1;
+        let _ = self
+            .first_arrival
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
+                (f == 0 || at < f).then_some(at)
+            });
+        InFlight(self, arrived)
+    }
+
+    fn micros(&self, t: Instant) -> u64 {
+        let epoch = *self.epoch.get_or_init(Instant::now);
+        t.saturating_duration_since(epoch).as_micros() as u64
     }
 
     /// Counts one answer.
@@ -160,6 +193,14 @@ impl Counters {
             throttled: self.throttled.load(Ordering::Relaxed),
             in_flight: self.in_flight.load(Ordering::Relaxed),
             max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
+            busy_micros: self.busy_micros.load(Ordering::Relaxed),
+            span_micros: match self.first_arrival.load(Ordering::Relaxed) {
+                0 => 0,
+                first => self
+                    .last_answer
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(first - 1),
+            },
             max_rate,
         }
     }
@@ -251,6 +292,7 @@ mod tests {
         assert_eq!(s.throttled, 1);
         assert_eq!(s.max_in_flight, 2);
         assert_eq!(s.in_flight, 0);
+        assert!(s.busy_micros <= 2 * s.span_micros, "{s:?}");
         assert_eq!(s.max_rate_for("1", "X"), 3);
         assert_eq!(s.max_rate_any("X"), 7);
         assert_eq!(s.max_rate_for("3", "X"), 0);

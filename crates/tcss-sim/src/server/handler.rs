@@ -34,6 +34,7 @@ use rand::Rng;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
+use super::delay::PreciseTimer;
 use super::organization::{self, Answer, Orgs};
 use super::rate::{limit_message, Windows};
 use super::reply::{self, ApiError};
@@ -141,6 +142,8 @@ pub(crate) struct State {
     /// Seconds added to the system clock for every account (tests move time with it).
     shift: AtomicI64,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// The latency's timer (tokio's ticks in whole milliseconds).
+    timer: PreciseTimer,
 }
 
 impl std::fmt::Debug for State {
@@ -229,6 +232,7 @@ impl State {
             fragments,
             shift: AtomicI64::new(0),
             shutdown,
+            timer: PreciseTimer::new(),
         }
     }
 
@@ -398,7 +402,7 @@ impl State {
             return;
         }
         tokio::select! {
-            () = tokio::time::sleep_until(arrived + Duration::from_millis(total)) => {}
+            () = self.timer.sleep_until(arrived.into_std() + Duration::from_millis(total)) => {}
             () = self.until_shutdown() => {}
         }
     }
