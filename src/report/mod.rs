@@ -908,6 +908,15 @@ pub(crate) mod tests {
         let total = started.elapsed();
         assert_eq!(written.len(), 5, "every format written");
         assert_eq!(report.accounts.len(), 10_000);
+        // Each format alone, one after the other (the set writes them at once).
+        let mut alone = Vec::new();
+        for format in default_formats() {
+            let dir = tempfile::tempdir().unwrap();
+            let t = std::time::Instant::now();
+            write_all(&mut report, dir.path(), &[format]).unwrap();
+            alone.push(format!("{format:?} {:?}", t.elapsed()));
+        }
+        eprintln!("each format alone: {}", alone.join(", "));
         eprintln!(
             "aggregate {aggregated:?}; aggregate + write all formats {total:?} = {:.2} x the 2 s target{}",
             total.as_secs_f64() / 2.0,
