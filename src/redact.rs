@@ -10,7 +10,9 @@
 //!
 //! Lookups are by the first eight bytes of each secret, so redacting a text
 //! costs one hash lookup per byte whatever the number of secrets (a run of
-//! 10,000 role accounts holds 40,000 of them), and adding one is O(1).
+//! 10,000 role accounts holds 40,000 of them), and adding one is O(1). The
+//! map hashes with `foldhash` (seeded per process) rather than SipHash: one
+//! lookup per byte of every server text, for keys that are our own secrets.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ pub const MIN_SECRET_LEN: usize = 8;
 /// them, and the log writer and report stage, which redact with them.
 #[derive(Default)]
 pub struct Redactor {
-    by_prefix: RwLock<HashMap<[u8; MIN_SECRET_LEN], Vec<Box<str>>>>,
+    by_prefix: RwLock<HashMap<[u8; MIN_SECRET_LEN], Vec<Box<str>>, foldhash::fast::RandomState>>,
 }
 
 impl std::fmt::Debug for Redactor {

@@ -41,8 +41,16 @@ struct Envelope<T> {
 type JsonError = serde_path_to_error::Error<serde_json::Error>;
 
 /// Decodes `body` as `T`, keeping the path of the field that failed.
+/// The plain decoder goes first: tracking the path allocates for every key
+/// of every answer, and only a failure needs it, so a body that does not
+/// decode is decoded again with the path tracked (the same decoder, so the
+/// same outcome).
 fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+    let mut plain = serde_json::Deserializer::from_slice(body);
+    match T::deserialize(&mut plain) {
+        Ok(v) => Ok(v),
+        Err(_) => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)),
+    }
 }
 
 /// The field path and what was wrong with it, e.g.
