@@ -102,7 +102,7 @@ pub(super) async fn run(
     } = write_reports(
         &args,
         &config,
-        &outcomes,
+        outcomes,
         run_info,
         started,
         history.as_ref(),
@@ -278,14 +278,26 @@ pub(super) struct Written {
 pub(super) async fn write_reports(
     args: &RunArgs,
     config: &Config,
-    outcomes: &[QueryOutcome],
+    outcomes: Vec<QueryOutcome>,
     run_info: RunInfo,
     started: Instant,
     history: Option<&crate::history::recorder::Target>,
     previous: Option<Option<Previous>>,
 ) -> anyhow::Result<Written> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
-    let mut report = aggregate::aggregate(&accounts, outcomes, run_info);
+    let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let queries = outcomes.len();
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
+        .count();
+    let cancelled = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, QueryResult::Cancelled))
+        .count();
+    // The report holds its own copy of every row: the outcomes' memory goes
+    // back before the history and the report parts need theirs.
+    drop(outcomes);
     attach_comparison(&mut report, previous);
     // On the aggregated report and its comparison, so every report lists them.
     report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
@@ -309,16 +321,8 @@ pub(super) async fn write_reports(
             .with_context(context);
     log_breaches(&report.breaches);
     let paths = written?;
-    let failed = outcomes
-        .iter()
-        .filter(|o| matches!(o.result, QueryResult::Failed { .. }))
-        .count();
-    let cancelled = outcomes
-        .iter()
-        .filter(|o| matches!(o.result, QueryResult::Cancelled))
-        .count();
     tracing::info!(
-        queries = outcomes.len(),
+        queries,
         failed,
         cancelled,
         seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
