@@ -46,16 +46,22 @@ pub enum DeliverError {
 
 /// Writes the metrics file and pushes, each on its own: a failed push is
 /// logged (its URL without credentials) and not returned; a failed metrics
-/// file is returned after the push was tried.
+/// file is returned after the push was tried. `rendered` is the text of
+/// the run's `.prom` report when it wrote one (the same text; not rendered
+/// twice).
 pub async fn deliver(
     report: &Report,
     inputs: &Inputs,
     targets: &Targets,
+    rendered: Option<String>,
 ) -> Result<(), DeliverError> {
     if targets.is_empty() {
         return Ok(());
     }
-    let text = prom::render(report, inputs)?;
+    let text = match rendered {
+        Some(text) => text,
+        None => prom::render(report, inputs)?,
+    };
     let written = match &targets.file {
         Some(path) => write_atomically(path, &text).map(|()| {
             tracing::info!(path = %path.display(), "metrics file written");

@@ -24,6 +24,7 @@ use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use tempfile::NamedTempFile;
@@ -250,29 +251,41 @@ pub fn write_all_with(
     formats: &[Format],
     metrics: &prom::Inputs,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    publish::write_set(report, out_dir, formats, &part_writer(metrics))
+    publish::write_set(report, out_dir, formats, &part_writer(metrics, None))
 }
 
-/// Writes any part, the metrics with `metrics`.
-fn part_writer(
-    metrics: &prom::Inputs,
-) -> impl Fn(&Report, Part, &mut NamedTempFile, &Path) -> Result<(), ReportError> + Sync + '_ {
+/// Writes any part, the metrics with `metrics`; the metrics text goes
+/// into `rendered` too when given.
+fn part_writer<'a>(
+    metrics: &'a prom::Inputs,
+    rendered: Option<&'a OnceLock<String>>,
+) -> impl Fn(&Report, Part, &mut NamedTempFile, &Path) -> Result<(), ReportError> + Sync + 'a {
     move |r, part, tmp, dest| match part {
-        Part::Prom => write_prom(r, metrics, tmp, dest),
+        Part::Prom => write_prom(r, metrics, tmp, dest, rendered),
         other => write_part(r, other, tmp, dest),
     }
 }
 
-/// Writes `<stem>.prom` into `tmp`; errors name `dest`.
+/// Writes `<stem>.prom` into `tmp` and keeps its text in `rendered`;
+/// errors name `dest`.
 fn write_prom(
     report: &Report,
     metrics: &prom::Inputs,
     tmp: &mut NamedTempFile,
     dest: &Path,
+    rendered: Option<&OnceLock<String>>,
 ) -> Result<(), ReportError> {
+    let text =
+        prom::render(report, metrics).map_err(|e| publish::io_error(dest, &io::Error::other(e)))?;
     let mut w = BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-    prom::write(report, metrics, &mut w).map_err(|e| publish::io_error(dest, &e))?;
-    w.flush().map_err(|e| publish::io_error(dest, &e))
+    w.write_all(text.as_bytes())
+        .and_then(|()| w.flush())
+        .map_err(|e| publish::io_error(dest, &e))?;
+    if let Some(slot) = rendered {
+        // Set once: a set has one `prom` part.
+        let _ = slot.set(text);
+    }
+    Ok(())
 }
 
 /// Takes `out_dir`'s lock and picks the set's stem (the first free one from
@@ -283,15 +296,19 @@ pub fn reserve(out_dir: &Path, base: &str) -> Result<publish::Reservation, Repor
     publish::reserve(out_dir, base)
 }
 
-/// [`write_all_with`] under a [`reserve`]d stem.
+/// [`write_all_with`] under a [`reserve`]d stem. The text of `<stem>.prom`
+/// (when `formats` has `prom`) is left in `rendered`, so the metrics file
+/// and the Pushgateway get the same text without rendering it again.
 pub fn write_reserved(
     report: &mut Report,
     out_dir: &Path,
     formats: &[Format],
     metrics: &prom::Inputs,
     reservation: publish::Reservation,
+    rendered: &OnceLock<String>,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    publish::write_reserved(report, out_dir, formats, &part_writer(metrics), reservation)
+    let writer = part_writer(metrics, Some(rendered));
+    publish::write_reserved(report, out_dir, formats, &writer, reservation)
 }
 
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
@@ -318,7 +335,7 @@ fn write_part(
         }
         Part::Prom => {
             drop(w);
-            return write_prom(report, &prom::Inputs::default(), tmp, dest);
+            return write_prom(report, &prom::Inputs::default(), tmp, dest, None);
         }
         Part::Xlsx => {
             drop(w);

@@ -99,6 +99,7 @@ pub(super) async fn run(
         failed,
         history_failed,
         report,
+        prom_text,
     } = write_reports(
         &args,
         &config,
@@ -109,7 +110,8 @@ pub(super) async fn run(
         previous,
     )
     .await?;
-    crate::metrics::deliver(&report, &metrics_inputs(&report), &metrics_targets).await?;
+    let inputs = metrics_inputs(&report);
+    crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
     // A run that could not be recorded is fatal (1), whatever breached.
     if history_failed && !interrupted {
         return Ok(Exit::Fatal);
@@ -267,6 +269,8 @@ pub(super) struct Written {
     history_failed: bool,
     /// The report, for the metrics.
     report: aggregate::Report,
+    /// The text of the `.prom` report, when the formats have `prom`.
+    prom_text: Option<String>,
 }
 
 /// Aggregates the outcomes, records the run in the history (under the
@@ -316,9 +320,16 @@ pub(super) async fn write_reports(
         crate::model::HistoryOutcome::Failed { .. }
     );
     let metrics = metrics_inputs(&report);
-    let written =
-        report::write_reserved(&mut report, &args.out, &args.formats, &metrics, reservation)
-            .with_context(context);
+    let rendered = std::sync::OnceLock::new();
+    let written = report::write_reserved(
+        &mut report,
+        &args.out,
+        &args.formats,
+        &metrics,
+        reservation,
+        &rendered,
+    )
+    .with_context(context);
     log_breaches(&report.breaches);
     let paths = written?;
     tracing::info!(
@@ -339,6 +350,7 @@ pub(super) async fn write_reports(
         failed,
         history_failed,
         report,
+        prom_text: rendered.into_inner(),
     })
 }
 
