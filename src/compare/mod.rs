@@ -234,4 +234,4 @@ pub fn compare(current: &[AccountRow], previous: &Previous) -> Comparison {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

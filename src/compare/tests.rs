@@ -3,25 +3,27 @@ use chrono::TimeZone;
 use super::*;
 use crate::report::tests::sample_report;
 
+/// `a` as an earlier run's snapshot would give it back.
+pub(crate) fn previous_account(a: &AccountRow) -> PreviousAccount {
+    PreviousAccount {
+        account: a.account.clone(),
+        uin: a.uin.clone(),
+        status: a.status.as_str().into(),
+        total_authorized: a.total_authorized,
+        used_authorized: a.used_authorized,
+        remaining_authorized: a.remaining_authorized,
+        utilization: a.utilization,
+        scanned_images: a.scanned_images,
+        duplicate_images: a.duplicate_images,
+        scan_quota_used: a.scan_quota_used,
+    }
+}
+
 fn previous_of(rows: &[AccountRow]) -> Previous {
     Previous {
         run: "tcss-authorizations-20261101T000000Z".into(),
         generated_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-        accounts: rows
-            .iter()
-            .map(|a| PreviousAccount {
-                account: a.account.clone(),
-                uin: a.uin.clone(),
-                status: a.status.as_str().into(),
-                total_authorized: a.total_authorized,
-                used_authorized: a.used_authorized,
-                remaining_authorized: a.remaining_authorized,
-                utilization: a.utilization,
-                scanned_images: a.scanned_images,
-                duplicate_images: a.duplicate_images,
-                scan_quota_used: a.scan_quota_used,
-            })
-            .collect(),
+        accounts: rows.iter().map(previous_account).collect(),
     }
 }
 

@@ -368,14 +368,15 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::aggregate::aggregate;
     use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
     use crate::model::RegionScope;
     use crate::report::tests::sample_report;
 
-    fn render(report: &Report) -> String {
+    /// The summary of `report`, as text.
+    pub(crate) fn render(report: &Report) -> String {
         let mut out = Vec::new();
         write(report, &mut out).unwrap();
         String::from_utf8(out).unwrap()
@@ -503,6 +504,23 @@ mod tests {
         );
     }
 
+    /// Account `i`'s two outcomes with `long` in every text a server gives:
+    /// `r1` answered (its scan quota ending in February 2026), `r2` failed.
+    pub(crate) fn long_text_outcomes(i: usize, long: &str) -> [crate::model::QueryOutcome; 2] {
+        let mut d = data(100, (i % 120) as i64);
+        if let Some(q) = d.image_scan_inquire_info.as_mut() {
+            q.end_time = Some("2026-02-10 00:00:00".into());
+            q.purchase_status = Some(long.to_string());
+        }
+        let mut f = failed(i, "r2", "X");
+        f.result = crate::model::QueryResult::Failed {
+            code: long.to_string(),
+            message: format!("{long}{long}{long}"),
+        };
+        f.request_id = Some(long.to_string());
+        [ok(i, "r1", d), f]
+    }
+
     /// 50,000 accounts with long names and messages, every table full: the
     /// summary stays under 256 KB, each table capped and saying so.
     #[test]
@@ -514,18 +532,8 @@ mod tests {
             .collect();
         let mut outcomes = Vec::with_capacity(2 * n);
         for i in 0..n {
-            let mut d = data(100, (i % 120) as i64);
-            if let Some(q) = d.image_scan_inquire_info.as_mut() {
-                q.end_time = Some("2026-02-10 00:00:00".into());
-                q.purchase_status = Some(long.clone());
-            }
-            outcomes.push(ok(i, "r1", d));
-            let mut f = failed(i, "r2", "X");
-            f.result = crate::model::QueryResult::Failed {
-                code: long.clone(),
-                message: format!("{long}{long}{long}"),
-            };
-            f.request_id = Some(long.clone());
+            let [answered, f] = long_text_outcomes(i, &long);
+            outcomes.push(answered);
             outcomes.push(if i % 10 == 0 { cancelled(i, "r2") } else { f });
         }
         let md = render(&aggregate(

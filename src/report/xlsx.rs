@@ -525,10 +525,21 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::report::tests::sample_report;
-    use calamine::{open_workbook, Data, Reader, Xlsx};
+    use calamine::{open_workbook, Data, Range, Reader, Xlsx};
+
+    /// The first row of a sheet, as text.
+    pub(crate) fn header_row(sheet: &Range<Data>) -> Vec<String> {
+        sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    }
 
     fn written() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -544,13 +555,7 @@ mod tests {
         assert_eq!(wb.sheet_names(), SHEETS.to_vec());
 
         let accounts = wb.worksheet_range("Accounts").unwrap();
-        let header: Vec<String> = accounts
-            .rows()
-            .next()
-            .unwrap()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        let header = header_row(&accounts);
         let mut expected: Vec<String> = ACCOUNT_COLUMNS.iter().map(|c| c.to_string()).collect();
         expected.extend(["tag:cost_center".to_string(), "tag:team".to_string()]);
         assert_eq!(header, expected);

@@ -17,18 +17,7 @@ pub(crate) fn compared_report() -> Report {
     {
         a.uin = Some(uin.into());
     }
-    let same = |a: &AccountRow| PreviousAccount {
-        account: a.account.clone(),
-        uin: a.uin.clone(),
-        status: a.status.as_str().into(),
-        total_authorized: a.total_authorized,
-        used_authorized: a.used_authorized,
-        remaining_authorized: a.remaining_authorized,
-        utilization: a.utilization,
-        scanned_images: a.scanned_images,
-        duplicate_images: a.duplicate_images,
-        scan_quota_used: a.scan_quota_used,
-    };
+    let same = crate::compare::tests::previous_account;
     let mut pay = same(&report.accounts[0]);
     pay.used_authorized = Some(90);
     pay.remaining_authorized = Some(10);

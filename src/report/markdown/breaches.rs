@@ -58,14 +58,8 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use crate::report::breaches::tests::breached_report;
-    use crate::report::markdown::write;
+    use crate::report::markdown::tests::render;
     use crate::report::tests::sample_report;
-
-    fn render(report: &crate::aggregate::Report) -> String {
-        let mut out = Vec::new();
-        write(report, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
 
     #[test]
     fn breaches_come_first_with_every_field() {
@@ -102,8 +96,9 @@ mod tests {
     #[test]
     fn fifty_thousand_breaching_accounts_stay_under_256_kb() {
         use crate::aggregate::aggregate;
-        use crate::aggregate::tests::{account, data, failed, ok, run_info};
-        use crate::model::{QueryResult, RegionScope};
+        use crate::aggregate::tests::{account, run_info};
+        use crate::model::RegionScope;
+        use crate::report::markdown::tests::long_text_outcomes;
         use crate::report::markdown::MAX_SUMMARY_BYTES;
         use crate::thresholds::{evaluate, parse, Origin};
         let n = 50_000;
@@ -115,22 +110,7 @@ mod tests {
                 a
             })
             .collect();
-        let mut outcomes = Vec::with_capacity(2 * n);
-        for i in 0..n {
-            let mut d = data(100, (i % 120) as i64);
-            if let Some(q) = d.image_scan_inquire_info.as_mut() {
-                q.end_time = Some("2026-02-10 00:00:00".into());
-                q.purchase_status = Some(long.clone());
-            }
-            outcomes.push(ok(i, "r1", d));
-            let mut f = failed(i, "r2", "X");
-            f.result = QueryResult::Failed {
-                code: long.clone(),
-                message: format!("{long}{long}{long}"),
-            };
-            f.request_id = Some(long.clone());
-            outcomes.push(f);
-        }
+        let outcomes: Vec<_> = (0..n).flat_map(|i| long_text_outcomes(i, &long)).collect();
         let mut r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
         let padded = format!("utilization{}>= 0%", " ".repeat(200));
         r.breaches = evaluate(&r, &[parse(&padded, Origin::CommandLine).unwrap()]);

@@ -53,14 +53,8 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::markdown::write;
+    use crate::report::markdown::tests::render;
     use crate::report::tests::sample_report;
-
-    fn render(report: &crate::aggregate::Report) -> String {
-        let mut out = Vec::new();
-        write(report, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
 
     #[test]
     fn totals_show_duplicates_and_flag_quotas_over_capacity() {

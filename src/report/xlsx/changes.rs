@@ -104,6 +104,7 @@ mod tests {
     use super::*;
     use crate::report::changes::tests::compared_report;
     use crate::report::tests::sample_report;
+    use crate::report::xlsx::tests::header_row;
     use crate::report::xlsx::{save, SHEETS};
 
     #[test]
@@ -116,13 +117,7 @@ mod tests {
         names.push(CHANGES_SHEET);
         assert_eq!(wb.sheet_names(), names);
         let sheet = wb.worksheet_range(CHANGES_SHEET).unwrap();
-        let header: Vec<String> = sheet
-            .rows()
-            .next()
-            .unwrap()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        let header = header_row(&sheet);
         assert_eq!(header, change_columns());
         let col = |name: &str| header.iter().position(|h| h == name).unwrap();
         let accounts: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();

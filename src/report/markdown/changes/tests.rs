@@ -1,16 +1,11 @@
+use crate::aggregate::aggregate;
 use crate::aggregate::tests::{account, data, ok, run_info};
-use crate::aggregate::{aggregate, Report};
 use crate::compare::{compare, Previous, PreviousAccount};
 use crate::model::RegionScope;
 use crate::report::changes::tests::compared_report;
-use crate::report::markdown::{write, MAX_SUMMARY_BYTES, MAX_TABLE_ROWS};
+use crate::report::markdown::tests::render;
+use crate::report::markdown::{MAX_SUMMARY_BYTES, MAX_TABLE_ROWS};
 use crate::report::tests::sample_report;
-
-fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
 
 #[test]
 fn the_section_lists_movers_new_and_vanished() {
