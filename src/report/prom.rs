@@ -13,8 +13,6 @@
 
 mod encode;
 
-use std::io;
-
 use crate::aggregate::{AccountRow, AccountStatus, Report, Totals};
 
 pub use encode::{render, EncodeError};
@@ -71,12 +69,6 @@ fn float(v: Option<f64>) -> Option<Value> {
 
 fn count(n: usize) -> Option<Value> {
     Some(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
-}
-
-/// Writes the exposition of `report` to `w`.
-pub fn write(report: &Report, inputs: &Inputs, w: &mut impl io::Write) -> io::Result<()> {
-    let text = render(report, inputs).map_err(io::Error::other)?;
-    w.write_all(text.as_bytes())
 }
 
 /// Every family, in the order written: per account, totals, the run.

@@ -17,12 +17,35 @@ use tokio::sync::oneshot;
 
 use crate::sync::lock;
 
+/// A sleeper: its deadline and whom to wake.
+#[derive(Debug)]
+struct Sleeper {
+    at: Instant,
+    wake: oneshot::Sender<()>,
+}
+
+// Ordered by deadline alone (the heap needs no more).
+impl PartialEq for Sleeper {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+impl Eq for Sleeper {}
+impl PartialOrd for Sleeper {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Sleeper {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Queue {
-    // Min-heap on (deadline, arrival number); the number keeps equal deadlines apart.
-    heap: BinaryHeap<Reverse<(Instant, u64)>>,
-    senders: std::collections::HashMap<u64, oneshot::Sender<()>>,
-    next: u64,
+    /// Earliest deadline on top.
+    heap: BinaryHeap<Reverse<Sleeper>>,
     stopped: bool,
 }
 
@@ -65,11 +88,8 @@ impl PreciseTimer {
             if q.stopped {
                 return;
             }
-            let earliest = q.heap.peek().is_none_or(|Reverse((first, _))| at < *first);
-            let n = q.next;
-            q.next += 1;
-            q.heap.push(Reverse((at, n)));
-            q.senders.insert(n, tx);
+            let earliest = q.heap.peek().is_none_or(|Reverse(first)| at < first.at);
+            q.heap.push(Reverse(Sleeper { at, wake: tx }));
             if earliest {
                 self.shared.changed.notify_one();
             }
@@ -92,23 +112,19 @@ fn run(shared: &Shared) {
     let mut q = lock(&shared.queue);
     loop {
         let now = Instant::now();
-        while let Some(&Reverse((at, n))) = q.heap.peek() {
-            if at > now {
-                break;
-            }
-            q.heap.pop();
-            if let Some(tx) = q.senders.remove(&n) {
-                let _ = tx.send(());
+        while q.heap.peek().is_some_and(|Reverse(s)| s.at <= now) {
+            if let Some(Reverse(s)) = q.heap.pop() {
+                let _ = s.wake.send(());
             }
         }
         if q.stopped {
             // Dropping the senders wakes whoever still waits.
-            q.senders.clear();
+            q.heap.clear();
             return;
         }
         q = match q.heap.peek() {
-            Some(&Reverse((at, _))) => {
-                let wait = at.saturating_duration_since(now);
+            Some(Reverse(next)) => {
+                let wait = next.at.saturating_duration_since(now);
                 match shared.changed.wait_timeout(q, wait) {
                     Ok((guard, _)) => guard,
                     Err(poisoned) => poisoned.into_inner().0,
