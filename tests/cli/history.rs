@@ -216,6 +216,19 @@ fn two_runs_writing_one_sqlite_file_at_once_both_land() {
 }
 
 /// `path` holds a zip member named `name` (its local header is plain text).
+/// `tcss-report history --config CFG --out OUT ARGS...` of `h`.
+fn history_command(h: &Harness, cfg: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("history")
+        .args(args)
+        .arg("--config")
+        .arg(cfg)
+        .arg("--out")
+        .arg(h.out())
+        .output()
+        .unwrap()
+}
+
 fn zip_has(path: &Path, name: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
     bytes.windows(name.len()).any(|w| w == name.as_bytes())
@@ -224,13 +237,7 @@ fn zip_has(path: &Path, name: &str) -> bool {
 #[test]
 fn the_history_command_writes_trends_as_csv_json_and_an_xlsx_with_charts() {
     let (h, cfg) = harness();
-    let o = bin()
-        .args(["history", "--config"])
-        .arg(&cfg)
-        .arg("--out")
-        .arg(h.out())
-        .output()
-        .unwrap();
+    let o = history_command(&h, &cfg, &[]);
     assert_eq!(o.status.code(), Some(2), "no history yet: {}", stderr(&o));
     assert!(
         stderr(&o).contains("no run was recorded there yet"),
@@ -241,13 +248,7 @@ fn the_history_command_writes_trends_as_csv_json_and_an_xlsx_with_charts() {
         let o = h.run(&cfg, &MGMT_ENV, &[]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
-    let o = bin()
-        .args(["history", "--since", "7", "--config"])
-        .arg(&cfg)
-        .arg("--out")
-        .arg(h.out())
-        .output()
-        .unwrap();
+    let o = history_command(&h, &cfg, &["--since", "7"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let listed: Vec<PathBuf> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -325,13 +326,7 @@ fn the_history_command_marks_incomplete_runs() {
         .unwrap()
         .execute_batch("UPDATE runs SET complete = 0")
         .unwrap();
-    let o = bin()
-        .args(["history", "--formats", "xlsx", "--config"])
-        .arg(&cfg)
-        .arg("--out")
-        .arg(h.out())
-        .output()
-        .unwrap();
+    let o = history_command(&h, &cfg, &["--formats", "xlsx"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let xlsx = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
     use calamine::{open_workbook, Reader, Xlsx};

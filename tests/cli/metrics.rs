@@ -47,10 +47,10 @@ fn python() -> Option<OsString> {
     found
 }
 
-/// `promtool check metrics` on `text`: exit 0 and no complaint.
-fn promtool_accepts(promtool: &Path, text: &str) {
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
+/// Runs `program` with `args` and `text` on its standard input.
+fn fed(program: impl AsRef<std::ffi::OsStr>, args: &[&str], text: &str) -> std::process::Output {
+    let mut child = Command::new(program)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -62,7 +62,12 @@ fn promtool_accepts(promtool: &Path, text: &str) {
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
-    let o = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `promtool check metrics` on `text`: exit 0 and no complaint.
+fn promtool_accepts(promtool: &Path, text: &str) {
+    let o = fed(promtool, &["check", "metrics"], text);
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -87,20 +92,7 @@ print(json.dumps(out))
 
 /// The families as `prometheus_client` parses `text`.
 fn python_parse(python: &OsString, text: &str) -> Vec<Value> {
-    let mut child = Command::new(python)
-        .args(["-c", PARSE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = fed(python, &["-c", PARSE], text);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
 }
