@@ -95,18 +95,20 @@ pub struct CountersSnapshot {
 }
 
 /// Decrements the in-flight gauge when dropped (covers reset and hung
-/// requests) and adds the time since arrival to the busy time.
+/// requests) and adds the time since arrival to the busy time. Times are
+/// whole microseconds since the counters' epoch, the same ones the span is
+/// taken from, so no request's busy time exceeds the span.
 #[derive(Debug)]
-pub(crate) struct InFlight<'a>(&'a Counters, Instant);
+pub(crate) struct InFlight<'a>(&'a Counters, u64);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let c = self.0;
         c.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let now = Instant::now();
-        let busy = now.saturating_duration_since(self.1).as_micros() as u64;
-        c.busy_micros.fetch_add(busy, Ordering::Relaxed);
-        c.last_answer.fetch_max(c.micros(now), Ordering::Relaxed);
+        let now = c.now_micros();
+        c.busy_micros
+            .fetch_add(now.saturating_sub(self.1), Ordering::Relaxed);
+        c.last_answer.fetch_max(now, Ordering::Relaxed);
     }
 }
 
@@ -120,8 +122,8 @@ impl Counters {
     pub(crate) fn enter(&self) -> InFlight<'_> {
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.max_in_flight.fetch_max(now, Ordering::Relaxed);
-        let arrived = Instant::now();
-        let at = self.micros(arrived) + 1;
+        let arrived = self.now_micros();
+        let at = arrived + 1;
         let _ = self
             .first_arrival
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |f| {
@@ -130,9 +132,10 @@ impl Counters {
         InFlight(self, arrived)
     }
 
-    fn micros(&self, t: Instant) -> u64 {
+    /// Microseconds since the first request (the epoch is set then).
+    fn now_micros(&self) -> u64 {
         let epoch = *self.epoch.get_or_init(Instant::now);
-        t.saturating_duration_since(epoch).as_micros() as u64
+        epoch.elapsed().as_micros() as u64
     }
 
     /// Counts one answer.
