@@ -6,8 +6,16 @@
 //! message), [`SafeStderr`] writes it with every secret of the run
 //! redacted and with no line break or control character inside the line,
 //! so a server cannot forge a log line or leak a token into a cron log.
+//!
+//! The diagnostic channel never decides whether the data is written: a line
+//! stderr does not take (a full disk under `2>>file`, `2>/dev/full`, a log
+//! reader that went away: ENOSPC, EPIPE) is dropped and counted
+//! ([`lines_dropped`], the metric `tcss_report_log_lines_dropped`), and the
+//! run goes on. Nothing here returns a write error, so tracing-subscriber
+//! never reports one with `eprintln!` (which panics on a broken stderr).
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::redact::Redactor;
@@ -52,22 +60,42 @@ impl SafeStderr {
         SafeStderr { redactor, ansi }
     }
 
-    /// Writes one line (or message) to stderr, redacted and escaped.
-    pub fn write_line(&self, line: &str) -> io::Result<()> {
+    /// Writes one line (or message) to stderr, redacted and escaped; a line
+    /// stderr does not take is dropped and counted ([`lines_dropped`]).
+    pub fn write_line(&self, line: &str) {
         let redacted = self.redactor.redact(line);
         let safe = escape_line(&redacted, self.ansi);
-        io::stderr().lock().write_all(safe.as_bytes())
+        write_or_drop(&mut io::stderr().lock(), safe.as_bytes(), &DROPPED);
     }
 }
 
+/// Log lines (or messages) stderr did not take since the process started.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How many log lines could not be written to stderr so far (each dropped,
+/// the run going on).
+pub fn lines_dropped() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Writes `bytes` whole to `out`, or counts them in `dropped`: never an error.
+fn write_or_drop(out: &mut impl Write, bytes: &[u8], dropped: &AtomicU64) {
+    if out.write_all(bytes).is_err() {
+        dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Never fails: see the module doc.
 impl Write for SafeStderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_line(&String::from_utf8_lossy(buf))?;
+        self.write_line(&String::from_utf8_lossy(buf));
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
+        // stderr is unbuffered: there is nothing to lose by not flushing.
+        let _ = io::stderr().flush();
+        Ok(())
     }
 }
 
@@ -96,7 +124,9 @@ pub fn init(style: Style, default_level: &str, redactor: Arc<Redactor>) {
     let ansi = style == Style::Text && io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(SafeStderr::new(redactor, ansi));
+        .with_writer(SafeStderr::new(redactor, ansi))
+        // The writer never fails; and were it to, `eprintln!` would panic.
+        .log_internal_errors(false);
     let _ = match style {
         Style::Json => builder.json().try_init(),
         Style::Text => builder.with_ansi(ansi).with_target(false).try_init(),
@@ -126,7 +156,7 @@ pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>
         }
     };
     for l in line.split_inclusive('\n') {
-        let _ = out.write_line(l);
+        out.write_line(l);
     }
 }
 
@@ -147,5 +177,28 @@ mod tests {
             escape_line("plain line\n", false),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    /// A writer that takes nothing, like stderr on a full disk.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+    }
+
+    #[test]
+    fn a_line_stderr_does_not_take_is_counted_not_returned() {
+        let dropped = AtomicU64::new(0);
+        write_or_drop(&mut Full, b"one\n", &dropped);
+        write_or_drop(&mut Full, b"two\n", &dropped);
+        let mut taken = Vec::new();
+        write_or_drop(&mut taken, b"three\n", &dropped);
+        assert_eq!(dropped.load(Ordering::Relaxed), 2);
+        assert_eq!(taken, b"three\n");
     }
 }

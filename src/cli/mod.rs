@@ -199,7 +199,9 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
         .filter(|a| matches!(a.credentials, CredentialSpec::Role { .. }))
         .count();
     let queries: usize = config.accounts.iter().map(|a| a.regions.len()).sum();
-    println!(
+    // Not `println!`: it panics when stdout is closed (`| head`) or full.
+    let _ = writeln!(
+        std::io::stdout(),
         "{}: OK: {} accounts ({} by AssumeRole), {} queries per run, {} warnings",
         path.display(),
         config.accounts.len(),

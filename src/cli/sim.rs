@@ -73,14 +73,18 @@ pub(super) async fn sim(args: SimArgs) -> anyhow::Result<Exit> {
     let addr = listener.local_addr()?;
     let counters = Arc::new(tcss_sim::Counters::default());
     let stop = shutdown_signal();
-    println!(
+    // Not `println!`, which panics when stdout is closed: the simulator
+    // serves on whether anyone reads its address or not.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
         "tcss-sim listening on http://{addr} ({} accounts)",
         fleet.accounts.len()
     );
-    std::io::stdout().flush()?;
+    let _ = stdout.flush();
     tcss_sim::serve(listener, fleet, counters.clone(), stop).await?;
     let snapshot = counters.snapshot();
-    println!("{}", serde_json::to_string(&snapshot)?);
+    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string(&snapshot)?);
     Ok(Exit::Ok)
 }
 
@@ -101,7 +105,7 @@ pub(super) fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
         .unwrap_or_else(|| PathBuf::from("fleet.toml"));
     std::fs::write(&fleet_path, fleet.to_toml_string()?)
         .with_context(|| format!("writing {}", fleet_path.display()))?;
-    println!("{}", fleet_path.display());
+    let _ = writeln!(std::io::stdout(), "{}", fleet_path.display());
     if let Some(config_path) = &args.write_config {
         std::fs::write(
             config_path,
@@ -113,7 +117,7 @@ pub(super) fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
             ),
         )
         .with_context(|| format!("writing {}", config_path.display()))?;
-        println!("{}", config_path.display());
+        let _ = writeln!(std::io::stdout(), "{}", config_path.display());
     }
     Ok(Exit::Ok)
 }

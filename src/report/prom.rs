@@ -22,6 +22,8 @@ pub use encode::{render, EncodeError};
 pub struct Inputs {
     /// Threshold breaches of the run (`--fail-on`): `tcss_report_breaches`.
     pub breaches: usize,
+    /// Log lines stderr did not take so far: `tcss_report_log_lines_dropped`.
+    pub log_lines_dropped: u64,
 }
 
 /// A sample's value: a count, or a ratio, seconds or a timestamp.
@@ -382,6 +384,11 @@ fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
             "tcss_report_breaches",
             "Threshold breaches (--fail-on) of the run.",
             count(inputs.breaches),
+        ),
+        one(
+            "tcss_report_log_lines_dropped",
+            "Log lines the run could not write to stderr (a full disk, a closed pipe) and dropped, up to when these metrics were written.",
+            Some(Value::Int(i64::try_from(inputs.log_lines_dropped).unwrap_or(i64::MAX))),
         ),
         info,
     ]

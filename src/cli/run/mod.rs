@@ -112,6 +112,14 @@ pub(super) async fn run(
     .await?;
     let inputs = metrics_inputs(&report);
     crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
+    let dropped = crate::logging::lines_dropped();
+    if dropped > 0 {
+        // Seen if stderr took writes again (space freed); else in the metrics.
+        tracing::warn!(
+            lines = dropped,
+            "log lines could not be written to stderr and were dropped"
+        );
+    }
     // A run that could not be recorded is fatal (1), whatever breached.
     if history_failed && !interrupted {
         return Ok(Exit::Fatal);

@@ -51,10 +51,12 @@ pub(super) fn metrics_targets(
     })
 }
 
-/// What the metrics need beyond the report: the thresholds breached.
+/// What the metrics need beyond the report: the thresholds breached and
+/// the log lines stderr did not take so far.
 pub(super) fn metrics_inputs(report: &aggregate::Report) -> report::prom::Inputs {
     report::prom::Inputs {
         breaches: report.breaches.len(),
+        log_lines_dropped: crate::logging::lines_dropped(),
     }
 }
 

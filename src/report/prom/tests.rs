@@ -5,7 +5,14 @@ use crate::model::RegionScope;
 use crate::report::tests::sample_report;
 
 fn text(report: &Report, breaches: usize) -> String {
-    render(report, &Inputs { breaches }).unwrap()
+    render(
+        report,
+        &Inputs {
+            breaches,
+            ..Inputs::default()
+        },
+    )
+    .unwrap()
 }
 
 /// The sample lines of `name` (exactly that metric, any labels).
@@ -19,7 +26,7 @@ fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-const FAMILIES: [&str; 23] = [
+const FAMILIES: [&str; 24] = [
     "tcss_image_licenses",
     "tcss_image_license_utilization_ratio",
     "tcss_images",
@@ -42,6 +49,7 @@ const FAMILIES: [&str; 23] = [
     "tcss_report_queries",
     "tcss_report_organizations",
     "tcss_report_breaches",
+    "tcss_report_log_lines_dropped",
     "tcss_report_build_info",
 ];
 
@@ -78,17 +86,27 @@ fn account_values_are_the_reports() {
         r#"tcss_report_queries{status="cancelled"} 1"#.to_string(),
         "tcss_report_success 0".to_string(),
         "tcss_report_breaches 0".to_string(),
+        "tcss_report_log_lines_dropped 0".to_string(),
     ] {
         assert!(t.lines().any(|l| l == line), "{line} missing from\n{t}");
     }
 }
 
 #[test]
-fn the_breach_count_is_an_input() {
+fn the_breach_count_and_the_dropped_log_lines_are_inputs() {
     let t = text(&sample_report(), 7);
     assert_eq!(
         samples(&t, "tcss_report_breaches"),
         ["tcss_report_breaches 7"]
+    );
+    let inputs = Inputs {
+        breaches: 0,
+        log_lines_dropped: 12,
+    };
+    let t = render(&sample_report(), &inputs).unwrap();
+    assert_eq!(
+        samples(&t, "tcss_report_log_lines_dropped"),
+        ["tcss_report_log_lines_dropped 12"]
     );
 }
 
@@ -207,7 +225,10 @@ fn prom_is_a_format_of_the_set_but_not_a_default() {
     );
     let mut report = sample_report();
     let dir = tempfile::tempdir().unwrap();
-    let inputs = Inputs { breaches: 3 };
+    let inputs = Inputs {
+        breaches: 3,
+        ..Inputs::default()
+    };
     let paths = write_all_with(&mut report, dir.path(), &[Format::Prom], &inputs).unwrap();
     assert_eq!(
         paths,
