@@ -17,6 +17,7 @@ mod metrics;
 mod organizations;
 mod pg_cluster;
 mod role_refresh;
+mod stderr;
 mod thresholds;
 
 use std::path::Path;
