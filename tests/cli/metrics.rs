@@ -486,3 +486,107 @@ fn the_alert_rules_pass_promtool() {
         );
     }
 }
+
+/// What is at `path`, without following a link: `c` char device, `b`
+/// block, `p` FIFO, `s` socket, `d` folder, `l` link, `-` regular file.
+fn node_kind(path: &Path) -> char {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::symlink_metadata(path).unwrap().file_type();
+    [
+        (t.is_char_device(), 'c'),
+        (t.is_block_device(), 'b'),
+        (t.is_fifo(), 'p'),
+        (t.is_socket(), 's'),
+        (t.is_dir(), 'd'),
+        (t.is_symlink(), 'l'),
+    ]
+    .into_iter()
+    .find_map(|(is, k)| is.then_some(k))
+    .unwrap_or('-')
+}
+
+#[test]
+fn a_metrics_file_that_is_a_device_a_fifo_or_a_socket_is_refused_before_any_call() {
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    let nodes = h.out().with_file_name("nodes");
+    std::fs::create_dir_all(&nodes).unwrap();
+    let fifo = nodes.join("fifo.prom");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let socket = nodes.join("socket.prom");
+    let _listening = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let mut cases = vec![
+        (fifo, 'p', "a FIFO (named pipe)"),
+        (socket, 's', "a socket"),
+    ];
+    // A device node of our own (the same numbers as /dev/full), where this
+    // process may make one (root, a file system without `nodev` limits on
+    // making them).
+    let device = nodes.join("device.prom");
+    match Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "7"])
+        .output()
+    {
+        Ok(o) if o.status.success() => cases.push((device, 'c', "a character device")),
+        Ok(o) => println!(
+            "skipped the device node: mknod refused ({})",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => println!("skipped the device node: no mknod here ({e})"),
+    }
+    for (path, kind, what) in &cases {
+        let o = h.run(&cfg, &MGMT_ENV, &["--metrics-file", path.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(&format!("{} is {what}, not a regular file", path.display())),
+            "{err}"
+        );
+        assert_eq!(node_kind(path), *kind, "{what} untouched");
+    }
+    let left: Vec<_> = std::fs::read_dir(&nodes).unwrap().collect();
+    assert_eq!(
+        left.len(),
+        cases.len(),
+        "no temporary file made next to them"
+    );
+    assert_eq!(h.snapshot().total, 0, "nothing was called");
+}
+
+#[test]
+fn metrics_file_dev_null_is_refused_at_the_argument_check() {
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    // A bad --history stops the run at the very next check: were the
+    // metrics-file check ever lost, /dev/null would still never be written.
+    let o = h.run(
+        &cfg,
+        &MGMT_ENV,
+        &[
+            "--metrics-file",
+            "/dev/null",
+            "--history",
+            "mysql://never/used",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--metrics-file /dev/null is a character device, not a regular file"),
+        "{err}"
+    );
+    assert!(!err.contains("mysql"), "refused before --history: {err}");
+    assert_eq!(node_kind(Path::new("/dev/null")), 'c');
+    assert_eq!(h.snapshot().total, 0, "nothing was called");
+}

@@ -20,6 +20,8 @@ pub(super) fn metrics_targets(
                 file.display()
             )));
         }
+        // A device, a FIFO, a socket...: never replaced (`/dev/null` as root).
+        crate::metrics::file::check_target(file).map_err(|e| usage(e.to_string()))?;
     }
     let gateway = match &args.pushgateway {
         Some(text) => Some(
