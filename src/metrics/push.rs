@@ -6,6 +6,15 @@
 //! environment's proxies unless the gateway is on loopback, and is bounded
 //! by the run's `timeout_secs`. Messages never show the URL's user or
 //! password.
+//!
+//! A URL's user and password are sent as basic authentication, the header
+//! built here ([`Pushgateway::authorization`]), so the exact strings a
+//! gateway could echo back (the password, `base64(user:password)`, the
+//! whole header value) are the ones registered as secrets
+//! ([`Pushgateway::secrets`]). A refusal's body is read up to
+//! [`BODY_READ`] bytes only (a gateway or proxy answering an endless error
+//! page costs nothing), cleaned of those secrets before it is cut, and
+//! shown up to 300 characters.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,8 +27,11 @@ use url::Url;
 pub const JOB: &str = "tcss_report";
 /// The grouping label naming the config the run read.
 pub const CONFIG_LABEL: &str = "config";
-/// At most this much of a refusal's body is shown.
+/// At most this much of a refusal's body is shown (characters).
 const BODY_SHOWN: usize = 300;
+/// At most this much of a refusal's body is read (bytes); the rest is
+/// never received (the connection is dropped).
+pub const BODY_READ: usize = 16 * 1024;
 
 /// A `pushgateway` URL that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,7 +168,8 @@ impl Pushgateway {
         shown(&self.push_url)
     }
 
-    /// The URL's user and password (decoded), to register as secrets.
+    /// The URL's user and password (decoded), `base64(user:password)` and
+    /// the `Authorization` header value sent: the secrets to register.
     pub fn secrets(&self) -> Vec<String> {
         let decode = |s: &str| {
             percent_encoding::percent_decode_str(s)
@@ -170,7 +183,30 @@ impl Pushgateway {
         if let Some(p) = self.push_url.password() {
             out.push(decode(p));
         }
+        if let Some(header) = self.authorization() {
+            if let Some(encoded) = header.strip_prefix(BASIC) {
+                out.push(encoded.to_string());
+            }
+            out.push(header);
+        }
         out
+    }
+
+    /// The `Authorization` header value for the URL's user and password
+    /// (RFC 7617: `Basic ` and the base64 of the decoded bytes of
+    /// `user:password`), when the URL has either.
+    pub fn authorization(&self) -> Option<String> {
+        use base64::prelude::{Engine, BASE64_STANDARD};
+        let url = &self.push_url;
+        if url.username().is_empty() && url.password().is_none() {
+            return None;
+        }
+        let mut raw: Vec<u8> = percent_encoding::percent_decode_str(url.username()).collect();
+        raw.push(b':');
+        raw.extend(percent_encoding::percent_decode_str(
+            url.password().unwrap_or(""),
+        ));
+        Some(format!("{BASIC}{}", BASE64_STANDARD.encode(raw)))
     }
 
     /// `PUT`s `text`, replacing the group's metrics.
@@ -182,27 +218,69 @@ impl Pushgateway {
                 }
             })?;
         let url = self.shown_url();
-        let answer = client
-            .put(self.push_url.clone())
+        let mut request = client
+            .put(without_credentials(&self.push_url))
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(text)
-            .send()
-            .await
-            .map_err(|e| PushError::Send {
-                url: url.clone(),
-                reason: tcapi::error::error_chain(&e.without_url()),
-            })?;
+            .body(text);
+        if let Some(value) = self.authorization() {
+            if let Ok(mut value) = reqwest::header::HeaderValue::from_str(&value) {
+                value.set_sensitive(true);
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
+        }
+        let answer = request.send().await.map_err(|e| PushError::Send {
+            url: url.clone(),
+            reason: tcapi::error::error_chain(&e.without_url()),
+        })?;
         let status = answer.status();
         if status.is_success() {
             return Ok(());
         }
-        let body = answer.text().await.unwrap_or_default();
+        let body = start_of_body(answer, BODY_READ).await;
         Err(PushError::Refused {
             url,
             status: status.as_u16(),
-            body: crate::sanitize::clean(body.trim(), BODY_SHOWN).into_owned(),
+            body: self.shown_body(&body),
         })
     }
+
+    /// A refusal's body as shown: the gateway's own secrets removed (before
+    /// the cut, so no part of one is left), cleaned and cut.
+    fn shown_body(&self, raw: &[u8]) -> String {
+        let own = crate::redact::Redactor::new();
+        for secret in self.secrets() {
+            own.add(&secret);
+        }
+        let text = String::from_utf8_lossy(raw);
+        let text = own.redact(&text);
+        crate::sanitize::clean(text.trim(), BODY_SHOWN).into_owned()
+    }
+}
+
+const BASIC: &str = "Basic ";
+
+/// `url` without its user and password (they go in the header instead).
+fn without_credentials(url: &Url) -> Url {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u
+}
+
+/// The first `cap` bytes of `answer`'s body (fewer when it ends, or fails,
+/// sooner); the rest is never read: dropping `answer` drops the connection.
+async fn start_of_body(mut answer: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match answer.chunk().await {
+            Ok(Some(data)) => {
+                let room = cap - body.len();
+                body.extend_from_slice(&data[..data.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
 }
 
 #[cfg(test)]
@@ -221,7 +299,12 @@ mod tests {
             g.shown_url(),
             "http://gw.example:9091/metrics/job/tcss_report/config/team%20a%20(prod)"
         );
-        assert_eq!(g.secrets(), ["user", "p@ss"]);
+        // base64("user:p@ss"), as RFC 7617 and every client has it.
+        assert_eq!(
+            g.secrets(),
+            ["user", "p@ss", "dXNlcjpwQHNz", "Basic dXNlcjpwQHNz"]
+        );
+        assert_eq!(g.authorization().as_deref(), Some("Basic dXNlcjpwQHNz"));
         let debug = format!("{g:?}");
         assert!(
             !debug.contains("p%40ss") && !debug.contains("user"),

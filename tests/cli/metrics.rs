@@ -590,3 +590,136 @@ fn metrics_file_dev_null_is_refused_at_the_argument_check() {
     assert_eq!(node_kind(Path::new("/dev/null")), 'c');
     assert_eq!(h.snapshot().total, 0, "nothing was called");
 }
+
+/// A one-request HTTP stand-in for a Pushgateway on a free loopback port:
+/// it reads the request (head and body), then `answer` writes what it
+/// likes on the stream; the thread returns `answer`'s result.
+fn stand_in<R: Send + 'static>(
+    answer: impl FnOnce(&str, &mut std::net::TcpStream) -> R + Send + 'static,
+) -> (String, std::thread::JoinHandle<R>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let thread = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let head_end = loop {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request ended early");
+            got.extend_from_slice(&buf[..n]);
+            if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&got[..head_end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        while got.len() < head_end + length {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the request body ended early");
+            got.extend_from_slice(&buf[..n]);
+        }
+        answer(&head, &mut s)
+    });
+    (format!("http://127.0.0.1:{port}"), thread)
+}
+
+#[test]
+fn a_gateway_echoing_the_basic_auth_header_leaks_no_credential() {
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    let (base, gateway) = stand_in(|head, s| {
+        let auth = head
+            .lines()
+            .find_map(|l| l.strip_prefix("authorization: "))
+            .unwrap_or("(none)")
+            .to_string();
+        let body = format!(
+            "denied: authorization: {auth}; credentials {}; password push-secret-0003",
+            auth.trim_start_matches("Basic ")
+        );
+        write!(
+            s,
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        auth
+    });
+    let url = base.replace("http://", "http://pusher:push-secret-0003@");
+    let o = h.run(
+        &cfg,
+        &MGMT_ENV,
+        &["--formats", "json", "--pushgateway", &url],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sent = gateway.join().unwrap();
+    // What any client sends for pusher:push-secret-0003.
+    let encoded = "cHVzaGVyOnB1c2gtc2VjcmV0LTAwMDM=";
+    assert_eq!(sent, format!("Basic {encoded}"));
+    let log = stderr(&o);
+    assert!(
+        log.contains("refused the metrics: HTTP 403: denied"),
+        "{log}"
+    );
+    assert!(
+        log.contains("[REDACTED]"),
+        "the echo arrived, redacted: {log}"
+    );
+    for secret in ["push-secret-0003", encoded, &sent, "cHVzaGVyOnB1c2gtc2Vj"] {
+        assert!(!log.contains(secret), "{secret} in\n{log}");
+    }
+}
+
+#[test]
+fn a_gateway_answering_an_endless_error_page_is_not_read_whole() {
+    const HUGE: usize = 200 * 1024 * 1024;
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(10, 1, 1, 1))],
+    });
+    let cfg = h.config("", &format!("{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n"));
+    // 500 with a 200 MB body, written until the client hangs up.
+    let (url, gateway) = stand_in(|_, s| {
+        write!(
+            s,
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {HUGE}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut sent = 0;
+        while sent < HUGE {
+            match s.write(&chunk[..chunk.len().min(HUGE - sent)]) {
+                Ok(n) => sent += n,
+                Err(_) => break,
+            }
+        }
+        sent
+    });
+    let o = h.run(
+        &cfg,
+        &MGMT_ENV,
+        &["--formats", "json", "--pushgateway", &url],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = stderr(&o);
+    assert!(log.contains("refused the metrics: HTTP 500: xxx"), "{log}");
+    let sent = gateway.join().unwrap();
+    // 16 KiB read; the rest of what was sent sat in the socket buffers
+    // (a few MB on loopback) when the client hung up.
+    assert!(
+        sent < HUGE / 4,
+        "{sent} bytes of {HUGE} sent before the hang-up"
+    );
+    println!("the stand-in sent {sent} bytes of {HUGE} before the client hung up");
+}
