@@ -8,11 +8,20 @@
 //! the first answer came back take two attempts, later ones one (the
 //! offset is learned once for the whole client).
 //!
+//! Only an answer that vouches for its `Date` moves the clock (see
+//! `tcapi::client`): a load balancer's error page dated two hours ahead
+//! does not.
+//!
 //! The client keeps a single offset (Tencent Cloud has one clock). The
 //! simulator can give each account its own clock; a run mixing offsets still
 //! succeeds (each call re-signs with the offset of its own answer), but a
 //! retry after a transient failure may then be signed with another account's
 //! offset, so faults and mixed offsets are not combined here.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tcss_sim::{Fleet, Settings};
 
@@ -130,4 +139,94 @@ fn accounts_with_different_clocks_in_one_run_all_succeed() {
         ("behind", -600),
         ("on-time", 0),
     ]);
+}
+
+/// Reads one HTTP/1.1 request (head and `Content-Length` body) from `s`.
+fn read_request(s: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the request ended early");
+        got.extend_from_slice(&buf[..n]);
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    while got.len() < head_end + length {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the request body ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// A load balancer in front of the simulator at `sim`, one request per
+/// connection: its first answer is its own HTTP 502 page, dated by its own
+/// clock two hours ahead; every later request is passed to the simulator.
+fn load_balancer(sim: SocketAddr) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let request = read_request(&mut conn);
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let ahead = chrono::Utc::now() + chrono::Duration::hours(2);
+                    let body = "<html><body>502 Bad Gateway</body></html>";
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 502 Bad Gateway\r\nDate: {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        ahead.format("%a, %d %b %Y %H:%M:%S GMT"),
+                        body.len()
+                    );
+                    return;
+                }
+                // `Connection: close` (not signed) so the answer ends the stream.
+                let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                let mut upstream = TcpStream::connect(sim).unwrap();
+                upstream.write_all(&request[..head_end + 2]).unwrap();
+                upstream.write_all(b"Connection: close\r\n").unwrap();
+                upstream.write_all(&request[head_end + 2..]).unwrap();
+                let mut answer = Vec::new();
+                upstream.read_to_end(&mut answer).unwrap();
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_load_balancers_error_page_does_not_move_the_clock() {
+    let h = Harness::new(Fleet {
+        settings: Settings::default(),
+        accounts: vec![mgmt(data(100, 40, 30, 10))],
+    });
+    let front = load_balancer(h.sim().addr());
+    let cfg = h.out().with_file_name("behind-a-balancer.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[defaults]\nendpoint = \"{front}\"\nsts_endpoint = \"{}\"\nregions = [\"ap-guangzhou\"]\n{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n",
+            h.url()
+        ),
+    )
+    .unwrap();
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = h.csv(".regions.csv");
+    // The 502, then the retry signed with the local clock, answered.
+    assert_eq!(rows[0]["attempts"], "2", "{rows:?}");
+    let snap = h.snapshot();
+    assert_eq!(snap.signature_failures, 0, "{snap:?}");
+    assert_eq!(snap.count_code(TCSS, "AuthFailure.SignatureExpire"), 0);
 }

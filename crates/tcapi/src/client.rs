@@ -6,7 +6,22 @@
 //! One [`Client`] (cheap to clone) serves every account and region: it holds
 //! the transport (the internal `transport` module: reqwest, rustls, proxies
 //! from the environment) and the clock offset learned from the servers'
-//! `Date` headers. The pure parts live beside it and are re-exported here:
+//! `Date` headers.
+//!
+//! Not every `Date` moves that offset (every later signature and the role
+//! cache's expiry checks depend on it), only one an answer vouches for:
+//!
+//! - `AuthFailure.SignatureExpire`: the API says the clock matters; its
+//!   `Date` is stored, and the call re-signs with it once;
+//! - any other API answer (the `Response` envelope: data or an API error):
+//!   its `Date` is stored only when plausible, within the signature window
+//!   ([`SIGNATURE_WINDOW_SECS`]) of the timestamp the attempt was signed
+//!   with (the server took that timestamp, so its clock is that close; a
+//!   `Date` further off contradicts the answer): small drift is followed;
+//! - anything else (a proxy's or load balancer's error page, a redirect, a
+//!   body that is not the API's): its `Date` is ignored.
+//!
+//! The pure parts live beside it and are re-exported here:
 //! [`Endpoint`] (`endpoint`), request building ([`build_request_parts`],
 //! `request`), response interpretation ([`interpret_response`],
 //! `response`), the [`Pacer`] hook (`pacer`) and the [`Clock`] (`clock`).
@@ -41,6 +56,11 @@ pub use crate::response::{interpret_response, parse_http_date};
 
 /// The API error code that means the timestamp was too far from the server's clock.
 pub const SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
+
+/// How far a signature's timestamp may be from the server's clock, either
+/// way (TC3: five minutes); also how far an answer's `Date` may be from the
+/// timestamp it accepted to move the client's clock (see the module doc).
+pub const SIGNATURE_WINDOW_SECS: i64 = 300;
 
 /// Checks an extra root CA file as [`Client::new`] will load it: a regular
 /// file of at most 1 MiB holding at least one PEM certificate. Returns how
@@ -310,6 +330,7 @@ impl Client {
                 .attempt::<T>(req.endpoint, url, prepared.headers, body.clone())
                 .await;
             drop(permit);
+            self.learn_clock(&result, server_offset, offset);
             let error = match result {
                 Ok((data, request_id)) => {
                     pacer.observe(AttemptOutcome::Success);
@@ -397,9 +418,31 @@ impl Client {
         Next::Retry(delay)
     }
 
+    /// Stores the clock offset `measured` from an answer's `Date` when the
+    /// answer vouches for it (see the module doc); the attempt was signed
+    /// with offset `signed_with`.
+    fn learn_clock<T>(&self, result: &Result<T, Error>, measured: Option<i64>, signed_with: i64) {
+        let Some(measured) = measured else { return };
+        let plausible = measured.abs_diff(signed_with) <= SIGNATURE_WINDOW_SECS.unsigned_abs();
+        let vouched = match result {
+            Err(Error::Api { code, .. }) if code == SIGNATURE_EXPIRE => true,
+            Ok(_) | Err(Error::Api { .. }) => plausible,
+            Err(_) => false,
+        };
+        if vouched {
+            self.inner.offset.store(measured, Ordering::Relaxed);
+        } else if measured != signed_with {
+            debug!(
+                skew_secs = measured,
+                signed_with_secs = signed_with,
+                "Date header ignored: the answer does not vouch for it"
+            );
+        }
+    }
+
     /// One attempt within the timeout. Returns the outcome and the clock
-    /// offset measured from the answer's `Date` header, if any (also stored
-    /// in the client).
+    /// offset measured from the answer's `Date` header, if any (stored by
+    /// [`Client::learn_clock`] only when the answer vouches for it).
     async fn attempt<T: DeserializeOwned>(
         &self,
         endpoint: &Endpoint,
@@ -418,9 +461,7 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_http_date)
             {
-                let offset = server - cfg.clock.now();
-                self.inner.offset.store(offset, Ordering::Relaxed);
-                server_offset = Some(offset);
+                server_offset = Some(server - cfg.clock.now());
             }
             let status = response.status().as_u16();
             let location = redirect_location(status, response.headers());

@@ -725,7 +725,52 @@ async fn persistent_signature_expire_reports_the_skew() {
 }
 
 #[tokio::test]
-async fn date_header_updates_the_offset_on_every_answer() {
+async fn a_date_moves_the_clock_only_from_an_answer_that_vouches_for_it() {
+    const LOCAL: i64 = 1_700_000_000;
+    let server = Server::start(|i, _| match i {
+        // A load balancer's error page, its own clock two hours ahead.
+        0 => Reply::with_type(502, "text/html", "<html>Bad Gateway</html>").date(LOCAL + 7200),
+        // An answer whose Date contradicts it: the server took a timestamp
+        // an hour from this Date.
+        1 => Reply::ok("r1").date(LOCAL + 3600),
+        // An answer within the window: small drift is followed.
+        2 => Reply::ok("r2").date(LOCAL - 40),
+        // A final API error with an absurd Date.
+        _ => Reply::api_error("InvalidParameter", "r3").date(LOCAL + 100_000),
+    })
+    .await;
+    let client = Client::new(ClientConfig {
+        clock: Clock::fixed(LOCAL),
+        ..config()
+    })
+    .expect("client");
+    let answer = describe(&client, &server)
+        .await
+        .expect("retried after the 502");
+    assert_eq!(answer.attempts, 2);
+    assert_eq!(
+        server.requests()[1].timestamp(),
+        LOCAL,
+        "the retry is not signed with the load balancer's clock"
+    );
+    assert_eq!(
+        client.clock_offset_secs(),
+        0,
+        "neither Date moved the clock"
+    );
+    describe(&client, &server).await.expect("ok");
+    assert_eq!(client.clock_offset_secs(), -40);
+    describe(&client, &server).await.expect_err("final");
+    assert_eq!(
+        client.clock_offset_secs(),
+        -40,
+        "the absurd Date is ignored"
+    );
+    assert_eq!(client.server_now(), LOCAL - 40);
+}
+
+#[tokio::test]
+async fn a_plausible_date_header_updates_the_offset_on_every_answer() {
     const LOCAL: i64 = 1_700_000_000;
     let server = Server::start(|i, _| Reply::ok("r").date(LOCAL - 30 + i as i64)).await;
     let client = Client::new(ClientConfig {
