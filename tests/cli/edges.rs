@@ -383,7 +383,7 @@ fn a_hard_limit_too_low_lowers_the_concurrency_once_and_every_report_is_written(
 }
 
 /// Runs `c` and fails the test if it does not end within `limit`.
-fn output_within(mut c: Command, limit: Duration) -> Output {
+pub(crate) fn output_within(mut c: Command, limit: Duration) -> Output {
     let child = c
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -433,3 +433,69 @@ fn members_are_queried_while_the_list_is_still_being_read() {
     assert_eq!(m49["used_authorized"], "9");
     assert_eq!(m49["uin"], uin(49));
 }
+
+/// Issue 18: a listing whose `Total` lies. `repeat_first_page` with a
+/// `Total` a billion too large would page forever (each page the same
+/// members); `total_extra` alone ends with empty pages short of `Total`.
+/// Either way the run ends promptly, the organization is an error with
+/// `MemberListInconsistent` and a message saying what the pages did, the
+/// configured accounts are still reported, and the exit code is 3.
+#[cfg(unix)]
+#[test]
+fn a_listing_whose_total_lies_ends_and_fails_the_organization() {
+    for (faults, pages_at_most, says) in [
+        (
+            OrgFaults {
+                total_extra: 1_000_000_000,
+                repeat_first_page: true,
+                ..OrgFaults::default()
+            },
+            2,
+            "added no member not listed before",
+        ),
+        (
+            OrgFaults {
+                total_extra: 7,
+                ..OrgFaults::default()
+            },
+            4,
+            "Total said 10 members, but the pages ended after 3",
+        ),
+    ] {
+        let h = Harness::new(fleet(
+            vec![
+                mgmt(data(100, 40, 30, 10)),
+                member("200000000001", "a1", MGMT_UIN, data(10, 1, 1, 1)),
+                member("200000000002", "a2", MGMT_UIN, data(20, 2, 2, 2)),
+            ],
+            vec![
+                org_member(MGMT_UIN, "corp-management", None, &[]),
+                org_member("200000000001", "web", None, &[]),
+                org_member("200000000002", "api", None, &[]),
+            ],
+            faults,
+        ));
+        let cfg = h.config("", &org_config(&h.url(), ""));
+        let started = std::time::Instant::now();
+        let mut c = h.command(&cfg);
+        c.envs(MGMT_ENV);
+        let o = crate::edges::output_within(c, std::time::Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        let pages = h
+            .snapshot()
+            .requests(MGMT_UIN, "DescribeOrganizationMembers");
+        assert!(pages <= pages_at_most, "{pages} pages");
+        let j = h.json();
+        assert_eq!(j["complete"], false);
+        let corp = &j["run"]["organizations"][0];
+        assert_eq!(corp["status"], "error", "{corp}");
+        assert_eq!(corp["error_code"], "MemberListInconsistent", "{corp}");
+        let message = corp["error_message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+        assert_eq!(corp["members_listed"], 3);
+        let rows = h.csv(".accounts.csv");
+        assert_eq!(row(&rows, "mgmt")["status"], "ok");
+        assert_eq!(row(&rows, "mgmt")["used_authorized"], "40");
+    }
+}
