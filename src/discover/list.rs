@@ -142,7 +142,14 @@ async fn read_once(
         if n == 0 || offset >= total {
             break;
         }
-        check_progress(n, members.len() - before, pages, totals[0], &members, offset)?;
+        check_progress(
+            n,
+            members.len() - before,
+            pages,
+            totals[0],
+            &members,
+            offset,
+        )?;
     }
     let total = totals.last().copied().unwrap_or(0);
     if totals.len() == 1 && members.len() as u64 == total {

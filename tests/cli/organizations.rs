@@ -499,3 +499,68 @@ fn a_listing_whose_total_lies_ends_and_fails_the_organization() {
         assert_eq!(row(&rows, "mgmt")["used_authorized"], "40");
     }
 }
+
+/// Sends SIGINT (Ctrl-C) to a child process.
+#[cfg(unix)]
+fn sigint(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Issue 18: Ctrl-C while the member list hangs stops `discover` (exit
+/// 130, nothing printed: a partial list is not what a run would query) and
+/// `run` (exit 130, reports written), each within the deadline although
+/// every page would wait 60 seconds.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_discovery_exits_130_from_discover_and_run() {
+    let h = Harness::new(fleet(
+        vec![mgmt(data(100, 40, 30, 10))],
+        vec![org_member(MGMT_UIN, "corp-management", None, &[])],
+        OrgFaults {
+            first_n: 1000,
+            first_kind: Some(tcss_sim::FaultKind::Hang),
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("timeout_secs = 60\n", &org_config(&h.url(), ""));
+    let mut discover = bin();
+    discover
+        .args(["discover", "--format", "json", "--config"])
+        .arg(&cfg)
+        .envs(MGMT_ENV);
+    let mut run = h.command(&cfg);
+    run.envs(MGMT_ENV);
+    for (i, c) in [discover, run].into_iter().enumerate() {
+        let (child, log) = h.spawn(c);
+        wait_until(
+            std::time::Duration::from_secs(20),
+            "the member list to hang",
+            || {
+                h.snapshot()
+                    .requests(MGMT_UIN, "DescribeOrganizationMembers")
+                    > i as u64
+            },
+        );
+        sigint(&child);
+        let started = std::time::Instant::now();
+        let o = child.wait_with_output().unwrap();
+        let logs = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(o.status.code(), Some(130), "{logs}");
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        if i == 0 {
+            assert!(
+                o.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+            assert!(logs.contains("interrupted"), "{logs}");
+        }
+    }
+    let corp = &h.json()["run"]["organizations"][0];
+    assert_eq!(corp["error_code"], "Cancelled");
+}
