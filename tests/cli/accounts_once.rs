@@ -207,3 +207,84 @@ fn a_total_too_large_to_hold_is_empty_and_flagged_never_capped() {
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.contains("| Licenses total | n/a |"), "{md}");
 }
+
+/// An account holding 0 image licenses and using 5: its utilization is
+/// undefined, so `utilization >= 90%` never sees it; the README's gate
+/// `remaining_authorized < 0` does (exit 4), and so does the default alert
+/// rule, fed the run's own metrics through `promtool test rules`.
+#[test]
+fn an_account_with_0_licenses_and_5_used_breaches_the_gate_and_trips_the_alert() {
+    let mut zero = data(0, 5, 3, 3);
+    zero["PurchasedAuthorizedCnt"] = json!(0);
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![
+            mgmt(data(100, 40, 30, 10)),
+            member("200000000001", "zero", MGMT_UIN, zero),
+        ],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}\
+         [[accounts]]\nname = \"zero\"\nrole_arn = \"qcs::cam::uin/200000000001:roleName/Audit\"\nsource_account = \"mgmt\"\n"
+    );
+    let cfg = h.config("", &accounts);
+    let args = [
+        "--formats",
+        "csv,json,md,prom",
+        "--fail-on",
+        "utilization >= 90%",
+        "--fail-on",
+        "remaining_authorized < 0",
+    ];
+    let o = h.run(&cfg, &MGMT_ENV, &args);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let j = h.json();
+    let zero = &j["accounts"][1];
+    assert_eq!(zero["remaining_authorized"], -5);
+    assert_eq!(zero["utilization"], serde_json::Value::Null, "undefined");
+    let breaches = j["breaches"].as_array().unwrap();
+    assert_eq!(breaches.len(), 1, "{breaches:?}");
+    assert_eq!(breaches[0]["account"], "zero");
+    assert_eq!(breaches[0]["expression"], "remaining_authorized < 0");
+    assert_eq!(breaches[0]["value"], -5);
+
+    let Some(promtool) = crate::metrics::promtool() else {
+        return;
+    };
+    let prom = std::fs::read_to_string(h.report(".prom")).unwrap();
+    let series: Vec<String> = prom
+        .lines()
+        .filter(|l| {
+            l.starts_with("tcss_image_licenses{")
+                || l.starts_with("tcss_image_license_utilization_ratio{")
+        })
+        .filter_map(|l| l.rsplit_once(' '))
+        .map(|(s, v)| format!("      - series: '{s}'\n        values: '{v}x3'\n"))
+        .collect();
+    assert!(series.len() >= 12, "{prom}");
+    let rules =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/alerts/tcss-report.rules.yml");
+    let test = format!(
+        "rule_files:\n  - {}\nevaluation_interval: 5m\ntests:\n  - interval: 1h\n    input_series:\n{}\
+         \x20   alert_rule_test:\n\
+         \x20     - eval_time: 1h\n        alertname: TcssImageLicensesOverused\n        exp_alerts:\n\
+         \x20         - exp_labels:\n              severity: critical\n              account: zero\n              uin: \"200000000001\"\n\
+         \x20           exp_annotations:\n              summary: \"zero (200000000001) uses 5 more image-scan licenses than it holds\"\n\
+         \x20     - eval_time: 1h\n        alertname: TcssImageLicensesNearlyExhausted\n        exp_alerts: []\n",
+        rules.display(),
+        series.concat()
+    );
+    let file = h.out().join("over-use.test.yml");
+    std::fs::write(&file, test).unwrap();
+    let o = std::process::Command::new(promtool)
+        .args(["test", "rules"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
