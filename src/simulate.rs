@@ -37,9 +37,69 @@ pub fn demo_credentials(name: &str) -> Credentials {
     )
 }
 
-/// Builds the fleet for `config`. Static accounts whose credentials resolve
-/// in `env` keep them (so the run signs with what it would use for real);
-/// the others get demo keys, returned as overrides.
+/// What the simulated fleet knows of one configured account: its UIN and,
+/// for an account with keys, the keys it signs with and whether they are
+/// demo keys.
+struct Identity {
+    uin: String,
+    keys: Option<(Credentials, bool)>,
+}
+
+/// The UIN and keys of every configured account. Static accounts whose
+/// credentials resolve in `env` (without a token) keep them, the others get
+/// demo keys; accounts whose sources are the same share their keys, and
+/// accounts that sign with the same keys are one simulated account (one
+/// UIN), as they would be for real (two key pairs of one account are
+/// counted once by the run, not refused here). A UIN written in the config
+/// wins; an account whose written UIN differs from the one its keys already
+/// belong to gets demo keys of its own.
+fn identities(config: &Config, env: &dyn Env) -> Vec<Identity> {
+    let mut uin_of_key: HashMap<String, String> = HashMap::new();
+    let mut demo_of_source: HashMap<String, Credentials> = HashMap::new();
+    let mut out = Vec::with_capacity(config.accounts.len());
+    for a in &config.accounts {
+        let mut keys = match &a.credentials {
+            CredentialSpec::Role { .. } => None,
+            CredentialSpec::Inline {
+                secret_id,
+                secret_key,
+            } => Some((
+                Credentials::new(secret_id.clone(), secret_key.clone()),
+                false,
+            )),
+            CredentialSpec::Static(source) => Some(match source.resolve(env) {
+                Ok(c) if c.token.is_none() => (c, false),
+                // Temporary credentials cannot be registered with the simulator.
+                _ => {
+                    let demo = demo_of_source
+                        .entry(source.describe())
+                        .or_insert_with(|| demo_credentials(&a.name));
+                    (demo.clone(), true)
+                }
+            }),
+        };
+        let known = keys
+            .as_ref()
+            .and_then(|(c, _)| uin_of_key.get(&c.secret_id).cloned());
+        let uin = a
+            .uin
+            .clone()
+            .or_else(|| known.clone())
+            .unwrap_or_else(|| tcss_sim::uin_for(SEED, &a.name));
+        if known.is_some_and(|k| k != uin) {
+            keys = Some((demo_credentials(&a.name), true));
+        }
+        if let Some((c, _)) = &keys {
+            uin_of_key.insert(c.secret_id.clone(), uin.clone());
+        }
+        out.push(Identity { uin, keys });
+    }
+    out
+}
+
+/// Builds the fleet for `config`: one simulated account per UIN
+/// ([`identities`]), with the keys the run signs with (the demo ones are
+/// returned as overrides) and the roles the config assumes.
 pub fn fleet_for(
     config: &Config,
     env: &dyn Env,
@@ -51,20 +111,11 @@ pub fn fleet_for(
     let mut by_uin: HashMap<String, usize> = HashMap::new();
     let mut overrides = HashMap::new();
     let mut demo = Vec::new();
-    let uins: Vec<String> = config
-        .accounts
-        .iter()
-        .map(|a| {
-            a.uin
-                .clone()
-                .unwrap_or_else(|| tcss_sim::uin_for(SEED, &a.name))
-        })
-        .collect();
-    for (i, a) in config.accounts.iter().enumerate() {
-        let uin = uins[i].clone();
-        let slot = *by_uin.entry(uin.clone()).or_insert_with(|| {
+    let ids = identities(config, env);
+    for (i, (a, id)) in config.accounts.iter().zip(&ids).enumerate() {
+        let slot = *by_uin.entry(id.uin.clone()).or_insert_with(|| {
             fleet.accounts.push(SimAccount {
-                uin: uin.clone(),
+                uin: id.uin.clone(),
                 name: Some(a.name.clone()),
                 keys: Vec::new(),
                 roles: Vec::new(),
@@ -80,46 +131,31 @@ pub fn fleet_for(
             fleet.accounts.len() - 1
         });
         let sim = &mut fleet.accounts[slot];
-        match &a.credentials {
-            CredentialSpec::Role { arn, source } => {
-                let trusted = uins[*source].clone();
-                match sim.roles.iter_mut().find(|r| r.name == arn.role_name) {
-                    Some(r) if !r.trusted.contains(&trusted) => r.trusted.push(trusted),
-                    Some(_) => {}
-                    None => sim.roles.push(Role {
-                        name: arn.role_name.clone(),
-                        trusted: vec![trusted],
-                    }),
-                }
+        if let CredentialSpec::Role { arn, source } = &a.credentials {
+            let trusted = ids[*source].uin.clone();
+            match sim.roles.iter_mut().find(|r| r.name == arn.role_name) {
+                Some(r) if !r.trusted.contains(&trusted) => r.trusted.push(trusted),
+                Some(_) => {}
+                None => sim.roles.push(Role {
+                    name: arn.role_name.clone(),
+                    trusted: vec![trusted],
+                }),
             }
-            spec => {
-                let resolved = match spec {
-                    CredentialSpec::Static(source) => source.resolve(env).ok(),
-                    CredentialSpec::Inline {
-                        secret_id,
-                        secret_key,
-                    } => Some(Credentials::new(secret_id.clone(), secret_key.clone())),
-                    CredentialSpec::Role { .. } => None,
-                };
-                // Temporary credentials cannot be registered with the simulator: use demo keys.
-                let creds = match resolved {
-                    Some(c) if c.token.is_none() => c,
-                    _ => {
-                        let c = demo_credentials(&a.name);
-                        demo.push(a.name.clone());
-                        overrides.insert(i, c.clone());
-                        c
-                    }
-                };
-                if !sim.keys.iter().any(|k| k.secret_id == creds.secret_id) {
-                    sim.keys.push(KeyPair {
-                        secret_id: creds.secret_id.clone(),
-                        secret_key: creds.secret_key.expose().to_string(),
-                    });
-                }
+        }
+        if let Some((creds, is_demo)) = &id.keys {
+            if *is_demo {
+                demo.push(a.name.clone());
+                overrides.insert(i, creds.clone());
+            }
+            if !sim.keys.iter().any(|k| k.secret_id == creds.secret_id) {
+                sim.keys.push(KeyPair {
+                    secret_id: creds.secret_id.clone(),
+                    secret_key: creds.secret_key.expose().to_string(),
+                });
             }
         }
     }
+    let uins: Vec<String> = ids.into_iter().map(|id| id.uin).collect();
     add_organizations(&mut fleet, config, &uins);
     (fleet, overrides, demo)
 }

@@ -16,7 +16,11 @@
 //!   derived from it;
 //! - totals sum the accounts whose status is not `error`, and total ratios are
 //!   weighted: the sum of numerators over the sum of denominators, both taken
-//!   over the accounts where the numerator and the denominator are known.
+//!   over the accounts where the numerator and the denominator are known;
+//! - every account counts once: rows that share a UIN (one account
+//!   configured twice) are counted once ([`shared_uin`]);
+//! - a sum or difference too large for an `i64` is left empty and flagged,
+//!   never shown capped ([`warnings::CheckedSum`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -27,6 +31,7 @@ use tcapi::tcss::ImageAuthorizedInfo;
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
 
 pub mod over_capacity;
+pub mod shared_uin;
 pub mod warnings;
 
 /// Error code given to a query the run was interrupted before finishing.
@@ -182,6 +187,14 @@ pub struct AccountRow {
     pub request_id: Option<String>,
     /// Tags from the config.
     pub tags: BTreeMap<String, String>,
+    /// Another account of the run with the same UIN, the one counted in
+    /// the totals ([`shared_uin`]): this row keeps its numbers and is left
+    /// out of the totals. Not a column.
+    pub counted_in: Option<String>,
+    /// Findings about the row's numbers as a whole (a sum too large to
+    /// hold), added to the `warning` of its answered region rows. Not a
+    /// column.
+    pub warnings: Vec<String>,
 }
 
 /// One (account, region) query: its outcome and the raw API fields.
@@ -250,7 +263,10 @@ pub struct RegionRow {
     /// `ImageScanInquireInfo.EndTime` at `+08:00`.
     pub scan_quota_end: Option<DateTime<FixedOffset>>,
     /// What is impossible about the answer (negative counts, use beyond the
-    /// trial licenses, no fields at all), see [`warnings::answer_warning`].
+    /// trial licenses, no fields at all, see [`warnings::answer_warning`]),
+    /// about its account's numbers as a whole ([`AccountRow::warnings`]), or
+    /// that its account is counted in another's row
+    /// ([`shared_uin::warning`]); findings joined by `; `.
     pub warning: Option<String>,
 }
 
@@ -355,6 +371,7 @@ impl Report {
             .accounts
             .iter()
             .filter(|a| a.status != AccountStatus::Error && a.utilization.is_some())
+            .filter(|a| a.counted_in.is_none())
             .collect();
         rows.sort_by(|a, b| {
             let (ua, ub) = (a.utilization.unwrap_or(0.0), b.utilization.unwrap_or(0.0));
@@ -373,6 +390,7 @@ impl Report {
             .accounts
             .iter()
             .filter(|a| a.scan_quota_days_left.is_some_and(|d| d <= days))
+            .filter(|a| a.counted_in.is_none())
             .collect();
         rows.sort_by(|a, b| {
             a.scan_quota_days_left
@@ -432,12 +450,12 @@ pub fn parse_beijing_time(text: &str) -> Option<DateTime<FixedOffset>> {
 }
 
 /// Builds the report: one [`AccountRow`] per account (config order), one
-/// [`RegionRow`] per outcome, and the totals. Outcomes whose `account_index`
-/// is out of range are counted in the query totals only.
+/// [`RegionRow`] per outcome, and the totals (each account once, see
+/// [`shared_uin`]). Outcomes whose `account_index` is out of range are
+/// counted in the query totals only.
 pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunInfo) -> Report {
     let mut by_account: Vec<Vec<&QueryOutcome>> = vec![Vec::new(); accounts.len()];
     let mut totals = Totals {
-        accounts: accounts.len(),
         queries: outcomes.len(),
         ..Totals::default()
     };
@@ -455,9 +473,8 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
     }
 
     let mut rows = Vec::with_capacity(accounts.len());
-    let mut regions = Vec::with_capacity(outcomes.len());
     let mut tag_keys = BTreeSet::new();
-    for (info, mut outs) in accounts.iter().zip(by_account) {
+    for (info, outs) in accounts.iter().zip(by_account.iter_mut()) {
         // Configured region order; unknown regions after, in arrival order (stable sort).
         outs.sort_by_key(|o| {
             info.regions
@@ -465,17 +482,19 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
                 .position(|r| *r == o.region)
                 .unwrap_or(usize::MAX)
         });
-        let row = account_row(info, &outs, &run);
-        for o in &outs {
-            let r = region_row(&row, o);
+        rows.push(account_row(info, outs, &run));
+        tag_keys.extend(info.tags.keys().cloned());
+    }
+    shared_uin::mark(&mut rows);
+    add_account_totals(&mut totals, &mut rows);
+    let mut regions = Vec::with_capacity(outcomes.len());
+    for (row, outs) in rows.iter().zip(&by_account) {
+        for o in outs {
+            let r = region_row(row, o);
             totals.queries_with_warning += usize::from(r.warning.is_some());
             regions.push(r);
         }
-        tag_keys.extend(info.tags.keys().cloned());
-        rows.push(row);
     }
-
-    add_account_totals(&mut totals, &rows);
     Report {
         generated_at: run.finished_at,
         run,
@@ -508,6 +527,8 @@ struct Numbers {
     quota_status: Option<String>,
     quota_start: Option<DateTime<FixedOffset>>,
     quota_end: Option<DateTime<FixedOffset>>,
+    /// The counts whose sum over regions got too large (left empty).
+    too_large: Vec<&'static str>,
 }
 
 impl Numbers {
@@ -534,40 +555,62 @@ impl Numbers {
             quota_end: quota
                 .and_then(|q| q.end_time.as_deref())
                 .and_then(parse_beijing_time),
+            too_large: Vec::new(),
         }
     }
 
-    /// Region scope: counts summed, `can_apply` true if any region can apply,
-    /// the earliest start and the earliest (soonest) end, the first known status.
+    /// Region scope: counts summed (a sum too large is left empty, and
+    /// named in `too_large`), `can_apply` true if any region can apply, the
+    /// earliest start and the earliest (soonest) end, the first known status.
     fn add(self, other: Numbers) -> Numbers {
-        Numbers {
-            total: sum_opt(self.total, other.total),
-            used: sum_opt(self.used, other.used),
-            trial: sum_opt(self.trial, other.trial),
-            used_trial: sum_opt(self.used_trial, other.used_trial),
-            purchased: sum_opt(self.purchased, other.purchased),
-            used_purchased: sum_opt(self.used_purchased, other.used_purchased),
-            scanned: sum_opt(self.scanned, other.scanned),
-            not_scanned: sum_opt(self.not_scanned, other.not_scanned),
-            not_scanned_local: sum_opt(self.not_scanned_local, other.not_scanned_local),
-            duplicates: sum_opt(self.duplicates, other.duplicates),
+        let mut too_large = self.too_large;
+        let mut sum_opt = |name: &'static str, a: Option<i64>, b: Option<i64>| {
+            if too_large.contains(&name) {
+                return None;
+            }
+            let mut sum = warnings::CheckedSum::default();
+            sum.add(a);
+            if sum.add(b) {
+                too_large.push(name);
+            }
+            sum.value()
+        };
+        let mut n = Numbers {
+            total: sum_opt("total_authorized", self.total, other.total),
+            used: sum_opt("used_authorized", self.used, other.used),
+            trial: sum_opt("trial_authorized", self.trial, other.trial),
+            used_trial: sum_opt("used_trial_authorized", self.used_trial, other.used_trial),
+            purchased: sum_opt("purchased_authorized", self.purchased, other.purchased),
+            used_purchased: sum_opt(
+                "used_purchased_authorized",
+                self.used_purchased,
+                other.used_purchased,
+            ),
+            scanned: sum_opt("scanned_images", self.scanned, other.scanned),
+            not_scanned: sum_opt("not_scanned_images", self.not_scanned, other.not_scanned),
+            not_scanned_local: sum_opt(
+                "not_scanned_local_images",
+                self.not_scanned_local,
+                other.not_scanned_local,
+            ),
+            duplicates: sum_opt("duplicate_images", self.duplicates, other.duplicates),
             can_apply: match (self.can_apply, other.can_apply) {
                 (Some(a), Some(b)) => Some(a || b),
                 (a, b) => a.or(b),
             },
-            quota_capacity: sum_opt(self.quota_capacity, other.quota_capacity),
-            quota_used: sum_opt(self.quota_used, other.quota_used),
+            quota_capacity: sum_opt(
+                "scan_quota_capacity",
+                self.quota_capacity,
+                other.quota_capacity,
+            ),
+            quota_used: sum_opt("scan_quota_used", self.quota_used, other.quota_used),
             quota_status: self.quota_status.or(other.quota_status),
             quota_start: min_opt(self.quota_start, other.quota_start),
             quota_end: min_opt(self.quota_end, other.quota_end),
-        }
-    }
-}
-
-fn sum_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.saturating_add(b)),
-        (a, b) => a.or(b),
+            too_large: Vec::new(),
+        };
+        n.too_large = too_large;
+        n
     }
 }
 
@@ -739,10 +782,28 @@ fn combine(
 /// An account row holding `n` and every number derived from it; the
 /// caller fills in the account's name, status and errors.
 fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
-    let total_images = match (n.scanned, n.not_scanned) {
-        (Some(s), Some(ns)) => Some(s.saturating_add(ns)),
-        _ => None,
+    let mut found: Vec<String> = n
+        .too_large
+        .iter()
+        .map(|c| warnings::too_large(&format!("the sum of {c} over the answering regions")))
+        .collect();
+    // `Some(None)`: both operands known, the result too large.
+    let mut derived = |what: &str, v: Option<Option<i64>>| {
+        if v == Some(None) {
+            found.push(warnings::too_large(what));
+        }
+        v.flatten()
     };
+    let total_images = derived(
+        "total_images = scanned_images + not_scanned_images",
+        n.scanned
+            .zip(n.not_scanned)
+            .map(|(s, ns)| s.checked_add(ns)),
+    );
+    let remaining_authorized = derived(
+        "remaining_authorized = total_authorized - used_authorized",
+        n.total.zip(n.used).map(|(t, u)| t.checked_sub(u)),
+    );
     let scan_quota_days_left = n.quota_end.map(|end| {
         end.timestamp()
             .saturating_sub(run.started_at.timestamp())
@@ -757,10 +818,7 @@ fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
         regions_cancelled: 0,
         total_authorized: n.total,
         used_authorized: n.used,
-        remaining_authorized: match (n.total, n.used) {
-            (Some(t), Some(u)) => Some(t.saturating_sub(u)),
-            _ => None,
-        },
+        remaining_authorized,
         utilization: ratio(n.used, n.total),
         trial_authorized: n.trial,
         used_trial_authorized: n.used_trial,
@@ -786,6 +844,8 @@ fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
         error_message: None,
         request_id: None,
         tags: BTreeMap::new(),
+        counted_in: None,
+        warnings: found,
     }
 }
 
@@ -846,8 +906,25 @@ fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
         scan_quota_end: quota
             .and_then(|q| q.end_time.as_deref())
             .and_then(parse_beijing_time),
-        warning: data.and_then(warnings::answer_warning),
+        warning: region_warning(account, data),
     }
+}
+
+/// A region row's warning: what is impossible about its answer, then (for
+/// an answer) about its account's numbers as a whole, then that its account
+/// is counted in another's row.
+fn region_warning(account: &AccountRow, data: Option<&ImageAuthorizedInfo>) -> Option<String> {
+    let mut found: Vec<String> = data
+        .and_then(warnings::answer_warning)
+        .into_iter()
+        .collect();
+    if data.is_some() {
+        found.extend(account.warnings.iter().cloned());
+    }
+    if let (Some(counted), Some(uin)) = (&account.counted_in, &account.uin) {
+        found.push(shared_uin::warning(uin, counted));
+    }
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 /// Weighted ratio accumulator: numerators and denominators summed over the
@@ -871,12 +948,95 @@ impl Weighted {
     }
 }
 
-fn add_account_totals(t: &mut Totals, rows: &[AccountRow]) {
+/// A summed totals key: its name (an accounts column), the row's value, and
+/// the totals field.
+type Summed = (
+    &'static str,
+    fn(&AccountRow) -> Option<i64>,
+    fn(&mut Totals) -> &mut Option<i64>,
+);
+
+/// Every totals key that is the sum of an accounts column.
+const SUMMED: [Summed; 14] = [
+    (
+        "total_authorized",
+        |r| r.total_authorized,
+        |t| &mut t.total_authorized,
+    ),
+    (
+        "used_authorized",
+        |r| r.used_authorized,
+        |t| &mut t.used_authorized,
+    ),
+    (
+        "remaining_authorized",
+        |r| r.remaining_authorized,
+        |t| &mut t.remaining_authorized,
+    ),
+    (
+        "trial_authorized",
+        |r| r.trial_authorized,
+        |t| &mut t.trial_authorized,
+    ),
+    (
+        "used_trial_authorized",
+        |r| r.used_trial_authorized,
+        |t| &mut t.used_trial_authorized,
+    ),
+    (
+        "purchased_authorized",
+        |r| r.purchased_authorized,
+        |t| &mut t.purchased_authorized,
+    ),
+    (
+        "used_purchased_authorized",
+        |r| r.used_purchased_authorized,
+        |t| &mut t.used_purchased_authorized,
+    ),
+    (
+        "scanned_images",
+        |r| r.scanned_images,
+        |t| &mut t.scanned_images,
+    ),
+    (
+        "not_scanned_images",
+        |r| r.not_scanned_images,
+        |t| &mut t.not_scanned_images,
+    ),
+    (
+        "not_scanned_local_images",
+        |r| r.not_scanned_local_images,
+        |t| &mut t.not_scanned_local_images,
+    ),
+    ("total_images", |r| r.total_images, |t| &mut t.total_images),
+    (
+        "duplicate_images",
+        |r| r.duplicate_images,
+        |t| &mut t.duplicate_images,
+    ),
+    (
+        "scan_quota_capacity",
+        |r| r.scan_quota_capacity,
+        |t| &mut t.scan_quota_capacity,
+    ),
+    (
+        "scan_quota_used",
+        |r| r.scan_quota_used,
+        |t| &mut t.scan_quota_used,
+    ),
+];
+
+/// The account counts, sums and weighted ratios of the totals, each account
+/// once (a row counted in another's is left out). A sum that gets too large
+/// is left empty, and the row whose value made it so says so.
+fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {
     let mut utilization = Weighted::default();
     let mut coverage = Weighted::default();
     let mut duplicates = Weighted::default();
     let mut quota = Weighted::default();
-    for row in rows {
+    let mut sums = [warnings::CheckedSum::default(); SUMMED.len()];
+    for row in rows.iter_mut().filter(|r| r.counted_in.is_none()) {
+        t.accounts += 1;
         match row.status {
             AccountStatus::Ok => t.accounts_ok += 1,
             AccountStatus::Partial => t.accounts_partial += 1,
@@ -885,26 +1045,20 @@ fn add_account_totals(t: &mut Totals, rows: &[AccountRow]) {
                 continue;
             }
         }
-        t.total_authorized = sum_opt(t.total_authorized, row.total_authorized);
-        t.used_authorized = sum_opt(t.used_authorized, row.used_authorized);
-        t.remaining_authorized = sum_opt(t.remaining_authorized, row.remaining_authorized);
-        t.trial_authorized = sum_opt(t.trial_authorized, row.trial_authorized);
-        t.used_trial_authorized = sum_opt(t.used_trial_authorized, row.used_trial_authorized);
-        t.purchased_authorized = sum_opt(t.purchased_authorized, row.purchased_authorized);
-        t.used_purchased_authorized =
-            sum_opt(t.used_purchased_authorized, row.used_purchased_authorized);
-        t.scanned_images = sum_opt(t.scanned_images, row.scanned_images);
-        t.not_scanned_images = sum_opt(t.not_scanned_images, row.not_scanned_images);
-        t.not_scanned_local_images =
-            sum_opt(t.not_scanned_local_images, row.not_scanned_local_images);
-        t.total_images = sum_opt(t.total_images, row.total_images);
-        t.duplicate_images = sum_opt(t.duplicate_images, row.duplicate_images);
-        t.scan_quota_capacity = sum_opt(t.scan_quota_capacity, row.scan_quota_capacity);
-        t.scan_quota_used = sum_opt(t.scan_quota_used, row.scan_quota_used);
+        for (sum, (column, value, _)) in sums.iter_mut().zip(SUMMED) {
+            let v = value(row);
+            if sum.add(v) {
+                let v = v.unwrap_or_default();
+                row.warnings.push(warnings::total_too_large(column, v));
+            }
+        }
         utilization.add(row.used_authorized, row.total_authorized);
         coverage.add(row.scanned_images, row.total_images);
         duplicates.add(row.duplicate_images, row.total_images);
         quota.add(row.scan_quota_used, row.scan_quota_capacity);
+    }
+    for (sum, (_, _, field)) in sums.iter().zip(SUMMED) {
+        *field(t) = sum.value();
     }
     t.utilization = utilization.ratio();
     t.scan_coverage = coverage.ratio();

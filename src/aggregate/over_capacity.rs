@@ -16,7 +16,7 @@ impl Report {
         let mut rows: Vec<&AccountRow> = self
             .accounts
             .iter()
-            .filter(|a| is_over_capacity(a))
+            .filter(|a| is_over_capacity(a) && a.counted_in.is_none())
             .collect();
         rows.sort_by(|a, b| {
             let ratio = |r: &AccountRow| r.scan_quota_utilization.unwrap_or(f64::INFINITY);

@@ -424,6 +424,141 @@ fn uin_from_config_else_outcome() {
     assert_eq!(r.regions[2].uin.as_deref(), Some("200000000002"));
 }
 
+/// Two key pairs of one account (UINs learned equal): counted once, in the
+/// first row with the best status; the other keeps its numbers, names the
+/// counted one and is flagged on every region row; the totals and the
+/// at-a-glance lists leave it out.
+#[test]
+fn accounts_sharing_a_uin_are_counted_once_and_flagged() {
+    let accounts = vec![
+        account("pair-1", &["r1", "r2"]),
+        account("pair-2", &["r1"]),
+        account("other", &["r1"]),
+        account("pair-3", &["r1"]),
+    ];
+    let with_uin = |mut o: QueryOutcome, uin: &str| {
+        o.uin = Some(uin.into());
+        o
+    };
+    let outcomes = vec![
+        // pair-1 is partial, pair-2 ok: pair-2 is counted.
+        with_uin(ok(0, "r1", data(100, 95)), "7"),
+        failed(0, "r2", "InternalError"),
+        with_uin(ok(1, "r1", data(100, 95)), "7"),
+        with_uin(ok(2, "r1", data(10, 1)), "8"),
+        with_uin(ok(3, "r1", data(100, 95)), "7"),
+    ];
+    let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let a = &r.accounts;
+    assert_eq!(a[1].counted_in, None, "ok beats partial");
+    assert_eq!(a[0].counted_in.as_deref(), Some("pair-2"));
+    assert_eq!(a[3].counted_in.as_deref(), Some("pair-2"));
+    assert_eq!(a[2].counted_in, None);
+    assert_eq!(a[0].total_authorized, Some(100), "its numbers are kept");
+    let t = &r.totals;
+    assert_eq!(t.accounts, 2);
+    assert_eq!(
+        (t.accounts_ok, t.accounts_partial, t.accounts_error),
+        (2, 0, 0)
+    );
+    assert_eq!(t.total_authorized, Some(110));
+    assert_eq!(t.used_authorized, Some(96));
+    assert_eq!(t.utilization, Some(96.0 / 110.0));
+    // pair-1's two rows (the failed one too) and pair-3's are flagged.
+    let flagged: Vec<(&str, &str)> = r
+        .regions
+        .iter()
+        .filter_map(|x| Some((x.account.as_str(), x.warning.as_deref()?)))
+        .collect();
+    assert_eq!(flagged.len(), 3, "{flagged:?}");
+    assert!(flagged.iter().all(|(a, _)| *a != "pair-2" && *a != "other"));
+    assert!(
+        flagged[0]
+            .1
+            .starts_with("the same UIN 7 as account `pair-2`"),
+        "{flagged:?}"
+    );
+    assert_eq!(t.queries_with_warning, 3);
+    let top: Vec<&str> = r
+        .most_utilized(10)
+        .iter()
+        .map(|a| a.account.as_str())
+        .collect();
+    assert_eq!(top, vec!["pair-2", "other"]);
+    assert_eq!(
+        r.expiring_quotas(100)
+            .iter()
+            .map(|a| a.account.as_str())
+            .collect::<Vec<_>>(),
+        vec!["other", "pair-2"]
+    );
+}
+
+/// Sums too large for an i64 are left empty and flagged, never capped: over
+/// regions, a derived column, and the run's totals (on the row whose value
+/// made the total too large; later rows do not bring it back).
+#[test]
+fn sums_too_large_are_empty_and_flagged_never_capped() {
+    let huge = || {
+        let mut d = data(i64::MAX, 1);
+        d.scanned_image_cnt = Some(i64::MAX);
+        d
+    };
+    let accounts = vec![
+        account("one", &["r1"]),
+        account("two", &["r1"]),
+        account("three", &["r1"]),
+        account("regions", &["r1", "r2"]),
+    ];
+    let outcomes = vec![
+        ok(0, "r1", huge()),
+        ok(1, "r1", data(5, 1)),
+        ok(2, "r1", data(5, 1)),
+        ok(3, "r1", data(5, 1)),
+        ok(3, "r2", huge()),
+    ];
+    let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Region));
+    let one = &r.accounts[0];
+    assert_eq!(
+        one.total_authorized,
+        Some(i64::MAX),
+        "one answer is kept exactly"
+    );
+    assert_eq!(one.total_images, None, "scanned + not scanned is too large");
+    assert!(
+        one.warnings[0].starts_with("total_images = scanned_images + not_scanned_images goes past")
+    );
+    let regions = &r.accounts[3];
+    assert_eq!(regions.total_authorized, None);
+    assert_eq!(regions.scanned_images, None);
+    assert_eq!(regions.used_authorized, Some(2));
+    assert!(
+        regions
+            .warnings
+            .iter()
+            .any(|w| w
+                .starts_with("the sum of total_authorized over the answering regions goes past")),
+        "{:?}",
+        regions.warnings
+    );
+    let t = &r.totals;
+    assert_eq!(
+        t.total_authorized,
+        None,
+        "too large: empty, not {}",
+        i64::MAX
+    );
+    assert_eq!(t.used_authorized, Some(5));
+    let two = r.regions.iter().find(|x| x.account == "two").unwrap();
+    let w = two.warning.as_deref().unwrap_or_default();
+    assert!(
+        w.starts_with("adding this account's total_authorized (5) to the run's total goes past"),
+        "{w}"
+    );
+    let three = r.regions.iter().find(|x| x.account == "three").unwrap();
+    assert_eq!(three.warning, None, "flagged once");
+}
+
 #[test]
 fn tag_keys_are_sorted_union() {
     let mut a = account("a", &["r1"]);

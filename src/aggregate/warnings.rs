@@ -3,6 +3,10 @@
 //! answer with none of the expected fields (`{"Response": {}}`). The exact
 //! numbers stay in the reports; the flag goes into the region row's
 //! `warning` and the Errors sheet. Pure.
+//!
+//! A sum (over regions, over accounts) or a difference too large for the
+//! reports' numbers (`i64`) is never shown capped: it is left empty and the
+//! flag says why ([`CheckedSum`], [`too_large`], [`total_too_large`]).
 
 use tcapi::tcss::ImageAuthorizedInfo;
 
@@ -32,6 +36,63 @@ pub fn answer_warning(d: &ImageAuthorizedInfo) -> Option<String> {
         }
     }
     (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// A sum that never saturates: once an addition goes past what an `i64`
+/// holds, the sum is empty for good (a capped number is never shown as if
+/// it were true).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckedSum {
+    sum: Option<i64>,
+    overflowed: bool,
+}
+
+impl CheckedSum {
+    /// Adds `v` (unknown values are skipped); true when this very addition
+    /// made the sum too large.
+    pub fn add(&mut self, v: Option<i64>) -> bool {
+        let Some(v) = v else {
+            return false;
+        };
+        if self.overflowed {
+            return false;
+        }
+        match self.sum.map_or(Some(v), |s| s.checked_add(v)) {
+            Some(s) => {
+                self.sum = Some(s);
+                false
+            }
+            None => {
+                self.overflowed = true;
+                self.sum = None;
+                true
+            }
+        }
+    }
+
+    /// The sum: `None` when nothing known was added, or it got too large.
+    pub fn value(&self) -> Option<i64> {
+        self.sum
+    }
+}
+
+/// The flag of an account's value too large to hold: `what` says how it is
+/// computed (`the sum of total_authorized over the answering regions`).
+pub fn too_large(what: &str) -> String {
+    format!(
+        "{what} goes past the largest number the reports hold ({}): left empty",
+        i64::MAX
+    )
+}
+
+/// The flag of the account whose `value` of `column` made the run's total
+/// of it too large to hold.
+pub fn total_too_large(column: &str, value: i64) -> String {
+    format!(
+        "adding this account's {column} ({value}) to the run's total goes past the largest \
+         number the reports hold ({}): the total {column} is left empty",
+        i64::MAX
+    )
 }
 
 /// Every count of an answer, by its API name.
@@ -78,6 +139,22 @@ mod tests {
         // Over-use within the trial licenses is real and reported as such.
         assert_eq!(answer_warning(&info(100, 110, Some(10))), None);
         assert_eq!(answer_warning(&info(0, 0, None)), None);
+    }
+
+    #[test]
+    fn a_checked_sum_is_empty_once_too_large_never_capped() {
+        let mut s = CheckedSum::default();
+        assert_eq!(s.value(), None);
+        assert!(!s.add(None));
+        assert!(!s.add(Some(i64::MAX - 1)));
+        assert_eq!(s.value(), Some(i64::MAX - 1));
+        assert!(s.add(Some(2)), "this addition went past i64::MAX");
+        assert_eq!(s.value(), None);
+        assert!(!s.add(Some(-5)), "flagged once");
+        assert_eq!(s.value(), None, "never back in range");
+        let mut low = CheckedSum::default();
+        low.add(Some(i64::MIN));
+        assert!(low.add(Some(-1)));
     }
 
     #[test]

@@ -29,8 +29,17 @@ pub(super) enum DiscoverFormat {
 
 /// `tcss-report discover`: the accounts a run would query, the members left
 /// out and each organization's counts. Exit 3 when an organization could not
-/// be listed.
+/// be listed; 130, printing nothing (a partial list is not what a run would
+/// query), when SIGINT or SIGTERM stops it.
 pub(super) async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
+    // Before anything is read or called, so an early interrupt is not lost.
+    let (cancel_tx, cancel) = watch::channel(false);
+    let signalled = shutdown_signal();
+    let signal_task = tokio::spawn(async move {
+        signalled.await;
+        tracing::warn!("interrupted: discovery stopped, nothing listed");
+        let _ = cancel_tx.send(true);
+    });
     let mut config = load_config(&args.config)?;
     log_warnings(&config.warnings, &args.config);
     let env = ProcessEnv;
@@ -40,7 +49,6 @@ pub(super) async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> any
         org_endpoint,
     } = wire(&config, &env, args.simulate, redactor).await?;
     let configured = config.accounts.len();
-    let (_never, cancel) = watch::channel(false);
     let found = crate::discover::discover(
         &executor,
         &config,
@@ -59,6 +67,10 @@ pub(super) async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> any
     let found = found.organizations;
     if let Some(s) = sim {
         s.handle.shutdown().await;
+    }
+    signal_task.abort();
+    if *cancel.borrow() {
+        return Ok(Exit::Interrupted);
     }
     let style = match args.format {
         DiscoverFormat::Table => crate::discover::show::Style::Table,

@@ -70,6 +70,13 @@ impl<'a> Problems<'a> {
         }
     }
 
+    /// `path:line:column` of the start of `span`, for a message that
+    /// names a second place.
+    pub(super) fn place(&self, span: Range<usize>) -> String {
+        let (line, col) = self.lines.line_col(span.start);
+        format!("{}:{line}:{col}", self.path)
+    }
+
     /// A problem of the whole file (no position).
     pub(super) fn unlocated(&self, message: impl Into<String>) -> Problem {
         Problem {

@@ -917,3 +917,35 @@ mod organizations {
         assert!(parse(&text).unwrap().select(&["nope".to_string()]).is_err());
     }
 }
+
+#[test]
+fn an_explicit_uin_written_twice_is_refused_naming_both_places() {
+    // `uin` twice.
+    let e = err(
+        "[[accounts]]\nname = \"a\"\nuin = \"300000000001\"\nsecret_id_env = \"A_ID\"\nsecret_key_env = \"A_KEY\"\n\
+         [[accounts]]\nname = \"b\"\nuin = \"300000000001\"\nprofile = \"b\"\n",
+    );
+    assert!(
+        e.starts_with("test.toml:8:7: account `b`: UIN 300000000001 is also the UIN of account `a` (test.toml:3:7)"),
+        "{e}"
+    );
+    // A role ARN's UIN and a `uin`, and two role ARNs of one account.
+    let e = err(
+        "[[accounts]]\nname = \"mgmt\"\nuin = \"100000000001\"\nsecret_id_env = \"M_ID\"\nsecret_key_env = \"M_KEY\"\n\
+         [[accounts]]\nname = \"r1\"\nrole_arn = \"qcs::cam::uin/100000000001:roleName/Audit\"\nsource_account = \"mgmt\"\n\
+         [[accounts]]\nname = \"r2\"\nrole_arn = \"qcs::cam::uin/200000000002:roleName/Audit\"\nsource_account = \"mgmt\"\n\
+         [[accounts]]\nname = \"r3\"\nrole_arn = \"qcs::cam::uin/200000000002:roleName/Other\"\nsource_account = \"mgmt\"\n",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert!(
+        lines[0].starts_with("test.toml:8:12: account `r1`: UIN 100000000001 is also the UIN of account `mgmt` (test.toml:3:7)"),
+        "{e}"
+    );
+    assert!(
+        lines[1].starts_with("test.toml:16:12: account `r3`: UIN 200000000002 is also the UIN of account `r2` (test.toml:12:12)"),
+        "{e}"
+    );
+    // Different UINs, and accounts without one, are fine.
+    assert!(parse(GOOD).is_ok());
+}

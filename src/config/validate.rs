@@ -229,7 +229,41 @@ pub(super) fn accounts(
         .map(|a| account(problems, a, &index, defaults))
         .collect();
     role_cycles(problems, raw, &accounts);
+    shared_uins(problems, raw, &accounts);
     accounts
+}
+
+/// No two accounts with the same explicit UIN (`uin`, or a role ARN's): one
+/// account configured twice would be queried and counted twice. The later
+/// one is the error, naming the first's place.
+fn shared_uins(problems: &mut Problems<'_>, raw: &[RawAccount], accounts: &[Account]) {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, a) in accounts.iter().enumerate() {
+        let Some(uin) = a.uin.as_deref() else {
+            continue;
+        };
+        let Some(&f) = first.get(uin) else {
+            first.insert(uin, i);
+            continue;
+        };
+        let place = |r: &RawAccount| {
+            r.uin
+                .as_ref()
+                .map(|u| u.span())
+                .or_else(|| r.role_arn.as_ref().map(|u| u.span()))
+                .unwrap_or_else(|| r.name.span())
+        };
+        let there = problems.place(place(&raw[f]));
+        problems.error(
+            place(&raw[i]),
+            format!(
+                "account `{}`: UIN {uin} is also the UIN of account `{}` ({there}): one account \
+                 configured twice would be counted twice; keep one of them (for two key pairs \
+                 of one account, keep one pair)",
+                a.name, accounts[f].name
+            ),
+        );
+    }
 }
 
 /// Each account name's index. Names must be non-empty, without control

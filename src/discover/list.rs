@@ -4,6 +4,14 @@
 //! joined or left while paging), and is an error if it still does not.
 //! Each page's members are handed on as soon as it arrives (their queries
 //! start while the rest is read); a member read twice is handed on once.
+//!
+//! `Total` is not trusted to end the reading: a page that adds no member
+//! not listed before (a server answering the same page whatever the
+//! `Offset`) ends it, and so does reaching the pages the first `Total`
+//! allows, plus one; either makes the list an error
+//! ([`INCONSISTENT_CODE`]), as does a `Total` the pages fall short of in
+//! both readings. So a lying `Total` costs a few pages, never an endless
+//! listing.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -25,6 +33,11 @@ pub struct Listing {
 
 /// The code of a list that changed under the reader twice.
 pub const CHANGED_CODE: &str = "MemberListChanged";
+
+/// The code of a list whose pages do not add up to their `Total`: a page
+/// with no new member, more pages than `Total` allows, or fewer members
+/// than `Total` in both readings.
+pub const INCONSISTENT_CODE: &str = "MemberListInconsistent";
 
 /// The code of a list whose reading an interrupt stopped.
 pub const CANCELLED_CODE: &str = crate::aggregate::CANCELLED_CODE;
@@ -59,6 +72,14 @@ pub async fn list(
         }
     }
     let (listed, totals) = last.unwrap_or_default();
+    if let [total] = totals[..] {
+        // The same `Total` on every page of the second reading, and fewer
+        // (or more) members than it says: the `Total` is wrong.
+        return Err(inconsistent(format!(
+            "Total said {total} members, but the pages ended after {listed}, in two readings: \
+             the organization API's Total does not match its pages"
+        )));
+    }
     Err(PageFailure {
         code: CHANGED_CODE.into(),
         message: format!(
@@ -89,6 +110,7 @@ async fn read_once(
     let mut seen = HashSet::new();
     let mut totals: Vec<u64> = Vec::new();
     let mut offset = 0u64;
+    let mut pages = 0u64;
     loop {
         let mut stop = cancel.clone();
         let page = tokio::select! {
@@ -106,6 +128,7 @@ async fn read_once(
         if totals.last() != Some(&total) {
             totals.push(total);
         }
+        pages += 1;
         let n = page.items.len() as u64;
         let before = members.len();
         for item in page.items {
@@ -119,6 +142,14 @@ async fn read_once(
         if n == 0 || offset >= total {
             break;
         }
+        check_progress(
+            n,
+            members.len() - before,
+            pages,
+            totals[0],
+            &members,
+            offset,
+        )?;
     }
     let total = totals.last().copied().unwrap_or(0);
     if totals.len() == 1 && members.len() as u64 == total {
@@ -128,6 +159,48 @@ async fn read_once(
             listed: members.len(),
             totals,
         })
+    }
+}
+
+/// After a page of `n` members, `new` of them not listed before, that did
+/// not end the list: an error when the page added nothing (the server
+/// answers the same page whatever the `Offset`), or when `pages` pages
+/// already reached what the first `Total` allows plus one (pages of
+/// [`MAX_LIMIT`]).
+fn check_progress(
+    n: u64,
+    new: usize,
+    pages: u64,
+    first_total: u64,
+    members: &[Member],
+    offset: u64,
+) -> Result<(), PageFailure> {
+    let listed = members.len();
+    if new == 0 {
+        return Err(inconsistent(format!(
+            "the page at Offset {} added no member not listed before (its {n} members were all \
+             listed already): the organization API answers the same page again; stopped after \
+             {pages} pages with {listed} members, Total said {first_total}",
+            offset - n
+        )));
+    }
+    let allowed = first_total.div_ceil(u64::from(MAX_LIMIT)) + 1;
+    if pages >= allowed {
+        return Err(inconsistent(format!(
+            "the pages go on past what Total allows: {pages} pages of at most {MAX_LIMIT} \
+             listed {listed} members, and the first Total said {first_total}; stopped"
+        )));
+    }
+    Ok(())
+}
+
+fn inconsistent(what: String) -> PageFailure {
+    PageFailure {
+        code: INCONSISTENT_CODE.into(),
+        message: format!(
+            "{what}. The members listed so far are queried; run again, and if it repeats, \
+             the organization API is at fault (tell Tencent Cloud support)"
+        ),
     }
 }
 

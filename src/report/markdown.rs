@@ -14,9 +14,11 @@
 //!
 //! Text from servers and users is made inert ([`escape_cell`]): control
 //! characters are dropped, line breaks become spaces, Markdown punctuation
-//! is backslash-escaped and `<` / `>` become `&lt;` / `&gt;`, so it cannot
-//! break a table, render a link, an image or HTML, or move a terminal's
-//! cursor when the file is `cat`.
+//! is backslash-escaped, `<` / `>` become `&lt;` / `&gt;`, and bare URLs
+//! are defanged (`https[:]//`, `www[.]`: GitHub and GitLab would make a
+//! link of `https://...` and `www....` by themselves), so it cannot break a
+//! table, render a link, an image or HTML, or move a terminal's cursor when
+//! the file is `cat`.
 
 mod breaches;
 
@@ -59,8 +61,72 @@ fn is_dropped(c: char) -> bool {
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Escapes text for a Markdown table cell (see the module doc).
+/// Whether `text` holds what GitHub or GitLab would turn into a link by
+/// itself: a `scheme://` or a `www.`.
+fn has_bare_url(text: &str) -> bool {
+    text.contains("://")
+        || text
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"www."))
+}
+
+/// `text` with its bare URLs defanged the usual way, so they still read
+/// as URLs: `https://evil.example` becomes `https[:]//evil.example` (any
+/// `scheme://`), `www.evil.example` (at the start of a word) becomes
+/// `www[.]evil.example`. Plain text: the brackets are escaped after.
+fn defang(text: &str) -> Cow<'_, str> {
+    if !has_bare_url(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    let mut after_word = false;
+    while let Some(c) = rest.chars().next() {
+        let www = rest
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("www."));
+        let (kept, taken) = if rest.starts_with("://") {
+            ("[:]//", 3)
+        } else if www && !after_word {
+            out.push_str(&rest[..3]);
+            ("[.]", 4)
+        } else {
+            after_word = c.is_alphanumeric();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        };
+        out.push_str(kept);
+        rest = &rest[taken..];
+        after_word = false;
+    }
+    Cow::Owned(out)
+}
+
+/// Escapes text for a Markdown table cell (see the module doc): dropped
+/// characters removed first (so none can hide a URL from [`defang`]), bare
+/// URLs defanged, then every special character escaped.
 pub fn escape_cell(text: &str) -> Cow<'_, str> {
+    let visible = if text.contains(is_dropped) {
+        Cow::Owned(text.chars().filter(|&c| !is_dropped(c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    and_then(and_then(visible, defang), escape)
+}
+
+/// `f` applied to `text`, borrowing from the original where neither changed it.
+fn and_then<'a>(text: Cow<'a, str>, f: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(t) => f(t),
+        Cow::Owned(t) => Cow::Owned(f(&t).into_owned()),
+    }
+}
+
+/// Control characters dropped, line breaks and tabs as spaces, `<` and `>`
+/// as entities, every other Markdown special character backslash-escaped.
+fn escape(text: &str) -> Cow<'_, str> {
     let special = |c: char| {
         is_dropped(c)
             || matches!(
@@ -457,7 +523,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             escape_cell("[click](https://x) ![img](y) *b* _i_ `c` #h ~s~ $m$ \\"),
-            "\\[click\\](https://x) \\!\\[img\\](y) \\*b\\* \\_i\\_ \\`c\\` \\#h \\~s\\~ \\$m\\$ \\\\"
+            "\\[click\\](https\\[:\\]//x) \\!\\[img\\](y) \\*b\\* \\_i\\_ \\`c\\` \\#h \\~s\\~ \\$m\\$ \\\\"
         );
         assert_eq!(
             escape_cell("red\u{1b}[31mX\u{1b}[0m\u{7}\u{9b}2J\u{202e}txt\tend\u{0}"),
@@ -467,6 +533,30 @@ pub(crate) mod tests {
             escape_cell("payments-prod.v2 (eu)"),
             "payments-prod.v2 (eu)"
         );
+    }
+
+    /// Bare URLs, which GitHub and GitLab link by themselves, are defanged
+    /// and still read as URLs; a dropped character cannot hide one.
+    #[test]
+    fn bare_urls_are_defanged() {
+        let cases = [
+            (
+                "see https://evil.example/x?a=1 now",
+                "see https\\[:\\]//evil.example/x?a=1 now",
+            ),
+            ("HTTP://EVIL.example", "HTTP\\[:\\]//EVIL.example"),
+            ("ftp://f.example", "ftp\\[:\\]//f.example"),
+            ("go to www.evil.example.", "go to www\\[.\\]evil.example."),
+            ("(WWW.evil.example)", "(WWW\\[.\\]evil.example)"),
+            ("https:\u{202e}//e.example", "https\\[:\\]//e.example"),
+            ("w\u{1b}ww.e.example", "www\\[.\\]e.example"),
+            // Not links: left alone (no `www.` at a word start, no `://`).
+            ("awww.example 10:30 a:/b", "awww.example 10:30 a:/b"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(escape_cell(text), want, "{text:?}");
+        }
+        assert!(matches!(escape_cell("plain: no url"), Cow::Borrowed(_)));
     }
 
     /// Server text in every table is inert: no link, image, HTML or escape
@@ -492,7 +582,8 @@ pub(crate) mod tests {
         for bad in ["[x]", "<img", "\u{1b}", "\u{7}", "\nNext"] {
             assert!(!md.contains(bad), "{bad:?} in {md}");
         }
-        let safe = "\\[x\\](https://evil)&lt;img src=x&gt;\\]8;;https://evil Next \\| line";
+        let safe =
+            "\\[x\\](https\\[:\\]//evil)&lt;img src=x&gt;\\]8;;https\\[:\\]//evil Next \\| line";
         assert!(
             md.contains(&format!("| {safe} | {safe} | 9 | 10 |")),
             "{md}"

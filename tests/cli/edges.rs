@@ -383,7 +383,7 @@ fn a_hard_limit_too_low_lowers_the_concurrency_once_and_every_report_is_written(
 }
 
 /// Runs `c` and fails the test if it does not end within `limit`.
-fn output_within(mut c: Command, limit: Duration) -> Output {
+pub(crate) fn output_within(mut c: Command, limit: Duration) -> Output {
     let child = c
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -555,4 +555,52 @@ fn config_errors_are_listed_one_a_line_every_unknown_key_included() {
     );
     assert!(located[1].contains(":5:1: unknown key `region`"), "{err}");
     assert!(!err.contains("\\n"), "no escaped line break: {err}");
+}
+
+/// Issue 18: bare URLs in server text (GitHub and GitLab link `https://...`
+/// and `www....` by themselves) are defanged in the Markdown, where they
+/// still read as URLs; the CSV keeps the message as sent.
+#[test]
+fn bare_urls_in_server_text_are_not_links_in_the_markdown() {
+    let message = "denied: see https://evil.example/login or WWW.evil.example, ftp://f.example";
+    let mut bad = keyed(
+        "300000000003",
+        "bad",
+        "AKIDbareurl000000000000000000001",
+        "bare-url-secret-key-0001",
+        data(10, 1, 1, 1),
+    );
+    bad.faults = hostile_faults("AuthFailure.Denied", Some(message));
+    bad.faults.echo_headers = false;
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![mgmt(data(100, 40, 30, 10)), bad],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}[[accounts]]\nname = \"bad\"\nuin = \"300000000003\"\n\
+         secret_id_env = \"B_ID\"\nsecret_key_env = \"B_KEY\"\n"
+    );
+    let cfg = h.config("", &accounts);
+    let mut env = MGMT_ENV.to_vec();
+    env.extend([
+        ("B_ID", "AKIDbareurl000000000000000000001"),
+        ("B_KEY", "bare-url-secret-key-0001"),
+    ]);
+    let o = h.run(&cfg, &env, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let regions = h.csv(".regions.csv");
+    assert!(
+        rows_of(&regions, "bad")[0]["error_message"].contains(message),
+        "{regions:?}"
+    );
+    let md = std::fs::read_to_string(h.report(".md")).unwrap();
+    for linked in ["://", "www.", "WWW."] {
+        assert!(!md.contains(linked), "{linked} in the Markdown:\n{md}");
+    }
+    assert!(
+        md.contains(
+            "see https\\[:\\]//evil.example/login or WWW\\[.\\]evil.example, ftp\\[:\\]//f.example"
+        ),
+        "{md}"
+    );
 }

@@ -6,6 +6,7 @@
 //! clock skew, temporary-credential refresh and interruption. The shared
 //! harness is in `harness.rs`.
 
+mod accounts_once;
 mod clock_skew;
 mod compare;
 mod edges;

@@ -31,7 +31,7 @@ fn program(name: &str) -> Option<PathBuf> {
     from_path.or_else(|| Some(Path::new("/usr/bin").join(name)).filter(|p| p.is_file()))
 }
 
-fn promtool() -> Option<PathBuf> {
+pub(crate) fn promtool() -> Option<PathBuf> {
     let found = program("promtool");
     if found.is_none() {
         println!("skipped: promtool not found (Debian package `prometheus`)");

@@ -433,3 +433,134 @@ fn members_are_queried_while_the_list_is_still_being_read() {
     assert_eq!(m49["used_authorized"], "9");
     assert_eq!(m49["uin"], uin(49));
 }
+
+/// Issue 18: a listing whose `Total` lies. `repeat_first_page` with a
+/// `Total` a billion too large would page forever (each page the same
+/// members); `total_extra` alone ends with empty pages short of `Total`.
+/// Either way the run ends promptly, the organization is an error with
+/// `MemberListInconsistent` and a message saying what the pages did, the
+/// configured accounts are still reported, and the exit code is 3.
+#[cfg(unix)]
+#[test]
+fn a_listing_whose_total_lies_ends_and_fails_the_organization() {
+    for (faults, pages_at_most, says) in [
+        (
+            OrgFaults {
+                total_extra: 1_000_000_000,
+                repeat_first_page: true,
+                ..OrgFaults::default()
+            },
+            2,
+            "added no member not listed before",
+        ),
+        (
+            OrgFaults {
+                total_extra: 7,
+                ..OrgFaults::default()
+            },
+            4,
+            "Total said 10 members, but the pages ended after 3",
+        ),
+    ] {
+        let h = Harness::new(fleet(
+            vec![
+                mgmt(data(100, 40, 30, 10)),
+                member("200000000001", "a1", MGMT_UIN, data(10, 1, 1, 1)),
+                member("200000000002", "a2", MGMT_UIN, data(20, 2, 2, 2)),
+            ],
+            vec![
+                org_member(MGMT_UIN, "corp-management", None, &[]),
+                org_member("200000000001", "web", None, &[]),
+                org_member("200000000002", "api", None, &[]),
+            ],
+            faults,
+        ));
+        let cfg = h.config("", &org_config(&h.url(), ""));
+        let started = std::time::Instant::now();
+        let mut c = h.command(&cfg);
+        c.envs(MGMT_ENV);
+        let o = crate::edges::output_within(c, std::time::Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        let pages = h
+            .snapshot()
+            .requests(MGMT_UIN, "DescribeOrganizationMembers");
+        assert!(pages <= pages_at_most, "{pages} pages");
+        let j = h.json();
+        assert_eq!(j["complete"], false);
+        let corp = &j["run"]["organizations"][0];
+        assert_eq!(corp["status"], "error", "{corp}");
+        assert_eq!(corp["error_code"], "MemberListInconsistent", "{corp}");
+        let message = corp["error_message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+        assert_eq!(corp["members_listed"], 3);
+        let rows = h.csv(".accounts.csv");
+        assert_eq!(row(&rows, "mgmt")["status"], "ok");
+        assert_eq!(row(&rows, "mgmt")["used_authorized"], "40");
+    }
+}
+
+/// Sends SIGINT (Ctrl-C) to a child process.
+#[cfg(unix)]
+fn sigint(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Issue 18: Ctrl-C while the member list hangs stops `discover` (exit
+/// 130, nothing printed: a partial list is not what a run would query) and
+/// `run` (exit 130, reports written), each within the deadline although
+/// every page would wait 60 seconds.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_discovery_exits_130_from_discover_and_run() {
+    let h = Harness::new(fleet(
+        vec![mgmt(data(100, 40, 30, 10))],
+        vec![org_member(MGMT_UIN, "corp-management", None, &[])],
+        OrgFaults {
+            first_n: 1000,
+            first_kind: Some(tcss_sim::FaultKind::Hang),
+            ..OrgFaults::default()
+        },
+    ));
+    let cfg = h.config("timeout_secs = 60\n", &org_config(&h.url(), ""));
+    let mut discover = bin();
+    discover
+        .args(["discover", "--format", "json", "--config"])
+        .arg(&cfg)
+        .envs(MGMT_ENV);
+    let mut run = h.command(&cfg);
+    run.envs(MGMT_ENV);
+    for (i, c) in [discover, run].into_iter().enumerate() {
+        let (child, log) = h.spawn(c);
+        wait_until(
+            std::time::Duration::from_secs(20),
+            "the member list to hang",
+            || {
+                h.snapshot()
+                    .requests(MGMT_UIN, "DescribeOrganizationMembers")
+                    > i as u64
+            },
+        );
+        sigint(&child);
+        let started = std::time::Instant::now();
+        let o = child.wait_with_output().unwrap();
+        let logs = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(o.status.code(), Some(130), "{logs}");
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+        if i == 0 {
+            assert!(
+                o.stdout.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+            assert!(logs.contains("interrupted"), "{logs}");
+        }
+    }
+    let corp = &h.json()["run"]["organizations"][0];
+    assert_eq!(corp["error_code"], "Cancelled");
+}

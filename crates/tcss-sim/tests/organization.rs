@@ -477,3 +477,37 @@ async fn twenty_per_second_per_caller() {
     assert_eq!(s.count(MGMT, ACTION, "Success"), ok as u64);
     sim.shutdown().await;
 }
+
+/// `total_extra`: `Total` claims more members than the pages hold (empty
+/// past the last one); `repeat_first_page`: every `Offset` answers the
+/// first page.
+#[tokio::test]
+async fn a_lying_total_and_a_repeated_page() {
+    let page = |offset: u64| org_call(json!({"Offset": offset, "Limit": 2}));
+    let mut f = fleet();
+    f.settings.organizations[3].faults = OrgFaults {
+        total_extra: 1_000_000,
+        ..OrgFaults::default()
+    };
+    let sim = start(f).await;
+    let (id, key) = (key_id(GROWING), format!("key-{GROWING}"));
+    let r = call(sim.addr(), &page(0), &id, &key).await.expect_ok();
+    assert_eq!(r["Total"], 1_000_010u64);
+    assert_eq!(uins(&r["Items"]).len(), 2);
+    let r = call(sim.addr(), &page(10), &id, &key).await.expect_ok();
+    assert_eq!(r["Items"], json!([]), "past the last member");
+    assert_eq!(r["Total"], 1_000_010u64);
+    sim.shutdown().await;
+
+    let mut f = fleet();
+    f.settings.organizations[3].faults = OrgFaults {
+        repeat_first_page: true,
+        ..OrgFaults::default()
+    };
+    let sim = start(f).await;
+    let first = call(sim.addr(), &page(0), &id, &key).await.expect_ok();
+    let later = call(sim.addr(), &page(6), &id, &key).await.expect_ok();
+    assert_eq!(uins(&first["Items"]), uins(&later["Items"]));
+    assert_eq!(later["Total"], 10);
+    sim.shutdown().await;
+}

@@ -112,6 +112,19 @@ pub struct OrgFaults {
     /// many pages while the members already listed are queried.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub fault_after_pages: u32,
+    /// `Total` says this many more members than the listing has (a lying
+    /// `Total`): past the last member the pages are empty, yet `Total`
+    /// claims more.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub total_extra: u64,
+    /// Every page is the first one: `Offset` is ignored (a server that
+    /// keeps answering the same page).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeat_first_page: bool,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u32) -> bool {

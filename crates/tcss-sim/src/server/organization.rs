@@ -18,7 +18,9 @@
 //! 4. the page: `Items` (members `Offset..Offset+Limit` of the filtered list,
 //!    empty past the end) and `Total` (the filtered count). With
 //!    `join_between_pages = N`, the last N members are missing until the first
-//!    successful page has been answered.
+//!    successful page has been answered. With `repeat_first_page`, every
+//!    page is the first (`Offset` ignored); with `total_extra = N`, `Total`
+//!    says N more members than there are.
 //!
 //! Member items are rendered once, when the simulator starts.
 
@@ -160,9 +162,10 @@ impl Orgs {
             org.rows.len().saturating_sub(f.join_between_pages as usize)
         };
         let kept: Vec<&Row> = org.rows[..visible].iter().filter(|r| q.keeps(r)).collect();
+        let offset = if f.repeat_first_page { 0 } else { q.offset };
         let page: Vec<&str> = kept
             .iter()
-            .skip(usize::try_from(q.offset).unwrap_or(usize::MAX))
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(q.limit as usize)
             .map(|r| r.json.as_str())
             .collect();
@@ -173,7 +176,7 @@ impl Orgs {
         Ok(Answer::Page(format!(
             "\"Items\":[{}],\"Total\":{}",
             page.join(","),
-            kept.len()
+            (kept.len() as u64).saturating_add(f.total_extra)
         )))
     }
 }
