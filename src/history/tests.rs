@@ -351,7 +351,8 @@ fn snapshot(path: &std::path::Path) -> (Option<Vec<u8>>, [bool; 3]) {
 async fn sqlite_a_symbolic_link_is_refused_and_its_target_left_alone() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("elsewhere.db");
-    std::fs::write(&target, b"not yours").expect("target");
+    // Empty: a file the store would create its tables in.
+    std::fs::write(&target, b"").expect("target");
     let link = dir.path().join(DEFAULT_FILE);
     std::os::unix::fs::symlink(&target, &link).expect("symlink");
     let before = snapshot(&target);

@@ -209,10 +209,11 @@ fn run_with_planted_link(target: &Path) {
 #[test]
 fn a_planted_history_link_is_refused_and_its_target_left_alone() {
     let dir = tempfile::tempdir().unwrap();
+    // An empty file: a history tcss-report would create its tables in.
     let victim = dir.path().join("victim.db");
-    std::fs::write(&victim, b"someone else's bytes").unwrap();
+    std::fs::write(&victim, b"").unwrap();
     run_with_planted_link(&victim);
-    assert_eq!(std::fs::read(&victim).unwrap(), b"someone else's bytes");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"", "the target was written");
     let missing = dir.path().join("created-through-a-link.db");
     run_with_planted_link(&missing);
     assert!(!missing.exists(), "the dangling link's target was created");
