@@ -650,6 +650,19 @@ async fn postgres_another_tools_schema_is_refused_untouched() {
             .expect_err(what);
         assert!(e.to_string().contains(what), "{e}");
         assert_eq!(tables_of(&client).await, before, "nothing created");
+        // A schema of its own in the same database (docs/history.md).
+        client.batch_execute("CREATE SCHEMA tcss").await.expect("schema");
+        let Location::Postgres(url) = &location else {
+            unreachable!()
+        };
+        let own = Location::parse(
+            &format!("{url}&options=-c%20search_path%3Dtcss"),
+            std::path::Path::new(""),
+        )
+        .expect("a URL with options");
+        let mut store = Store::open(&own, &options()).await.expect("its own schema");
+        store.record(&report(1, true)).await.expect("recorded");
+        assert_eq!(tables_of(&client).await, before, "public left as it was");
     }
 }
 
