@@ -651,7 +651,10 @@ async fn postgres_another_tools_schema_is_refused_untouched() {
         assert!(e.to_string().contains(what), "{e}");
         assert_eq!(tables_of(&client).await, before, "nothing created");
         // A schema of its own in the same database (docs/history.md).
-        client.batch_execute("CREATE SCHEMA tcss").await.expect("schema");
+        client
+            .batch_execute("CREATE SCHEMA tcss")
+            .await
+            .expect("schema");
         let Location::Postgres(url) = &location else {
             unreachable!()
         };

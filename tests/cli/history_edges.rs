@@ -46,7 +46,10 @@ fn silent_url(port: u16) -> String {
 
 /// A config with `[history] timeout_secs = secs`.
 fn config_with_timeout(h: &Harness, secs: u64) -> PathBuf {
-    h.config(&format!("\n[history]\ntimeout_secs = {secs}\n"), MGMT_ACCOUNT)
+    h.config(
+        &format!("\n[history]\ntimeout_secs = {secs}\n"),
+        MGMT_ACCOUNT,
+    )
 }
 
 /// `run` in the background with the management keys; stderr in the file.
@@ -62,7 +65,11 @@ fn spawn_run(h: &Harness, cfg: &Path, extra: &[&str]) -> (std::process::Child, P
 /// Waits until the run logs that it waits for the history, sends SIGTERM
 /// and returns its output and stderr, checking it ended well before its
 /// own deadline (60 s).
-fn interrupt_the_wait(child: std::process::Child, log: &Path, waiting_for: &str) -> (Output, String) {
+fn interrupt_the_wait(
+    child: std::process::Child,
+    log: &Path,
+    waiting_for: &str,
+) -> (Output, String) {
     let read = || std::fs::read_to_string(log).unwrap_or_default();
     wait_until(Duration::from_secs(30), "the wait to be logged", || {
         read().contains(waiting_for)
@@ -70,7 +77,11 @@ fn interrupt_the_wait(child: std::process::Child, log: &Path, waiting_for: &str)
     let sent = Instant::now();
     sigterm(&child);
     let o = child.wait_with_output().unwrap();
-    assert!(sent.elapsed() < MARGIN, "ended {:?} after SIGTERM", sent.elapsed());
+    assert!(
+        sent.elapsed() < MARGIN,
+        "ended {:?} after SIGTERM",
+        sent.elapsed()
+    );
     (o, read())
 }
 
@@ -141,7 +152,11 @@ fn sigterm_while_a_sqlite_history_is_locked_exits_130_with_the_reports() {
     );
     assert_interrupted_with_reports(&h, &o, &log);
     holder.execute_batch("ROLLBACK").unwrap();
-    assert_eq!(runs_in(&db).len(), 1, "the interrupted recording left nothing");
+    assert_eq!(
+        runs_in(&db).len(),
+        1,
+        "the interrupted recording left nothing"
+    );
 }
 
 #[test]
@@ -213,7 +228,11 @@ fn a_planted_history_link_is_refused_and_its_target_left_alone() {
     let victim = dir.path().join("victim.db");
     std::fs::write(&victim, b"").unwrap();
     run_with_planted_link(&victim);
-    assert_eq!(std::fs::read(&victim).unwrap(), b"", "the target was written");
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"",
+        "the target was written"
+    );
     let missing = dir.path().join("created-through-a-link.db");
     run_with_planted_link(&missing);
     assert!(!missing.exists(), "the dangling link's target was created");
@@ -268,7 +287,11 @@ fn the_history_command_creates_nothing_where_nothing_is_recorded() {
     std::fs::write(&empty, b"").unwrap();
     let o = history_command(&h, &cfg, &["--history", empty.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no run was recorded there yet"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no run was recorded there yet"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(file_state(&empty), (Vec::new(), vec![false, false, false]));
     let test = "cli_history_empty_pg";
     let url = match pg_cluster::database(test) {
@@ -277,7 +300,11 @@ fn the_history_command_creates_nothing_where_nothing_is_recorded() {
     };
     let o = history_command(&h, &cfg, &["--history", &url]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no run was recorded there yet"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no run was recorded there yet"),
+        "{}",
+        stderr(&o)
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -310,7 +337,11 @@ fn lookups_against_a_postgresql_that_never_answers_are_bounded_and_interruptible
     let o = h.run(&cfg, &MGMT_ENV, &["--history", &url, "--compare", "last"]);
     assert!(started.elapsed() < Duration::from_secs(2) + MARGIN);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("did not answer within 2 s"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did not answer within 2 s"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(h.snapshot().total, 0, "no call before the lookup ended");
     // The history command, interrupted while it waits: 130.
     let cfg = config_with_timeout(&h, 60);
@@ -322,7 +353,10 @@ fn lookups_against_a_postgresql_that_never_answers_are_bounded_and_interruptible
     let (child, log) = h.spawn(c);
     let (o, log) = interrupt_the_wait(child, &log, "waiting for the history database");
     assert_eq!(o.status.code(), Some(130), "{log}");
-    assert!(log.contains("interrupted (SIGINT/SIGTERM) while waiting"), "{log}");
+    assert!(
+        log.contains("interrupted (SIGINT/SIGTERM) while waiting"),
+        "{log}"
+    );
     assert!(o.stdout.is_empty(), "no file written");
 }
 
@@ -340,7 +374,10 @@ fn locations_that_may_hold_a_password_are_refused_without_repeating_it() {
             String::from_utf8_lossy(&o.stderr)
         );
         assert_eq!(o.status.code(), Some(2), "{what}: {all}");
-        assert!(!all.contains(SECRET), "{what}: the password is repeated: {all}");
+        assert!(
+            !all.contains(SECRET),
+            "{what}: the password is repeated: {all}"
+        );
         for folder in [cwd.path(), h.out().parent().unwrap()] {
             let named: Vec<_> = std::fs::read_dir(folder)
                 .unwrap()
@@ -359,7 +396,10 @@ fn locations_that_may_hold_a_password_are_refused_without_repeating_it() {
         }
         check(&c.output().unwrap(), "--history");
         let quoted = value.replace('"', "\\\"");
-        let cfg = h.config(&format!("\n[history]\ndatabase = \"{quoted}\"\n"), MGMT_ACCOUNT);
+        let cfg = h.config(
+            &format!("\n[history]\ndatabase = \"{quoted}\"\n"),
+            MGMT_ACCOUNT,
+        );
         let o = h.run(&cfg, &MGMT_ENV, &[]);
         check(&o, "[history] database");
         let o = history_command(&h, &cfg, &[]);
