@@ -22,36 +22,47 @@ pub(super) struct HistoryArgs {
     formats: Vec<crate::history::output::TrendFormat>,
 }
 
-/// `tcss-report history`: reads the recorded runs (never creating the
-/// database) and writes the trend files.
+/// `tcss-report history`: reads the recorded runs (read-only: never
+/// creating or migrating the database; within `[history] timeout_secs`; an
+/// interrupt ends the wait with 130) and writes the trend files.
 pub(super) async fn history_command(
     args: HistoryArgs,
     redactor: &Redactor,
 ) -> anyhow::Result<Exit> {
     let config = load_config(&args.config)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
-    let mut target =
+    let (signal_task, cancel) = interrupt_flag();
+    let target =
         crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
-            .map_err(|e| usage(e.to_string()))?;
-    target.options.create = false;
+            .map_err(|e| usage(e.to_string()))?
+            .interruptible(&cancel);
     if let Some(p) = &target.options.password {
         redactor.add(p);
     }
-    if let crate::history::Location::Sqlite(p) = &target.location {
-        if !p.exists() {
-            return Err(usage(format!(
-                "no history at {}: no run was recorded there yet; give --history, or record \
-                 runs with `tcss-report run` first",
-                p.display()
-            )));
-        }
-    }
-    let store = crate::history::Store::open(&target.location, &target.options).await?;
     let now = chrono::Utc::now();
     let since = args
         .since
         .map(|d| now - chrono::Duration::days(i64::from(d)));
-    let trends = store.trends(since).await?;
+    let read = crate::history::recorder::trends(&target, since).await;
+    signal_task.abort();
+    let trends = match read {
+        Ok(Some(trends)) => trends,
+        Ok(None) => {
+            return Err(usage(format!(
+                "no history at {}: no run was recorded there yet; give --history, or record \
+                 runs with `tcss-report run` first",
+                target.location
+            )))
+        }
+        Err(e @ crate::history::HistoryError::Interrupted { .. }) => {
+            return Err(ExitError {
+                code: Exit::Interrupted,
+                message: format!("{e}; no file written"),
+            }
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
     let location = target.location.to_string();
     let about = crate::history::output::About {
         history: &location,
@@ -70,4 +81,16 @@ pub(super) async fn history_command(
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(Exit::Ok)
+}
+
+/// A flag SIGINT/SIGTERM turn true (logged), and the task listening.
+fn interrupt_flag() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
+    let (tx, rx) = watch::channel(false);
+    let signalled = shutdown_signal();
+    let task = tokio::spawn(async move {
+        signalled.await;
+        tracing::warn!("interrupted: no longer waiting for the history database");
+        let _ = tx.send(true);
+    });
+    (task, rx)
 }

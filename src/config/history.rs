@@ -134,6 +134,18 @@ mod tests {
         let e = errors("database = \"postgres://audit:s3cret@db/tcss\"\n");
         assert!(e.contains(":5:") && e.contains("PGPASSWORD"), "{e}");
         assert!(!e.contains("s3cret"), "the password is not repeated: {e}");
+        let e = errors("database = \"postgres://audit@db/tcss?password=s3cret\"\n");
+        assert!(e.contains(":5:") && e.contains("PGPASSWORD"), "{e}");
+        assert!(!e.contains("s3cret"), "the password is not repeated: {e}");
+        let e = errors("database = \"host=db user=audit password=s3cret\"\n");
+        assert!(
+            e.contains(":5:") && e.contains("postgres://USER@HOST:PORT/DATABASE"),
+            "{e}"
+        );
+        assert!(
+            !e.contains("s3cret") && !e.contains("host=db"),
+            "not repeated: {e}"
+        );
         let e = errors("databas = \"x\"\n");
         assert!(
             e.contains(":5:1") && e.contains("did you mean `database`"),

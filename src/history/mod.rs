@@ -2,14 +2,19 @@
 //! at `<out>/history.sqlite`, or a team's PostgreSQL), read back for
 //! `--compare last` and the `history` command's trends.
 //!
-//! This module owns where the history is ([`Location`]), its typed errors
-//! ([`HistoryError`]) and the [`Store`] API: open (creating and migrating
-//! the schema), [`Store::record`] a run in one transaction,
-//! [`Store::previous_complete_run`] and the trend queries. `schema` holds
-//! the tables and migrations, `record` the rows a run writes, `sqlite` and
-//! `postgres` the two databases, `trends` and `output` the `history`
-//! command's numbers and files.
+//! This module owns its typed errors ([`HistoryError`]) and the [`Store`]
+//! API: open for recording (refusing a database that is not ours, creating
+//! and migrating the schema) or read-only (nothing created or migrated),
+//! [`Store::record`] a run in one transaction,
+//! [`Store::previous_complete_run`] and the trend queries. `location` says
+//! where the history is, `bound` bounds every operation by one deadline
+//! and the run's interrupt, `schema` holds the tables and migrations,
+//! `record` the rows a run writes, `sqlite` and `postgres` the two
+//! databases, `recorder` a run's use of it, `trends` and `output` the
+//! `history` command's numbers and files.
 
+pub mod bound;
+pub mod location;
 pub mod output;
 pub mod postgres;
 pub mod record;
@@ -18,10 +23,11 @@ pub mod schema;
 pub mod sqlite;
 pub mod trends;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::time::Duration;
+
+pub use bound::bounded;
+pub use location::Location;
 
 use chrono::{DateTime, Utc};
 
@@ -32,77 +38,6 @@ use schema::{Dialect, Ty};
 
 /// The default history file in `--out`.
 pub const DEFAULT_FILE: &str = "history.sqlite";
-
-/// Where the history is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A SQLite file.
-    Sqlite(PathBuf),
-    /// A PostgreSQL URL (`postgres://user@host:port/db?sslmode=...`),
-    /// without a password.
-    Postgres(String),
-}
-
-impl Location {
-    /// `postgres://...` / `postgresql://...`, or a file path resolved
-    /// against `base` (the config file's folder; empty for the command line).
-    pub fn parse(text: &str, base: &Path) -> Result<Location, HistoryError> {
-        let invalid = |reason: &str| HistoryError::InvalidLocation {
-            value: text.to_string(),
-            reason: reason.to_string(),
-        };
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            let config = tokio_postgres::Config::from_str(text).map_err(|e| {
-                HistoryError::InvalidLocation {
-                    value: redact_url(text),
-                    reason: format!("not a valid PostgreSQL URL: {e}"),
-                }
-            })?;
-            if config.get_password().is_some() {
-                return Err(HistoryError::InvalidLocation {
-                    value: redact_url(text),
-                    reason: "the URL holds a password: put it in PGPASSWORD or in the \
-                             variable named by [history] password_env instead"
-                        .into(),
-                });
-            }
-            if config.get_user().is_none() {
-                return Err(invalid("name the user: postgres://USER@HOST:PORT/DATABASE"));
-            }
-            return Ok(Location::Postgres(text.to_string()));
-        }
-        if text.contains("://") {
-            return Err(invalid(
-                "only postgres:// URLs and SQLite file paths are supported",
-            ));
-        }
-        if text.is_empty() {
-            return Err(invalid("empty; give a file path or a postgres:// URL"));
-        }
-        Ok(Location::Sqlite(base.join(text)))
-    }
-}
-
-/// `postgres://user:secret@host` with the password cut, for messages.
-fn redact_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => "(an unparsable postgres:// URL)".into(),
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Sqlite(p) => write!(f, "{}", p.display()),
-            Location::Postgres(url) => f.write_str(url),
-        }
-    }
-}
 
 /// Why the history could not be opened, written or read. Every message
 /// names the database and says what to do.
@@ -163,6 +98,47 @@ pub enum HistoryError {
         /// The cause.
         reason: String,
     },
+    /// `--history` or `[history] database` is a libpq `key=value`
+    /// connection string (never repeated: it may hold a password).
+    #[error(
+        "history database: a libpq key=value connection string is not accepted (not repeated \
+         here: it may hold a password); give a URL: postgres://USER@HOST:PORT/DATABASE \
+         (?sslmode=require as needed), with the password in PGPASSWORD or in the variable \
+         [history] password_env names"
+    )]
+    ConnInfo,
+    /// The database holds what tcss-report did not create; nothing in it
+    /// was changed.
+    #[error(
+        "the history database {location} is not tcss-report's: {reason}; nothing in it was \
+         changed; give another --history path or [history] database (a new file, an empty \
+         database, or one tcss-report created)"
+    )]
+    Foreign {
+        /// The database.
+        location: String,
+        /// What was found.
+        reason: String,
+    },
+    /// SIGINT or SIGTERM came while waiting for the database.
+    #[error("interrupted (SIGINT/SIGTERM) while waiting for the history database {location}")]
+    Interrupted {
+        /// The database.
+        location: String,
+    },
+    /// The PostgreSQL server did not finish within `[history] timeout_secs`
+    /// (connect, TLS, login, migrations and the transaction together).
+    #[error(
+        "the history database {location} did not answer within {secs} s ([history] \
+         timeout_secs); check that the server is up and answering and that no session holds \
+         a lock on its tables (pg_locks), or raise [history] timeout_secs"
+    )]
+    TimedOut {
+        /// The URL (no password).
+        location: String,
+        /// The deadline.
+        secs: u64,
+    },
     /// The database was migrated by a newer tcss-report.
     #[error(
         "the history database {location} has schema version {found}, newer than this \
@@ -183,12 +159,16 @@ pub enum HistoryError {
 pub struct OpenOptions {
     /// The PostgreSQL password (from `PGPASSWORD` or `[history] password_env`).
     pub password: Option<String>,
-    /// Busy timeout (SQLite) or connect timeout (PostgreSQL).
+    /// The deadline of one operation ([`bounded`]): everything it waits
+    /// for (a SQLite lock; PostgreSQL's connect, TLS, login, migrations and
+    /// transaction), and PostgreSQL's `statement_timeout`, `lock_timeout`
+    /// and `idle_in_transaction_session_timeout`.
     pub timeout: Duration,
     /// Extra trusted roots for PostgreSQL's TLS (the config's `ca_file`).
     pub ca_files: Vec<PathBuf>,
-    /// Create the database (SQLite) and migrate it; else it must exist.
-    pub create: bool,
+    /// Turns true on SIGINT/SIGTERM: an operation waiting then ends
+    /// ([`HistoryError::Interrupted`]). `None`: not interruptible.
+    pub cancel: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 #[derive(Debug)]
@@ -197,7 +177,8 @@ enum Backend {
     Postgres(postgres::Postgres),
 }
 
-/// An open, migrated history database.
+/// An open history database: migrated (for recording), or as found
+/// (read-only).
 #[derive(Debug)]
 pub struct Store {
     backend: Backend,
@@ -206,8 +187,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the history at `location` and brings its schema to the latest
-    /// version.
+    /// Opens the history at `location` for recording: refused untouched
+    /// when it is not tcss-report's ([`HistoryError::Foreign`]), else
+    /// created and brought to the latest schema version. Waits for locks
+    /// and servers without end: callers bound it ([`bounded`]).
     pub async fn open(location: &Location, opts: &OpenOptions) -> Result<Store, HistoryError> {
         Store::open_at_version(location, opts, schema::LATEST).await
     }
@@ -220,18 +203,12 @@ impl Store {
     ) -> Result<Store, HistoryError> {
         let (backend, version) = match location {
             Location::Sqlite(path) => {
-                let mut db = sqlite::Sqlite::open(path, opts.timeout, opts.create)?;
-                let v = db.migrate(version)?;
+                let mut db = sqlite::Sqlite::open(path, opts.timeout).await?;
+                let v = db.migrate(version).await?;
                 (Backend::Sqlite(db), v)
             }
             Location::Postgres(url) => {
-                let mut db = postgres::Postgres::connect(postgres::Connect {
-                    url,
-                    password: opts.password.as_deref(),
-                    timeout: opts.timeout,
-                    ca_files: &opts.ca_files,
-                })
-                .await?;
+                let mut db = postgres::Postgres::connect(connect(url, opts, false)).await?;
                 let v = db.migrate(version).await?;
                 (Backend::Postgres(db), v)
             }
@@ -241,6 +218,37 @@ impl Store {
             location: location.clone(),
             version,
         })
+    }
+
+    /// Opens the history at `location` to read it: nothing is created,
+    /// migrated or written (SQLite opened read-only, a PostgreSQL session
+    /// in read-only transactions). `None` when nothing was recorded there
+    /// yet (no file, an empty database); a database that is not
+    /// tcss-report's is refused. Callers bound it ([`bounded`]).
+    pub async fn open_read_only(
+        location: &Location,
+        opts: &OpenOptions,
+    ) -> Result<Option<Store>, HistoryError> {
+        let (backend, version) = match location {
+            Location::Sqlite(path) => {
+                match sqlite::Sqlite::open_read_only(path, opts.timeout).await? {
+                    Some((db, v)) => (Backend::Sqlite(db), v),
+                    None => return Ok(None),
+                }
+            }
+            Location::Postgres(url) => {
+                let db = postgres::Postgres::connect(connect(url, opts, true)).await?;
+                match db.recorded_version().await? {
+                    Some(v) => (Backend::Postgres(db), v),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(Store {
+            backend,
+            location: location.clone(),
+            version,
+        }))
     }
 
     /// Where this history is.
@@ -264,7 +272,7 @@ impl Store {
     pub async fn record(&mut self, report: &Report) -> Result<i64, HistoryError> {
         let rec = record::from_report(report, Utc::now());
         match &mut self.backend {
-            Backend::Sqlite(db) => db.insert(&rec),
+            Backend::Sqlite(db) => db.insert(&rec).await,
             Backend::Postgres(db) => db.insert(&rec).await,
         }
     }
@@ -276,7 +284,7 @@ impl Store {
         types: &[Ty],
     ) -> Result<Vec<Vec<Val>>, HistoryError> {
         match &self.backend {
-            Backend::Sqlite(db) => db.select(sql, params, types),
+            Backend::Sqlite(db) => db.select(sql, params, types).await,
             Backend::Postgres(db) => db.select(sql, params, types).await,
         }
     }
@@ -333,6 +341,17 @@ impl Store {
             generated_at,
             accounts,
         }))
+    }
+}
+
+/// How to connect to the PostgreSQL history at `url`.
+fn connect<'a>(url: &'a str, opts: &'a OpenOptions, read_only: bool) -> postgres::Connect<'a> {
+    postgres::Connect {
+        url,
+        password: opts.password.as_deref(),
+        timeout: opts.timeout,
+        ca_files: &opts.ca_files,
+        read_only,
     }
 }
 

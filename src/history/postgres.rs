@@ -1,8 +1,12 @@
 //! The PostgreSQL store (tokio-postgres, TLS by rustls with the API's
-//! trust): migrations under a transaction-scoped advisory lock (two runs
-//! migrating at once take turns), and each run in one transaction with
-//! multi-row `INSERT`s of as many rows as the protocol's 65,535 parameters
-//! allow.
+//! trust): a session whose `statement_timeout`, `lock_timeout` and
+//! `idle_in_transaction_session_timeout` are `[history] timeout_secs` (so
+//! the server, too, gives up on what we gave up on), the schema it finds
+//! judged before anything changes (another tool's is refused), migrations
+//! under a transaction-scoped advisory lock (two runs migrating at once
+//! take turns), and each run in one transaction with multi-row `INSERT`s
+//! of as many rows as the protocol's 65,535 parameters allow. A read-only
+//! session (`--compare last`, the `history` command) migrates nothing.
 
 use std::error::Error as StdError;
 use std::path::PathBuf;
@@ -15,7 +19,7 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, GenericClient};
 
 use super::record::{Children, RunRecord, Val};
-use super::schema::{self, Dialect, Ty};
+use super::schema::{self, Dialect, Found, Ty};
 use super::HistoryError;
 
 /// The most bind parameters one statement may carry.
@@ -59,10 +63,26 @@ pub struct Connect<'a> {
     pub url: &'a str,
     /// The password, when one is set.
     pub password: Option<&'a str>,
-    /// Connect timeout.
+    /// Connect timeout, and the session's statement, lock and idle
+    /// transaction timeouts.
     pub timeout: Duration,
     /// Extra trusted roots (the config's `ca_file`).
     pub ca_files: &'a [PathBuf],
+    /// Read-only transactions only (`default_transaction_read_only`).
+    pub read_only: bool,
+}
+
+/// The session settings of a connection: the server gives up when we do.
+fn session(timeout: Duration, read_only: bool) -> String {
+    let ms = timeout.as_millis().max(1);
+    let mut sql = format!(
+        "SET statement_timeout = {ms}; SET lock_timeout = {ms}; \
+         SET idle_in_transaction_session_timeout = {ms}"
+    );
+    if read_only {
+        sql.push_str("; SET default_transaction_read_only = on");
+    }
+    sql
 }
 
 /// What is wrong with the server's certificate, when that is why the TLS
@@ -146,7 +166,39 @@ impl Postgres {
             tokio::spawn(conn);
             client
         };
+        client
+            .batch_execute(&session(c.timeout, c.read_only))
+            .await
+            .map_err(|e| connect_error(reason(&e)))?;
         Ok(Postgres { client, location })
+    }
+
+    /// The schema version of a database read without migrating it: `None`
+    /// when nothing was recorded there yet (an empty schema).
+    pub async fn recorded_version(&self) -> Result<Option<i64>, HistoryError> {
+        if survey(&self.location, &self.client).await? == Found::Empty {
+            return Ok(None);
+        }
+        let version: i64 = self
+            .client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(|e| HistoryError::Read {
+                location: self.location.clone(),
+                reason: reason(&e),
+            })?
+            .get(0);
+        if version > schema::LATEST {
+            return Err(HistoryError::TooNew {
+                location: self.location.clone(),
+                found: version,
+                known: schema::LATEST,
+            });
+        }
+        Ok((version > 0).then_some(version))
     }
 
     /// Applies the migrations this database lacks, up to `target`.
@@ -160,6 +212,8 @@ impl Postgres {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
             .map_err(err)?;
+        // Before anything changes: another tool's schema is left as it is.
+        survey(&location, &tx).await?;
         tx.batch_execute(&schema::migrations_table(Dialect::Postgres))
             .await
             .map_err(err)?;
@@ -259,6 +313,53 @@ fn read(row: &tokio_postgres::Row, i: usize, ty: Ty) -> Result<Val, tokio_postgr
         Ty::Bool => row
             .try_get::<_, Option<bool>>(i)?
             .map_or(Val::Null, Val::Bool),
+    })
+}
+
+/// What the session's schema (`current_schema()`, where the tables
+/// are created) holds, before anything changes: tcss-report's tables,
+/// nothing, or another tool's (refused).
+async fn survey(location: &str, c: &impl GenericClient) -> Result<Found, HistoryError> {
+    let read_error = |e: tokio_postgres::Error| HistoryError::Read {
+        location: location.to_string(),
+        reason: reason(&e),
+    };
+    let current: Option<String> = c
+        .query_one("SELECT current_schema()::text", &[])
+        .await
+        .map_err(read_error)?
+        .get(0);
+    let Some(current) = current else {
+        return Err(HistoryError::Open {
+            location: location.to_string(),
+            reason: "the user's search_path names no schema that exists, so there is \
+                     nowhere to create the tables; create one, or set search_path"
+                .into(),
+        });
+    };
+    let row = c
+        .query_one(
+            "SELECT ARRAY(SELECT a.attname::text FROM pg_attribute a \
+               WHERE a.attrelid = to_regclass(format('%I.schema_migrations', $1::text)) \
+               AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
+             (SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+               AND c.relname <> 'schema_migrations')",
+            &[&current],
+        )
+        .await
+        .map_err(read_error)?;
+    let columns: Vec<String> = row.get(0);
+    let others: i64 = row.get(1);
+    let place = format!("its schema `{current}`");
+    Ok(match schema::judge(&place, &columns, others) {
+        Found::Foreign(reason) => {
+            return Err(HistoryError::Foreign {
+                location: location.to_string(),
+                reason,
+            })
+        }
+        found => found,
     })
 }
 

@@ -1,16 +1,22 @@
 //! A run and its history: which database it is recorded in (`--no-history`,
 //! `--history`, `[history] database`, else `<out>/history.sqlite`), the
 //! PostgreSQL password (the variable `[history] password_env` names, else
-//! `PGPASSWORD`), and recording a report into it with the outcome the
-//! reports show. Decided before any call, recorded before publishing.
+//! `PGPASSWORD`), recording a report into it with the outcome the reports
+//! show, and the read-only lookups (`--compare last`, the `history`
+//! command's trends). Decided before any call, recorded before publishing;
+//! each operation bounded by `[history] timeout_secs` and the interrupt.
 
 use std::path::Path;
 use std::time::Duration;
 
 use tcapi::credentials::Env;
 
-use super::{HistoryError, Location, OpenOptions, Store, DEFAULT_FILE};
+use chrono::{DateTime, Utc};
+
+use super::trends::Trends;
+use super::{bounded, HistoryError, Location, OpenOptions, Store, DEFAULT_FILE};
 use crate::aggregate::Report;
+use crate::compare::Previous;
 use crate::config::Config;
 use crate::model::HistoryOutcome;
 
@@ -61,19 +67,28 @@ pub fn target(
             password,
             timeout: Duration::from_secs(config.history.timeout_secs),
             ca_files: config.defaults.ca_file.iter().cloned().collect(),
-            create: true,
+            cancel: None,
         },
     })
 }
 
-/// Records `report` at `target`; a failure is logged and returned as the
-/// outcome, never raised: the reports are written either way.
+impl Target {
+    /// This target, its operations ended by `cancel` turning true.
+    pub fn interruptible(mut self, cancel: &tokio::sync::watch::Receiver<bool>) -> Target {
+        self.options.cancel = Some(cancel.clone());
+        self
+    }
+}
+
+/// Records `report` at `target`, within its deadline and until an
+/// interrupt; a failure (an interrupt included) is logged and returned as
+/// the outcome, never raised: the reports are written either way.
 pub async fn record(target: &Target, report: &Report) -> HistoryOutcome {
     let location = target.location.to_string();
-    let result = async {
+    let result = bounded(&target.location, &target.options, async {
         let mut store = Store::open(&target.location, &target.options).await?;
         store.record(report).await
-    }
+    })
     .await;
     match result {
         Ok(run_id) => {
@@ -88,4 +103,33 @@ pub async fn record(target: &Target, report: &Report) -> HistoryOutcome {
             }
         }
     }
+}
+
+/// The latest complete run at `target` (`--compare last`), read only,
+/// within its deadline and until an interrupt: `None` when nothing was
+/// recorded there yet.
+pub async fn previous(target: &Target) -> Result<Option<Previous>, HistoryError> {
+    bounded(&target.location, &target.options, async {
+        match Store::open_read_only(&target.location, &target.options).await? {
+            Some(store) => store.previous_complete_run(i64::MAX).await,
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// The trends of the runs at `target` started since `since` (the
+/// `history` command), read only, within its deadline and until an
+/// interrupt: `None` when nothing was recorded there yet.
+pub async fn trends(
+    target: &Target,
+    since: Option<DateTime<Utc>>,
+) -> Result<Option<Trends>, HistoryError> {
+    bounded(&target.location, &target.options, async {
+        match Store::open_read_only(&target.location, &target.options).await? {
+            Some(store) => store.trends(since).await.map(Some),
+            None => Ok(None),
+        }
+    })
+    .await
 }

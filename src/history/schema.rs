@@ -249,11 +249,58 @@ pub const MIGRATIONS: &[fn(Dialect) -> Vec<String>] = &[v1, v2];
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The columns of tcss-report's `schema_migrations`, in order: a table of
+/// that name with other columns is another tool's.
+pub const MIGRATIONS_COLUMNS: &[&str] = &["version", "applied_at"];
+
+/// What a database holds, looked at before anything in it is changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// No table at all: ours to create.
+    Empty,
+    /// tcss-report's `schema_migrations`: ours.
+    Ours,
+    /// Tables that are not ours: why, in words.
+    Foreign(String),
+}
+
+/// Judges a database (`place`: "it", or "its schema `public`") from the
+/// columns of its `schema_migrations` table (empty: no such table) and how
+/// many other tables and views it holds.
+pub fn judge(place: &str, migration_columns: &[String], other_tables: i64) -> Found {
+    if migration_columns.is_empty() {
+        return if other_tables == 0 {
+            Found::Empty
+        } else {
+            Found::Foreign(format!(
+                "{place} holds {other_tables} tables or views and no tcss-report \
+                 schema_migrations table"
+            ))
+        };
+    }
+    if migration_columns
+        .iter()
+        .map(String::as_str)
+        .eq(MIGRATIONS_COLUMNS.iter().copied())
+    {
+        Found::Ours
+    } else {
+        Found::Foreign(format!(
+            "{place} has a schema_migrations table with the columns ({}), not tcss-report's \
+             ({}): another tool's",
+            migration_columns.join(", "),
+            MIGRATIONS_COLUMNS.join(", ")
+        ))
+    }
+}
+
 /// The table recording which migrations were applied.
 pub fn migrations_table(d: Dialect) -> String {
     format!(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version {} PRIMARY KEY, applied_at TEXT NOT NULL)",
-        d.ty(Int)
+        "CREATE TABLE IF NOT EXISTS schema_migrations ({} {} PRIMARY KEY, {} TEXT NOT NULL)",
+        MIGRATIONS_COLUMNS[0],
+        d.ty(Int),
+        MIGRATIONS_COLUMNS[1]
     )
 }
 
@@ -295,6 +342,30 @@ mod tests {
         assert_eq!(accounts[32], "tags");
         let regions: Vec<&str> = REGION_COLUMNS.iter().map(|c| c.0).collect();
         assert_eq!(&regions[..], &crate::report::REGION_COLUMNS[..]);
+    }
+
+    #[test]
+    fn a_database_is_ours_empty_or_foreign() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(judge("it", &[], 0), Found::Empty);
+        assert_eq!(
+            judge("it", &cols(&["version", "applied_at"]), 3),
+            Found::Ours
+        );
+        let Found::Foreign(why) = judge("it", &[], 1) else {
+            panic!("a table of another tool")
+        };
+        assert!(why.contains("holds 1 tables"), "{why}");
+        // Rails's and golang-migrate's tables of the same name.
+        for other in [&["version"][..], &["version", "dirty"]] {
+            let Found::Foreign(why) = judge("its schema `public`", &cols(other), 0) else {
+                panic!("{other:?} is not ours")
+            };
+            assert!(
+                why.starts_with("its schema `public` has a schema_migrations"),
+                "{why}"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The store on SQLite and on a real PostgreSQL server (a throwaway
 //! cluster the tests start; skipped with a line saying why where none can
 //! be started): records read back, the latest earlier complete run,
-//! migrations from an empty database and from schema version 1, and the
-//! failures (a folder in the way, a locked file, a newer schema).
+//! migrations from an empty database and from schema version 1, the
+//! failures (a folder in the way, a locked file, a newer schema), and the
+//! edges: a symbolic link or another tool's database refused untouched,
+//! read-only opening that creates and migrates nothing, a lock wait that
+//! an interrupt ends, and locations that may hold a password.
 
 use std::time::Duration;
 
@@ -17,7 +20,6 @@ mod pg_cluster;
 fn options() -> OpenOptions {
     OpenOptions {
         timeout: Duration::from_secs(5),
-        create: true,
         ..OpenOptions::default()
     }
 }
@@ -254,15 +256,10 @@ async fn sqlite_a_file_locked_past_the_timeout_is_a_locked_error() {
 #[tokio::test]
 async fn sqlite_reading_a_missing_file_does_not_create_it() {
     let (dir, location) = sqlite_file();
-    let opts = OpenOptions {
-        create: false,
-        ..options()
-    };
-    let e = Store::open(&location, &opts).await.expect_err("missing");
-    assert!(
-        e.to_string().contains("no run was recorded there yet"),
-        "{e}"
-    );
+    let found = Store::open_read_only(&location, &options())
+        .await
+        .expect("nothing recorded is no error");
+    assert!(found.is_none(), "nothing recorded there yet");
     assert!(!dir.path().join(DEFAULT_FILE).exists());
 }
 
@@ -291,6 +288,225 @@ fn locations_parse_and_refuse_passwords_in_urls() {
     );
     assert!(Location::parse("mysql://x@y/z", base).is_err());
     assert!(Location::parse("", base).is_err());
+}
+
+#[test]
+fn locations_that_may_hold_a_password_are_refused_without_repeating_it() {
+    let base = std::path::Path::new("/etc/tcss");
+    for conninfo in [
+        "host=db.example user=audit password=hunter2 dbname=tcss",
+        "dbname = tcss password=hunter2",
+        "user=audit sslmode=require",
+        "sslmode=disable host=db password = hunter2",
+    ] {
+        let e = Location::parse(conninfo, base).expect_err(conninfo);
+        assert!(matches!(e, HistoryError::ConnInfo), "{conninfo}: {e}");
+        let text = e.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("db.example"),
+            "{text}"
+        );
+        assert!(
+            text.contains("postgres://USER@HOST:PORT/DATABASE"),
+            "{text}"
+        );
+    }
+    for (url, named) in [
+        ("postgres://audit@db/tcss?password=hunter2", true),
+        (
+            "postgresql://audit@db/tcss?sslmode=require&password=hunter2",
+            true,
+        ),
+        ("mysql://audit:hunter2@db/tcss?password=hunter2", true),
+        // Unparsable: not repeated at all.
+        ("postgres://audit:hunter2@db:notaport/tcss", false),
+    ] {
+        let e = Location::parse(url, base).expect_err(url);
+        let text = e.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(text.contains("@db/tcss"), named, "{text}");
+    }
+    // Paths with `=` that are no connection strings stay paths.
+    assert_eq!(
+        Location::parse("runs/a=b.sqlite", base).expect("a path"),
+        Location::Sqlite("/etc/tcss/runs/a=b.sqlite".into())
+    );
+}
+
+/// The bytes of a file, and whether SQLite's side files exist next to it.
+fn snapshot(path: &std::path::Path) -> (Option<Vec<u8>>, [bool; 3]) {
+    let side = |s: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(s);
+        std::path::Path::new(&p).exists()
+    };
+    (
+        std::fs::read(path).ok(),
+        [side("-wal"), side("-shm"), side("-journal")],
+    )
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_a_symbolic_link_is_refused_and_its_target_left_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("elsewhere.db");
+    // Empty: a file the store would create its tables in.
+    std::fs::write(&target, b"").expect("target");
+    let link = dir.path().join(DEFAULT_FILE);
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let before = snapshot(&target);
+    let location = Location::Sqlite(link.clone());
+    let e = Store::open(&location, &options())
+        .await
+        .expect_err("a link");
+    assert!(matches!(e, HistoryError::Open { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("is a symbolic link; give the real path"),
+        "{e}"
+    );
+    let e = Store::open_read_only(&location, &options())
+        .await
+        .expect_err("a link, read-only");
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert_eq!(snapshot(&target), before, "the target is untouched");
+    // A dangling link: its target is not created.
+    let missing = dir.path().join("missing.db");
+    std::fs::remove_file(&link).expect("unlink");
+    std::os::unix::fs::symlink(&missing, &link).expect("dangling symlink");
+    let e = Store::open(&location, &options())
+        .await
+        .expect_err("dangling");
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert!(!missing.exists(), "the link's target was created");
+    // A planted side file: refused before SQLite could follow it.
+    std::fs::remove_file(&link).expect("unlink");
+    let real = Location::Sqlite(link.clone());
+    Store::open(&real, &options()).await.expect("a real file");
+    let mut wal = link.as_os_str().to_owned();
+    wal.push("-wal");
+    let _ = std::fs::remove_file(&wal);
+    std::os::unix::fs::symlink(&target, &wal).expect("planted -wal");
+    let e = Store::open(&real, &options())
+        .await
+        .expect_err("a linked -wal");
+    assert!(e.to_string().contains("-wal is a symbolic link"), "{e}");
+    assert_eq!(snapshot(&target), before, "the target is untouched");
+}
+
+#[tokio::test]
+async fn sqlite_another_tools_file_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let notes = dir.path().join("notes.db");
+    rusqlite::Connection::open(&notes)
+        .and_then(|c| {
+            c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('x')")
+        })
+        .expect("a file of another tool");
+    let migrate = dir.path().join("migrate.db");
+    rusqlite::Connection::open(&migrate)
+        .and_then(|c| {
+            c.execute_batch("CREATE TABLE schema_migrations (version INTEGER, dirty INTEGER)")
+        })
+        .expect("golang-migrate's table");
+    let text = dir.path().join("text.db");
+    std::fs::write(
+        &text,
+        "just some text, long enough to be more than a header ".repeat(4),
+    )
+    .expect("a text file");
+    for (path, what) in [
+        (
+            &notes,
+            "holds 1 tables or views and no tcss-report schema_migrations",
+        ),
+        (&migrate, "columns (version, dirty), not tcss-report's"),
+        (&text, "not a SQLite database"),
+    ] {
+        let before = snapshot(path);
+        let location = Location::Sqlite(path.clone());
+        let e = Store::open(&location, &options()).await.expect_err(what);
+        assert!(e.to_string().contains(what), "{e}");
+        assert!(e.to_string().contains("--history"), "says what to do: {e}");
+        let e = Store::open_read_only(&location, &options())
+            .await
+            .expect_err(what);
+        assert!(e.to_string().contains(what), "{e}");
+        assert_eq!(snapshot(path), before, "{} changed", path.display());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_read_only_creates_and_migrates_nothing() {
+    let (dir, location) = sqlite_file();
+    let path = dir.path().join(DEFAULT_FILE);
+    std::fs::write(&path, b"").expect("an empty file");
+    let found = Store::open_read_only(&location, &options())
+        .await
+        .expect("empty");
+    assert!(found.is_none(), "an empty file holds no run");
+    assert_eq!(snapshot(&path), (Some(Vec::new()), [false; 3]));
+    std::fs::remove_file(&path).expect("remove");
+    let mut v1 = Store::open_at_version(&location, &options(), 1)
+        .await
+        .expect("v1");
+    v1.record(&report(1, true))
+        .await
+        .expect_err("v1 has no organizations table");
+    drop(v1);
+    let store = Store::open_read_only(&location, &options())
+        .await
+        .expect("read v1")
+        .expect("a v1 database");
+    assert_eq!(store.schema_version(), 1, "read as it is");
+    assert_eq!(
+        store.previous_complete_run(i64::MAX).await.expect("read"),
+        None
+    );
+    assert!(
+        store.select_unit("CREATE TABLE x (y)", &[]).await.is_err(),
+        "opened read-only"
+    );
+    drop(store);
+    let versions = Store::open_read_only(&location, &options())
+        .await
+        .expect("again")
+        .expect("v1")
+        .schema_version();
+    assert_eq!(versions, 1, "not migrated");
+}
+
+#[tokio::test]
+async fn sqlite_a_lock_wait_yields_to_an_interrupt() {
+    let (dir, location) = sqlite_file();
+    Store::open(&location, &options()).await.expect("created");
+    let holder = rusqlite::Connection::open(dir.path().join(DEFAULT_FILE)).expect("open");
+    holder.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let target = recorder::Target {
+        location,
+        options: OpenOptions {
+            timeout: Duration::from_secs(5),
+            cancel: Some(rx),
+            ..options()
+        },
+    };
+    let started = std::time::Instant::now();
+    let interrupt = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tx.send(true).expect("send");
+    };
+    // On this test's one thread: the wait must give the runtime its turn.
+    let run = report(1, true);
+    let (outcome, ()) = tokio::join!(recorder::record(&target, &run), interrupt);
+    let waited = started.elapsed();
+    match outcome {
+        HistoryOutcome::Failed { error, .. } => assert!(error.contains("interrupted"), "{error}"),
+        other => panic!("not interrupted: {other:?}"),
+    }
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
+    holder.execute_batch("ROLLBACK").expect("unlock");
 }
 
 /// The PostgreSQL location of a fresh database, or `None` (skipped, said why).
@@ -322,6 +538,134 @@ async fn postgres_migrates_from_an_empty_database_and_from_version_one() {
 async fn postgres_refuses_a_newer_schema() {
     if let Some(l) = postgres("postgres_too_new") {
         refuses_a_newer_schema(l).await;
+    }
+}
+
+/// A plain connection to the test database at `location`.
+async fn raw_client(location: &Location) -> tokio_postgres::Client {
+    let Location::Postgres(url) = location else {
+        panic!("not PostgreSQL")
+    };
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+}
+
+/// The tables and views of the session's schema.
+async fn tables_of(client: &tokio_postgres::Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v') ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn postgres_read_only_creates_nothing_and_sessions_give_up_with_us() {
+    let Some(location) = postgres("postgres_read_only") else {
+        return;
+    };
+    let found = Store::open_read_only(&location, &options())
+        .await
+        .expect("an empty database");
+    assert!(found.is_none(), "nothing recorded there yet");
+    let client = raw_client(&location).await;
+    assert_eq!(
+        tables_of(&client).await,
+        Vec::<String>::new(),
+        "nothing created"
+    );
+    drop(
+        Store::open_at_version(&location, &options(), 1)
+            .await
+            .expect("v1"),
+    );
+    let store = Store::open_read_only(&location, &options())
+        .await
+        .expect("read")
+        .expect("a v1 database");
+    assert_eq!(store.schema_version(), 1, "read as it is, not migrated");
+    let settings = store
+        .select(
+            "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), \
+             current_setting('default_transaction_read_only')",
+            &[],
+            &[Ty::Text, Ty::Text, Ty::Text],
+        )
+        .await
+        .expect("settings");
+    let text = |v: &Val| v.text().unwrap_or_default().to_string();
+    assert_eq!(
+        settings[0].iter().map(text).collect::<Vec<_>>(),
+        ["5s", "5s", "on"]
+    );
+    assert!(
+        store
+            .select_unit("CREATE TABLE x (y int)", &[])
+            .await
+            .is_err(),
+        "a read-only session"
+    );
+    assert!(!tables_of(&client)
+        .await
+        .contains(&"organizations".to_string()));
+}
+
+#[tokio::test]
+async fn postgres_another_tools_schema_is_refused_untouched() {
+    for (test, setup, what) in [
+        (
+            "postgres_foreign_tables",
+            "CREATE TABLE notes (t text)",
+            "its schema `public` holds 1 tables or views",
+        ),
+        (
+            "postgres_foreign_migrations",
+            "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean)",
+            "columns (version, dirty), not tcss-report's",
+        ),
+    ] {
+        let Some(location) = postgres(test) else {
+            return;
+        };
+        let client = raw_client(&location).await;
+        client
+            .batch_execute(setup)
+            .await
+            .expect("another tool's table");
+        let before = tables_of(&client).await;
+        let e = Store::open(&location, &options()).await.expect_err(what);
+        assert!(matches!(e, HistoryError::Foreign { .. }), "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+        let e = Store::open_read_only(&location, &options())
+            .await
+            .expect_err(what);
+        assert!(e.to_string().contains(what), "{e}");
+        assert_eq!(tables_of(&client).await, before, "nothing created");
+        // A schema of its own in the same database (docs/history.md).
+        client
+            .batch_execute("CREATE SCHEMA tcss")
+            .await
+            .expect("schema");
+        let Location::Postgres(url) = &location else {
+            unreachable!()
+        };
+        let own = Location::parse(
+            &format!("{url}&options=-c%20search_path%3Dtcss"),
+            std::path::Path::new(""),
+        )
+        .expect("a URL with options");
+        let mut store = Store::open(&own, &options()).await.expect("its own schema");
+        store.record(&report(1, true)).await.expect("recorded");
+        assert_eq!(tables_of(&client).await, before, "public left as it was");
     }
 }
 

@@ -14,7 +14,7 @@ use tcss_sim::Fleet;
 use crate::harness::*;
 use crate::pg_cluster;
 
-fn harness() -> (Harness, PathBuf) {
+pub(crate) fn harness() -> (Harness, PathBuf) {
     let h = Harness::new(Fleet {
         settings: Default::default(),
         accounts: vec![mgmt(data(100, 40, 30, 10))],
@@ -23,7 +23,7 @@ fn harness() -> (Harness, PathBuf) {
     (h, cfg)
 }
 
-fn runs_in(db: &Path) -> Vec<(String, bool, i64)> {
+pub(crate) fn runs_in(db: &Path) -> Vec<(String, bool, i64)> {
     let c = rusqlite::Connection::open(db).unwrap();
     let mut s = c
         .prepare(
@@ -38,7 +38,7 @@ fn runs_in(db: &Path) -> Vec<(String, bool, i64)> {
 }
 
 /// The Run sheet's value for `label`.
-fn run_sheet(xlsx: &Path, label: &str) -> String {
+pub(crate) fn run_sheet(xlsx: &Path, label: &str) -> String {
     use calamine::{open_workbook, Reader, Xlsx};
     let mut wb: Xlsx<_> = open_workbook(xlsx).unwrap();
     let range = wb.worksheet_range("Run").unwrap();
@@ -124,7 +124,7 @@ fn history_path_and_config_database_are_used() {
 
 /// The reports are written, the failure is in the log, the JSON and the Run
 /// sheet, and the run exits 1.
-fn assert_history_failed(h: &Harness, o: &Output, what: &str) {
+pub(crate) fn assert_history_failed(h: &Harness, o: &Output, what: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(what), "log: {err}");
@@ -197,11 +197,12 @@ fn two_runs_writing_one_sqlite_file_at_once_both_land() {
         }
         c.spawn().unwrap()
     };
-    // The file exists and is held by a writer while both runs reach it:
-    // they wait (busy timeout) and land one after the other.
+    // The file exists (empty: a table the test made would make it another
+    // tool's file) and is held by a writer while both runs reach it: they
+    // wait and land one after the other.
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder
-        .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE held (x); BEGIN EXCLUSIVE")
+        .execute_batch("PRAGMA journal_mode = WAL; BEGIN EXCLUSIVE")
         .unwrap();
     let (a, b) = (spawn("a"), spawn("b"));
     std::thread::sleep(std::time::Duration::from_millis(1500));
@@ -217,7 +218,7 @@ fn two_runs_writing_one_sqlite_file_at_once_both_land() {
 
 /// `path` holds a zip member named `name` (its local header is plain text).
 /// `tcss-report history --config CFG --out OUT ARGS...` of `h`.
-fn history_command(h: &Harness, cfg: &Path, args: &[&str]) -> Output {
+pub(crate) fn history_command(h: &Harness, cfg: &Path, args: &[&str]) -> Output {
     bin()
         .arg("history")
         .args(args)

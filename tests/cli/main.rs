@@ -13,6 +13,7 @@ mod edges;
 mod fault_matrix;
 mod harness;
 mod history;
+mod history_edges;
 mod interrupt;
 mod metrics;
 mod organizations;

@@ -58,7 +58,8 @@ pub(super) async fn previous_run(
 /// `--compare last`: the latest complete run in the history database this
 /// run records into (`history::Store::previous_complete_run`), `None` when
 /// there is none (no database yet, or only incomplete runs). Read before
-/// any call: `--no-history` is bad usage, an unreadable database fatal.
+/// any call, read-only, within `[history] timeout_secs`: `--no-history` is
+/// bad usage, an unreadable database fatal, an interrupt 130.
 pub(super) async fn previous_from_history(
     history: Option<&crate::history::recorder::Target>,
 ) -> anyhow::Result<Option<Previous>> {
@@ -69,18 +70,17 @@ pub(super) async fn previous_from_history(
              `--compare reports/<stem>.json`",
         ));
     };
-    if let crate::history::Location::Sqlite(p) = &target.location {
-        if !p.exists() {
-            return Ok(None);
-        }
-    }
-    let store = crate::history::Store::open(&target.location, &target.options)
+    // Read-only: nothing is created or migrated; bounded and interruptible.
+    let previous = crate::history::recorder::previous(target)
         .await
-        .context("`--compare last`: reading the history database")?;
-    let previous = store
-        .previous_complete_run(i64::MAX)
-        .await
-        .context("`--compare last`: reading the history database")?;
+        .map_err(|e| match e {
+            crate::history::HistoryError::Interrupted { .. } => ExitError {
+                code: Exit::Interrupted,
+                message: format!("`--compare last`: {e}; nothing was queried"),
+            }
+            .into(),
+            e => anyhow::Error::new(e).context("`--compare last`: reading the history database"),
+        })?;
     if let Some(p) = &previous {
         tracing::info!(
             previous_run = %p.run,

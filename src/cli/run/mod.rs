@@ -82,25 +82,22 @@ pub(super) async fn run(
     let mut config = run_config(&args)?;
     let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
-    let history = history_target(&args, &config, env.as_ref(), &redactor)?;
+    // The history's waits end on an interrupt too (until the reports are
+    // written): a hung database never holds the run.
+    let history =
+        history_target(&args, &config, env.as_ref(), &redactor)?.map(|t| t.interruptible(&cancel));
     let previous = previous_run(&args, history.as_ref()).await?;
     let wired = wire(&config, env.as_ref(), args.simulate, redactor).await?;
     let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
     let (outcomes, organizations) =
         query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
-    signal_task.abort();
     let interrupted = *cancel.borrow();
     let org_failures = organizations
         .iter()
         .filter(|o| o.error_code.is_some())
         .count();
     let run_info = run_info(&args, &config, started_at, interrupted, organizations);
-    let Written {
-        failed,
-        history_failed,
-        report,
-        prom_text,
-    } = write_reports(
+    let written = write_reports(
         &args,
         &config,
         outcomes,
@@ -109,7 +106,17 @@ pub(super) async fn run(
         history.as_ref(),
         previous,
     )
-    .await?;
+    .await;
+    signal_task.abort();
+    let Written {
+        failed,
+        history_failed,
+        report,
+        prom_text,
+    } = written?;
+    // An interrupt while the history was recorded (its wait ended, the
+    // reports written) is one too: 130.
+    let interrupted = interrupted || *cancel.borrow();
     let inputs = metrics_inputs(&report);
     crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
     let dropped = crate::logging::lines_dropped();
@@ -281,8 +288,9 @@ pub(super) struct Written {
     prom_text: Option<String>,
 }
 
-/// Aggregates the outcomes, records the run in the history (under the
-/// folder lock, once its stem is chosen, so the Run sheet can say where),
+/// Aggregates the outcomes, records the run in the history (once its stem
+/// is chosen, so the Run sheet can say where; within `[history]
+/// timeout_secs` and until an interrupt, so it never costs the reports),
 /// writes every report, logs `run finished` and lists the files on stdout.
 /// Evaluates the thresholds on the report and its comparison first, so
 /// every report lists the breaches (logged even when writing fails).
