@@ -288,7 +288,7 @@ pub(crate) fn publish_staged(
     let mut published: Vec<PathBuf> = Vec::new();
     let mut rest = staged.into_iter();
     while let Some((dest, tmp)) = rest.next() {
-        test_pause(&dest);
+        test_pause(&dest, published.len());
         if let Err(e) = tmp.persist_noclobber(&dest) {
             let failure = io_error(&dest, &e.error);
             return Err(give_up(out, failure, published, rest.collect()));
@@ -325,22 +325,30 @@ fn give_up(
     }
 }
 
-/// A pause before each file is published, for the tests that interrupt or
-/// kill a run there: `TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS` in debug builds
-/// only (docs/testing.md). Release builds have no such hook.
+/// A pause before a file is published, for the tests that interrupt or
+/// kill a run there: `TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS=<ms>` before every
+/// file, `<ms>@<k>` only before the file after `k` published, in debug
+/// builds only (docs/testing.md). Release builds have no such hook.
 #[cfg(debug_assertions)]
-fn test_pause(dest: &Path) {
-    let pause = std::env::var("TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS")
-        .ok()
-        .and_then(|ms| ms.parse::<u64>().ok());
-    if let Some(ms) = pause {
+fn test_pause(dest: &Path, published: usize) {
+    let Ok(value) = std::env::var("TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS") else {
+        return;
+    };
+    let (ms, at) = match value.split_once('@') {
+        Some((ms, at)) => (ms, at.parse::<usize>().ok()),
+        None => (value.as_str(), None),
+    };
+    let Ok(ms) = ms.parse::<u64>() else {
+        return;
+    };
+    if at.is_none_or(|k| k == published) {
         tracing::warn!("test pause: {ms} ms before publishing {}", dest.display());
         std::thread::sleep(Duration::from_millis(ms));
     }
 }
 
 #[cfg(not(debug_assertions))]
-fn test_pause(_: &Path) {}
+fn test_pause(_: &Path, _: usize) {}
 
 /// Makes the new names durable. The files are in place either way, so a
 /// failure is only logged.
