@@ -3,19 +3,19 @@
 //! This module owns how files reach the folder. A set goes through three
 //! steps:
 //!
-//! 1. [`reserve`] creates `out` and takes the folder lock
-//!    (`<out>/.tcss-report.lock`, [`lock`]) for a moment: waits for it
+//! 1. `reserve` creates `out` and takes the folder lock
+//!    (`<out>/.tcss-report.lock`, `lock`) for a moment: waits for it
 //!    (logging the holder after a second, giving up after
 //!    [`LOCK_WAIT_LIMIT`] or when the run is interrupted, and then going on
 //!    without it); under the lock only, deals with what runs that ended
-//!    left behind ([`staging::clean_up`]: a complete staging folder is
+//!    left behind (`staging::clean_up`: a complete staging folder is
 //!    rolled forward, anything else removed); then claims the first free
 //!    stem by creating its private staging folder
 //!    `.tcss-report-tmp-<pid>-<random>.<stem>` (a claim no other run takes,
-//!    lock or not, see [`staging::claim_stem`]) and releases the lock.
+//!    lock or not, see `staging::claim_stem`) and releases the lock.
 //! 2. The caller does its slow work under the claimed stem, lock-free (the
 //!    run records the history there).
-//! 3. [`write_reserved`] writes every file under its final name in the
+//! 3. `write_reserved` writes every file under its final name in the
 //!    staging folder, syncs it, marks the folder complete (`.complete`,
 //!    synced), then publishes each file without ever replacing an existing
 //!    one, the JSON snapshot last (a consumer waiting for the JSON finds the
@@ -126,7 +126,7 @@ pub struct Reservation {
 
 impl Reservation {
     /// The private staging folder: files are written here under their
-    /// final names, then published with [`publish_staged`].
+    /// final names, then published with `publish_staged`.
     pub fn staging(&self) -> &Path {
         self.staging.path()
     }
