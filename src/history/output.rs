@@ -3,8 +3,9 @@
 //! `<stem>.accounts.csv`, `<stem>.json`, and `<stem>.xlsx` whose first sheet
 //! holds the per-run table, a line chart of licenses used against licenses
 //! total over time and a line chart of the top accounts' utilization.
-//! Written like a run's reports: under the folder lock, into a private
-//! staging folder, then published without replacing any file.
+//! Written like a run's reports (`report::publish`): a stem claimed under
+//! the folder lock, the files written into its private staging folder, then
+//! published without replacing any file, the JSON last.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -67,27 +68,21 @@ pub fn write(
         "tcss-history-{}",
         about.generated_at.format("%Y%m%dT%H%M%SZ")
     );
-    let reservation = crate::report::reserve(out, &base)?;
-    let mut stem = reservation.stem.clone();
-    let mut n = 1;
-    // A stem the run reports never use for these names may still be taken
-    // by an earlier history set: skip it too.
-    while formats
-        .iter()
-        .flat_map(|f| f.file_names(&stem))
-        .any(|name| fs::symlink_metadata(out.join(name)).is_ok())
-    {
-        n += 1;
-        stem = format!("{}-{n}", reservation.stem);
-    }
-    let staging = publish::staging_dir(out)?;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let names = |stem: &str| -> Vec<String> {
+        [TrendFormat::Csv, TrendFormat::Xlsx, TrendFormat::Json]
+            .iter()
+            .flat_map(|f| f.file_names(stem))
+            .collect()
+    };
+    let reservation = publish::reserve(out, &base, &names, &|| false)?;
+    let mut staged: Vec<publish::Staged> = Vec::new();
     for &format in formats {
-        for name in format.file_names(&stem) {
-            if staged.iter().any(|(_, d)| d.ends_with(&name)) {
+        for name in format.file_names(&reservation.stem) {
+            let dest = out.join(&name);
+            if staged.iter().any(|(d, _)| *d == dest) {
                 continue;
             }
-            let (tmp, dest) = (staging.path().join(&name), out.join(&name));
+            let tmp = reservation.staging().join(&name);
             write_one(trends, about, format, &name, &tmp).map_err(|e| match e {
                 Failure::Io(e) => io_error(&dest, &e),
                 Failure::Other(message) => ReportError::Xlsx {
@@ -95,23 +90,12 @@ pub fn write(
                     message,
                 },
             })?;
-            staged.push((tmp, dest));
+            let tmp = tempfile::TempPath::try_from_path(tmp).map_err(|e| io_error(&dest, &e))?;
+            staged.push((dest, tmp));
         }
     }
-    let mut published = Vec::new();
-    for (tmp, dest) in staged {
-        // A hard link fails when the name exists: never replaces a file.
-        if let Err(e) = fs::hard_link(&tmp, &dest) {
-            for p in &published {
-                let _ = fs::remove_file(p);
-            }
-            return Err(io_error(&dest, &e));
-        }
-        published.push(dest);
-    }
-    publish::sync_folder(out);
-    drop(reservation);
-    Ok(published)
+    // Without replacing any file, the JSON last.
+    publish::publish_staged(out, reservation, staged)
 }
 
 enum Failure {

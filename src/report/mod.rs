@@ -226,15 +226,18 @@ impl fmt::Display for Aftermath<'_> {
 /// set, and returns the final paths in the order of `formats` (a format
 /// asked for twice is written once).
 ///
-/// Under an exclusive lock on `<out_dir>/.tcss-report.lock` (waiting for a
-/// run holding it): removes temporary files of runs that ended, picks the
-/// first stem of `report.run.stem`, `<stem>-2`, `<stem>-3`, ... for which no
-/// file of any format exists and stores it in `report.run.stem`, writes
-/// every file to a temporary file in a private staging folder
-/// (`.tcss-report-tmp-<pid>-<random>`), syncs it, then publishes each one
-/// without replacing any existing file and syncs the folder. If one file
-/// fails, none is published except the JSON snapshot when it was written
-/// ([`ReportError::NotPublished`] says where), and no temporary file is left.
+/// Under the lock on `<out_dir>/.tcss-report.lock`, held for a moment
+/// (waited for at most [`publish::LOCK_WAIT_LIMIT`]): deals with what runs
+/// that ended left, claims the first stem of `report.run.stem`, `<stem>-2`,
+/// `<stem>-3`, ... for which no file of any format exists and no other run
+/// holds a claim (its private staging folder
+/// `.tcss-report-tmp-<pid>-<random>.<stem>`), and stores it in
+/// `report.run.stem`. Then writes every file into the staging folder, syncs
+/// it, marks the folder complete, publishes each one without replacing any
+/// existing file (the JSON last) and syncs the folder. If one file fails,
+/// none is published except the JSON snapshot when it was written
+/// ([`ReportError::NotPublished`] says where), and no temporary file is
+/// left. See [`publish`].
 pub fn write_all(
     report: &mut Report,
     out_dir: &Path,
@@ -288,12 +291,17 @@ fn write_prom(
     Ok(())
 }
 
-/// Takes `out_dir`'s lock and picks the set's stem (the first free one from
-/// `base`), for [`write_reserved`]: what [`write_all`] does first, split off
-/// so the history is recorded under the final stem before anything is
-/// published.
-pub fn reserve(out_dir: &Path, base: &str) -> Result<publish::Reservation, ReportError> {
-    publish::reserve(out_dir, base)
+/// Claims the set's stem in `out_dir` (the first free one from `base`; the
+/// folder lock is held only meanwhile and not waited for once
+/// `interrupted` says so), for [`write_reserved`]: what [`write_all`] does
+/// first, split off so the history is recorded under the final stem before
+/// anything is published.
+pub fn reserve(
+    out_dir: &Path,
+    base: &str,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<publish::Reservation, ReportError> {
+    publish::reserve(out_dir, base, &publish::report_names, interrupted)
 }
 
 /// [`write_all_with`] under a [`reserve`]d stem. The text of `<stem>.prom`

@@ -1,12 +1,13 @@
 //! The `--out` check run before any API call: the folder exists or can be
-//! created, is a folder, and this process can create files in it. A bad
+//! created, is a folder, this process can create files in it, and its lock
+//! file (`.tcss-report.lock`), if there is one, is a regular file. A bad
 //! `--out` then costs a usage error, not a whole run.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::publish::{os_text, temp_prefix};
+use super::publish::{os_text, temp_prefix, LOCK_FILE};
 
 /// Why `--out` cannot hold the reports. Each message names the path once and
 /// carries the OS error text once.
@@ -41,11 +42,25 @@ pub enum OutDirError {
         /// The OS error text.
         reason: String,
     },
+    /// The folder's lock file is a FIFO, a folder, a symlink, a device...:
+    /// no run could take the lock, so the run would be lost at the end.
+    #[error(
+        "{} is {what}, not a regular file (it is the folder's lock file): remove it \
+         (the next run creates it again) and run again",
+        path.display()
+    )]
+    BadLock {
+        /// The lock file's path.
+        path: PathBuf,
+        /// What it is, with an article: `a FIFO`, `a folder`, `a symlink`, ...
+        what: &'static str,
+    },
 }
 
 /// Checks `out` before the run: creates it (and its parents) if missing,
 /// refuses anything that is not a folder (a symlink to a folder is fine),
-/// and creates and removes a temporary file in it.
+/// creates and removes a temporary file in it, and refuses a lock file
+/// that is not a regular file (not following a symlink there).
 pub fn check_out_dir(out: &Path) -> Result<(), OutDirError> {
     match fs::metadata(out) {
         Ok(meta) if meta.is_dir() => {}
@@ -71,7 +86,22 @@ pub fn check_out_dir(out: &Path) -> Result<(), OutDirError> {
             path: out.to_path_buf(),
             kind: e.kind(),
             reason: os_text(&e),
-        })
+        })?;
+    check_lock_file(&out.join(LOCK_FILE))
+}
+
+/// A missing lock file is fine (the run creates it); anything but a
+/// regular file is refused.
+fn check_lock_file(path: &Path) -> Result<(), OutDirError> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(OutDirError::BadLock {
+            path: path.to_path_buf(),
+            what: describe(&meta.file_type()),
+        }),
+        // Missing, a regular file, or unreadable metadata (the lock itself
+        // then reports the OS error).
+        _ => Ok(()),
+    }
 }
 
 fn describe(t: &fs::FileType) -> &'static str {
@@ -91,7 +121,11 @@ fn describe(t: &fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    if t.is_file() {
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_file() {
         "a file"
     } else {
         "not a folder either"
@@ -137,6 +171,41 @@ mod tests {
                 .to_string(),
             "--out /dev/null is a character device, not a folder"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_not_a_regular_file_is_refused() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("reports");
+        let lock = out.join(LOCK_FILE);
+        type Plant = fn(&Path);
+        let cases: [(&str, Plant); 3] = [
+            ("a FIFO", |p| {
+                let ok = std::process::Command::new("mkfifo").arg(p).status();
+                assert!(ok.unwrap().success());
+            }),
+            ("a folder", |p| fs::create_dir(p).unwrap()),
+            ("a symlink", |p| symlink("nowhere", p).unwrap()),
+        ];
+        for (what, plant) in cases {
+            fs::create_dir_all(&out).unwrap();
+            plant(&lock);
+            let err = check_out_dir(&out).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{} is {what}, not a regular file (it is the folder's lock file): remove it \
+                     (the next run creates it again) and run again",
+                    lock.display()
+                )
+            );
+            fs::remove_dir_all(&out).unwrap();
+        }
+        fs::create_dir_all(&out).unwrap();
+        fs::write(&lock, b"").unwrap();
+        check_out_dir(&out).unwrap();
     }
 
     #[cfg(unix)]

@@ -1,40 +1,74 @@
 //! Publishing a run's report files as one set into `--out`.
 //!
-//! This module owns how files reach the folder: the folder lock
-//! (`<out>/.tcss-report.lock`), the choice of a stem no other run has taken,
-//! the private staging folder the files are written in first
-//! (`.tcss-report-tmp-<pid>-<random>`), publishing them without ever replacing
-//! an existing file, the JSON-kept rule when one file fails, and cleaning up
-//! the staging folders of runs that were killed. It does not know what a
-//! file contains: the parent module's `write_part` writes each one.
+//! This module owns how files reach the folder. A set goes through three
+//! steps:
+//!
+//! 1. `reserve` creates `out` and takes the folder lock
+//!    (`<out>/.tcss-report.lock`, `lock`) for a moment: waits for it
+//!    (logging the holder after a second, giving up after
+//!    [`LOCK_WAIT_LIMIT`] or when the run is interrupted, and then going on
+//!    without it); under the lock only, deals with what runs that ended
+//!    left behind (`staging::clean_up`: a complete staging folder is
+//!    rolled forward, anything else removed); then claims the first free
+//!    stem by creating its private staging folder
+//!    `.tcss-report-tmp-<pid>-<random>.<stem>` (a claim no other run takes,
+//!    lock or not, see `staging::claim_stem`) and releases the lock.
+//! 2. The caller does its slow work under the claimed stem, lock-free (the
+//!    run records the history there).
+//! 3. `write_reserved` writes every file under its final name in the
+//!    staging folder, syncs it, marks the folder complete (`.complete`,
+//!    synced), then publishes each file without ever replacing an existing
+//!    one, the JSON snapshot last (a consumer waiting for the JSON finds the
+//!    whole set), and removes the folder. If one file fails, only the JSON
+//!    snapshot is published.
+//!
+//! A run killed at any point leaves either an incomplete staging folder
+//! (nothing of it was published: removed by the next run) or a complete one
+//! (the next run publishes the rest of it, JSON last). It does not know what
+//! a file contains: the parent module's `write_part` writes each one.
+
+mod lock;
+mod staging;
 
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use tempfile::{Builder, NamedTempFile, TempDir};
+use tempfile::{Builder, NamedTempFile, TempDir, TempPath};
 
 use super::{Format, Part, ReportError};
 use crate::aggregate::Report;
 
+pub use lock::LOCK_WAIT_LIMIT;
+
 /// Prefix of every temporary file or folder this tool creates in `--out`,
-/// followed by `<pid>-` and random characters.
+/// followed by `<pid>-` and random characters (and `.<stem>` for a staging
+/// folder).
 pub const TEMP_PREFIX: &str = ".tcss-report-tmp-";
 /// The lock file serializing runs that write into one folder.
 pub const LOCK_FILE: &str = ".tcss-report.lock";
 /// Where the process id cannot be checked, temporary files older than this
 /// are taken as left by a killed run.
 pub const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// The file in a staging folder saying every file of the set is in it,
+/// written and synced: the set may be published (rolled forward).
+pub const COMPLETE_MARKER: &str = ".complete";
 /// Random characters in a temporary name.
 const RAND_CHARS: usize = 12;
-/// Stems tried (`base`, `base-2`, ...) before giving up.
-const MAX_STEM_TRIES: usize = 10_000;
 
 /// Writes one part of the set into its temporary file; errors name `dest`,
 /// the file's final path.
 pub(crate) type PartWriter<'a> =
     dyn Fn(&Report, Part, &mut NamedTempFile, &Path) -> Result<(), ReportError> + Sync + 'a;
+
+/// The names a set with a given stem would have: a stem is free when none
+/// of them exists in the folder.
+pub(crate) type StemNames<'a> = dyn Fn(&str) -> Vec<String> + 'a;
+
+/// Whether the run was interrupted (SIGINT/SIGTERM): the lock is then no
+/// longer waited for.
+pub(crate) type Interrupted<'a> = dyn Fn() -> bool + 'a;
 
 /// The `.tcss-report-tmp-<pid>-` prefix of this process.
 pub(crate) fn temp_prefix() -> String {
@@ -59,6 +93,15 @@ pub(crate) fn os_text(e: &io::Error) -> String {
     }
 }
 
+/// The file names of every report format for `stem`: what makes a run's
+/// stem taken.
+pub(crate) fn report_names(stem: &str) -> Vec<String> {
+    Format::ALL
+        .iter()
+        .flat_map(|f| f.file_names(stem))
+        .collect()
+}
+
 /// Writes and publishes the set (see [`super::write_all`]), with `writer`
 /// producing each file. Sets `report.run.stem` to the stem chosen.
 pub(crate) fn write_set(
@@ -67,29 +110,49 @@ pub(crate) fn write_set(
     formats: &[Format],
     writer: &PartWriter<'_>,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let reservation = reserve(out, &report.run.stem)?;
+    let reservation = reserve(out, &report.run.stem, &report_names, &|| false)?;
     write_reserved(report, out, formats, writer, reservation)
 }
 
-/// The folder held for one set: its lock, and the stem chosen under it.
-/// Dropping it releases the folder.
+/// A stem claimed for one set: its staging folder exists (so no other run
+/// takes the stem) until the set is published or given up. Dropping it
+/// removes the folder and whatever is staged in it.
 #[derive(Debug)]
 pub struct Reservation {
-    _lock: File,
-    /// The stem no file of the folder has.
+    /// The stem no file of the folder has and no other run has claimed.
     pub stem: String,
+    staging: TempDir,
 }
 
-/// Creates `out`, takes its lock, removes stale temporary files and picks
-/// the first free stem from `base` (see [`super::write_all`]): the first
+impl Reservation {
+    /// The private staging folder: files are written here under their
+    /// final names, then published with `publish_staged`.
+    pub fn staging(&self) -> &Path {
+        self.staging.path()
+    }
+}
+
+/// Creates `out`, takes its lock for a moment (see the module doc), and
+/// claims the first free stem from `base`: `base`, `base-2`, ... for which
+/// no name of `names` exists and no other run holds a claim. The first
 /// half of [`write_set`], for a caller with work to do between choosing
-/// the stem and publishing (the history store records the run there).
-pub(crate) fn reserve(out: &Path, base: &str) -> Result<Reservation, ReportError> {
+/// the stem and publishing (the history store records the run there); the
+/// lock is not held meanwhile.
+pub(crate) fn reserve(
+    out: &Path,
+    base: &str,
+    names: &StemNames<'_>,
+    interrupted: &Interrupted<'_>,
+) -> Result<Reservation, ReportError> {
     fs::create_dir_all(out).map_err(|e| io_error(out, &e))?;
-    let lock = lock_folder(out)?;
-    remove_stale_temps(out);
-    let stem = choose_stem(out, base)?;
-    Ok(Reservation { _lock: lock, stem })
+    let lock = lock::FolderLock::acquire(out, LOCK_WAIT_LIMIT, interrupted)?;
+    if lock.is_some() {
+        // Never without the lock: two runs would roll one set forward twice.
+        staging::clean_up(out);
+    }
+    let (stem, staging) = staging::claim_stem(out, base, names)?;
+    drop(lock);
+    Ok(Reservation { stem, staging })
 }
 
 /// The second half of [`write_set`]: writes and publishes the set under
@@ -101,7 +164,6 @@ pub(crate) fn write_reserved(
     writer: &PartWriter<'_>,
     reservation: Reservation,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let _held = &reservation;
     report.run.stem.clone_from(&reservation.stem);
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
@@ -111,92 +173,24 @@ pub(crate) fn write_reserved(
             }
         }
     }
-    let staging = staging_dir(out)?;
-    let written = stage_all(report, out, staging.path(), &parts, writer)?;
-    let published = publish_all(out, written)?;
-    sync_folder(out);
+    let staged = stage_all(report, out, reservation.staging(), &parts, writer)?;
+    publish_staged(out, reservation, staged)?;
     Ok(parts
         .iter()
-        .map(|p| {
-            published
-                .iter()
-                .find(|(q, _)| q == p)
-                .map(|(_, path)| path.clone())
-                .unwrap_or_else(|| out.join(p.file_name(&report.run.stem)))
-        })
+        .map(|p| out.join(p.file_name(&report.run.stem)))
         .collect())
 }
 
-/// Takes the exclusive lock on `<out>/.tcss-report.lock`, waiting for a
-/// run holding it; released when the file is dropped.
-fn lock_folder(out: &Path) -> Result<File, ReportError> {
-    let path = out.join(LOCK_FILE);
-    // create_new never follows a planted symlink; an existing lock file is
-    // then only opened for reading, so a symlink there changes nothing.
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_error(&path, &e)),
-    }
-    let meta = fs::symlink_metadata(&path).map_err(|e| io_error(&path, &e))?;
-    if !meta.is_file() {
-        return Err(ReportError::Io {
-            path,
-            kind: io::ErrorKind::InvalidInput,
-            reason: "the lock file is not a regular file; remove it and run again".into(),
-        });
-    }
-    let file = File::open(&path).map_err(|e| io_error(&path, &e))?;
-    file.lock().map_err(|e| io_error(&path, &e))?;
-    Ok(file)
-}
-
-/// The first of `base`, `base-2`, `base-3`, ... for which no file of any
-/// format exists in `out` (a dangling symlink counts as a file).
-pub(crate) fn choose_stem(out: &Path, base: &str) -> Result<String, ReportError> {
-    for n in 1..=MAX_STEM_TRIES {
-        let stem = if n == 1 {
-            base.to_string()
-        } else {
-            format!("{base}-{n}")
-        };
-        let taken = Format::ALL
-            .iter()
-            .flat_map(|f| f.file_names(&stem))
-            .any(|name| {
-                !matches!(fs::symlink_metadata(out.join(name)),
-                          Err(e) if e.kind() == io::ErrorKind::NotFound)
-            });
-        if !taken {
-            return Ok(stem);
-        }
-    }
-    Err(ReportError::Io {
-        path: out.join(format!("{base}-{MAX_STEM_TRIES}")),
-        kind: io::ErrorKind::AlreadyExists,
-        reason: format!(
-            "{MAX_STEM_TRIES} report sets with this stem already exist; move old reports out of the folder"
-        ),
-    })
-}
-
-/// A fresh folder only this user can enter, holding the set's temporary
-/// files: nothing planted in `out` can be followed while writing.
-pub(crate) fn staging_dir(out: &Path) -> Result<TempDir, ReportError> {
-    temp_builder(&temp_prefix(), 0o700)
-        .tempdir_in(out)
-        .map_err(|e| io_error(out, &e))
-}
-
-/// A random `<prefix>...` name created exclusively, with `mode` (less the
-/// umask) on Unix.
-fn temp_builder(prefix: &str, mode: u32) -> Builder<'_, 'static> {
+/// A `<prefix><random><suffix>` name created exclusively, with `mode`
+/// (less the umask) on Unix.
+fn temp_builder<'a, 'b>(
+    prefix: &'a str,
+    suffix: &'b str,
+    rand: usize,
+    mode: u32,
+) -> Builder<'a, 'b> {
     let mut builder = Builder::new();
-    builder.prefix(prefix).rand_bytes(RAND_CHARS);
+    builder.prefix(prefix).suffix(suffix).rand_bytes(rand);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -207,12 +201,13 @@ fn temp_builder(prefix: &str, mode: u32) -> Builder<'_, 'static> {
     builder
 }
 
-/// A part written and synced, not yet published.
-type Staged = (Part, NamedTempFile, PathBuf);
+/// A file written and synced under its final name in the staging folder,
+/// with the path it is published at.
+pub(crate) type Staged = (PathBuf, TempPath);
 
-/// Writes every part, all at once. On a failure, publishes the JSON snapshot
-/// if it was written and returns the (first) error; the rest is removed with
-/// the staging folder.
+/// Writes every part, all at once, into `staging` under its final name. On
+/// a failure, publishes the JSON snapshot if it was written and returns the
+/// (first) error; the rest is removed with the staging folder.
 fn stage_all(
     report: &Report,
     out: &Path,
@@ -222,52 +217,42 @@ fn stage_all(
 ) -> Result<Vec<Staged>, ReportError> {
     // Every part at once, each on its own thread (the XLSX takes longest;
     // the others and the syncs overlap it).
-    let results: Vec<(Part, PathBuf, Result<NamedTempFile, ReportError>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = parts
-                .iter()
-                .map(|&part| {
-                    let dest = out.join(part.file_name(&report.run.stem));
-                    scope.spawn(move || {
-                        let staged = stage_one(report, part, staging, &dest, writer);
-                        (part, dest, staged)
-                    })
+    let results: Vec<(PathBuf, Result<NamedTempFile, ReportError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&part| {
+                let dest = out.join(part.file_name(&report.run.stem));
+                scope.spawn(move || {
+                    let staged = stage_one(report, part, staging, &dest, writer);
+                    (dest, staged)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut staged: Vec<Staged> = Vec::new();
     let mut failure = None;
-    for (part, dest, result) in results {
+    for (dest, result) in results {
         match result {
-            Ok(tmp) => staged.push((part, tmp, dest)),
+            Ok(tmp) => staged.push((dest, tmp.into_temp_path())),
             // The first failure in the order of `parts`.
             Err(e) => failure = failure.or(Some(e)),
         }
     }
-    let Some(failure) = failure else {
-        return Ok(staged);
-    };
-    let kept_json = match staged.into_iter().find(|(p, ..)| *p == Part::Json) {
-        Some((_, tmp, json)) => tmp.persist_noclobber(&json).ok().map(|_| json),
-        None => None,
-    };
-    if kept_json.is_some() {
-        sync_folder(out);
+    match failure {
+        None => Ok(staged),
+        Some(failure) => Err(give_up(out, failure, Vec::new(), staged)),
     }
-    Err(ReportError::NotPublished {
-        failure: Box::new(failure),
-        kept_json,
-    })
 }
 
-/// Creates a temporary file in `staging`, has `writer` fill it, syncs it.
+/// Creates `<staging>/<final name>` exclusively, has `writer` fill it,
+/// syncs it.
 fn stage_one(
     report: &Report,
     part: Part,
@@ -275,8 +260,9 @@ fn stage_one(
     dest: &Path,
     writer: &PartWriter<'_>,
 ) -> Result<NamedTempFile, ReportError> {
+    let name = part.file_name(&report.run.stem);
     // 0o666 less the umask, as for any file the tool writes.
-    let mut tmp = temp_builder(&temp_prefix(), 0o666)
+    let mut tmp = temp_builder(&name, "", 0, 0o666)
         .tempfile_in(staging)
         .map_err(|e| io_error(dest, &e))?;
     writer(report, part, &mut tmp, dest)?;
@@ -284,33 +270,85 @@ fn stage_one(
     Ok(tmp)
 }
 
-/// Publishes every staged file without replacing an existing one. If one
-/// cannot be published, the files this call published are removed again,
-/// except the JSON snapshot.
-fn publish_all(out: &Path, staged: Vec<Staged>) -> Result<Vec<(Part, PathBuf)>, ReportError> {
-    let mut published: Vec<(Part, PathBuf)> = Vec::new();
-    for (part, tmp, dest) in staged {
+/// Publishes the files staged in `reservation`'s folder: marks the folder
+/// complete, then publishes each without replacing an existing file, the
+/// JSON snapshot last, syncs `out` and removes the folder. If one cannot
+/// be published, the files this call published are removed again and the
+/// JSON snapshot is published alone.
+pub(crate) fn publish_staged(
+    out: &Path,
+    reservation: Reservation,
+    mut staged: Vec<Staged>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    if let Err(e) = staging::mark_complete(reservation.staging()) {
+        let marker = reservation.staging().join(COMPLETE_MARKER);
+        return Err(give_up(out, io_error(&marker, &e), Vec::new(), staged));
+    }
+    staged.sort_by_key(|(dest, _)| staging::publish_order(dest));
+    let mut published: Vec<PathBuf> = Vec::new();
+    let mut rest = staged.into_iter();
+    while let Some((dest, tmp)) = rest.next() {
+        test_pause(&dest, published.len());
         if let Err(e) = tmp.persist_noclobber(&dest) {
             let failure = io_error(&dest, &e.error);
-            let mut kept_json = None;
-            for (p, path) in published {
-                if p == Part::Json {
-                    kept_json = Some(path);
-                } else {
-                    // Ours: created by this call, never another run's.
-                    let _ = fs::remove_file(&path);
-                }
-            }
-            sync_folder(out);
-            return Err(ReportError::NotPublished {
-                failure: Box::new(failure),
-                kept_json,
-            });
+            return Err(give_up(out, failure, published, rest.collect()));
         }
-        published.push((part, dest));
+        published.push(dest);
     }
+    sync_folder(out);
+    drop(reservation);
     Ok(published)
 }
+
+/// The error of a set that is not published: removes the files of it
+/// already published (ours: created by this run, never another's) and
+/// publishes the JSON snapshot from `staged` if it is there.
+fn give_up(
+    out: &Path,
+    failure: ReportError,
+    published: Vec<PathBuf>,
+    staged: Vec<Staged>,
+) -> ReportError {
+    for path in &published {
+        let _ = fs::remove_file(path);
+    }
+    let json = staged
+        .into_iter()
+        .find(|(dest, _)| dest.extension() == Some("json".as_ref()));
+    let kept_json = json.and_then(|(dest, tmp)| tmp.persist_noclobber(&dest).ok().map(|()| dest));
+    if kept_json.is_some() || !published.is_empty() {
+        sync_folder(out);
+    }
+    ReportError::NotPublished {
+        failure: Box::new(failure),
+        kept_json,
+    }
+}
+
+/// A pause before a file is published, for the tests that interrupt or
+/// kill a run there: `TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS=<ms>` before every
+/// file, `<ms>@<k>` only before the file after `k` published, in debug
+/// builds only (docs/testing.md). Release builds have no such hook.
+#[cfg(debug_assertions)]
+fn test_pause(dest: &Path, published: usize) {
+    let Ok(value) = std::env::var("TCSS_TEST_PAUSE_BEFORE_PUBLISH_MS") else {
+        return;
+    };
+    let (ms, at) = match value.split_once('@') {
+        Some((ms, at)) => (ms, at.parse::<usize>().ok()),
+        None => (value.as_str(), None),
+    };
+    let Ok(ms) = ms.parse::<u64>() else {
+        return;
+    };
+    if at.is_none_or(|k| k == published) {
+        tracing::warn!("test pause: {ms} ms before publishing {}", dest.display());
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn test_pause(_: &Path, _: usize) {}
 
 /// Makes the new names durable. The files are in place either way, so a
 /// failure is only logged.
@@ -323,60 +361,9 @@ pub(crate) fn sync_folder(out: &Path) {
     let _ = out;
 }
 
-/// Removes temporary files and folders left in `out` by runs that no
-/// longer exist (see [`is_stale`]). Best effort: call it under the lock.
-pub(crate) fn remove_stale_temps(out: &Path) {
-    let Ok(entries) = fs::read_dir(out) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(temp_pid) else {
-            continue;
-        };
-        let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !is_stale(pid, meta.modified().ok()) {
-            continue;
-        }
-        let removed = if meta.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        match removed {
-            Ok(()) => tracing::info!("removed {}, left by a run that ended", path.display()),
-            Err(e) => tracing::warn!("could not remove {}: {e}", path.display()),
-        }
-    }
-}
-
-/// The process id in a `.tcss-report-tmp-<pid>-...` name.
-fn temp_pid(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix(TEMP_PREFIX)?;
-    let (pid, _) = rest.split_once('-')?;
-    pid.parse().ok()
-}
-
-/// Whether a temporary entry of process `pid` was left by a run that ended:
-/// on Linux, that `/proc/<pid>` does not exist; elsewhere (or without
-/// `/proc`), that it is older than [`STALE_AFTER`]. Our own are never stale.
-fn is_stale(pid: u32, modified: Option<SystemTime>) -> bool {
-    if pid == std::process::id() {
-        return false;
-    }
-    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
-        return !Path::new("/proc").join(pid.to_string()).exists();
-    }
-    modified
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::staging::{is_stale, temp_pid};
     use super::*;
     use crate::report::tests::sample_report;
     use crate::report::{default_formats, write_all};
@@ -604,12 +591,12 @@ mod tests {
         let out = dir.path();
         let report = sample_report();
         let stem = report.run.stem.clone();
-        let staging = staging_dir(out).unwrap();
+        let reservation = reserve(out, &stem, &report_names, &|| false).unwrap();
         let parts = [Part::AccountsCsv, Part::Json, Part::Markdown];
         let staged = stage_all(
             &report,
             out,
-            staging.path(),
+            reservation.staging(),
             &parts,
             &super::super::write_part,
         )
@@ -617,7 +604,7 @@ mod tests {
         // Another writer, ignoring the lock, takes the Markdown name.
         let md = out.join(format!("{stem}.md"));
         fs::write(&md, b"theirs").unwrap();
-        let err = publish_all(out, staged).unwrap_err();
+        let err = publish_staged(out, reservation, staged).unwrap_err();
         match &err {
             ReportError::NotPublished { failure, kept_json } => {
                 assert!(matches!(
@@ -635,7 +622,6 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(fs::read(&md).unwrap(), b"theirs");
-        drop(staging);
         assert_eq!(
             listing(out),
             vec![format!("{stem}.json"), format!("{stem}.md")]

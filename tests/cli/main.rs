@@ -18,6 +18,7 @@ mod interrupt;
 mod metrics;
 mod organizations;
 mod pg_cluster;
+mod publishing;
 mod role_refresh;
 mod stderr;
 mod thresholds;

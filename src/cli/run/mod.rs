@@ -91,13 +91,19 @@ pub(super) async fn run(
     let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
     let (outcomes, organizations) =
         query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
-    let interrupted = *cancel.borrow();
+    // Whether every answer is in: what the reports say (`complete`).
+    let cut_short = *cancel.borrow();
     let org_failures = organizations
         .iter()
         .filter(|o| o.error_code.is_some())
         .count();
-    let run_info = run_info(&args, &config, started_at, interrupted, organizations);
-    let written = write_reports(
+    let run_info = run_info(&args, &config, started_at, cut_short, organizations);
+    let Written {
+        failed,
+        history_failed,
+        report,
+        prom_text,
+    } = write_reports(
         &args,
         &config,
         outcomes,
@@ -105,20 +111,15 @@ pub(super) async fn run(
         started,
         history.as_ref(),
         previous,
+        &cancel,
     )
-    .await;
-    signal_task.abort();
-    let Written {
-        failed,
-        history_failed,
-        report,
-        prom_text,
-    } = written?;
-    // An interrupt while the history was recorded (its wait ended, the
-    // reports written) is one too: 130.
-    let interrupted = interrupted || *cancel.borrow();
+    .await?;
     let inputs = metrics_inputs(&report);
     crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
+    // Still heard while the reports were written (in full) and delivered:
+    // an interrupt at any point of the run exits 130.
+    signal_task.abort();
+    let interrupted = *cancel.borrow();
     let dropped = crate::logging::lines_dropped();
     if dropped > 0 {
         // Seen if stderr took writes again (space freed); else in the metrics.
@@ -289,12 +290,16 @@ pub(super) struct Written {
 }
 
 /// Aggregates the outcomes, records the run in the history (once its stem
-/// is chosen, so the Run sheet can say where; within `[history]
-/// timeout_secs` and until an interrupt, so it never costs the reports),
-/// writes every report, logs `run finished` and lists the files on stdout.
-/// Evaluates the thresholds on the report and its comparison first, so
-/// every report lists the breaches (logged even when writing fails).
-/// Returns how many queries failed, whether recording failed, and the report.
+/// is claimed, so the Run sheet can say where; within `[history]
+/// timeout_secs` and until an interrupt, so it never costs the reports; no
+/// folder lock is held meanwhile), writes every report, logs `run finished`
+/// and lists the files on stdout. Evaluates the thresholds on the report and
+/// its comparison first, so every report lists the breaches (logged even when
+/// writing fails). The folder work runs on the blocking pool, so `cancel`
+/// (SIGINT, SIGTERM) is still heard: it ends a wait for the folder lock,
+/// never the writing of the set. Returns how many queries failed, whether
+/// recording failed, and the report.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn write_reports(
     args: &RunArgs,
     config: &Config,
@@ -303,6 +308,7 @@ pub(super) async fn write_reports(
     started: Instant,
     history: Option<&crate::history::recorder::Target>,
     previous: Option<Option<Previous>>,
+    cancel: &watch::Receiver<bool>,
 ) -> anyhow::Result<Written> {
     let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
     let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
@@ -323,7 +329,10 @@ pub(super) async fn write_reports(
     report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
-    let reservation = report::reserve(&args.out, &report.run.stem).with_context(context);
+    let (out, base, interrupt) = (args.out.clone(), report.run.stem.clone(), cancel.clone());
+    let reservation = blocking(move || report::reserve(&out, &base, &|| *interrupt.borrow()))
+        .await
+        .with_context(context);
     let reservation = reservation.inspect_err(|_| log_breaches(&report.breaches))?;
     report.run.stem.clone_from(&reservation.stem);
     let history_started = Instant::now();
@@ -336,16 +345,21 @@ pub(super) async fn write_reports(
         crate::model::HistoryOutcome::Failed { .. }
     );
     let metrics = metrics_inputs(&report);
-    let rendered = std::sync::OnceLock::new();
-    let written = report::write_reserved(
-        &mut report,
-        &args.out,
-        &args.formats,
-        &metrics,
-        reservation,
-        &rendered,
-    )
-    .with_context(context);
+    let (out, formats) = (args.out.clone(), args.formats.clone());
+    let (report, written, rendered) = blocking(move || {
+        let rendered = std::sync::OnceLock::new();
+        let written = report::write_reserved(
+            &mut report,
+            &out,
+            &formats,
+            &metrics,
+            reservation,
+            &rendered,
+        );
+        (report, written, rendered)
+    })
+    .await;
+    let written = written.with_context(context);
     log_breaches(&report.breaches);
     let paths = written?;
     tracing::info!(
@@ -368,6 +382,15 @@ pub(super) async fn write_reports(
         report,
         prom_text: rendered.into_inner(),
     })
+}
+
+/// Runs `f` on tokio's blocking pool, so the runtime's one thread keeps
+/// hearing signals meanwhile; a panic in `f` goes on here.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 #[cfg(test)]
