@@ -128,6 +128,9 @@ pub struct Defaults {
     pub timeout_secs: u64,
     /// Attempts per query, first try included.
     pub max_attempts: u32,
+    /// The whole run's deadline in seconds (0: none): when it passes, the
+    /// run stops as if interrupted and writes what it has.
+    pub run_timeout_secs: u64,
     /// How region answers combine.
     pub region_scope: RegionScope,
     /// `RoleSessionName` for AssumeRole.
@@ -176,6 +179,8 @@ pub const STS_RATE_LIMIT: NumericSetting = setting("sts_rate_limit", 600, 1, 100
 pub const TIMEOUT_SECS: NumericSetting = setting("timeout_secs", 10, 1, 600);
 /// `max_attempts`: per query, the first included.
 pub const MAX_ATTEMPTS: NumericSetting = setting("max_attempts", 5, 1, 20);
+/// `run_timeout_secs`: the whole run's deadline (0: none; at most a week).
+pub const RUN_TIMEOUT_SECS: NumericSetting = setting("run_timeout_secs", 0, 0, 7 * 86_400);
 /// `role_duration_secs`: `DurationSeconds` of `AssumeRole`.
 pub const ROLE_DURATION_SECS: NumericSetting = setting(
     "role_duration_secs",
@@ -198,6 +203,7 @@ impl Default for Defaults {
             sts_rate_limit: STS_RATE_LIMIT.default as u32,
             timeout_secs: TIMEOUT_SECS.default as u64,
             max_attempts: MAX_ATTEMPTS.default as u32,
+            run_timeout_secs: RUN_TIMEOUT_SECS.default as u64,
             region_scope: RegionScope::Account,
             role_session_name: DEFAULT_SESSION_NAME.to_string(),
             role_duration_secs: ROLE_DURATION_SECS.default as u32,

@@ -81,6 +81,7 @@ pub(super) struct RawDefaults {
     pub sts_rate_limit: Option<Spanned<i64>>,
     pub timeout_secs: Option<Spanned<i64>>,
     pub max_attempts: Option<Spanned<i64>>,
+    pub run_timeout_secs: Option<Spanned<i64>>,
     pub region_scope: Option<RegionScope>,
     pub role_session_name: Option<Spanned<String>>,
     pub role_duration_secs: Option<Spanned<i64>>,

@@ -337,6 +337,7 @@ mod properties {
         ("rate_limit", &["20", "0"]),
         ("max_attempts", &["3", "21"]),
         ("timeout_secs", &["1", "-3"]),
+        ("run_timeout_secs", &["3600", "-1", "700000"]),
         ("role_duration_secs", &["900", "10"]),
         ("region_scope", &["\"region\"", "\"planet\""]),
         (

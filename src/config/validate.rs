@@ -14,7 +14,7 @@ use super::locate::Problems;
 use super::raw::{RawAccount, RawDefaults};
 use super::{
     Account, CredentialSpec, Defaults, NumericSetting, CONCURRENCY, KNOWN_REGIONS, MAX_ATTEMPTS,
-    RATE_LIMIT, ROLE_DURATION_SECS, STS_RATE_LIMIT, TIMEOUT_SECS,
+    RATE_LIMIT, ROLE_DURATION_SECS, RUN_TIMEOUT_SECS, STS_RATE_LIMIT, TIMEOUT_SECS,
 };
 
 /// The values of `X-TC-Language` the API accepts.
@@ -209,6 +209,7 @@ fn limits(problems: &mut Problems<'_>, d: &RawDefaults, out: &mut Defaults) {
     out.sts_rate_limit = in_range(problems, &d.sts_rate_limit, STS_RATE_LIMIT) as u32;
     out.timeout_secs = in_range(problems, &d.timeout_secs, TIMEOUT_SECS) as u64;
     out.max_attempts = in_range(problems, &d.max_attempts, MAX_ATTEMPTS) as u32;
+    out.run_timeout_secs = in_range(problems, &d.run_timeout_secs, RUN_TIMEOUT_SECS) as u64;
     out.role_duration_secs = in_range(problems, &d.role_duration_secs, ROLE_DURATION_SECS) as u32;
 }
 

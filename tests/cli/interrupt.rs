@@ -179,3 +179,60 @@ fn a_query_cancelled_while_retrying_keeps_its_last_error() {
     let rows = h.csv(".accounts.csv");
     assert!(row(&rows, "flaky")["error_message"].contains("InternalError"));
 }
+
+/// `[defaults] run_timeout_secs` (and `--run-timeout`, which wins): a run
+/// whose queries hang stops at its deadline as if interrupted: exit 130,
+/// every report written and marked incomplete, the hanging rows
+/// `cancelled`, the deadline named in the log.
+#[test]
+fn the_run_deadline_stops_a_hanging_run_with_its_reports() {
+    let mut stuck = keyed(
+        "610000000001",
+        "stuck",
+        "AKIDdeadline0000000000001",
+        "deadline-key-1",
+        data(100, 10, 5, 5),
+    );
+    stuck.faults = Faults {
+        first_n: 1000,
+        first_kind: Some(FaultKind::Hang),
+        ..Faults::default()
+    };
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![stuck],
+    });
+    let account = "[[accounts]]\nname = \"stuck\"\nuin = \"610000000001\"\n\
+                   secret_id_env = \"ID_D\"\nsecret_key_env = \"KEY_D\"\n";
+    let env = [
+        ("ID_D", "AKIDdeadline0000000000001"),
+        ("KEY_D", "deadline-key-1"),
+    ];
+    // The config's deadline, and the command line's winning over a longer one.
+    for (defaults, extra) in [
+        ("timeout_secs = 60\nrun_timeout_secs = 2\n", &[][..]),
+        (
+            "timeout_secs = 60\nrun_timeout_secs = 600\n",
+            &["--run-timeout", "2"][..],
+        ),
+    ] {
+        let cfg = h.config(defaults, account);
+        let started = std::time::Instant::now();
+        let o = h.run(&cfg, &env, extra);
+        let took = started.elapsed();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(130), "{err}");
+        assert!(
+            took < Duration::from_secs(2 + 20),
+            "ended {took:?} after the start"
+        );
+        assert!(err.contains("the run's deadline passed"), "{err}");
+        assert!(err.contains("run_timeout_secs=2"), "{err}");
+        let j = h.json();
+        assert_eq!(j["complete"], false);
+        let regions = h.csv(".regions.csv");
+        assert_eq!(regions.len(), 1);
+        assert_eq!(regions[0]["status"], "cancelled");
+        std::fs::remove_dir_all(h.out()).unwrap();
+    }
+}

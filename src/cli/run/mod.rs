@@ -67,6 +67,11 @@ pub(super) struct RunArgs {
     /// repeatable, added to the config's `fail_on`.
     #[arg(long = "fail-on", value_name = "EXPR")]
     fail_on: Vec<String>,
+    /// Stop the run after this many seconds, as if interrupted: requests in
+    /// flight are cancelled, the reports are written (`complete: false`) and
+    /// the run exits 130 (overrides `[defaults] run_timeout_secs`; 0: none).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(config::RUN_TIMEOUT_SECS.min as u64..=config::RUN_TIMEOUT_SECS.max as u64))]
+    run_timeout: Option<u64>,
 }
 
 pub(super) async fn run(
@@ -78,8 +83,9 @@ pub(super) async fn run(
     let started_at = chrono::Utc::now();
     // Before any file is read: an interrupt while reading the config or the
     // credentials ends the run cleanly instead of killing it.
-    let (signal_task, cancel) = interrupt_on_signal();
+    let (signal_task, cancel, stop) = interrupt_on_signal();
     let mut config = run_config(&args)?;
+    let _deadline = run_deadline(&config, stop, started);
     let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
     // The history's waits end on an interrupt too (until the reports are
@@ -139,18 +145,56 @@ pub(super) async fn run(
     ))
 }
 
-/// SIGINT/SIGTERM turn the returned flag true (and are logged once).
-fn interrupt_on_signal() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
+/// The sender of a run's interrupt flag, shared by the signal task and
+/// the run's deadline.
+type Stop = Arc<watch::Sender<bool>>;
+
+/// SIGINT/SIGTERM turn the returned flag true (and are logged once); the
+/// sender is returned for the run's deadline.
+fn interrupt_on_signal() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>, Stop) {
     let (cancel_tx, cancel_rx) = watch::channel(false);
+    let stop = Arc::new(cancel_tx);
     let signalled = shutdown_signal();
+    let sender = Arc::clone(&stop);
     let task = tokio::spawn(async move {
         signalled.await;
         tracing::warn!(
             "interrupted: stopping new work, cancelling requests in flight, writing what we have"
         );
-        let _ = cancel_tx.send(true);
+        sender.send_replace(true);
     });
-    (task, cancel_rx)
+    (task, cancel_rx, stop)
+}
+
+/// The run's deadline (`--run-timeout`, `[defaults] run_timeout_secs`),
+/// counted from `started`: when it passes, the run stops as a signal would
+/// stop it (exit 130, the reports written). The task ends with the run.
+fn run_deadline(config: &Config, stop: Stop, started: Instant) -> Option<AbortOnDrop> {
+    let secs = config.defaults.run_timeout_secs;
+    if secs == 0 {
+        return None;
+    }
+    let at = tokio::time::Instant::from_std(started) + Duration::from_secs(secs);
+    Some(AbortOnDrop(tokio::spawn(async move {
+        tokio::time::sleep_until(at).await;
+        if !*stop.borrow() {
+            tracing::warn!(
+                run_timeout_secs = secs,
+                "the run's deadline passed: stopping new work, cancelling requests in flight, \
+                 writing what we have"
+            );
+            stop.send_replace(true);
+        }
+    })))
+}
+
+/// A task aborted when this is dropped (the end of the run).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Every query of the run: the configured accounts' at once, the members'
@@ -271,6 +315,9 @@ pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
         limits::concurrency_for_limit(config.defaults.concurrency, args.simulate);
     if let Some(r) = args.rate_limit {
         config.defaults.rate_limit = r;
+    }
+    if let Some(t) = args.run_timeout {
+        config.defaults.run_timeout_secs = t;
     }
     log_warnings(&config.warnings, &args.config);
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
