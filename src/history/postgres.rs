@@ -234,7 +234,7 @@ impl Postgres {
         }
         let now = crate::report::rfc3339(&chrono::Utc::now());
         for version in current + 1..=target {
-            for sql in schema::MIGRATIONS[(version - 1) as usize](Dialect::Postgres) {
+            for sql in schema::migration(Dialect::Postgres, version) {
                 tx.batch_execute(&sql).await.map_err(err)?;
             }
             tx.execute(
@@ -256,11 +256,9 @@ impl Postgres {
             reason: reason(&e),
         };
         let tx = self.client.transaction().await.map_err(err)?;
-        let mut cols = schema::RUN_COLUMNS.to_vec();
-        cols.extend_from_slice(schema::RUN_TOTAL_COLUMNS);
         let sql = format!(
             "{} RETURNING id",
-            schema::insert(Dialect::Postgres, "runs", &cols, &[], 1)
+            schema::insert(Dialect::Postgres, "runs", &schema::run_columns(), &[], 1)
         );
         let params: Vec<&(dyn ToSql + Sync)> =
             rec.run.iter().map(|v| v as &(dyn ToSql + Sync)).collect();

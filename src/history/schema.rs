@@ -1,7 +1,13 @@
-//! The history database's schema: every table's columns with their types,
-//! the versioned migrations that create them (the same for SQLite and
-//! PostgreSQL, spelt per [`Dialect`]), and the SQL text the store runs.
-//! Append-only: a migration adds tables, columns or indexes, never drops.
+//! The history database's schema: the column types spelt per [`Dialect`],
+//! the versioned migrations (data, in `released`: fixed lists and texts
+//! that never change once released, spelt per dialect by [`Step::sql`]),
+//! the columns a run writes today (the live lists the inserts use; a test
+//! checks that the migrations create exactly these), what makes a database
+//! ours, and the SQL text the store runs. Append-only: a migration adds
+//! tables, columns or indexes, never drops; a new column is a new
+//! migration ([`Step::AddColumns`]), never an edit of a released one.
+
+mod released;
 
 /// A column's type, spelt per dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +61,14 @@ impl Dialect {
 }
 
 use Ty::{Bool, Int, Real, Text};
+
+/// A list of columns with their types.
+pub type Cols = &'static [(&'static str, Ty)];
+
+// The live column lists: what a run writes today, in the order of its
+// values (`record`). Adding a column here needs a migration that creates
+// it (docs/history.md, "Adding a column to the history"); the migrations
+// never read these lists.
 
 /// `runs`: one row per run. After `id`: the run's facts, then every key of
 /// the report's totals (`crate::report::totals_fields`), in that order.
@@ -198,56 +212,129 @@ pub const ORGANIZATION_COLUMNS: &[(&str, Ty)] = &[
 const RUN_ID: &str = "run_id";
 const POSITION: &str = "position";
 
-fn columns(d: Dialect, cols: &[(&str, Ty)]) -> String {
-    cols.iter()
-        .map(|(name, ty)| format!(",\n  {name} {}", d.ty(*ty)))
-        .collect()
+/// Every column of a `runs` row a run writes: [`RUN_COLUMNS`] then
+/// [`RUN_TOTAL_COLUMNS`].
+pub fn run_columns() -> Vec<(&'static str, Ty)> {
+    let mut cols = RUN_COLUMNS.to_vec();
+    cols.extend_from_slice(RUN_TOTAL_COLUMNS);
+    cols
 }
 
-fn child_table(d: Dialect, table: &str, cols: &[(&str, Ty)], position: bool) -> String {
-    let position = if position {
-        format!(",\n  {POSITION} {} NOT NULL", d.ty(Int))
-    } else {
-        String::new()
+/// What a table's rows start with, after `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lead {
+    /// Nothing more: `runs`.
+    None,
+    /// `run_id`, referencing `runs`.
+    Run,
+    /// `run_id`, then `position` (the report's order).
+    RunPosition,
+}
+
+impl Lead {
+    /// The lead columns' names, in order.
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            Lead::None => &[],
+            Lead::Run => ORGANIZATION_LEAD,
+            Lead::RunPosition => SNAPSHOT_LEAD,
+        }
+    }
+}
+
+/// One step of a migration: data, spelt per dialect by [`Step::sql`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `CREATE TABLE name`: `id`, the lead columns, then `cols`.
+    Table {
+        /// The table.
+        name: &'static str,
+        /// Its columns after `id` and before `cols`.
+        lead: Lead,
+        /// Its own columns.
+        cols: Cols,
+    },
+    /// `ALTER TABLE table ADD COLUMN ...`, one statement per column (both
+    /// databases): how a new column arrives, in a new migration. Rows
+    /// recorded before it hold `NULL` there.
+    AddColumns {
+        /// The table.
+        table: &'static str,
+        /// The new columns.
+        cols: Cols,
+    },
+    /// A statement spelt the same in both databases (an index).
+    Same(&'static str),
+}
+
+impl Step {
+    /// The SQL statements of this step in dialect `d`.
+    pub fn sql(self, d: Dialect) -> Vec<String> {
+        match self {
+            Step::Table { name, lead, cols } => vec![create_table(d, name, lead, cols)],
+            Step::AddColumns { table, cols } => cols
+                .iter()
+                .map(|(name, ty)| format!("ALTER TABLE {table} ADD COLUMN {name} {}", d.ty(*ty)))
+                .collect(),
+            Step::Same(sql) => vec![sql.to_string()],
+        }
+    }
+}
+
+fn create_table(d: Dialect, name: &str, lead: Lead, cols: Cols) -> String {
+    let int = d.ty(Int);
+    let lead = match lead {
+        Lead::None => String::new(),
+        Lead::Run => format!(",\n  {RUN_ID} {int} NOT NULL REFERENCES runs(id)"),
+        Lead::RunPosition => format!(
+            ",\n  {RUN_ID} {int} NOT NULL REFERENCES runs(id),\n  {POSITION} {int} NOT NULL"
+        ),
     };
-    format!(
-        "CREATE TABLE {table} (\n  {},\n  {RUN_ID} {} NOT NULL REFERENCES runs(id){position}{}\n)",
-        d.id(),
-        d.ty(Int),
-        columns(d, cols)
-    )
+    let cols: String = cols
+        .iter()
+        .map(|(name, ty)| format!(",\n  {name} {}", d.ty(*ty)))
+        .collect();
+    format!("CREATE TABLE {name} (\n  {}{lead}{cols}\n)", d.id())
 }
 
-/// Version 1: the three tables of a run.
-fn v1(d: Dialect) -> Vec<String> {
-    let mut runs = RUN_COLUMNS.to_vec();
-    runs.extend_from_slice(RUN_TOTAL_COLUMNS);
-    vec![
-        format!("CREATE TABLE runs (\n  {}{}\n)", d.id(), columns(d, &runs)),
-        child_table(d, "account_snapshots", ACCOUNT_COLUMNS, true),
-        child_table(d, "region_snapshots", REGION_COLUMNS, true),
-    ]
-}
-
-/// Version 2: the organizations of a run, and the indexes for "this UIN
-/// over time" and "the latest complete run".
-fn v2(d: Dialect) -> Vec<String> {
-    vec![
-        child_table(d, "organizations", ORGANIZATION_COLUMNS, false),
-        "CREATE INDEX account_snapshots_uin ON account_snapshots (uin, run_id)".into(),
-        "CREATE INDEX account_snapshots_run ON account_snapshots (run_id, position)".into(),
-        "CREATE INDEX region_snapshots_run ON region_snapshots (run_id, position)".into(),
-        "CREATE INDEX organizations_run ON organizations (run_id)".into(),
-        "CREATE INDEX runs_complete_started ON runs (complete, started_at)".into(),
-        "CREATE INDEX runs_started ON runs (started_at)".into(),
-    ]
-}
-
-/// Every migration, in order: version `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[fn(Dialect) -> Vec<String>] = &[v1, v2];
+/// Every migration, in order: version `i + 1` is `MIGRATIONS[i]`. Each is
+/// frozen once released (`released`'s digest test); a new one is appended.
+pub const MIGRATIONS: &[&[Step]] = &[released::V1, released::V2];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The SQL statements of migration `version` (1 to [`LATEST`]) in `d`.
+pub fn migration(d: Dialect, version: i64) -> Vec<String> {
+    MIGRATIONS[(version - 1) as usize]
+        .iter()
+        .flat_map(|step| step.sql(d))
+        .collect()
+}
+
+/// The columns each table has at schema `version`, after `id` (the lead
+/// columns as [`Ty::Int`]), tables in the order they were created.
+pub fn tables_at(version: i64) -> Vec<(&'static str, Vec<(&'static str, Ty)>)> {
+    let mut tables: Vec<(&'static str, Vec<(&'static str, Ty)>)> = Vec::new();
+    for step in &MIGRATIONS[..version as usize] {
+        for step in *step {
+            match *step {
+                Step::Table { name, lead, cols } => {
+                    let mut all: Vec<_> = lead.names().iter().map(|n| (*n, Int)).collect();
+                    all.extend_from_slice(cols);
+                    tables.push((name, all));
+                }
+                Step::AddColumns { table, cols } => {
+                    if let Some((_, all)) = tables.iter_mut().find(|(name, _)| *name == table) {
+                        all.extend_from_slice(cols);
+                    }
+                }
+                Step::Same(_) => {}
+            }
+        }
+    }
+    tables
+}
 
 /// The columns of tcss-report's `schema_migrations`, in order: a table of
 /// that name with other columns is another tool's.

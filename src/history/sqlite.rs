@@ -348,7 +348,7 @@ impl Sqlite {
             self.not_newer(current)?;
             let now = crate::report::rfc3339(&chrono::Utc::now());
             for version in current + 1..=target {
-                for sql in schema::MIGRATIONS[(version - 1) as usize](Dialect::Sqlite) {
+                for sql in schema::migration(Dialect::Sqlite, version) {
                     c.execute(&sql, []).map_err(err)?;
                 }
                 c.execute(
@@ -394,9 +394,7 @@ impl Sqlite {
 
 /// The rows of one run, inside the caller's transaction; returns its id.
 fn insert_rows(c: &Connection, rec: &RunRecord<'_>) -> rusqlite::Result<i64> {
-    let mut cols = schema::RUN_COLUMNS.to_vec();
-    cols.extend_from_slice(schema::RUN_TOTAL_COLUMNS);
-    let sql = schema::insert(Dialect::Sqlite, "runs", &cols, &[], 1);
+    let sql = schema::insert(Dialect::Sqlite, "runs", &schema::run_columns(), &[], 1);
     c.execute(&sql, rusqlite::params_from_iter(rec.run.iter()))?;
     let run_id = c.last_insert_rowid();
     for child in rec.children() {

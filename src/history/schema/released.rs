@@ -1,0 +1,254 @@
+//! Every history migration, frozen: the tables, columns and indexes each
+//! version created, as fixed lists that never change once released (a
+//! database an earlier release created was made by exactly this text).
+//! They do not refer to the live column lists of [`super`] (what a run
+//! writes today): a new column is a new migration appended here
+//! ([`super::Step::AddColumns`]), never an edit of an old one. The digest
+//! test below fails when a released migration's SQL text changes.
+
+use super::Lead;
+use super::Step::{self, Same, Table};
+use super::Ty::{Bool, Int, Real, Text};
+
+/// Released in version 1: never change. `runs`: the run's facts, then
+/// every key of the report's totals as they were in version 1.
+const V1_RUNS: &[(&str, super::Ty)] = &[
+    ("stem", Text),
+    ("started_at", Text),
+    ("finished_at", Text),
+    ("generated_at", Text),
+    ("recorded_at", Text),
+    ("tool_version", Text),
+    ("config_path", Text),
+    ("config_digest", Text),
+    ("complete", Bool),
+    ("simulated", Bool),
+    ("region_scope", Text),
+    ("accounts", Int),
+    ("accounts_ok", Int),
+    ("accounts_partial", Int),
+    ("accounts_error", Int),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("remaining_authorized", Int),
+    ("utilization", Real),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("total_images", Int),
+    ("scan_coverage", Real),
+    ("duplicate_images", Int),
+    ("duplicate_ratio", Real),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_utilization", Real),
+    ("queries", Int),
+    ("queries_ok", Int),
+    ("queries_failed", Int),
+    ("queries_cancelled", Int),
+    ("queries_with_warning", Int),
+    ("attempts", Int),
+    ("throttled", Int),
+];
+
+/// Released in version 1: never change. `account_snapshots`: the
+/// accounts-CSV columns of version 1, then `tags`.
+const V1_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
+    ("account", Text),
+    ("uin", Text),
+    ("status", Text),
+    ("regions_ok", Int),
+    ("regions_failed", Int),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("remaining_authorized", Int),
+    ("utilization", Real),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("total_images", Int),
+    ("scan_coverage", Real),
+    ("duplicate_images", Int),
+    ("duplicate_ratio", Real),
+    ("can_apply_free_authorize", Bool),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_utilization", Real),
+    ("scan_quota_status", Text),
+    ("scan_quota_start", Text),
+    ("scan_quota_end", Text),
+    ("scan_quota_days_left", Int),
+    ("region_mismatch", Bool),
+    ("error_code", Text),
+    ("error_message", Text),
+    ("request_id", Text),
+    ("tags", Text),
+];
+
+/// Released in version 1: never change. `region_snapshots`: the
+/// regions-CSV columns of version 1.
+const V1_REGION_SNAPSHOTS: &[(&str, super::Ty)] = &[
+    ("account", Text),
+    ("uin", Text),
+    ("region", Text),
+    ("status", Text),
+    ("attempts", Int),
+    ("throttled", Int),
+    ("latency_ms", Int),
+    ("request_id", Text),
+    ("error_code", Text),
+    ("error_message", Text),
+    ("total_authorized", Int),
+    ("used_authorized", Int),
+    ("trial_authorized", Int),
+    ("used_trial_authorized", Int),
+    ("purchased_authorized", Int),
+    ("used_purchased_authorized", Int),
+    ("scanned_images", Int),
+    ("not_scanned_images", Int),
+    ("not_scanned_local_images", Int),
+    ("duplicate_images", Int),
+    ("can_apply_free_authorize", Bool),
+    ("scan_quota_key", Text),
+    ("scan_quota_resource_id", Text),
+    ("scan_quota_capacity", Int),
+    ("scan_quota_used", Int),
+    ("scan_quota_pay_num", Int),
+    ("scan_quota_trial_num", Int),
+    ("scan_quota_pay_usage", Int),
+    ("scan_quota_status", Text),
+    ("scan_quota_start", Text),
+    ("scan_quota_end", Text),
+    ("warning", Text),
+];
+
+/// Released in version 2: never change. `organizations`: one row per
+/// `[[organizations]]` table of a run.
+const V2_ORGANIZATIONS: &[(&str, super::Ty)] = &[
+    ("name", Text),
+    ("management_account", Text),
+    ("status", Text),
+    ("members_total", Int),
+    ("members_listed", Int),
+    ("members_kept", Int),
+    ("error_code", Text),
+    ("error_message", Text),
+];
+
+/// Version 1 (released): the three tables of a run. Never change.
+pub const V1: &[Step] = &[
+    Table {
+        name: "runs",
+        lead: Lead::None,
+        cols: V1_RUNS,
+    },
+    Table {
+        name: "account_snapshots",
+        lead: Lead::RunPosition,
+        cols: V1_ACCOUNT_SNAPSHOTS,
+    },
+    Table {
+        name: "region_snapshots",
+        lead: Lead::RunPosition,
+        cols: V1_REGION_SNAPSHOTS,
+    },
+];
+
+/// Version 2 (released): the organizations of a run, and the indexes for
+/// "this UIN over time" and "the latest complete run". Never change.
+pub const V2: &[Step] = &[
+    Table {
+        name: "organizations",
+        lead: Lead::Run,
+        cols: V2_ORGANIZATIONS,
+    },
+    Same("CREATE INDEX account_snapshots_uin ON account_snapshots (uin, run_id)"),
+    Same("CREATE INDEX account_snapshots_run ON account_snapshots (run_id, position)"),
+    Same("CREATE INDEX region_snapshots_run ON region_snapshots (run_id, position)"),
+    Same("CREATE INDEX organizations_run ON organizations (run_id)"),
+    Same("CREATE INDEX runs_complete_started ON runs (complete, started_at)"),
+    Same("CREATE INDEX runs_started ON runs (started_at)"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::{migration, Dialect, MIGRATIONS};
+
+    /// The SHA-256 of every released migration's SQL text (its statements
+    /// joined by `;\n`), per dialect, in version order. Append-only: a new
+    /// migration's digests are added here (the failure prints them); a
+    /// digest already here never changes.
+    const RELEASED: &[(i64, Dialect, &str)] = &[
+        (
+            1,
+            Dialect::Sqlite,
+            "c167c28604735a9ed2f3ccb6d82e3f4dae3fa21ff2738e038d560784b8009f94",
+        ),
+        (
+            1,
+            Dialect::Postgres,
+            "b048988cd41190d986b867397400e2364697761ee81c853398793fe81d7026c1",
+        ),
+        (
+            2,
+            Dialect::Sqlite,
+            "10663d7796209101a891a9fee028550d6de6abf3df7f3e9a8143a3c17642a1e6",
+        ),
+        (
+            2,
+            Dialect::Postgres,
+            "4c0cd1dad0515cc89566e0f120bcbc902cdfbe73f74d0717acacc1883ae84338",
+        ),
+    ];
+
+    fn digest(d: Dialect, version: i64) -> String {
+        use sha2::Digest;
+        let text = migration(d, version).join(";\n");
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    }
+
+    #[test]
+    fn released_migrations_never_change() {
+        for (version, d, released) in RELEASED {
+            let now = digest(*d, *version);
+            assert_eq!(
+                now, *released,
+                "history migration {version} ({d:?}) changed: its SQL text's SHA-256 is now \
+                 {now}, released as {released}. Released history migrations never change (a \
+                 database an earlier release created was made by exactly that text); undo the \
+                 change and add a new migration instead (history/schema/released.rs, appended \
+                 to MIGRATIONS; a new column is a Step::AddColumns)"
+            );
+        }
+    }
+
+    #[test]
+    fn every_migration_has_its_digest() {
+        for version in 1..=MIGRATIONS.len() as i64 {
+            for d in [Dialect::Sqlite, Dialect::Postgres] {
+                assert!(
+                    RELEASED.iter().any(|(v, e, _)| *v == version && *e == d),
+                    "history migration {version} ({d:?}) has no digest: add \
+                     ({version}, Dialect::{d:?}, \"{}\") to RELEASED in \
+                     history/schema/released.rs; from then on it never changes",
+                    digest(d, version)
+                );
+            }
+        }
+        assert!(
+            RELEASED
+                .iter()
+                .all(|(v, _, _)| *v >= 1 && *v <= MIGRATIONS.len() as i64),
+            "a digest of a migration that is no longer in MIGRATIONS: released migrations \
+             are never removed"
+        );
+    }
+}
