@@ -32,7 +32,8 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    fn ty(self, ty: Ty) -> &'static str {
+    /// How a column of type `ty` is declared.
+    pub fn ty(self, ty: Ty) -> &'static str {
         match (self, ty) {
             (_, Ty::Text) => "TEXT",
             (Dialect::Sqlite, Ty::Int) => "INTEGER",
