@@ -109,12 +109,21 @@ fn the_migrations_create_exactly_the_columns_a_run_writes() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// The columns of `table` in `tables`.
+fn of<'a>(tables: &'a mut [(String, Columns)], table: &str) -> &'a mut Columns {
+    &mut tables
+        .iter_mut()
+        .find(|(t, _)| t == table)
+        .unwrap_or_else(|| panic!("no table {table}"))
+        .1
+}
+
 #[test]
 fn a_column_written_without_a_migration_is_named_with_the_fix() {
     let d = Dialect::Postgres;
     let mut more = written(d);
-    more[1].1.push(("new_metric".into(), "BIGINT".into()));
-    more[0].1[0].1 = "BIGINT".into();
+    of(&mut more, "account_snapshots").push(("new_metric".into(), "BIGINT".into()));
+    of(&mut more, "runs")[0] = ("stem".into(), "BIGINT".into());
     more.push(("alerts".into(), vec![]));
     let found = differences(&created(d, LATEST), &more);
     let next = LATEST + 1;
@@ -139,7 +148,7 @@ fn a_column_written_without_a_migration_is_named_with_the_fix() {
         "{found:?}"
     );
     let mut created = created(d, LATEST);
-    created[3].1.push(("old_metric".into(), "TEXT".into()));
+    of(&mut created, "organizations").push(("old_metric".into(), "TEXT".into()));
     let found = differences(&created, &written(d));
     assert_eq!(
         found,
@@ -325,30 +334,47 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/history/fixtures")
 }
 
-/// Each fixture: its file, the schema version the release wrote it at,
-/// and its runs (stem, complete), oldest first. One per release that
-/// changed the schema; never regenerated.
-const FIXTURES: &[(&str, i64, &[(&str, bool)])] = &[(
-    "history-v2.sqlite",
-    2,
-    &[
+/// A SQLite file an earlier release wrote. One per release that changed
+/// the schema; never regenerated.
+struct Fixture {
+    /// Its file in [`fixtures`].
+    file: &'static str,
+    /// The schema version the release wrote it at.
+    version: i64,
+    /// Its runs, oldest first: stem, complete.
+    runs: &'static [(&'static str, bool)],
+}
+
+const FIXTURES: &[Fixture] = &[Fixture {
+    file: "history-v2.sqlite",
+    version: 2,
+    runs: &[
         ("tcss-authorizations-20260201T000000Z", true),
         ("tcss-authorizations-20260202T000000Z", false),
     ],
-)];
+}];
 
 /// An account as read straight from a fixture: name, UIN, licenses used.
 type OldAccount = (String, Option<String>, Option<i64>);
 
-/// The fixture file's own statements and its first complete run's
-/// accounts, read with a plain connection before the store touches it.
-fn read_fixture(path: &std::path::Path) -> (i64, Vec<String>, Vec<OldAccount>) {
+/// What a fixture holds, read with a plain connection before the store
+/// touches it.
+struct Held {
+    /// Its schema version.
+    version: i64,
+    /// The statements that made its tables and indexes, in order.
+    sql: Vec<String>,
+    /// The accounts of its latest complete run, in report order.
+    accounts: Vec<OldAccount>,
+    /// Its account snapshots, all runs.
+    snapshots: i64,
+}
+
+fn read_fixture(path: &std::path::Path) -> Held {
     let c = rusqlite::Connection::open(path).expect("the fixture");
-    let version: i64 = c
-        .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-            r.get(0)
-        })
-        .expect("version");
+    let one = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let version = one("SELECT MAX(version) FROM schema_migrations");
+    let snapshots = one("SELECT COUNT(*) FROM account_snapshots");
     let mut stmt = c
         .prepare(
             "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL \
@@ -362,15 +388,21 @@ fn read_fixture(path: &std::path::Path) -> (i64, Vec<String>, Vec<OldAccount>) {
         .expect("schema");
     let mut stmt = c
         .prepare(
-            "SELECT account, uin, used_authorized FROM account_snapshots \
-             WHERE run_id = (SELECT MIN(id) FROM runs WHERE complete) ORDER BY position",
+            "SELECT account, uin, used_authorized FROM account_snapshots WHERE run_id = \
+             (SELECT id FROM runs WHERE complete ORDER BY started_at DESC, id DESC LIMIT 1) \
+             ORDER BY position",
         )
         .expect("accounts");
     let accounts = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .and_then(Iterator::collect)
         .expect("accounts");
-    (version, sql, accounts)
+    Held {
+        version,
+        sql,
+        accounts,
+        snapshots,
+    }
 }
 
 #[tokio::test]
@@ -380,58 +412,62 @@ async fn sqlite_a_history_an_earlier_release_wrote_is_migrated_and_takes_new_run
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    let listed: Vec<&str> = FIXTURES.iter().map(|f| f.0).collect();
+    let listed: Vec<&str> = FIXTURES.iter().map(|f| f.file).collect();
     assert_eq!(files, listed, "every fixture file is listed in FIXTURES");
-    for (file, version, runs) in FIXTURES {
-        let (dir, location) = sqlite_file();
-        let path = dir.path().join(DEFAULT_FILE);
-        std::fs::copy(fixtures().join(file), &path).expect("copy");
-        let (found, sql, old_accounts) = read_fixture(&path);
-        assert_eq!(found, *version, "{file}");
-        // The file was made by exactly today's texts of its migrations.
-        let texts: Vec<String> = (1..=*version)
-            .flat_map(|v| schema::migration(Dialect::Sqlite, v))
-            .collect();
-        assert_eq!(
-            sql, texts,
-            "{file}: the released migrations' text changed since it was written (released \
-             history migrations never change; add a new migration instead)"
-        );
-        let mut store = Store::open(&location, &options()).await.expect(file);
-        assert_eq!(store.schema_version(), LATEST, "{file}");
-        let new = store.record(&report(9, true)).await.expect(file);
-        let prev = store
-            .previous_complete_run(new)
-            .await
-            .expect("read")
-            .expect("the old complete run");
-        let last_complete = runs.iter().rev().find(|r| r.1).expect("a complete run");
-        assert_eq!(prev.run, last_complete.0, "{file}");
-        let accounts: Vec<OldAccount> = prev
-            .accounts
-            .iter()
-            .map(|a| (a.account.clone(), a.uin.clone(), a.used_authorized))
-            .collect();
-        assert!(!old_accounts.is_empty(), "{file}");
-        assert_eq!(accounts, old_accounts, "{file}");
-        let trends = store.trends(None).await.expect("trends");
-        let got: Vec<(&str, Val)> = trends
-            .runs
-            .iter()
-            .map(|r| (r[1].text().unwrap_or_default(), r[3].clone()))
-            .collect();
-        let mut expected: Vec<(&str, Val)> =
-            runs.iter().map(|(s, c)| (*s, Val::Bool(*c))).collect();
-        let stem = report(9, true).run.stem;
-        expected.push((&stem, Val::Bool(true)));
-        assert_eq!(got, expected, "{file}");
-        let sample = sample_report();
-        assert_eq!(
-            count(&store, "account_snapshots").await,
-            (old_accounts.len() * runs.len() + sample.accounts.len()) as i64,
-            "{file}"
-        );
+    for fixture in FIXTURES {
+        a_fixture_is_migrated_and_takes_a_new_run(fixture).await;
     }
+}
+
+/// A copy of `f` is opened by the store (migrated to [`LATEST`]), takes a
+/// run, and reads back its old runs and the new one.
+async fn a_fixture_is_migrated_and_takes_a_new_run(f: &Fixture) {
+    let file = f.file;
+    let (dir, location) = sqlite_file();
+    let path = dir.path().join(DEFAULT_FILE);
+    std::fs::copy(fixtures().join(file), &path).expect("copy");
+    let held = read_fixture(&path);
+    assert_eq!(held.version, f.version, "{file}");
+    let texts: Vec<String> = (1..=f.version)
+        .flat_map(|v| schema::migration(Dialect::Sqlite, v))
+        .collect();
+    assert_eq!(
+        held.sql, texts,
+        "{file}: the released migrations' text changed since it was written (released \
+         history migrations never change; add a new migration instead)"
+    );
+    let mut store = Store::open(&location, &options()).await.expect(file);
+    assert_eq!(store.schema_version(), LATEST, "{file}");
+    let new = report(9, true);
+    let id = store.record(&new).await.expect(file);
+    let prev = store
+        .previous_complete_run(id)
+        .await
+        .expect("read")
+        .expect("the old complete run");
+    let last_complete = f.runs.iter().rev().find(|r| r.1).expect("a complete run");
+    assert_eq!(prev.run, last_complete.0, "{file}");
+    let accounts: Vec<OldAccount> = prev
+        .accounts
+        .iter()
+        .map(|a| (a.account.clone(), a.uin.clone(), a.used_authorized))
+        .collect();
+    assert!(!held.accounts.is_empty(), "{file}");
+    assert_eq!(accounts, held.accounts, "{file}");
+    let trends = store.trends(None).await.expect("trends");
+    let got: Vec<(&str, Val)> = trends
+        .runs
+        .iter()
+        .map(|r| (r[1].text().unwrap_or_default(), r[3].clone()))
+        .collect();
+    let mut expected: Vec<(&str, Val)> = f.runs.iter().map(|(s, c)| (*s, Val::Bool(*c))).collect();
+    expected.push((&new.run.stem, Val::Bool(true)));
+    assert_eq!(got, expected, "{file}");
+    assert_eq!(
+        count(&store, "account_snapshots").await,
+        held.snapshots + new.accounts.len() as i64,
+        "{file}"
+    );
 }
 
 /// Adding a column is one step: an `ALTER TABLE` per column that both
