@@ -98,7 +98,7 @@ fn identities(config: &Config, env: &dyn Env) -> Vec<Identity> {
 }
 
 /// Builds the fleet for `config`: one simulated account per UIN
-/// ([`identities`]), with the keys the run signs with (the demo ones are
+/// (`identities`), with the keys the run signs with (the demo ones are
 /// returned as overrides) and the roles the config assumes.
 pub fn fleet_for(
     config: &Config,

@@ -105,7 +105,7 @@ fn defang(text: &str) -> Cow<'_, str> {
 }
 
 /// Escapes text for a Markdown table cell (see the module doc): dropped
-/// characters removed first (so none can hide a URL from [`defang`]), bare
+/// characters removed first (so none can hide a URL from `defang`), bare
 /// URLs defanged, then every special character escaped.
 pub fn escape_cell(text: &str) -> Cow<'_, str> {
     let visible = if text.contains(is_dropped) {
