@@ -333,7 +333,7 @@ impl Executor {
             endpoint: &self.opts.endpoint,
             service: tcss::SERVICE,
             version: tcss::VERSION,
-            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO.name,
             region: Some(&q.region),
             body: b"{}",
         };

@@ -1,11 +1,12 @@
 //! `tcss` (Tencent Container Security Service), version `2020-11-01`: its
-//! names and the answer we read (always built: the simulator shares them),
-//! and the typed call (feature `client`).
+//! actions and the answers we read (always built: the simulator serves
+//! them), and the typed calls (feature `client`).
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::{Action, Descriptor, Scope};
 #[cfg(feature = "client")]
-use crate::client::{Answer, ApiRequest, Client, Endpoint, Failure, Pacer};
+use crate::client::{Answer, Client, Endpoint, Failure, Pacer};
 #[cfg(feature = "client")]
 use crate::credentials::Credentials;
 
@@ -13,8 +14,23 @@ use crate::credentials::Credentials;
 pub const SERVICE: &str = "tcss";
 /// The API version.
 pub const VERSION: &str = "2020-11-01";
-/// The action this tool audits.
-pub const DESCRIBE_IMAGE_AUTHORIZED_INFO: &str = "DescribeImageAuthorizedInfo";
+
+const fn tcss<A>(name: &'static str, scope: Scope) -> Action<A> {
+    Action::new(Descriptor {
+        service: SERVICE,
+        version: VERSION,
+        name,
+        scope,
+    })
+}
+
+/// `DescribeImageAuthorizedInfo` (no parameters): the image license counts
+/// and the image-scan quota, per region.
+pub const DESCRIBE_IMAGE_AUTHORIZED_INFO: Action<ImageAuthorizedInfo> =
+    tcss("DescribeImageAuthorizedInfo", Scope::PerRegion);
+
+/// Every TCSS action this crate knows (the simulator serves each).
+pub const ACTIONS: &[Descriptor] = &[*DESCRIBE_IMAGE_AUTHORIZED_INFO.descriptor()];
 
 /// Response of `DescribeImageAuthorizedInfo`. Every field is optional (missing
 /// and `null` both become `None`); unknown fields are ignored. Field names are
@@ -94,13 +110,7 @@ pub async fn describe_image_authorized_info<P: Pacer>(
     creds: &Credentials,
     pacer: &P,
 ) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
-    let req = ApiRequest {
-        endpoint,
-        service: SERVICE,
-        version: VERSION,
-        action: DESCRIBE_IMAGE_AUTHORIZED_INFO,
-        region: Some(region),
-        body: b"{}",
-    };
-    client.call(&req, creds, pacer).await
+    DESCRIBE_IMAGE_AUTHORIZED_INFO
+        .call(client, endpoint, Some(region), b"{}", creds, pacer)
+        .await
 }

@@ -892,14 +892,12 @@ fn ca_files_are_loaded_or_rejected_with_their_path() {
 }
 
 fn describe_request(endpoint: &Endpoint) -> tcapi::client::ApiRequest<'_> {
-    tcapi::client::ApiRequest {
+    tcapi::client::ApiRequest::new(
         endpoint,
-        service: tcss::SERVICE,
-        version: tcss::VERSION,
-        action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
-        region: Some("ap-guangzhou"),
-        body: b"{}",
-    }
+        &tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        Some("ap-guangzhou"),
+        b"{}",
+    )
 }
 
 #[tokio::test]

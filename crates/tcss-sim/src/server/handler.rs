@@ -79,7 +79,9 @@ struct ActionSpec {
 
 const ACTIONS: &[ActionSpec] = &[
     ActionSpec {
-        name: tcapi::tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        name: tcapi::tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO
+            .descriptor()
+            .name,
         service: tcapi::tcss::SERVICE,
         version: tcapi::tcss::VERSION,
         kind: ActionKind::DescribeImageAuthorizedInfo,
