@@ -35,12 +35,12 @@ use std::sync::{Arc, Mutex};
 
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Stream, StreamExt};
-use tcapi::client::{Answer, ApiRequest, Failure};
+use tcapi::client::{ApiRequest, Failure};
 use tcapi::credentials::{CredentialError, Env};
-use tcapi::tcss::ImageAuthorizedInfo;
-use tcapi::{tcss, Client, Credentials, Endpoint};
+use tcapi::{Client, Credentials, Endpoint};
 use tokio::sync::{watch, Notify};
 
+use crate::calls::Answer;
 use crate::config::Config;
 use crate::model::{QueryOutcome, QueryResult};
 use crate::plan::Query;
@@ -58,7 +58,7 @@ const TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 pub struct ExecOptions {
     /// The shared HTTP client (timeouts, retries, backoff).
     pub client: Client,
-    /// TCSS endpoint.
+    /// TCSS endpoint (every call of [`crate::calls`]).
     pub endpoint: Endpoint,
     /// STS endpoint.
     pub sts_endpoint: Endpoint,
@@ -66,7 +66,8 @@ pub struct ExecOptions {
     pub sts_region: String,
     /// Requests in flight, all accounts together.
     pub concurrency: usize,
-    /// `DescribeImageAuthorizedInfo` per second per account.
+    /// `DescribeImageAuthorizedInfo` per second per account (the calls
+    /// whose rate is [`Rate::Configured`](crate::calls::Rate)).
     pub rate_limit: u32,
     /// `AssumeRole`/`GetCallerIdentity` per second per calling account.
     pub sts_rate_limit: u32,
@@ -247,6 +248,7 @@ impl Executor {
     fn cancelled(&self, q: &Query, tally: &Tally) -> QueryOutcome {
         QueryOutcome {
             account_index: q.account_index,
+            call: q.call,
             region: q.region.clone(),
             result: QueryResult::Cancelled,
             attempts: tally.attempts.load(Ordering::Relaxed),
@@ -264,6 +266,7 @@ impl Executor {
     async fn query(&self, q: &Query, tally: &Tally) -> QueryOutcome {
         let mut out = QueryOutcome {
             account_index: q.account_index,
+            call: q.call,
             region: q.region.clone(),
             result: QueryResult::Cancelled,
             attempts: 0,
@@ -285,7 +288,7 @@ impl Executor {
             out.attempts = tally.attempts.load(Ordering::Relaxed);
             return out;
         }
-        let answer = self.describe(q, tally).await;
+        let answer = self.call(q, tally).await;
         out.latency_ms = tally
             .first_sent
             .get()
@@ -316,27 +319,19 @@ impl Executor {
         out
     }
 
-    /// `DescribeImageAuthorizedInfo` for one query, with retries, paced on
-    /// the account's TCSS key and signed with fresh credentials before every
-    /// attempt; temporary keys the server rejects are replaced once.
-    async fn describe(
-        &self,
-        q: &Query,
-        tally: &Tally,
-    ) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
+    /// The query's call, with retries, paced on its (account, action) key
+    /// and signed with fresh credentials before every attempt; temporary
+    /// keys the server rejects are replaced once. Every call is made here
+    /// the same way: its row ([`crate::calls::CallSpec`]) says what to send
+    /// and how to read the answer.
+    async fn call(&self, q: &Query, tally: &Tally) -> Result<tcapi::Answer<Answer>, Failure> {
+        let spec = q.call.spec();
         let pacer = KeyPacer {
             limits: &self.limits,
-            key: (q.account_index, Action::Tcss),
+            key: (q.account_index, Action::Call(q.call)),
             tally,
         };
-        let request = ApiRequest {
-            endpoint: &self.opts.endpoint,
-            service: tcss::SERVICE,
-            version: tcss::VERSION,
-            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO.name,
-            region: Some(&q.region),
-            body: b"{}",
-        };
+        let request = ApiRequest::new(&self.opts.endpoint, spec.action, Some(&q.region), spec.body);
         // The SecretId of the temporary keys the latest attempt was signed with.
         let last_key: Mutex<Option<String>> = Mutex::new(None);
         let fresh = || async {
@@ -356,7 +351,12 @@ impl Executor {
             }
             Ok(creds)
         };
-        let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+        let call = || {
+            self.opts
+                .client
+                .call_decoded(&request, spec.decode, fresh, &pacer)
+        };
+        let mut answer = call().await;
         // The server may still reject temporary keys (its clock and ours
         // differ by more than the margin, or the session was revoked): assume
         // the role again, once, rather than report a stale-credentials
@@ -370,7 +370,7 @@ impl Executor {
                     .await
             {
                 let (attempts, throttled) = (f.attempts, f.throttled);
-                answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+                answer = call().await;
                 match &mut answer {
                     Ok(a) => {
                         a.attempts += attempts;

@@ -141,6 +141,7 @@ mod tests {
 
     /// A caller's enum of answers, as a runner keeps one.
     #[derive(Debug, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
     enum Read {
         Images(ImageAuthorizedInfo),
         Caller(CallerIdentity),
