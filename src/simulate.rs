@@ -71,6 +71,7 @@ pub fn fleet_for(
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &a.name),
                 region_data: BTreeMap::new(),
+                answers: BTreeMap::new(),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,
@@ -212,6 +213,7 @@ fn add_organizations(fleet: &mut Fleet, config: &Config, uins: &[String]) {
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &format!("{}/{name}", org.name)),
                 region_data: BTreeMap::new(),
+                answers: BTreeMap::new(),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,

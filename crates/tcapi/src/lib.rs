@@ -103,7 +103,6 @@ pub mod sts;
 #[cfg(feature = "client")]
 mod transport;
 
-#[cfg(feature = "client")]
 pub use action::{Action, Descriptor, Scope};
 #[cfg(feature = "client")]
 pub use client::{
