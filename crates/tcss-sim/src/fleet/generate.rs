@@ -15,6 +15,10 @@ use super::{
     SimAccount,
 };
 
+mod edition;
+
+pub use edition::sample_account_answers;
+
 /// The reference day for quota end dates ("expiring soon" is relative to it).
 pub const REFERENCE_DATE: (i32, u32, u32) = (2026, 11, 26);
 
@@ -472,7 +476,7 @@ impl Fleet {
                 regions: None,
                 data,
                 region_data,
-                answers: std::collections::BTreeMap::new(),
+                answers: sample_account_answers(seed, name),
                 faults,
             });
         }

@@ -17,7 +17,8 @@ pub mod generate;
 pub mod organization;
 
 pub use generate::{
-    sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE,
+    sample_account_answers, sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS,
+    MEMBER_ROLE, REFERENCE_DATE,
 };
 pub use organization::{OrgFaults, OrgMember, Organization, MEMBER_FIELDS};
 

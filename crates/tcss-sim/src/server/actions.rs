@@ -107,11 +107,27 @@ const fn fleet_row(action: Descriptor, default: &'static str) -> ActionRow {
     row
 }
 
+/// `DescribePurchaseStateInfo` of an account without an `answers` entry: it
+/// never bought the Pro edition and may apply for a trial.
+pub(super) const DEFAULT_PURCHASE_STATE: &str = r#""State":0,"AllCoresCnt":0,"CoresCnt":0,"UndefendCoresCnt":0,"AuthorizedCoresCnt":0,"GivenAuthorizedCoresCnt":0,"CurrentFlexibleCoresCnt":0,"ImageCnt":0,"AuthorizedImageCnt":0,"ExpirationTime":"","PurchasedAuthorizedCnt":0,"AutomaticRenewal":0,"GivenAuthorizedCnt":0,"BeginTime":"","SubState":"","InquireKey":"","DefendPolicy":"","FlexibleCoresLimit":0,"DefendClusterCoresCnt":0,"DefendHostCoresCnt":0,"TrialCoresCnt":0,"NoContainerCoresCnt":0"#;
+
+/// `DescribeImageAutoAuthorizedRule` of an account without an `answers`
+/// entry: no rule set.
+pub(super) const DEFAULT_AUTO_AUTHORIZED_RULE: &str = r#""IsEnabled":0,"RangeType":"MANUAL","HostCount":0,"MaxDailyCount":0,"RuleId":0,"AutoScanEnabled":0,"ScanType":[]"#;
+
 /// Every action the simulator serves.
 pub(super) const ACTIONS: &[ActionRow] = &[
     tcss_row(
         *tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO.descriptor(),
         image_authorized_info,
+    ),
+    fleet_row(
+        *tcss::DESCRIBE_PURCHASE_STATE_INFO.descriptor(),
+        DEFAULT_PURCHASE_STATE,
+    ),
+    fleet_row(
+        *tcss::DESCRIBE_IMAGE_AUTO_AUTHORIZED_RULE.descriptor(),
+        DEFAULT_AUTO_AUTHORIZED_RULE,
     ),
     ActionRow {
         name: sts::ASSUME_ROLE,
@@ -482,6 +498,10 @@ mod tests {
                 Scope::AccountWide => Region::AccountWide,
             };
             assert_eq!(row.region, region, "{}", d.name);
+            if let Some(default) = row.fleet_default {
+                let v: Value = serde_json::from_str(&format!("{{{default}}}")).unwrap();
+                assert!(v.is_object(), "{}", d.name);
+            }
         }
         for (i, a) in ACTIONS.iter().enumerate() {
             assert!(ACTIONS[..i].iter().all(|b| b.name != a.name), "{}", a.name);
