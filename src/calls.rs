@@ -12,7 +12,9 @@
 
 use serde::de::DeserializeOwned;
 use tcapi::client::Decoder;
-use tcapi::tcss::{self, ImageAuthorizedInfo};
+use tcapi::tcss::{
+    self, AutoAuthorizeRange, ImageAuthorizedInfo, ImageAutoAuthorizedRule, PurchaseStateInfo,
+};
 use tcapi::{Action, Descriptor, Scope};
 
 /// A call a query makes.
@@ -21,18 +23,37 @@ pub enum Call {
     /// `DescribeImageAuthorizedInfo`: image licenses and the scan quota, in
     /// every configured region.
     ImageAuthorizedInfo,
+    /// `DescribePurchaseStateInfo`: the edition and the core licenses,
+    /// once per account.
+    PurchaseStateInfo,
+    /// `DescribeImageAutoAuthorizedRule`: the automatic image
+    /// authorization rule, once per account.
+    ImageAutoAuthorizedRule,
 }
 
 impl Call {
     /// Every call, in the order of the variants (`call as usize` indexes it).
-    pub const ALL: [Call; 1] = [Call::ImageAuthorizedInfo];
+    pub const ALL: [Call; 3] = [
+        Call::ImageAuthorizedInfo,
+        Call::PurchaseStateInfo,
+        Call::ImageAutoAuthorizedRule,
+    ];
 
     /// The call's row.
     pub fn spec(self) -> &'static CallSpec {
         static IMAGE_AUTHORIZED_INFO: CallSpec =
             CallSpec::new(&tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO, Rate::Configured);
+        // The documented limit of each: 20 per second per account.
+        static PURCHASE_STATE_INFO: CallSpec =
+            CallSpec::new(&tcss::DESCRIBE_PURCHASE_STATE_INFO, Rate::PerSecond(20));
+        static IMAGE_AUTO_AUTHORIZED_RULE: CallSpec = CallSpec::new(
+            &tcss::DESCRIBE_IMAGE_AUTO_AUTHORIZED_RULE,
+            Rate::PerSecond(20),
+        );
         match self {
             Call::ImageAuthorizedInfo => &IMAGE_AUTHORIZED_INFO,
+            Call::PurchaseStateInfo => &PURCHASE_STATE_INFO,
+            Call::ImageAutoAuthorizedRule => &IMAGE_AUTO_AUTHORIZED_RULE,
         }
     }
 
@@ -92,9 +113,14 @@ impl CallSpec {
 
 /// What a call answered: one variant per call, its `tcapi` answer type.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // most answers are the largest: boxing would cost an allocation each
 pub enum Answer {
     /// `DescribeImageAuthorizedInfo`.
     ImageAuthorizedInfo(ImageAuthorizedInfo),
+    /// `DescribePurchaseStateInfo`.
+    PurchaseStateInfo(PurchaseStateInfo),
+    /// `DescribeImageAutoAuthorizedRule`.
+    ImageAutoAuthorizedRule(ImageAutoAuthorizedRule),
 }
 
 impl From<ImageAuthorizedInfo> for Answer {
@@ -103,11 +129,24 @@ impl From<ImageAuthorizedInfo> for Answer {
     }
 }
 
+impl From<PurchaseStateInfo> for Answer {
+    fn from(a: PurchaseStateInfo) -> Answer {
+        Answer::PurchaseStateInfo(a)
+    }
+}
+
+impl From<ImageAutoAuthorizedRule> for Answer {
+    fn from(a: ImageAutoAuthorizedRule) -> Answer {
+        Answer::ImageAutoAuthorizedRule(a)
+    }
+}
+
 impl Answer {
     /// The `DescribeImageAuthorizedInfo` answer, if this is one.
     pub fn image_authorized_info(&self) -> Option<&ImageAuthorizedInfo> {
         match self {
             Answer::ImageAuthorizedInfo(a) => Some(a),
+            _ => None,
         }
     }
 
@@ -131,6 +170,19 @@ impl Answer {
                     }
                 }
             }
+            Answer::PurchaseStateInfo(a) => {
+                for text in [&mut a.expiration_time, &mut a.begin_time, &mut a.sub_state]
+                    .into_iter()
+                    .flatten()
+                {
+                    f(text);
+                }
+            }
+            Answer::ImageAutoAuthorizedRule(a) => {
+                if let Some(AutoAuthorizeRange::Other(text)) = a.range_type.as_mut() {
+                    f(text);
+                }
+            }
         }
     }
 }
@@ -152,5 +204,36 @@ mod tests {
             "DescribeImageAuthorizedInfo"
         );
         assert_eq!(Call::ImageAuthorizedInfo.scope(), Scope::PerRegion);
+        assert_eq!(Call::PurchaseStateInfo.name(), "DescribePurchaseStateInfo");
+        assert_eq!(Call::ImageAutoAuthorizedRule.scope(), Scope::AccountWide);
+    }
+
+    /// Every text the server chose is offered for cleaning, in every answer.
+    #[test]
+    fn every_server_text_is_offered_for_cleaning() {
+        let mut p: Answer = PurchaseStateInfo {
+            expiration_time: Some("e".into()),
+            begin_time: Some("b".into()),
+            sub_state: Some("s".into()),
+            ..PurchaseStateInfo::default()
+        }
+        .into();
+        let mut r: Answer = ImageAutoAuthorizedRule {
+            range_type: Some(AutoAuthorizeRange::Other("r".into())),
+            ..ImageAutoAuthorizedRule::default()
+        }
+        .into();
+        let mut seen = Vec::new();
+        for answer in [&mut p, &mut r] {
+            answer.for_each_text(|t| {
+                seen.push(t.clone());
+                t.push('!');
+            });
+        }
+        assert_eq!(seen, ["e", "b", "s", "r"]);
+        let Answer::PurchaseStateInfo(p) = p else {
+            unreachable!()
+        };
+        assert_eq!(p.sub_state.as_deref(), Some("s!"));
     }
 }

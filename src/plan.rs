@@ -148,6 +148,31 @@ mod tests {
         assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
     }
 
+    /// Account-wide calls are asked once per account, in its first region,
+    /// in the first round; per-region calls in every region.
+    #[test]
+    fn account_wide_calls_once_in_the_first_region() {
+        let accounts = vec![account("a", &["r1", "r2"]), account("b", &["r3"])];
+        let calls = [Call::ImageAuthorizedInfo, Call::PurchaseStateInfo];
+        let p = plan_calls(&accounts, &calls);
+        let got: Vec<(usize, Call, &str)> = p
+            .iter()
+            .map(|q| (q.account_index, q.call, q.region.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, Call::ImageAuthorizedInfo, "r1"),
+                (0, Call::PurchaseStateInfo, "r1"),
+                (1, Call::ImageAuthorizedInfo, "r3"),
+                (1, Call::PurchaseStateInfo, "r3"),
+                (0, Call::ImageAuthorizedInfo, "r2"),
+            ]
+        );
+        assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
+        assert_eq!(plan(&accounts).len(), 3, "the run asks images only");
+    }
+
     #[test]
     fn empty() {
         assert!(plan(&[]).is_empty());

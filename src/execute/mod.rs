@@ -392,6 +392,116 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::calls::Call;
+    use tcapi::tcss::{AutoAuthorizeRange, EditionState};
+
+    /// Account-wide calls planned beside the per-region one run through the
+    /// executor as they are: each asked where the plan says (once, in the
+    /// first region), each outcome carrying its call and typed answer
+    /// (server text cleaned), each counted by the server under its action.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn account_wide_calls_need_nothing_of_the_executor() {
+        let (uin, id, key) = (
+            "100000000001",
+            "AKIDexec000000000000000000000000001",
+            "exec-key",
+        );
+        let answers = serde_json::json!({
+            "DescribePurchaseStateInfo": {"State": 3, "SubState": "NOR\u{1b}[2JMAL", "AutomaticRenewal": 194},
+            "DescribeImageAutoAuthorizedRule": {"IsEnabled": 1, "RangeType": "ALL"}
+        });
+        let fleet = tcss_sim::Fleet {
+            accounts: vec![tcss_sim::SimAccount {
+                uin: uin.into(),
+                keys: vec![tcss_sim::KeyPair {
+                    secret_id: id.into(),
+                    secret_key: key.into(),
+                }],
+                data: serde_json::from_value(serde_json::json!({"TotalAuthorizedCnt": 5})).unwrap(),
+                answers: serde_json::from_value(answers).unwrap(),
+                ..tcss_sim::SimAccount::default()
+            }],
+            ..tcss_sim::Fleet::default()
+        };
+        let sim = tcss_sim::spawn(fleet, "127.0.0.1:0").await.unwrap();
+        let text = format!(
+            "[defaults]\nregions = [\"ap-guangzhou\", \"ap-shanghai\"]\n\n[[accounts]]\nname = \"a\"\nuin = \"{uin}\"\nsecret_id = \"{id}\"\nsecret_key = \"{key}\"\n"
+        );
+        let config = Config::parse(&text, std::path::Path::new("accounts.toml")).unwrap();
+        let endpoint = Endpoint::parse(&sim.url(), true).unwrap();
+        let executor = Executor::new(
+            &config,
+            &tcapi::credentials::MapEnv::new(),
+            &HashMap::new(),
+            ExecOptions {
+                client: Client::new(tcapi::ClientConfig::default()).unwrap(),
+                endpoint: endpoint.clone(),
+                sts_endpoint: endpoint,
+                sts_region: "ap-guangzhou".into(),
+                concurrency: 4,
+                rate_limit: 20,
+                sts_rate_limit: 600,
+                role_session_name: "exec-test".into(),
+                role_duration_secs: 900,
+                discover_uin: false,
+                redactor: Arc::new(Redactor::new()),
+            },
+        );
+        let plan = crate::plan::plan_calls(&config.accounts, &Call::ALL);
+        let (_stop, cancel) = watch::channel(false);
+        let outcomes = executor.run(&plan, cancel, |_| {}).await;
+        let got: Vec<(Call, &str)> = outcomes
+            .iter()
+            .map(|o| (o.call, o.region.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Call::ImageAuthorizedInfo, "ap-guangzhou"),
+                (Call::PurchaseStateInfo, "ap-guangzhou"),
+                (Call::ImageAutoAuthorizedRule, "ap-guangzhou"),
+                (Call::ImageAuthorizedInfo, "ap-shanghai"),
+            ]
+        );
+        let answer = |i: usize| match &outcomes[i].result {
+            QueryResult::Ok(a) => a.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            answer(0)
+                .image_authorized_info()
+                .unwrap()
+                .total_authorized_cnt,
+            Some(5)
+        );
+        let Answer::PurchaseStateInfo(p) = answer(1) else {
+            panic!("{:?}", answer(1))
+        };
+        assert_eq!(p.state, Some(EditionState::Pro));
+        assert_eq!(
+            p.automatic_renewal,
+            Some(tcapi::tcss::AutoRenewal::Other(194))
+        );
+        assert_eq!(
+            p.sub_state.as_deref(),
+            Some("NOR[2JMAL"),
+            "cleaned like any server text"
+        );
+        let Answer::ImageAutoAuthorizedRule(r) = answer(2) else {
+            panic!("{:?}", answer(2))
+        };
+        assert_eq!(r.range_type, Some(AutoAuthorizeRange::All));
+        let seen = sim.counters().snapshot();
+        for action in [
+            "DescribePurchaseStateInfo",
+            "DescribeImageAutoAuthorizedRule",
+        ] {
+            assert_eq!(seen.count(uin, action, "Success"), 1, "{action}");
+            assert_eq!(seen.requests(uin, action), 1, "{action}");
+        }
+        assert_eq!(seen.count(uin, "DescribeImageAuthorizedInfo", "Success"), 2);
+        sim.shutdown().await;
+    }
 
     /// Items 0 and 1 fail first and sleep 10 s in backoff; the others answer
     /// at once. With a window of 2, the sleepers must not hold up the rest.

@@ -34,7 +34,7 @@ use crate::sync::lock;
 
 /// How an action treats `X-TC-Region`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Region {
+pub(super) enum RegionRule {
     /// Required, and answered only where the account answers.
     PerRegion,
     /// Optional; when present, answered only where the account answers.
@@ -70,7 +70,7 @@ pub(super) struct ActionRow {
     /// `X-TC-Version`.
     pub(super) version: &'static str,
     /// Step 8.
-    pub(super) region: Region,
+    pub(super) region: RegionRule,
     /// Step 9.
     pub(super) limit: Limit,
     /// Step 10: whether the account's `persistent_error` applies.
@@ -89,8 +89,8 @@ const fn tcss_row(action: Descriptor, answer: Answerer) -> ActionRow {
         service: action.service,
         version: action.version,
         region: match action.scope {
-            Scope::PerRegion => Region::PerRegion,
-            Scope::AccountWide => Region::AccountWide,
+            Scope::PerRegion => RegionRule::PerRegion,
+            Scope::AccountWide => RegionRule::AccountWide,
         },
         limit: Limit::Tcss,
         persistent: true,
@@ -133,7 +133,7 @@ pub(super) const ACTIONS: &[ActionRow] = &[
         name: sts::ASSUME_ROLE,
         service: sts::SERVICE,
         version: sts::VERSION,
-        region: Region::Ignored,
+        region: RegionRule::Ignored,
         limit: Limit::Sts,
         persistent: false,
         fleet_default: None,
@@ -143,7 +143,7 @@ pub(super) const ACTIONS: &[ActionRow] = &[
         name: sts::GET_CALLER_IDENTITY,
         service: sts::SERVICE,
         version: sts::VERSION,
-        region: Region::Ignored,
+        region: RegionRule::Ignored,
         limit: Limit::Unlimited,
         persistent: false,
         fleet_default: None,
@@ -153,7 +153,7 @@ pub(super) const ACTIONS: &[ActionRow] = &[
         name: organization::DESCRIBE_ORGANIZATION_MEMBERS,
         service: organization::SERVICE,
         version: organization::VERSION,
-        region: Region::Ignored,
+        region: RegionRule::Ignored,
         limit: Limit::Organization,
         persistent: false,
         fleet_default: None,
@@ -231,10 +231,12 @@ impl ActionRow {
         account: &SimAccount,
     ) -> Result<(), ApiError> {
         let checked = match self.region {
-            Region::PerRegion if region.is_empty() => return Err(ApiError::missing("X-TC-Region")),
-            Region::PerRegion => true,
-            Region::AccountWide => !region.is_empty(),
-            Region::Ignored => false,
+            RegionRule::PerRegion if region.is_empty() => {
+                return Err(ApiError::missing("X-TC-Region"))
+            }
+            RegionRule::PerRegion => true,
+            RegionRule::AccountWide => !region.is_empty(),
+            RegionRule::Ignored => false,
         };
         if checked && !account.answers_in(region, &fleet.settings) {
             return Err(ApiError::new(
@@ -494,8 +496,8 @@ mod tests {
             let row = find(d.name).unwrap_or_else(|| panic!("no row for {}", d.name));
             assert_eq!((row.service, row.version), (d.service, d.version));
             let region = match d.scope {
-                Scope::PerRegion => Region::PerRegion,
-                Scope::AccountWide => Region::AccountWide,
+                Scope::PerRegion => RegionRule::PerRegion,
+                Scope::AccountWide => RegionRule::AccountWide,
             };
             assert_eq!(row.region, region, "{}", d.name);
             if let Some(default) = row.fleet_default {
