@@ -3,12 +3,14 @@
 //! account-wide), the body it sends, how its answer becomes an [`Answer`]
 //! and the rate it is paced at.
 //!
-//! A query carries its [`Call`]; the executor makes every call the same way
-//! from its row, and pacing gives each call its own limiter per account. So
-//! a new call is a variant of [`Call`] (and its place in [`Call::ALL`]),
-//! its row in [`Call::spec`], and its variant of [`Answer`] (with its
-//! `From` and its text fields): no change to the plan's order, the
-//! executor or pacing.
+//! A query carries its [`Call`]; the plan asks a per-region call in every
+//! region and an account-wide one once, the executor makes every call the
+//! same way from its row, and pacing gives each call its own limiter per
+//! account. So a new call is a variant of [`Call`] (and its place in
+//! [`Call::ALL`]), its row in [`Call::spec`], and its variant of [`Answer`]
+//! (with its `From` and its text fields); to be asked, its place in
+//! [`crate::plan::CALLS`]. Nothing in the plan's order, the executor,
+//! pacing or `sanitize` changes.
 
 use serde::de::DeserializeOwned;
 use tcapi::client::Decoder;

@@ -14,7 +14,7 @@
 //!    action's service (`AuthFailure.SignatureFailure`);
 //! 5. clock skew over 300 s against the account's clock (`AuthFailure.SignatureExpire`);
 //! 6. temporary credentials: `X-TC-Token` present, equal, unexpired and not revoked (`AuthFailure.TokenFailure`);
-//! 7. the signature (`AuthFailure.SignatureFailure`);
+//! 7. the signature (`AuthFailure.SignatureFailure`).
 //!
 //! Steps 8 to 11 are the action's: region, rate limit, injected faults and
 //! the answer (see `actions`).
@@ -72,8 +72,11 @@ pub(super) struct Identity {
 
 /// What to answer once latency has elapsed.
 pub(super) enum Decision {
+    /// Success: the inside of the `Response` object.
     Ok(String),
+    /// An API error.
     Err(ApiError),
+    /// An injected fault.
     Fault(FaultKind),
 }
 
