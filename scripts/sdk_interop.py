@@ -13,6 +13,11 @@ everything through environment variables (secrets never go on the command line):
   TCSS_SIM_MGMT_TOTAL      TotalAuthorizedCnt the management account answers
   TCSS_SIM_MEMBER_TOTAL    TotalAuthorizedCnt the member account answers
 
+The management account's fleet entry answers DescribePurchaseStateInfo with
+State 3, SubState "NORMAL", AutomaticRenewal 194, CoresCnt 10 and a null
+UndefendCoresCnt, and DescribeImageAutoAuthorizedRule with IsEnabled 1 and
+RangeType "ALL"; the member has no answers (the simulator's defaults).
+
 Needs tencentcloud-sdk-python-tcss and tencentcloud-sdk-python-sts. Prints one
 line per check and exits non-zero on the first failure.
 """
@@ -58,6 +63,13 @@ def describe(cred, endpoint, **kw):
     return client.DescribeImageAuthorizedInfo(tcss_models.DescribeImageAuthorizedInfoRequest())
 
 
+def account_wide(cred, endpoint, region=REGION):
+    client = tcss_client.TcssClient(cred, region, profile(endpoint))
+    state = client.DescribePurchaseStateInfo(tcss_models.DescribePurchaseStateInfoRequest())
+    rule = client.DescribeImageAutoAuthorizedRule(tcss_models.DescribeImageAutoAuthorizedRuleRequest())
+    return state, rule
+
+
 def assume_role(cred, endpoint, role_arn, method="POST"):
     client = sts_client.StsClient(cred, REGION, profile(endpoint, method=method))
     req = sts_models.AssumeRoleRequest()
@@ -100,6 +112,16 @@ def main():
     resp = describe(cred, endpoint, method="GET")
     check("DescribeImageAuthorizedInfo with GET", resp.TotalAuthorizedCnt == mgmt_total)
 
+    state, rule = account_wide(cred, endpoint)
+    check("DescribePurchaseStateInfo decoded, undocumented values kept",
+          (state.State, state.SubState, state.AutomaticRenewal, state.CoresCnt, state.UndefendCoresCnt)
+          == (3, "NORMAL", 194, 10, None) and bool(state.RequestId),
+          f"{state.to_json_string()}")
+    check("DescribeImageAutoAuthorizedRule decoded", (rule.IsEnabled, rule.RangeType) == (1, "ALL"),
+          f"{rule.to_json_string()}")
+    state, rule = account_wide(cred, endpoint, region="")
+    check("account-wide actions without a region", state.State == 3 and rule.RangeType == "ALL")
+
     who = sts_client.StsClient(cred, REGION, profile(endpoint)).GetCallerIdentity(
         sts_models.GetCallerIdentityRequest())
     check("GetCallerIdentity with long-term keys", who.AccountId == mgmt_uin, f"AccountId={who.AccountId}")
@@ -112,6 +134,10 @@ def main():
     resp = describe(temp, endpoint)
     check("DescribeImageAuthorizedInfo with temporary credentials and token",
           resp.TotalAuthorizedCnt == member_total, f"TotalAuthorizedCnt={resp.TotalAuthorizedCnt}")
+    state, rule = account_wide(temp, endpoint)
+    check("account-wide defaults with temporary credentials",
+          (state.State, state.CoresCnt, state.ExpirationTime, rule.IsEnabled, rule.RuleId) == (0, 0, "", 0, 0),
+          f"{state.to_json_string()} {rule.to_json_string()}")
     who = sts_client.StsClient(temp, REGION, profile(endpoint)).GetCallerIdentity(
         sts_models.GetCallerIdentityRequest())
     check("GetCallerIdentity with temporary credentials", who.AccountId == member_uin, f"AccountId={who.AccountId}")

@@ -7,6 +7,7 @@
 //! [`sanitize`] and [`redact`] make server text safe to store and show.
 
 pub mod aggregate;
+pub mod calls;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tcapi::tcss::ImageAuthorizedInfo;
+
+use crate::calls::{Answer, Call};
 
 /// How per-region answers combine into one account row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
@@ -32,12 +33,12 @@ pub struct AccountInfo {
     pub regions: Vec<String>,
 }
 
-/// The result of one (account, region) query.
+/// The result of one query.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)] // most outcomes are `Ok`: boxing would cost an allocation each
 pub enum QueryResult {
-    /// The API answered.
-    Ok(ImageAuthorizedInfo),
+    /// The API answered: the call's typed answer.
+    Ok(Answer),
     /// The query failed after `attempts` attempts (or before any, e.g. credentials).
     Failed {
         /// API error code (`AuthFailure.SignatureFailure`) or a local one
@@ -55,7 +56,9 @@ pub enum QueryResult {
 pub struct QueryOutcome {
     /// Index into the accounts list.
     pub account_index: usize,
-    /// Region queried.
+    /// The call the query made.
+    pub call: Call,
+    /// Region queried (an account-wide call: the region it was asked in).
     pub region: String,
     /// What happened.
     pub result: QueryResult,

@@ -1,16 +1,24 @@
-//! The plan: every (account, region) query of a run, in the order they are
-//! started. Regions are interleaved across accounts (all first regions, then
-//! all second regions, ...) so one account's queries are spread over the run
-//! instead of queueing on its rate limit. Accounts are spread by the key
-//! their credentials are paced on: the members one management account
-//! assumes roles in are spread evenly among the other accounts, so its
-//! `AssumeRole` calls run at their limit from the first second while the
-//! rest fill the other request slots (in file order they would wait for
-//! every account listed before them).
+//! The plan: every query of a run, in the order they are started. Each
+//! account is asked its calls (see [`crate::calls`]): a per-region call once
+//! in every configured region, an account-wide call once, in the account's
+//! first region. Regions are interleaved across accounts (all first
+//! regions, then all second regions, ...) so one account's queries are
+//! spread over the run instead of queueing on its rate limit. Accounts are
+//! spread by the key their credentials are paced on: the members one
+//! management account assumes roles in are spread evenly among the other
+//! accounts, so its `AssumeRole` calls run at their limit from the first
+//! second while the rest fill the other request slots (in file order they
+//! would wait for every account listed before them).
 
 use std::collections::HashMap;
 
+use tcapi::Scope;
+
+use crate::calls::Call;
 use crate::config::{Account, CredentialSpec};
+
+/// The calls every account of a run is asked.
+pub const CALLS: &[Call] = &[Call::ImageAuthorizedInfo];
 
 /// One planned query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,28 +27,52 @@ pub struct Query {
     pub id: usize,
     /// Index into the config's accounts.
     pub account_index: usize,
-    /// Region to query.
+    /// The call it makes.
+    pub call: Call,
+    /// Region to query (an account-wide call: the account's first region).
     pub region: String,
 }
 
-/// Plans every (account, region) query exactly once.
+/// Plans [`CALLS`] for every account.
 pub fn plan(accounts: &[Account]) -> Vec<Query> {
+    plan_calls(accounts, CALLS)
+}
+
+/// Plans `calls` for every account: each per-region call once in every
+/// configured region, each account-wide call once, in the first region.
+pub fn plan_calls(accounts: &[Account], calls: &[Call]) -> Vec<Query> {
     let rounds = accounts.iter().map(|a| a.regions.len()).max().unwrap_or(0);
     let mut out = Vec::with_capacity(accounts.iter().map(|a| a.regions.len()).sum());
     let order = spread(accounts);
     for round in 0..rounds {
         for &account_index in &order {
-            let a = &accounts[account_index];
-            if let Some(region) = a.regions.get(round) {
+            for (call, region) in round_calls(calls, &accounts[account_index].regions, round) {
                 out.push(Query {
                     id: out.len(),
                     account_index,
+                    call,
                     region: region.clone(),
                 });
             }
         }
     }
     out
+}
+
+/// An account's queries of round `round` (the plan's `round`th pass over
+/// the accounts): its per-region calls in its `round`th region and, in the
+/// first round, its account-wide calls, asked in its first region.
+pub fn round_calls<'a>(
+    calls: &'a [Call],
+    regions: &'a [String],
+    round: usize,
+) -> impl Iterator<Item = (Call, &'a String)> + 'a {
+    let here = regions.get(round);
+    let first = if round == 0 { regions.first() } else { None };
+    calls.iter().filter_map(move |&call| match call.scope() {
+        Scope::PerRegion => here.map(|r| (call, r)),
+        Scope::AccountWide => first.map(|r| (call, r)),
+    })
 }
 
 /// The accounts in the order their queries start: each group of accounts
@@ -114,6 +146,31 @@ mod tests {
             ]
         );
         assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
+    }
+
+    /// Account-wide calls are asked once per account, in its first region,
+    /// in the first round; per-region calls in every region.
+    #[test]
+    fn account_wide_calls_once_in_the_first_region() {
+        let accounts = vec![account("a", &["r1", "r2"]), account("b", &["r3"])];
+        let calls = [Call::ImageAuthorizedInfo, Call::PurchaseStateInfo];
+        let p = plan_calls(&accounts, &calls);
+        let got: Vec<(usize, Call, &str)> = p
+            .iter()
+            .map(|q| (q.account_index, q.call, q.region.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, Call::ImageAuthorizedInfo, "r1"),
+                (0, Call::PurchaseStateInfo, "r1"),
+                (1, Call::ImageAuthorizedInfo, "r3"),
+                (1, Call::PurchaseStateInfo, "r3"),
+                (0, Call::ImageAuthorizedInfo, "r2"),
+            ]
+        );
+        assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
+        assert_eq!(plan(&accounts).len(), 3, "the run asks images only");
     }
 
     #[test]

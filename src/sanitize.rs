@@ -85,19 +85,7 @@ pub fn clean_outcome(o: &mut QueryOutcome, redactor: &Redactor) {
             fix(code, MAX_CODE_CHARS, redactor);
             fix(message, MAX_MESSAGE_CHARS, redactor);
         }
-        QueryResult::Ok(data) => {
-            if let Some(q) = data.image_scan_inquire_info.as_mut() {
-                for field in [
-                    &mut q.inquire_key,
-                    &mut q.start_time,
-                    &mut q.end_time,
-                    &mut q.purchase_status,
-                    &mut q.resource_id,
-                ] {
-                    fix_opt(field, MAX_FIELD_CHARS, redactor);
-                }
-            }
-        }
+        QueryResult::Ok(answer) => answer.for_each_text(|t| fix(t, MAX_FIELD_CHARS, redactor)),
         QueryResult::Cancelled => {}
     }
     if let Some(e) = o.last_error.as_mut() {
@@ -137,6 +125,7 @@ mod tests {
         r.add("AKIDsecretsecretsecret");
         let mut o = QueryOutcome {
             account_index: 0,
+            call: crate::calls::Call::ImageAuthorizedInfo,
             region: "ap-guangzhou".into(),
             result: QueryResult::Failed {
                 code: format!("Bad\u{1b}[2J{}", "C".repeat(500)),

@@ -122,6 +122,7 @@ pub fn fleet_for(
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &a.name),
                 region_data: BTreeMap::new(),
+                answers: BTreeMap::new(),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,
@@ -248,6 +249,7 @@ fn add_organizations(fleet: &mut Fleet, config: &Config, uins: &[String]) {
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &format!("{}/{name}", org.name)),
                 region_data: BTreeMap::new(),
+                answers: BTreeMap::new(),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,

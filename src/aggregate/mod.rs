@@ -654,7 +654,7 @@ fn region_ends<'a>(info: &AccountInfo, outs: &[&'a QueryOutcome]) -> Vec<RegionE
         .map(|name| {
             let mine = || outs.iter().copied().filter(move |o| o.region == name);
             if let Some((data, o)) = mine().find_map(|o| match &o.result {
-                QueryResult::Ok(data) => Some((data, o)),
+                QueryResult::Ok(answer) => answer.image_authorized_info().map(|data| (data, o)),
                 _ => None,
             }) {
                 RegionEnd::Answered(data, o)
@@ -855,7 +855,7 @@ fn count_u32(n: usize) -> u32 {
 
 fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
     let (status, error_code, error_message, data) = match &o.result {
-        QueryResult::Ok(data) => (RegionStatus::Ok, None, None, Some(data)),
+        QueryResult::Ok(answer) => (RegionStatus::Ok, None, None, answer.image_authorized_info()),
         QueryResult::Failed { code, message } => (
             RegionStatus::Error,
             Some(code.clone()),

@@ -5,6 +5,8 @@ use super::*;
 use proptest::prelude::*;
 use tcapi::tcss::ImageScanInquireInfo;
 
+use crate::calls::Call;
+
 pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
     RunInfo {
         started_at: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
@@ -57,8 +59,9 @@ pub(crate) fn data(total: i64, used: i64) -> ImageAuthorizedInfo {
 pub(crate) fn ok(account_index: usize, region: &str, d: ImageAuthorizedInfo) -> QueryOutcome {
     QueryOutcome {
         account_index,
+        call: Call::ImageAuthorizedInfo,
         region: region.into(),
-        result: QueryResult::Ok(d),
+        result: QueryResult::Ok(d.into()),
         attempts: 1,
         throttled: 0,
         latency_ms: 42,
@@ -71,6 +74,7 @@ pub(crate) fn ok(account_index: usize, region: &str, d: ImageAuthorizedInfo) -> 
 pub(crate) fn failed(account_index: usize, region: &str, code: &str) -> QueryOutcome {
     QueryOutcome {
         account_index,
+        call: Call::ImageAuthorizedInfo,
         region: region.into(),
         result: QueryResult::Failed {
             code: code.into(),
@@ -88,6 +92,7 @@ pub(crate) fn failed(account_index: usize, region: &str, code: &str) -> QueryOut
 pub(crate) fn cancelled(account_index: usize, region: &str) -> QueryOutcome {
     QueryOutcome {
         account_index,
+        call: Call::ImageAuthorizedInfo,
         region: region.into(),
         result: QueryResult::Cancelled,
         attempts: 0,
@@ -637,7 +642,7 @@ fn arb_info() -> impl Strategy<Value = ImageAuthorizedInfo> {
 
 fn arb_result() -> impl Strategy<Value = QueryResult> {
     prop_oneof![
-        3 => arb_info().prop_map(QueryResult::Ok),
+        3 => arb_info().prop_map(|d| QueryResult::Ok(d.into())),
         1 => Just(QueryResult::Failed { code: "InternalError".into(), message: "x".into() }),
         1 => Just(QueryResult::Cancelled),
     ]
@@ -681,6 +686,7 @@ proptest! {
             .flat_map(|(i, rs)| {
                 rs.iter().enumerate().map(move |(j, res)| QueryOutcome {
                     account_index: i,
+                    call: Call::ImageAuthorizedInfo,
                     region: regions[j].to_string(),
                     result: res.clone(),
                     attempts: 1,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures::channel::mpsc;
 use futures::{Stream, StreamExt};
 
-use crate::plan::Query;
+use crate::plan::{self, Query};
 
 /// Adds queries to a running run. Dropping it ends the stream: the run
 /// ends once the queries it has are done.
@@ -29,26 +29,26 @@ impl QueryFeed {
         (feed, futures::stream::iter(plan).chain(rx))
     }
 
-    /// Queries every region of each account (`(account index, regions)`),
-    /// interleaved like the plan: every account's first region, then every
+    /// Queries each account (`(account index, regions)`) as the plan does,
+    /// interleaved the same way: every account's first region, then every
     /// second region, ... Queries fed after the run has ended are dropped
     /// (the run was interrupted and is writing its reports).
     pub fn add(&self, accounts: &[(usize, &[String])]) {
         let rounds = accounts.iter().map(|a| a.1.len()).max().unwrap_or(0);
         for round in 0..rounds {
             for (account_index, regions) in accounts {
-                let Some(region) = regions.get(round) else {
-                    continue;
-                };
-                let id = self.planned.fetch_add(1, Ordering::AcqRel);
-                let q = Query {
-                    id,
-                    account_index: *account_index,
-                    region: region.clone(),
-                };
-                if self.tx.unbounded_send(q).is_err() {
-                    self.planned.fetch_sub(1, Ordering::AcqRel);
-                    return;
+                for (call, region) in plan::round_calls(plan::CALLS, regions, round) {
+                    let id = self.planned.fetch_add(1, Ordering::AcqRel);
+                    let q = Query {
+                        id,
+                        account_index: *account_index,
+                        call,
+                        region: region.clone(),
+                    };
+                    if self.tx.unbounded_send(q).is_err() {
+                        self.planned.fetch_sub(1, Ordering::AcqRel);
+                        return;
+                    }
                 }
             }
         }
@@ -64,11 +64,13 @@ impl QueryFeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calls::Call;
 
     fn q(id: usize, account_index: usize, region: &str) -> Query {
         Query {
             id,
             account_index,
+            call: Call::ImageAuthorizedInfo,
             region: region.into(),
         }
     }

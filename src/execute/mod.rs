@@ -35,12 +35,12 @@ use std::sync::{Arc, Mutex};
 
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Stream, StreamExt};
-use tcapi::client::{Answer, ApiRequest, Failure};
+use tcapi::client::{ApiRequest, Failure};
 use tcapi::credentials::{CredentialError, Env};
-use tcapi::tcss::ImageAuthorizedInfo;
-use tcapi::{tcss, Client, Credentials, Endpoint};
+use tcapi::{Client, Credentials, Endpoint};
 use tokio::sync::{watch, Notify};
 
+use crate::calls::Answer;
 use crate::config::Config;
 use crate::model::{QueryOutcome, QueryResult};
 use crate::plan::Query;
@@ -58,7 +58,7 @@ const TOKEN_FAILURE: &str = "AuthFailure.TokenFailure";
 pub struct ExecOptions {
     /// The shared HTTP client (timeouts, retries, backoff).
     pub client: Client,
-    /// TCSS endpoint.
+    /// TCSS endpoint (every call of [`crate::calls`]).
     pub endpoint: Endpoint,
     /// STS endpoint.
     pub sts_endpoint: Endpoint,
@@ -66,7 +66,8 @@ pub struct ExecOptions {
     pub sts_region: String,
     /// Requests in flight, all accounts together.
     pub concurrency: usize,
-    /// `DescribeImageAuthorizedInfo` per second per account.
+    /// `DescribeImageAuthorizedInfo` per second per account (the calls
+    /// whose rate is [`Rate::Configured`](crate::calls::Rate)).
     pub rate_limit: u32,
     /// `AssumeRole`/`GetCallerIdentity` per second per calling account.
     pub sts_rate_limit: u32,
@@ -247,6 +248,7 @@ impl Executor {
     fn cancelled(&self, q: &Query, tally: &Tally) -> QueryOutcome {
         QueryOutcome {
             account_index: q.account_index,
+            call: q.call,
             region: q.region.clone(),
             result: QueryResult::Cancelled,
             attempts: tally.attempts.load(Ordering::Relaxed),
@@ -264,6 +266,7 @@ impl Executor {
     async fn query(&self, q: &Query, tally: &Tally) -> QueryOutcome {
         let mut out = QueryOutcome {
             account_index: q.account_index,
+            call: q.call,
             region: q.region.clone(),
             result: QueryResult::Cancelled,
             attempts: 0,
@@ -285,7 +288,7 @@ impl Executor {
             out.attempts = tally.attempts.load(Ordering::Relaxed);
             return out;
         }
-        let answer = self.describe(q, tally).await;
+        let answer = self.call(q, tally).await;
         out.latency_ms = tally
             .first_sent
             .get()
@@ -316,27 +319,19 @@ impl Executor {
         out
     }
 
-    /// `DescribeImageAuthorizedInfo` for one query, with retries, paced on
-    /// the account's TCSS key and signed with fresh credentials before every
-    /// attempt; temporary keys the server rejects are replaced once.
-    async fn describe(
-        &self,
-        q: &Query,
-        tally: &Tally,
-    ) -> Result<Answer<ImageAuthorizedInfo>, Failure> {
+    /// The query's call, with retries, paced on its (account, action) key
+    /// and signed with fresh credentials before every attempt; temporary
+    /// keys the server rejects are replaced once. Every call is made here
+    /// the same way: its row ([`crate::calls::CallSpec`]) says what to send
+    /// and how to read the answer.
+    async fn call(&self, q: &Query, tally: &Tally) -> Result<tcapi::Answer<Answer>, Failure> {
+        let spec = q.call.spec();
         let pacer = KeyPacer {
             limits: &self.limits,
-            key: (q.account_index, Action::Tcss),
+            key: (q.account_index, Action::Call(q.call)),
             tally,
         };
-        let request = ApiRequest {
-            endpoint: &self.opts.endpoint,
-            service: tcss::SERVICE,
-            version: tcss::VERSION,
-            action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
-            region: Some(&q.region),
-            body: b"{}",
-        };
+        let request = ApiRequest::new(&self.opts.endpoint, spec.action, Some(&q.region), spec.body);
         // The SecretId of the temporary keys the latest attempt was signed with.
         let last_key: Mutex<Option<String>> = Mutex::new(None);
         let fresh = || async {
@@ -356,7 +351,12 @@ impl Executor {
             }
             Ok(creds)
         };
-        let mut answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+        let call = || {
+            self.opts
+                .client
+                .call_decoded(&request, spec.decode, fresh, &pacer)
+        };
+        let mut answer = call().await;
         // The server may still reject temporary keys (its clock and ours
         // differ by more than the margin, or the session was revoked): assume
         // the role again, once, rather than report a stale-credentials
@@ -370,7 +370,7 @@ impl Executor {
                     .await
             {
                 let (attempts, throttled) = (f.attempts, f.throttled);
-                answer = self.opts.client.call_with(&request, fresh, &pacer).await;
+                answer = call().await;
                 match &mut answer {
                     Ok(a) => {
                         a.attempts += attempts;
@@ -392,6 +392,116 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::calls::Call;
+    use tcapi::tcss::{AutoAuthorizeRange, EditionState};
+
+    /// Account-wide calls planned beside the per-region one run through the
+    /// executor as they are: each asked where the plan says (once, in the
+    /// first region), each outcome carrying its call and typed answer
+    /// (server text cleaned), each counted by the server under its action.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn account_wide_calls_need_nothing_of_the_executor() {
+        let (uin, id, key) = (
+            "100000000001",
+            "AKIDexec000000000000000000000000001",
+            "exec-key",
+        );
+        let answers = serde_json::json!({
+            "DescribePurchaseStateInfo": {"State": 3, "SubState": "NOR\u{1b}[2JMAL", "AutomaticRenewal": 194},
+            "DescribeImageAutoAuthorizedRule": {"IsEnabled": 1, "RangeType": "ALL"}
+        });
+        let fleet = tcss_sim::Fleet {
+            accounts: vec![tcss_sim::SimAccount {
+                uin: uin.into(),
+                keys: vec![tcss_sim::KeyPair {
+                    secret_id: id.into(),
+                    secret_key: key.into(),
+                }],
+                data: serde_json::from_value(serde_json::json!({"TotalAuthorizedCnt": 5})).unwrap(),
+                answers: serde_json::from_value(answers).unwrap(),
+                ..tcss_sim::SimAccount::default()
+            }],
+            ..tcss_sim::Fleet::default()
+        };
+        let sim = tcss_sim::spawn(fleet, "127.0.0.1:0").await.unwrap();
+        let text = format!(
+            "[defaults]\nregions = [\"ap-guangzhou\", \"ap-shanghai\"]\n\n[[accounts]]\nname = \"a\"\nuin = \"{uin}\"\nsecret_id = \"{id}\"\nsecret_key = \"{key}\"\n"
+        );
+        let config = Config::parse(&text, std::path::Path::new("accounts.toml")).unwrap();
+        let endpoint = Endpoint::parse(&sim.url(), true).unwrap();
+        let executor = Executor::new(
+            &config,
+            &tcapi::credentials::MapEnv::new(),
+            &HashMap::new(),
+            ExecOptions {
+                client: Client::new(tcapi::ClientConfig::default()).unwrap(),
+                endpoint: endpoint.clone(),
+                sts_endpoint: endpoint,
+                sts_region: "ap-guangzhou".into(),
+                concurrency: 4,
+                rate_limit: 20,
+                sts_rate_limit: 600,
+                role_session_name: "exec-test".into(),
+                role_duration_secs: 900,
+                discover_uin: false,
+                redactor: Arc::new(Redactor::new()),
+            },
+        );
+        let plan = crate::plan::plan_calls(&config.accounts, &Call::ALL);
+        let (_stop, cancel) = watch::channel(false);
+        let outcomes = executor.run(&plan, cancel, |_| {}).await;
+        let got: Vec<(Call, &str)> = outcomes
+            .iter()
+            .map(|o| (o.call, o.region.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Call::ImageAuthorizedInfo, "ap-guangzhou"),
+                (Call::PurchaseStateInfo, "ap-guangzhou"),
+                (Call::ImageAutoAuthorizedRule, "ap-guangzhou"),
+                (Call::ImageAuthorizedInfo, "ap-shanghai"),
+            ]
+        );
+        let answer = |i: usize| match &outcomes[i].result {
+            QueryResult::Ok(a) => a.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            answer(0)
+                .image_authorized_info()
+                .unwrap()
+                .total_authorized_cnt,
+            Some(5)
+        );
+        let Answer::PurchaseStateInfo(p) = answer(1) else {
+            panic!("{:?}", answer(1))
+        };
+        assert_eq!(p.state, Some(EditionState::Pro));
+        assert_eq!(
+            p.automatic_renewal,
+            Some(tcapi::tcss::AutoRenewal::Other(194))
+        );
+        assert_eq!(
+            p.sub_state.as_deref(),
+            Some("NOR[2JMAL"),
+            "cleaned like any server text"
+        );
+        let Answer::ImageAutoAuthorizedRule(r) = answer(2) else {
+            panic!("{:?}", answer(2))
+        };
+        assert_eq!(r.range_type, Some(AutoAuthorizeRange::All));
+        let seen = sim.counters().snapshot();
+        for action in [
+            "DescribePurchaseStateInfo",
+            "DescribeImageAutoAuthorizedRule",
+        ] {
+            assert_eq!(seen.count(uin, action, "Success"), 1, "{action}");
+            assert_eq!(seen.requests(uin, action), 1, "{action}");
+        }
+        assert_eq!(seen.count(uin, "DescribeImageAuthorizedInfo", "Success"), 2);
+        sim.shutdown().await;
+    }
 
     /// Items 0 and 1 fail first and sleep 10 s in backoff; the others answer
     /// at once. With a window of 2, the sleepers must not hold up the rest.

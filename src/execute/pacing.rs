@@ -1,7 +1,8 @@
 //! Pacing: how fast each query's attempts may leave.
 //!
 //! A global cap on requests in flight (`concurrency`, counting TCSS and STS
-//! calls alike), a governor limiter per (account, action) checked right
+//! calls alike), a governor limiter per (account, action) (each call of
+//! [`crate::calls`] its own, STS and the organization API theirs) checked right
 //! before each attempt leaves (so a backlog is never released at once), and
 //! an adaptive slow-down per key when the server answers with throttling.
 //! [`KeyPacer`] is the [`Pacer`] one call waits on; [`Tally`] is what a query
@@ -21,6 +22,7 @@ use tcapi::client::{AttemptOutcome, Pacer};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::calls::{Call, Rate};
 use crate::model::AttemptError;
 use crate::sync::lock;
 
@@ -197,8 +199,9 @@ impl KeyLimiter {
 /// Which of a key's limits an attempt counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Action {
-    /// `DescribeImageAuthorizedInfo`, per queried account.
-    Tcss,
+    /// A query's call (`DescribeImageAuthorizedInfo`, ...), per queried
+    /// account: each call its own limiter.
+    Call(Call),
     /// `AssumeRole` and `GetCallerIdentity`, per calling account.
     Sts,
     /// `DescribeOrganizationMembers`, per management account.
@@ -217,7 +220,8 @@ struct Adapt {
 #[derive(Debug)]
 pub(super) struct Limits {
     in_flight: Arc<Semaphore>,
-    tcss: KeyLimiter,
+    /// By [`Call::index`].
+    calls: [KeyLimiter; Call::ALL.len()],
     sts: KeyLimiter,
     organization: KeyLimiter,
     adapt: Mutex<HashMap<(usize, Action), Adapt>>,
@@ -229,13 +233,19 @@ pub(super) struct Limits {
 }
 
 impl Limits {
-    /// Pacing for `concurrency` requests in flight, `rate_limit` TCSS
-    /// calls per second per account and `sts_rate_limit` STS calls per
-    /// second per calling account.
+    /// Pacing for `concurrency` requests in flight, `rate_limit` calls per
+    /// second per account of each call paced at [`Rate::Configured`] (the
+    /// others at their own rate) and `sts_rate_limit` STS calls per second
+    /// per calling account.
     pub(super) fn new(concurrency: usize, rate_limit: u32, sts_rate_limit: u32) -> Limits {
         Limits {
             in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
-            tcss: KeyLimiter::new(rate_limit),
+            calls: Call::ALL.map(|call| {
+                KeyLimiter::new(match call.spec().rate {
+                    Rate::Configured => rate_limit,
+                    Rate::PerSecond(n) => n,
+                })
+            }),
             sts: KeyLimiter::new(sts_rate_limit),
             organization: KeyLimiter::new(tcapi::organization::RATE_LIMIT),
             adapt: Mutex::new(HashMap::new()),
@@ -246,7 +256,7 @@ impl Limits {
 
     fn limiter(&self, action: Action) -> &KeyLimiter {
         match action {
-            Action::Tcss => &self.tcss,
+            Action::Call(call) => &self.calls[call.index()],
             Action::Sts => &self.sts,
             Action::Organization => &self.organization,
         }

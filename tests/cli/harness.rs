@@ -84,6 +84,7 @@ pub fn keyed(
         regions: None,
         data: d,
         region_data: BTreeMap::new(),
+        answers: BTreeMap::new(),
         faults: Faults::default(),
     }
 }
@@ -106,6 +107,7 @@ pub fn member(
         regions: None,
         data: d,
         region_data: BTreeMap::new(),
+        answers: BTreeMap::new(),
         faults: Faults::default(),
     }
 }

@@ -243,12 +243,16 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
     let outcomes: Vec<QueryOutcome> = (0..names.len())
         .map(|i| QueryOutcome {
             account_index: i,
+            call: tcss_report::calls::Call::ImageAuthorizedInfo,
             region: "ap-guangzhou".into(),
-            result: QueryResult::Ok(tcapi::tcss::ImageAuthorizedInfo {
-                total_authorized_cnt: Some(10),
-                used_authorized_cnt: Some(i as i64),
-                ..Default::default()
-            }),
+            result: QueryResult::Ok(
+                tcapi::tcss::ImageAuthorizedInfo {
+                    total_authorized_cnt: Some(10),
+                    used_authorized_cnt: Some(i as i64),
+                    ..Default::default()
+                }
+                .into(),
+            ),
             attempts: 1,
             throttled: 0,
             latency_ms: 1,

@@ -1,5 +1,5 @@
 //! The API client: the shared [`Client`] and its [`ClientConfig`], and the
-//! retry loop of one call ([`Client::call_with`]): pace, sign with a fresh
+//! retry loop of one call ([`Client::call_decoded`]): pace, sign with a fresh
 //! timestamp, send within the timeout, then retry with backoff, re-sign
 //! once with a corrected clock, or stop.
 //!
@@ -112,6 +112,13 @@ impl Default for ClientConfig {
         }
     }
 }
+
+/// How one HTTP answer (status, body) becomes `T` and its `RequestId`: an
+/// API error, an HTTP error or a body that does not decode is an [`Error`]
+/// (retried or not by its class). [`interpret_response`] for a type `T`;
+/// [`Action::decoder`](crate::action::Action::decoder) for an action's
+/// answer read into a caller's enum of answers.
+pub type Decoder<T> = fn(u16, &[u8]) -> Result<(T, String), Error>;
 
 /// A successful call.
 #[derive(Debug, Clone)]
@@ -289,6 +296,26 @@ impl Client {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Credentials, Error>>,
     {
+        self.call_decoded(req, interpret_response::<T>, creds, pacer)
+            .await
+    }
+
+    /// Like [`Client::call_with`], with the answer read by `decode`: one
+    /// code path for many actions, each answer read into the caller's own
+    /// enum (see [`Decoder`]). A body `decode` refuses is a failed attempt
+    /// like any other.
+    pub async fn call_decoded<T, P, F, Fut>(
+        &self,
+        req: &ApiRequest<'_>,
+        decode: Decoder<T>,
+        creds: F,
+        pacer: &P,
+    ) -> Result<Answer<T>, Failure>
+    where
+        P: Pacer,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Credentials, Error>>,
+    {
         let cfg = &self.inner.config;
         let mut progress = Progress {
             max_attempts: cfg.max_attempts.max(1),
@@ -327,7 +354,7 @@ impl Client {
                 "sending"
             );
             let (result, server_offset) = self
-                .attempt::<T>(req.endpoint, url, prepared.headers, body.clone())
+                .attempt(req.endpoint, url, prepared.headers, body.clone(), decode)
                 .await;
             drop(permit);
             self.learn_clock(&result, server_offset, offset);
@@ -443,12 +470,13 @@ impl Client {
     /// One attempt within the timeout. Returns the outcome and the clock
     /// offset measured from the answer's `Date` header, if any (stored by
     /// [`Client::learn_clock`] only when the answer vouches for it).
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         endpoint: &Endpoint,
         url: &Url,
         headers: HeaderMap,
         body: Bytes,
+        decode: Decoder<T>,
     ) -> (Result<(T, String), Error>, Option<i64>) {
         let cfg = &self.inner.config;
         let http = &self.inner.http;
@@ -477,7 +505,7 @@ impl Client {
             }),
             Ok(Err(e)) => Err(e),
             Ok(Ok((status, body, location))) => {
-                interpret_response::<T>(status, &body).map_err(|e| with_location(e, location))
+                decode(status, &body).map_err(|e| with_location(e, location))
             }
         };
         (result, server_offset)

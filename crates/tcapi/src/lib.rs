@@ -3,8 +3,11 @@
 //! It knows Tencent Cloud and nothing about accounts files or reports:
 //!
 //! - [`sign`]: TC3-HMAC-SHA256, a pure function of its inputs (time included).
-//! - [`tcss`]: the service's names and answer types (and, with `client`,
-//!   the typed call).
+//! - [`action`]: actions as data: a [`action::Descriptor`] (service, version,
+//!   name, per region or account-wide) and an [`action::Action`] (a
+//!   descriptor with its typed answer), which every typed call goes through.
+//! - [`tcss`]: the service's actions and answer types (and, with `client`,
+//!   the typed calls).
 //!
 //! With the `client` feature (on by default; the simulator builds without
 //! it, so it links no HTTP client):
@@ -69,6 +72,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod action;
 pub mod sign;
 pub mod tcss;
 
@@ -99,9 +103,11 @@ pub mod sts;
 #[cfg(feature = "client")]
 mod transport;
 
+pub use action::{Action, Descriptor, Scope};
 #[cfg(feature = "client")]
 pub use client::{
-    Answer, ApiRequest, AttemptOutcome, Client, ClientConfig, Endpoint, Failure, NoPacer, Pacer,
+    Answer, ApiRequest, AttemptOutcome, Client, ClientConfig, Decoder, Endpoint, Failure, NoPacer,
+    Pacer,
 };
 #[cfg(feature = "client")]
 pub use credentials::{Credentials, Secret};

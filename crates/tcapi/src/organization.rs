@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::client::{Answer, ApiRequest, Client, Failure, Pacer};
+use crate::action::{Action, Descriptor, Scope};
+use crate::client::{Answer, Client, Failure, Pacer};
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 
@@ -15,8 +16,13 @@ use crate::endpoint::Endpoint;
 pub const SERVICE: &str = "organization";
 /// The API version.
 pub const VERSION: &str = "2021-03-31";
-/// The member listing.
-pub const DESCRIBE_ORGANIZATION_MEMBERS: &str = "DescribeOrganizationMembers";
+/// The member listing (the API has no region).
+pub const DESCRIBE_ORGANIZATION_MEMBERS: Action<MembersPage> = Action::new(Descriptor {
+    service: SERVICE,
+    version: VERSION,
+    name: "DescribeOrganizationMembers",
+    scope: Scope::AccountWide,
+});
 /// The largest `Limit` the API accepts.
 pub const MAX_LIMIT: u32 = 50;
 /// The documented limit of the listing, per calling account.
@@ -111,16 +117,10 @@ pub async fn describe_organization_members<P: Pacer>(
     req: &MembersRequest,
     pacer: &P,
 ) -> Result<Answer<MembersPage>, Failure> {
-    let body = Failure::encode_body(DESCRIBE_ORGANIZATION_MEMBERS, req)?;
-    let api = ApiRequest {
-        endpoint,
-        service: SERVICE,
-        version: VERSION,
-        action: DESCRIBE_ORGANIZATION_MEMBERS,
-        region: None,
-        body: &body,
-    };
-    client.call(&api, creds, pacer).await
+    let body = Failure::encode_body(DESCRIBE_ORGANIZATION_MEMBERS.name, req)?;
+    DESCRIBE_ORGANIZATION_MEMBERS
+        .call(client, endpoint, None, &body, creds, pacer)
+        .await
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 
+use crate::action::Descriptor;
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -37,6 +38,26 @@ pub struct ApiRequest<'a> {
     pub region: Option<&'a str>,
     /// The JSON body: these exact bytes are hashed and sent.
     pub body: &'a [u8],
+}
+
+impl<'a> ApiRequest<'a> {
+    /// The request of `action` (its service, version and name) to
+    /// `endpoint`, in `region`, with the JSON `body`.
+    pub fn new(
+        endpoint: &'a Endpoint,
+        action: &'a Descriptor,
+        region: Option<&'a str>,
+        body: &'a [u8],
+    ) -> ApiRequest<'a> {
+        ApiRequest {
+            endpoint,
+            service: action.service,
+            version: action.version,
+            action: action.name,
+            region,
+            body,
+        }
+    }
 }
 
 /// Everything one attempt sends, built by [`build_request_parts`].

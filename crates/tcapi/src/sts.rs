@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::client::{Answer, ApiRequest, Client, Endpoint, Failure, Pacer};
+use crate::action::{Action, Descriptor, Scope};
+use crate::client::{Answer, Client, Endpoint, Failure, Pacer};
 use crate::credentials::{Credentials, Secret};
 use crate::error::Error;
 
@@ -15,10 +16,20 @@ use crate::error::Error;
 pub const SERVICE: &str = "sts";
 /// The API version.
 pub const VERSION: &str = "2018-08-13";
+
+const fn sts<A>(name: &'static str) -> Action<A> {
+    Action::new(Descriptor {
+        service: SERVICE,
+        version: VERSION,
+        name,
+        scope: Scope::AccountWide,
+    })
+}
+
 /// Assume a role in another account.
-pub const ASSUME_ROLE: &str = "AssumeRole";
+pub const ASSUME_ROLE: Action<AssumeRoleResponse> = sts("AssumeRole");
 /// Who am I.
-pub const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
+pub const GET_CALLER_IDENTITY: Action<CallerIdentity> = sts("GetCallerIdentity");
 
 /// `AssumeRole` parameters (serialized with the API's PascalCase names;
 /// `None`s are left out).
@@ -169,17 +180,9 @@ pub async fn assume_role<P: Pacer>(
     req: &AssumeRoleRequest,
     pacer: &P,
 ) -> Result<Answer<AssumeRoleResponse>, Failure> {
-    let body = Failure::encode_body(ASSUME_ROLE, req)?;
-    let api = ApiRequest {
-        endpoint,
-        service: SERVICE,
-        version: VERSION,
-        action: ASSUME_ROLE,
-        region: Some(region),
-        body: &body,
-    };
-    client
-        .call(&api, creds, pacer)
+    let body = Failure::encode_body(ASSUME_ROLE.name, req)?;
+    ASSUME_ROLE
+        .call(client, endpoint, Some(region), &body, creds, pacer)
         .await
         .map_err(redact_failure)
 }
@@ -192,15 +195,9 @@ pub async fn get_caller_identity<P: Pacer>(
     creds: &Credentials,
     pacer: &P,
 ) -> Result<Answer<CallerIdentity>, Failure> {
-    let api = ApiRequest {
-        endpoint,
-        service: SERVICE,
-        version: VERSION,
-        action: GET_CALLER_IDENTITY,
-        region: Some(region),
-        body: b"{}",
-    };
-    client.call(&api, creds, pacer).await
+    GET_CALLER_IDENTITY
+        .call(client, endpoint, Some(region), b"{}", creds, pacer)
+        .await
 }
 
 #[cfg(test)]

@@ -937,14 +937,12 @@ fn ca_files_are_loaded_or_rejected_with_their_path() {
 }
 
 fn describe_request(endpoint: &Endpoint) -> tcapi::client::ApiRequest<'_> {
-    tcapi::client::ApiRequest {
+    tcapi::client::ApiRequest::new(
         endpoint,
-        service: tcss::SERVICE,
-        version: tcss::VERSION,
-        action: tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
-        region: Some("ap-guangzhou"),
-        body: b"{}",
-    }
+        &tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
+        Some("ap-guangzhou"),
+        b"{}",
+    )
 }
 
 #[tokio::test]
@@ -1107,4 +1105,62 @@ async fn describe_once(
         &NoPacer,
     )
     .await
+}
+
+/// The account-wide TCSS calls: their action and version, `{}`, no
+/// `X-TC-Region` when none is given (and the one given otherwise), and
+/// typed answers, signed for `tcss`.
+#[tokio::test]
+async fn account_wide_tcss_calls_are_typed_and_sent_as_described() {
+    let server = Server::start(|_, rec| match rec.header("x-tc-action") {
+        Some("DescribePurchaseStateInfo") => Reply::json(
+            r#"{"Response":{"State":4,"SubState":"ISOLATE","AutomaticRenewal":194,"AllCoresCnt":null,"RequestId":"rid-p"}}"#,
+        ),
+        _ => Reply::json(
+            r#"{"Response":{"IsEnabled":1,"RangeType":"ALL","MaxDailyCount":0,"RequestId":"rid-r"}}"#,
+        ),
+    })
+    .await;
+    let c = client();
+    let p = tcss::describe_purchase_state_info(&c, &server.endpoint, None, &creds(), &NoPacer)
+        .await
+        .expect("purchase state");
+    assert_eq!(p.request_id, "rid-p");
+    assert_eq!(p.data.state, Some(tcss::EditionState::ProExpired));
+    assert_eq!(p.data.sub_state.as_deref(), Some("ISOLATE"));
+    assert_eq!(
+        p.data.automatic_renewal,
+        Some(tcss::AutoRenewal::Other(194))
+    );
+    assert_eq!(p.data.all_cores_cnt, None);
+    let r = tcss::describe_image_auto_authorized_rule(
+        &c,
+        &server.endpoint,
+        Some("ap-guangzhou"),
+        &creds(),
+        &NoPacer,
+    )
+    .await
+    .expect("rule");
+    assert_eq!(r.data.range_type, Some(tcss::AutoAuthorizeRange::All));
+    assert_eq!(
+        (r.data.is_enabled, r.data.max_daily_count),
+        (Some(1), Some(0))
+    );
+    let recs = server.requests();
+    assert_eq!(recs.len(), 2);
+    for (rec, action, region) in [
+        (&recs[0], "DescribePurchaseStateInfo", None),
+        (
+            &recs[1],
+            "DescribeImageAutoAuthorizedRule",
+            Some("ap-guangzhou"),
+        ),
+    ] {
+        assert_eq!(rec.header("x-tc-action"), Some(action));
+        assert_eq!(rec.header("x-tc-version"), Some("2020-11-01"));
+        assert_eq!(rec.header("x-tc-region"), region);
+        assert_eq!(rec.body, b"{}");
+        assert_signature_verifies(rec, "tcss", ID, KEY);
+    }
 }

@@ -42,6 +42,21 @@ async fn official_python_sdk_talks_to_the_simulator() {
                     "ExtraFieldTheSdkDoesNotKnow": true,
                     "ImageScanInquireInfo": {"Capcity": 1000, "Useage": 5, "EndTime": "2026-12-01 00:00:00"}
                 })),
+                // What scripts/sdk_interop.py expects (the official CLI's
+                // example values, and a null).
+                answers: BTreeMap::from([
+                    (
+                        "DescribePurchaseStateInfo".to_owned(),
+                        obj(
+                            json!({"State": 3, "SubState": "NORMAL", "AutomaticRenewal": 194,
+                                   "CoresCnt": 10, "UndefendCoresCnt": null}),
+                        ),
+                    ),
+                    (
+                        "DescribeImageAutoAuthorizedRule".to_owned(),
+                        obj(json!({"IsEnabled": 1, "RangeType": "ALL"})),
+                    ),
+                ]),
                 ..SimAccount::default()
             },
             SimAccount {
@@ -84,6 +99,13 @@ async fn official_python_sdk_talks_to_the_simulator() {
     assert_eq!(s.count(mgmt, "AssumeRole", "Success"), 2);
     assert_eq!(s.count(mgmt, action, "AuthFailure.SignatureFailure"), 1);
     assert_eq!(s.count(member, action, "AuthFailure.TokenFailure"), 1);
+    for wide in [
+        "DescribePurchaseStateInfo",
+        "DescribeImageAutoAuthorizedRule",
+    ] {
+        assert_eq!(s.count(mgmt, wide, "Success"), 2, "{wide}");
+        assert_eq!(s.count(member, wide, "Success"), 1, "{wide}");
+    }
     sim.shutdown().await;
 }
 

@@ -186,7 +186,7 @@ async fn throttling_pauses_the_key_for_a_second() {
     let tally = Tally::default();
     let pacer = KeyPacer {
         limits: &limits,
-        key: (3, Action::Tcss),
+        key: (3, Action::Call(Call::ImageAuthorizedInfo)),
         tally: &tally,
     };
     drop(pacer.acquire().await);

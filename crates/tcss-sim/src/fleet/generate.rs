@@ -15,6 +15,10 @@ use super::{
     SimAccount,
 };
 
+mod edition;
+
+pub use edition::sample_account_answers;
+
 /// The reference day for quota end dates ("expiring soon" is relative to it).
 pub const REFERENCE_DATE: (i32, u32, u32) = (2026, 11, 26);
 
@@ -331,6 +335,30 @@ fn disagreeing(rng: &mut ChaCha8Rng, base: &Map<String, Value>) -> Map<String, V
     over
 }
 
+/// An account's faults: the latency of every account, and for
+/// `fault_fraction` of them (drawn from `main`) 1 to 3 first calls of a
+/// transient fault.
+fn account_faults(opts: &GenOptions, main: &mut ChaCha8Rng) -> Faults {
+    let mut faults = Faults {
+        latency_ms: opts.latency_ms,
+        jitter_ms: opts.jitter_ms,
+        ..Faults::default()
+    };
+    if opts.fault_fraction > 0.0 && main.gen_bool(opts.fault_fraction.clamp(0.0, 1.0)) {
+        faults.first_n = main.gen_range(1u32..=3);
+        faults.first_kind = Some(*pick(
+            main,
+            &[
+                FaultKind::InternalError,
+                FaultKind::Http502,
+                FaultKind::MalformedJson,
+                FaultKind::Reset,
+            ],
+        ));
+    }
+    faults
+}
+
 fn key_pair(rng: &mut ChaCha8Rng) -> KeyPair {
     KeyPair {
         secret_id: format!("AKID{}", random_string(rng, ALNUM, 32)),
@@ -422,23 +450,7 @@ impl Fleet {
                 let region = pick(&mut rng, &opts.regions[1..]).clone();
                 region_data.insert(region, disagreeing(&mut rng, &data));
             }
-            let mut faults = Faults {
-                latency_ms: opts.latency_ms,
-                jitter_ms: opts.jitter_ms,
-                ..Faults::default()
-            };
-            if opts.fault_fraction > 0.0 && main.gen_bool(opts.fault_fraction.clamp(0.0, 1.0)) {
-                faults.first_n = main.gen_range(1u32..=3);
-                faults.first_kind = Some(*pick(
-                    &mut main,
-                    &[
-                        FaultKind::InternalError,
-                        FaultKind::Http502,
-                        FaultKind::MalformedJson,
-                        FaultKind::Reset,
-                    ],
-                ));
-            }
+            let faults = account_faults(opts, &mut main);
             let (keys, roles) = if i < managers {
                 (vec![key_pair(&mut rng)], Vec::new())
             } else {
@@ -464,6 +476,7 @@ impl Fleet {
                 regions: None,
                 data,
                 region_data,
+                answers: sample_account_answers(seed, name),
                 faults,
             });
         }

@@ -17,7 +17,8 @@ pub mod generate;
 pub mod organization;
 
 pub use generate::{
-    sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS, MEMBER_ROLE, REFERENCE_DATE,
+    sample_account_answers, sample_license_data, uin_for, GenOptions, EDGE_MIN_ACCOUNTS,
+    MEMBER_ROLE, REFERENCE_DATE,
 };
 pub use organization::{OrgFaults, OrgMember, Organization, MEMBER_FIELDS};
 
@@ -199,6 +200,16 @@ pub struct SimAccount {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub region_data: BTreeMap<String, Map<String, Value>>,
+    /// The `Response` fields of the account-wide TCSS actions
+    /// (`DescribePurchaseStateInfo`, ...), by action name, returned verbatim
+    /// (plus `RequestId`); an action without an entry gets the simulator's
+    /// default answer.
+    #[serde(
+        default,
+        with = "null_region_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub answers: BTreeMap<String, Map<String, Value>>,
     /// Faults injected for this account.
     #[serde(default, skip_serializing_if = "Faults::is_none")]
     pub faults: Faults,
@@ -247,7 +258,8 @@ pub struct Faults {
     /// The transient fault of the first `first_n` calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_kind: Option<FaultKind>,
-    /// An error code every `DescribeImageAuthorizedInfo` call answers.
+    /// An error code every TCSS call answers (`DescribeImageAuthorizedInfo`
+    /// and the account-wide actions; see `persistent_actions`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_error: Option<String>,
     /// The message of `persistent_error` (default: a fitting sentence).
@@ -262,7 +274,10 @@ pub struct Faults {
     /// Restrict `persistent_error` to these regions (`None` = all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_regions: Option<Vec<String>>,
-    /// A lower `DescribeImageAuthorizedInfo` rate limit for this account.
+    /// Restrict `persistent_error` to these TCSS actions (`None` = all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_actions: Option<Vec<String>>,
+    /// A lower rate limit for this account's TCSS actions (each its own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
     /// This account's server clock is off by this many seconds (Date header and skew check).
@@ -451,6 +466,7 @@ impl Fleet {
                     "{who}: faults.persistent_regions without faults.persistent_error"
                 ));
             }
+            validate_actions(a).map_err(|m| FleetError::Invalid(format!("{who}: {m}")))?;
         }
         Ok(())
     }
@@ -458,6 +474,41 @@ impl Fleet {
     /// The account with this UIN.
     pub fn account(&self, uin: &str) -> Option<&SimAccount> {
         self.accounts.iter().find(|a| a.uin == uin)
+    }
+}
+
+/// `answers` names account-wide TCSS actions; `persistent_actions` names
+/// TCSS actions, with `persistent_error` set.
+fn validate_actions(a: &SimAccount) -> Result<(), String> {
+    let account_wide = || {
+        tcapi::tcss::ACTIONS
+            .iter()
+            .filter(|d| d.scope == tcapi::Scope::AccountWide)
+            .map(|d| d.name)
+    };
+    for name in a.answers.keys() {
+        if !account_wide().any(|n| n == name) {
+            let known: Vec<&str> = account_wide().collect();
+            return Err(format!(
+                "answers.{name}: not an account-wide TCSS action (those are: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    let Some(names) = &a.faults.persistent_actions else {
+        return Ok(());
+    };
+    if a.faults.persistent_error.is_none() {
+        return Err("faults.persistent_actions without faults.persistent_error".into());
+    }
+    match names
+        .iter()
+        .find(|n| !tcapi::tcss::ACTIONS.iter().any(|d| d.name == n.as_str()))
+    {
+        Some(n) => Err(format!(
+            "faults.persistent_actions: {n:?} is not a TCSS action"
+        )),
+        None => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One request, start to finish: size cap, routing headers, authentication
-//! (TC3 signature, clock skew, temporary-credential tokens), region, rate
-//! limits, injected faults and latency, then the action itself.
+//! (TC3 signature, clock skew, temporary-credential tokens), then the
+//! action (its row in `actions`: region, rate limit, injected faults, the
+//! answer), latency, and the reply.
 //!
 //! Order of checks (the first failing one answers):
 //! 1. method (`POST`/`GET`, else `UnsupportedProtocol`), body size (`RequestSizeLimitExceeded`);
@@ -13,14 +14,11 @@
 //!    action's service (`AuthFailure.SignatureFailure`);
 //! 5. clock skew over 300 s against the account's clock (`AuthFailure.SignatureExpire`);
 //! 6. temporary credentials: `X-TC-Token` present, equal, unexpired and not revoked (`AuthFailure.TokenFailure`);
-//! 7. the signature (`AuthFailure.SignatureFailure`);
-//! 8. region, TCSS only (`MissingParameter`, `UnsupportedRegion`);
-//! 9. rate limit (`RequestLimitExceeded`), every arrival counted;
-//! 10. first-N transient fault, then the persistent error (TCSS only);
-//! 11. the action (`AssumeRole` parameter checks, etc.; `DescribeOrganizationMembers`
-//!     in the `organization` module, with its own order of checks).
+//! 7. the signature (`AuthFailure.SignatureFailure`).
+//!
+//! Steps 8 to 11 are the action's: region, rate limit, injected faults and
+//! the answer (see `actions`).
 
-use crate::sync::lock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,17 +29,18 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Request, Response};
 use rand::Rng;
-use serde_json::{Map, Value};
 use tokio::sync::watch;
 
+use super::actions::{self, ActionRow, Fragments, Served};
 use super::delay::PreciseTimer;
-use super::organization::{self, Answer, Orgs};
-use super::rate::{limit_message, Windows};
+use super::organization::Orgs;
+use super::rate::Windows;
 use super::reply::{self, ApiError};
-use super::sts::{self, TempCred, TempStore};
+use super::sts::{TempCred, TempStore};
 use super::verify::{self, Received};
 use crate::counters::{Counters, SUCCESS};
-use crate::fleet::{FaultKind, Fleet, SimAccount};
+use crate::fleet::{FaultKind, Fleet};
+use crate::sync::lock;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -61,67 +60,23 @@ impl std::fmt::Display for ResetConnection {
 
 impl std::error::Error for ResetConnection {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ActionKind {
-    DescribeImageAuthorizedInfo,
-    AssumeRole,
-    GetCallerIdentity,
-    DescribeOrganizationMembers,
-}
-
-#[derive(Debug)]
-struct ActionSpec {
-    name: &'static str,
-    service: &'static str,
-    version: &'static str,
-    kind: ActionKind,
-}
-
-const ACTIONS: &[ActionSpec] = &[
-    ActionSpec {
-        name: tcapi::tcss::DESCRIBE_IMAGE_AUTHORIZED_INFO,
-        service: tcapi::tcss::SERVICE,
-        version: tcapi::tcss::VERSION,
-        kind: ActionKind::DescribeImageAuthorizedInfo,
-    },
-    ActionSpec {
-        name: sts::ASSUME_ROLE,
-        service: sts::SERVICE,
-        version: sts::VERSION,
-        kind: ActionKind::AssumeRole,
-    },
-    ActionSpec {
-        name: sts::GET_CALLER_IDENTITY,
-        service: sts::SERVICE,
-        version: sts::VERSION,
-        kind: ActionKind::GetCallerIdentity,
-    },
-    ActionSpec {
-        name: organization::DESCRIBE_ORGANIZATION_MEMBERS,
-        service: organization::SERVICE,
-        version: organization::VERSION,
-        kind: ActionKind::DescribeOrganizationMembers,
-    },
-];
-
-/// Precomputed success bodies (the inside of the `Response` object) of one account.
-#[derive(Debug)]
-struct Fragments {
-    default: String,
-    by_region: HashMap<String, String>,
-}
-
 /// Who signed the request.
-struct Identity {
-    account: usize,
+pub(super) struct Identity {
+    /// The account the request acts in (a role's account for temporary
+    /// credentials).
+    pub(super) account: usize,
     secret_key: String,
-    temp: Option<TempCred>,
+    /// The temporary credentials used, if any.
+    pub(super) temp: Option<TempCred>,
 }
 
 /// What to answer once latency has elapsed.
-enum Decision {
+pub(super) enum Decision {
+    /// Success: the inside of the `Response` object.
     Ok(String),
+    /// An API error.
     Err(ApiError),
+    /// An injected fault.
     Fault(FaultKind),
 }
 
@@ -133,12 +88,14 @@ pub(crate) struct State {
     pub(crate) fleet: Fleet,
     pub(crate) counters: Arc<Counters>,
     keys: HashMap<String, (usize, String)>,
-    temp: Mutex<TempStore>,
+    pub(super) temp: Mutex<TempStore>,
     signing_keys: Mutex<HashMap<SigningKeyId, [u8; 32]>>,
-    windows: Mutex<Windows>,
-    first_calls: Mutex<HashMap<(usize, String, &'static str), u32>>,
-    fragments: Vec<Fragments>,
-    orgs: Orgs,
+    pub(super) windows: Mutex<Windows>,
+    /// Calls seen per (account, region, action), for `first_n`.
+    pub(super) first_calls: Mutex<HashMap<(usize, String, &'static str), u32>>,
+    /// By account.
+    pub(super) fragments: Vec<Fragments>,
+    pub(super) orgs: Orgs,
     /// Seconds added to the system clock for every account (tests move time with it).
     shift: AtomicI64,
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -159,45 +116,6 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
-/// Percent-decodes a form-urlencoded component (`+` is a space).
-fn form_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// GET parameters as a JSON object of strings.
-fn query_params(query: &str) -> Map<String, Value> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (form_decode(k), Value::String(form_decode(v)))
-        })
-        .collect()
-}
-
 impl State {
     pub(crate) fn new(
         fleet: Fleet,
@@ -210,15 +128,7 @@ impl State {
             for k in &a.keys {
                 keys.insert(k.secret_id.clone(), (i, k.secret_key.clone()));
             }
-            let by_region = a
-                .region_data
-                .keys()
-                .map(|r| (r.clone(), reply::fragment(&a.data_for_region(r))))
-                .collect();
-            fragments.push(Fragments {
-                default: reply::fragment(&a.data),
-                by_region,
-            });
+            fragments.push(Fragments::of(a));
         }
         State {
             orgs: Orgs::new(&fleet),
@@ -429,7 +339,7 @@ impl State {
 
     fn decide(
         &self,
-        spec: &ActionSpec,
+        spec: &'static ActionRow,
         region: &str,
         rx: &Received<'_>,
         auth: &verify::Authorization<'_>,
@@ -442,10 +352,10 @@ impl State {
     }
 
     /// Steps 4 to 11 for a known account: each check in the order the
-    /// real service applies them, then the answer.
+    /// real service applies them, then the action's.
     fn check(
         &self,
-        spec: &ActionSpec,
+        spec: &'static ActionRow,
         region: &str,
         rx: &Received<'_>,
         auth: &verify::Authorization<'_>,
@@ -459,19 +369,20 @@ impl State {
             check_token(rx, temp, now)?;
         }
         self.check_signature(spec, rx, auth, id)?;
-        self.check_region(spec, region, account)?;
-        self.check_rate(spec, account)?;
-        if let Some(fault) = self.injected_fault(spec, region, id)? {
-            return Ok(fault);
-        }
-        let params = params(rx)?;
-        self.answer(spec, region, id, &params, now)
+        let served = Served {
+            action: spec,
+            region,
+            identity: id,
+            received: rx,
+            now,
+        };
+        spec.serve(self, &served)
     }
 
     /// 7. The signature itself.
     fn check_signature(
         &self,
-        spec: &ActionSpec,
+        spec: &ActionRow,
         rx: &Received<'_>,
         auth: &verify::Authorization<'_>,
         id: &Identity,
@@ -486,162 +397,6 @@ impl State {
         }
         Ok(())
     }
-
-    /// 8. Region (TCSS is regional; STS and the organization API are not).
-    fn check_region(
-        &self,
-        spec: &ActionSpec,
-        region: &str,
-        account: &SimAccount,
-    ) -> Result<(), ApiError> {
-        if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
-            if region.is_empty() {
-                return Err(ApiError::missing("X-TC-Region"));
-            }
-            if !account.answers_in(region, &self.fleet.settings) {
-                return Err(ApiError::new(
-                    "UnsupportedRegion",
-                    format!(
-                        "The `{region}` region is not supported by action {}.",
-                        spec.name
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// 9. Rate limit per (account, action); every arrival counts.
-    fn check_rate(&self, spec: &ActionSpec, account: &SimAccount) -> Result<(), ApiError> {
-        let faults = &account.faults;
-        let limit = match spec.kind {
-            ActionKind::DescribeImageAuthorizedInfo => Some(
-                faults
-                    .rate_limit
-                    .unwrap_or(self.fleet.settings.tcss_rate_limit),
-            ),
-            ActionKind::AssumeRole => Some(self.fleet.settings.sts_rate_limit),
-            ActionKind::GetCallerIdentity => None,
-            ActionKind::DescribeOrganizationMembers => {
-                Some(self.fleet.settings.organization_rate_limit)
-            }
-        };
-        if let Some(limit) = limit {
-            let arrivals =
-                lock(&self.windows).arrive(&account.uin, spec.name, tokio::time::Instant::now());
-            self.counters.record_rate(&account.uin, spec.name, arrivals);
-            if arrivals > limit {
-                return Err(ApiError::new(
-                    "RequestLimitExceeded",
-                    limit_message(arrivals, limit),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// 10. Injected faults: the first N calls, then a persistent error code.
-    fn injected_fault(
-        &self,
-        spec: &ActionSpec,
-        region: &str,
-        id: &Identity,
-    ) -> Result<Option<Decision>, ApiError> {
-        let faults = &self.fleet.accounts[id.account].faults;
-        if let (n @ 1.., Some(kind)) = (faults.first_n, faults.first_kind) {
-            let mut calls = lock(&self.first_calls);
-            let seen = calls
-                .entry((id.account, region.to_owned(), spec.name))
-                .or_insert(0);
-            if *seen < n {
-                *seen += 1;
-                return Ok(Some(Decision::Fault(kind)));
-            }
-        }
-        if spec.kind == ActionKind::DescribeImageAuthorizedInfo {
-            if let Some(code) = &faults.persistent_error {
-                let applies = faults
-                    .persistent_regions
-                    .as_ref()
-                    .is_none_or(|rs| rs.iter().any(|r| r == region));
-                if applies {
-                    let message = faults
-                        .persistent_message
-                        .clone()
-                        .unwrap_or_else(|| persistent_message(code));
-                    return Err(ApiError::new(code.clone(), message));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// 11. The action's answer.
-    fn answer(
-        &self,
-        spec: &ActionSpec,
-        region: &str,
-        id: &Identity,
-        params: &Map<String, Value>,
-        now: i64,
-    ) -> Result<Decision, ApiError> {
-        let account = &self.fleet.accounts[id.account];
-        let faults = &account.faults;
-        match spec.kind {
-            ActionKind::DescribeImageAuthorizedInfo => {
-                let f = &self.fragments[id.account];
-                Ok(Decision::Ok(
-                    f.by_region.get(region).unwrap_or(&f.default).clone(),
-                ))
-            }
-            ActionKind::AssumeRole => {
-                let grant = sts::check_assume_role(&self.fleet, id.account, params)?;
-                let (tmp_id, tmp_key, token) = sts::new_credentials();
-                let expires_at = now.saturating_add(grant.duration);
-                let fields = sts::assume_role_fields(
-                    &tmp_id,
-                    &tmp_key,
-                    &token,
-                    expires_at.saturating_add(faults.clock_offset_secs),
-                );
-                let cred = TempCred {
-                    account: grant.target,
-                    caller: id.account,
-                    secret_key: tmp_key,
-                    token,
-                    expires_at,
-                    role_name: grant.role_name,
-                    session_name: grant.session_name,
-                    revoked: false,
-                };
-                lock(&self.temp).insert(tmp_id, cred, now);
-                Ok(Decision::Ok(reply::fragment(&fields)))
-            }
-            ActionKind::GetCallerIdentity => {
-                let fields = match &id.temp {
-                    None => sts::caller_identity_fields(&account.uin, None),
-                    Some(t) => {
-                        let caller = self
-                            .fleet
-                            .accounts
-                            .get(t.caller)
-                            .map_or("", |a| a.uin.as_str());
-                        sts::caller_identity_fields(
-                            &account.uin,
-                            Some((&t.role_name, &t.session_name, caller)),
-                        )
-                    }
-                };
-                Ok(Decision::Ok(reply::fragment(&fields)))
-            }
-            ActionKind::DescribeOrganizationMembers => {
-                Ok(match self.orgs.describe_members(&account.uin, params)? {
-                    Answer::Page(fragment) => Decision::Ok(fragment),
-                    Answer::Fault(kind) => Decision::Fault(kind),
-                })
-            }
-        }
-    }
 }
 
 /// Steps 1 to 3, from the headers alone: the action and its version, the
@@ -650,11 +405,11 @@ impl State {
 fn route<'h>(
     headers: &'h HeaderMap,
     action_name: &str,
-) -> Result<(&'static ActionSpec, i64, verify::Authorization<'h>), (String, ApiError)> {
+) -> Result<(&'static ActionRow, i64, verify::Authorization<'h>), (String, ApiError)> {
     if action_name.is_empty() {
         return Err((action_name.to_owned(), ApiError::missing("X-TC-Action")));
     }
-    let Some(spec) = ACTIONS.iter().find(|a| a.name == action_name) else {
+    let Some(spec) = actions::find(action_name) else {
         let e = ApiError::new(
             "InvalidAction",
             format!("The action `{action_name}` is not found."),
@@ -700,7 +455,7 @@ fn route<'h>(
 
 /// 4. The credential scope names the timestamp's UTC date and the service.
 fn check_scope(
-    spec: &ActionSpec,
+    spec: &ActionRow,
     rx: &Received<'_>,
     auth: &verify::Authorization<'_>,
 ) -> Result<(), ApiError> {
@@ -772,26 +527,6 @@ fn check_token(rx: &Received<'_>, temp: &TempCred, now: i64) -> Result<(), ApiEr
     Ok(())
 }
 
-/// The request's parameters: the query string of a GET, else the JSON body
-/// (empty: none).
-fn params(rx: &Received<'_>) -> Result<Map<String, Value>, ApiError> {
-    Ok(if rx.method == "GET" {
-        query_params(rx.query)
-    } else if rx.body.iter().all(u8::is_ascii_whitespace) {
-        Map::new()
-    } else {
-        match serde_json::from_slice::<Value>(rx.body) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return Err(ApiError::new(
-                    "InvalidParameter",
-                    "The request body is not a JSON object.",
-                ))
-            }
-        }
-    })
-}
-
 /// Every request header as `name: value`, the way a careless gateway
 /// copies them into an error (the `echo_headers` fault).
 fn echo(headers: &hyper::HeaderMap) -> String {
@@ -800,34 +535,4 @@ fn echo(headers: &hyper::HeaderMap) -> String {
         .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn persistent_message(code: &str) -> String {
-    match code {
-        "InternalError.ErrRoleNotExist" => {
-            "The TCSS service role does not exist in this account: the service has not been authorized.".to_owned()
-        }
-        "AuthFailure.UnauthorizedOperation" | "UnauthorizedOperation" => {
-            "The request is not authorized: the CAM policy does not allow this action.".to_owned()
-        }
-        "ResourceUnavailable" | "ServiceUnavailable" => "The service is temporarily unavailable.".to_owned(),
-        other => format!("Simulated persistent error {other}."),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_decoding() {
-        assert_eq!(form_decode("a%2Fb+c%3A"), "a/b c:");
-        assert_eq!(form_decode("100%"), "100%");
-        assert_eq!(form_decode("%zz"), "%zz");
-        let p =
-            query_params("RoleArn=qcs%3A%3Acam%3A%3Auin%2F1%3AroleName%2FR&DurationSeconds=60&x");
-        assert_eq!(p["RoleArn"], "qcs::cam::uin/1:roleName/R");
-        assert_eq!(p["DurationSeconds"], "60");
-        assert_eq!(p["x"], "");
-    }
 }

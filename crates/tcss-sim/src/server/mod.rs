@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 use crate::counters::Counters;
 use crate::fleet::Fleet;
 
+mod actions;
 mod delay;
 mod handler;
 pub mod organization;
