@@ -112,6 +112,22 @@ pub struct RunInfo {
     pub organizations: Vec<OrganizationRun>,
     /// Where the run was recorded in the history database, or why not.
     pub history: HistoryOutcome,
+    /// What the run covers, besides `config_path` and `simulated`: runs
+    /// of the same scope are compared and trended together.
+    pub scope: RunScope,
+}
+
+/// What a run covers (with [`RunInfo::simulated`]): runs of one scope are
+/// those `--compare last` and the history's trends put side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunScope {
+    /// `[defaults] history_key`, else the config file's canonical path
+    /// (JSON `run.history_key`).
+    pub history_key: String,
+    /// `--only` and `--exclude`, canonical: `--only S` then `--exclude S`,
+    /// each sorted, without repeats; empty: every account (JSON
+    /// `run.selection`; a run with a selection is a subset).
+    pub selection: Vec<String>,
 }
 
 /// Where a run was recorded in the history database (JSON `run.history`,

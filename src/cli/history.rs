@@ -1,6 +1,9 @@
-//! `tcss-report history`: trends over the recorded runs.
+//! `tcss-report history`: trends over the recorded runs of one scope (the
+//! config's full real runs by default; `--only`, `--exclude`, `--simulated`
+//! choose another), or of every scope with `--all-scopes`.
 
 use super::*;
+use crate::history::scope::Scope;
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
@@ -20,6 +23,33 @@ pub(super) struct HistoryArgs {
     /// File formats, comma-separated: csv, xlsx, json.
     #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
     formats: Vec<crate::history::output::TrendFormat>,
+    /// The runs of every scope, each row labelled with its scope (default:
+    /// only the runs of this config's scope).
+    #[arg(long, conflicts_with_all = ["only", "exclude", "simulated"])]
+    all_scopes: bool,
+    /// The scope of the runs made with these `--only` selectors.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    only: Vec<String>,
+    /// The scope of the runs made with these `--exclude` selectors.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    exclude: Vec<String>,
+    /// The scope of the `run --simulate` runs.
+    #[arg(long)]
+    simulated: bool,
+}
+
+/// The scope `history` shows (`None`: every scope).
+fn scope(args: &HistoryArgs, config: &Config) -> anyhow::Result<Option<Scope>> {
+    if args.all_scopes {
+        return Ok(None);
+    }
+    let selection = crate::config::Selection::parse(&args.only, &args.exclude).map_err(usage)?;
+    Ok(Some(Scope {
+        history_key: config.history_key(),
+        config_path: args.config.display().to_string(),
+        selection: selection.canonical(),
+        simulated: args.simulated,
+    }))
 }
 
 /// `tcss-report history`: reads the recorded runs (read-only: never
@@ -30,6 +60,7 @@ pub(super) async fn history_command(
     redactor: &Redactor,
 ) -> anyhow::Result<Exit> {
     let config = load_config(&args.config)?;
+    let scope = scope(&args, &config)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let (signal_task, cancel) = interrupt_flag();
     let target =
@@ -43,7 +74,7 @@ pub(super) async fn history_command(
     let since = args
         .since
         .map(|d| now - chrono::Duration::days(i64::from(d)));
-    let read = crate::history::recorder::trends(&target, since).await;
+    let read = crate::history::recorder::trends(&target, since, scope.as_ref()).await;
     signal_task.abort();
     let trends = match read {
         Ok(Some(trends)) => trends,
@@ -63,6 +94,21 @@ pub(super) async fn history_command(
         }
         Err(e) => return Err(e.into()),
     };
+    if let (Some(label), true) = (&trends.scope, trends.runs.is_empty()) {
+        tracing::warn!(
+            "no run of the scope {label} in {}{}",
+            target.location,
+            match trends.other_scopes {
+                0 => String::new(),
+                n => format!(
+                    "; {n} runs of other scopes are there: --all-scopes shows them, \
+                     --simulated, --only and --exclude choose a scope"
+                ),
+            }
+        );
+    } else if let Some(label) = &trends.scope {
+        tracing::info!(scope = %label, other_scopes = trends.other_scopes, "the runs of one scope");
+    }
     let location = target.location.to_string();
     let about = crate::history::output::About {
         history: &location,

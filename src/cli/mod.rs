@@ -202,14 +202,38 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
     // Not `println!`: it panics when stdout is closed (`| head`) or full.
     let _ = writeln!(
         std::io::stdout(),
-        "{}: OK: {} accounts ({} by AssumeRole), {} queries per run, {} warnings",
+        "{}: OK: {} accounts ({} by AssumeRole){}, {} queries per run{}, {} warnings",
         path.display(),
         config.accounts.len(),
         roles,
+        members_line(&config),
         queries,
+        if config.organizations.is_empty() {
+            ""
+        } else {
+            " for the configured accounts"
+        },
         config.warnings.len()
     );
     Ok(Exit::Ok)
+}
+
+/// What `validate` says of the organizations: ` + members of organization
+/// acme, discovered at run time` (`organizations a and b`), or nothing.
+fn members_line(config: &Config) -> String {
+    let names: Vec<&str> = config
+        .organizations
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => format!(" + members of organization {one}, discovered at run time"),
+        [init @ .., last] => format!(
+            " + members of organizations {} and {last}, discovered at run time",
+            init.join(", ")
+        ),
+    }
 }
 
 /// The process's peak resident memory (`VmHWM`), in KiB, where the system

@@ -13,7 +13,7 @@ pub mod snapshot;
 
 /// The note the reports carry when `--compare last` finds no earlier
 /// complete run.
-pub const NO_PREVIOUS_RUN: &str = "no earlier complete run in the history database";
+pub const NO_PREVIOUS_RUN: &str = "no earlier complete run of this scope in the history database";
 
 /// The metrics whose differences the comparison reports, in the contract's
 /// order (each is an accounts column; `change.<name>` in `--fail-on`).

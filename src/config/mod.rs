@@ -13,6 +13,7 @@ mod keys;
 mod locate;
 mod organizations;
 mod raw;
+pub mod selection;
 pub mod selector;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ use tcapi::credentials::{Env, RoleArn, Source};
 use crate::model::{AccountInfo, RegionScope};
 use locate::{LineIndex, Problems};
 use raw::RawConfig;
+pub use selection::{Picked, Selection};
 
 /// Default TCSS endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://tcss.tencentcloudapi.com";
@@ -143,6 +145,9 @@ pub struct Defaults {
     pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
     /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
     pub fail_on: Vec<crate::thresholds::Threshold>,
+    /// `history_key`: the name of the config's runs in the history (else
+    /// its canonical path), so a moved file can keep its history.
+    pub history_key: Option<String>,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -210,6 +215,7 @@ impl Default for Defaults {
             language: "en-US".to_string(),
             pushgateway: None,
             fail_on: Vec::new(),
+            history_key: None,
         }
     }
 }
@@ -302,6 +308,11 @@ pub struct Config {
     pub warnings: Vec<Problem>,
     /// `[history]`: where runs are recorded.
     pub history: history::HistorySettings,
+    /// `--only` and `--exclude` (empty: every account).
+    pub selection: selection::Selection,
+    /// Each configured account's place in the run ([`Config::accounts`]'
+    /// order): all [`Picked::Yes`] without a selection.
+    pub picked: Vec<Picked>,
 }
 
 impl Config {
@@ -354,10 +365,12 @@ impl Config {
             path: path.to_path_buf(),
             digest: hex::encode(Sha256::digest(text.as_bytes())),
             defaults,
+            picked: vec![Picked::Yes; accounts.len()],
             accounts,
             organizations,
             warnings,
             history,
+            selection: Selection::default(),
         })
     }
 
@@ -380,61 +393,153 @@ impl Config {
         out
     }
 
-    /// Keeps only the accounts whose name or a tag (`key=value`, or a value) matches
-    /// one of `filters`, plus the source accounts their roles need; and only
-    /// the organizations named by a filter (`corp` or `org=corp`, the tag its
-    /// members carry), plus their management accounts. Unknown filters are an
-    /// error naming them.
-    pub fn select(&mut self, filters: &[String]) -> Result<(), String> {
-        if filters.is_empty() {
+    /// The name of this config's runs in the history: `[defaults]
+    /// history_key`, else the file's canonical path (as given when it
+    /// cannot be resolved).
+    pub fn history_key(&self) -> String {
+        match &self.defaults.history_key {
+            Some(key) => key.clone(),
+            None => std::fs::canonicalize(&self.path)
+                .unwrap_or_else(|_| self.path.clone())
+                .display()
+                .to_string(),
+        }
+    }
+
+    /// `--only` alone: [`Config::select_with`] without `--exclude`.
+    pub fn select(&mut self, only: &[String]) -> Result<(), String> {
+        self.select_with(only, &[])
+    }
+
+    /// Applies `--only` and `--exclude` ([`selection`]) before any call:
+    /// keeps the organizations whose members a selector may pick, decides
+    /// each configured account ([`Config::picked`]: selected, not, or once
+    /// discovery has learned its UIN and organization tags), and keeps
+    /// only the accounts the run may need: those not left out, the source
+    /// accounts their roles need and the kept organizations' management
+    /// accounts (these two for their credentials; they are reported only
+    /// if selected). A selector that can match nothing is an error naming
+    /// it.
+    pub fn select_with(&mut self, only: &[String], exclude: &[String]) -> Result<(), String> {
+        let selection = Selection::parse(only, exclude)?;
+        if selection.is_empty() {
             return Ok(());
         }
-        let matches = |a: &Account, f: &str| {
-            a.name == f
-                || a.tags.iter().any(|(k, v)| match f.split_once('=') {
-                    Some((fk, fv)) => fk == k && fv == v,
-                    None => v == f,
-                })
-        };
-        // An organization is kept by its name or its members' tag `org=<name>`.
-        let org_matches =
-            |o: &Organization, f: &str| f == o.name || f.strip_prefix("org=") == Some(&o.name);
-        let unmatched: Vec<&String> = filters
+        let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
+        let kept_orgs: Vec<bool> = self
+            .organizations
             .iter()
-            .filter(|f| {
-                !self.accounts.iter().any(|a| matches(a, f))
-                    && !self.organizations.iter().any(|o| org_matches(o, f))
-            })
+            .map(|o| selection.may_select_members_of(&o.name, &names))
             .collect();
-        if !unmatched.is_empty() {
-            let list: Vec<&str> = unmatched.iter().map(|s| s.as_str()).collect();
-            return Err(format!(
-                "--only {}: no account or organization has that name or tag",
-                list.join(", ")
-            ));
-        }
-        self.organizations
-            .retain(|o| filters.iter().any(|f| org_matches(o, f)));
-        let mut selected: Vec<bool> = self
-            .accounts
-            .iter()
-            .map(|a| filters.iter().any(|f| matches(a, f)))
+        let picked: Vec<Picked> = (0..self.accounts.len())
+            .map(|i| self.pick(&selection, i, &kept_orgs))
             .collect();
-        // A kept organization needs its management account's keys.
-        for o in &self.organizations {
-            selected[o.management] = true;
+        self.unmatched(&selection, &kept_orgs)?;
+        let mut keep: Vec<bool> = picked.iter().map(|p| *p != Picked::No).collect();
+        for (o, kept) in self.organizations.iter().zip(&kept_orgs) {
+            keep[o.management] |= *kept;
         }
-        let mut keep = selected.clone();
-        for (i, sel) in selected.iter().enumerate() {
-            if *sel {
-                let mut cur = i;
-                while let CredentialSpec::Role { source, .. } = &self.accounts[cur].credentials {
-                    keep[*source] = true;
-                    cur = *source;
-                }
+        for i in 0..keep.len() {
+            if !keep[i] {
+                continue;
+            }
+            let mut cur = i;
+            while let CredentialSpec::Role { source, .. } = &self.accounts[cur].credentials {
+                keep[*source] = true;
+                cur = *source;
             }
         }
-        // Accounts kept only as role sources are still queried: their credentials are in use anyway.
+        let mut kept = kept_orgs.iter();
+        self.organizations
+            .retain(|_| *kept.next().unwrap_or(&false));
+        self.retain_accounts(&keep);
+        self.picked = picked
+            .into_iter()
+            .zip(&keep)
+            .filter_map(|(p, k)| k.then_some(p))
+            .collect();
+        self.selection = selection;
+        Ok(())
+    }
+
+    /// Configured account `i`'s decision; `kept_orgs`: the organizations
+    /// discovery will list.
+    fn pick(&self, selection: &Selection, i: usize, kept_orgs: &[bool]) -> Picked {
+        let a = &self.accounts[i];
+        let kept = self
+            .organizations
+            .iter()
+            .zip(kept_orgs)
+            .filter_map(|(o, k)| k.then_some(o));
+        // An account belongs to one organization at most: the management
+        // account to the one it manages.
+        let may_join: Vec<&str> = match self.organizations.iter().find(|o| o.management == i) {
+            Some(own) => kept
+                .filter(|o| o.name == own.name)
+                .map(|o| o.name.as_str())
+                .collect(),
+            None => kept.map(|o| o.name.as_str()).collect(),
+        };
+        let view = selection::View {
+            names: &[a.name.as_str()],
+            uin: a.uin.as_deref(),
+            tags: &a.tags,
+        };
+        selection.pick(&view, &may_join)
+    }
+
+    /// The error naming every selector that can match neither a configured
+    /// account nor a member of an organization discovery will list.
+    fn unmatched(&self, selection: &Selection, kept_orgs: &[bool]) -> Result<(), String> {
+        let kept_names: Vec<&str> = self
+            .organizations
+            .iter()
+            .zip(kept_orgs)
+            .filter_map(|(o, k)| k.then_some(o.name.as_str()))
+            .collect();
+        let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
+        let can_match = |s: &selection::RunSelector| {
+            let one = Selection {
+                only: vec![s.clone()],
+                exclude: Vec::new(),
+            };
+            let configured = (0..self.accounts.len()).any(|i| {
+                let a = &self.accounts[i];
+                let view = selection::View {
+                    names: &[a.name.as_str()],
+                    uin: a.uin.as_deref(),
+                    tags: &a.tags,
+                };
+                one.pick(&view, &kept_names) != Picked::No
+            });
+            configured
+                || kept_names
+                    .iter()
+                    .any(|o| one.may_select_members_of(o, &names))
+        };
+        let mut missing: Vec<String> = Vec::new();
+        for (flag, list) in [("only", &selection.only), ("exclude", &selection.exclude)] {
+            let bad: Vec<String> = list
+                .iter()
+                .filter(|s| !can_match(s))
+                .map(|s| s.to_string())
+                .collect();
+            if !bad.is_empty() {
+                missing.push(format!("--{flag} {}", bad.join(", ")));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{}: no account or organization has that name or tag",
+            missing.join("; ")
+        ))
+    }
+
+    /// Keeps the accounts `keep` marks, the role sources and management
+    /// indexes renumbered.
+    fn retain_accounts(&mut self, keep: &[bool]) {
         let mut new_index = vec![usize::MAX; self.accounts.len()];
         let mut accounts = Vec::new();
         for (i, a) in self.accounts.iter().enumerate() {
@@ -452,6 +557,5 @@ impl Config {
             o.management = new_index[o.management];
         }
         self.accounts = accounts;
-        Ok(())
     }
 }

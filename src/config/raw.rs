@@ -88,6 +88,7 @@ pub(super) struct RawDefaults {
     pub language: Option<Spanned<String>>,
     pub pushgateway: Option<Spanned<String>>,
     pub fail_on: Option<Vec<Spanned<String>>>,
+    pub history_key: Option<Spanned<String>>,
 }
 
 /// One `[[accounts]]` table.

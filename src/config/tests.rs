@@ -760,7 +760,7 @@ mod unknown_keys {
             assert!(got.starts_with(want), "{got}\nwanted {want}");
         }
         assert!(
-            text[1].ends_with("role_duration_secs, language, pushgateway, fail_on"),
+            text[1].ends_with("role_duration_secs, language, pushgateway, fail_on, history_key"),
             "{}",
             text[1]
         );
@@ -915,7 +915,17 @@ mod organizations {
             c.organizations.is_empty(),
             "an account filter keeps no organization"
         );
-        assert!(parse(&text).unwrap().select(&["nope".to_string()]).is_err());
+        // With organizations, a name no configured account has may be a
+        // member's (issue 20): it keeps every organization; an
+        // organization that is not configured is still an error.
+        let mut c = parse(&text).unwrap();
+        c.select(&["nope".to_string()]).unwrap();
+        assert_eq!(c.organizations.len(), 2);
+        let e = parse(&text)
+            .unwrap()
+            .select(&["org:nope".to_string()])
+            .unwrap_err();
+        assert!(e.contains("--only org:nope"), "{e}");
     }
 }
 

@@ -199,7 +199,37 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
     if let Some(list) = &d.fail_on {
         out.fail_on = super::fail_on::thresholds(problems, list);
     }
+    if let Some(key) = &d.history_key {
+        out.history_key = check_history_key(problems, key);
+    }
     out
+}
+
+/// The longest `history_key`.
+const HISTORY_KEY_MAX: usize = 200;
+
+/// `history_key`: not empty, no control characters, no surrounding
+/// whitespace, at most [`HISTORY_KEY_MAX`] characters.
+fn check_history_key(problems: &mut Problems<'_>, key: &Spanned<String>) -> Option<String> {
+    let v = key.get_ref();
+    let fault = if v.trim().is_empty() {
+        Some("must not be empty".to_string())
+    } else if v.chars().any(char::is_control) {
+        Some("must not hold control characters".to_string())
+    } else if v.trim() != v {
+        Some("must not start or end with whitespace".to_string())
+    } else if v.chars().count() > HISTORY_KEY_MAX {
+        Some(format!("must be at most {HISTORY_KEY_MAX} characters"))
+    } else {
+        None
+    };
+    match fault {
+        Some(f) => {
+            problems.error(key.span(), format!("`history_key` {f}"));
+            None
+        }
+        None => Some(v.clone()),
+    }
 }
 
 /// The numeric settings of `[defaults]`, each within its range.

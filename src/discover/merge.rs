@@ -1,14 +1,16 @@
 //! Members become accounts (pure): the `include`/`exclude` selectors, the
-//! names (`Name (UIN)` when two share one), the tags (`org`, `org_node`),
-//! the role they are reached through, and the rule that every account
-//! appears once, keyed by UIN: a configured account with a member's UIN
-//! wins over the member, and the management account listed among its own
-//! members is queried once, with its own keys.
+//! run's selection (`--only`, `--exclude`), the names (`Name (UIN)` when
+//! two share one), the tags (`org`, `org_node`), the role they are reached
+//! through, and the rule that every account appears once, keyed by UIN: a
+//! configured account with a member's UIN wins over the member (and gains
+//! its `org` and `org_node` tags), and the management account listed among
+//! its own members is queried once, with its own keys.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tcapi::credentials::RoleArn;
 
+use crate::config::selection::{Selection, View};
 use crate::config::selector::{exclusion, MemberView};
 use crate::config::{Account, CredentialSpec, Organization};
 
@@ -30,7 +32,8 @@ pub struct Member {
 pub enum Fate {
     /// It becomes the account of this name.
     Kept(String),
-    /// A selector left it out (the reason says which).
+    /// A selector left it out (the reason says which): the organization's
+    /// `include`/`exclude`, or the run's `--only`/`--exclude`.
     Excluded(String),
     /// A configured account (this one) has its UIN and is queried instead.
     Configured(String),
@@ -43,6 +46,9 @@ pub struct Merged {
     pub accounts: Vec<Account>,
     /// Every listed member with what became of it, in listing order.
     pub fates: Vec<(Member, Fate)>,
+    /// The members that are accounts already known: the index of that
+    /// account (in `existing`) and the member, in listing order.
+    pub known: Vec<(usize, Member)>,
 }
 
 /// Turns `members` of `org` into accounts, given the accounts already
@@ -70,9 +76,10 @@ pub fn merge(
 #[derive(Debug)]
 pub struct Merger<'a> {
     org: &'a Organization,
-    by_uin: HashMap<String, String>,
+    by_uin: HashMap<String, (usize, String)>,
     taken: HashSet<String>,
     seen: HashSet<String>,
+    selection: Option<(&'a Selection, HashSet<String>)>,
     out: Merged,
 }
 
@@ -88,12 +95,41 @@ impl<'a> Merger<'a> {
             by_uin: existing
                 .iter()
                 .enumerate()
-                .filter_map(|(i, a)| uin_of(i).map(|u| (u, a.name.clone())))
+                .filter_map(|(i, a)| uin_of(i).map(|u| (u, (i, a.name.clone()))))
                 .collect(),
             taken: existing.iter().map(|a| a.name.to_lowercase()).collect(),
             seen: HashSet::new(),
+            selection: None,
             out: Merged::default(),
         }
+    }
+
+    /// Keeps only the members `selection` selects (`--only`, `--exclude`);
+    /// `configured`: the configured accounts' names (a member's listed
+    /// `Name` that is one of them does not select it: that name is the
+    /// configured account's).
+    pub fn selecting(mut self, selection: &'a Selection, configured: &[Account]) -> Merger<'a> {
+        if !selection.is_empty() {
+            let names = configured.iter().map(|a| a.name.to_lowercase()).collect();
+            self.selection = Some((selection, names));
+        }
+        self
+    }
+
+    /// Why the run's selection leaves `account` (member `m`) out.
+    fn rejection(&self, m: &Member, account: &Account) -> Option<String> {
+        let (selection, configured) = self.selection.as_ref()?;
+        let listed = m.name.trim();
+        let with_uin = format!("{listed} ({})", m.uin);
+        let mut names = vec![account.name.as_str(), with_uin.as_str()];
+        if !configured.contains(&listed.to_lowercase()) {
+            names.push(listed);
+        }
+        selection.rejection(&View {
+            names: &names,
+            uin: Some(&m.uin),
+            tags: &account.tags,
+        })
     }
 
     /// Decides one member (a member listed again is ignored). Returns the
@@ -103,15 +139,24 @@ impl<'a> Merger<'a> {
             return None;
         }
         let org = self.org;
-        let fate = if let Some(name) = self.by_uin.get(&m.uin) {
+        let fate = if let Some((index, name)) = self.by_uin.get(&m.uin) {
+            self.out.known.push((*index, m.clone()));
             Fate::Configured(name.clone())
         } else if let Some(reason) = exclusion(&org.include, &org.exclude, &view(m)) {
             Fate::Excluded(reason)
         } else {
+            // Its name is taken, selected or not: a subset names the
+            // accounts as the whole run does.
             let name = account_name(m, false, &self.taken);
             self.taken.insert(name.to_lowercase());
-            self.out.accounts.push(member_account(org, m, &name));
-            Fate::Kept(name)
+            let account = member_account(org, m, &name);
+            match self.rejection(m, &account) {
+                Some(reason) => Fate::Excluded(reason),
+                None => {
+                    self.out.accounts.push(account);
+                    Fate::Kept(name)
+                }
+            }
         };
         let kept = matches!(fate, Fate::Kept(_));
         self.out.fates.push((m.clone(), fate));
@@ -163,12 +208,19 @@ fn account_name(m: &Member, shared: bool, taken: &HashSet<String>) -> String {
     }
 }
 
-fn member_account(org: &Organization, m: &Member, name: &str) -> Account {
-    let mut tags = m.tags.clone();
-    tags.insert("org".into(), org.name.clone());
+/// The tags membership gives an account: `org` (the organization's
+/// name) and `org_node` (the member's department, when it has one).
+pub fn org_tags(org: &Organization, m: &Member) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([("org".to_string(), org.name.clone())]);
     if let Some(node) = &m.node {
         tags.insert("org_node".into(), node.clone());
     }
+    tags
+}
+
+fn member_account(org: &Organization, m: &Member, name: &str) -> Account {
+    let mut tags = m.tags.clone();
+    tags.extend(org_tags(org, m));
     let arn = RoleArn {
         uin: m.uin.clone(),
         role_name: org.role_name.clone(),

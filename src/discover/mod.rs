@@ -1,12 +1,16 @@
 //! Organization discovery: the stage between the config and the plan.
 //! Each `[[organizations]]` table yields its members, listed completely
 //! with the management account's keys ([`list`]) or the organization is an
-//! error; the members pass the selectors and become accounts, merged with
-//! the configured ones by UIN ([`merge`]) and added to the run.
+//! error; the members pass the selectors (the organization's, then the
+//! run's `--only`/`--exclude`) and become accounts, merged with the
+//! configured ones by UIN ([`merge`]) and added to the run; a configured
+//! account listed as a member gains its `org` and `org_node` tags.
 
 pub mod list;
 pub mod merge;
 pub mod show;
+
+use std::collections::BTreeMap;
 
 use tcapi::credentials::Env;
 use tcapi::Endpoint;
@@ -62,6 +66,24 @@ pub struct Discovered {
     /// The UIN of each configured account, as given or learned with
     /// `GetCallerIdentity` (empty without organizations).
     pub configured_uins: Vec<Option<String>>,
+    /// The configured accounts listed as members: the index in the
+    /// config's accounts and the tags membership gives it (`org`,
+    /// `org_node`), from the first organization that lists it.
+    pub member_tags: Vec<(usize, BTreeMap<String, String>)>,
+}
+
+impl Discovered {
+    /// Gives each configured account listed as a member its `org` and
+    /// `org_node` tags; a tag the config sets itself is kept.
+    pub fn tag_configured(&self, accounts: &mut [crate::config::Account]) {
+        for (i, tags) in &self.member_tags {
+            if let Some(a) = accounts.get_mut(*i) {
+                for (k, v) in tags {
+                    a.tags.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Discovers the members of every organization of `config`: each kept
@@ -117,7 +139,8 @@ pub async fn discover(
             .cloned()
             .collect();
         let uin_of = |i: usize| uins.get(i).cloned().flatten();
-        let mut merger = Merger::new(org, &existing, &uin_of);
+        let mut merger =
+            Merger::new(org, &existing, &uin_of).selecting(&config.selection, &config.accounts);
         let first = found.accounts.len();
         let mut on_page = |members: &[Member]| {
             let mut added = Vec::new();
@@ -140,6 +163,12 @@ pub async fn discover(
             exec.account_count() - merged.accounts.len()
         );
         uins.extend(merged.accounts.iter().map(|a| a.uin.clone()));
+        for (i, m) in &merged.known {
+            let configured = *i < config.accounts.len();
+            if configured && !found.member_tags.iter().any(|(k, _)| k == i) {
+                found.member_tags.push((*i, merge::org_tags(org, m)));
+            }
+        }
         found.accounts.extend(merged.accounts.iter().cloned());
         found
             .organizations

@@ -6,7 +6,8 @@
 //! API: open for recording (refusing a database that is not ours, creating
 //! and migrating the schema) or read-only (nothing created or migrated),
 //! [`Store::record`] a run in one transaction,
-//! [`Store::previous_complete_run`] and the trend queries. `location` says
+//! [`Store::previous_complete_run`] and the trend queries, of one scope
+//! (`scope`: which runs are compared and trended together). `location` says
 //! where the history is, `bound` bounds every operation by one deadline
 //! and the run's interrupt, `schema` holds the tables and migrations,
 //! `record` the rows a run writes, `sqlite` and `postgres` the two
@@ -20,6 +21,7 @@ pub mod postgres;
 pub mod record;
 pub mod recorder;
 pub mod schema;
+pub mod scope;
 pub mod sqlite;
 pub mod trends;
 
@@ -289,24 +291,42 @@ impl Store {
         }
     }
 
-    /// The latest complete run recorded before run `before_run_id`
-    /// (`i64::MAX`: the latest of all), with its accounts in report order.
+    /// What every recorded run says of its scope, oldest first (by start,
+    /// then id).
+    pub async fn recorded_scopes(&self) -> Result<Vec<scope::Recorded>, HistoryError> {
+        let sql = format!(
+            "SELECT {} FROM runs ORDER BY started_at, id",
+            scope::columns(self.version)
+        );
+        let rows = self.select(&sql, &[], &scope::TYPES).await?;
+        Ok(rows.iter().map(|r| scope::Recorded::from_row(r)).collect())
+    }
+
+    /// The latest run of `scope` recorded before run `before_run_id`
+    /// (`i64::MAX`: the latest of all) that is complete and in which a
+    /// query answered, with its accounts in report order.
     pub async fn previous_complete_run(
         &self,
         before_run_id: i64,
+        scope: &scope::Scope,
     ) -> Result<Option<Previous>, HistoryError> {
         let d = self.dialect();
+        let Some(id) = self
+            .recorded_scopes()
+            .await?
+            .iter()
+            .rev()
+            .find(|r| r.id < before_run_id && r.comparable() && scope.matches(r))
+            .map(|r| r.id)
+        else {
+            return Ok(None);
+        };
         let sql = format!(
-            "SELECT id, stem, generated_at FROM runs WHERE complete AND id < {} \
-             ORDER BY started_at DESC, id DESC LIMIT 1",
+            "SELECT id, stem, generated_at FROM runs WHERE id = {}",
             d.param(1)
         );
         let runs = self
-            .select(
-                &sql,
-                &[Val::Int(before_run_id)],
-                &[Ty::Int, Ty::Text, Ty::Text],
-            )
+            .select(&sql, &[Val::Int(id)], &[Ty::Int, Ty::Text, Ty::Text])
             .await?;
         let Some(run) = runs.into_iter().next() else {
             return Ok(None);

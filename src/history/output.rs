@@ -191,13 +191,16 @@ fn objects(cols: &[(&str, Ty)], rows: &[Vec<Val>]) -> Value {
     )
 }
 
-/// `{"schema_version": 1, "generated_at", "history", "since", "runs": [...], "accounts": [...]}`.
+/// `{"schema_version": 1, "generated_at", "history", "since", "scope",
+/// "runs": [...], "accounts": [...]}` (`scope`: the scope shown, `null` for
+/// every scope; each run and account row has its own `scope`).
 pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
     json!({
         "schema_version": 1,
         "generated_at": crate::report::rfc3339(&about.generated_at),
         "history": about.history,
         "since": t.since.map(|s| crate::report::rfc3339(&s)),
+        "scope": t.scope,
         "runs": objects(RUN_TREND_COLUMNS, &t.runs),
         "accounts": objects(ACCOUNT_TREND_COLUMNS, &t.accounts),
     })
@@ -258,6 +261,8 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
         0,
         format!("Generated {}", crate::report::rfc3339(&about.generated_at)),
     )?;
+    let scope = t.scope.as_deref().unwrap_or("every scope (--all-scopes)");
+    ws.write_string(2, 0, format!("Scope: {scope}"))?;
     let first = 3;
     table(ws, first, RUN_TREND_COLUMNS, &t.runs, &header, &percent)?;
     ws.write_string_with_format(first, label_col, "run", &header)?;

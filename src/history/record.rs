@@ -175,6 +175,8 @@ pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord<'_>
         Val::Bool(r.complete),
         Val::Bool(r.simulated),
         text(report::scope_str(r.region_scope)),
+        text(&r.scope.history_key),
+        text(&super::scope::selection_text(&r.scope.selection)),
     ];
     let totals = report::totals_fields(&report.totals);
     for (name, ty) in RUN_TOTAL_COLUMNS {

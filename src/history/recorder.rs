@@ -2,8 +2,8 @@
 //! `--history`, `[history] database`, else `<out>/history.sqlite`), the
 //! PostgreSQL password (the variable `[history] password_env` names, else
 //! `PGPASSWORD`), recording a report into it with the outcome the reports
-//! show, and the read-only lookups (`--compare last`, the `history`
-//! command's trends). Decided before any call, recorded before publishing;
+//! show, and the read-only lookups of one scope (`--compare last`, the
+//! `history` command's trends). Decided before any call, recorded before publishing;
 //! each operation bounded by `[history] timeout_secs` and the interrupt.
 
 use std::path::Path;
@@ -13,6 +13,7 @@ use tcapi::credentials::Env;
 
 use chrono::{DateTime, Utc};
 
+use super::scope::Scope;
 use super::trends::Trends;
 use super::{bounded, HistoryError, Location, OpenOptions, Store, DEFAULT_FILE};
 use crate::aggregate::Report;
@@ -105,29 +106,32 @@ pub async fn record(target: &Target, report: &Report) -> HistoryOutcome {
     }
 }
 
-/// The latest complete run at `target` (`--compare last`), read only,
-/// within its deadline and until an interrupt: `None` when nothing was
-/// recorded there yet.
-pub async fn previous(target: &Target) -> Result<Option<Previous>, HistoryError> {
+/// The latest run of `scope` at `target` that `--compare last` may
+/// compare with (complete, a query answered), read only, within its
+/// deadline and until an interrupt: `None` when there is none (or nothing
+/// was recorded there yet).
+pub async fn previous(target: &Target, scope: &Scope) -> Result<Option<Previous>, HistoryError> {
     bounded(&target.location, &target.options, async {
         match Store::open_read_only(&target.location, &target.options).await? {
-            Some(store) => store.previous_complete_run(i64::MAX).await,
+            Some(store) => store.previous_complete_run(i64::MAX, scope).await,
             None => Ok(None),
         }
     })
     .await
 }
 
-/// The trends of the runs at `target` started since `since` (the
-/// `history` command), read only, within its deadline and until an
-/// interrupt: `None` when nothing was recorded there yet.
+/// The trends of the runs of `scope` (every scope: `None`) at `target`
+/// started since `since` (the `history` command), read only, within its
+/// deadline and until an interrupt: `None` when nothing was recorded there
+/// yet.
 pub async fn trends(
     target: &Target,
     since: Option<DateTime<Utc>>,
+    scope: Option<&Scope>,
 ) -> Result<Option<Trends>, HistoryError> {
     bounded(&target.location, &target.options, async {
         match Store::open_read_only(&target.location, &target.options).await? {
-            Some(store) => store.trends(since).await.map(Some),
+            Some(store) => store.trends(since, scope).await.map(Some),
             None => Ok(None),
         }
     })

@@ -71,8 +71,9 @@ pub type Cols = &'static [(&'static str, Ty)];
 // it (docs/history.md, "Adding a column to the history"); the migrations
 // never read these lists.
 
-/// `runs`: one row per run. After `id`: the run's facts, then every key of
-/// the report's totals (`crate::report::totals_fields`), in that order.
+/// `runs`: one row per run. After `id`: the run's facts (its scope,
+/// `history_key` and `selection`, since version 3), then every key of the
+/// report's totals (`crate::report::totals_fields`), in that order.
 pub const RUN_COLUMNS: &[(&str, Ty)] = &[
     ("stem", Text),
     ("started_at", Text),
@@ -85,6 +86,8 @@ pub const RUN_COLUMNS: &[(&str, Ty)] = &[
     ("complete", Bool),
     ("simulated", Bool),
     ("region_scope", Text),
+    ("history_key", Text),
+    ("selection", Text),
 ];
 
 /// The totals columns of `runs`, in `totals_fields` order.
@@ -300,7 +303,7 @@ fn create_table(d: Dialect, name: &str, lead: Lead, cols: Cols) -> String {
 
 /// Every migration, in order: version `i + 1` is `MIGRATIONS[i]`. Each is
 /// frozen once released (`released`'s digest test); a new one is appended.
-pub const MIGRATIONS: &[&[Step]] = &[released::V1, released::V2];
+pub const MIGRATIONS: &[&[Step]] = &[released::V1, released::V2, released::V3];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -46,6 +46,11 @@ fn report(n: u32, complete: bool) -> Report {
     r
 }
 
+/// The scope of the runs of [`report`].
+fn scope() -> scope::Scope {
+    scope::Scope::of(&sample_report().run)
+}
+
 async fn count(store: &Store, table: &str) -> i64 {
     let rows = store
         .select(&format!("SELECT COUNT(*) FROM {table}"), &[], &[Ty::Int])
@@ -76,7 +81,7 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
     assert_eq!(count(&store, "organizations").await, 3);
 
     let prev = store
-        .previous_complete_run(third)
+        .previous_complete_run(third, &scope())
         .await
         .expect("read")
         .expect("a previous run");
@@ -95,13 +100,19 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
         assert_eq!(p.duplicate_images, a.duplicate_images);
         assert_eq!(p.scan_quota_used, a.scan_quota_used);
     }
-    let latest = store.previous_complete_run(i64::MAX).await.expect("read");
+    let latest = store
+        .previous_complete_run(i64::MAX, &scope())
+        .await
+        .expect("read");
     assert_eq!(
         latest.map(|p| p.run),
         Some("tcss-authorizations-20260203T000000Z".to_string())
     );
     assert_eq!(
-        store.previous_complete_run(first).await.expect("read"),
+        store
+            .previous_complete_run(first, &scope())
+            .await
+            .expect("read"),
         None
     );
 
@@ -122,13 +133,18 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
     assert_eq!(t["cost_center"], "=HYPERLINK(\"x\")");
 
     // The trends: three runs, the incomplete one marked.
-    let trends = store.trends(None).await.expect("trends");
+    let trends = store.trends(None, None).await.expect("trends");
     assert_eq!(trends.runs.len(), 3);
     assert_eq!(trends.runs[1][3], Val::Bool(false));
     assert_eq!(trends.accounts.len(), 3 * sample.accounts.len());
     let since = report(2, true).run.started_at;
     assert_eq!(
-        store.trends(Some(since)).await.expect("since").runs.len(),
+        store
+            .trends(Some(since), None)
+            .await
+            .expect("since")
+            .runs
+            .len(),
         2
     );
 }
@@ -163,7 +179,10 @@ async fn migrates_from_version_one(location: Location) {
     let every: Vec<Vec<Val>> = (1..=schema::LATEST).map(|v| vec![Val::Int(v)]).collect();
     assert_eq!(versions, every);
     let id = store.record(&report(2, true)).await.expect("recorded");
-    let prev = store.previous_complete_run(id).await.expect("read");
+    let prev = store
+        .previous_complete_run(id, &scope())
+        .await
+        .expect("read");
     assert_eq!(
         prev.map(|p| p.run),
         Some("tcss-authorizations-20260201T000000Z".into())
@@ -460,7 +479,10 @@ async fn sqlite_read_only_creates_and_migrates_nothing() {
         .expect("a v1 database");
     assert_eq!(store.schema_version(), 1, "read as it is");
     assert_eq!(
-        store.previous_complete_run(i64::MAX).await.expect("read"),
+        store
+            .previous_complete_run(i64::MAX, &scope())
+            .await
+            .expect("read"),
         None
     );
     assert!(

@@ -1,5 +1,6 @@
 //! The `history` command's numbers: totals per run, and per account per
-//! run, read from the store for the runs started since a date, with the
+//! run, read from the store for the runs of one scope (or of every scope,
+//! each row labelled with its own) started since a date, with the
 //! accounts whose latest utilization is highest picked for the chart.
 //! Only reads; the files are `output`'s.
 
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::record::Val;
 use super::schema::Ty::{self, Bool, Int, Real, Text};
+use super::scope::Scope;
 use super::{HistoryError, Store};
 
 /// The columns of the per-run table (named as in `runs`; `run_id` is `id`).
@@ -28,6 +30,7 @@ pub const RUN_TREND_COLUMNS: &[(&str, Ty)] = &[
     ("scan_quota_capacity", Int),
     ("scan_quota_used", Int),
     ("scan_quota_utilization", Real),
+    ("scope", Text),
 ];
 
 /// The columns of the per-account-per-run table.
@@ -48,7 +51,11 @@ pub const ACCOUNT_TREND_COLUMNS: &[(&str, Ty)] = &[
     ("scan_quota_capacity", Int),
     ("scan_quota_used", Int),
     ("scan_quota_utilization", Real),
+    ("scope", Text),
 ];
+
+/// The trend column computed from the run's scope, not read from a table.
+const SCOPE: &str = "scope";
 
 /// How many accounts the utilization chart follows.
 pub const TOP_ACCOUNTS: usize = 5;
@@ -65,6 +72,10 @@ pub fn col(cols: &[(&str, Ty)], name: &str) -> usize {
 pub struct Trends {
     /// Only runs started at or after this (`--since`).
     pub since: Option<DateTime<Utc>>,
+    /// Only runs of this scope (its label); `None`: every scope.
+    pub scope: Option<String>,
+    /// Runs recorded (since `since`) of other scopes than this one.
+    pub other_scopes: usize,
     /// One row per run, [`RUN_TREND_COLUMNS`].
     pub runs: Vec<Vec<Val>>,
     /// One row per account per run, [`ACCOUNT_TREND_COLUMNS`], in run then report order.
@@ -72,44 +83,92 @@ pub struct Trends {
 }
 
 impl Store {
-    /// The trends of the runs started at or after `since` (all without it).
-    pub async fn trends(&self, since: Option<DateTime<Utc>>) -> Result<Trends, HistoryError> {
-        let d = self.dialect();
+    /// The trends of the runs of `scope` (every scope: `None`) started at
+    /// or after `since` (all without it); each row ends with its run's
+    /// scope label.
+    pub async fn trends(
+        &self,
+        since: Option<DateTime<Utc>>,
+        scope: Option<&Scope>,
+    ) -> Result<Trends, HistoryError> {
+        let labels: HashMap<i64, (bool, String)> = self
+            .recorded_scopes()
+            .await?
+            .iter()
+            .map(|r| (r.id, (scope.is_none_or(|s| s.matches(r)), r.label())))
+            .collect();
         let from = Val::Text(since.map_or(String::new(), |t| crate::report::rfc3339(&t)));
-        let names = |cols: &[(&str, Ty)], prefix: &str| -> String {
-            cols.iter()
-                .map(|(n, _)| match *n {
-                    "run_id" => "r.id".to_string(),
-                    "stem" | "started_at" | "complete" => format!("r.{n}"),
-                    other => format!("{prefix}{other}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let types = |cols: &[(&str, Ty)]| cols.iter().map(|c| c.1).collect::<Vec<_>>();
-        let sql = format!(
-            "SELECT {} FROM runs r WHERE r.started_at >= {} ORDER BY r.started_at, r.id",
-            names(RUN_TREND_COLUMNS, "r."),
-            d.param(1)
-        );
         let runs = self
-            .select(&sql, std::slice::from_ref(&from), &types(RUN_TREND_COLUMNS))
+            .trend_rows(RUN_TREND_COLUMNS, "runs r", "r.id", &from)
             .await?;
-        let sql = format!(
-            "SELECT {} FROM account_snapshots a JOIN runs r ON r.id = a.run_id \
-             WHERE r.started_at >= {} ORDER BY r.started_at, r.id, a.position",
-            names(ACCOUNT_TREND_COLUMNS, "a."),
-            d.param(1)
-        );
-        let accounts = self
-            .select(&sql, &[from], &types(ACCOUNT_TREND_COLUMNS))
-            .await?;
+        let (runs, other_scopes) = labelled(runs, &labels);
+        let accounts = if runs.is_empty() {
+            Vec::new()
+        } else {
+            let table = "account_snapshots a JOIN runs r ON r.id = a.run_id";
+            let rows = self.trend_rows(ACCOUNT_TREND_COLUMNS, table, "r.id, a.position", &from);
+            labelled(rows.await?, &labels).0
+        };
         Ok(Trends {
             since,
+            scope: scope.map(Scope::label),
+            other_scopes,
             runs,
             accounts,
         })
     }
+
+    /// The rows of `cols` (but the scope) from `table`, of the runs started
+    /// at or after `from`, in start then `order` order.
+    async fn trend_rows(
+        &self,
+        cols: &[(&str, Ty)],
+        table: &str,
+        order: &str,
+        from: &Val,
+    ) -> Result<Vec<Vec<Val>>, HistoryError> {
+        let read: Vec<(&str, Ty)> = cols.iter().copied().filter(|c| c.0 != SCOPE).collect();
+        let prefix = if table.starts_with("runs") {
+            "r."
+        } else {
+            "a."
+        };
+        let names: Vec<String> = read
+            .iter()
+            .map(|(n, _)| match *n {
+                "run_id" => "r.id".to_string(),
+                "stem" | "started_at" | "complete" => format!("r.{n}"),
+                other => format!("{prefix}{other}"),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE r.started_at >= {} ORDER BY r.started_at, {order}",
+            names.join(", "),
+            self.dialect().param(1)
+        );
+        let types: Vec<Ty> = read.iter().map(|c| c.1).collect();
+        self.select(&sql, std::slice::from_ref(from), &types).await
+    }
+}
+
+/// The rows whose run (their first value) is of the scope asked, each
+/// with its run's scope label appended; and how many rows were of other
+/// scopes.
+fn labelled(rows: Vec<Vec<Val>>, labels: &HashMap<i64, (bool, String)>) -> (Vec<Vec<Val>>, usize) {
+    let mut others = 0;
+    let kept = rows
+        .into_iter()
+        .filter_map(|mut row| {
+            let (matches, label) = row[0].int().and_then(|id| labels.get(&id))?;
+            if !matches {
+                others += 1;
+                return None;
+            }
+            row.push(Val::Text(label.clone()));
+            Some(row)
+        })
+        .collect();
+    (kept, others)
 }
 
 /// An account's identity across runs: its UIN, else its name.
@@ -188,6 +247,8 @@ mod tests {
             .collect();
         let t = Trends {
             since: None,
+            scope: None,
+            other_scopes: 0,
             runs,
             accounts: vec![
                 account_row(1, "a", Some("1"), Some(0.9)),

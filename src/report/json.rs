@@ -68,16 +68,20 @@ impl Serialize for Snapshot<'_> {
     }
 }
 
-/// The `run` object: its fields, then `organizations`.
+/// The `run` object: its fields, its scope (`history_key`, `selection`),
+/// then `organizations`.
 struct Run<'a>(&'a Report);
 
 impl Serialize for Run<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let fields = run_fields(self.0);
-        let mut m = s.serialize_map(Some(fields.len() + 1))?;
+        let mut m = s.serialize_map(Some(fields.len() + 3))?;
         for f in &fields {
             m.serialize_entry(f.key, &f.cell)?;
         }
+        let scope = &self.0.run.scope;
+        m.serialize_entry("history_key", &scope.history_key)?;
+        m.serialize_entry("selection", &scope.selection)?;
         let orgs: Vec<Fields<'_>> = self
             .0
             .run

@@ -1,13 +1,15 @@
-//! `run --compare`: the earlier run (a snapshot file, or the latest complete
-//! run in the history database), read before any call, and the comparison
-//! (or the note that there is nothing to compare with) put in the report.
+//! `run --compare`: the earlier run (a snapshot file, or the latest earlier
+//! run of the same scope in the history database that is complete and had
+//! a query answered), read before any call, and the comparison (or the
+//! note that there is nothing to compare with) put in the report.
 
 use super::*;
 
 /// What `run --compare` compares with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CompareWith {
-    /// The latest earlier complete run in the history database.
+    /// The latest earlier complete run of the same scope in the history
+    /// database (in which a query answered).
     Last,
     /// A JSON snapshot written by an earlier run.
     File(PathBuf),
@@ -32,10 +34,11 @@ pub(super) fn comparison_asked(args: &RunArgs) -> bool {
 pub(super) async fn previous_run(
     args: &RunArgs,
     history: Option<&crate::history::recorder::Target>,
+    scope: &crate::history::scope::Scope,
 ) -> anyhow::Result<Option<Option<Previous>>> {
     match &args.compare {
         None => Ok(None),
-        Some(CompareWith::Last) => previous_from_history(history).await.map(Some),
+        Some(CompareWith::Last) => previous_from_history(history, scope).await.map(Some),
         Some(CompareWith::File(path)) => {
             let s = compare::snapshot::read(path).map_err(|e| usage(e.to_string()))?;
             if !s.complete {
@@ -55,13 +58,15 @@ pub(super) async fn previous_run(
     }
 }
 
-/// `--compare last`: the latest complete run in the history database this
-/// run records into (`history::Store::previous_complete_run`), `None` when
-/// there is none (no database yet, or only incomplete runs). Read before
-/// any call, read-only, within `[history] timeout_secs`: `--no-history` is
-/// bad usage, an unreadable database fatal, an interrupt 130.
+/// `--compare last`: the latest run of `scope` in the history database
+/// this run records into that is complete and had a query answered
+/// (`history::Store::previous_complete_run`), `None` when there is none
+/// (no database yet, or no such run). Read before any call, read-only,
+/// within `[history] timeout_secs`: `--no-history` is bad usage, an
+/// unreadable database fatal, an interrupt 130.
 pub(super) async fn previous_from_history(
     history: Option<&crate::history::recorder::Target>,
+    scope: &crate::history::scope::Scope,
 ) -> anyhow::Result<Option<Previous>> {
     let Some(target) = history else {
         return Err(usage(
@@ -71,7 +76,7 @@ pub(super) async fn previous_from_history(
         ));
     };
     // Read-only: nothing is created or migrated; bounded and interruptible.
-    let previous = crate::history::recorder::previous(target)
+    let previous = crate::history::recorder::previous(target, scope)
         .await
         .map_err(|e| match e {
             crate::history::HistoryError::Interrupted { .. } => ExitError {
@@ -86,7 +91,8 @@ pub(super) async fn previous_from_history(
             previous_run = %p.run,
             accounts = p.accounts.len(),
             history = %target.location,
-            "comparing with the latest complete run in the history"
+            scope = %scope.label(),
+            "comparing with the latest complete run of this scope in the history"
         );
     }
     Ok(previous)

@@ -7,6 +7,7 @@ mod compare_with;
 mod gates;
 mod outputs;
 mod progress;
+mod selection;
 
 use super::*;
 pub use compare_with::CompareWith;
@@ -35,9 +36,16 @@ pub(super) struct RunArgs {
     /// DescribeImageAuthorizedInfo requests per second per account (overrides the config).
     #[arg(long, value_parser = clap::value_parser!(u32).range(config::RATE_LIMIT.min..=config::RATE_LIMIT.max))]
     rate_limit: Option<u32>,
-    /// Only accounts with this name or tag (`key=value` or a value); repeatable.
-    #[arg(long, num_args = 1..)]
+    /// Only the accounts, discovered members included, this selects:
+    /// `NAME` or a glob, `uin:DIGITS`, `tag:KEY=VALUE` (or `KEY=VALUE`),
+    /// `org:NAME`, `name:GLOB`; repeatable (any of them). A run with a
+    /// selection is a subset.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
     only: Vec<String>,
+    /// Leave out the accounts this selects (same forms as `--only`);
+    /// repeatable.
+    #[arg(long, num_args = 1.., value_name = "SELECTOR")]
+    exclude: Vec<String>,
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -92,7 +100,8 @@ pub(super) async fn run(
     // written): a hung database never holds the run.
     let history =
         history_target(&args, &config, env.as_ref(), &redactor)?.map(|t| t.interruptible(&cancel));
-    let previous = previous_run(&args, history.as_ref()).await?;
+    let scope = selection::scope(&args, &config);
+    let previous = previous_run(&args, history.as_ref(), &scope).await?;
     let wired = wire(&config, env.as_ref(), args.simulate, redactor).await?;
     let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
     let (outcomes, organizations) =
@@ -213,7 +222,7 @@ async fn query(
         sim,
         org_endpoint,
     } = wired;
-    let plan = plan::plan(&config.accounts);
+    let plan = selection::initial_plan(config);
     tracing::info!(
         accounts = config.accounts.len(),
         organizations = config.organizations.len(),
@@ -231,15 +240,18 @@ async fn query(
         async move {
             let found =
                 crate::discover::discover(exec, config, env, endpoint, cancel, Some(&feed)).await;
+            let decided = selection::settle(exec, config, &found, &feed).await;
             drop(feed);
-            found
+            (found, decided)
         }
     };
-    let (outcomes, found) = tokio::join!(
+    let (outcomes, (found, decided)) = tokio::join!(
         executor.run_stream(queries, cancel.clone(), |o| progress.tick(o)),
         discovery
     );
     progress.finish();
+    found.tag_configured(&mut config.accounts);
+    selection::apply(config, &decided);
     config.accounts.extend(found.accounts);
     // Close every pooled connection before the reports need descriptors.
     drop(executor);
@@ -283,6 +295,7 @@ fn run_info(
         ),
         organizations,
         history: crate::model::HistoryOutcome::Off,
+        scope: selection::run_scope(config),
     }
 }
 
@@ -301,13 +314,15 @@ pub(super) fn run_exit(interrupted: bool, breaches: usize, failures: usize) -> E
     }
 }
 
-/// The config of a run: loaded, narrowed by `--only`, with the command
+/// The config of a run: loaded, narrowed by `--only` and `--exclude`, with the command
 /// line's overrides and the concurrency that fits the open-file limit; and
 /// `--out` checked, all before any call.
 pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut config = load_config(&args.config)?;
     thresholds(args, &mut config)?;
-    config.select(&args.only).map_err(usage)?;
+    config
+        .select_with(&args.only, &args.exclude)
+        .map_err(usage)?;
     if let Some(c) = args.concurrency {
         config.defaults.concurrency = c as usize;
     }
@@ -357,7 +372,7 @@ pub(super) async fn write_reports(
     previous: Option<Option<Previous>>,
     cancel: &watch::Receiver<bool>,
 ) -> anyhow::Result<Written> {
-    let accounts: Vec<AccountInfo> = config.accounts.iter().map(|a| a.info()).collect();
+    let (accounts, outcomes) = selection::reported(config, outcomes);
     let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
     let queries = outcomes.len();
     let failed = outcomes

@@ -7,7 +7,7 @@
 //! test below fails when a released migration's SQL text changes.
 
 use super::Lead;
-use super::Step::{self, Same, Table};
+use super::Step::{self, AddColumns, Same, Table};
 use super::Ty::{Bool, Int, Real, Text};
 
 /// Released in version 1: never change. `runs`: the run's facts, then
@@ -178,6 +178,21 @@ pub const V2: &[Step] = &[
     Same("CREATE INDEX runs_started ON runs (started_at)"),
 ];
 
+/// Released in version 3: never change. `runs`: the run's scope (the
+/// config's history key, the canonical `--only`/`--exclude` as a JSON
+/// array); runs recorded before hold `NULL` there.
+const V3_RUNS: &[(&str, super::Ty)] = &[("history_key", Text), ("selection", Text)];
+
+/// Version 3 (released): the scope of a run, and the index for "the
+/// latest runs of this scope". Never change.
+pub const V3: &[Step] = &[
+    AddColumns {
+        table: "runs",
+        cols: V3_RUNS,
+    },
+    Same("CREATE INDEX runs_scope ON runs (history_key, started_at)"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::super::{migration, Dialect, MIGRATIONS};
@@ -206,6 +221,16 @@ mod tests {
             2,
             Dialect::Postgres,
             "4c0cd1dad0515cc89566e0f120bcbc902cdfbe73f74d0717acacc1883ae84338",
+        ),
+        (
+            3,
+            Dialect::Sqlite,
+            "cc8f2b294c5ac2b1518cc8dbb4d88e28149b965e0d642118e7436c429a739658",
+        ),
+        (
+            3,
+            Dialect::Postgres,
+            "cc8f2b294c5ac2b1518cc8dbb4d88e28149b965e0d642118e7436c429a739658",
         ),
     ];
 

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::{count, options, postgres, report, sqlite_file};
+use super::{count, options, postgres, report, scope, sqlite_file};
 use crate::history::schema::{Step, LATEST};
 use crate::history::*;
 use crate::report::tests::sample_report;
@@ -283,7 +283,7 @@ async fn released_then_migrated(location: Location, version: i64) {
     assert_eq!(store.schema_version(), LATEST);
     let id = store.record(&report(3, true)).await.expect("recorded");
     let prev = store
-        .previous_complete_run(id)
+        .previous_complete_run(id, &scope())
         .await
         .expect("read")
         .expect("the old complete run");
@@ -299,7 +299,7 @@ async fn released_then_migrated(location: Location, version: i64) {
         .map(|a| (a.account.as_str(), a.uin.as_deref()))
         .collect();
     assert_eq!(accounts, expected, "version {version}");
-    let trends = store.trends(None).await.expect("trends");
+    let trends = store.trends(None, Some(&scope())).await.expect("trends");
     let stems: Vec<&str> = trends.runs.iter().filter_map(|r| r[1].text()).collect();
     assert_eq!(
         stems,
@@ -441,7 +441,7 @@ async fn a_fixture_is_migrated_and_takes_a_new_run(f: &Fixture) {
     let new = report(9, true);
     let id = store.record(&new).await.expect(file);
     let prev = store
-        .previous_complete_run(id)
+        .previous_complete_run(id, &scope())
         .await
         .expect("read")
         .expect("the old complete run");
@@ -454,7 +454,7 @@ async fn a_fixture_is_migrated_and_takes_a_new_run(f: &Fixture) {
         .collect();
     assert!(!held.accounts.is_empty(), "{file}");
     assert_eq!(accounts, held.accounts, "{file}");
-    let trends = store.trends(None).await.expect("trends");
+    let trends = store.trends(None, Some(&scope())).await.expect("trends");
     let got: Vec<(&str, Val)> = trends
         .runs
         .iter()
