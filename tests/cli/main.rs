@@ -20,6 +20,8 @@ mod organizations;
 mod pg_cluster;
 mod publishing;
 mod role_refresh;
+mod scope;
+mod selection;
 mod stderr;
 mod thresholds;
 
