@@ -897,6 +897,58 @@ mod organizations {
     }
 
     #[test]
+    fn selection_decides_configured_accounts_now_or_once_discovery_is_done() {
+        let text = format!(
+            "{MGMT}[[accounts]]\nname = \"team\"\nsecret_id_env = \"T_ID\"\nsecret_key_env = \"T_KEY\"\n\
+             tags = {{ env = \"prod\" }}\n\
+             [[accounts]]\nname = \"reader\"\nrole_arn = \"qcs::cam::uin/200000000009:roleName/R\"\nsource_account = \"team\"\n\
+             [[organizations]]\nname = \"corp\"\nmanagement_account = \"org-management\"\n"
+        );
+        let names = |c: &Config| -> Vec<(String, Picked)> {
+            c.accounts
+                .iter()
+                .zip(&c.picked)
+                .map(|(a, p)| (a.name.clone(), *p))
+                .collect()
+        };
+        let selected = |only: &[&str], exclude: &[&str]| {
+            let s = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+            let mut c = parse(&text).unwrap();
+            c.select_with(&s(only), &s(exclude)).unwrap();
+            c
+        };
+        let own = |n: &str, p| (n.to_string(), p);
+        // A role's source lends its keys; the organization is not listed.
+        let c = selected(&["reader"], &[]);
+        assert!(c.organizations.is_empty());
+        assert_eq!(
+            names(&c),
+            [own("team", Picked::No), own("reader", Picked::Yes)]
+        );
+        // A tag the config sets decides now; the members are listed.
+        let c = selected(&["env=prod"], &[]);
+        assert_eq!(c.organizations.len(), 1);
+        assert_eq!(
+            names(&c),
+            [own("org-management", Picked::No), own("team", Picked::Yes)],
+            "the management account lends its keys, reader is not selected"
+        );
+        // Membership is learned during the run: decided then.
+        let c = selected(&["org:corp"], &["reader"]);
+        assert_eq!(
+            names(&c),
+            [
+                own("org-management", Picked::Later),
+                own("team", Picked::Later)
+            ]
+        );
+        assert_eq!(
+            c.selection.canonical(),
+            ["--only org:corp", "--exclude reader"]
+        );
+    }
+
+    #[test]
     fn only_keeps_named_organizations_and_their_management_accounts() {
         let text = format!(
             "{MGMT}[[accounts]]\nname = \"other\"\nsecret_id_env = \"O_ID\"\nsecret_key_env = \"O_KEY\"\n\

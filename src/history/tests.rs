@@ -815,3 +815,61 @@ fn big_report(accounts: usize, regions: usize) -> Report {
         run_info(crate::model::RegionScope::Account),
     )
 }
+
+/// A database at schema version 2 read as it is (no scope columns): its
+/// runs are full runs of the config they name, simulated as recorded.
+async fn an_older_database_is_read_by_scope(location: Location) {
+    let store = Store::open_at_version(&location, &options(), 2)
+        .await
+        .expect("v2");
+    migrations::insert_as_released(&store, 2, &report(1, true)).await;
+    drop(store);
+    let store = Store::open_read_only(&location, &options())
+        .await
+        .expect("read")
+        .expect("a v2 database");
+    assert_eq!(store.schema_version(), 2, "read as it is");
+    let prev = store
+        .previous_complete_run(i64::MAX, &scope())
+        .await
+        .expect("read");
+    assert_eq!(prev.map(|p| p.run), Some(report(1, true).run.stem));
+    for other in [
+        scope::Scope {
+            selection: vec!["--only a".into()],
+            ..scope()
+        },
+        scope::Scope {
+            simulated: false,
+            ..scope()
+        },
+        scope::Scope {
+            config_path: "/elsewhere/accounts.toml".into(),
+            ..scope()
+        },
+    ] {
+        let none = store.previous_complete_run(i64::MAX, &other).await;
+        assert_eq!(none.expect("read"), None, "{other:?}");
+    }
+    let trends = store.trends(None, Some(&scope())).await.expect("trends");
+    assert_eq!(trends.runs.len(), 1);
+    assert_eq!(
+        trends.runs[0].last(),
+        Some(&Val::Text(
+            "accounts.toml (simulated) (scope not recorded)".into()
+        ))
+    );
+}
+
+#[tokio::test]
+async fn sqlite_an_older_database_is_read_by_scope() {
+    let (_dir, location) = sqlite_file();
+    an_older_database_is_read_by_scope(location).await;
+}
+
+#[tokio::test]
+async fn postgres_an_older_database_is_read_by_scope() {
+    if let Some(l) = postgres("postgres_older_by_scope") {
+        an_older_database_is_read_by_scope(l).await;
+    }
+}

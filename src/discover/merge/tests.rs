@@ -110,3 +110,48 @@ fn shared_names_get_the_uin_and_selectors_exclude() {
     );
     assert_eq!(m.fates.len(), 5, "a member listed twice counts once");
 }
+
+#[test]
+fn the_runs_selection_keeps_members_by_their_names_and_tags_and_knows_configured_ones() {
+    let c = config();
+    let selection = crate::config::Selection::parse(
+        &["web".into(), "payments".into(), "org_node=Ops".into()],
+        &["uin:200000000006".into()],
+    )
+    .unwrap();
+    let uins = uin_of(&c);
+    let mut merger =
+        Merger::new(&c.organizations[0], &c.accounts, &uins).selecting(&selection, &c.accounts);
+    for m in [
+        member("200000000002", "Payments team", Some("Ops")),
+        member("200000000004", "web", None),
+        member("200000000005", "web", None),
+        member("200000000007", "payments", None),
+        member("200000000006", "ops-1", Some("Ops")),
+        member("200000000008", "db", None),
+    ] {
+        merger.push(&m);
+    }
+    let m = merger.finish();
+    let names: Vec<&str> = m.accounts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["web (200000000004)", "web (200000000005)"],
+        "both members named web; `payments` names the configured account"
+    );
+    let fates: Vec<&Fate> = m.fates.iter().map(|(_, f)| f).collect();
+    assert_eq!(*fates[0], Fate::Configured("payments".into()));
+    assert_eq!(
+        *fates[3],
+        Fate::Excluded("not selected: matches no --only selector".into())
+    );
+    assert_eq!(
+        *fates[4],
+        Fate::Excluded("not selected: --exclude uin:200000000006".into())
+    );
+    assert_eq!(m.known.len(), 1);
+    assert_eq!(m.known[0].0, 1, "the configured account's index");
+    let tags = org_tags(&c.organizations[0], &m.known[0].1);
+    assert_eq!(tags["org"], "corp");
+    assert_eq!(tags["org_node"], "Ops");
+}
