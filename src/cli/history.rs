@@ -7,7 +7,8 @@ use crate::history::scope::Scope;
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
-    /// The accounts file (TOML): its `[history]` table and `ca_file`.
+    /// The accounts file (TOML): its `[history]` table, `ca_file` and the
+    /// scope of its runs (`[defaults] history_key`, else its path).
     #[arg(long)]
     config: PathBuf,
     /// The history database: a SQLite file or a postgres:// URL

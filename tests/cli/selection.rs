@@ -201,6 +201,8 @@ fn only_and_exclude_select_members_by_name_tag_department_and_uin() {
         ),
         (&["--exclude", "org_node=billing"], &["mgmt", "web"]),
         (&["--only", "uin:200000000003"], &["sandbox-1"]),
+        // A configured account's UIN, learned during the run.
+        (&["--only", "uin:100000000001"], &["mgmt"]),
         (
             &[
                 "--only",

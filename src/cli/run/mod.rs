@@ -240,7 +240,7 @@ async fn query(
         async move {
             let found =
                 crate::discover::discover(exec, config, env, endpoint, cancel, Some(&feed)).await;
-            let decided = selection::settle(exec, config, &found, &feed).await;
+            let decided = selection::settle(exec, config, &found, &feed, cancel).await;
             drop(feed);
             (found, decided)
         }

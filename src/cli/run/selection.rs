@@ -26,20 +26,23 @@ pub(super) fn initial_plan(config: &Config) -> Vec<plan::Query> {
 /// Once discovery is done: decides each configured account whose choice
 /// waited ([`Picked::Later`]) with its UIN (as configured, learned by
 /// discovery, or asked with `GetCallerIdentity` when a `uin:` selector
-/// needs it) and the tags it gained as a member, and feeds the queries of
-/// those selected. Returns the decisions (account index, selected).
+/// needs it, unless the run was interrupted) and the tags it gained as a
+/// member, and feeds the queries of those selected. Returns the decisions
+/// (account index, selected).
 pub(super) async fn settle(
     exec: &Executor,
     config: &Config,
     found: &Discovered,
     feed: &QueryFeed,
+    cancel: &watch::Receiver<bool>,
 ) -> Vec<(usize, bool)> {
-    let by_uin = config
-        .selection
-        .only
-        .iter()
-        .chain(&config.selection.exclude)
-        .any(|s| matches!(s, RunSelector::Uin(_)));
+    let by_uin = !*cancel.borrow()
+        && config
+            .selection
+            .only
+            .iter()
+            .chain(&config.selection.exclude)
+            .any(|s| matches!(s, RunSelector::Uin(_)));
     let mut decided = Vec::new();
     for (i, picked) in config.picked.iter().enumerate() {
         if *picked != Picked::Later {
@@ -50,7 +53,7 @@ pub(super) async fn settle(
             .uin
             .clone()
             .or_else(|| found.configured_uins.get(i).cloned().flatten());
-        if uin.is_none() && by_uin {
+        if uin.is_none() && by_uin && !*cancel.borrow() {
             uin = exec.account_uin(i, None).await;
         }
         let mut tags = a.tags.clone();
