@@ -434,7 +434,7 @@ impl Config {
         let picked: Vec<Picked> = (0..self.accounts.len())
             .map(|i| self.pick(&selection, i, &kept_orgs))
             .collect();
-        self.unmatched(&selection, &kept_orgs)?;
+        self.unmatched(&selection)?;
         let mut keep: Vec<bool> = picked.iter().map(|p| *p != Picked::No).collect();
         for (o, kept) in self.organizations.iter().zip(&kept_orgs) {
             keep[o.management] |= *kept;
@@ -471,32 +471,33 @@ impl Config {
             .iter()
             .zip(kept_orgs)
             .filter_map(|(o, k)| k.then_some(o));
-        // An account belongs to one organization at most: the management
-        // account to the one it manages.
-        let may_join: Vec<&str> = match self.organizations.iter().find(|o| o.management == i) {
+        // An account belongs to one organization at most; the management
+        // account to the one it manages, which lists it among its members:
+        // its `org` tag is known now.
+        let own = self.organizations.iter().find(|o| o.management == i);
+        let may_join: Vec<&str> = match own {
             Some(own) => kept
                 .filter(|o| o.name == own.name)
                 .map(|o| o.name.as_str())
                 .collect(),
             None => kept.map(|o| o.name.as_str()).collect(),
         };
+        let mut tags = a.tags.clone();
+        if let Some(own) = own {
+            tags.entry("org".into()).or_insert_with(|| own.name.clone());
+        }
         let view = selection::View {
             names: &[a.name.as_str()],
             uin: a.uin.as_deref(),
-            tags: &a.tags,
+            tags: &tags,
         };
         selection.pick(&view, &may_join)
     }
 
     /// The error naming every selector that can match neither a configured
-    /// account nor a member of an organization discovery will list.
-    fn unmatched(&self, selection: &Selection, kept_orgs: &[bool]) -> Result<(), String> {
-        let kept_names: Vec<&str> = self
-            .organizations
-            .iter()
-            .zip(kept_orgs)
-            .filter_map(|(o, k)| k.then_some(o.name.as_str()))
-            .collect();
+    /// account nor a member of a configured organization.
+    fn unmatched(&self, selection: &Selection) -> Result<(), String> {
+        let org_names: Vec<&str> = self.organizations.iter().map(|o| o.name.as_str()).collect();
         let names: Vec<&str> = self.accounts.iter().map(|a| a.name.as_str()).collect();
         let can_match = |s: &selection::RunSelector| {
             let one = Selection {
@@ -510,10 +511,10 @@ impl Config {
                     uin: a.uin.as_deref(),
                     tags: &a.tags,
                 };
-                one.pick(&view, &kept_names) != Picked::No
+                one.pick(&view, &org_names) != Picked::No
             });
             configured
-                || kept_names
+                || org_names
                     .iter()
                     .any(|o| one.may_select_members_of(o, &names))
         };

@@ -946,6 +946,14 @@ mod organizations {
             c.selection.canonical(),
             ["--only org:corp", "--exclude reader"]
         );
+        // Excluding an organization: not listed, its management account
+        // left out with it.
+        let c = selected(&[], &["org:corp"]);
+        assert!(c.organizations.is_empty());
+        assert_eq!(
+            names(&c),
+            [own("team", Picked::Yes), own("reader", Picked::Yes)]
+        );
     }
 
     #[test]
