@@ -36,15 +36,34 @@ impl CredFailure {
     /// the server's code; anything else is a `CredentialError`.
     fn from_role_error(e: &CredentialError) -> CredFailure {
         match e {
+            // Its text already says `AssumeRole <role> failed: <code>: ...`.
             CredentialError::AssumeRole { code, .. } => CredFailure {
                 code: code.clone(),
-                message: format!("AssumeRole failed: {e}"),
+                message: e.to_string(),
             },
             other => CredFailure {
                 code: "CredentialError".into(),
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// A failed `AssumeRole` of `role_arn`: the error's code, and its text
+/// without that code in front (an API error's text starts with it; the
+/// [`CredentialError::AssumeRole`] text puts it there once).
+fn assume_role_error(role_arn: &str, error: &tcapi::Error) -> CredentialError {
+    let code = error.code();
+    let text = error.to_string();
+    let message = text
+        .strip_prefix(&code)
+        .and_then(|t| t.strip_prefix(": "))
+        .unwrap_or(&text)
+        .to_string();
+    CredentialError::AssumeRole {
+        role_arn: role_arn.to_string(),
+        code,
+        message,
     }
 }
 
@@ -206,11 +225,7 @@ impl Executor {
                 self.opts.redactor.add_credentials(&creds);
                 Ok(creds)
             }
-            Err(f) => Err(CredentialError::AssumeRole {
-                role_arn: role.arn.clone(),
-                code: f.error.code(),
-                message: f.error.to_string(),
-            }),
+            Err(f) => Err(assume_role_error(&role.arn, &f.error)),
         }
     }
 
@@ -294,5 +309,45 @@ impl Executor {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "qcs::cam::uin/200000000009:roleName/Audit";
+
+    #[test]
+    fn a_refused_assume_role_says_so_once_with_its_code_once() {
+        let api = tcapi::Error::Api {
+            code: "AuthFailure.UnauthorizedOperation".into(),
+            message: "the role does not trust 100000000001".into(),
+            request_id: "req-1".into(),
+        };
+        let f = CredFailure::from_role_error(&assume_role_error(ARN, &api));
+        assert_eq!(f.code, "AuthFailure.UnauthorizedOperation");
+        assert_eq!(
+            f.message,
+            "AssumeRole qcs::cam::uin/200000000009:roleName/Audit failed: \
+             AuthFailure.UnauthorizedOperation: the role does not trust 100000000001 \
+             (RequestId req-1)"
+        );
+        // A transport error has no code in its text: the code goes in front.
+        let refused = tcapi::Error::ConnectionRefused {
+            url: "https://sts.example".into(),
+            proxy: None,
+        };
+        let f = CredFailure::from_role_error(&assume_role_error(ARN, &refused));
+        assert_eq!(f.code, "ConnectionRefused");
+        assert!(
+            f.message.starts_with(
+                "AssumeRole qcs::cam::uin/200000000009:roleName/Audit failed: ConnectionRefused: \
+                 the connection to https://sts.example was refused"
+            ),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.message.matches("AssumeRole").count(), 1, "{}", f.message);
     }
 }
