@@ -225,13 +225,18 @@ async fn query(
     // Discovery feeds the members' queries to the run as their pages
     // arrive; the run ends when both are done.
     let (feed, queries) = QueryFeed::new(plan);
-    let mut progress = Progress::new(feed.planned(), terminal);
+    // Until every member list is read, the number of queries is not known.
+    let listing = Arc::new(std::sync::atomic::AtomicBool::new(
+        !config.organizations.is_empty(),
+    ));
+    let mut progress = Progress::new(feed.planned(), listing.clone(), terminal);
     let discovery = {
         let (exec, config, endpoint) = (&executor, &*config, org_endpoint.as_ref());
         async move {
             let found =
                 crate::discover::discover(exec, config, env, endpoint, cancel, Some(&feed)).await;
             drop(feed);
+            listing.store(false, Ordering::Release);
             found
         }
     };
@@ -413,7 +418,7 @@ pub(super) async fn write_reports(
         queries,
         failed,
         cancelled,
-        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         report_ms = write_started.elapsed().as_millis() as u64,
         history_ms,
         peak_rss_kib = peak_rss_kib().unwrap_or(0),
