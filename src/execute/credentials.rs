@@ -32,6 +32,31 @@ pub(super) struct CredFailure {
 }
 
 impl CredFailure {
+    /// How static credentials that could not be read are reported: the
+    /// error, and where they were looked for (`source`) unless the error
+    /// already names it (the default chain lists every place it looked, a
+    /// file error names its file).
+    fn from_static_error(e: &CredentialError, source: &str) -> CredFailure {
+        let names_its_source = matches!(
+            e,
+            CredentialError::NoCredentials { .. }
+                | CredentialError::ProfileNotFound { .. }
+                | CredentialError::ProfileUnreadable { .. }
+                | CredentialError::ProfileInvalid { .. }
+                | CredentialError::IniFileNotFound { .. }
+                | CredentialError::IniSectionNotFound { .. }
+                | CredentialError::IniSyntax { .. }
+        );
+        CredFailure {
+            code: "CredentialError".into(),
+            message: if names_its_source {
+                e.to_string()
+            } else {
+                format!("{e} ({source})")
+            },
+        }
+    }
+
     /// How a failed role lookup is reported: an `AssumeRole` answer keeps
     /// the server's code; anything else is a `CredentialError`.
     fn from_role_error(e: &CredentialError) -> CredFailure {
@@ -121,12 +146,11 @@ impl AccountState {
                 },
                 None,
             ) => AccountCreds::Static(Ok(Credentials::new(secret_id.clone(), secret_key.clone()))),
-            (CredentialSpec::Static(source), None) => {
-                AccountCreds::Static(source.resolve(env).map_err(|e| CredFailure {
-                    code: "CredentialError".into(),
-                    message: format!("{} ({})", e, source.describe()),
-                }))
-            }
+            (CredentialSpec::Static(source), None) => AccountCreds::Static(
+                source
+                    .resolve(env)
+                    .map_err(|e| CredFailure::from_static_error(&e, &source.describe())),
+            ),
         };
         if let AccountCreds::Static(Ok(c)) = &creds {
             redactor.add_credentials(c);
@@ -349,5 +373,35 @@ mod tests {
             f.message
         );
         assert_eq!(f.message.matches("AssumeRole").count(), 1, "{}", f.message);
+    }
+
+    #[test]
+    fn missing_static_credentials_name_each_place_once() {
+        let chain = tcapi::credentials::Source::DefaultChain;
+        let home = tempfile::tempdir().unwrap();
+        let env = tcapi::credentials::MapEnv::new().with_home(home.path());
+        let e = chain.resolve(&env).unwrap_err();
+        let f = CredFailure::from_static_error(&e, &chain.describe());
+        assert_eq!(f.code, "CredentialError");
+        assert!(
+            f.message.starts_with("no credentials found; looked in: "),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.message.matches("TENCENTCLOUD_SECRET_ID").count(),
+            1,
+            "{}",
+            f.message
+        );
+        // A missing variable: the pair it belongs to is added.
+        let e = CredentialError::MissingEnv {
+            name: "LEGACY_ID".into(),
+        };
+        let f = CredFailure::from_static_error(&e, "env LEGACY_ID/LEGACY_KEY");
+        assert_eq!(
+            f.message,
+            "environment variable LEGACY_ID is not set or empty (env LEGACY_ID/LEGACY_KEY)"
+        );
     }
 }
