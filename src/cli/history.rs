@@ -4,9 +4,10 @@ use super::*;
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
-    /// The accounts file (TOML): its `[history]` table and `ca_file`.
+    /// The accounts file (TOML): its `[history]` table and `ca_file`; not
+    /// needed with --history (the defaults then apply).
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// The history database: a SQLite file or a postgres:// URL
     /// (default: the config's `[history] database`, else <out>/history.sqlite).
     #[arg(long, value_name = "DB")]
@@ -29,7 +30,10 @@ pub(super) async fn history_command(
     args: HistoryArgs,
     redactor: &Redactor,
 ) -> anyhow::Result<Exit> {
-    let config = load_config(&args.config)?;
+    let config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => Config::without_file(),
+    };
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let (signal_task, cancel) = interrupt_flag();
     let target =
@@ -93,4 +97,34 @@ fn interrupt_flag() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
         let _ = tx.send(true);
     });
     (task, rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_config_the_history_settings_are_the_defaults() {
+        let text = "[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let parsed = Config::parse(text, std::path::Path::new("a.toml")).expect("valid");
+        let none = Config::without_file();
+        assert_eq!(none.history, parsed.history);
+        assert_eq!(none.defaults, parsed.defaults);
+        assert!(none.accounts.is_empty() && none.organizations.is_empty());
+    }
+
+    #[test]
+    fn history_needs_no_config() {
+        let cli = Cli::try_parse_from(["tcss-report", "history", "--history", "h.sqlite"]);
+        match cli {
+            Ok(Cli {
+                command: Command::History(args),
+                ..
+            }) => {
+                assert!(args.config.is_none());
+                assert_eq!(args.history.as_deref(), Some("h.sqlite"));
+            }
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
 }
