@@ -17,10 +17,12 @@ mod history_edges;
 mod interrupt;
 mod metrics;
 mod organizations;
+mod outcome;
 mod pg_cluster;
 mod publishing;
 mod role_refresh;
 mod stderr;
+mod terminal;
 mod thresholds;
 
 use std::path::Path;
