@@ -109,7 +109,7 @@ fn no_credentials_in_the_environment_exits_5_with_every_report_and_says_what_to_
             "summary: 2 accounts (0 ok, 0 partial, 2 error), 2 queries (0 answered, 2 failed), \
              1 organization not listed",
             "summary: licenses unknown (no account answered), 0 over-licensed accounts (using \
-             more than they hold), 1 threshold breached",
+             more than they hold), 1 breach",
         ],
         "{err}"
     );
@@ -242,7 +242,7 @@ fn a_partial_failure_exits_3_with_the_failure_the_summary_and_the_over_licensed_
         [
             "summary: 3 accounts (2 ok, 0 partial, 1 error), 3 queries (2 answered, 1 failed)",
             "summary: licenses 100 used of 150, 1 over-licensed account (using more than they \
-             hold), 0 thresholds breached",
+             hold), 0 breaches",
         ],
         "{err}"
     );

@@ -249,7 +249,7 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
             "over-licensed account",
             "over-licensed accounts"
         ),
-        count(s.breaches, "threshold breached", "thresholds breached"),
+        count(s.breaches, "breach", "breaches"),
     );
     vec![first, second]
 }
@@ -272,8 +272,8 @@ pub(super) fn exit_line(exit: Exit, s: &Summary) -> String {
             m
         }
         Exit::Breached => format!(
-            "{}: every report lists them",
-            count(s.breaches, "threshold breached", "thresholds breached")
+            "--fail-on thresholds were breached ({}): every report lists them",
+            count(s.breaches, "breach", "breaches")
         ),
         Exit::NothingAnswered => "no query answered: check the credentials \
              (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY or the accounts' secret_id_env \
@@ -513,7 +513,7 @@ mod tests {
                 "summary: 7 accounts (5 ok, 1 partial, 1 error), 12 queries (9 answered, 3 failed), \
                  1 organization not listed",
                 "summary: licenses 1200 used of 2000, 1 over-licensed account (using more than they \
-                 hold), 0 thresholds breached",
+                 hold), 0 breaches",
             ]
         );
         assert_eq!(
@@ -525,7 +525,7 @@ mod tests {
         assert_eq!(
             summary_lines(&none)[1],
             "summary: licenses unknown (no account answered), 0 over-licensed accounts (using more \
-             than they hold), 0 thresholds breached"
+             than they hold), 0 breaches"
         );
         let five = exit_line(Exit::NothingAnswered, &none);
         assert!(
@@ -540,7 +540,7 @@ mod tests {
         );
         assert_eq!(
             exit_line(Exit::Breached, &run(2, 0, 0, 1)),
-            "exit 4: 1 threshold breached: every report lists them"
+            "exit 4: --fail-on thresholds were breached (1 breach): every report lists them"
         );
     }
 }
