@@ -86,7 +86,8 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
-    /// Only warnings and errors on stderr (RUST_LOG overrides).
+    /// Only warnings and errors on stderr (RUST_LOG overrides); a run ends
+    /// with its exit line only, without the summary.
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Debug logs (RUST_LOG overrides).
