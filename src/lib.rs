@@ -23,5 +23,6 @@ pub mod redact;
 pub mod report;
 pub mod sanitize;
 pub mod simulate;
+pub mod suggest;
 mod sync;
 pub mod thresholds;

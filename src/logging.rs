@@ -7,6 +7,10 @@
 //! redacted and with no line break or control character inside the line,
 //! so a server cannot forge a log line or leak a token into a cron log.
 //!
+//! While a progress bar is on the terminal ([`BarShown`]), each line is
+//! written with the bar taken off the screen and drawn again under it, so
+//! no stale copy of the bar stays between log lines.
+//!
 //! The diagnostic channel never decides whether the data is written: a line
 //! stderr does not take (a full disk under `2>>file`, `2>/dev/full`, a log
 //! reader that went away: ENOSPC, EPIPE) is dropped and counted
@@ -16,7 +20,9 @@
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use indicatif::ProgressBar;
 
 use crate::redact::Redactor;
 
@@ -65,7 +71,39 @@ impl SafeStderr {
     pub fn write_line(&self, line: &str) {
         let redacted = self.redactor.redact(line);
         let safe = escape_line(&redacted, self.ansi);
-        write_or_drop(&mut io::stderr().lock(), safe.as_bytes(), &DROPPED);
+        let bar = BAR.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        write_under(bar.as_ref(), &mut io::stderr(), safe.as_bytes(), &DROPPED);
+    }
+}
+
+/// The progress bar on the terminal, if one is shown: log lines go under it.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// While this lives, log lines are written under `bar` (see the module
+/// doc); dropping it (before the bar is cleared) ends that.
+#[derive(Debug)]
+pub struct BarShown(());
+
+impl BarShown {
+    /// Log lines go under `bar` until the returned value is dropped.
+    pub fn new(bar: &ProgressBar) -> BarShown {
+        *BAR.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        BarShown(())
+    }
+}
+
+impl Drop for BarShown {
+    fn drop(&mut self) {
+        *BAR.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+/// Writes `bytes` to `out` (as [`write_or_drop`]), with `bar`, when there
+/// is one, taken off the screen first and drawn again after.
+fn write_under(bar: Option<&ProgressBar>, out: &mut impl Write, bytes: &[u8], dropped: &AtomicU64) {
+    match bar {
+        Some(bar) => bar.suspend(|| write_or_drop(out, bytes, dropped)),
+        None => write_or_drop(out, bytes, dropped),
     }
 }
 
@@ -133,23 +171,51 @@ pub fn init(style: Style, default_level: &str, redactor: Arc<Redactor>) {
     };
 }
 
-/// The last words of a failed command, in the log's style: `error: ...` as
-/// text, or one JSON line like the other log lines (level `ERROR`, the
-/// message, the exit code), redacted and escaped like every log line.
-pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>) {
+/// How important a line of the command's own is (the JSON `level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// `INFO`.
+    Info,
+    /// `WARN`.
+    Warn,
+    /// `ERROR`.
+    Error,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// A line of the command's own on stderr (the closing summary, the last
+/// words of a failed command), whatever the log level: `text` as it is in
+/// the text style (one line per line of it), or one JSON line like the
+/// other log lines (`level`, `fields`: `message` then `fields`, the target
+/// `tcss_report`). Redacted and escaped like every log line.
+pub fn say(
+    style: Style,
+    level: Level,
+    text: &str,
+    fields: serde_json::Map<String, serde_json::Value>,
+    redactor: Arc<Redactor>,
+) {
     let out = SafeStderr::new(redactor, false);
     let line = match style {
-        // One line per line of the message (a config error lists one
-        // problem a line); each is escaped like any log line.
-        Style::Text => format!("error: {message}")
-            .lines()
-            .map(|l| format!("{l}\n"))
-            .collect(),
+        // Each line is escaped like any log line.
+        Style::Text => text.lines().map(|l| format!("{l}\n")).collect(),
         Style::Json => {
+            let mut all = serde_json::Map::new();
+            all.insert("message".into(), text.into());
+            all.extend(fields);
             let value = serde_json::json!({
                 "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "level": "ERROR",
-                "fields": { "message": message, "exit_code": exit_code },
+                "level": level.as_str(),
+                "fields": all,
                 "target": "tcss_report",
             });
             format!("{value}\n")
@@ -158,6 +224,19 @@ pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>
     for l in line.split_inclusive('\n') {
         out.write_line(l);
     }
+}
+
+/// The last words of a failed command, in the log's style: `error: ...` as
+/// text (a config error lists one problem a line), or one JSON line like
+/// the other log lines (level `ERROR`, the message, the exit code).
+pub fn fatal(style: Style, message: &str, exit_code: u8, redactor: Arc<Redactor>) {
+    let text = match style {
+        Style::Text => format!("error: {message}"),
+        Style::Json => message.to_string(),
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert("exit_code".into(), exit_code.into());
+    say(style, Level::Error, &text, fields, redactor);
 }
 
 #[cfg(test)]
@@ -189,6 +268,99 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Err(io::Error::from_raw_os_error(28))
         }
+    }
+
+    /// A terminal and a stderr that share one record of what was done to
+    /// the screen, in order.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(Arc<Mutex<Vec<String>>>);
+
+    impl Screen {
+        fn push(&self, what: String) {
+            self.0.lock().unwrap().push(what);
+        }
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+            self.push(format!("up {n}"));
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+            self.push(format!("down {n}"));
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.push(format!("bar {s}"));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            if !s.is_empty() {
+                self.push(format!("bar {s}"));
+            }
+            Ok(())
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.push("clear".into());
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.push(format!("log {}", String::from_utf8_lossy(buf).trim_end()));
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_log_line_goes_under_the_bar_which_is_cleared_first_and_drawn_again() {
+        let screen = Screen::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(10),
+            indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone())),
+        );
+        bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len} queries").unwrap());
+        bar.set_position(3);
+        bar.tick();
+        assert!(screen.take().contains(&"bar 3/10 queries".to_string()));
+        let dropped = AtomicU64::new(0);
+        write_under(
+            Some(&bar),
+            &mut screen.clone(),
+            b"WARN something\n",
+            &dropped,
+        );
+        let after = screen.take();
+        let log = after.iter().position(|e| e == "log WARN something");
+        let clear = after.iter().position(|e| e == "clear");
+        let drawn = after.iter().rposition(|e| e == "bar 3/10 queries");
+        assert!(
+            matches!((clear, log, drawn), (Some(c), Some(l), Some(d)) if c < l && l < d),
+            "the bar is cleared, the line written, the bar drawn again: {after:?}"
+        );
+        // Without a bar, the line alone.
+        write_under(None, &mut screen.clone(), b"INFO plain\n", &dropped);
+        assert_eq!(screen.take(), ["log INFO plain"]);
+        assert_eq!(dropped.load(Ordering::Relaxed), 0);
     }
 
     #[test]

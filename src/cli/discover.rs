@@ -79,10 +79,58 @@ pub(super) async fn discover(args: DiscoverArgs, redactor: Arc<Redactor>) -> any
         DiscoverFormat::Json => crate::discover::show::Style::Json,
     };
     let text = crate::discover::show::render(style, &config, configured, &found);
-    std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(if found.iter().any(|o| o.error.is_some()) {
+    let exit = if found.iter().any(|o| o.error.is_some()) {
         Exit::Failures
     } else {
         Exit::Ok
-    })
+    };
+    print_or_quit(&mut std::io::stdout().lock(), &text)?;
+    Ok(exit)
+}
+
+/// Writes `text` to `out`; a reader that went away (`discover | head`)
+/// ends the command quietly, as it would have ended: not an error.
+fn print_or_quit(out: &mut impl Write, text: &str) -> anyhow::Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pipe whose reader went away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A full disk.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_not_an_error_a_full_disk_is() {
+        assert!(print_or_quit(&mut Closed, "a,b\n").is_ok());
+        assert!(print_or_quit(&mut Full, "a,b\n").is_err());
+        let mut taken = Vec::new();
+        print_or_quit(&mut taken, "a,b\n").unwrap();
+        assert_eq!(taken, b"a,b\n");
+    }
 }

@@ -8,9 +8,10 @@ use crate::history::scope::Scope;
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
     /// The accounts file (TOML): its `[history]` table, `ca_file` and the
-    /// scope of its runs (`[defaults] history_key`, else its path).
+    /// scope of its runs (`[defaults] history_key`, else its path); not
+    /// needed with --history (the defaults apply, and every scope is shown).
     #[arg(long)]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// The history database: a SQLite file or a postgres:// URL
     /// (default: the config's `[history] database`, else <out>/history.sqlite).
     #[arg(long, value_name = "DB")]
@@ -41,13 +42,20 @@ pub(super) struct HistoryArgs {
 
 /// The scope `history` shows (`None`: every scope).
 fn scope(args: &HistoryArgs, config: &Config) -> anyhow::Result<Option<Scope>> {
-    if args.all_scopes {
+    let Some(path) = args.config.as_ref().filter(|_| !args.all_scopes) else {
+        // Without a config there is no scope of its own: every scope, labelled.
+        if !args.all_scopes && (args.simulated || !args.only.is_empty() || !args.exclude.is_empty())
+        {
+            return Err(usage(
+                "--only, --exclude and --simulated choose a scope of a config: give --config",
+            ));
+        }
         return Ok(None);
-    }
+    };
     let selection = crate::config::Selection::parse(&args.only, &args.exclude).map_err(usage)?;
     Ok(Some(Scope {
         history_key: config.history_key(),
-        config_path: args.config.display().to_string(),
+        config_path: path.display().to_string(),
         selection: selection.canonical(),
         simulated: args.simulated,
     }))
@@ -60,7 +68,10 @@ pub(super) async fn history_command(
     args: HistoryArgs,
     redactor: &Redactor,
 ) -> anyhow::Result<Exit> {
-    let config = load_config(&args.config)?;
+    let config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => Config::without_file(),
+    };
     let scope = scope(&args, &config)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let (signal_task, cancel) = interrupt_flag();
@@ -140,4 +151,34 @@ fn interrupt_flag() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
         let _ = tx.send(true);
     });
     (task, rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_config_the_history_settings_are_the_defaults() {
+        let text = "[[accounts]]\nname = \"a\"\nprofile = \"a\"\n";
+        let parsed = Config::parse(text, std::path::Path::new("a.toml")).expect("valid");
+        let none = Config::without_file();
+        assert_eq!(none.history, parsed.history);
+        assert_eq!(none.defaults, parsed.defaults);
+        assert!(none.accounts.is_empty() && none.organizations.is_empty());
+    }
+
+    #[test]
+    fn history_needs_no_config() {
+        let cli = Cli::try_parse_from(["tcss-report", "history", "--history", "h.sqlite"]);
+        match cli {
+            Ok(Cli {
+                command: Command::History(args),
+                ..
+            }) => {
+                assert!(args.config.is_none());
+                assert_eq!(args.history.as_deref(), Some("h.sqlite"));
+            }
+            other => panic!("unexpected parse result: {other:?}"),
+        }
+    }
 }

@@ -40,7 +40,8 @@ use crate::redact::Redactor;
 use crate::report::{self, Format};
 use crate::{aggregate, limits, plan, simulate};
 
-/// Exit codes (see the README).
+/// Exit codes (see the README). Precedence when several apply: 130, 1,
+/// 5, 4, 3, 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Every query succeeded.
@@ -49,8 +50,11 @@ pub enum Exit {
     Fatal = 1,
     /// Bad usage or invalid config; nothing was called.
     Usage = 2,
-    /// The run finished but some queries failed.
+    /// The run finished but some queries failed (or an organization's
+    /// member list could not be read).
     Failures = 3,
+    /// The run finished but no query answered (every one failed).
+    NothingAnswered = 5,
     /// Interrupted by SIGINT/SIGTERM; reports are marked incomplete.
     Interrupted = 130,
     /// A `--fail-on` threshold was breached; every report lists the breaches.
@@ -82,7 +86,8 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
-    /// Only warnings and errors on stderr (RUST_LOG overrides).
+    /// Only warnings and errors on stderr (RUST_LOG overrides); a run ends
+    /// with its exit line only, without the summary.
     #[arg(short, long, global = true)]
     quiet: bool,
     /// Debug logs (RUST_LOG overrides).
@@ -149,7 +154,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(Exit::Fatal as u8);
         }
     };
-    let result = runtime.block_on(dispatch(cli, redactor.clone()));
+    let result = runtime.block_on(dispatch(cli, style, redactor.clone()));
     // Do not wait for abandoned in-flight requests (e.g. after an interrupt).
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
@@ -162,10 +167,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
-    let json_logs = matches!(cli.log_format, LogFormat::Json);
+async fn dispatch(cli: Cli, style: Style, redactor: Arc<Redactor>) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Run(args) => run(args, json_logs, redactor).await,
+        Command::Run(args) => {
+            let closing = run::Closing {
+                style,
+                quiet: cli.quiet,
+                redactor,
+            };
+            run(args, closing).await
+        }
         Command::Validate { config } => validate(&config),
         Command::Discover(args) => discover(args, redactor).await,
         Command::Sim(args) => sim(args).await,

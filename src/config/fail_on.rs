@@ -71,7 +71,8 @@ mod tests {
         let lines: Vec<&str> = e.lines().collect();
         assert_eq!(
             lines[0],
-            "accounts.toml:2:34: `fail_on`: `utilisation > 1`: unknown metric `utilisation`",
+            "accounts.toml:2:34: `fail_on`: `utilisation > 1`: unknown metric `utilisation` \
+             (did you mean `utilization`?)",
             "{e}"
         );
         assert_eq!(lines[1], "  utilisation > 1");

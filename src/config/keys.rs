@@ -224,7 +224,7 @@ pub(super) fn unknown(problems: &Problems<'_>, shape: &Shape) -> Vec<Problem> {
 fn message(place: Place, key: &str) -> String {
     let valid = place.valid();
     let mut hint = String::new();
-    if let Some(close) = closest(key, valid) {
+    if let Some(close) = crate::suggest::closest(key, valid.iter().copied()) {
         hint = format!(" (did you mean `{close}`?)");
     } else if let Some(home) = TABLES.iter().find(|t| (t.fields)().contains(&key)) {
         hint = format!(" (`{key}` is a key of {})", home.header);
@@ -247,35 +247,6 @@ fn message(place: Place, key: &str) -> String {
         key.escape_debug(),
         place.describe()
     )
-}
-
-/// The valid key nearest to `key`, when it is a likely misspelling.
-fn closest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
-    let limit = (key.chars().count() / 3).clamp(1, 3);
-    valid
-        .iter()
-        .map(|v| (edit_distance(key, v), *v))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v)
-}
-
-/// Levenshtein distance in characters (keys are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -314,13 +285,11 @@ mod tests {
     }
 
     #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("concurency", "concurrency"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("profle", "profile"), 1);
-        assert_eq!(closest("colour", field_names::<RawDefaults>()), None);
+    fn a_misspelt_key_gets_the_nearest_one() {
+        let defaults = field_names::<RawDefaults>().iter().copied();
+        assert_eq!(crate::suggest::closest("colour", defaults.clone()), None);
         assert_eq!(
-            closest("regoins", field_names::<RawDefaults>()),
+            crate::suggest::closest("regoins", defaults),
             Some("regions")
         );
     }

@@ -316,6 +316,25 @@ pub struct Config {
 }
 
 impl Config {
+    /// The settings of a command given no config file (`history --history
+    /// DB`): every default, no account, no organization.
+    pub fn without_file() -> Config {
+        Config {
+            path: PathBuf::new(),
+            digest: String::new(),
+            defaults: Defaults::default(),
+            accounts: Vec::new(),
+            organizations: Vec::new(),
+            warnings: Vec::new(),
+            history: history::HistorySettings {
+                timeout_secs: history::HISTORY_TIMEOUT_SECS.0 as u64,
+                ..history::HistorySettings::default()
+            },
+            selection: Selection::default(),
+            picked: Vec::new(),
+        }
+    }
+
     /// Reads, parses and validates a config file. Only a regular file of at
     /// most [`tcapi::files::MAX_CONFIG_BYTES`] is read: a FIFO or a device is
     /// refused at once, never waited on.

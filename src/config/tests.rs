@@ -118,6 +118,32 @@ fn bad_limits_and_regions() {
 }
 
 #[test]
+fn a_misspelt_region_warns_with_the_nearest_known_one() {
+    let c = parse(
+        "[defaults]\nregions = [\"ap-guangzou\"]\nsts_region = \"ap-shangai\"\n[[accounts]]\nname = \"a\"\n",
+    )
+    .unwrap();
+    let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings.len(),
+        2,
+        "{warnings:?}: still warnings, not errors"
+    );
+    let has = |text: &str| warnings.iter().any(|w| w.contains(text));
+    assert!(
+        has(
+            "region `ap-guangzou` is not one this version knows (did you mean `ap-guangzhou`?); \
+             it will be queried anyway"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        has("`ap-shangai` is not a region this version knows (did you mean `ap-shanghai`?)"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
 fn http_endpoint_only_for_loopback() {
     let e = err("[defaults]\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n");
     assert!(e.contains("test.toml:2:12: `endpoint`"), "{e}");

@@ -63,7 +63,10 @@ pub(super) fn check_regions(
         } else if !KNOWN_REGIONS.contains(&r.as_str()) {
             problems.warn(
                 regions.span(),
-                format!("region `{r}` is not one this version knows; it will be queried anyway"),
+                format!(
+                    "region `{r}` is not one this version knows{}; it will be queried anyway",
+                    crate::suggest::hint(r, KNOWN_REGIONS.iter().copied())
+                ),
             );
         }
         if seen.contains(r) {
@@ -92,7 +95,8 @@ fn check_sts_region(problems: &mut Problems<'_>, r: &Spanned<String>) {
         problems.warn(
             r.span(),
             format!(
-                "`sts_region` `{v}` is not a region this version knows; it will be used anyway"
+                "`sts_region` `{v}` is not a region this version knows{}; it will be used anyway",
+                crate::suggest::hint(v, KNOWN_REGIONS.iter().copied())
             ),
         );
     }

@@ -32,19 +32,63 @@ pub(super) struct CredFailure {
 }
 
 impl CredFailure {
+    /// How static credentials that could not be read are reported: the
+    /// error, and where they were looked for (`source`) unless the error
+    /// already names it (the default chain lists every place it looked, a
+    /// file error names its file).
+    fn from_static_error(e: &CredentialError, source: &str) -> CredFailure {
+        let names_its_source = matches!(
+            e,
+            CredentialError::NoCredentials { .. }
+                | CredentialError::ProfileNotFound { .. }
+                | CredentialError::ProfileUnreadable { .. }
+                | CredentialError::ProfileInvalid { .. }
+                | CredentialError::IniFileNotFound { .. }
+                | CredentialError::IniSectionNotFound { .. }
+                | CredentialError::IniSyntax { .. }
+        );
+        CredFailure {
+            code: "CredentialError".into(),
+            message: if names_its_source {
+                e.to_string()
+            } else {
+                format!("{e} ({source})")
+            },
+        }
+    }
+
     /// How a failed role lookup is reported: an `AssumeRole` answer keeps
     /// the server's code; anything else is a `CredentialError`.
     fn from_role_error(e: &CredentialError) -> CredFailure {
         match e {
+            // Its text already says `AssumeRole <role> failed: <code>: ...`.
             CredentialError::AssumeRole { code, .. } => CredFailure {
                 code: code.clone(),
-                message: format!("AssumeRole failed: {e}"),
+                message: e.to_string(),
             },
             other => CredFailure {
                 code: "CredentialError".into(),
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// A failed `AssumeRole` of `role_arn`: the error's code, and its text
+/// without that code in front (an API error's text starts with it; the
+/// [`CredentialError::AssumeRole`] text puts it there once).
+fn assume_role_error(role_arn: &str, error: &tcapi::Error) -> CredentialError {
+    let code = error.code();
+    let text = error.to_string();
+    let message = text
+        .strip_prefix(&code)
+        .and_then(|t| t.strip_prefix(": "))
+        .unwrap_or(&text)
+        .to_string();
+    CredentialError::AssumeRole {
+        role_arn: role_arn.to_string(),
+        code,
+        message,
     }
 }
 
@@ -102,12 +146,11 @@ impl AccountState {
                 },
                 None,
             ) => AccountCreds::Static(Ok(Credentials::new(secret_id.clone(), secret_key.clone()))),
-            (CredentialSpec::Static(source), None) => {
-                AccountCreds::Static(source.resolve(env).map_err(|e| CredFailure {
-                    code: "CredentialError".into(),
-                    message: format!("{} ({})", e, source.describe()),
-                }))
-            }
+            (CredentialSpec::Static(source), None) => AccountCreds::Static(
+                source
+                    .resolve(env)
+                    .map_err(|e| CredFailure::from_static_error(&e, &source.describe())),
+            ),
         };
         if let AccountCreds::Static(Ok(c)) = &creds {
             redactor.add_credentials(c);
@@ -206,11 +249,7 @@ impl Executor {
                 self.opts.redactor.add_credentials(&creds);
                 Ok(creds)
             }
-            Err(f) => Err(CredentialError::AssumeRole {
-                role_arn: role.arn.clone(),
-                code: f.error.code(),
-                message: f.error.to_string(),
-            }),
+            Err(f) => Err(assume_role_error(&role.arn, &f.error)),
         }
     }
 
@@ -294,5 +333,75 @@ impl Executor {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "qcs::cam::uin/200000000009:roleName/Audit";
+
+    #[test]
+    fn a_refused_assume_role_says_so_once_with_its_code_once() {
+        let api = tcapi::Error::Api {
+            code: "AuthFailure.UnauthorizedOperation".into(),
+            message: "the role does not trust 100000000001".into(),
+            request_id: "req-1".into(),
+        };
+        let f = CredFailure::from_role_error(&assume_role_error(ARN, &api));
+        assert_eq!(f.code, "AuthFailure.UnauthorizedOperation");
+        assert_eq!(
+            f.message,
+            "AssumeRole qcs::cam::uin/200000000009:roleName/Audit failed: \
+             AuthFailure.UnauthorizedOperation: the role does not trust 100000000001 \
+             (RequestId req-1)"
+        );
+        // A transport error has no code in its text: the code goes in front.
+        let refused = tcapi::Error::ConnectionRefused {
+            url: "https://sts.example".into(),
+            proxy: None,
+        };
+        let f = CredFailure::from_role_error(&assume_role_error(ARN, &refused));
+        assert_eq!(f.code, "ConnectionRefused");
+        assert!(
+            f.message.starts_with(
+                "AssumeRole qcs::cam::uin/200000000009:roleName/Audit failed: ConnectionRefused: \
+                 the connection to https://sts.example was refused"
+            ),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.message.matches("AssumeRole").count(), 1, "{}", f.message);
+    }
+
+    #[test]
+    fn missing_static_credentials_name_each_place_once() {
+        let chain = tcapi::credentials::Source::DefaultChain;
+        let home = tempfile::tempdir().unwrap();
+        let env = tcapi::credentials::MapEnv::new().with_home(home.path());
+        let e = chain.resolve(&env).unwrap_err();
+        let f = CredFailure::from_static_error(&e, &chain.describe());
+        assert_eq!(f.code, "CredentialError");
+        assert!(
+            f.message.starts_with("no credentials found; looked in: "),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.message.matches("TENCENTCLOUD_SECRET_ID").count(),
+            1,
+            "{}",
+            f.message
+        );
+        // A missing variable: the pair it belongs to is added.
+        let e = CredentialError::MissingEnv {
+            name: "LEGACY_ID".into(),
+        };
+        let f = CredFailure::from_static_error(&e, "env LEGACY_ID/LEGACY_KEY");
+        assert_eq!(
+            f.message,
+            "environment variable LEGACY_ID is not set or empty (env LEGACY_ID/LEGACY_KEY)"
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::ops::Range;
 use super::metrics::{self, valid_metrics_text};
 use super::{Metric, Op, Origin, Scope, Threshold};
 use crate::compare::CHANGE_METRICS;
+use crate::suggest;
 
 /// What is wrong with an expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,12 +47,20 @@ impl fmt::Display for ExprErrorKind {
         match self {
             K::Empty => f.write_str("the expression is empty"),
             K::MissingMetric => f.write_str("expected a metric name here"),
-            K::UnknownMetric(m) => write!(f, "unknown metric `{m}`"),
-            K::UnknownChangeMetric(m) => write!(
+            K::UnknownMetric(m) => write!(
                 f,
-                "`change.{m}` is not compared; the changes are of {}",
-                CHANGE_METRICS.join(", ")
+                "unknown metric `{m}`{}",
+                suggest::hint(m, metrics::account_names().chain(metrics::total_only_names()))
             ),
+            K::UnknownChangeMetric(m) => {
+                let near = suggest::closest(m, CHANGE_METRICS.iter().copied());
+                let hint = near.map_or_else(String::new, |n| format!(" (did you mean `change.{n}`?)"));
+                write!(
+                    f,
+                    "`change.{m}` is not compared{hint}; the changes are of {}",
+                    CHANGE_METRICS.join(", ")
+                )
+            }
             K::NotPerAccount(m) => write!(
                 f,
                 "`{m}` exists only in the totals: write `total.{m}` (or just `{m}`)"

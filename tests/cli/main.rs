@@ -17,12 +17,14 @@ mod history_edges;
 mod interrupt;
 mod metrics;
 mod organizations;
+mod outcome;
 mod pg_cluster;
 mod publishing;
 mod role_refresh;
 mod scope;
 mod selection;
 mod stderr;
+mod terminal;
 mod thresholds;
 
 use std::path::Path;

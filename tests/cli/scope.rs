@@ -74,8 +74,8 @@ fn compare_last_takes_the_latest_earlier_run_of_the_same_scope() {
     let full = stem(&h, &cfg, &MGMT_ENV, &[], 0);
     let subset = stem(&h, &cfg, &MGMT_ENV, &["--only", "m1", "--only", "mgmt"], 0);
     let simulated = stem(&h, &cfg, &MGMT_ENV, &["--simulate"], 0);
-    // No keys in the environment: every query fails, the run is complete.
-    let failed = stem(&h, &cfg, &[], &[], 3);
+    // No keys in the environment: every query fails (exit 5), the run is complete.
+    let failed = stem(&h, &cfg, &[], &[], 5);
     let other_config = stem(&h, &other, &MGMT_ENV, &[], 0);
     assert_eq!(
         super::history::runs_in(&h.out().join("history.sqlite")).len(),

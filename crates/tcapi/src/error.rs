@@ -341,7 +341,8 @@ pub enum Error {
     /// The attempt did not finish (connect, send and read the body) in time.
     #[error(
         "no complete answer from {url} within {}.{:03} s: the server or the network is slow \
-         or unreachable (raise timeout if it is only slow)",
+         or unreachable (if it is only slow, raise `[defaults] timeout_secs`, the timeout of \
+         each attempt)",
         timeout.as_secs(),
         timeout.subsec_millis()
     )]

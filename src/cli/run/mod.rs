@@ -8,6 +8,7 @@ mod gates;
 mod outputs;
 mod progress;
 mod selection;
+mod summary;
 
 use super::*;
 pub use compare_with::CompareWith;
@@ -15,6 +16,7 @@ use compare_with::*;
 use gates::*;
 use outputs::*;
 use progress::Progress;
+pub(super) use summary::Closing;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -82,11 +84,9 @@ pub(super) struct RunArgs {
     run_timeout: Option<u64>,
 }
 
-pub(super) async fn run(
-    args: RunArgs,
-    json_logs: bool,
-    redactor: Arc<Redactor>,
-) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit> {
+    let redactor = closing.redactor.clone();
+    let json_logs = closing.style == Style::Json;
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     // Before any file is read: an interrupt while reading the config or the
@@ -108,13 +108,8 @@ pub(super) async fn run(
         query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
     // Whether every answer is in: what the reports say (`complete`).
     let cut_short = *cancel.borrow();
-    let org_failures = organizations
-        .iter()
-        .filter(|o| o.error_code.is_some())
-        .count();
     let run_info = run_info(&args, &config, started_at, cut_short, organizations);
     let Written {
-        failed,
         history_failed,
         report,
         prom_text,
@@ -144,14 +139,10 @@ pub(super) async fn run(
         );
     }
     // A run that could not be recorded is fatal (1), whatever breached.
-    if history_failed && !interrupted {
-        return Ok(Exit::Fatal);
-    }
-    Ok(run_exit(
-        interrupted,
-        report.breaches.len(),
-        failed + org_failures,
-    ))
+    let summary = summary::summary(&report);
+    let exit = summary::run_exit(interrupted, history_failed, &summary);
+    summary::close(&closing, exit, &summary);
+    Ok(exit)
 }
 
 /// The sender of a run's interrupt flag, shared by the signal task and
@@ -234,7 +225,11 @@ async fn query(
     // Discovery feeds the members' queries to the run as their pages
     // arrive; the run ends when both are done.
     let (feed, queries) = QueryFeed::new(plan);
-    let mut progress = Progress::new(feed.planned(), terminal);
+    // Until every member list is read, the number of queries is not known.
+    let listing = Arc::new(std::sync::atomic::AtomicBool::new(
+        !config.organizations.is_empty(),
+    ));
+    let mut progress = Progress::new(feed.planned(), listing.clone(), terminal);
     let discovery = {
         let (exec, config, endpoint) = (&executor, &*config, org_endpoint.as_ref());
         async move {
@@ -242,6 +237,7 @@ async fn query(
                 crate::discover::discover(exec, config, env, endpoint, cancel, Some(&feed)).await;
             let decided = selection::settle(exec, config, &found, &feed, cancel).await;
             drop(feed);
+            listing.store(false, Ordering::Release);
             (found, decided)
         }
     };
@@ -299,21 +295,6 @@ fn run_info(
     }
 }
 
-/// The exit code of a run whose reports were written (a run that could not
-/// write them ends with an error: 1): interrupted 130, else a breached
-/// threshold 4, else failed queries or organizations 3, else 0.
-pub(super) fn run_exit(interrupted: bool, breaches: usize, failures: usize) -> Exit {
-    if interrupted {
-        Exit::Interrupted
-    } else if breaches > 0 {
-        Exit::Breached
-    } else if failures > 0 {
-        Exit::Failures
-    } else {
-        Exit::Ok
-    }
-}
-
 /// The config of a run: loaded, narrowed by `--only` and `--exclude`, with the command
 /// line's overrides and the concurrency that fits the open-file limit; and
 /// `--out` checked, all before any call.
@@ -341,8 +322,6 @@ pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
 
 /// What writing the reports left for the rest of the run.
 pub(super) struct Written {
-    /// Queries that failed.
-    failed: usize,
     /// Whether recording the run in the history failed.
     history_failed: bool,
     /// The report, for the metrics.
@@ -383,9 +362,11 @@ pub(super) async fn write_reports(
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Cancelled))
         .count();
+    let failures = summary::failures(&outcomes, &accounts, &report.run.organizations);
     // The report holds its own copy of every row: the outcomes' memory goes
     // back before the history and the report parts need theirs.
     drop(outcomes);
+    summary::log_failures(&failures);
     attach_comparison(&mut report, previous);
     // On the aggregated report and its comparison, so every report lists them.
     report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
@@ -428,7 +409,7 @@ pub(super) async fn write_reports(
         queries,
         failed,
         cancelled,
-        seconds = format!("{:.2}", started.elapsed().as_secs_f64()),
+        seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
         report_ms = write_started.elapsed().as_millis() as u64,
         history_ms,
         peak_rss_kib = peak_rss_kib().unwrap_or(0),
@@ -439,7 +420,6 @@ pub(super) async fn write_reports(
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(Written {
-        failed,
         history_failed,
         report,
         prom_text: rendered.into_inner(),
@@ -469,17 +449,6 @@ mod tests {
             }) => args,
             other => panic!("unexpected parse result: {other:?}"),
         }
-    }
-
-    #[test]
-    fn exit_codes_breach_wins_over_failures_interrupt_over_breach() {
-        assert_eq!(run_exit(false, 0, 0), Exit::Ok);
-        assert_eq!(run_exit(false, 0, 2), Exit::Failures);
-        assert_eq!(run_exit(false, 1, 0), Exit::Breached);
-        assert_eq!(run_exit(false, 3, 2), Exit::Breached, "4 wins over 3");
-        assert_eq!(run_exit(true, 3, 2), Exit::Interrupted, "130 wins over 4");
-        assert_eq!(run_exit(true, 0, 0), Exit::Interrupted);
-        assert_eq!(Exit::Breached as u8, 4);
     }
 
     #[test]

@@ -226,7 +226,10 @@ fn messages_name_the_origin_and_list_the_valid_metrics() {
     let e = err("utilisation >= 90%");
     let text = e.to_string();
     assert!(
-        text.starts_with("--fail-on: `utilisation >= 90%`: unknown metric `utilisation`\n"),
+        text.starts_with(
+            "--fail-on: `utilisation >= 90%`: unknown metric `utilisation` \
+             (did you mean `utilization`?)\n"
+        ),
         "{text}"
     );
     for m in [
@@ -252,6 +255,29 @@ fn messages_name_the_origin_and_list_the_valid_metrics() {
         e.to_string()
             .starts_with("accounts.toml:4:12: [defaults] fail_on: `utilization >`"),
         "{e}"
+    );
+}
+
+#[test]
+fn a_misspelt_metric_gets_the_nearest_valid_one() {
+    let text = err("account.remaining_authorised < 0").kind.to_string();
+    assert_eq!(
+        text,
+        "unknown metric `remaining_authorised` (did you mean `remaining_authorized`?)"
+    );
+    let text = err("failed_querys > 0").kind.to_string();
+    assert!(text.ends_with("(did you mean `failed_queries`?)"), "{text}");
+    let text = err("change.utilisation > 0.1").kind.to_string();
+    assert!(
+        text.starts_with(
+            "`change.utilisation` is not compared (did you mean `change.utilization`?);"
+        ),
+        "{text}"
+    );
+    // Nothing near: no guess.
+    assert_eq!(
+        err("colour > 1").kind.to_string(),
+        "unknown metric `colour`"
     );
 }
 

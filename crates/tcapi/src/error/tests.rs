@@ -289,7 +289,8 @@ fn messages() {
     assert_eq!(
         e.to_string(),
         "no complete answer from https://tcss.corp.example within 1.500 s: the server or \
-         the network is slow or unreachable (raise timeout if it is only slow)"
+         the network is slow or unreachable (if it is only slow, raise \
+         `[defaults] timeout_secs`, the timeout of each attempt)"
     );
     let e = Error::CaFile {
         path: "/etc/corp.pem".into(),
