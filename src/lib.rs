@@ -24,4 +24,6 @@ pub mod report;
 pub mod sanitize;
 pub mod simulate;
 mod sync;
+#[cfg(test)]
+mod test_support;
 pub mod thresholds;
