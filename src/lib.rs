@@ -25,4 +25,6 @@ pub mod sanitize;
 pub mod simulate;
 pub mod suggest;
 mod sync;
+#[cfg(test)]
+mod test_support;
 pub mod thresholds;

@@ -20,6 +20,16 @@ pub enum RegionScope {
     Region,
 }
 
+impl RegionScope {
+    /// `account` or `region`, as the config and the reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionScope::Account => "account",
+            RegionScope::Region => "region",
+        }
+    }
+}
+
 /// One configured account, as the report needs it (no credentials).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountInfo {
@@ -50,6 +60,10 @@ pub enum QueryResult {
     /// The run was interrupted before this query finished.
     Cancelled,
 }
+
+/// The error code the reports give a query (or a member list) the run was
+/// interrupted before finishing.
+pub const CANCELLED_CODE: &str = "Cancelled";
 
 /// Exactly one per planned query.
 #[derive(Debug, Clone, PartialEq)]

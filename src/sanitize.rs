@@ -6,11 +6,26 @@
 //!
 //! Markdown escaping is the Markdown writer's business; secrets are removed
 //! by [`crate::redact`]. [`clean_outcome`] applies both to a query outcome.
+//! [`guard`] keeps a spreadsheet from running a CSV cell as a formula (every
+//! CSV file the tool writes: the reports, the history's, `discover`'s).
 
 use std::borrow::Cow;
 
 use crate::model::{QueryOutcome, QueryResult};
 use crate::redact::Redactor;
+
+/// Characters that make a spreadsheet treat a cell as a formula.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Formula-injection guard for a text cell: prefixes `'` when the text begins
+/// with `=`, `+`, `-`, `@`, tab or carriage return; otherwise returns it unchanged.
+pub fn guard(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// The longest error code kept, in characters.
 pub const MAX_CODE_CHARS: usize = 64;
@@ -99,6 +114,7 @@ pub fn clean_outcome(o: &mut QueryOutcome, redactor: &Redactor) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn removes_escape_sequences_and_line_breaks() {
@@ -146,5 +162,42 @@ mod tests {
         assert!(code.contains("(cut: 507 characters in all)"), "{code}");
         assert_eq!(message, "echo: Credential=[REDACTED]/2026 [fake] log");
         assert_eq!(o.request_id.as_deref(), Some("rid INJECTED"));
+    }
+
+    #[test]
+    fn guard_examples() {
+        assert_eq!(guard("=1+1"), "'=1+1");
+        assert_eq!(guard("+86"), "'+86");
+        assert_eq!(guard("-x"), "'-x");
+        assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard("\tx"), "'\tx");
+        assert_eq!(guard("\rx"), "'\rx");
+        assert_eq!(guard("payments"), "payments");
+        assert_eq!(guard(""), "");
+        assert_eq!(guard("a=b"), "a=b");
+    }
+
+    proptest! {
+        #[test]
+        fn guarded_text_never_starts_with_a_trigger(s in any::<String>()) {
+            let g = guard(&s);
+            prop_assert!(!g.starts_with(FORMULA_TRIGGERS));
+            if s.starts_with(FORMULA_TRIGGERS) {
+                prop_assert_eq!(g.as_ref(), format!("'{s}"));
+            } else {
+                prop_assert_eq!(g.as_ref(), s.as_str());
+            }
+        }
+
+        #[test]
+        fn trigger_prefixed_text_is_guarded(
+            c in proptest::sample::select(FORMULA_TRIGGERS.to_vec()),
+            rest in ".*",
+        ) {
+            let s = format!("{c}{rest}");
+            let g = guard(&s);
+            prop_assert!(g.starts_with('\''));
+            prop_assert_eq!(&g[1..], s.as_str());
+        }
     }
 }

@@ -34,8 +34,7 @@ pub mod over_capacity;
 pub mod shared_uin;
 pub mod warnings;
 
-/// Error code given to a query the run was interrupted before finishing.
-pub const CANCELLED_CODE: &str = "Cancelled";
+pub use crate::model::CANCELLED_CODE;
 /// Error message given to a query the run was interrupted before finishing.
 pub const CANCELLED_MESSAGE: &str = "the run was interrupted before this query finished";
 /// The message of a cancelled query: [`CANCELLED_MESSAGE`], and the error
@@ -337,9 +336,10 @@ pub struct Totals {
     pub throttled: u64,
 }
 
-/// Everything the writers need, computed once.
+/// Every number of the run, computed once: what the comparison, the
+/// thresholds, the writers and the history read. Knows nothing of them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub struct Aggregate {
     /// Facts about the run.
     pub run: RunInfo,
     /// When this snapshot was generated (the run's `finished_at`).
@@ -352,18 +352,9 @@ pub struct Report {
     pub totals: Totals,
     /// Sorted union of every account's tag keys.
     pub tag_keys: Vec<String>,
-    /// The comparison with an earlier run (`--compare`), when one was asked for
-    /// and found.
-    pub comparison: Option<crate::compare::Comparison>,
-    /// Set when a comparison was asked for but there was nothing to compare
-    /// with (no earlier complete run): why, as the reports print it.
-    pub comparison_note: Option<String>,
-    /// The `--fail-on` thresholds breached ([`crate::thresholds::evaluate`]),
-    /// set before the reports are written; empty when none (or none asked).
-    pub breaches: Vec<crate::thresholds::Breach>,
 }
 
-impl Report {
+impl Aggregate {
     /// The `n` non-error accounts with the highest known utilization, highest
     /// first (ties: more licenses used first, then by name).
     pub fn most_utilized(&self, n: usize) -> Vec<&AccountRow> {
@@ -418,7 +409,7 @@ impl Report {
             .filter(|r| r.status != RegionStatus::Ok || r.warning.is_some())
     }
 
-    /// Number of [`Report::problems`].
+    /// Number of [`Aggregate::problems`].
     pub fn problem_count(&self) -> usize {
         self.failure_count() + self.totals.queries_with_warning
     }
@@ -453,7 +444,7 @@ pub fn parse_beijing_time(text: &str) -> Option<DateTime<FixedOffset>> {
 /// [`RegionRow`] per outcome, and the totals (each account once, see
 /// [`shared_uin`]). Outcomes whose `account_index` is out of range are
 /// counted in the query totals only.
-pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunInfo) -> Report {
+pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunInfo) -> Aggregate {
     let mut by_account: Vec<Vec<&QueryOutcome>> = vec![Vec::new(); accounts.len()];
     let mut totals = Totals {
         queries: outcomes.len(),
@@ -495,16 +486,13 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
             regions.push(r);
         }
     }
-    Report {
+    Aggregate {
         generated_at: run.finished_at,
         run,
         accounts: rows,
         regions,
         totals,
         tag_keys: tag_keys.into_iter().collect(),
-        comparison: None,
-        comparison_note: None,
-        breaches: Vec::new(),
     }
 }
 

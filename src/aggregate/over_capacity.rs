@@ -1,7 +1,7 @@
 //! Scan quotas used beyond their capacity (`scan_quota_used >
 //! scan_quota_capacity`): the accounts the Markdown flags. Pure.
 
-use super::{AccountRow, Report};
+use super::{AccountRow, Aggregate};
 
 /// Whether an account used more of its scan quota than it holds (`false`
 /// when either number is unknown).
@@ -9,7 +9,7 @@ pub fn is_over_capacity(a: &AccountRow) -> bool {
     matches!((a.scan_quota_used, a.scan_quota_capacity), (Some(u), Some(c)) if u > c)
 }
 
-impl Report {
+impl Aggregate {
     /// The accounts whose scan quota is used beyond its capacity, the most
     /// over-used first (by `scan_quota_utilization`, then name).
     pub fn quotas_over_capacity(&self) -> Vec<&AccountRow> {
@@ -30,13 +30,13 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn over_capacity_needs_both_numbers_and_sorts_worst_first() {
-        let mut report = sample_report();
+        let mut report = sample_report().aggregate;
         assert!(report.quotas_over_capacity().is_empty(), "250 of 1000");
-        let set = |r: &mut crate::aggregate::Report, i: usize, used, cap, ratio| {
+        let set = |r: &mut crate::aggregate::Aggregate, i: usize, used, cap, ratio| {
             let a = &mut r.accounts[i];
             a.scan_quota_used = used;
             a.scan_quota_capacity = cap;

@@ -5,105 +5,7 @@ use super::*;
 use proptest::prelude::*;
 use tcapi::tcss::ImageScanInquireInfo;
 
-use crate::calls::Call;
-
-pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
-    RunInfo {
-        started_at: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
-        finished_at: Utc.with_ymd_and_hms(2026, 2, 1, 0, 1, 30).unwrap(),
-        version: "0.1.0".into(),
-        config_path: "accounts.toml".into(),
-        config_digest: "ab".repeat(32),
-        complete: true,
-        region_scope: scope,
-        simulated: true,
-        stem: "tcss-authorizations-20260201T000000Z".into(),
-        organizations: Vec::new(),
-        history: crate::model::HistoryOutcome::Off,
-        scope: Default::default(),
-    }
-}
-
-pub(crate) fn account(name: &str, regions: &[&str]) -> AccountInfo {
-    AccountInfo {
-        name: name.into(),
-        uin: None,
-        tags: BTreeMap::new(),
-        regions: regions.iter().map(|r| r.to_string()).collect(),
-    }
-}
-
-pub(crate) fn data(total: i64, used: i64) -> ImageAuthorizedInfo {
-    ImageAuthorizedInfo {
-        total_authorized_cnt: Some(total),
-        used_authorized_cnt: Some(used),
-        scanned_image_cnt: Some(30),
-        not_scanned_image_cnt: Some(10),
-        not_scanned_local_image_cnt: Some(4),
-        trial_authorized_cnt: Some(5),
-        used_trial_authorized_cnt: Some(1),
-        purchased_authorized_cnt: Some(total - 5),
-        used_purchased_authorized_cnt: Some(used - 1),
-        can_apply_free_image_authorize: Some(false),
-        repeat_image_id_cnt: Some(8),
-        image_scan_inquire_info: Some(ImageScanInquireInfo {
-            capcity: Some(1000),
-            useage: Some(250),
-            start_time: Some("2025-03-01 00:00:00".into()),
-            end_time: Some("2026-03-01 00:00:00".into()),
-            purchase_status: Some("Normal".into()),
-            ..ImageScanInquireInfo::default()
-        }),
-    }
-}
-
-pub(crate) fn ok(account_index: usize, region: &str, d: ImageAuthorizedInfo) -> QueryOutcome {
-    QueryOutcome {
-        account_index,
-        call: Call::ImageAuthorizedInfo,
-        region: region.into(),
-        result: QueryResult::Ok(d.into()),
-        attempts: 1,
-        throttled: 0,
-        latency_ms: 42,
-        request_id: Some(format!("req-ok-{account_index}-{region}")),
-        uin: None,
-        last_error: None,
-    }
-}
-
-pub(crate) fn failed(account_index: usize, region: &str, code: &str) -> QueryOutcome {
-    QueryOutcome {
-        account_index,
-        call: Call::ImageAuthorizedInfo,
-        region: region.into(),
-        result: QueryResult::Failed {
-            code: code.into(),
-            message: format!("{code} happened"),
-        },
-        attempts: 3,
-        throttled: 2,
-        latency_ms: 900,
-        request_id: Some(format!("req-err-{account_index}-{region}")),
-        uin: None,
-        last_error: None,
-    }
-}
-
-pub(crate) fn cancelled(account_index: usize, region: &str) -> QueryOutcome {
-    QueryOutcome {
-        account_index,
-        call: Call::ImageAuthorizedInfo,
-        region: region.into(),
-        result: QueryResult::Cancelled,
-        attempts: 0,
-        throttled: 0,
-        latency_ms: 0,
-        request_id: None,
-        uin: None,
-        last_error: None,
-    }
-}
+use crate::test_support::{account, cancelled, data, failed, ok, outcome, run_info};
 
 #[test]
 fn status_ok_partial_error() {
@@ -685,18 +587,9 @@ proptest! {
             .iter()
             .enumerate()
             .flat_map(|(i, rs)| {
-                rs.iter().enumerate().map(move |(j, res)| QueryOutcome {
-                    account_index: i,
-                    call: Call::ImageAuthorizedInfo,
-                    region: regions[j].to_string(),
-                    result: res.clone(),
-                    attempts: 1,
-                    throttled: 0,
-                    latency_ms: 1,
-                    request_id: None,
-                    uin: None,
-                    last_error: None,
-                })
+                rs.iter()
+                    .enumerate()
+                    .map(move |(j, res)| outcome(i, regions[j], res.clone(), 1))
             })
             .collect();
         let r = aggregate(&accounts, &outcomes, run_info(region_scope));

@@ -75,10 +75,15 @@ pub(super) async fn history_command(
     let scope = scope(&args, &config)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let (signal_task, cancel) = interrupt_flag();
-    let target =
-        crate::history::recorder::target(args.history.as_deref(), &config, &args.out, &ProcessEnv)
-            .map_err(|e| usage(e.to_string()))?
-            .interruptible(&cancel);
+    let target = crate::history::recorder::target(
+        args.history.as_deref(),
+        &config.history,
+        config.defaults.ca_file.as_deref(),
+        &args.out,
+        &ProcessEnv,
+    )
+    .map_err(|e| usage(e.to_string()))?
+    .interruptible(&cancel);
     if let Some(p) = &target.options.password {
         redactor.add(p);
     }

@@ -120,9 +120,31 @@ impl Change {
     }
 }
 
-/// The comparison of a report with an earlier run.
+/// What the reports say about a comparison (`--compare`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
+pub enum Comparison {
+    /// `--compare` was not given: no comparison keys, sheet or section.
+    NotAsked,
+    /// `--compare` was given but there was nothing to compare with: why, as
+    /// the reports print it ([`NO_PREVIOUS_RUN`]).
+    NoPrevious(String),
+    /// The comparison with the earlier run.
+    With(Compared),
+}
+
+impl Comparison {
+    /// The comparison, when there is one.
+    pub fn compared(&self) -> Option<&Compared> {
+        match self {
+            Comparison::With(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// The comparison of a run's accounts with an earlier run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compared {
     /// The earlier run's identity ([`Previous::run`]).
     pub previous_run: String,
     /// When the earlier run's snapshot was generated.
@@ -138,7 +160,7 @@ pub struct Comparison {
     pub previous: Vec<Option<PreviousAccount>>,
 }
 
-impl Comparison {
+impl Compared {
     /// How many current accounts are new (no match in the earlier run).
     pub fn new_count(&self) -> usize {
         self.changes.iter().filter(|c| c.is_none()).count()
@@ -163,7 +185,7 @@ impl Comparison {
         matched.into_iter().map(|(i, _)| i).collect()
     }
 
-    /// [`Comparison::ranked`], only the accounts that moved.
+    /// [`Compared::ranked`], only the accounts that moved.
     pub fn movers(&self) -> Vec<usize> {
         self.ranked()
             .into_iter()
@@ -201,7 +223,7 @@ pub fn change(current: &AccountRow, previous: &PreviousAccount) -> Change {
 }
 
 /// Compares the current accounts with an earlier run, matching by UIN.
-pub fn compare(current: &[AccountRow], previous: &Previous) -> Comparison {
+pub fn compare(current: &[AccountRow], previous: &Previous) -> Compared {
     let by_uin: HashMap<&str, &PreviousAccount> = previous
         .accounts
         .iter()
@@ -224,7 +246,7 @@ pub fn compare(current: &[AccountRow], previous: &Previous) -> Comparison {
         .filter(|p| p.uin.as_deref().is_some_and(|u| !present.contains(u)))
         .cloned()
         .collect();
-    Comparison {
+    Compared {
         previous_run: previous.run.clone(),
         previous_generated_at: previous.generated_at,
         changes,

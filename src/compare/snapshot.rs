@@ -18,7 +18,10 @@ use serde::Deserialize;
 use tcapi::files::{read_regular_file, FileError};
 
 use super::{Previous, PreviousAccount};
-use crate::report::json::SCHEMA_VERSION;
+
+/// The snapshot's `schema_version`: what this build writes (`report::json`)
+/// and reads here; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// The largest snapshot read: 512 MiB (a 10,000-account, 3-region snapshot
 /// is about 25 MB).

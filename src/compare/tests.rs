@@ -1,23 +1,7 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::report::tests::sample_report;
-
-/// `a` as an earlier run's snapshot would give it back.
-pub(crate) fn previous_account(a: &AccountRow) -> PreviousAccount {
-    PreviousAccount {
-        account: a.account.clone(),
-        uin: a.uin.clone(),
-        status: a.status.as_str().into(),
-        total_authorized: a.total_authorized,
-        used_authorized: a.used_authorized,
-        remaining_authorized: a.remaining_authorized,
-        utilization: a.utilization,
-        scanned_images: a.scanned_images,
-        duplicate_images: a.duplicate_images,
-        scan_quota_used: a.scan_quota_used,
-    }
-}
+use crate::test_support::{previous_account, sample_report};
 
 fn previous_of(rows: &[AccountRow]) -> Previous {
     Previous {
@@ -29,7 +13,7 @@ fn previous_of(rows: &[AccountRow]) -> Previous {
 
 #[test]
 fn changes_are_current_minus_previous_and_empty_stays_empty() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
     let p = &mut prev.accounts[0];
     p.used_authorized = p.used_authorized.map(|v| v - 7);
@@ -51,7 +35,7 @@ fn changes_are_current_minus_previous_and_empty_stays_empty() {
 
 #[test]
 fn new_and_vanished_accounts_are_matched_by_uin_not_name() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
     // Same name, another UIN: the current account is new, the old one vanished.
     prev.accounts[0].uin = Some("999".into());
@@ -73,7 +57,7 @@ fn new_and_vanished_accounts_are_matched_by_uin_not_name() {
 
 #[test]
 fn every_metric_is_current_minus_previous() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
     let p = &mut prev.accounts[0];
     *p = PreviousAccount {
@@ -114,7 +98,7 @@ fn every_metric_is_current_minus_previous() {
 
 #[test]
 fn an_empty_current_value_stays_empty() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     // The error account has no numbers; give it a UIN and previous numbers.
     let mut accounts = report.accounts.clone();
     let legacy = accounts.iter_mut().find(|a| a.account == "legacy").unwrap();
@@ -139,7 +123,7 @@ fn an_empty_current_value_stays_empty() {
 
 #[test]
 fn overflowing_differences_are_empty_not_wrapped() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
     prev.accounts[0].used_authorized = Some(i64::MIN);
     let c = compare(&report.accounts, &prev);
@@ -148,7 +132,7 @@ fn overflowing_differences_are_empty_not_wrapped() {
 
 #[test]
 fn movers_are_ranked_by_magnitude_then_any_move() {
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let mut accounts = report.accounts.clone();
     for (i, a) in accounts.iter_mut().enumerate() {
         a.uin = Some(format!("{}", 1000 + i));

@@ -8,8 +8,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::locate::Problems;
+use super::location::Location;
 use super::raw::RawHistory;
-use crate::history::Location;
 
 /// Bounds of `[history] timeout_secs`.
 pub const HISTORY_TIMEOUT_SECS: (i64, i64, i64) = (10, 1, 600);
@@ -80,8 +80,8 @@ fn check_var(problems: &mut Problems<'_>, var: &Spanned<String>) {
 mod tests {
     use std::path::Path;
 
+    use crate::config::location::Location;
     use crate::config::{Config, ConfigError};
-    use crate::history::Location;
 
     fn parse(history: &str) -> Result<Config, ConfigError> {
         let text = format!("[[accounts]]\nname = \"a\"\n\n[history]\n{history}");

@@ -11,6 +11,7 @@ mod fail_on;
 pub mod history;
 mod keys;
 mod locate;
+pub mod location;
 mod organizations;
 mod raw;
 pub mod selection;

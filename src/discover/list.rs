@@ -40,7 +40,7 @@ pub const CHANGED_CODE: &str = "MemberListChanged";
 pub const INCONSISTENT_CODE: &str = "MemberListInconsistent";
 
 /// The code of a list whose reading an interrupt stopped.
-pub const CANCELLED_CODE: &str = crate::aggregate::CANCELLED_CODE;
+pub use crate::model::CANCELLED_CODE;
 
 /// Reads the whole list of the organization managed by `management`; an
 /// interrupt (`cancel` turning true) stops it between or during pages.

@@ -203,14 +203,14 @@ fn csv_text(rows: &[Row<'_>]) -> String {
     ]);
     for r in rows {
         let _ = w.write_record([
-            crate::report::csv::guard(&r.account).as_ref(),
+            crate::sanitize::guard(&r.account).as_ref(),
             r.uin.unwrap_or(""),
             r.status,
             &r.reached,
-            crate::report::csv::guard(r.organization).as_ref(),
-            crate::report::csv::guard(r.department.unwrap_or("")).as_ref(),
-            crate::report::csv::guard(&r.note).as_ref(),
-            crate::report::csv::guard(&tag_text(r.tags)).as_ref(),
+            crate::sanitize::guard(r.organization).as_ref(),
+            crate::sanitize::guard(r.department.unwrap_or("")).as_ref(),
+            crate::sanitize::guard(&r.note).as_ref(),
+            crate::sanitize::guard(&tag_text(r.tags)).as_ref(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -8,14 +8,13 @@
 //! [`Store::record`] a run in one transaction,
 //! [`Store::previous_complete_run`] and the trend queries, of one scope
 //! (`scope`: which runs are compared and trended together). `location` says
-//! where the history is, `bound` bounds every operation by one deadline
+//! where the history is (`config::location`), `bound` bounds every operation by one deadline
 //! and the run's interrupt, `schema` holds the tables and migrations,
 //! `record` the rows a run writes, `sqlite` and `postgres` the two
 //! databases, `recorder` a run's use of it, `trends` and `output` the
 //! `history` command's numbers and files.
 
 pub mod bound;
-pub mod location;
 pub mod output;
 pub mod postgres;
 pub mod record;
@@ -28,12 +27,12 @@ pub mod trends;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::config::location::{Location, LocationError};
 pub use bound::bounded;
-pub use location::Location;
 
 use chrono::{DateTime, Utc};
 
-use crate::aggregate::Report;
+use crate::aggregate::Aggregate;
 use crate::compare::{Previous, PreviousAccount};
 use record::Val;
 use schema::{Dialect, Ty};
@@ -47,13 +46,8 @@ pub const DEFAULT_FILE: &str = "history.sqlite";
 #[non_exhaustive]
 pub enum HistoryError {
     /// `--history` or `[history] database` is not a usable value.
-    #[error("history database {value:?}: {reason}")]
-    InvalidLocation {
-        /// The value as given (a password cut).
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Location(#[from] LocationError),
     /// The file could not be opened or created.
     #[error("cannot open the history database {location}: {reason}")]
     Open {
@@ -100,15 +94,6 @@ pub enum HistoryError {
         /// The cause.
         reason: String,
     },
-    /// `--history` or `[history] database` is a libpq `key=value`
-    /// connection string (never repeated: it may hold a password).
-    #[error(
-        "history database: a libpq key=value connection string is not accepted (not repeated \
-         here: it may hold a password); give a URL: postgres://USER@HOST:PORT/DATABASE \
-         (?sslmode=require as needed), with the password in PGPASSWORD or in the variable \
-         [history] password_env names"
-    )]
-    ConnInfo,
     /// The database holds what tcss-report did not create; nothing in it
     /// was changed.
     #[error(
@@ -271,7 +256,7 @@ impl Store {
     }
 
     /// Records `report` in one transaction; returns the run's id.
-    pub async fn record(&mut self, report: &Report) -> Result<i64, HistoryError> {
+    pub async fn record(&mut self, report: &Aggregate) -> Result<i64, HistoryError> {
         let rec = record::from_report(report, Utc::now());
         match &mut self.backend {
             Backend::Sqlite(db) => db.insert(&rec).await,

@@ -148,7 +148,7 @@ fn write_one(
 fn csv_text(v: &Val) -> String {
     match v {
         Val::Null => String::new(),
-        Val::Text(s) => crate::report::csv::guard(s).into_owned(),
+        Val::Text(s) => crate::sanitize::guard(s).into_owned(),
         Val::Int(i) => i.to_string(),
         Val::Real(x) => x.to_string(),
         Val::Bool(b) => b.to_string(),

@@ -2,12 +2,12 @@
 //! `account_snapshots` row per account, one `region_snapshots` row per
 //! query and one `organizations` row per organization, as typed values in
 //! the [`schema`](super::schema) column order. Pure: built from the
-//! [`Report`], from the same cells the report files print.
+//! [`Aggregate`], from the same cells the report files print.
 
 use chrono::{DateTime, Utc};
 
 use super::schema::{Ty, ACCOUNT_COLUMNS, REGION_COLUMNS, RUN_TOTAL_COLUMNS};
-use crate::aggregate::Report;
+use crate::aggregate::Aggregate;
 use crate::report::{self, Cell};
 
 /// One value bound to a column.
@@ -96,7 +96,7 @@ pub struct RunRecord<'a> {
     /// The `runs` row, without `id`: [`super::schema::RUN_COLUMNS`] then
     /// [`RUN_TOTAL_COLUMNS`].
     pub run: Vec<Val>,
-    report: &'a Report,
+    report: &'a Aggregate,
 }
 
 /// Makes row `i` of a child table.
@@ -161,7 +161,7 @@ fn text(s: &str) -> Val {
 }
 
 /// The rows of `report`, recorded at `recorded_at`.
-pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord<'_> {
+pub fn from_report(report: &Aggregate, recorded_at: DateTime<Utc>) -> RunRecord<'_> {
     let r = &report.run;
     let mut run = vec![
         text(&r.stem),
@@ -174,7 +174,7 @@ pub fn from_report(report: &Report, recorded_at: DateTime<Utc>) -> RunRecord<'_>
         text(&r.config_digest),
         Val::Bool(r.complete),
         Val::Bool(r.simulated),
-        text(report::scope_str(r.region_scope)),
+        text(r.region_scope.as_str()),
         text(&r.scope.history_key),
         text(&super::scope::selection_text(&r.scope.selection)),
     ];
@@ -228,11 +228,11 @@ fn organization_row(o: &crate::model::OrganizationRun) -> Vec<Val> {
 mod tests {
     use super::*;
     use crate::history::schema::RUN_COLUMNS;
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn every_cell_of_a_report_fits_its_column_type() {
-        let report = sample_report();
+        let report = sample_report().aggregate;
         for a in &report.accounts {
             for (cell, (name, ty)) in report::account_cells(a).iter().zip(ACCOUNT_COLUMNS) {
                 assert!(fits(cell, *ty), "account column {name}: {cell:?}");
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_record_has_one_row_per_account_query_and_organization() {
-        let report = sample_report();
+        let report = sample_report().aggregate;
         let rec = from_report(&report, report.generated_at);
         assert_eq!(rec.run.len(), RUN_COLUMNS.len() + RUN_TOTAL_COLUMNS.len());
         let [accounts, regions, organizations] = rec.children();

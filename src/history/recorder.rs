@@ -15,10 +15,10 @@ use chrono::{DateTime, Utc};
 
 use super::scope::Scope;
 use super::trends::Trends;
-use super::{bounded, HistoryError, Location, OpenOptions, Store, DEFAULT_FILE};
-use crate::aggregate::Report;
+use super::{bounded, HistoryError, Location, LocationError, OpenOptions, Store, DEFAULT_FILE};
+use crate::aggregate::Aggregate;
 use crate::compare::Previous;
-use crate::config::Config;
+use crate::config::history::HistorySettings;
 use crate::model::HistoryOutcome;
 
 /// The variable libpq and psql read the password from.
@@ -34,25 +34,28 @@ pub struct Target {
 }
 
 /// The history of a command: `arg` (`--history`, relative to the current
-/// folder) wins over the config's `[history] database`, which wins over
-/// `<out>/history.sqlite`. Fails when `password_env` names an unset variable.
+/// folder) wins over the config's `[history] database` (in `settings`),
+/// which wins over `<out>/history.sqlite`; PostgreSQL's TLS also trusts
+/// `ca_file` (`[defaults] ca_file`). Fails when `password_env` names an
+/// unset variable.
 pub fn target(
     arg: Option<&str>,
-    config: &Config,
+    settings: &HistorySettings,
+    ca_file: Option<&Path>,
     out: &Path,
     env: &dyn Env,
 ) -> Result<Target, HistoryError> {
     let location = match arg {
         Some(a) => Location::parse(a, Path::new(""))?,
-        None => match &config.history.database {
+        None => match &settings.database {
             Some(l) => l.clone(),
             None => Location::Sqlite(out.join(DEFAULT_FILE)),
         },
     };
-    let password = match (&location, &config.history.password_env) {
+    let password = match (&location, &settings.password_env) {
         (Location::Sqlite(_), _) => None,
         (Location::Postgres(_), Some(var)) => {
-            Some(env.var(var).ok_or_else(|| HistoryError::InvalidLocation {
+            Some(env.var(var).ok_or_else(|| LocationError::Invalid {
                 value: location.to_string(),
                 reason: format!(
                     "[history] password_env names `{var}`, which is not set; set it, or remove \
@@ -66,8 +69,8 @@ pub fn target(
         location,
         options: OpenOptions {
             password,
-            timeout: Duration::from_secs(config.history.timeout_secs),
-            ca_files: config.defaults.ca_file.iter().cloned().collect(),
+            timeout: Duration::from_secs(settings.timeout_secs),
+            ca_files: ca_file.iter().map(|p| p.to_path_buf()).collect(),
             cancel: None,
         },
     })
@@ -84,7 +87,7 @@ impl Target {
 /// Records `report` at `target`, within its deadline and until an
 /// interrupt; a failure (an interrupt included) is logged and returned as
 /// the outcome, never raised: the reports are written either way.
-pub async fn record(target: &Target, report: &Report) -> HistoryOutcome {
+pub async fn record(target: &Target, report: &Aggregate) -> HistoryOutcome {
     let location = target.location.to_string();
     let result = bounded(&target.location, &target.options, async {
         let mut store = Store::open(&target.location, &target.options).await?;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::model::{HistoryOutcome, OrganizationRun};
-use crate::report::tests::sample_report;
+use crate::test_support::sample_report;
 
 mod migrations;
 
@@ -27,8 +27,8 @@ fn options() -> OpenOptions {
 }
 
 /// A report with its own stem, start time and completeness.
-fn report(n: u32, complete: bool) -> Report {
-    let mut r = sample_report();
+fn report(n: u32, complete: bool) -> Aggregate {
+    let mut r = sample_report().aggregate;
     r.run.stem = format!("tcss-authorizations-2026020{n}T000000Z");
     r.run.started_at += chrono::Duration::days(i64::from(n));
     r.run.finished_at += chrono::Duration::days(i64::from(n));
@@ -48,7 +48,7 @@ fn report(n: u32, complete: bool) -> Report {
 
 /// The scope of the runs of [`report`].
 fn scope() -> scope::Scope {
-    scope::Scope::of(&sample_report().run)
+    scope::Scope::of(&sample_report().aggregate.run)
 }
 
 async fn count(store: &Store, table: &str) -> i64 {
@@ -68,7 +68,7 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
     let second = store.record(&report(2, false)).await.expect("second");
     let third = store.record(&report(3, true)).await.expect("third");
     assert!(first < second && second < third);
-    let sample = sample_report();
+    let sample = sample_report().aggregate;
     assert_eq!(count(&store, "runs").await, 3);
     assert_eq!(
         count(&store, "account_snapshots").await,
@@ -318,7 +318,7 @@ fn locations_that_may_hold_a_password_are_refused_without_repeating_it() {
         "sslmode=disable host=db password = hunter2",
     ] {
         let e = Location::parse(conninfo, base).expect_err(conninfo);
-        assert!(matches!(e, HistoryError::ConnInfo), "{conninfo}: {e}");
+        assert!(matches!(e, LocationError::ConnInfo), "{conninfo}: {e}");
         let text = e.to_string();
         assert!(
             !text.contains("hunter2") && !text.contains("db.example"),
@@ -794,8 +794,8 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn big_report(accounts: usize, regions: usize) -> Report {
-    use crate::aggregate::tests::{account, data, ok, run_info};
+fn big_report(accounts: usize, regions: usize) -> Aggregate {
+    use crate::test_support::{account, data, ok, run_info};
     let names: Vec<String> = (0..regions).map(|i| format!("region-{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut infos = Vec::with_capacity(accounts);

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 pub use file::{write_atomically, MetricsFileError};
 pub use push::{GatewayUrl, PushError, Pushgateway, PushgatewayUrlError};
 
-use crate::aggregate::Report;
 use crate::report::prom::{self, EncodeError, Inputs};
+use crate::report::Report;
 
 /// Where the metrics go besides the report set.
 #[derive(Debug, Clone, Default)]

@@ -46,24 +46,8 @@ pub(crate) fn breach_cells(b: &Breach) -> [Cell<'_>; 8] {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::aggregate::Report;
-    use crate::report::tests::sample_report;
-    use crate::thresholds::{evaluate, parse, Origin};
-
-    /// The sample report with two breaches: `payments-prod` (UIN
-    /// 100012345678901234) at 97% utilization, and the totals' failed queries.
-    pub(crate) fn breached_report() -> Report {
-        let mut r = sample_report();
-        let ts: Vec<_> = ["utilization >= 90%", "total.failed_queries > 2.5"]
-            .iter()
-            .map(|e| parse(e, Origin::CommandLine).expect("valid"))
-            .collect();
-        r.breaches = evaluate(&r, &ts);
-        r.breaches
-            .retain(|b| b.account.as_deref() != Some("-member-a"));
-        assert_eq!(r.breaches.len(), 2, "{:?}", r.breaches);
-        r
-    }
+    use crate::test_support::breached_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn cells_are_typed() {

@@ -12,28 +12,9 @@
 use std::borrow::Cow;
 
 use super::Cell;
-use crate::aggregate::{AccountRow, Report};
-use crate::compare::{Change, Comparison, PreviousAccount, CHANGE_METRICS};
-
-/// What the reports say about a comparison.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Compared<'a> {
-    /// `--compare` was not given: no comparison keys, sheet or section.
-    NotAsked,
-    /// `--compare` was given but there was nothing to compare with: the note.
-    Missing(&'a str),
-    /// The comparison.
-    With(&'a Comparison),
-}
-
-/// What `report` shows about a comparison.
-pub(crate) fn compared(report: &Report) -> Compared<'_> {
-    match (&report.comparison, &report.comparison_note) {
-        (Some(c), _) => Compared::With(c),
-        (None, Some(note)) => Compared::Missing(note),
-        (None, None) => Compared::NotAsked,
-    }
-}
+use crate::aggregate::AccountRow;
+use crate::compare::{Change, Compared, PreviousAccount, CHANGE_METRICS};
+use crate::report::Report;
 
 /// How an account compares with the earlier run (the `comparison` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +76,11 @@ impl<'a> ChangeRow<'a> {
     }
 }
 
-/// The Changes table, in order: matched accounts by [`Comparison::ranked`],
+/// The Changes table, in order: matched accounts by [`Compared::ranked`],
 /// then new accounts (report order), then vanished ones (their run's order).
 pub(crate) fn change_rows<'a>(
     report: &'a Report,
-    c: &'a Comparison,
+    c: &'a Compared,
 ) -> impl Iterator<Item = ChangeRow<'a>> + 'a {
     let matched = c.ranked().into_iter().map(move |i| {
         let change = c.changes[i].as_ref();
@@ -109,14 +90,14 @@ pub(crate) fn change_rows<'a>(
                 Some(ch) if CHANGE_METRICS.iter().all(|m| ch.get(m).is_none()) => Kind::Unknown,
                 _ => Kind::Unchanged,
             },
-            current: report.accounts.get(i),
+            current: report.aggregate.accounts.get(i),
             previous: c.previous.get(i).and_then(Option::as_ref),
             change,
         }
     });
     let new = c.new_accounts().into_iter().map(move |i| ChangeRow {
         kind: Kind::New,
-        current: report.accounts.get(i),
+        current: report.aggregate.accounts.get(i),
         previous: None,
         change: None,
     });
@@ -218,7 +199,7 @@ pub(crate) fn points_cell(c: &Change, metric: &str) -> Cell<'static> {
 }
 
 /// The date an earlier run is named by in titles (`2026-11-01 00:00 UTC`).
-pub(crate) fn previous_date(c: &Comparison) -> Cow<'static, str> {
+pub(crate) fn previous_date(c: &Compared) -> Cow<'static, str> {
     Cow::Owned(
         c.previous_generated_at
             .format("%Y-%m-%d %H:%M UTC")

@@ -9,7 +9,6 @@
 //! `-`, `@`, tab or carriage return get a leading `'` ([`guard`]) so a
 //! spreadsheet opening the file does not run them as formulas.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io;
 
@@ -17,20 +16,8 @@ use ::csv::{ByteRecord, Writer, WriterBuilder};
 
 use super::{account_cells, region_cells, Cell, TAG_COLUMN_PREFIX};
 use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
-use crate::aggregate::Report;
-
-/// Characters that make a spreadsheet treat a cell as a formula.
-const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// Formula-injection guard for a text cell: prefixes `'` when the text begins
-/// with `=`, `+`, `-`, `@`, tab or carriage return; otherwise returns it unchanged.
-pub fn guard(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_TRIGGERS) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
+use crate::report::Report;
+use crate::sanitize::guard;
 
 fn writer<W: io::Write>(out: W) -> Writer<W> {
     WriterBuilder::new().from_writer(out)
@@ -62,17 +49,17 @@ pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv
     for c in ACCOUNT_COLUMNS {
         record.push_field(c.as_bytes());
     }
-    for key in &report.tag_keys {
+    for key in &report.aggregate.tag_keys {
         record.push_field(format!("{TAG_COLUMN_PREFIX}{key}").as_bytes());
     }
     w.write_byte_record(&record)?;
     let mut buf = String::new();
-    for row in &report.accounts {
+    for row in &report.aggregate.accounts {
         record.clear();
         for cell in &account_cells(row) {
             push(&mut record, cell, &mut buf);
         }
-        for key in &report.tag_keys {
+        for key in &report.aggregate.tag_keys {
             push(
                 &mut record,
                 &Cell::text(row.tags.get(key).map(String::as_str)),
@@ -91,7 +78,7 @@ pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv:
     w.write_record(REGION_COLUMNS)?;
     let mut record = ByteRecord::new();
     let mut buf = String::new();
-    for row in &report.regions {
+    for row in &report.aggregate.regions {
         record.clear();
         for cell in &region_cells(row) {
             push(&mut record, cell, &mut buf);
@@ -105,8 +92,7 @@ pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::sample_report;
-    use proptest::prelude::*;
+    use crate::test_support::sample_report;
     use std::collections::HashMap;
 
     /// The contract's accounts columns, written out independently of the code.
@@ -151,7 +137,7 @@ mod tests {
         expected.push("tag:cost_center".into());
         expected.push("tag:team".into());
         assert_eq!(header, expected);
-        assert_eq!(rows.len(), report.accounts.len());
+        assert_eq!(rows.len(), report.aggregate.accounts.len());
 
         let pay = &rows[0];
         assert_eq!(pay["account"], "payments-prod");
@@ -207,42 +193,5 @@ mod tests {
         assert_eq!(rows[3]["total_authorized"], "");
         assert_eq!(rows[5]["status"], "cancelled");
         assert_eq!(rows[5]["error_code"], "Cancelled");
-    }
-
-    #[test]
-    fn guard_examples() {
-        assert_eq!(guard("=1+1"), "'=1+1");
-        assert_eq!(guard("+86"), "'+86");
-        assert_eq!(guard("-x"), "'-x");
-        assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(guard("\tx"), "'\tx");
-        assert_eq!(guard("\rx"), "'\rx");
-        assert_eq!(guard("payments"), "payments");
-        assert_eq!(guard(""), "");
-        assert_eq!(guard("a=b"), "a=b");
-    }
-
-    proptest! {
-        #[test]
-        fn guarded_text_never_starts_with_a_trigger(s in any::<String>()) {
-            let g = guard(&s);
-            prop_assert!(!g.starts_with(FORMULA_TRIGGERS));
-            if s.starts_with(FORMULA_TRIGGERS) {
-                prop_assert_eq!(g.as_ref(), format!("'{s}"));
-            } else {
-                prop_assert_eq!(g.as_ref(), s.as_str());
-            }
-        }
-
-        #[test]
-        fn trigger_prefixed_text_is_guarded(
-            c in proptest::sample::select(FORMULA_TRIGGERS.to_vec()),
-            rest in ".*",
-        ) {
-            let s = format!("{c}{rest}");
-            let g = guard(&s);
-            prop_assert!(g.starts_with('\''));
-            prop_assert_eq!(&g[1..], s.as_str());
-        }
     }
 }

@@ -23,12 +23,12 @@ use super::{
     Field,
 };
 use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
-use crate::aggregate::{AccountRow, RegionRow, Report};
+use crate::aggregate::{AccountRow, RegionRow};
+use crate::report::Report;
 
 mod changes;
 
-/// The value of `schema_version`; bumped only on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::compare::snapshot::SCHEMA_VERSION;
 
 /// Writes the snapshot as one line of JSON followed by a newline.
 pub fn write<W: io::Write>(report: &Report, mut out: W) -> serde_json::Result<()> {
@@ -56,12 +56,12 @@ impl Serialize for Snapshot<'_> {
         let r = self.0;
         let mut m = s.serialize_map(Some(8))?;
         m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        m.serialize_entry("generated_at", &rfc3339(&r.generated_at))?;
-        m.serialize_entry("complete", &r.run.complete)?;
+        m.serialize_entry("generated_at", &rfc3339(&r.aggregate.generated_at))?;
+        m.serialize_entry("complete", &r.aggregate.run.complete)?;
         m.serialize_entry("run", &Run(r))?;
-        m.serialize_entry("accounts", &Accounts(&r.accounts, r))?;
-        m.serialize_entry("regions", &Regions(&r.regions))?;
-        m.serialize_entry("totals", &Fields(totals_fields(&r.totals)))?;
+        m.serialize_entry("accounts", &Accounts(&r.aggregate.accounts, r))?;
+        m.serialize_entry("regions", &Regions(&r.aggregate.regions))?;
+        m.serialize_entry("totals", &Fields(totals_fields(&r.aggregate.totals)))?;
         changes::top_entries(r, &mut m)?;
         m.serialize_entry("breaches", &Breaches(&r.breaches))?;
         m.end()
@@ -79,11 +79,12 @@ impl Serialize for Run<'_> {
         for f in &fields {
             m.serialize_entry(f.key, &f.cell)?;
         }
-        let scope = &self.0.run.scope;
+        let scope = &self.0.aggregate.run.scope;
         m.serialize_entry("history_key", &scope.history_key)?;
         m.serialize_entry("selection", &scope.selection)?;
         let orgs: Vec<Fields<'_>> = self
             .0
+            .aggregate
             .run
             .organizations
             .iter()
@@ -187,7 +188,7 @@ impl Serialize for Region<'_> {
 mod tests {
     use super::*;
     use crate::report::csv::write_accounts;
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
     use serde_json::{json, Value};
 
     fn snapshot() -> Value {

@@ -25,8 +25,8 @@ mod breaches;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::scope_str;
-use crate::aggregate::{AccountStatus, RegionStatus, Report};
+use crate::aggregate::{AccountStatus, RegionStatus};
+use crate::report::Report;
 
 mod changes;
 pub mod over_capacity;
@@ -232,8 +232,8 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
 }
 
 fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let run = &report.run;
-    let t = &report.totals;
+    let run = &report.aggregate.run;
+    let t = &report.aggregate.totals;
     // Incomplete because an organization could not be listed, not interrupted.
     let listing_failed =
         t.queries_cancelled == 0 && run.organizations.iter().any(|o| o.error_code.is_some());
@@ -260,7 +260,7 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         w,
         "Run `{}` · region scope `{}` · {} accounts · {} queries{} · tcss-report {}\n",
         code(&run.stem),
-        scope_str(run.region_scope),
+        run.region_scope.as_str(),
         t.accounts,
         t.queries,
         if run.simulated { " · simulated" } else { "" },
@@ -269,7 +269,7 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 }
 
 fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let t = &report.totals;
+    let t = &report.aggregate.totals;
     writeln!(w, "## Totals\n")?;
     writeln!(w, "| Metric | Value |\n|---|---:|")?;
     let rows: [(&str, String); 13] = [
@@ -298,7 +298,9 @@ fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 }
 
 fn most_utilized<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let top = report.most_utilized(TOP_ACCOUNTS.min(MAX_TABLE_ROWS));
+    let top = report
+        .aggregate
+        .most_utilized(TOP_ACCOUNTS.min(MAX_TABLE_ROWS));
     writeln!(w, "## Most utilized accounts\n")?;
     if top.is_empty() {
         return writeln!(w, "No account reported a license utilization.\n");
@@ -323,7 +325,7 @@ fn most_utilized<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 }
 
 fn expiring<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let expiring = report.expiring_quotas(EXPIRY_WINDOW_DAYS);
+    let expiring = report.aggregate.expiring_quotas(EXPIRY_WINDOW_DAYS);
     writeln!(
         w,
         "## Scan quotas ending within {EXPIRY_WINDOW_DAYS} days\n"
@@ -362,7 +364,7 @@ fn expiring<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 
 /// The organizations whose members were discovered (none: no section).
 fn organizations<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let orgs = &report.run.organizations;
+    let orgs = &report.aggregate.run.organizations;
     if orgs.is_empty() {
         return Ok(());
     }
@@ -392,12 +394,13 @@ fn organizations<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 }
 
 fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let failures = report.failure_count();
+    let failures = report.aggregate.failure_count();
     writeln!(w, "## Failures ({failures})\n")?;
     if failures == 0 {
         return writeln!(w, "Every query succeeded.");
     }
     let error_accounts = report
+        .aggregate
         .accounts
         .iter()
         .filter(|a| a.status == AccountStatus::Error)
@@ -412,9 +415,11 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     )?;
     // Real failures first, then cancellations; report order within each.
     let failed = report
+        .aggregate
         .failures()
         .filter(|r| r.status != RegionStatus::Cancelled);
     let cancelled = report
+        .aggregate
         .failures()
         .filter(|r| r.status == RegionStatus::Cancelled);
     let mut listed = 0usize;
@@ -436,10 +441,9 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::aggregate::aggregate;
-    use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
     use crate::model::RegionScope;
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
+    use crate::test_support::{account, cancelled, data, failed, ok, report_of, run_info};
 
     /// The summary of `report`, as text.
     pub(crate) fn render(report: &Report) -> String {
@@ -487,7 +491,7 @@ pub(crate) mod tests {
         let outcomes: Vec<_> = (0..250).map(|i| failed(i, "r1", "InternalError")).collect();
         let mut run = run_info(RegionScope::Region);
         run.complete = false;
-        let md = render(&aggregate(&accounts, &outcomes, run));
+        let md = render(&report_of(&accounts, &outcomes, run));
         assert!(md.contains("(INCOMPLETE: interrupted)"), "{md}");
         assert!(md.contains("**Warning:**"));
         assert!(md.contains("## Failures (250)"));
@@ -507,7 +511,7 @@ pub(crate) mod tests {
             code: "InternalError".into(),
             message: "é".repeat(1000),
         };
-        let md = render(&aggregate(&accounts, &[o], run_info(RegionScope::Account)));
+        let md = render(&report_of(&accounts, &[o], run_info(RegionScope::Account)));
         let want = format!("| {}… |", "é".repeat(MAX_MESSAGE_CHARS));
         assert!(md.contains(&want), "{md}");
         assert_eq!(shorten("short", 10), "short");
@@ -577,7 +581,7 @@ pub(crate) mod tests {
             message: hostile.into(),
         };
         bad.request_id = Some(hostile.into());
-        let report = aggregate(&[a], &[ok(0, "r1", d), bad], run_info(RegionScope::Account));
+        let report = report_of(&[a], &[ok(0, "r1", d), bad], run_info(RegionScope::Account));
         let md = render(&report);
         for bad in ["[x]", "<img", "\u{1b}", "\u{7}", "\nNext"] {
             assert!(!md.contains(bad), "{bad:?} in {md}");
@@ -627,7 +631,7 @@ pub(crate) mod tests {
             outcomes.push(answered);
             outcomes.push(if i % 10 == 0 { cancelled(i, "r2") } else { f });
         }
-        let md = render(&aggregate(
+        let md = render(&report_of(
             &accounts,
             &outcomes,
             run_info(RegionScope::Account),

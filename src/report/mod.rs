@@ -29,8 +29,35 @@ use std::sync::OnceLock;
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use tempfile::NamedTempFile;
 
-use crate::aggregate::{AccountRow, RegionRow, Report, Totals};
-use crate::model::{OrganizationRun, RegionScope};
+use crate::aggregate::{AccountRow, Aggregate, RegionRow, Totals};
+use crate::compare::Comparison;
+use crate::model::OrganizationRun;
+use crate::thresholds::Breach;
+
+/// What the reports print: the run's numbers, its comparison and the
+/// thresholds it breached, assembled by the run (`cli::run`) once each of
+/// those stages is done; the writers only read it (publishing sets the
+/// stem, the history the outcome, in `aggregate.run`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Every number of the run.
+    pub aggregate: Aggregate,
+    /// The comparison with an earlier run (`--compare`), or why there is none.
+    pub comparison: Comparison,
+    /// The `--fail-on` thresholds breached; empty when none (or none asked).
+    pub breaches: Vec<Breach>,
+}
+
+impl Report {
+    /// The report of `aggregate` with no comparison and no breach.
+    pub fn new(aggregate: Aggregate) -> Report {
+        Report {
+            aggregate,
+            comparison: Comparison::NotAsked,
+            breaches: Vec::new(),
+        }
+    }
+}
 
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -228,11 +255,11 @@ impl fmt::Display for Aftermath<'_> {
 ///
 /// Under the lock on `<out_dir>/.tcss-report.lock`, held for a moment
 /// (waited for at most [`publish::LOCK_WAIT_LIMIT`]): deals with what runs
-/// that ended left, claims the first stem of `report.run.stem`, `<stem>-2`,
+/// that ended left, claims the first stem of `report.aggregate.run.stem`, `<stem>-2`,
 /// `<stem>-3`, ... for which no file of any format exists and no other run
 /// holds a claim (its private staging folder
 /// `.tcss-report-tmp-<pid>-<random>.<stem>`), and stores it in
-/// `report.run.stem`. Then writes every file into the staging folder, syncs
+/// `report.aggregate.run.stem`. Then writes every file into the staging folder, syncs
 /// it, marks the folder complete, publishes each one without replacing any
 /// existing file (the JSON last) and syncs the folder. If one file fails,
 /// none is published except the JSON snapshot when it was written
@@ -413,13 +440,6 @@ where
     Tz::Offset: fmt::Display,
 {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-pub(crate) fn scope_str(scope: RegionScope) -> &'static str {
-    match scope {
-        RegionScope::Account => "account",
-        RegionScope::Region => "region",
-    }
 }
 
 /// The accounts table columns, in the contract's order (tag columns follow).
@@ -748,7 +768,7 @@ pub(crate) fn organization_fields(o: &OrganizationRun) -> Vec<Field<'_>> {
 
 /// Facts about the run, in JSON key order.
 pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
-    let run = &report.run;
+    let run = &report.aggregate.run;
     let duration_ms = (run.finished_at - run.started_at).num_milliseconds();
     vec![
         field("started_at", "Started", Cell::time(Some(&run.started_at))),
@@ -774,7 +794,7 @@ pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
         field(
             "region_scope",
             "Region scope",
-            Cell::str(scope_str(run.region_scope)),
+            Cell::str(run.region_scope.as_str()),
         ),
         field("stem", "File stem", Cell::str(&run.stem)),
         field(
@@ -788,43 +808,10 @@ pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
-    use crate::aggregate::{aggregate, Report};
-    use crate::model::{QueryResult, RegionScope};
+    use crate::aggregate::aggregate;
+    use crate::model::RegionScope;
+    use crate::test_support::{account, data, failed, ok, run_info, sample_report};
     use std::fs;
-
-    /// A small report exercising every kind of row: ok, partial (over-use,
-    /// formula-like names and tags), error, cancelled, a UIN longer than a
-    /// double's exact range.
-    pub(crate) fn sample_report() -> Report {
-        let mut a = account("payments-prod", &["ap-guangzhou", "ap-shanghai"]);
-        a.uin = Some("100012345678901234".into());
-        a.tags.insert("team".into(), "payments".into());
-        a.tags
-            .insert("cost_center".into(), "=HYPERLINK(\"x\")".into());
-        let mut b = account("-member-a", &["ap-guangzhou"]);
-        b.tags.insert("team".into(), "@ops".into());
-        let c = account("legacy", &["ap-guangzhou", "ap-beijing"]);
-        let d = account("late", &["ap-guangzhou"]);
-        let mut broken = failed(2, "ap-guangzhou", "AuthFailure.SignatureFailure");
-        broken.result = QueryResult::Failed {
-            code: "AuthFailure.SignatureFailure".into(),
-            message: "bad | signature\nsecond line".into(),
-        };
-        let mut over = data(10, 15);
-        if let Some(q) = over.image_scan_inquire_info.as_mut() {
-            q.end_time = Some("2026-02-10 00:00:00".into());
-        }
-        let outcomes = vec![
-            ok(0, "ap-guangzhou", data(100, 97)),
-            ok(0, "ap-shanghai", data(100, 97)),
-            ok(1, "ap-guangzhou", over),
-            broken,
-            failed(2, "ap-beijing", "UnsupportedRegion"),
-            cancelled(3, "ap-guangzhou"),
-        ];
-        aggregate(&[a, b, c, d], &outcomes, run_info(RegionScope::Account))
-    }
 
     #[test]
     fn formats_parse_and_display() {
@@ -851,7 +838,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("nested").join("reports");
         let paths = write_all(&mut report, &out, &default_formats()).unwrap();
-        let stem = &report.run.stem.clone();
+        let stem = &report.aggregate.run.stem.clone();
         let names: Vec<String> = paths
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -886,7 +873,7 @@ pub(crate) mod tests {
         let before = fs::read(&paths[3]).unwrap();
         let again = write_all(&mut report, &out, &[Format::Json, Format::Json]).unwrap();
         assert_eq!(again, vec![out.join(format!("{stem}-2.json"))]);
-        assert_eq!(report.run.stem, format!("{stem}-2"));
+        assert_eq!(report.aggregate.run.stem, format!("{stem}-2"));
         assert_eq!(fs::read(&paths[3]).unwrap(), before);
         assert_eq!(
             fs::read_dir(&out).unwrap().count(),
@@ -928,11 +915,11 @@ pub(crate) mod tests {
         let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
         let aggregated = started.elapsed();
         let dir = tempfile::tempdir().unwrap();
-        let mut report = report;
+        let mut report = Report::new(report);
         let written = write_all(&mut report, dir.path(), &default_formats()).unwrap();
         let total = started.elapsed();
         assert_eq!(written.len(), 5, "every format written");
-        assert_eq!(report.accounts.len(), 10_000);
+        assert_eq!(report.aggregate.accounts.len(), 10_000);
         // Each format alone, one after the other (the set writes them at once).
         let mut alone = Vec::new();
         for format in default_formats() {
@@ -967,15 +954,18 @@ pub(crate) mod tests {
     #[test]
     fn json_csv_xlsx_agree_on_account_keys() {
         let report = sample_report();
-        let cells = account_cells(&report.accounts[0]);
+        let cells = account_cells(&report.aggregate.accounts[0]);
         assert_eq!(cells.len(), ACCOUNT_COLUMNS.len());
         assert_eq!(cells[1], Cell::str("100012345678901234"));
         assert_eq!(
             cells[26],
             Cell::Text(Cow::Borrowed("2026-03-01T00:00:00+08:00"))
         );
-        assert_eq!(region_cells(&report.regions[0]).len(), REGION_COLUMNS.len());
-        let keys: Vec<&str> = totals_fields(&report.totals)
+        assert_eq!(
+            region_cells(&report.aggregate.regions[0]).len(),
+            REGION_COLUMNS.len()
+        );
+        let keys: Vec<&str> = totals_fields(&report.aggregate.totals)
             .iter()
             .map(|f| f.key)
             .collect();

@@ -13,7 +13,8 @@
 
 mod encode;
 
-use crate::aggregate::{AccountRow, AccountStatus, Report, Totals};
+use crate::aggregate::{AccountRow, AccountStatus, Totals};
+use crate::report::Report;
 
 pub use encode::{render, EncodeError};
 
@@ -75,8 +76,8 @@ fn count(n: usize) -> Option<Value> {
 
 /// Every family, in the order written: per account, totals, the run.
 pub(crate) fn families(report: &Report, inputs: &Inputs) -> Vec<Family> {
-    let mut out = account_families(&report.accounts);
-    out.extend(total_families(&report.totals));
+    let mut out = account_families(&report.aggregate.accounts);
+    out.extend(total_families(&report.aggregate.totals));
     out.extend(run_families(report, inputs));
     out
 }
@@ -308,8 +309,8 @@ fn by_status(name: &'static str, help: &'static str, counts: &[(&str, usize)]) -
 
 /// Facts about the run itself: when, how long, how it went, then its counts.
 fn run_families(report: &Report, inputs: &Inputs) -> Vec<Family> {
-    let run = &report.run;
-    let t = &report.totals;
+    let run = &report.aggregate.run;
+    let t = &report.aggregate.totals;
     let finished = run.finished_at.timestamp_millis() as f64 / 1000.0;
     let duration = (run.finished_at - run.started_at).num_milliseconds() as f64 / 1000.0;
     let success = run.complete && t.queries_failed == 0 && t.queries_cancelled == 0;
@@ -342,7 +343,7 @@ fn run_families(report: &Report, inputs: &Inputs) -> Vec<Family> {
 /// The run's counts: accounts, queries and organizations by status,
 /// breaches, and the version.
 fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
-    let (run, t) = (&report.run, &report.totals);
+    let (run, t) = (&report.aggregate.run, &report.aggregate.totals);
     let orgs_failed = run
         .organizations
         .iter()

@@ -38,7 +38,7 @@ use std::time::Duration;
 use tempfile::{Builder, NamedTempFile, TempDir, TempPath};
 
 use super::{Format, Part, ReportError};
-use crate::aggregate::Report;
+use crate::report::Report;
 
 pub use lock::LOCK_WAIT_LIMIT;
 
@@ -103,14 +103,14 @@ pub(crate) fn report_names(stem: &str) -> Vec<String> {
 }
 
 /// Writes and publishes the set (see [`super::write_all`]), with `writer`
-/// producing each file. Sets `report.run.stem` to the stem chosen.
+/// producing each file. Sets `report.aggregate.run.stem` to the stem chosen.
 pub(crate) fn write_set(
     report: &mut Report,
     out: &Path,
     formats: &[Format],
     writer: &PartWriter<'_>,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let reservation = reserve(out, &report.run.stem, &report_names, &|| false)?;
+    let reservation = reserve(out, &report.aggregate.run.stem, &report_names, &|| false)?;
     write_reserved(report, out, formats, writer, reservation)
 }
 
@@ -156,7 +156,7 @@ pub(crate) fn reserve(
 }
 
 /// The second half of [`write_set`]: writes and publishes the set under
-/// `reservation` (its stem goes into `report.run.stem`).
+/// `reservation` (its stem goes into `report.aggregate.run.stem`).
 pub(crate) fn write_reserved(
     report: &mut Report,
     out: &Path,
@@ -164,7 +164,7 @@ pub(crate) fn write_reserved(
     writer: &PartWriter<'_>,
     reservation: Reservation,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    report.run.stem.clone_from(&reservation.stem);
+    report.aggregate.run.stem.clone_from(&reservation.stem);
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
         for &part in Part::of(format) {
@@ -177,7 +177,7 @@ pub(crate) fn write_reserved(
     publish_staged(out, reservation, staged)?;
     Ok(parts
         .iter()
-        .map(|p| out.join(p.file_name(&report.run.stem)))
+        .map(|p| out.join(p.file_name(&report.aggregate.run.stem)))
         .collect())
 }
 
@@ -221,7 +221,7 @@ fn stage_all(
         let handles: Vec<_> = parts
             .iter()
             .map(|&part| {
-                let dest = out.join(part.file_name(&report.run.stem));
+                let dest = out.join(part.file_name(&report.aggregate.run.stem));
                 scope.spawn(move || {
                     let staged = stage_one(report, part, staging, &dest, writer);
                     (dest, staged)
@@ -260,7 +260,7 @@ fn stage_one(
     dest: &Path,
     writer: &PartWriter<'_>,
 ) -> Result<NamedTempFile, ReportError> {
-    let name = part.file_name(&report.run.stem);
+    let name = part.file_name(&report.aggregate.run.stem);
     // 0o666 less the umask, as for any file the tool writes.
     let mut tmp = temp_builder(&name, "", 0, 0o666)
         .tempfile_in(staging)
@@ -365,8 +365,8 @@ pub(crate) fn sync_folder(out: &Path) {
 mod tests {
     use super::staging::{is_stale, temp_pid};
     use super::*;
-    use crate::report::tests::sample_report;
     use crate::report::{default_formats, write_all};
+    use crate::test_support::sample_report;
 
     /// The names in `dir`, sorted, without the lock file.
     fn listing(dir: &Path) -> Vec<String> {
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn two_runs_into_one_folder_at_once_get_two_stems() {
         let report = sample_report();
-        let base = report.run.stem.clone();
+        let base = report.aggregate.run.stem.clone();
         let dir = tempfile::tempdir().unwrap();
         let barrier = std::sync::Barrier::new(2);
         let results: Vec<_> = std::thread::scope(|s| {
@@ -407,7 +407,7 @@ mod tests {
                     s.spawn(move || {
                         barrier.wait();
                         let paths = write_all(&mut mine, out, &default_formats()).unwrap();
-                        (mine.run.stem, paths)
+                        (mine.aggregate.run.stem, paths)
                     })
                 })
                 .collect();
@@ -432,12 +432,12 @@ mod tests {
     #[test]
     fn a_foreign_file_of_any_format_moves_the_run_to_the_next_stem() {
         let mut report = sample_report();
-        let base = report.run.stem.clone();
+        let base = report.aggregate.run.stem.clone();
         let dir = tempfile::tempdir().unwrap();
         let foreign = dir.path().join(format!("{base}.md"));
         fs::write(&foreign, b"someone else's").unwrap();
         let paths = write_all(&mut report, dir.path(), &[Format::Json]).unwrap();
-        assert_eq!(report.run.stem, format!("{base}-2"));
+        assert_eq!(report.aggregate.run.stem, format!("{base}-2"));
         assert_eq!(paths, vec![dir.path().join(format!("{base}-2.json"))]);
         assert_eq!(json_stem(&paths[0]), format!("{base}-2"));
         assert_eq!(fs::read(&foreign).unwrap(), b"someone else's");
@@ -448,7 +448,7 @@ mod tests {
     fn planted_symlinks_are_never_followed() {
         use std::os::unix::fs::symlink;
         let mut report = sample_report();
-        let base = report.run.stem.clone();
+        let base = report.aggregate.run.stem.clone();
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         fs::create_dir(&out).unwrap();
@@ -469,13 +469,13 @@ mod tests {
         }
         let paths = write_all(&mut report, &out, &default_formats()).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"keep me");
-        assert_eq!(report.run.stem, format!("{base}-2"));
+        assert_eq!(report.aggregate.run.stem, format!("{base}-2"));
         for p in &paths {
             let meta = fs::symlink_metadata(p).unwrap();
             assert!(meta.is_file() && meta.len() > 0, "{}", p.display());
         }
         let mut expected = planted.clone();
-        expected.extend(all_names(&report.run.stem));
+        expected.extend(all_names(&report.aggregate.run.stem));
         expected.sort();
         assert_eq!(listing(&out), expected);
     }
@@ -500,7 +500,7 @@ mod tests {
             return;
         }
         write_all(&mut report, dir.path(), &[Format::Markdown]).unwrap();
-        let mut expected = vec![live, unrelated, format!("{}.md", report.run.stem)];
+        let mut expected = vec![live, unrelated, format!("{}.md", report.aggregate.run.stem)];
         expected.sort();
         assert_eq!(listing(dir.path()), expected);
         assert!(is_stale(4_294_967_294, None));
@@ -528,7 +528,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         let mut report = sample_report();
-        let stem = report.run.stem.clone();
+        let stem = report.aggregate.run.stem.clone();
         let err =
             write_set(&mut report, out, &default_formats(), &failing(Part::Xlsx)).unwrap_err();
         let json = out.join(format!("{stem}.json"));
@@ -590,7 +590,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         let report = sample_report();
-        let stem = report.run.stem.clone();
+        let stem = report.aggregate.run.stem.clone();
         let reservation = reserve(out, &stem, &report_names, &|| false).unwrap();
         let parts = [Part::AccountsCsv, Part::Json, Part::Markdown];
         let staged = stage_all(

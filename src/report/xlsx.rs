@@ -28,10 +28,11 @@ use rust_xlsxwriter::{
 };
 
 use super::{
-    account_cells, region_cells, rfc3339, run_fields, scope_str, totals_fields, Cell, Field,
-    ACCOUNT_COLUMNS, REGION_COLUMNS, TAG_COLUMN_PREFIX,
+    account_cells, region_cells, rfc3339, run_fields, totals_fields, Cell, Field, ACCOUNT_COLUMNS,
+    REGION_COLUMNS, TAG_COLUMN_PREFIX,
 };
-use crate::aggregate::{RegionRow, Report};
+use crate::aggregate::RegionRow;
+use crate::report::Report;
 
 mod changes;
 mod print;
@@ -103,14 +104,19 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
     // level 6, and compressing it costs a fraction of the CPU (the default
     // was a tenth of a 2,000-account run's CPU; docs/benchmarks.md).
     workbook.set_zip_compression_level(1);
-    let created = ExcelDateTime::from_timestamp(report.generated_at.timestamp())?;
+    let created = ExcelDateTime::from_timestamp(report.aggregate.generated_at.timestamp())?;
     let properties = DocProperties::new()
-        .set_title(format!("TCSS image-scan licenses {}", report.run.stem))
+        .set_title(format!(
+            "TCSS image-scan licenses {}",
+            report.aggregate.run.stem
+        ))
         .set_subject("Tencent Cloud Container Security image-scan license audit")
         .set_author("tcss-report")
         .set_comment(format!(
             "tcss-report {}; config {} (sha256 {})",
-            report.run.version, report.run.config_path, report.run.config_digest
+            report.aggregate.run.version,
+            report.aggregate.run.config_path,
+            report.aggregate.run.config_digest
         ))
         .set_creation_datetime(&created);
     workbook.set_properties(&properties);
@@ -276,12 +282,13 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
         .map(|c| c.to_string())
         .chain(
             report
+                .aggregate
                 .tag_keys
                 .iter()
                 .map(|k| format!("{TAG_COLUMN_PREFIX}{k}")),
         )
         .collect();
-    let n = report.accounts.len();
+    let n = report.aggregate.accounts.len();
     table_header(ws, SHEETS[1], &columns, n, styles)?;
 
     if n > 0 {
@@ -338,13 +345,13 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
         )?;
     }
 
-    for (i, a) in report.accounts.iter().enumerate() {
+    for (i, a) in report.aggregate.accounts.iter().enumerate() {
         let row = as_row(i + 1)?;
         let cells = account_cells(a);
         for (c, cell) in cells.iter().enumerate() {
             write_table_cell(ws, row, as_col(c)?, cell)?;
         }
-        for (k, key) in report.tag_keys.iter().enumerate() {
+        for (k, key) in report.aggregate.tag_keys.iter().enumerate() {
             if let Some(value) = a.tags.get(key) {
                 ws.write_string(row, as_col(cells.len() + k)?, clip(value))?;
             }
@@ -355,8 +362,14 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
 
 fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let columns: Vec<String> = REGION_COLUMNS.iter().map(|c| c.to_string()).collect();
-    table_header(ws, SHEETS[2], &columns, report.regions.len(), styles)?;
-    for (i, r) in report.regions.iter().enumerate() {
+    table_header(
+        ws,
+        SHEETS[2],
+        &columns,
+        report.aggregate.regions.len(),
+        styles,
+    )?;
+    for (i, r) in report.aggregate.regions.iter().enumerate() {
         let row = as_row(i + 1)?;
         for (c, cell) in region_cells(r).iter().enumerate() {
             write_table_cell(ws, row, as_col(c)?, cell)?;
@@ -403,15 +416,18 @@ fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<
     let columns: Vec<String> = ERROR_COLUMNS.iter().map(|c| c.to_string()).collect();
     // Organizations whose members could not be listed come first.
     let orgs: Vec<[Cell<'_>; 11]> = report
+        .aggregate
         .run
         .organizations
         .iter()
         .filter(|o| o.error_code.is_some())
         .map(organization_error_cells)
         .collect();
-    let count = orgs.len() + report.problem_count();
+    let count = orgs.len() + report.aggregate.problem_count();
     table_header(ws, SHEETS[3], &columns, count, styles)?;
-    let rows = orgs.into_iter().chain(report.problems().map(error_cells));
+    let rows = orgs
+        .into_iter()
+        .chain(report.aggregate.problems().map(error_cells));
     for (i, cells) in rows.enumerate() {
         let row = as_row(i + 1)?;
         for (c, cell) in cells.iter().enumerate() {
@@ -450,25 +466,30 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
 
     ws.write_string_with_format(0, 0, "TCSS image-scan licenses", &styles.title)?;
     ws.write_string(1, 0, "Generated")?;
-    ws.write_string(1, 1, rfc3339(&report.generated_at))?;
+    ws.write_string(1, 1, rfc3339(&report.aggregate.generated_at))?;
     ws.write_string(2, 0, "Complete")?;
-    let complete = if report.run.complete {
+    let complete = if report.aggregate.run.complete {
         "yes"
     } else {
         "no: interrupted, numbers incomplete"
     };
     ws.write_string_with_format(2, 1, complete, &styles.bold)?;
     ws.write_string(3, 0, "Region scope")?;
-    ws.write_string(3, 1, scope_str(report.run.region_scope))?;
+    ws.write_string(3, 1, report.aggregate.run.region_scope.as_str())?;
 
     let header_row = 5;
     ws.write_string_with_format(header_row, 0, "Totals", &styles.header)?;
     ws.write_string_with_format(header_row, 1, "Value", &styles.header)?;
-    let after_totals = key_values(ws, header_row + 1, &totals_fields(&report.totals), styles)?;
+    let after_totals = key_values(
+        ws,
+        header_row + 1,
+        &totals_fields(&report.aggregate.totals),
+        styles,
+    )?;
     breaches::section(ws, after_totals + 1, report, styles)?;
 
     // The ten most utilized accounts: a table the chart refers to.
-    let top = report.most_utilized(10);
+    let top = report.aggregate.most_utilized(10);
     let top_header = ["Most utilized accounts", "Utilization", "Used", "Total"];
     for (i, h) in top_header.iter().enumerate() {
         ws.write_string_with_format(header_row, as_col(3 + i)?, *h, &styles.header)?;
@@ -509,7 +530,7 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
     ws.set_freeze_panes(1, 0)?;
     ws.write_string_with_format(0, 0, "Field", &styles.header)?;
     ws.write_string_with_format(0, 1, "Value", &styles.header)?;
-    let counts: Vec<Field<'_>> = totals_fields(&report.totals)
+    let counts: Vec<Field<'_>> = totals_fields(&report.aggregate.totals)
         .into_iter()
         .filter(|f| {
             f.key.starts_with("accounts")
@@ -527,7 +548,7 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
     use calamine::{open_workbook, Data, Range, Reader, Xlsx};
 
     /// The first row of a sheet, as text.
@@ -667,7 +688,7 @@ pub(crate) mod tests {
     #[test]
     fn every_ratio_column_is_a_percent_column() {
         let report = sample_report();
-        for a in &report.accounts {
+        for a in &report.aggregate.accounts {
             for (c, cell) in account_cells(a).iter().enumerate() {
                 if matches!(cell, Cell::Ratio(_)) {
                     assert!(
@@ -678,7 +699,7 @@ pub(crate) mod tests {
                 }
             }
         }
-        for r in &report.regions {
+        for r in &report.aggregate.regions {
             assert!(!region_cells(r).iter().any(|c| matches!(c, Cell::Ratio(_))));
         }
         for name in PERCENT_COLUMNS {
@@ -699,10 +720,10 @@ pub(crate) mod tests {
     fn empty_report_is_still_a_valid_workbook() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.xlsx");
-        let report = crate::aggregate::aggregate(
+        let report = crate::test_support::report_of(
             &[],
             &[],
-            crate::aggregate::tests::run_info(crate::model::RegionScope::Account),
+            crate::test_support::run_info(crate::model::RegionScope::Account),
         );
         save(&report, &path).unwrap();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();

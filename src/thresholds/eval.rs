@@ -5,12 +5,28 @@
 
 use super::metrics;
 use super::{Breach, Metric, Scope, Threshold};
-use crate::aggregate::{AccountRow, Report};
-use crate::compare::Change;
+use crate::aggregate::{AccountRow, Aggregate};
+use crate::compare::{Change, Comparison};
 
-/// The breaches of `thresholds` in `report`: in the order of the
-/// thresholds, and for each in the order of the report's accounts.
-pub fn evaluate(report: &Report, thresholds: &[Threshold]) -> Vec<Breach> {
+/// What the thresholds read: the run's numbers and its comparison.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    aggregate: &'a Aggregate,
+    comparison: &'a Comparison,
+}
+
+/// The breaches of `thresholds` in the run's numbers (`aggregate`) and its
+/// `comparison` (the `change.*` metrics): in the order of the thresholds,
+/// and for each in the order of the accounts.
+pub fn evaluate(
+    aggregate: &Aggregate,
+    comparison: &Comparison,
+    thresholds: &[Threshold],
+) -> Vec<Breach> {
+    let report = Run {
+        aggregate,
+        comparison,
+    };
     let mut out = Vec::new();
     for t in thresholds {
         let unit = t.metric.unit();
@@ -32,7 +48,7 @@ pub fn evaluate(report: &Report, thresholds: &[Threshold]) -> Vec<Breach> {
                     Metric::Plain(name) => metrics::find(name).and_then(|m| m.account),
                     Metric::Change(_) => None,
                 };
-                for (i, row) in report.accounts.iter().enumerate() {
+                for (i, row) in aggregate.accounts.iter().enumerate() {
                     if let Some(v) = account_value(report, i, row, t.metric, read) {
                         if t.op.holds(v, t.threshold, unit) {
                             out.push(breach(v, Some(row)));
@@ -55,7 +71,7 @@ pub fn evaluate(report: &Report, thresholds: &[Threshold]) -> Vec<Breach> {
 /// The value of `metric` for account `i` (`row`), read with `read` for a
 /// plain metric; `None` when empty.
 fn account_value(
-    report: &Report,
+    report: Run<'_>,
     i: usize,
     row: &AccountRow,
     metric: Metric,
@@ -68,17 +84,17 @@ fn account_value(
 }
 
 /// The change of account `i`, when the run was compared and it was matched.
-fn change_of(report: &Report, i: usize) -> Option<&Change> {
-    report.comparison.as_ref()?.changes.get(i)?.as_ref()
+fn change_of(report: Run<'_>, i: usize) -> Option<&Change> {
+    report.comparison.compared()?.changes.get(i)?.as_ref()
 }
 
 /// The value of `metric` for the run; `None` when empty.
-fn total_value(report: &Report, metric: Metric) -> Option<f64> {
+fn total_value(report: Run<'_>, metric: Metric) -> Option<f64> {
     match metric {
-        Metric::Plain(name) => (metrics::find(name)?.total?)(report),
+        Metric::Plain(name) => (metrics::find(name)?.total?)(report.aggregate),
         Metric::Change("utilization") => utilization_change(report),
         Metric::Change(name) => {
-            let known: Vec<f64> = (0..report.accounts.len())
+            let known: Vec<f64> = (0..report.aggregate.accounts.len())
                 .filter_map(|i| change_of(report, i)?.get(name))
                 .collect();
             (!known.is_empty()).then(|| known.iter().sum())
@@ -89,9 +105,9 @@ fn total_value(report: &Report, metric: Metric) -> Option<f64> {
 /// `total.change.utilization`: the weighted utilization of the accounts
 /// matched in both runs (with licenses used and total known on both
 /// sides), now minus then. Empty when no such account has licenses.
-fn utilization_change(report: &Report) -> Option<f64> {
+fn utilization_change(report: Run<'_>) -> Option<f64> {
     let (mut used, mut total, mut used_then, mut total_then) = (0i64, 0i64, 0i64, 0i64);
-    for (i, row) in report.accounts.iter().enumerate() {
+    for (i, row) in report.aggregate.accounts.iter().enumerate() {
         let Some(c) = change_of(report, i) else {
             continue;
         };

@@ -5,7 +5,7 @@
 //! (per account, in the totals, or both), whether it is a ratio, and how it
 //! is read from the report. Pure: reading a number, no formatting.
 
-use crate::aggregate::{AccountRow, AccountStatus, Report, Totals};
+use crate::aggregate::{AccountRow, AccountStatus, Aggregate, Totals};
 
 /// Whether a metric's values are counts or ratios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub const RATIO_EPSILON: f64 = 1e-9;
 /// Reads a metric of one account.
 pub type AccountValue = fn(&AccountRow) -> Option<f64>;
 /// Reads a metric of the whole run.
-pub type TotalValue = fn(&Report) -> Option<f64>;
+pub type TotalValue = fn(&Aggregate) -> Option<f64>;
 
 /// One metric of the table.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ macro_rules! both {
             name: stringify!($name),
             unit: Unit::$unit,
             account: Some(|a: &AccountRow| both!(@read a.$name, $unit)),
-            total: Some(|r: &Report| both!(@read r.totals.$name, $unit)),
+            total: Some(|r: &Aggregate| both!(@read r.totals.$name, $unit)),
         }
     };
     (@read $e:expr, Count) => { int($e) };
@@ -65,13 +65,13 @@ macro_rules! total_count {
             name: stringify!($name),
             unit: Unit::Count,
             account: None,
-            total: Some(|r: &Report| Some(r.totals.$name as f64)),
+            total: Some(|r: &Aggregate| Some(r.totals.$name as f64)),
         }
     };
 }
 
 /// Accounts whose regions did not all answer (status `partial` or `error`).
-fn failed_accounts(r: &Report) -> Option<f64> {
+fn failed_accounts(r: &Aggregate) -> Option<f64> {
     count(
         r.accounts
             .iter()
@@ -81,7 +81,7 @@ fn failed_accounts(r: &Report) -> Option<f64> {
 }
 
 /// Queries that did not answer: failed, or cancelled by an interrupt.
-fn failed_queries(r: &Report) -> Option<f64> {
+fn failed_queries(r: &Aggregate) -> Option<f64> {
     let t: &Totals = &r.totals;
     count(t.queries_failed + t.queries_cancelled)
 }

@@ -276,7 +276,9 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
         history: tcss_report::model::HistoryOutcome::Off,
         scope: Default::default(),
     };
-    let report = tcss_report::aggregate::aggregate(&accounts, &outcomes, run);
+    let report = tcss_report::report::Report::new(tcss_report::aggregate::aggregate(
+        &accounts, &outcomes, run,
+    ));
     let text = tcss_report::report::prom::render(&report, &Default::default()).unwrap();
     if let Some(promtool) = promtool() {
         promtool_accepts(&promtool, &text);

@@ -4,6 +4,7 @@
 //! note that there is nothing to compare with) put in the report.
 
 use super::*;
+use crate::compare::Comparison;
 
 /// What `run --compare` compares with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,20 +99,20 @@ pub(super) async fn previous_from_history(
     Ok(previous)
 }
 
-/// Puts the comparison (or, with nothing to compare with, the note) into
-/// the report, and says so in the log.
-pub(super) fn attach_comparison(
-    report: &mut aggregate::Report,
+/// The comparison of the run's accounts with the earlier run (or, with
+/// nothing to compare with, the note), said in the log.
+pub(super) fn comparison(
+    aggregate: &aggregate::Aggregate,
     previous: Option<Option<Previous>>,
-) {
+) -> Comparison {
     match previous {
-        None => {}
+        None => Comparison::NotAsked,
         Some(None) => {
             tracing::info!("nothing to compare with: {}", compare::NO_PREVIOUS_RUN);
-            report.comparison_note = Some(compare::NO_PREVIOUS_RUN.to_string());
+            Comparison::NoPrevious(compare::NO_PREVIOUS_RUN.to_string())
         }
         Some(Some(p)) => {
-            let c = compare::compare(&report.accounts, &p);
+            let c = compare::compare(&aggregate.accounts, &p);
             tracing::info!(
                 previous_run = %c.previous_run,
                 matched = c.changes.len() - c.new_count(),
@@ -120,7 +121,7 @@ pub(super) fn attach_comparison(
                 vanished = c.vanished.len(),
                 "compared with the earlier run"
             );
-            report.comparison = Some(c);
+            Comparison::With(c)
         }
     }
 }
@@ -163,28 +164,22 @@ mod tests {
 
     #[test]
     fn the_comparison_or_its_note_is_attached() {
-        let mut report = crate::report::tests::sample_report();
-        attach_comparison(&mut report, None);
+        let report = crate::test_support::sample_report();
+        let agg = &report.aggregate;
+        assert_eq!(comparison(agg, None), Comparison::NotAsked);
         assert_eq!(
-            (&report.comparison, &report.comparison_note),
-            (&None, &None)
+            comparison(agg, Some(None)),
+            Comparison::NoPrevious(compare::NO_PREVIOUS_RUN.into())
         );
-        attach_comparison(&mut report, Some(None));
-        assert_eq!(report.comparison, None);
-        assert_eq!(
-            report.comparison_note.as_deref(),
-            Some(compare::NO_PREVIOUS_RUN)
-        );
-        let mut report = crate::report::tests::sample_report();
         let previous = Previous {
             run: "earlier".into(),
-            generated_at: report.generated_at,
+            generated_at: agg.generated_at,
             accounts: Vec::new(),
         };
-        attach_comparison(&mut report, Some(Some(previous)));
-        let c = report.comparison.expect("compared");
+        let Comparison::With(c) = comparison(agg, Some(Some(previous))) else {
+            panic!("compared")
+        };
         assert_eq!(c.previous_run, "earlier");
-        assert_eq!(c.new_count(), report.accounts.len());
-        assert_eq!(report.comparison_note, None);
+        assert_eq!(c.new_count(), agg.accounts.len());
     }
 }

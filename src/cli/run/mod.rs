@@ -325,7 +325,7 @@ pub(super) struct Written {
     /// Whether recording the run in the history failed.
     history_failed: bool,
     /// The report, for the metrics.
-    report: aggregate::Report,
+    report: report::Report,
     /// The text of the `.prom` report, when the formats have `prom`.
     prom_text: Option<String>,
 }
@@ -352,7 +352,7 @@ pub(super) async fn write_reports(
     cancel: &watch::Receiver<bool>,
 ) -> anyhow::Result<Written> {
     let (accounts, outcomes) = selection::reported(config, outcomes);
-    let mut report = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let aggregate = aggregate::aggregate(&accounts, &outcomes, run_info);
     let queries = outcomes.len();
     let failed = outcomes
         .iter()
@@ -362,29 +362,40 @@ pub(super) async fn write_reports(
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Cancelled))
         .count();
-    let failures = summary::failures(&outcomes, &accounts, &report.run.organizations);
+    let failures = summary::failures(&outcomes, &accounts, &aggregate.run.organizations);
     // The report holds its own copy of every row: the outcomes' memory goes
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    attach_comparison(&mut report, previous);
-    // On the aggregated report and its comparison, so every report lists them.
-    report.breaches = crate::thresholds::evaluate(&report, &config.defaults.fail_on);
+    let comparison = comparison(&aggregate, previous);
+    // On the numbers and their comparison, so every report lists them.
+    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
+    // What every report prints, assembled here from the stages' results.
+    let mut report = report::Report {
+        aggregate,
+        comparison,
+        breaches,
+    };
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
-    let (out, base, interrupt) = (args.out.clone(), report.run.stem.clone(), cancel.clone());
+    let (out, base, interrupt) = (
+        args.out.clone(),
+        report.aggregate.run.stem.clone(),
+        cancel.clone(),
+    );
     let reservation = blocking(move || report::reserve(&out, &base, &|| *interrupt.borrow()))
         .await
         .with_context(context);
     let reservation = reservation.inspect_err(|_| log_breaches(&report.breaches))?;
-    report.run.stem.clone_from(&reservation.stem);
+    report.aggregate.run.stem.clone_from(&reservation.stem);
     let history_started = Instant::now();
     if let Some(target) = history {
-        report.run.history = crate::history::recorder::record(target, &report).await;
+        report.aggregate.run.history =
+            crate::history::recorder::record(target, &report.aggregate).await;
     }
     let history_ms = history_started.elapsed().as_millis() as u64;
     let history_failed = matches!(
-        report.run.history,
+        report.aggregate.run.history,
         crate::model::HistoryOutcome::Failed { .. }
     );
     let metrics = metrics_inputs(&report);

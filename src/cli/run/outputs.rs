@@ -55,7 +55,7 @@ pub(super) fn metrics_targets(
 
 /// What the metrics need beyond the report: the thresholds breached and
 /// the log lines stderr did not take so far.
-pub(super) fn metrics_inputs(report: &aggregate::Report) -> report::prom::Inputs {
+pub(super) fn metrics_inputs(report: &report::Report) -> report::prom::Inputs {
     report::prom::Inputs {
         breaches: report.breaches.len(),
         log_lines_dropped: crate::logging::lines_dropped(),
@@ -74,8 +74,14 @@ pub(super) fn history_target(
     if args.no_history {
         return Ok(None);
     }
-    let target = crate::history::recorder::target(args.history.as_deref(), config, &args.out, env)
-        .map_err(|e| usage(e.to_string()))?;
+    let target = crate::history::recorder::target(
+        args.history.as_deref(),
+        &config.history,
+        config.defaults.ca_file.as_deref(),
+        &args.out,
+        env,
+    )
+    .map_err(|e| usage(e.to_string()))?;
     if let Some(p) = &target.options.password {
         redactor.add(p);
     }

@@ -10,10 +10,11 @@
 //! as JSON lines under `--log-format json`; `--quiet` keeps the failures
 //! and the exit line.
 
-use crate::aggregate::{AccountStatus, Report};
+use crate::aggregate::AccountStatus;
 use crate::logging::{self, Level, Style};
 use crate::model::{AccountInfo, OrganizationRun, QueryOutcome, QueryResult};
 use crate::redact::Redactor;
+use crate::report::Report;
 
 use super::Exit;
 use std::sync::Arc;
@@ -163,8 +164,9 @@ impl Summary {
 
 /// The summary of `report`.
 pub(super) fn summary(report: &Report) -> Summary {
-    let t = &report.totals;
+    let t = &report.aggregate.totals;
     let over_licensed = report
+        .aggregate
         .accounts
         .iter()
         .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
@@ -180,6 +182,7 @@ pub(super) fn summary(report: &Report) -> Summary {
         queries_failed: t.queries_failed,
         queries_cancelled: t.queries_cancelled,
         organizations_failed: report
+            .aggregate
             .run
             .organizations
             .iter()

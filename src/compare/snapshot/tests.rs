@@ -1,5 +1,5 @@
 use super::*;
-use crate::report::tests::sample_report;
+use crate::test_support::sample_report;
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
@@ -30,10 +30,10 @@ fn a_written_snapshot_reads_back() {
     std::fs::write(&p, out).unwrap();
     let s = read(&p).unwrap();
     assert!(s.complete);
-    assert_eq!(s.previous.run, report.run.stem);
-    assert_eq!(s.previous.generated_at, report.generated_at);
-    assert_eq!(s.previous.accounts.len(), report.accounts.len());
-    for (p, a) in s.previous.accounts.iter().zip(&report.accounts) {
+    assert_eq!(s.previous.run, report.aggregate.run.stem);
+    assert_eq!(s.previous.generated_at, report.aggregate.generated_at);
+    assert_eq!(s.previous.accounts.len(), report.aggregate.accounts.len());
+    for (p, a) in s.previous.accounts.iter().zip(&report.aggregate.accounts) {
         assert_eq!(p.account, a.account);
         assert_eq!(p.uin, a.uin);
         assert_eq!(p.status, a.status.as_str());
@@ -46,8 +46,8 @@ fn a_written_snapshot_reads_back() {
         assert_eq!(p.scan_quota_used, a.scan_quota_used);
     }
     // Comparing a run with its own snapshot: every account matched, no move.
-    let c = crate::compare::compare(&report.accounts, &s.previous);
-    for (a, ch) in report.accounts.iter().zip(&c.changes) {
+    let c = crate::compare::compare(&report.aggregate.accounts, &s.previous);
+    for (a, ch) in report.aggregate.accounts.iter().zip(&c.changes) {
         assert_eq!(ch.is_some(), a.uin.is_some(), "{}", a.account);
         assert!(!ch.as_ref().is_some_and(crate::compare::Change::moved));
     }
@@ -231,9 +231,9 @@ fn an_incomplete_snapshot_says_so() {
 #[test]
 #[ignore = "a figure to read; run in release with --nocapture"]
 fn ten_thousand_accounts_compare_figure() {
-    use crate::aggregate::aggregate;
-    use crate::aggregate::tests::{account, data, ok, run_info};
+    use crate::compare::Comparison;
     use crate::model::RegionScope;
+    use crate::test_support::{account, data, ok, report_of, run_info};
     let regions = ["ap-guangzhou", "ap-shanghai", "ap-beijing"];
     let report_for = |shift: i64| {
         let accounts: Vec<_> = (0..10_000)
@@ -250,7 +250,7 @@ fn ten_thousand_accounts_compare_figure() {
                 regions.map(|r| ok(i, r, data(100 + n % 50, (n + shift) % 160)))
             })
             .collect();
-        aggregate(&accounts, &outcomes, run_info(RegionScope::Account))
+        report_of(&accounts, &outcomes, run_info(RegionScope::Account))
     };
     let first = report_for(0);
     let dir = tempfile::tempdir().unwrap();
@@ -262,7 +262,10 @@ fn ten_thousand_accounts_compare_figure() {
     let started = std::time::Instant::now();
     let previous = read(&p).unwrap().previous;
     let read_in = started.elapsed();
-    second.comparison = Some(crate::compare::compare(&second.accounts, &previous));
+    second.comparison = Comparison::With(crate::compare::compare(
+        &second.aggregate.accounts,
+        &previous,
+    ));
     let compared = started.elapsed();
     let written_at = std::time::Instant::now();
     let files =
@@ -270,7 +273,7 @@ fn ten_thousand_accounts_compare_figure() {
             .unwrap();
     let written = written_at.elapsed();
     assert_eq!(files.len(), 5);
-    assert_eq!(second.comparison.as_ref().unwrap().movers().len(), 10_000);
+    assert_eq!(second.comparison.compared().unwrap().movers().len(), 10_000);
     eprintln!(
         "snapshot {:.1} MB: read {read_in:?}, read + compare {compared:?} = {:.2} x the 0.5 s target; \
          write all formats with the comparison {written:?} = {:.2} x the 2 s target{}",

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use super::{count, options, postgres, report, scope, sqlite_file};
 use crate::history::schema::{Step, LATEST};
 use crate::history::*;
-use crate::report::tests::sample_report;
+use crate::test_support::sample_report;
 
 /// A table's columns after `id`: names and declared types.
 type Columns = Vec<(String, String)>;
@@ -24,7 +24,7 @@ fn written(d: Dialect) -> Vec<(String, Columns)> {
         cols.map(|(n, ty)| (n.to_string(), d.ty(ty).to_string()))
             .collect()
     };
-    let report = sample_report();
+    let report = sample_report().aggregate;
     let rec = record::from_report(&report, Utc::now());
     let mut tables = vec![(
         "runs".to_string(),
@@ -226,7 +226,7 @@ async fn postgres_a_fresh_database_has_exactly_the_columns_a_run_writes() {
 /// version's tcss-report did: into the tables and columns its migrations
 /// created, each value the one a run writes into the column of that name.
 /// Returns the run's id.
-pub(super) async fn insert_as_released(store: &Store, version: i64, report: &Report) -> i64 {
+pub(super) async fn insert_as_released(store: &Store, version: i64, report: &Aggregate) -> i64 {
     let d = store.dialect();
     let rec = record::from_report(report, Utc::now());
     let tables = schema::tables_at(version);
@@ -526,7 +526,7 @@ async fn adding_a_column_is_one_step(location: Location) {
         .expect("count");
     assert_eq!(
         nulls[0][0],
-        Val::Int(sample_report().accounts.len() as i64),
+        Val::Int(sample_report().aggregate.accounts.len() as i64),
         "old rows hold NULL"
     );
 }

@@ -1,64 +1,19 @@
-use chrono::{TimeZone, Utc};
-
 use super::*;
-use crate::compare::{compare, Previous};
-use crate::report::tests::sample_report;
-
-/// [`sample_report`] compared with an earlier run: `payments-prod` used 7
-/// more licenses (90 → 97, +7.0 pp), `-member-a` is unchanged, `legacy`
-/// (an error now) has no known difference, `late` is new, and `retired`
-/// vanished.
-pub(crate) fn compared_report() -> Report {
-    let mut report = sample_report();
-    for (a, uin) in
-        report.accounts[1..]
-            .iter_mut()
-            .zip(["200000000001", "200000000002", "200000000003"])
-    {
-        a.uin = Some(uin.into());
-    }
-    let same = crate::compare::tests::previous_account;
-    let mut pay = same(&report.accounts[0]);
-    pay.used_authorized = Some(90);
-    pay.remaining_authorized = Some(10);
-    pay.utilization = Some(0.90);
-    let mut legacy = same(&report.accounts[2]);
-    legacy.status = "ok".into();
-    legacy.total_authorized = Some(20);
-    legacy.used_authorized = Some(4);
-    let retired = PreviousAccount {
-        account: "retired".into(),
-        uin: Some("200000000009".into()),
-        status: "ok".into(),
-        total_authorized: Some(10),
-        used_authorized: Some(5),
-        remaining_authorized: Some(5),
-        utilization: Some(0.5),
-        ..PreviousAccount::default()
-    };
-    let previous = Previous {
-        run: "tcss-authorizations-20260101T000000Z".into(),
-        generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 1, 0).unwrap(),
-        accounts: vec![pay, same(&report.accounts[1]), legacy, retired],
-    };
-    report.comparison = Some(compare(&report.accounts, &previous));
-    report
-}
+use crate::compare::Comparison;
+use crate::test_support::{compared_report, sample_report};
 
 #[test]
 fn compared_follows_the_report() {
-    let mut report = sample_report();
-    assert!(matches!(compared(&report), Compared::NotAsked));
-    report.comparison_note = Some("nothing".into());
-    assert!(matches!(compared(&report), Compared::Missing("nothing")));
+    let report = sample_report();
+    assert!(matches!(report.comparison, Comparison::NotAsked));
     let report = compared_report();
-    assert!(matches!(compared(&report), Compared::With(_)));
+    assert!(matches!(report.comparison, Comparison::With(_)));
 }
 
 #[test]
 fn rows_are_movers_then_the_rest_then_new_then_vanished() {
     let report = compared_report();
-    let c = report.comparison.as_ref().unwrap();
+    let c = report.comparison.compared().unwrap();
     let rows: Vec<(String, &str)> = change_rows(&report, c)
         .map(|r| (r.account().to_string(), r.kind.as_str()))
         .collect();
@@ -78,7 +33,7 @@ fn rows_are_movers_then_the_rest_then_new_then_vanished() {
 #[test]
 fn cells_are_previous_current_change_side_by_side() {
     let report = compared_report();
-    let c = report.comparison.as_ref().unwrap();
+    let c = report.comparison.compared().unwrap();
     let columns = change_columns();
     assert_eq!(
         columns.len(),

@@ -16,17 +16,18 @@
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
-use crate::aggregate::Report;
+use crate::compare::Comparison;
 use crate::compare::{Change, PreviousAccount, CHANGE_METRICS};
-use crate::report::changes::{change_cell, compared, previous_cell, Compared};
+use crate::report::changes::{change_cell, previous_cell};
+use crate::report::Report;
 use crate::report::{rfc3339, Cell};
 
 /// Writes `comparison` and `vanished_accounts` into the top-level object
 /// (nothing without `--compare`).
 pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result<(), M::Error> {
-    match compared(report) {
-        Compared::NotAsked => Ok(()),
-        Compared::Missing(note) => {
+    match &report.comparison {
+        Comparison::NotAsked => Ok(()),
+        Comparison::NoPrevious(note) => {
             m.serialize_entry(
                 "comparison",
                 &Header {
@@ -40,7 +41,7 @@ pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result
             )?;
             m.serialize_entry("vanished_accounts", &[(); 0])
         }
-        Compared::With(c) => {
+        Comparison::With(c) => {
             let new = c.new_count();
             m.serialize_entry(
                 "comparison",
@@ -61,10 +62,10 @@ pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result
 /// The `change` of the account at `index`: `None` without `--compare` (no
 /// key), `Some(None)` for `null`.
 pub(super) fn account_change(report: &Report, index: usize) -> Option<Option<ChangeObject<'_>>> {
-    match compared(report) {
-        Compared::NotAsked => None,
-        Compared::Missing(_) => Some(None),
-        Compared::With(c) => Some(
+    match &report.comparison {
+        Comparison::NotAsked => None,
+        Comparison::NoPrevious(_) => Some(None),
+        Comparison::With(c) => Some(
             c.changes
                 .get(index)
                 .and_then(Option::as_ref)
@@ -128,11 +129,12 @@ impl Serialize for VanishedAccount<'_> {
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::report::changes::tests::compared_report;
+    use crate::compare::Comparison;
     use crate::report::json::write;
-    use crate::report::tests::sample_report;
+    use crate::test_support::compared_report;
+    use crate::test_support::sample_report;
 
-    fn snapshot(report: &crate::aggregate::Report) -> Value {
+    fn snapshot(report: &crate::report::Report) -> Value {
         let mut out = Vec::new();
         write(report, &mut out).unwrap();
         serde_json::from_slice(&out).unwrap()
@@ -200,7 +202,7 @@ mod tests {
     #[test]
     fn nothing_to_compare_with_is_a_note() {
         let mut report = sample_report();
-        report.comparison_note = Some("no earlier complete run".into());
+        report.comparison = Comparison::NoPrevious("no earlier complete run".into());
         let v = snapshot(&report);
         assert_eq!(v["comparison"]["previous_run"], Value::Null);
         assert_eq!(v["comparison"]["note"], json!("no earlier complete run"));

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::{code, more, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
-use crate::aggregate::Report;
+use crate::report::Report;
 use crate::thresholds::{Breach, Unit};
 
 /// A value as the summary shows it: a ratio as a percentage.
@@ -57,9 +57,9 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::breaches::tests::breached_report;
     use crate::report::markdown::tests::render;
-    use crate::report::tests::sample_report;
+    use crate::test_support::breached_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn breaches_come_first_with_every_field() {
@@ -95,11 +95,10 @@ mod tests {
     /// the 50,000-account test, every account breaching) stays under the bound.
     #[test]
     fn fifty_thousand_breaching_accounts_stay_under_256_kb() {
-        use crate::aggregate::aggregate;
-        use crate::aggregate::tests::{account, run_info};
         use crate::model::RegionScope;
         use crate::report::markdown::tests::long_text_outcomes;
         use crate::report::markdown::MAX_SUMMARY_BYTES;
+        use crate::test_support::{account, report_of, run_info};
         use crate::thresholds::{evaluate, parse, Origin};
         let n = 50_000;
         let long = "<|>*_[]!`#~$\\".repeat(20);
@@ -111,9 +110,13 @@ mod tests {
             })
             .collect();
         let outcomes: Vec<_> = (0..n).flat_map(|i| long_text_outcomes(i, &long)).collect();
-        let mut r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+        let mut r = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
         let padded = format!("utilization{}>= 0%", " ".repeat(200));
-        r.breaches = evaluate(&r, &[parse(&padded, Origin::CommandLine).unwrap()]);
+        r.breaches = evaluate(
+            &r.aggregate,
+            &r.comparison,
+            &[parse(&padded, Origin::CommandLine).unwrap()],
+        );
         assert_eq!(r.breaches.len(), n);
         let md = render(&r);
         eprintln!("{} bytes of {MAX_SUMMARY_BYTES}", md.len());

@@ -2,27 +2,27 @@
 //! accounts were matched, changed, new and vanished, then three tables,
 //! each capped at [`MAX_TABLE_ROWS`] rows with "… and K more": the top
 //! movers (biggest change of licenses used first, see
-//! `Comparison::movers`), the new accounts and the vanished ones. The
+//! `Compared::movers`), the new accounts and the vanished ones. The
 //! utilization difference is in percentage points. With nothing to compare
 //! with, a "Changes" section holding the note.
 
 use std::io::{self, Write};
 
 use super::{cell, code, more, num, opt, pct, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS};
-use crate::aggregate::Report;
-use crate::compare::Comparison;
-use crate::report::changes::{compared, previous_date, Compared};
+use crate::compare::{Compared, Comparison};
+use crate::report::changes::previous_date;
+use crate::report::Report;
 
 /// Writes the section (nothing without `--compare`).
 pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    match compared(report) {
-        Compared::NotAsked => Ok(()),
-        Compared::Missing(note) => writeln!(
+    match &report.comparison {
+        Comparison::NotAsked => Ok(()),
+        Comparison::NoPrevious(note) => writeln!(
             w,
             "## Changes\n\nNo earlier run to compare with: {}.\n",
             cell(note, MAX_MESSAGE_CHARS)
         ),
-        Compared::With(c) => {
+        Comparison::With(c) => {
             let movers = c.movers();
             let new = c.new_accounts();
             writeln!(w, "## Changes since {}\n", previous_date(c))?;
@@ -48,7 +48,7 @@ fn signed(n: Option<i64>) -> String {
 
 fn top_movers<W: Write>(
     report: &Report,
-    c: &Comparison,
+    c: &Compared,
     movers: &[usize],
     w: &mut W,
 ) -> io::Result<()> {
@@ -62,7 +62,7 @@ fn top_movers<W: Write>(
          |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for &i in movers.iter().take(MAX_TABLE_ROWS) {
-        let (a, ch) = (&report.accounts[i], c.changes[i].as_ref());
+        let (a, ch) = (&report.aggregate.accounts[i], c.changes[i].as_ref());
         let before = c.previous[i].as_ref().and_then(|p| p.used_authorized);
         let ch = ch.cloned().unwrap_or_default();
         writeln!(
@@ -96,7 +96,7 @@ fn new_accounts<W: Write>(report: &Report, new: &[usize], w: &mut W) -> io::Resu
         "| Account | UIN | Status | Used | Total | Utilization |\n|---|---|---|---:|---:|---:|"
     )?;
     for &i in new.iter().take(MAX_TABLE_ROWS) {
-        let a = &report.accounts[i];
+        let a = &report.aggregate.accounts[i];
         writeln!(
             w,
             "| {} | {} | {} | {} | {} | {} |",
@@ -112,7 +112,7 @@ fn new_accounts<W: Write>(report: &Report, new: &[usize], w: &mut W) -> io::Resu
     writeln!(w)
 }
 
-fn vanished<W: Write>(c: &Comparison, w: &mut W) -> io::Result<()> {
+fn vanished<W: Write>(c: &Compared, w: &mut W) -> io::Result<()> {
     writeln!(w, "### Vanished accounts ({})\n", c.vanished.len())?;
     if c.vanished.is_empty() {
         return writeln!(w, "None.\n");

@@ -5,14 +5,14 @@
 use std::io::{self, Write};
 
 use super::{cell, more, num, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
-use crate::aggregate::Report;
+use crate::report::Report;
 
 /// The marker of a flagged value.
 pub const FLAG: &str = "⚠";
 
 /// The totals row.
 pub(super) fn totals_row<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let n = report.quotas_over_capacity().len();
+    let n = report.aggregate.quotas_over_capacity().len();
     let value = match n {
         0 => "none".to_string(),
         1 => format!("{FLAG} **1 account**"),
@@ -23,7 +23,7 @@ pub(super) fn totals_row<W: Write>(report: &Report, w: &mut W) -> io::Result<()>
 
 /// The section listing them (nothing when there are none).
 pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
-    let over = report.quotas_over_capacity();
+    let over = report.aggregate.quotas_over_capacity();
     if over.is_empty() {
         return Ok(());
     }
@@ -54,7 +54,7 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use crate::report::markdown::tests::render;
-    use crate::report::tests::sample_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn totals_show_duplicates_and_flag_quotas_over_capacity() {
@@ -67,7 +67,7 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("## ⚠"), "{md}");
-        let a = &mut report.accounts[1];
+        let a = &mut report.aggregate.accounts[1];
         a.scan_quota_used = Some(1500);
         a.scan_quota_utilization = Some(1.5);
         let md = render(&report);

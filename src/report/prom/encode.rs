@@ -10,7 +10,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use super::{families, Family, Inputs, Value};
-use crate::aggregate::Report;
+use crate::report::Report;
 
 /// The metric families of one run, as the encoder collects them.
 #[derive(Debug)]

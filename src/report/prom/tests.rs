@@ -1,8 +1,8 @@
 use super::*;
-use crate::aggregate::tests::{account, data, failed, ok, run_info};
-use crate::aggregate::{aggregate, Report};
 use crate::model::RegionScope;
-use crate::report::tests::sample_report;
+use crate::report::Report;
+use crate::test_support::sample_report;
+use crate::test_support::{account, data, failed, ok, report_of, run_info};
 
 fn text(report: &Report, breaches: usize) -> String {
     render(
@@ -123,7 +123,7 @@ fn an_empty_value_is_no_sample_never_zero() {
         ok(0, "ap-guangzhou", d),
         failed(1, "ap-guangzhou", "AuthFailure"),
     ];
-    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
     let t = text(&report, 0);
     // Total 0: the ratio is undefined, so no sample; the zero counts are real.
     assert!(
@@ -147,7 +147,7 @@ fn label_values_are_escaped() {
         &["ap-guangzhou"],
     )];
     let outcomes = [ok(0, "ap-guangzhou", data(10, 5))];
-    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
     let t = text(&report, 0);
     let expected = r#"tcss_account_up{account="a \"quoted\" \\ name\nsecond line",uin=""} 1"#;
     assert!(t.lines().any(|l| l == expected), "{t}");
@@ -157,7 +157,8 @@ fn label_values_are_escaped() {
 #[test]
 fn the_run_facts_are_seconds() {
     let mut report = sample_report();
-    report.run.finished_at = report.run.started_at + chrono::Duration::milliseconds(2_500);
+    report.aggregate.run.finished_at =
+        report.aggregate.run.started_at + chrono::Duration::milliseconds(2_500);
     let t = text(&report, 0);
     assert_eq!(
         samples(&t, "tcss_report_run_duration_seconds"),
@@ -167,13 +168,13 @@ fn the_run_facts_are_seconds() {
     let value: f64 = last[0].rsplit(' ').next().unwrap().parse().unwrap();
     assert_eq!(
         value,
-        report.run.finished_at.timestamp_millis() as f64 / 1000.0
+        report.aggregate.run.finished_at.timestamp_millis() as f64 / 1000.0
     );
     assert_eq!(
         samples(&t, "tcss_report_build_info"),
         [format!(
             "tcss_report_build_info{{version=\"{}\"}} 1",
-            report.run.version
+            report.aggregate.run.version
         )]
     );
 }
@@ -194,7 +195,7 @@ fn ten_thousand_accounts_metrics_figure() {
     let outcomes: Vec<_> = (0..10_000)
         .map(|i| ok(i, "ap-guangzhou", data(100 + i as i64 % 50, i as i64 % 160)))
         .collect();
-    let report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
     let started = std::time::Instant::now();
     let t = text(&report, 0);
     let took = started.elapsed();
@@ -232,7 +233,8 @@ fn prom_is_a_format_of_the_set_but_not_a_default() {
     let paths = write_all_with(&mut report, dir.path(), &[Format::Prom], &inputs).unwrap();
     assert_eq!(
         paths,
-        [dir.path().join(format!("{}.prom", report.run.stem))]
+        [dir.path()
+            .join(format!("{}.prom", report.aggregate.run.stem))]
     );
     let written = std::fs::read_to_string(&paths[0]).unwrap();
     assert_eq!(written, text(&report, 3));

@@ -300,8 +300,8 @@ pub(super) fn is_stale(pid: u32, modified: Option<SystemTime>) -> bool {
 mod tests {
     use super::super::{report_names, reserve, stage_all, Staged};
     use super::*;
-    use crate::report::tests::sample_report;
     use crate::report::{write_all, Format, Part};
+    use crate::test_support::sample_report;
 
     /// A process id no process has (above any pid_max).
     const DEAD: u32 = 4_294_967_294;
@@ -340,7 +340,7 @@ mod tests {
     /// run that died then leaves it. Returns each file's bytes by name.
     fn died_while_publishing(out: &Path, stem: &str, published: usize) -> Vec<(String, Vec<u8>)> {
         let mut report = sample_report();
-        report.run.stem = stem.to_string();
+        report.aggregate.run.stem = stem.to_string();
         let reservation = reserve(out, stem, &report_names, &|| false).unwrap();
         assert_eq!(reservation.stem, stem);
         let parts = [
@@ -377,7 +377,7 @@ mod tests {
         if !proc_here() {
             return;
         }
-        let stem = sample_report().run.stem;
+        let stem = sample_report().aggregate.run.stem;
         for published in 0..=5 {
             let dir = tempfile::tempdir().unwrap();
             let out = dir.path();
@@ -386,7 +386,11 @@ mod tests {
             // The next run into the folder.
             let mut next = sample_report();
             write_all(&mut next, out, &[Format::Json]).unwrap();
-            assert_eq!(next.run.stem, format!("{stem}-2"), "after {published}");
+            assert_eq!(
+                next.aggregate.run.stem,
+                format!("{stem}-2"),
+                "after {published}"
+            );
             for (name, bytes) in &files {
                 assert_eq!(&fs::read(out.join(name)).unwrap(), bytes, "{name}");
             }
@@ -402,7 +406,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        let stem = sample_report().run.stem;
+        let stem = sample_report().aggregate.run.stem;
         // Died while staging: no marker, nothing published.
         let half = format!("{TEMP_PREFIX}{DEAD}-abcdefghijkl.{stem}");
         fs::create_dir(out.join(&half)).unwrap();
@@ -417,7 +421,7 @@ mod tests {
         write_all(&mut next, out, &[Format::Markdown]).unwrap();
         // The dead claim is gone, so the stem is free again; the live
         // claim still holds its stem.
-        assert_eq!(next.run.stem, stem);
+        assert_eq!(next.aggregate.run.stem, stem);
         assert_eq!(sets(out), vec![format!("{stem}.md")]);
         assert_eq!(temporaries(out), vec![live]);
     }
@@ -429,7 +433,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
-        let stem = sample_report().run.stem;
+        let stem = sample_report().aggregate.run.stem;
         let files = died_while_publishing(out, &stem, 0);
         // Someone else's file took one of the set's names meanwhile.
         let md = out.join(format!("{stem}.md"));

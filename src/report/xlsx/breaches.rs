@@ -7,8 +7,8 @@
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
 use super::{as_row, write_cell, Styles};
-use crate::aggregate::Report;
 use crate::report::breaches::{breach_cells, BREACH_COLUMNS};
+use crate::report::Report;
 
 /// Where each of [`BREACH_COLUMNS`] goes: (sheet column, width when the
 /// Summary sheet does not set one already).
@@ -64,12 +64,12 @@ mod tests {
     use calamine::{open_workbook, Data, Reader, Xlsx};
 
     use super::LAYOUT;
-    use crate::report::breaches::tests::breached_report;
     use crate::report::breaches::BREACH_COLUMNS;
-    use crate::report::tests::sample_report;
     use crate::report::xlsx::save;
+    use crate::test_support::breached_report;
+    use crate::test_support::sample_report;
 
-    fn summary(report: &crate::aggregate::Report) -> calamine::Range<Data> {
+    fn summary(report: &crate::report::Report) -> calamine::Range<Data> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.xlsx");
         save(report, &path).unwrap();

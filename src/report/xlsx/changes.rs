@@ -11,8 +11,9 @@
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::{as_col, as_row, print, table_header, write_table_cell, Styles};
-use crate::aggregate::Report;
-use crate::report::changes::{change_columns, change_row_cells, change_rows, compared, Compared};
+use crate::compare::Comparison;
+use crate::report::changes::{change_columns, change_row_cells, change_rows};
+use crate::report::Report;
 use crate::report::{rfc3339, Cell};
 
 /// The sheet's name.
@@ -26,9 +27,9 @@ pub const SIGNED_FORMAT: &str = "+#,##0;-#,##0;0";
 
 /// Adds the Changes sheet when the run compares.
 pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
-    match compared(report) {
-        Compared::NotAsked => Ok(()),
-        Compared::Missing(note) => {
+    match &report.comparison {
+        Comparison::NotAsked => Ok(()),
+        Comparison::NoPrevious(note) => {
             let ws = wb.add_worksheet();
             ws.set_name(CHANGES_SHEET)?;
             ws.set_column_width(0, 100)?;
@@ -37,7 +38,7 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             ws.write_string(1, 0, super::clip(note))?;
             Ok(())
         }
-        Compared::With(c) => {
+        Comparison::With(c) => {
             let ws = wb.add_worksheet_with_constant_memory()?;
             let columns = change_columns();
             let rows = c.changes.len() + c.vanished.len();
@@ -82,10 +83,10 @@ fn column_formats(
 
 /// The Run sheet's rows naming the run compared with, from `row`.
 pub(super) fn run_rows(ws: &mut Worksheet, row: u32, report: &Report) -> Result<(), XlsxError> {
-    let (run, generated) = match compared(report) {
-        Compared::NotAsked => return Ok(()),
-        Compared::Missing(note) => (Cell::str(note), Cell::Empty),
-        Compared::With(c) => (
+    let (run, generated) = match &report.comparison {
+        Comparison::NotAsked => return Ok(()),
+        Comparison::NoPrevious(note) => (Cell::str(note), Cell::Empty),
+        Comparison::With(c) => (
             Cell::str(&c.previous_run),
             Cell::Text(rfc3339(&c.previous_generated_at).into()),
         ),
@@ -102,10 +103,10 @@ mod tests {
     use calamine::{open_workbook, Data, Reader, Xlsx};
 
     use super::*;
-    use crate::report::changes::tests::compared_report;
-    use crate::report::tests::sample_report;
     use crate::report::xlsx::tests::header_row;
     use crate::report::xlsx::{save, SHEETS};
+    use crate::test_support::compared_report;
+    use crate::test_support::sample_report;
 
     #[test]
     fn the_changes_sheet_reads_back() {
@@ -207,7 +208,7 @@ mod tests {
         let wb: Xlsx<_> = open_workbook(&path).unwrap();
         assert_eq!(wb.sheet_names(), SHEETS.to_vec());
         let mut report = sample_report();
-        report.comparison_note = Some("no earlier complete run in the history".into());
+        report.comparison = Comparison::NoPrevious("no earlier complete run in the history".into());
         save(&report, &path).unwrap();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let sheet = wb.worksheet_range(CHANGES_SHEET).unwrap();

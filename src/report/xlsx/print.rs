@@ -15,8 +15,8 @@ pub(super) fn setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
 mod tests {
     use std::io::Read;
 
-    use crate::report::changes::tests::compared_report;
     use crate::report::xlsx::save;
+    use crate::test_support::compared_report;
 
     /// Every part of the zip whose name starts with `prefix`, as text.
     fn parts(path: &std::path::Path, prefix: &str) -> Vec<(String, String)> {

@@ -1,9 +1,10 @@
 use chrono::{TimeZone, Utc};
 
-use crate::aggregate::tests::{account, cancelled, data, failed, ok, run_info};
-use crate::aggregate::{aggregate, Report};
-use crate::compare::{Change, Comparison};
+use crate::aggregate::aggregate;
+use crate::compare::{Change, Compared, Comparison};
 use crate::model::RegionScope;
+use crate::report::Report;
+use crate::test_support::{account, cancelled, data, failed, ok, run_info};
 use crate::thresholds::{evaluate, parse, show_number, Breach, Metric, Op, Origin, Scope, Unit};
 
 /// Four accounts: `high` 97 of 100 (UIN 1001), `over` 15 of 10 (UIN 1002),
@@ -22,16 +23,16 @@ fn report() -> Report {
         failed(2, "ap-beijing", "UnsupportedRegion"),
         cancelled(3, "ap-guangzhou"),
     ];
-    aggregate(
+    Report::new(aggregate(
         &[high, over, broken, late],
         &outcomes,
         run_info(RegionScope::Account),
-    )
+    ))
 }
 
 fn breaches(report: &Report, expr: &str) -> Vec<Breach> {
     let t = parse(expr, Origin::CommandLine).unwrap_or_else(|e| panic!("{e}"));
-    evaluate(report, &[t])
+    evaluate(&report.aggregate, &report.comparison, &[t])
 }
 
 /// Who breached: account names, `total` for the totals.
@@ -99,7 +100,7 @@ fn a_breach_carries_scope_account_uin_metric_value_and_threshold() {
 #[test]
 fn total_scope_reads_the_totals_and_the_failure_counts() {
     let r = report();
-    let used = r.totals.used_authorized.expect("known");
+    let used = r.aggregate.totals.used_authorized.expect("known");
     assert_eq!(used, 97 + 15);
     assert_eq!(who(&r, "total.used_authorized == 112"), ["total"]);
     assert_eq!(who(&r, "total.used_authorized > 112"), Vec::<String>::new());
@@ -121,12 +122,12 @@ fn total_scope_reads_the_totals_and_the_failure_counts() {
 #[test]
 fn empty_totals_never_breach() {
     let a = account("a", &["ap-guangzhou"]);
-    let r = aggregate(
+    let r = Report::new(aggregate(
         &[a],
         &[failed(0, "ap-guangzhou", "InternalError")],
         run_info(RegionScope::Account),
-    );
-    assert_eq!(r.totals.utilization, None);
+    ));
+    assert_eq!(r.aggregate.totals.utilization, None);
     for op in ["<", "<=", ">", ">=", "==", "!="] {
         assert!(
             who(&r, &format!("total.utilization {op} 0")).is_empty(),
@@ -141,7 +142,7 @@ fn empty_totals_never_breach() {
 }
 
 fn compared(mut r: Report, changes: Vec<Option<Change>>) -> Report {
-    r.comparison = Some(Comparison {
+    r.comparison = Comparison::With(Compared {
         previous_run: "tcss-authorizations-20260101T000000Z".into(),
         previous_generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         previous: changes
@@ -211,7 +212,7 @@ fn change_metrics_per_account_and_in_total() {
 #[test]
 fn change_without_a_previous_run_is_empty() {
     let r = report();
-    assert!(r.comparison.is_none());
+    assert_eq!(r.comparison, Comparison::NotAsked);
     for expr in [
         "change.used_authorized != 0",
         "total.change.used_authorized != 0",
@@ -232,7 +233,7 @@ fn breaches_follow_the_thresholds_then_the_accounts() {
         .iter()
         .map(|e| parse(e, Origin::CommandLine).unwrap())
         .collect();
-    let got: Vec<(String, Option<String>)> = evaluate(&r, &ts)
+    let got: Vec<(String, Option<String>)> = evaluate(&r.aggregate, &r.comparison, &ts)
         .into_iter()
         .map(|b| (b.expression, b.account))
         .collect();
@@ -244,7 +245,7 @@ fn breaches_follow_the_thresholds_then_the_accounts() {
             ("utilization >= 90%".to_string(), Some("over".to_string())),
         ]
     );
-    assert!(evaluate(&r, &[]).is_empty());
+    assert!(evaluate(&r.aggregate, &r.comparison, &[]).is_empty());
 }
 
 #[test]
@@ -280,7 +281,11 @@ fn ten_thousand_accounts_thresholds_figure() {
     let outcomes: Vec<_> = (0..10_000)
         .map(|i| ok(i, "ap-guangzhou", data(100, 91 + (i as i64 % 9))))
         .collect();
-    let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let r = Report::new(aggregate(
+        &accounts,
+        &outcomes,
+        run_info(RegionScope::Account),
+    ));
     let exprs = [
         "utilization >= 90%",
         "remaining_authorized < 10",
@@ -298,7 +303,7 @@ fn ten_thousand_accounts_thresholds_figure() {
         .map(|e| parse(e, Origin::CommandLine).unwrap())
         .collect();
     let started = std::time::Instant::now();
-    let breaches = evaluate(&r, &ts);
+    let breaches = evaluate(&r.aggregate, &r.comparison, &ts);
     let took = started.elapsed();
     assert_eq!(breaches.len(), 50_000);
     eprintln!(

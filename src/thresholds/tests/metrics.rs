@@ -1,4 +1,5 @@
-use crate::report::{account_cells, tests::sample_report, totals_fields, Cell, ACCOUNT_COLUMNS};
+use crate::report::{account_cells, totals_fields, Cell, ACCOUNT_COLUMNS};
+use crate::test_support::sample_report;
 use crate::thresholds::metrics::{account_names, find, total_only_names, Unit, METRICS};
 
 /// The metrics table cannot drift from the report: every numeric accounts
@@ -6,7 +7,7 @@ use crate::thresholds::metrics::{account_names, find, total_only_names, Unit, ME
 #[test]
 fn per_account_metrics_are_the_numeric_accounts_columns() {
     let report = sample_report();
-    let cells = account_cells(&report.accounts[0]);
+    let cells = account_cells(&report.aggregate.accounts[0]);
     let numeric: Vec<(&str, Unit)> = ACCOUNT_COLUMNS
         .iter()
         .zip(cells.iter())
@@ -26,7 +27,7 @@ fn per_account_metrics_are_the_numeric_accounts_columns() {
 #[test]
 fn total_metrics_are_the_totals_keys_and_the_failure_counts() {
     let report = sample_report();
-    let mut keys: Vec<&str> = totals_fields(&report.totals)
+    let mut keys: Vec<&str> = totals_fields(&report.aggregate.totals)
         .iter()
         .map(|f| f.key)
         .collect();
@@ -50,7 +51,7 @@ fn total_metrics_are_the_totals_keys_and_the_failure_counts() {
 #[test]
 fn metrics_read_what_the_reports_print() {
     let report = sample_report();
-    for row in &report.accounts {
+    for row in &report.aggregate.accounts {
         let cells = account_cells(row);
         for m in METRICS.iter().filter(|m| m.account.is_some()) {
             let i = ACCOUNT_COLUMNS.iter().position(|c| *c == m.name).unwrap();
@@ -68,14 +69,14 @@ fn metrics_read_what_the_reports_print() {
             );
         }
     }
-    for f in totals_fields(&report.totals) {
+    for f in totals_fields(&report.aggregate.totals) {
         let printed = match f.cell {
             Cell::Int(n) => Some(n as f64),
             Cell::Ratio(x) => Some(x),
             _ => None,
         };
         assert_eq!(
-            (find(f.key).unwrap().total.unwrap())(&report),
+            (find(f.key).unwrap().total.unwrap())(&report.aggregate),
             printed,
             "{}",
             f.key

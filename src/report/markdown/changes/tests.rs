@@ -1,11 +1,10 @@
-use crate::aggregate::aggregate;
-use crate::aggregate::tests::{account, data, ok, run_info};
-use crate::compare::{compare, Previous, PreviousAccount};
+use crate::compare::{compare, Comparison, Previous, PreviousAccount};
 use crate::model::RegionScope;
-use crate::report::changes::tests::compared_report;
 use crate::report::markdown::tests::render;
 use crate::report::markdown::{MAX_SUMMARY_BYTES, MAX_TABLE_ROWS};
-use crate::report::tests::sample_report;
+use crate::test_support::compared_report;
+use crate::test_support::sample_report;
+use crate::test_support::{account, data, ok, report_of, run_info};
 
 #[test]
 fn the_section_lists_movers_new_and_vanished() {
@@ -48,7 +47,7 @@ fn no_section_without_compare_and_a_note_without_a_previous_run() {
     let md = render(&sample_report());
     assert!(!md.contains("## Changes"), "{md}");
     let mut report = sample_report();
-    report.comparison_note = Some("no earlier complete run in <the> history".into());
+    report.comparison = Comparison::NoPrevious("no earlier complete run in <the> history".into());
     let md = render(&report);
     assert!(
         md.contains("## Changes\n\nNo earlier run to compare with: no earlier complete run in &lt;the&gt; history.\n"),
@@ -60,7 +59,10 @@ fn no_section_without_compare_and_a_note_without_a_previous_run() {
 #[test]
 fn nothing_moved() {
     let mut report = compared_report();
-    let c = report.comparison.as_mut().unwrap();
+    let c = match &mut report.comparison {
+        Comparison::With(c) => c,
+        _ => unreachable!(),
+    };
     c.changes[0] = Some(Default::default());
     c.changes[3] = Some(Default::default());
     c.vanished.clear();
@@ -96,11 +98,12 @@ fn every_table_full_stays_under_the_bound_and_escaped() {
             ok(i, "r1", d)
         })
         .collect();
-    let mut report = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
+    let mut report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
     let previous = Previous {
         run: "earlier".into(),
-        generated_at: report.generated_at,
+        generated_at: report.aggregate.generated_at,
         accounts: report
+            .aggregate
             .accounts
             .iter()
             .enumerate()
@@ -118,7 +121,7 @@ fn every_table_full_stays_under_the_bound_and_escaped() {
             })
             .collect(),
     };
-    report.comparison = Some(compare(&report.accounts, &previous));
+    report.comparison = Comparison::With(compare(&report.aggregate.accounts, &previous));
     let md = render(&report);
     assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
     let half = n / 2;

@@ -1,14 +1,37 @@
 //! Where the history is: `--history` or `[history] database` read as a
-//! SQLite file path or a `postgres://` URL, and refused when it is neither.
-//! A value that may hold a password (a URL's `user:password@` or
-//! `?password=`, a libpq `key=value` connection string) is refused without
-//! repeating it: the password comes from `PGPASSWORD` or `password_env`.
+//! SQLite file path or a `postgres://` URL, and refused when it is neither
+//! ([`LocationError`]). A value that may hold a password (a URL's
+//! `user:password@` or `?password=`, a libpq `key=value` connection string)
+//! is refused without repeating it: the password comes from `PGPASSWORD` or
+//! `password_env`. Here, beside the config that names it, so both the
+//! config and the history store (`crate::history`) read it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use super::HistoryError;
+/// A `--history` or `[history] database` value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocationError {
+    /// Not a usable value.
+    #[error("history database {value:?}: {reason}")]
+    Invalid {
+        /// The value as given (a password cut).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A libpq `key=value` connection string (never repeated: it may hold
+    /// a password).
+    #[error(
+        "history database: a libpq key=value connection string is not accepted (not repeated \
+         here: it may hold a password); give a URL: postgres://USER@HOST:PORT/DATABASE \
+         (?sslmode=require as needed), with the password in PGPASSWORD or in the variable \
+         [history] password_env names"
+    )]
+    ConnInfo,
+}
 
 /// Where the history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +86,8 @@ fn looks_like_conninfo(text: &str) -> bool {
 impl Location {
     /// `postgres://...` / `postgresql://...`, or a file path resolved
     /// against `base` (the config file's folder; empty for the command line).
-    pub fn parse(text: &str, base: &Path) -> Result<Location, HistoryError> {
-        let invalid = |reason: &str| HistoryError::InvalidLocation {
+    pub fn parse(text: &str, base: &Path) -> Result<Location, LocationError> {
+        let invalid = |reason: &str| LocationError::Invalid {
             value: text.to_string(),
             reason: reason.to_string(),
         };
@@ -72,10 +95,10 @@ impl Location {
             return postgres_url(text);
         }
         if looks_like_conninfo(text) {
-            return Err(HistoryError::ConnInfo);
+            return Err(LocationError::ConnInfo);
         }
         if text.contains("://") {
-            return Err(HistoryError::InvalidLocation {
+            return Err(LocationError::Invalid {
                 value: redact_url(text),
                 reason: "only postgres:// URLs and SQLite file paths are supported".into(),
             });
@@ -88,8 +111,8 @@ impl Location {
 }
 
 /// A `postgres://` URL, checked: parsable, a user, no password.
-fn postgres_url(text: &str) -> Result<Location, HistoryError> {
-    let invalid = |reason: String| HistoryError::InvalidLocation {
+fn postgres_url(text: &str) -> Result<Location, LocationError> {
+    let invalid = |reason: String| LocationError::Invalid {
         value: redact_url(text),
         reason,
     };
