@@ -11,6 +11,7 @@ mod fail_on;
 pub mod history;
 mod keys;
 mod locate;
+pub mod notify;
 mod organizations;
 mod raw;
 pub mod selector;
@@ -302,6 +303,8 @@ pub struct Config {
     pub warnings: Vec<Problem>,
     /// `[history]`: where runs are recorded.
     pub history: history::HistorySettings,
+    /// `[[notify]]`: where the run's summary is sent, in file order.
+    pub notify: Vec<notify::NotifyEntry>,
 }
 
 impl Config {
@@ -349,6 +352,7 @@ impl Config {
         let organizations =
             organizations::organizations(&mut problems, &raw.organizations, &accounts, &defaults);
         let history = history::history(&mut problems, &raw.history, &base_dir);
+        let notify = notify::notify(&mut problems, &raw.notify);
         let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
@@ -358,6 +362,7 @@ impl Config {
             organizations,
             warnings,
             history,
+            notify,
         })
     }
 
