@@ -20,6 +20,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         stem: "tcss-authorizations-20260201T000000Z".into(),
         organizations: Vec::new(),
         history: crate::model::HistoryOutcome::Off,
+        notifications: Vec::new(),
     }
 }
 

@@ -274,6 +274,7 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
         stem: "s".into(),
         organizations: Vec::new(),
         history: tcss_report::model::HistoryOutcome::Off,
+        notifications: Vec::new(),
     };
     let report = tcss_report::aggregate::aggregate(&accounts, &outcomes, run);
     let text = tcss_report::report::prom::render(&report, &Default::default()).unwrap();

@@ -283,6 +283,7 @@ fn run_info(
         ),
         organizations,
         history: crate::model::HistoryOutcome::Off,
+        notifications: Vec::new(),
     }
 }
 
