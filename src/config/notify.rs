@@ -325,7 +325,10 @@ fn when(problems: &mut Problems<'_>, raw: &Option<Spanned<String>>) -> NotifyWhe
     let Some(w) = raw else {
         return NotifyWhen::Always;
     };
-    match NotifyWhen::ALL.into_iter().find(|v| v.as_str() == w.get_ref()) {
+    match NotifyWhen::ALL
+        .into_iter()
+        .find(|v| v.as_str() == w.get_ref())
+    {
         Some(v) => v,
         None => {
             problems.error(
@@ -451,7 +454,10 @@ mod tests {
             e.contains("accounts.toml:5:8:") && e.contains("\"teams\" is not a kind"),
             "{e}"
         );
-        assert!(e.contains("wecom, dingtalk, feishu, slack, webhook, email"), "{e}");
+        assert!(
+            e.contains("wecom, dingtalk, feishu, slack, webhook, email"),
+            "{e}"
+        );
         let e = errors("[[notify]]\nkind = \"wecom\"\n");
         assert!(e.contains(":5:8:") && e.contains("set `url_env`"), "{e}");
         let e = errors("[[notify]]\nkind = \"wecom\"\nurl_env = \"W\"\nsecret_env = \"S\"\n");
@@ -459,13 +465,22 @@ mod tests {
             e.contains(":7:14:") && e.contains("only dingtalk and feishu messages are signed"),
             "{e}"
         );
-        let e = errors("[[notify]]\nkind = \"slack\"\nurl_env = \"my url\"\nwhen = \"sometimes\"\n");
-        assert!(e.contains(":6:11:") && e.contains("environment variable"), "{e}");
+        let e =
+            errors("[[notify]]\nkind = \"slack\"\nurl_env = \"my url\"\nwhen = \"sometimes\"\n");
+        assert!(
+            e.contains(":6:11:") && e.contains("environment variable"),
+            "{e}"
+        );
         assert!(e.contains(":7:8:") && e.contains("\"sometimes\""), "{e}");
-        let e = errors("[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"a@x.example\"\nto = []\n");
+        let e = errors(
+            "[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"a@x.example\"\nto = []\n",
+        );
         assert!(e.contains(":8:6:") && e.contains("to` is empty"), "{e}");
         let e = errors("[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"not an address\"\nto = [\"b@x.example\"]\nurl_env = \"U\"\n");
-        assert!(e.contains(":7:8:") && e.contains("not an email address"), "{e}");
+        assert!(
+            e.contains(":7:8:") && e.contains("not an email address"),
+            "{e}"
+        );
         assert!(e.contains(":9:11:") && e.contains("smtp_url_env"), "{e}");
         let e = errors("[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"a@x.example\"\nto = [\"b@x.example\"]\nattach = [\"xlsx\", \"html\"]\n");
         assert!(
@@ -475,6 +490,9 @@ mod tests {
         let e = errors("[[notify]]\nkind = \"webhook\"\nurl_env = \"U\"\ntimeout_secs = 90\n");
         assert!(e.contains(":7:16:") && e.contains("from 1 to 30"), "{e}");
         let e = errors("[[notify]]\nkind = \"webhook\"\nurl = \"https://x\"\n");
-        assert!(e.contains(":6:1:") && e.contains("unknown key `url` in [[notify]]"), "{e}");
+        assert!(
+            e.contains(":6:1:") && e.contains("unknown key `url` in [[notify]]"),
+            "{e}"
+        );
     }
 }

@@ -315,8 +315,7 @@ fn publish_some(
         return Err(give_up(out, io_error(&marker, &e), Vec::new(), staged));
     }
     staged.sort_by_key(|(dest, _)| staging::publish_order(dest));
-    let held = staged
-        .pop_if(|(dest, _)| hold_json && dest.extension() == Some("json".as_ref()));
+    let held = staged.pop_if(|(dest, _)| hold_json && dest.extension() == Some("json".as_ref()));
     let mut published: Vec<PathBuf> = Vec::new();
     let mut rest = staged.into_iter();
     while let Some((dest, tmp)) = rest.next() {

@@ -196,7 +196,11 @@ mod tests {
         let listed = names(out);
         assert!(!listed.contains(&format!("{stem}.json")), "{listed:?}");
         assert_eq!(listed.iter().filter(|n| n.starts_with(&stem)).count(), 4);
-        assert_eq!(statuses(held.staged()), ["unknown"], "staged as first written");
+        assert_eq!(
+            statuses(held.staged()),
+            ["unknown"],
+            "staged as first written"
+        );
         report.run.notifications[0] = outcome(NotificationStatus::Sent);
         let json = held.publish(&report).unwrap();
         assert_eq!(json, out.join(format!("{stem}.json")));
@@ -254,7 +258,13 @@ mod tests {
         std::fs::write(&md, b"theirs").unwrap();
         let err = super::super::publish_some(out, reservation, staged, true).unwrap_err();
         assert!(
-            matches!(&err, ReportError::NotPublished { kept_json: Some(_), .. }),
+            matches!(
+                &err,
+                ReportError::NotPublished {
+                    kept_json: Some(_),
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert_eq!(
