@@ -270,8 +270,11 @@ pub async fn send(
 /// broken connection.
 fn smtp_failure(e: &lettre::transport::smtp::Error, smtp: &Smtp) -> Failure {
     let server = format!("{}:{}", smtp.host, smtp.port);
-    let chain = tcapi::error::error_chain(e);
-    let (message, transient) = if e.is_tls() {
+    // lettre's text already holds its causes (one level said twice).
+    let chain = e
+        .to_string()
+        .replace("Connection error: Connection error: ", "Connection error: ");
+    let (message, transient) = if e.is_tls() || chain.contains("certificate") {
         (
             format!(
                 "TLS with the SMTP server {server} failed ({chain}); if its certificate is \

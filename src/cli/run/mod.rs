@@ -5,6 +5,7 @@
 
 mod compare_with;
 mod gates;
+mod notify;
 mod outputs;
 mod progress;
 
@@ -12,6 +13,7 @@ use super::*;
 pub use compare_with::CompareWith;
 use compare_with::*;
 use gates::*;
+use notify::*;
 use outputs::*;
 use progress::Progress;
 
@@ -72,6 +74,9 @@ pub(super) struct RunArgs {
     /// the run exits 130 (overrides `[defaults] run_timeout_secs`; 0: none).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(config::RUN_TIMEOUT_SECS.min as u64..=config::RUN_TIMEOUT_SECS.max as u64))]
     run_timeout: Option<u64>,
+    /// Send no notification (`[[notify]]`), and read none of their variables.
+    #[arg(long)]
+    no_notify: bool,
 }
 
 pub(super) async fn run(
@@ -88,12 +93,13 @@ pub(super) async fn run(
     let _deadline = run_deadline(&config, stop, started);
     let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let notify_targets = notify_targets(&args, &config, env.as_ref(), &redactor)?;
     // The history's waits end on an interrupt too (until the reports are
     // written): a hung database never holds the run.
     let history =
         history_target(&args, &config, env.as_ref(), &redactor)?.map(|t| t.interruptible(&cancel));
     let previous = previous_run(&args, history.as_ref()).await?;
-    let wired = wire(&config, env.as_ref(), args.simulate, redactor).await?;
+    let wired = wire(&config, env.as_ref(), args.simulate, Arc::clone(&redactor)).await?;
     let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
     let (outcomes, organizations) =
         query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
@@ -103,12 +109,15 @@ pub(super) async fn run(
         .iter()
         .filter(|o| o.error_code.is_some())
         .count();
-    let run_info = run_info(&args, &config, started_at, cut_short, organizations);
+    let mut run_info = run_info(&args, &config, started_at, cut_short, organizations);
+    run_info.notifications = notify_targets.pending();
     let Written {
         failed,
         history_failed,
         report,
         prom_text,
+        paths,
+        held_json,
     } = write_reports(
         &args,
         &config,
@@ -121,7 +130,7 @@ pub(super) async fn run(
     )
     .await?;
     let inputs = metrics_inputs(&report);
-    crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
+    let delivered = crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await;
     // Still heard while the reports were written (in full) and delivered:
     // an interrupt at any point of the run exits 130.
     signal_task.abort();
@@ -134,15 +143,17 @@ pub(super) async fn run(
             "log lines could not be written to stderr and were dropped"
         );
     }
-    // A run that could not be recorded is fatal (1), whatever breached.
-    if history_failed && !interrupted {
-        return Ok(Exit::Fatal);
-    }
-    Ok(run_exit(
-        interrupted,
-        report.breaches.len(),
-        failed + org_failures,
-    ))
+    // A run that could not be recorded (or whose metrics file could not
+    // be written) is fatal (1), whatever breached.
+    let exit = if delivered.is_err() || (history_failed && !interrupted) {
+        Exit::Fatal
+    } else {
+        run_exit(interrupted, report.breaches.len(), failed + org_failures)
+    };
+    // After the reports, the history and the metrics; never changes `exit`.
+    notify_and_publish(&notify_targets, report, held_json, &paths, exit, &redactor).await?;
+    delivered?;
+    Ok(exit)
 }
 
 /// The sender of a run's interrupt flag, shared by the signal task and
@@ -335,6 +346,11 @@ pub(super) struct Written {
     report: aggregate::Report,
     /// The text of the `.prom` report, when the formats have `prom`.
     prom_text: Option<String>,
+    /// The files of the set.
+    paths: Vec<PathBuf>,
+    /// The JSON snapshot, held back while the notifications are sent
+    /// (when the run has any).
+    held_json: Option<crate::report::publish::HeldJson>,
 }
 
 /// Aggregates the outcomes, records the run in the history (once its stem
@@ -394,22 +410,22 @@ pub(super) async fn write_reports(
     );
     let metrics = metrics_inputs(&report);
     let (out, formats) = (args.out.clone(), args.formats.clone());
+    // With notifications to send, the JSON snapshot waits for their outcomes.
+    let hold_json = !report.run.notifications.is_empty();
     let (report, written, rendered) = blocking(move || {
         let rendered = std::sync::OnceLock::new();
-        let written = report::write_reserved(
-            &mut report,
-            &out,
-            &formats,
-            &metrics,
-            reservation,
-            &rendered,
-        );
+        let (r, f, m) = (&mut report, &formats, &metrics);
+        let written = if hold_json {
+            report::write_reserved_holding_json(r, &out, f, m, reservation, &rendered)
+        } else {
+            report::write_reserved(r, &out, f, m, reservation, &rendered).map(|p| (p, None))
+        };
         (report, written, rendered)
     })
     .await;
     let written = written.with_context(context);
     log_breaches(&report.breaches);
-    let paths = written?;
+    let (paths, held_json) = written?;
     tracing::info!(
         queries,
         failed,
@@ -421,7 +437,8 @@ pub(super) async fn write_reports(
         "run finished"
     );
     let mut stdout = std::io::stdout().lock();
-    for p in &paths {
+    let held = held_json.as_ref().map(|h| h.dest());
+    for p in paths.iter().filter(|p| Some(p.as_path()) != held) {
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(Written {
@@ -429,6 +446,8 @@ pub(super) async fn write_reports(
         history_failed,
         report,
         prom_text: rendered.into_inner(),
+        paths,
+        held_json,
     })
 }
 
