@@ -38,6 +38,9 @@ use message::Summary;
 use send::{with_retry, Failure};
 pub use target::{Endpoint, ResolveError, Target};
 
+/// The longest error kept for a notification, in characters.
+pub const ERROR_CHARS: usize = 500;
+
 /// A run's notification targets, resolved.
 #[derive(Debug, Default)]
 pub struct Targets(Vec<Target>);
@@ -144,7 +147,9 @@ pub async fn send_all(
                 outcome(t, NotificationStatus::Sent, attempts, None)
             }
             Err(f) => {
-                let error = redactor.redact(&f.message).into_owned();
+                // Cleaned of secrets before it is cut: no part of one is left.
+                let error = crate::sanitize::clean(&redactor.redact(&f.message), ERROR_CHARS)
+                    .into_owned();
                 tracing::warn!(
                     kind = t.kind.as_str(),
                     host = %t.host,

@@ -4,7 +4,9 @@
 //! redirect followed; the platform's answer read (at most [`BODY_READ`]
 //! bytes) and checked: an error in it (`errcode` != 0, Slack's text other
 //! than `ok`) is a failure. Failures are words, never a library's debug
-//! text, and never the URL (its path and query carry the key).
+//! text, and never the URL (its path and query carry the key); what a
+//! server said is kept whole (on one line), to be cleaned of secrets
+//! before it is cut (by the caller).
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,8 +17,6 @@ use url::Url;
 pub const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// At most this much of an answer is read (bytes).
 pub const BODY_READ: usize = 16 * 1024;
-/// At most this much of an answer is shown (characters).
-const BODY_SHOWN: usize = 300;
 
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,14 +134,20 @@ async fn start_of_body(mut answer: reqwest::Response, cap: usize) -> Vec<u8> {
     body
 }
 
-/// The start of an answer, on one line, cut.
+/// An answer (as much as was read) on one line, not cut: a secret it
+/// echoes is removed before the caller cuts it.
 pub fn shown(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {
         return "(no body)".into();
     }
-    crate::sanitize::clean(text, BODY_SHOWN).into_owned()
+    one_line(text)
+}
+
+/// `text` on one line, without control characters, whole.
+fn one_line(text: &str) -> String {
+    crate::sanitize::clean(text, BODY_READ).into_owned()
 }
 
 /// WeCom's and DingTalk's answer: 2xx and `{"errcode": 0, ...}`.
@@ -152,10 +158,7 @@ pub fn errcode_answer(status: u16, body: &[u8]) -> Result<(), String> {
         Some(0) if (200..300).contains(&status) => Ok(()),
         Some(code) => Err(format!(
             "errcode {code}: {}",
-            crate::sanitize::clean(
-                value.get("errmsg").and_then(|m| m.as_str()).unwrap_or(""),
-                BODY_SHOWN
-            )
+            one_line(value.get("errmsg").and_then(|m| m.as_str()).unwrap_or(""))
         )),
         None => Err(format!(
             "HTTP {status}, an answer without errcode: {}",
@@ -177,10 +180,7 @@ pub fn feishu_answer(status: u16, body: &[u8]) -> Result<(), String> {
         .unwrap_or("");
     match code {
         Some(0) if (200..300).contains(&status) => Ok(()),
-        Some(code) => Err(format!(
-            "code {code}: {}",
-            crate::sanitize::clean(msg, BODY_SHOWN)
-        )),
+        Some(code) => Err(format!("code {code}: {}", one_line(msg))),
         None => Err(format!(
             "HTTP {status}, an answer without code: {}",
             shown(body)

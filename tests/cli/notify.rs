@@ -539,7 +539,11 @@ fn no_secret_reaches_any_output() {
         Receiver::start(echo),
         Receiver::start(echo),
     );
-    let slack = Receiver::start(|r: &receivers::Request| Answer::Reply(400, r.target.clone()));
+    // Slack's echo puts the token across the point where errors are cut
+    // (500 characters): what is cut must be cleaned first.
+    let slack = Receiver::start(|r: &receivers::Request| {
+        Answer::Reply(400, format!("{}{}", "x".repeat(440), r.target))
+    });
     let hook = Receiver::start(|r: &receivers::Request| {
         Answer::Reply(418, format!("{} {:?}", r.target, r.headers))
     });
@@ -627,7 +631,12 @@ fn no_secret_reaches_any_output() {
     );
     for (name, bytes) in &outputs {
         for secret in planted {
-            assert!(!contains(bytes, secret.as_bytes()), "{secret} in {name}");
+            // Its first 12 characters: no part of one either.
+            let part = &secret[..secret.len().min(12)];
+            assert!(
+                !contains(bytes, part.as_bytes()),
+                "{part} ({secret}) in {name}"
+            );
         }
     }
 }
