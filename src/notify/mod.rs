@@ -183,52 +183,8 @@ fn outcome(
 async fn send_one(t: &Target, s: &Summary, run: &RunEnd<'_>) -> (u32, Result<(), Failure>) {
     match &t.endpoint {
         Endpoint::Http { url, secret } => {
-            let client = match tcapi::service_client(url.expose(), &t.ca_files, t.timeout) {
-                Ok(c) => c,
-                Err(e) => {
-                    let message = format!("cannot prepare the request: {e}");
-                    return (
-                        0,
-                        Err(Failure {
-                            message,
-                            transient: false,
-                        }),
-                    );
-                }
-            };
-            let check = match t.kind {
-                NotifyKind::Wecom | NotifyKind::Dingtalk => send::errcode_answer,
-                NotifyKind::Feishu => send::feishu_answer,
-                NotifyKind::Slack => send::slack_answer,
-                NotifyKind::Webhook | NotifyKind::Email => send::any_2xx,
-            };
-            let secret = secret.as_ref().map(|s| s.expose());
-            with_retry(|| {
-                // Signed afresh for each attempt.
-                let now = chrono::Utc::now();
-                let (to, body) = match t.kind {
-                    NotifyKind::Wecom => (url.expose().clone(), wecom::body(s)),
-                    NotifyKind::Dingtalk => (
-                        secret.map_or_else(
-                            || url.expose().clone(),
-                            |k| dingtalk::signed_url(url.expose(), k, now.timestamp_millis()),
-                        ),
-                        dingtalk::body(s),
-                    ),
-                    NotifyKind::Feishu => (
-                        url.expose().clone(),
-                        feishu::body(s, secret.map(|k| (k, now.timestamp()))),
-                    ),
-                    NotifyKind::Slack => (url.expose().clone(), slack::body(s)),
-                    NotifyKind::Webhook | NotifyKind::Email => (
-                        url.expose().clone(),
-                        webhook::body(s, env!("CARGO_PKG_VERSION")),
-                    ),
-                };
-                let client = &client;
-                async move { send::post_json(client, &to, body, t.timeout, check).await }
-            })
-            .await
+            let secret = secret.as_ref().map(|k| k.expose());
+            send_http(t, url.expose(), secret, s).await
         }
         Endpoint::Email {
             smtp,
@@ -245,6 +201,70 @@ async fn send_one(t: &Target, s: &Summary, run: &RunEnd<'_>) -> (u32, Result<(),
                 Err(f) => return (0, Err(f)),
             };
             with_retry(|| email::send(smtp, &t.ca_files, t.timeout, &message)).await
+        }
+    }
+}
+
+/// A chat platform or a webhook: the request built (and signed) afresh
+/// for each attempt, its answer checked as the platform writes it.
+async fn send_http(
+    t: &Target,
+    url: &url::Url,
+    secret: Option<&str>,
+    s: &Summary,
+) -> (u32, Result<(), Failure>) {
+    let client = match tcapi::service_client(url, &t.ca_files, t.timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            let message = format!("cannot prepare the request: {e}");
+            return (
+                0,
+                Err(Failure {
+                    message,
+                    transient: false,
+                }),
+            );
+        }
+    };
+    let check = match t.kind {
+        NotifyKind::Wecom | NotifyKind::Dingtalk => send::errcode_answer,
+        NotifyKind::Feishu => send::feishu_answer,
+        NotifyKind::Slack => send::slack_answer,
+        NotifyKind::Webhook | NotifyKind::Email => send::any_2xx,
+    };
+    let client = &client;
+    with_retry(|| {
+        let (to, body) = request(t.kind, url, secret, s, chrono::Utc::now());
+        async move { send::post_json(client, &to, body, t.timeout, check).await }
+    })
+    .await
+}
+
+/// Where to `POST` and what, for `kind`, signed at `now` with `secret`
+/// when the platform signs.
+fn request(
+    kind: NotifyKind,
+    url: &url::Url,
+    secret: Option<&str>,
+    s: &Summary,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (url::Url, Vec<u8>) {
+    match kind {
+        NotifyKind::Wecom => (url.clone(), wecom::body(s)),
+        NotifyKind::Dingtalk => {
+            let to = match secret {
+                Some(k) => dingtalk::signed_url(url, k, now.timestamp_millis()),
+                None => url.clone(),
+            };
+            (to, dingtalk::body(s))
+        }
+        NotifyKind::Feishu => (
+            url.clone(),
+            feishu::body(s, secret.map(|k| (k, now.timestamp()))),
+        ),
+        NotifyKind::Slack => (url.clone(), slack::body(s)),
+        NotifyKind::Webhook | NotifyKind::Email => {
+            (url.clone(), webhook::body(s, env!("CARGO_PKG_VERSION")))
         }
     }
 }

@@ -522,6 +522,40 @@ fn an_interrupted_run_notifies_when_problems_are_asked() {
 }
 
 #[test]
+fn an_interrupt_while_notifying_abandons_the_sending_not_the_snapshot() {
+    let h = fleet();
+    let hook = Receiver::start(|_: &receivers::Request| Answer::Hang);
+    let cfg = config(&h, "", &table("webhook", "HOOK_URL", "timeout_secs = 30\n"));
+    let mut c = h.command(&cfg);
+    let url = format!("{}/hook", hook.base());
+    c.envs(env(&[("HOOK_URL", &url)]));
+    let (child, log) = h.spawn(c);
+    wait_until(Duration::from_secs(30), "the notification to hang", || {
+        !hook.requests().is_empty()
+    });
+    let signalled = Instant::now();
+    sigterm(&child);
+    let o = child.wait_with_output().unwrap();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(o.status.code(), Some(0), "the reports are complete: {logs}");
+    // Far sooner than the 30 s the hanging server would take.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(
+        logs.contains("notifications still being sent are abandoned"),
+        "{logs}"
+    );
+    assert_eq!(outcomes(&h)[0]["status"], "unknown");
+    assert_eq!(
+        kinds_of_files(&h.out()),
+        [".accounts.csv", ".json", ".md", ".regions.csv", ".xlsx"]
+    );
+}
+
+#[test]
 fn no_secret_reaches_any_output() {
     let h = fleet();
     // Receivers that echo the request back in their error (the worst a

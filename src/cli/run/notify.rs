@@ -37,8 +37,9 @@ pub(super) fn notify_targets(
 /// Sends the notifications of a run that ends with `exit` (reading the
 /// report files for email attachments: the held JSON snapshot from its
 /// staging folder), then writes the snapshot again with their outcomes and
-/// publishes it, listing it on stdout. Never changes the exit code: an
-/// error here is only a snapshot that could not be published.
+/// publishes it, listing it on stdout. An interrupt meanwhile abandons the
+/// sending, not the snapshot. Never changes the exit code: an error here
+/// is only a snapshot that could not be published.
 pub(super) async fn notify_and_publish(
     targets: &Targets,
     mut report: aggregate::Report,
@@ -69,7 +70,18 @@ pub(super) async fn notify_and_publish(
         exit_meaning: exit_meaning(exit),
         files: &files,
     };
-    report.run.notifications = crate::notify::send_all(targets, &end, redactor).await;
+    // Bounded by the entries' timeouts; SIGINT/SIGTERM abandons them (the
+    // reports are complete: the exit code stays).
+    report.run.notifications = tokio::select! {
+        outcomes = crate::notify::send_all(targets, &end, redactor) => outcomes,
+        () = shutdown_signal() => {
+            tracing::warn!(
+                "interrupted: the notifications still being sent are abandoned \
+                 (their outcome is `unknown`)"
+            );
+            targets.pending()
+        }
+    };
     let Some(held) = held else {
         return Ok(());
     };
