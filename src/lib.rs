@@ -18,6 +18,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod plan;
 pub mod redact;
 pub mod report;

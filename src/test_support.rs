@@ -30,6 +30,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         organizations: Vec::new(),
         history: crate::model::HistoryOutcome::Off,
         scope: Default::default(),
+        notifications: Vec::new(),
     }
 }
 

@@ -197,12 +197,19 @@ fn validate(path: &std::path::Path) -> anyhow::Result<Exit> {
         tracing::warn!("{w}");
     }
     let problems = config.check_credentials(&ProcessEnv);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        return Err(usage(format!(
-            "credential sources not available:\n{}",
-            list.join("\n")
-        )));
+    let notify = crate::notify::check(&config, &ProcessEnv);
+    let mut sections = Vec::new();
+    for (what, list) in [
+        ("credential sources not available", problems),
+        ("notifications ([[notify]]) not ready", notify),
+    ] {
+        if !list.is_empty() {
+            let list: Vec<String> = list.iter().map(|p| p.to_string()).collect();
+            sections.push(format!("{what}:\n{}", list.join("\n")));
+        }
+    }
+    if !sections.is_empty() {
+        return Err(usage(sections.join("\n")));
     }
     let roles = config
         .accounts

@@ -12,6 +12,7 @@ pub mod history;
 mod keys;
 mod locate;
 pub mod location;
+pub mod notify;
 mod organizations;
 mod raw;
 pub mod selection;
@@ -314,6 +315,8 @@ pub struct Config {
     /// Each configured account's place in the run ([`Config::accounts`]'
     /// order): all [`Picked::Yes`] without a selection.
     pub picked: Vec<Picked>,
+    /// `[[notify]]`: where the run's summary is sent, in file order.
+    pub notify: Vec<notify::NotifyEntry>,
 }
 
 impl Config {
@@ -333,6 +336,7 @@ impl Config {
             },
             selection: Selection::default(),
             picked: Vec::new(),
+            notify: Vec::new(),
         }
     }
 
@@ -380,6 +384,7 @@ impl Config {
         let organizations =
             organizations::organizations(&mut problems, &raw.organizations, &accounts, &defaults);
         let history = history::history(&mut problems, &raw.history, &base_dir);
+        let notify = notify::notify(&mut problems, &raw.notify);
         let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
@@ -391,6 +396,7 @@ impl Config {
             warnings,
             history,
             selection: Selection::default(),
+            notify,
         })
     }
 

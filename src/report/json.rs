@@ -75,7 +75,7 @@ struct Run<'a>(&'a Report);
 impl Serialize for Run<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let fields = run_fields(self.0);
-        let mut m = s.serialize_map(Some(fields.len() + 3))?;
+        let mut m = s.serialize_map(Some(fields.len() + 4))?;
         for f in &fields {
             m.serialize_entry(f.key, &f.cell)?;
         }
@@ -91,6 +91,33 @@ impl Serialize for Run<'_> {
             .map(|o| Fields(organization_fields(o)))
             .collect();
         m.serialize_entry("organizations", &orgs)?;
+        let notifications: Vec<Notification<'_>> = self
+            .0
+            .aggregate
+            .run
+            .notifications
+            .iter()
+            .map(Notification)
+            .collect();
+        m.serialize_entry("notifications", &notifications)?;
+        m.end()
+    }
+}
+
+/// One `run.notifications` entry: kind, host (never the URL's path or
+/// query), when, status, attempts, error.
+struct Notification<'a>(&'a crate::model::NotificationOutcome);
+
+impl Serialize for Notification<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("kind", &n.kind)?;
+        m.serialize_entry("host", &n.host)?;
+        m.serialize_entry("when", &n.when)?;
+        m.serialize_entry("status", n.status.as_str())?;
+        m.serialize_entry("attempts", &n.attempts)?;
+        m.serialize_entry("error", &n.error)?;
         m.end()
     }
 }

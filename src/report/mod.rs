@@ -346,6 +346,21 @@ pub fn write_reserved(
     publish::write_reserved(report, out_dir, formats, &writer, reservation)
 }
 
+/// [`write_reserved`], the JSON snapshot (when `formats` has `json`) left
+/// staged, to be written again and published once the run's notifications
+/// are sent ([`publish::HeldJson`]). The paths are those of the whole set.
+pub fn write_reserved_holding_json(
+    report: &mut Report,
+    out_dir: &Path,
+    formats: &[Format],
+    metrics: &prom::Inputs,
+    reservation: publish::Reservation,
+    rendered: &OnceLock<String>,
+) -> Result<(Vec<PathBuf>, Option<publish::HeldJson>), ReportError> {
+    let writer = part_writer(metrics, Some(rendered));
+    publish::write_reserved_held(report, out_dir, formats, &writer, reservation, true)
+}
+
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
 fn write_part(
     report: &Report,

@@ -27,6 +27,7 @@
 //! (the next run publishes the rest of it, JSON last). It does not know what
 //! a file contains: the parent module's `write_part` writes each one.
 
+mod held;
 mod lock;
 mod staging;
 
@@ -40,6 +41,7 @@ use tempfile::{Builder, NamedTempFile, TempDir, TempPath};
 use super::{Format, Part, ReportError};
 use crate::report::Report;
 
+pub use held::HeldJson;
 pub use lock::LOCK_WAIT_LIMIT;
 
 /// Prefix of every temporary file or folder this tool creates in `--out`,
@@ -164,6 +166,20 @@ pub(crate) fn write_reserved(
     writer: &PartWriter<'_>,
     reservation: Reservation,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_reserved_held(report, out, formats, writer, reservation, false).map(|(paths, _)| paths)
+}
+
+/// [`write_reserved`]; with `hold_json`, the JSON snapshot (when the set
+/// has one) is left staged and returned as a [`HeldJson`] instead of being
+/// published (see [`held`]). The paths are those of the whole set.
+pub(crate) fn write_reserved_held(
+    report: &mut Report,
+    out: &Path,
+    formats: &[Format],
+    writer: &PartWriter<'_>,
+    reservation: Reservation,
+    hold_json: bool,
+) -> Result<(Vec<PathBuf>, Option<HeldJson>), ReportError> {
     report.aggregate.run.stem.clone_from(&reservation.stem);
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
@@ -174,11 +190,12 @@ pub(crate) fn write_reserved(
         }
     }
     let staged = stage_all(report, out, reservation.staging(), &parts, writer)?;
-    publish_staged(out, reservation, staged)?;
-    Ok(parts
+    let (_, held) = publish_some(out, reservation, staged, hold_json)?;
+    let paths = parts
         .iter()
         .map(|p| out.join(p.file_name(&report.aggregate.run.stem)))
-        .collect())
+        .collect();
+    Ok((paths, held))
 }
 
 /// A `<prefix><random><suffix>` name created exclusively, with `mode`
@@ -278,26 +295,46 @@ fn stage_one(
 pub(crate) fn publish_staged(
     out: &Path,
     reservation: Reservation,
-    mut staged: Vec<Staged>,
+    staged: Vec<Staged>,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    publish_some(out, reservation, staged, false).map(|(published, _)| published)
+}
+
+/// [`publish_staged`]; with `hold_json`, the JSON snapshot (published
+/// last) stays staged in the complete folder and is returned, with the
+/// reservation, as a [`HeldJson`]. A failure gives up as
+/// [`publish_staged`] does, the held JSON published alone.
+fn publish_some(
+    out: &Path,
+    reservation: Reservation,
+    mut staged: Vec<Staged>,
+    hold_json: bool,
+) -> Result<(Vec<PathBuf>, Option<HeldJson>), ReportError> {
     if let Err(e) = staging::mark_complete(reservation.staging()) {
         let marker = reservation.staging().join(COMPLETE_MARKER);
         return Err(give_up(out, io_error(&marker, &e), Vec::new(), staged));
     }
     staged.sort_by_key(|(dest, _)| staging::publish_order(dest));
+    let held = staged.pop_if(|(dest, _)| hold_json && dest.extension() == Some("json".as_ref()));
     let mut published: Vec<PathBuf> = Vec::new();
     let mut rest = staged.into_iter();
     while let Some((dest, tmp)) = rest.next() {
         test_pause(&dest, published.len());
         if let Err(e) = tmp.persist_noclobber(&dest) {
             let failure = io_error(&dest, &e.error);
-            return Err(give_up(out, failure, published, rest.collect()));
+            let left = rest.chain(held).collect();
+            return Err(give_up(out, failure, published, left));
         }
         published.push(dest);
     }
     sync_folder(out);
-    drop(reservation);
-    Ok(published)
+    match held {
+        None => {
+            drop(reservation);
+            Ok((published, None))
+        }
+        Some((dest, tmp)) => Ok((published, Some(HeldJson::new(out, dest, tmp, reservation)))),
+    }
 }
 
 /// The error of a set that is not published: removes the files of it

@@ -16,6 +16,7 @@ mod history;
 mod history_edges;
 mod interrupt;
 mod metrics;
+mod notify;
 mod organizations;
 mod outcome;
 mod pg_cluster;

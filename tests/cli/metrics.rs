@@ -275,6 +275,7 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
         organizations: Vec::new(),
         history: tcss_report::model::HistoryOutcome::Off,
         scope: Default::default(),
+        notifications: Vec::new(),
     };
     let report = tcss_report::report::Report::new(tcss_report::aggregate::aggregate(
         &accounts, &outcomes, run,

@@ -283,8 +283,8 @@ pub(super) fn exit_line(exit: Exit, s: &Summary) -> String {
              variables: are they set under cron?), the endpoint and the network (a proxy, a \
              firewall); the reports are written and list every failure"
             .to_string(),
-        Exit::Fatal => "the run could not be recorded in the history database (see the error \
-             above); the reports are written"
+        Exit::Fatal => "the run could not be recorded in the history database, or its metrics \
+             file could not be written (see the error above); the reports are written"
             .to_string(),
         Exit::Interrupted => {
             "interrupted: the reports are written and say they are incomplete".to_string()
