@@ -60,6 +60,7 @@ impl Call {
     }
 
     /// The API action's name (`DescribeImageAuthorizedInfo`).
+    #[cfg(test)]
     pub fn name(self) -> &'static str {
         self.spec().action.name
     }

@@ -4,57 +4,50 @@
 //! Only reads; the files are `output`'s.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::record::Val;
-use super::schema::Ty::{self, Bool, Int, Real, Text};
+use super::schema::Ty;
 use super::{HistoryError, Store};
+use crate::columns::accounts::{ACCOUNT, ACCOUNTS, UIN, UTILIZATION};
+use crate::columns::totals::TOTALS;
+use crate::columns::{rfc3339, Cell, Kind};
 
-/// The columns of the per-run table (named as in `runs`; `run_id` is `id`).
-pub const RUN_TREND_COLUMNS: &[(&str, Ty)] = &[
-    ("run_id", Int),
-    ("stem", Text),
-    ("started_at", Text),
-    ("complete", Bool),
-    ("accounts", Int),
-    ("accounts_error", Int),
-    ("total_authorized", Int),
-    ("used_authorized", Int),
-    ("remaining_authorized", Int),
-    ("utilization", Real),
-    ("scanned_images", Int),
-    ("duplicate_images", Int),
-    ("scan_quota_capacity", Int),
-    ("scan_quota_used", Int),
-    ("scan_quota_utilization", Real),
+/// A trend table's columns: each name (as in `runs` or `account_snapshots`;
+/// `run_id` is the run's `id`) and the kind of its values.
+pub type TrendColumns = LazyLock<Vec<(&'static str, Kind)>>;
+
+/// The columns every trend row starts with: the run's.
+const RUN_LEAD: [(&str, Kind); 4] = [
+    ("run_id", Kind::Count),
+    ("stem", Kind::Text),
+    ("started_at", Kind::Text),
+    ("complete", Kind::Flag),
 ];
 
-/// The columns of the per-account-per-run table.
-pub const ACCOUNT_TREND_COLUMNS: &[(&str, Ty)] = &[
-    ("run_id", Int),
-    ("stem", Text),
-    ("started_at", Text),
-    ("complete", Bool),
-    ("account", Text),
-    ("uin", Text),
-    ("status", Text),
-    ("total_authorized", Int),
-    ("used_authorized", Int),
-    ("remaining_authorized", Int),
-    ("utilization", Real),
-    ("scanned_images", Int),
-    ("duplicate_images", Int),
-    ("scan_quota_capacity", Int),
-    ("scan_quota_used", Int),
-    ("scan_quota_utilization", Real),
-];
+/// The columns of the per-run table: the run's, then the totals' columns
+/// marked trend (`crate::columns`).
+pub static RUN_TREND_COLUMNS: TrendColumns = LazyLock::new(|| {
+    let totals = TOTALS
+        .iter()
+        .filter(|c| c.trend())
+        .map(|c| (c.key(), c.kind()));
+    RUN_LEAD.into_iter().chain(totals).collect()
+});
+
+/// The columns of the per-account-per-run table: the run's, then the
+/// accounts columns marked trend.
+pub static ACCOUNT_TREND_COLUMNS: TrendColumns = LazyLock::new(|| {
+    let accounts = ACCOUNTS.iter().filter(|c| c.trend).map(|c| (c.key, c.kind));
+    RUN_LEAD.into_iter().chain(accounts).collect()
+});
 
 /// How many accounts the utilization chart follows.
 pub const TOP_ACCOUNTS: usize = 5;
 
 /// Index of a column in [`RUN_TREND_COLUMNS`] / [`ACCOUNT_TREND_COLUMNS`].
-pub fn col(cols: &[(&str, Ty)], name: &str) -> usize {
+pub fn col(cols: &[(&str, Kind)], name: &str) -> usize {
     cols.iter()
         .position(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no trend column {name}"))
@@ -66,17 +59,17 @@ pub struct Trends {
     /// Only runs started at or after this (`--since`).
     pub since: Option<DateTime<Utc>>,
     /// One row per run, [`RUN_TREND_COLUMNS`].
-    pub runs: Vec<Vec<Val>>,
+    pub runs: Vec<Vec<Cell<'static>>>,
     /// One row per account per run, [`ACCOUNT_TREND_COLUMNS`], in run then report order.
-    pub accounts: Vec<Vec<Val>>,
+    pub accounts: Vec<Vec<Cell<'static>>>,
 }
 
 impl Store {
     /// The trends of the runs started at or after `since` (all without it).
     pub async fn trends(&self, since: Option<DateTime<Utc>>) -> Result<Trends, HistoryError> {
         let d = self.dialect();
-        let from = Val::Text(since.map_or(String::new(), |t| crate::report::rfc3339(&t)));
-        let names = |cols: &[(&str, Ty)], prefix: &str| -> String {
+        let from = Cell::Text(since.map_or(String::new(), |t| rfc3339(&t)).into());
+        let names = |cols: &[(&str, Kind)], prefix: &str| -> String {
             cols.iter()
                 .map(|(n, _)| match *n {
                     "run_id" => "r.id".to_string(),
@@ -86,23 +79,27 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let types = |cols: &[(&str, Ty)]| cols.iter().map(|c| c.1).collect::<Vec<_>>();
+        let types = |cols: &[(&str, Kind)]| cols.iter().map(|c| c.1.ty()).collect::<Vec<Ty>>();
         let sql = format!(
             "SELECT {} FROM runs r WHERE r.started_at >= {} ORDER BY r.started_at, r.id",
-            names(RUN_TREND_COLUMNS, "r."),
+            names(&RUN_TREND_COLUMNS, "r."),
             d.param(1)
         );
         let runs = self
-            .select(&sql, std::slice::from_ref(&from), &types(RUN_TREND_COLUMNS))
+            .select(
+                &sql,
+                std::slice::from_ref(&from),
+                &types(&RUN_TREND_COLUMNS),
+            )
             .await?;
         let sql = format!(
             "SELECT {} FROM account_snapshots a JOIN runs r ON r.id = a.run_id \
              WHERE r.started_at >= {} ORDER BY r.started_at, r.id, a.position",
-            names(ACCOUNT_TREND_COLUMNS, "a."),
+            names(&ACCOUNT_TREND_COLUMNS, "a."),
             d.param(1)
         );
         let accounts = self
-            .select(&sql, &[from], &types(ACCOUNT_TREND_COLUMNS))
+            .select(&sql, &[from], &types(&ACCOUNT_TREND_COLUMNS))
             .await?;
         Ok(Trends {
             since,
@@ -113,11 +110,14 @@ impl Store {
 }
 
 /// An account's identity across runs: its UIN, else its name.
-fn key(row: &[Val]) -> String {
-    let c = ACCOUNT_TREND_COLUMNS;
-    match row[col(c, "uin")].text() {
+fn key(row: &[Cell<'_>]) -> String {
+    let c = &ACCOUNT_TREND_COLUMNS;
+    match row[col(c, UIN.key)].as_text() {
         Some(uin) => format!("uin:{uin}"),
-        None => format!("name:{}", row[col(c, "account")].text().unwrap_or_default()),
+        None => format!(
+            "name:{}",
+            row[col(c, ACCOUNT.key)].as_text().unwrap_or_default()
+        ),
     }
 }
 
@@ -125,13 +125,17 @@ fn key(row: &[Val]) -> String {
 /// run they appear in (ties: the name), each with its utilization per run
 /// (`None` where it was not recorded or empty), in [`Trends::runs`] order.
 pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
-    let c = ACCOUNT_TREND_COLUMNS;
-    let (util, name, run) = (col(c, "utilization"), col(c, "account"), col(c, "run_id"));
+    let c = &ACCOUNT_TREND_COLUMNS;
+    let (util, name, run) = (
+        col(c, UTILIZATION.key),
+        col(c, ACCOUNT.key),
+        col(c, RUN_LEAD[0].0),
+    );
     // Rows are in run order, so the last one of a key is its latest.
     let mut latest: HashMap<String, (String, f64)> = HashMap::new();
     for row in &t.accounts {
-        let label = row[name].text().unwrap_or_default().to_string();
-        match row[util].real() {
+        let label = row[name].as_text().unwrap_or_default().to_string();
+        match row[util].as_real() {
             Some(u) => {
                 latest.insert(key(row), (label, u));
             }
@@ -148,15 +152,15 @@ pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
         .runs
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Some((r[0].int()?, i)))
+        .filter_map(|(i, r)| Some((r[0].as_int()?, i)))
         .collect();
     ranked
         .into_iter()
         .map(|(k, label, _)| {
             let mut series = vec![None; t.runs.len()];
             for row in t.accounts.iter().filter(|r| key(r) == k) {
-                if let Some(&i) = row[run].int().and_then(|id| run_index.get(&id)) {
-                    series[i] = row[util].real();
+                if let Some(&i) = row[run].as_int().and_then(|id| run_index.get(&id)) {
+                    series[i] = row[util].as_real();
                 }
             }
             (label, series)
@@ -168,12 +172,17 @@ pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
 mod tests {
     use super::*;
 
-    fn account_row(run: i64, name: &str, uin: Option<&str>, util: Option<f64>) -> Vec<Val> {
-        let mut row = vec![Val::Null; ACCOUNT_TREND_COLUMNS.len()];
-        row[0] = Val::Int(run);
-        row[4] = Val::Text(name.into());
-        row[5] = uin.map_or(Val::Null, |u| Val::Text(u.into()));
-        row[10] = util.map_or(Val::Null, Val::Real);
+    fn account_row(
+        run: i64,
+        name: &str,
+        uin: Option<&str>,
+        util: Option<f64>,
+    ) -> Vec<Cell<'static>> {
+        let mut row = vec![Cell::Empty; ACCOUNT_TREND_COLUMNS.len()];
+        row[0] = Cell::Int(run);
+        row[4] = Cell::Text(name.to_string().into());
+        row[5] = uin.map_or(Cell::Empty, |u| Cell::Text(u.to_string().into()));
+        row[10] = util.map_or(Cell::Empty, Cell::Num);
         row
     }
 
@@ -181,8 +190,8 @@ mod tests {
     fn the_top_accounts_are_ranked_by_their_latest_utilization() {
         let runs = (1..=2)
             .map(|id| {
-                let mut r = vec![Val::Null; RUN_TREND_COLUMNS.len()];
-                r[0] = Val::Int(id);
+                let mut r = vec![Cell::Empty; RUN_TREND_COLUMNS.len()];
+                r[0] = Cell::Int(id);
                 r
             })
             .collect();

@@ -18,6 +18,7 @@ mod interrupt;
 mod metrics;
 mod organizations;
 mod pg_cluster;
+mod prom_tools;
 mod publishing;
 mod role_refresh;
 mod stderr;
