@@ -6,26 +6,27 @@
 //! [`simulate`] wires the in-process simulator for `run --simulate`;
 //! [`sanitize`] and [`redact`] make server text safe to store and show.
 
-pub mod aggregate;
-pub mod calls;
+pub(crate) mod aggregate;
+pub(crate) mod calls;
 pub mod cli;
-pub mod compare;
-pub mod config;
-pub mod discover;
-pub mod execute;
-pub mod history;
-pub mod limits;
-pub mod logging;
-pub mod metrics;
-pub mod model;
-pub mod notify;
-pub mod plan;
-pub mod redact;
-pub mod report;
-pub mod sanitize;
-pub mod simulate;
-pub mod suggest;
+pub(crate) mod columns;
+pub(crate) mod compare;
+pub(crate) mod config;
+pub(crate) mod discover;
+pub(crate) mod execute;
+pub(crate) mod history;
+pub(crate) mod limits;
+pub(crate) mod logging;
+pub(crate) mod metrics;
+pub(crate) mod model;
+pub(crate) mod notify;
+pub(crate) mod plan;
+pub(crate) mod redact;
+pub(crate) mod report;
+pub(crate) mod sanitize;
+pub(crate) mod simulate;
+pub(crate) mod suggest;
 mod sync;
 #[cfg(test)]
 mod test_support;
-pub mod thresholds;
+pub(crate) mod thresholds;

@@ -433,6 +433,7 @@ impl Config {
     }
 
     /// `--only` alone: [`Config::select_with`] without `--exclude`.
+    #[cfg(test)]
     pub fn select(&mut self, only: &[String]) -> Result<(), String> {
         self.select_with(only, &[])
     }

@@ -144,6 +144,7 @@ pub struct NotifyEntry {
 
 impl NotifyEntry {
     /// Its variables: the URL's, the SMTP URL's, the secret's.
+    #[cfg(test)]
     pub fn env_vars(&self) -> impl Iterator<Item = &EnvVar> {
         [&self.url_env, &self.smtp_url_env, &self.secret_env]
             .into_iter()

@@ -76,6 +76,7 @@ pub enum PushError {
 #[derive(Clone, PartialEq, Eq)]
 pub struct GatewayUrl(Url);
 
+#[cfg(test)]
 impl GatewayUrl {
     /// The URL (credentials included: never show it; see [`shown`]).
     pub fn url(&self) -> &Url {
@@ -158,7 +159,9 @@ impl Pushgateway {
         }
     }
 
-    /// The URL pushed to (credentials included: never show it; see [`Pushgateway::shown_url`]).
+    /// The URL pushed to (credentials included: never show it; see
+    /// [`Pushgateway::shown_url`]).
+    #[cfg(test)]
     pub fn push_url(&self) -> &Url {
         &self.push_url
     }

@@ -12,6 +12,11 @@
 use std::collections::HashMap;
 
 use crate::aggregate::AccountStatus;
+use crate::columns::accounts::{
+    REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
+};
+use crate::columns::totals::TOTALS;
+use crate::columns::Cell;
 use crate::report::Report;
 
 /// The longest account name or expression shown, in characters.
@@ -42,13 +47,13 @@ pub struct Totals {
     /// Accounts `error`.
     pub accounts_error: usize,
     /// Image licenses held (`None` when no account knows).
-    pub total_authorized: Option<i64>,
+    pub licenses_held: Option<i64>,
     /// Image licenses used.
-    pub used_authorized: Option<i64>,
+    pub licenses_used: Option<i64>,
     /// Held minus used.
-    pub remaining_authorized: Option<i64>,
+    pub licenses_left: Option<i64>,
     /// Used over held, weighted.
-    pub utilization: Option<f64>,
+    pub usage_ratio: Option<f64>,
     /// Queries in the run.
     pub queries: usize,
     /// Queries that failed.
@@ -116,6 +121,9 @@ pub struct Summary {
     pub generated_at: String,
     /// The totals.
     pub totals: Totals,
+    /// Every total of the report, by its JSON key (the totals table), for
+    /// the webhook's JSON.
+    pub totals_table: Vec<(&'static str, Cell<'static>)>,
     /// Breaches, one group per expression, in the order first breached.
     pub breaches: Vec<BreachGroup>,
     /// Breaches in all.
@@ -162,15 +170,19 @@ impl Summary {
                 .aggregate
                 .generated_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            totals_table: TOTALS
+                .iter()
+                .map(|c| (c.key(), c.cell(t).into_owned()))
+                .collect(),
             totals: Totals {
                 accounts: t.accounts,
                 accounts_ok: t.accounts_ok,
                 accounts_partial: t.accounts_partial,
                 accounts_error: t.accounts_error,
-                total_authorized: t.total_authorized,
-                used_authorized: t.used_authorized,
-                remaining_authorized: t.remaining_authorized,
-                utilization: t.utilization,
+                licenses_held: t.of(&TOTAL_AUTHORIZED).as_int(),
+                licenses_used: t.of(&USED_AUTHORIZED).as_int(),
+                licenses_left: t.of(&REMAINING_AUTHORIZED).as_int(),
+                usage_ratio: t.of(&UTILIZATION).as_real(),
                 queries: t.queries,
                 queries_failed: t.queries_failed,
                 queries_cancelled: t.queries_cancelled,
@@ -221,13 +233,13 @@ impl Summary {
                 thousands(t.accounts_error as i64)
             ),
         ];
-        if let (Some(total), Some(used)) = (t.total_authorized, t.used_authorized) {
+        if let (Some(total), Some(used)) = (t.licenses_held, t.licenses_used) {
             let ratio = t
-                .utilization
+                .usage_ratio
                 .map(|u| format!(" ({:.1}%)", u * 100.0))
                 .unwrap_or_default();
             let left = t
-                .remaining_authorized
+                .licenses_left
                 .map(|r| format!(", {} left", thousands(r)))
                 .unwrap_or_default();
             lines.push(format!(
@@ -468,7 +480,8 @@ fn over_licensed(report: &Report) -> (Vec<OverLicensed>, i64) {
         .iter()
         .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
         .filter_map(|a| {
-            let (used, total) = (a.used_authorized?, a.total_authorized?);
+            let used = USED_AUTHORIZED.cell(a).as_int()?;
+            let total = TOTAL_AUTHORIZED.cell(a).as_int()?;
             (used > total).then(|| OverLicensed {
                 account: short(&a.account),
                 uin: a.uin.clone(),

@@ -31,7 +31,6 @@ pub fn body(s: &Summary, version: &str) -> Vec<u8> {
 
 /// The document, each list at most `cap` items.
 pub fn document(s: &Summary, version: &str, cap: usize) -> Value {
-    let t = &s.totals;
     let breaches: Vec<Value> = s
         .breaches
         .iter()
@@ -53,6 +52,16 @@ pub fn document(s: &Summary, version: &str, cap: usize) -> Value {
         .take(cap)
         .map(|l| json!({"account": l.account, "uin": l.uin, "days_to_lapse": l.days}))
         .collect();
+    let totals: serde_json::Map<String, Value> = s
+        .totals_table
+        .iter()
+        .map(|(k, c)| {
+            (
+                k.to_string(),
+                serde_json::to_value(c).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
     json!({
         "source": "tcss-report",
         "version": version,
@@ -63,19 +72,7 @@ pub fn document(s: &Summary, version: &str, cap: usize) -> Value {
         "simulated": s.simulated,
         "stem": s.stem,
         "generated_at": s.generated_at,
-        "totals": {
-            "accounts": t.accounts,
-            "accounts_ok": t.accounts_ok,
-            "accounts_partial": t.accounts_partial,
-            "accounts_error": t.accounts_error,
-            "total_authorized": t.total_authorized,
-            "used_authorized": t.used_authorized,
-            "remaining_authorized": t.remaining_authorized,
-            "utilization": t.utilization,
-            "queries": t.queries,
-            "queries_failed": t.queries_failed,
-            "queries_cancelled": t.queries_cancelled,
-        },
+        "totals": totals,
         "breaches_total": s.breaches_total,
         "breach_expressions": s.breaches.len(),
         "breaches": breaches,

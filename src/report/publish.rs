@@ -106,6 +106,7 @@ pub(crate) fn report_names(stem: &str) -> Vec<String> {
 
 /// Writes and publishes the set (see [`super::write_all`]), with `writer`
 /// producing each file. Sets `report.aggregate.run.stem` to the stem chosen.
+#[cfg(test)]
 pub(crate) fn write_set(
     report: &mut Report,
     out: &Path,

@@ -20,6 +20,7 @@ mod notify;
 mod organizations;
 mod outcome;
 mod pg_cluster;
+mod prom_tools;
 mod publishing;
 mod role_refresh;
 mod scope;
