@@ -35,6 +35,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         history: crate::model::HistoryOutcome::Off,
         scope: Default::default(),
         notifications: Vec::new(),
+        collect: vec![Call::ImageAuthorizedInfo],
     }
 }
 

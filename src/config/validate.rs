@@ -11,6 +11,7 @@ use tcapi::credentials::{RoleArn, Source};
 use toml::Spanned;
 
 use super::locate::Problems;
+use crate::calls::Call;
 use super::raw::{RawAccount, RawDefaults};
 use super::{
     Account, CredentialSpec, Defaults, NumericSetting, CONCURRENCY, KNOWN_REGIONS, MAX_ATTEMPTS,
@@ -206,7 +207,41 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
     if let Some(key) = &d.history_key {
         out.history_key = check_history_key(problems, key);
     }
+    if let Some(list) = &d.collect {
+        match collect(list.get_ref()) {
+            Ok(calls) => out.collect = calls,
+            Err(e) => problems.error(list.span(), format!("`collect`: {e}")),
+        }
+    }
     out
+}
+
+/// `collect` / `--collect`: the calls named (`images`, `edition`,
+/// `auto_authorize`), in [`Call::ALL`]'s order, each once; at least one.
+pub fn collect(words: &[String]) -> Result<Vec<Call>, String> {
+    let valid = || Call::ALL.iter().map(|c| c.collects());
+    let mut out = Vec::new();
+    for w in words {
+        match Call::collecting(w.trim()) {
+            Some(c) => out.push(c),
+            None => {
+                return Err(format!(
+                    "`{w}` is not something a run collects{}; valid: {}",
+                    crate::suggest::hint(w, valid()),
+                    valid().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "name at least one of {}",
+            valid().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out.sort_by_key(|c| c.index());
+    out.dedup();
+    Ok(out)
 }
 
 /// The longest `history_key`.
