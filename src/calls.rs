@@ -168,6 +168,22 @@ impl Answer {
         }
     }
 
+    /// The `DescribePurchaseStateInfo` answer, if this is one.
+    pub fn purchase_state_info(&self) -> Option<&PurchaseStateInfo> {
+        match self {
+            Answer::PurchaseStateInfo(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The `DescribeImageAutoAuthorizedRule` answer, if this is one.
+    pub fn image_auto_authorized_rule(&self) -> Option<&ImageAutoAuthorizedRule> {
+        match self {
+            Answer::ImageAutoAuthorizedRule(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// Calls `f` on every text the server chose (not numbers), so that it
     /// can be cleaned and redacted before the answer is kept.
     pub fn for_each_text(&mut self, mut f: impl FnMut(&mut String)) {

@@ -164,7 +164,11 @@ mod tests {
             ]
         );
         assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
-        assert_eq!(plan(&accounts, &Call::ALL).len(), 7, "two calls per account more");
+        assert_eq!(
+            plan(&accounts, &Call::ALL).len(),
+            7,
+            "two calls per account more"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use super::accounts::{self, AccountRow};
 use super::families::{Family, REPORT_ACCOUNTS, REPORT_QUERIES};
+use super::license::{EditionCounts, EDITION_COUNTS};
 use super::{Cell, Column, Kind, Sample, Scopes};
 
 /// Run-wide totals. The account columns' totals are over the accounts
@@ -29,7 +30,9 @@ pub struct Totals {
     /// The totals of [`accounts::totalled`], in that order: a whole number,
     /// a ratio or empty.
     pub(crate) columns: Vec<Cell<'static>>,
-    /// Queries in the run (one per planned (account, region)).
+    /// The accounts by edition, and the editions lapsing soon.
+    pub editions: EditionCounts,
+    /// Queries in the run (every call of every account).
     pub queries: usize,
     /// Queries the API answered.
     pub queries_ok: usize,
@@ -243,17 +246,19 @@ impl TotalsColumn {
 }
 
 /// The totals' columns, in JSON key order: the account counts, the totals
-/// of the accounts columns (in their order), the query counts.
+/// of the accounts columns (in their order), the counts of editions, the
+/// query counts.
 pub(crate) static TOTALS: LazyLock<Vec<TotalsColumn>> = LazyLock::new(|| {
     BEFORE
         .iter()
         .map(|c| TotalsColumn::Own(c))
         .chain(accounts::totalled().iter().map(|c| TotalsColumn::Of(c)))
+        .chain(EDITION_COUNTS.iter().map(|c| TotalsColumn::Own(c)))
         .chain(AFTER.iter().map(|c| TotalsColumn::Own(c)))
         .collect()
 });
 
-/// The totals' own counts (the Run sheet lists them).
+/// The totals' own counts of accounts and queries (the Run sheet lists them).
 pub(crate) fn counts() -> impl Iterator<Item = &'static Column<Totals>> {
     BEFORE.iter().chain(AFTER.iter()).copied()
 }

@@ -11,12 +11,12 @@ use tcapi::credentials::{RoleArn, Source};
 use toml::Spanned;
 
 use super::locate::Problems;
-use crate::calls::Call;
 use super::raw::{RawAccount, RawDefaults};
 use super::{
     Account, CredentialSpec, Defaults, NumericSetting, CONCURRENCY, KNOWN_REGIONS, MAX_ATTEMPTS,
     RATE_LIMIT, ROLE_DURATION_SECS, RUN_TIMEOUT_SECS, STS_RATE_LIMIT, TIMEOUT_SECS,
 };
+use crate::calls::Call;
 
 /// The values of `X-TC-Language` the API accepts.
 const LANGUAGES: &[&str] = &["en-US", "zh-CN"];

@@ -87,7 +87,10 @@ mod tests {
 
     #[tokio::test]
     async fn fed_queries_follow_the_plan_numbered_and_interleaved() {
-        let (feed, stream) = QueryFeed::new(vec![q(0, 0, "r1"), q(1, 1, "r1")], &[Call::ImageAuthorizedInfo]);
+        let (feed, stream) = QueryFeed::new(
+            vec![q(0, 0, "r1"), q(1, 1, "r1")],
+            &[Call::ImageAuthorizedInfo],
+        );
         let two = vec!["r1".to_string(), "r2".to_string()];
         let one = vec!["r1".to_string()];
         feed.add(&[(2, &two), (3, &one)]);

@@ -438,7 +438,7 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "| Account | Region | Code | Message | Request ID |\n|---|---|---|---|---|"
+        "| Account | Action | Region | Code | Message | Request ID |\n|---|---|---|---|---|---|"
     )?;
     // Real failures first, then cancellations; report order within each.
     let failed = report
@@ -454,8 +454,9 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         listed += 1;
         writeln!(
             w,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cell(&r.account, MAX_NAME_CHARS),
+            r.action,
             cell(&r.region, MAX_NAME_CHARS),
             opt(r.error_code.as_deref(), MAX_CODE_CHARS),
             opt(r.error_message.as_deref(), MAX_MESSAGE_CHARS),

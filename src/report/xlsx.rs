@@ -365,16 +365,17 @@ fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
 }
 
 /// A query as an Errors row.
-fn error_cells(r: &RegionRow) -> [Cell<'_>; 11] {
+fn error_cells(r: &RegionRow) -> [Cell<'_>; 12] {
     ERRORS.map(|c| c.cell(r))
 }
 
 /// An organization whose member list could not be read, as an Errors row:
 /// `organization <name>` in the account column.
-fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 11] {
+fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 12] {
     [
         Cell::Text(std::borrow::Cow::Owned(format!("organization {}", o.name))),
         Cell::Empty,
+        Cell::str(tcapi::organization::DESCRIBE_ORGANIZATION_MEMBERS.name),
         Cell::Empty,
         Cell::str(o.status()),
         Cell::text(o.error_code.as_deref()),
@@ -390,7 +391,7 @@ fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 11]
 fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let columns: Vec<Heading> = ERRORS.iter().map(|c| Heading::of(c)).collect();
     // Organizations whose members could not be listed come first.
-    let orgs: Vec<[Cell<'_>; 11]> = report
+    let orgs: Vec<[Cell<'_>; 12]> = report
         .aggregate
         .run
         .organizations
@@ -512,6 +513,9 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
     ws.write_string_with_format(0, 1, "Value", &styles.header)?;
     let run = &report.aggregate.run;
     let next = key_values(ws, 1, RUN.iter().map(|c| (c.label, c.cell(run))), styles)?;
+    let collected: Vec<&str> = run.collect.iter().map(|c| c.collects()).collect();
+    let collected = Cell::Text(collected.join(", ").into());
+    let next = key_values(ws, next, [("Collected", collected)], styles)?;
     let totals = &report.aggregate.totals;
     let counts = totals::counts().map(|c| (c.label, c.cell(totals)));
     let next = key_values(ws, next, counts, styles)?;

@@ -193,6 +193,59 @@ pub const V3: &[Step] = &[
     Same("CREATE INDEX runs_scope ON runs (history_key, started_at)"),
 ];
 
+/// Released in version 4: never change. `account_snapshots`: the
+/// account's edition, its term, its cores and its automatic image
+/// authorization (issue 21); rows recorded before hold `NULL` there.
+const V4_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
+    ("edition", Text),
+    ("edition_sub_state", Text),
+    ("edition_start", Text),
+    ("edition_end", Text),
+    ("edition_days_left", Int),
+    ("auto_renew", Text),
+    ("days_to_lapse", Int),
+    ("cores_total", Int),
+    ("cores_protected", Int),
+    ("cores_unprotected", Int),
+    ("cores_purchased", Int),
+    ("cores_trial", Int),
+    ("cores_flexible", Int),
+    ("cores_flexible_limit", Int),
+    ("core_coverage", Real),
+    ("image_licenses_given", Int),
+    ("auto_authorize", Text),
+    ("auto_authorize_daily_cap", Int),
+    ("auto_authorize_hosts", Int),
+];
+
+/// Released in version 4: never change. `runs`: the totals of the cores
+/// and the counts of editions.
+const V4_RUNS: &[(&str, super::Ty)] = &[
+    ("cores_total", Int),
+    ("cores_protected", Int),
+    ("cores_unprotected", Int),
+    ("cores_purchased", Int),
+    ("core_coverage", Real),
+    ("accounts_pro", Int),
+    ("accounts_trial", Int),
+    ("accounts_pro_expired", Int),
+    ("editions_lapsing_30d", Int),
+];
+
+/// Version 4: the license picture (edition, term, cores, automatic
+/// authorization) of every account and its totals. Never change once
+/// released.
+pub const V4: &[Step] = &[
+    AddColumns {
+        table: "account_snapshots",
+        cols: V4_ACCOUNT_SNAPSHOTS,
+    },
+    AddColumns {
+        table: "runs",
+        cols: V4_RUNS,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::super::{migration, Dialect, MIGRATIONS};
@@ -231,6 +284,16 @@ mod tests {
             3,
             Dialect::Postgres,
             "cc8f2b294c5ac2b1518cc8dbb4d88e28149b965e0d642118e7436c429a739658",
+        ),
+        (
+            4,
+            Dialect::Sqlite,
+            "0a95f4bc5c33bb0cd2e5e02956b661e515140999d1b968a46d02ccad4383484d",
+        ),
+        (
+            4,
+            Dialect::Postgres,
+            "82ffc6b5fb50a2882a4694472242743c8f49b0feb4fbf10c57518c389aaf32a7",
         ),
     ];
 
