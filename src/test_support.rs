@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use tcapi::tcss::{ImageAuthorizedInfo, ImageScanInquireInfo};
+use tcapi::tcss::{AutoRenewal, EditionState, ImageAuthorizedInfo, ImageScanInquireInfo};
 
 use crate::aggregate::{aggregate, AccountRow};
 use crate::calls::Call;
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
+use crate::columns::license::{AutoAuthorize, License};
 use crate::columns::{Cell, Column};
 use crate::compare::{compare, Comparison, Previous, PreviousAccount, Values};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
@@ -73,6 +74,36 @@ pub(crate) fn data(total: i64, used: i64) -> ImageAuthorizedInfo {
             purchase_status: Some("Normal".into()),
             ..ImageScanInquireInfo::default()
         }),
+    }
+}
+
+/// A license picture with every value known: the Pro edition from
+/// 2025-03-01 to 2026-03-01 (28 days after the sample run's start), not
+/// renewed automatically, 12 cores of which 10 protected (8 purchased, 2
+/// flexible of up to 16), 50 image licenses given, every image authorized
+/// automatically, at most 100 a day.
+pub(crate) fn full_license() -> License {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    License {
+        edition: Some(EditionState::Pro),
+        edition_sub_state: Some("NORMAL".into()),
+        edition_start: beijing.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).single(),
+        edition_end: beijing.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single(),
+        edition_days_left: Some(27),
+        auto_renew: Some(AutoRenewal::Off),
+        days_to_lapse: Some(27),
+        cores_total: Some(12),
+        cores_protected: Some(10),
+        cores_unprotected: Some(2),
+        cores_purchased: Some(8),
+        cores_trial: Some(0),
+        cores_flexible: Some(2),
+        cores_flexible_limit: Some(16),
+        core_coverage: Some(10.0 / 12.0),
+        image_licenses_given: Some(50),
+        auto_authorize: Some(AutoAuthorize::All),
+        auto_authorize_daily_cap: Some(100),
+        auto_authorize_hosts: Some(0),
     }
 }
 

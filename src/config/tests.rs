@@ -786,7 +786,9 @@ mod unknown_keys {
             assert!(got.starts_with(want), "{got}\nwanted {want}");
         }
         assert!(
-            text[1].ends_with("role_duration_secs, language, pushgateway, fail_on, history_key"),
+            text[1].ends_with(
+                "role_duration_secs, language, pushgateway, fail_on, history_key, collect"
+            ),
             "{}",
             text[1]
         );

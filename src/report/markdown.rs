@@ -501,13 +501,18 @@ pub(crate) mod tests {
         // Failures, escaped.
         assert!(md.contains("## Failures (3)"), "{md}");
         assert!(md.contains(
-            "| legacy | ap-guangzhou | AuthFailure.SignatureFailure | bad \\| signature second line | req-err-2-ap-guangzhou |"
+            "| legacy | DescribeImageAuthorizedInfo | ap-guangzhou | AuthFailure.SignatureFailure | bad \\| signature second line | req-err-2-ap-guangzhou |"
         ), "{md}");
         assert!(
-            md.contains("| legacy | ap-beijing | UnsupportedRegion |"),
+            md.contains(
+                "| legacy | DescribeImageAuthorizedInfo | ap-beijing | UnsupportedRegion |"
+            ),
             "{md}"
         );
-        assert!(md.contains("| late | ap-guangzhou | Cancelled |"), "{md}");
+        assert!(
+            md.contains("| late | DescribeImageAuthorizedInfo | ap-guangzhou | Cancelled |"),
+            "{md}"
+        );
         assert!(!md.contains("more, see the XLSX or CSV"));
     }
 
@@ -622,7 +627,9 @@ pub(crate) mod tests {
         );
         assert!(md.contains(&format!("| 3 | {safe} |")), "{md}");
         assert!(
-            md.contains(&format!("| {safe} | r2 | {safe} | {safe} | {safe} |")),
+            md.contains(&format!(
+                "| {safe} | DescribeImageAuthorizedInfo | r2 | {safe} | {safe} | {safe} |"
+            )),
             "{md}"
         );
     }

@@ -607,10 +607,14 @@ pub(crate) mod tests {
         let errors = wb.worksheet_range("Errors").unwrap();
         assert_eq!(errors.height(), 1 + 3);
         assert_eq!(
-            errors.get((1, 4)),
+            errors.get((1, 2)),
+            Some(&Data::String("DescribeImageAuthorizedInfo".into()))
+        );
+        assert_eq!(
+            errors.get((1, 5)),
             Some(&Data::String("AuthFailure.SignatureFailure".into()))
         );
-        assert_eq!(errors.get((3, 3)), Some(&Data::String("cancelled".into())));
+        assert_eq!(errors.get((3, 4)), Some(&Data::String("cancelled".into())));
 
         let summary = wb.worksheet_range("Summary").unwrap();
         let find = |label: &str| {
@@ -638,7 +642,11 @@ pub(crate) mod tests {
 
     #[test]
     fn ratios_have_a_percent_format() {
-        let (_dir, path) = written();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.xlsx");
+        let mut report = sample_report();
+        report.aggregate.accounts[0].license = crate::test_support::full_license();
+        save(&report, &path).unwrap();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let styles = wb.worksheet_style("Accounts").unwrap();
         let percent: Vec<&str> = ACCOUNTS
@@ -652,7 +660,8 @@ pub(crate) mod tests {
                 "utilization",
                 "scan_coverage",
                 "duplicate_ratio",
-                "scan_quota_utilization"
+                "scan_quota_utilization",
+                "core_coverage"
             ]
         );
         for name in percent {

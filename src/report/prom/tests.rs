@@ -26,7 +26,7 @@ fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-const FAMILIES: [&str; 24] = [
+const FAMILIES: [&str; 27] = [
     "tcss_image_licenses",
     "tcss_image_license_utilization_ratio",
     "tcss_images",
@@ -34,6 +34,8 @@ const FAMILIES: [&str; 24] = [
     "tcss_scan_quota",
     "tcss_scan_quota_utilization_ratio",
     "tcss_scan_quota_end_timestamp_seconds",
+    "tcss_core_licenses",
+    "tcss_edition_end_timestamp_seconds",
     "tcss_account_up",
     "tcss_total_image_licenses",
     "tcss_total_image_license_utilization_ratio",
@@ -41,6 +43,7 @@ const FAMILIES: [&str; 24] = [
     "tcss_total_image_scan_coverage_ratio",
     "tcss_total_scan_quota",
     "tcss_total_scan_quota_utilization_ratio",
+    "tcss_total_core_licenses",
     "tcss_report_last_run_timestamp_seconds",
     "tcss_report_run_duration_seconds",
     "tcss_report_success",
