@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use tcapi::tcss::{AutoRenewal, EditionState, ImageAuthorizedInfo, ImageScanInquireInfo};
 
 use crate::aggregate::{aggregate, AccountRow};
-use crate::calls::Call;
+use crate::calls::{Answer, Call};
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
@@ -132,6 +132,34 @@ pub(crate) fn outcome(
         uin: None,
         last_error: None,
     }
+}
+
+/// The account-wide call of `answer`'s kind, of account `account_index`
+/// asked in `region`, answered with `answer`.
+pub(crate) fn wide_ok(account_index: usize, region: &str, answer: Answer) -> QueryOutcome {
+    let call = match &answer {
+        Answer::ImageAuthorizedInfo(_) => Call::ImageAuthorizedInfo,
+        Answer::PurchaseStateInfo(_) => Call::PurchaseStateInfo,
+        Answer::ImageAutoAuthorizedRule(_) => Call::ImageAutoAuthorizedRule,
+    };
+    let mut o = outcome(account_index, region, QueryResult::Ok(answer), 1);
+    o.call = call;
+    o.request_id = Some(format!("req-ok-{account_index}-{}", call.collects()));
+    o
+}
+
+/// The account-wide `call` of account `account_index`, failed with `code`
+/// after three attempts.
+pub(crate) fn wide_failed(
+    account_index: usize,
+    region: &str,
+    call: Call,
+    code: &str,
+) -> QueryOutcome {
+    let mut o = failed(account_index, region, code);
+    o.call = call;
+    o.request_id = Some(format!("req-err-{account_index}-{}", call.collects()));
+    o
 }
 
 /// The describe call of account `account_index` in `region`, answered with `d`.

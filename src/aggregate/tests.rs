@@ -634,3 +634,5 @@ proptest! {
         }
     }
 }
+
+mod license;
