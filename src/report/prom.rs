@@ -14,6 +14,7 @@
 //!
 //! Every metric is a gauge: each run replaces the whole exposition.
 
+mod edition;
 mod encode;
 
 use crate::aggregate::{AccountRow, AccountStatus, Totals};
@@ -83,6 +84,7 @@ fn count(n: usize) -> Option<Value> {
 /// Every family, in the order written: per account, totals, the run.
 pub(crate) fn families(report: &Report, inputs: &Inputs) -> Vec<Family> {
     let mut out = account_families(&report.aggregate.accounts);
+    out.extend(edition::families(&report.aggregate.accounts));
     out.extend(total_families(&families::TOTALS, &report.aggregate.totals));
     out.extend(run_families(report, inputs));
     out
