@@ -11,7 +11,7 @@ use tcapi::tcss::{
 };
 
 use super::rows::{days_left, parse_beijing_time};
-use super::{AccountRow, AccountStatus};
+use super::{AccountRow, AccountStatus, Aggregate};
 use crate::columns::license::{AutoAuthorize, EditionCounts, License, LAPSING_DAYS};
 use crate::model::RunInfo;
 
@@ -120,5 +120,57 @@ pub(super) fn edition_counts(rows: &[AccountRow]) -> EditionCounts {
         trial: count(EditionState::Trial),
         pro_expired: count(EditionState::ProExpired),
         lapsing_30d: Some(known.iter().filter(|l| is_lapsing(l)).count()),
+    }
+}
+
+/// The editions at a glance, for the summaries (each account once: a row
+/// counted in another's is left out).
+impl Aggregate {
+    /// How many accounts are on each edition, in the documented states'
+    /// order then the unknown ones (by value); editions no account is on
+    /// are left out.
+    pub fn accounts_by_edition(&self) -> Vec<(EditionState, usize)> {
+        let mut counts: Vec<(EditionState, usize)> = Vec::new();
+        for l in self.once().filter_map(|a| a.license.edition) {
+            match counts.iter_mut().find(|(s, _)| *s == l) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((l, 1)),
+            }
+        }
+        counts.sort_by_key(|(s, _)| match *s {
+            EditionState::Other(n) => (1, n),
+            known => (0, i64::from(known)),
+        });
+        counts
+    }
+
+    /// The accounts whose edition lapses for want of renewal within `days`
+    /// days (`0 <= days_to_lapse <= days`), soonest first (then by name).
+    pub fn lapsing_editions(&self, days: i64) -> Vec<&AccountRow> {
+        let left = |a: &AccountRow| a.license.days_to_lapse;
+        let mut rows: Vec<&AccountRow> = self
+            .once()
+            .filter(|a| left(a).is_some_and(|d| (0..=days).contains(&d)))
+            .collect();
+        rows.sort_by(|a, b| {
+            left(a)
+                .cmp(&left(b))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        rows
+    }
+
+    /// The accounts with unprotected cores (`cores_unprotected > 0`), the
+    /// most first (then by name).
+    pub fn unprotected_cores(&self) -> Vec<&AccountRow> {
+        let n = |a: &AccountRow| a.license.cores_unprotected.unwrap_or(0);
+        let mut rows: Vec<&AccountRow> = self.once().filter(|a| n(a) > 0).collect();
+        rows.sort_by(|a, b| n(b).cmp(&n(a)).then_with(|| a.account.cmp(&b.account)));
+        rows
+    }
+
+    /// Every account once (not those counted in another's row).
+    fn once(&self) -> impl Iterator<Item = &AccountRow> + '_ {
+        self.accounts.iter().filter(|a| a.counted_in.is_none())
     }
 }

@@ -162,7 +162,6 @@ pub enum Lead {
 
 impl Lead {
     /// The lead columns' names, in order.
-    #[cfg(test)]
     pub fn names(self) -> &'static [&'static str] {
         match self {
             Lead::None => &[],

@@ -1,11 +1,14 @@
 //! The workbook `<stem>.xlsx`, sheets in this order:
 //!
-//! - **Summary**: run facts, the totals, and the ten most utilized accounts
-//!   as a small table with a bar chart of their utilization;
+//! - **Summary**: run facts, the totals, the editions block (`editions`),
+//!   and the ten most utilized accounts as a small table with a bar chart
+//!   of their utilization;
 //! - **Accounts**: the accounts table (same columns as the CSV, tags as
 //!   `tag:<key>` columns); ratios formatted `0.0%`; conditional formatting:
 //!   utilization of 90% or more red, 75% or more amber, `scan_quota_days_left`
-//!   of 30 or less amber (negative red), negative `remaining_authorized` red;
+//!   of 30 or less amber (negative red), negative `remaining_authorized` red,
+//!   `days_to_lapse` of 30 or less red, `edition_days_left` of 30 or less
+//!   amber, `cores_unprotected` above 0 amber (`editions`);
 //! - **Regions**: the regions table;
 //! - **Errors**: every organization whose members could not be listed, every
 //!   failed or cancelled query, and every answer with a `warning`;
@@ -37,6 +40,7 @@ use crate::columns::totals::{self, TOTALS};
 use crate::columns::{rfc3339, Cell, Column, Kind};
 
 mod changes;
+mod editions;
 mod print;
 
 /// Sheet names, in workbook order.
@@ -330,6 +334,7 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
                 .set_rule(format!("=AND(ISNUMBER({cell}),{cell}<=30)").as_str())
                 .set_format(&styles.amber),
         )?;
+        editions::highlights(ws, last, styles)?;
     }
 
     for (i, a) in report.aggregate.accounts.iter().enumerate() {
@@ -467,7 +472,8 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     let totals = &report.aggregate.totals;
     let totals = TOTALS.iter().map(|c| (c.label(), c.cell(totals)));
     let after_totals = key_values(ws, header_row + 1, totals, styles)?;
-    breaches::section(ws, after_totals + 1, report, styles)?;
+    let after_editions = editions::section(ws, after_totals + 1, report, styles)?;
+    breaches::section(ws, after_editions + 1, report, styles)?;
 
     // The ten most utilized accounts: a table the chart refers to.
     let top = report.aggregate.most_utilized(10);
