@@ -1,7 +1,8 @@
 //! The human summary `<stem>.md`, short enough for a CI job summary at any
 //! fleet size: a title with the date and whether the run is complete, a
 //! totals table, the [`TOP_ACCOUNTS`] most utilized accounts, scan quotas
-//! ending within 30 days (or already ended) and the failed or cancelled
+//! ending within 30 days (or already ended), the editions lapsing within 30
+//! days and the unprotected cores (`editions`) and the failed or cancelled
 //! queries. Every table shows at most [`MAX_TABLE_ROWS`] rows, the worst
 //! first, then "… and K more, see the XLSX or CSV" (those files have them
 //! all), and every cell is cut to a fixed length, so the file stays under
@@ -32,6 +33,7 @@ use crate::columns::{rfc3339, Cell, Column};
 use crate::report::Report;
 
 mod changes;
+mod editions;
 pub mod over_capacity;
 
 /// How many of the most utilized accounts are listed.
@@ -52,8 +54,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// The summary never reaches this size. The bound: an escaped character
 /// takes at most 4 bytes, so a failure row is under 2.5 KB, every other row
 /// (a quota, a top account, a quota over capacity, a mover, a new or a
-/// vanished account, a breach) under 1.1 KB; 50 + 10 + 50 + 3 × 50 + 50 + 50
-/// rows and the fixed text stay below it, and well below GitHub's 1 MiB job
+/// vanished account, a breach, a lapsing edition) under 1.1 KB; 50 + 10 +
+/// 50 + 50 + 3 × 50 + 50 + 50 rows and the fixed text stay below it, and well below GitHub's 1 MiB job
 /// summary. Measured worst cases stay under 256 KB (the tests check both).
 #[cfg(test)]
 pub const MAX_SUMMARY_BYTES: usize = 512 * 1024;
@@ -237,6 +239,7 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     totals(report, &mut w)?;
     most_utilized(report, &mut w)?;
     expiring(report, &mut w)?;
+    editions::section(report, &mut w)?;
     over_capacity::section(report, &mut w)?;
     changes::section(report, &mut w)?;
     failures(report, &mut w)
