@@ -497,9 +497,10 @@ fn sigterm_writes_incomplete_reports_and_exits_130() {
     c.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
-    // Wait until both requests hang in the simulator, then interrupt.
+    // Wait until all four requests (two regions, two account-wide actions)
+    // hang in the simulator, then interrupt.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while h.snapshot().total < 2 {
+    while h.snapshot().total < 4 {
         assert!(
             std::time::Instant::now() < deadline,
             "requests never arrived"
@@ -523,6 +524,13 @@ fn sigterm_writes_incomplete_reports_and_exits_130() {
             .iter()
             .all(|r| r["status"] == "cancelled" && r["attempts"] == "1"),
         "{regions:?}"
+    );
+    let wide = j["account_queries"].as_array().unwrap();
+    assert_eq!(wide.len(), 2);
+    assert!(
+        wide.iter()
+            .all(|q| q["status"] == "cancelled" && q["attempts"] == 1),
+        "{wide:?}"
     );
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.to_lowercase().contains("incomplete"), "{md}");
