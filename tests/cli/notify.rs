@@ -406,7 +406,9 @@ fn when_decides_which_runs_notify_and_no_notify_sends_nothing() {
     assert_eq!(statuses, ["skipped", "sent", "sent"]);
     let last = hook.requests().last().unwrap().json();
     assert_eq!(last["exit_code"], 3);
-    assert_eq!(last["failures"], 1);
+    // The account without keys: its three queries (images, edition,
+    // auto-authorization) failed.
+    assert_eq!(last["failures"], 3);
 
     // --no-notify: nothing sent, the variable not even read.
     let before = hook.requests().len();
