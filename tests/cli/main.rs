@@ -430,6 +430,14 @@ fn readme_simulated_run_works_on_the_example_config() {
         serde_json::from_slice(&std::fs::read(p.unwrap()).unwrap()).unwrap()
     };
     let first = read(&dir.path().join("out"));
+    // Every simulated account has an edition and an auto-authorization
+    // rule, asked once each.
+    let accounts = first["accounts"].as_array().unwrap();
+    assert!(accounts.iter().all(|a| a["edition"].is_string()), "{accounts:?}");
+    assert!(accounts.iter().any(|a| a["cores_total"].as_i64() > Some(0)));
+    let wide = first["account_queries"].as_array().unwrap();
+    assert_eq!(wide.len(), 2 * accounts.len());
+    assert!(wide.iter().all(|q| q["status"] == "ok"), "{wide:?}");
     let o = bin()
         .env("HOME", dir.path())
         .args(["run", "--simulate", "--config"])
