@@ -19,7 +19,7 @@ pub(super) struct HistoryArgs {
     out: PathBuf,
     /// File formats, comma-separated: csv, xlsx, json.
     #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
-    formats: Vec<crate::history::output::TrendFormat>,
+    formats: Vec<crate::report::trends::TrendFormat>,
 }
 
 /// `tcss-report history`: reads the recorded runs (read-only: never
@@ -69,11 +69,11 @@ pub(super) async fn history_command(
         Err(e) => return Err(e.into()),
     };
     let location = target.location.to_string();
-    let about = crate::history::output::About {
+    let about = crate::report::trends::About {
         history: &location,
         generated_at: now,
     };
-    let paths = crate::history::output::write(&trends, &about, &args.out, &args.formats)
+    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats)
         .with_context(|| format!("writing the history files into {}", args.out.display()))?;
     tracing::info!(
         runs = trends.runs.len(),

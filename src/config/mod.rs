@@ -13,6 +13,7 @@ mod keys;
 mod locate;
 pub mod location;
 mod organizations;
+pub mod pushgateway;
 mod raw;
 pub mod selector;
 #[cfg(test)]
@@ -141,7 +142,7 @@ pub struct Defaults {
     /// `X-TC-Language`.
     pub language: String,
     /// Prometheus Pushgateway base URL the run's metrics are pushed to.
-    pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
+    pub pushgateway: Option<pushgateway::GatewayUrl>,
     /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
     pub fail_on: Vec<crate::thresholds::Threshold>,
 }

@@ -15,6 +15,7 @@ pub mod markdown;
 mod out_dir;
 pub mod prom;
 pub mod publish;
+pub mod trends;
 pub mod xlsx;
 
 pub use out_dir::check_out_dir;

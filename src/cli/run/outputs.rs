@@ -25,7 +25,7 @@ pub(super) fn metrics_targets(
     }
     let gateway = match &args.pushgateway {
         Some(text) => Some(
-            crate::metrics::push::parse_url(text)
+            crate::config::pushgateway::parse_url(text)
                 .map_err(|e| usage(format!("--pushgateway: {e}")))?,
         ),
         None => config.defaults.pushgateway.clone(),
