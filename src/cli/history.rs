@@ -1,6 +1,17 @@
 //! `tcss-report history`: trends over the recorded runs.
 
-use super::*;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use tcapi::credentials::ProcessEnv;
+use tokio::sync::watch;
+
+use crate::redact::Redactor;
+use crate::report;
+
+use super::{load_config, shutdown_signal, usage, Exit, ExitError};
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {

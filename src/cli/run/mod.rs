@@ -8,11 +8,29 @@ mod gates;
 mod outputs;
 mod progress;
 
-use super::*;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use tcapi::credentials::{Env, ProcessEnv};
+use tokio::sync::watch;
+
+use crate::compare::Previous;
+use crate::config::{self, Config};
+use crate::execute::QueryFeed;
+use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
+use crate::redact::Redactor;
+use crate::report::{self, Format};
+use crate::{aggregate, limits, plan};
+
+use super::{load_config, log_warnings, peak_rss_kib, shutdown_signal, usage, wire, Exit, Wired};
 pub use compare_with::CompareWith;
-use compare_with::*;
-use gates::*;
-use outputs::*;
+use compare_with::{comparison, parse_compare, previous_run};
+use gates::{log_breaches, thresholds};
+use outputs::{history_target, metrics_inputs, metrics_targets};
 use progress::Progress;
 
 #[derive(Debug, Args)]
@@ -454,6 +472,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{error_exit, Cli, Command};
+    use clap::Parser;
 
     fn parsed_run(argv: &[&str]) -> RunArgs {
         let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];

@@ -2,7 +2,16 @@
 //! call: the history database (`--history`, `--no-history`) and the
 //! metrics (`--metrics-file`, `--pushgateway`).
 
-use super::*;
+use std::time::Duration;
+
+use tcapi::credentials::Env;
+
+use crate::config::Config;
+use crate::redact::Redactor;
+use crate::report;
+
+use super::super::usage;
+use super::RunArgs;
 
 /// Where the metrics go besides the report set (`--metrics-file`,
 /// `--pushgateway` or `[defaults] pushgateway`), checked before any call.

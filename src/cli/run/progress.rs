@@ -1,6 +1,10 @@
 //! The progress of a run: a bar on a terminal, periodic log lines otherwise.
 
-use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::model::{QueryOutcome, QueryResult};
 
 /// A progress bar on a terminal; periodic log lines otherwise.
 pub(super) struct Progress {
