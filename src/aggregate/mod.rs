@@ -8,9 +8,9 @@
 //! The rules are the contract's "Accounts columns" definitions:
 //! - an account is `ok` when every region answered, `partial` when some did,
 //!   `error` when none did (a cancelled region did not answer);
-//! - with [`RegionScope::Account`] the numbers come from the first configured
+//! - with `RegionScope::Account` the numbers come from the first configured
 //!   region that answered and `region_mismatch` flags answering regions whose
-//!   data differ; with [`RegionScope::Region`] they are sums over answering
+//!   data differ; with `RegionScope::Region` they are sums over answering
 //!   regions;
 //! - a missing field stays `None` (never zero), and so does every value
 //!   derived from it;

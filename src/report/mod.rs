@@ -326,9 +326,9 @@ fn write_prom(
 
 /// Claims the set's stem in `out_dir` (the first free one from `base`; the
 /// folder lock is held only meanwhile and not waited for once
-/// `interrupted` says so), for [`write_reserved`]: what [`write_all`] does
-/// first, split off so the history is recorded under the final stem before
-/// anything is published.
+/// `interrupted` says so), for [`write_reserved`]: the first half of
+/// publishing a set, split off so the history is recorded under the final
+/// stem before anything is published.
 pub fn reserve(
     out_dir: &Path,
     base: &str,
@@ -337,9 +337,13 @@ pub fn reserve(
     publish::reserve(out_dir, base, &publish::report_names, interrupted)
 }
 
-/// [`write_all_with`] under a [`reserve`]d stem. The text of `<stem>.prom`
-/// (when `formats` has `prom`) is left in `rendered`, so the metrics file
-/// and the Pushgateway get the same text without rendering it again.
+/// Writes every requested format into `out_dir` under a [`reserve`]d stem
+/// as one set, and returns the final paths in the order of `formats` (see
+/// [`publish`]: staged, synced, published without replacing any file, the
+/// JSON last; one file failing publishes none but the JSON snapshot,
+/// [`ReportError::NotPublished`]). The metrics (`prom`) carry `metrics`;
+/// their text is left in `rendered`, so the metrics file and the
+/// Pushgateway get the same text without rendering it again.
 pub fn write_reserved(
     report: &mut Report,
     out_dir: &Path,
