@@ -21,6 +21,13 @@
 //!   configured twice) are counted once ([`shared_uin`]);
 //! - a sum or difference too large for an `i64` is left empty and flagged,
 //!   never shown capped ([`warnings::CheckedSum`]).
+//!
+//! This module holds the algorithm (each account's regions, its status and
+//! first failure, the [`Aggregate`]); `rows` the numbers of each row from
+//! the answers, `totals` the totals of the columns with a total rule (read
+//! from the column table), [`glance`] the lists the summaries show at a
+//! glance. The row types and their columns are `crate::columns`'s. It
+//! knows nothing of comparisons, thresholds or formats.
 
 use std::collections::BTreeSet;
 

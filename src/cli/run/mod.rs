@@ -389,15 +389,7 @@ pub(super) async fn write_reports(
     // The report holds its own copy of every row: the outcomes' memory goes
     // back before the history and the report parts need theirs.
     drop(outcomes);
-    let comparison = comparison(&aggregate, previous);
-    // On the numbers and their comparison, so every report lists them.
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
-    // What every report prints, assembled here from the stages' results.
-    let mut report = report::Report {
-        aggregate,
-        comparison,
-        breaches,
-    };
+    let mut report = assemble(aggregate, previous, &config.defaults.fail_on);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -458,6 +450,23 @@ pub(super) async fn write_reports(
         report,
         prom_text: rendered.into_inner(),
     })
+}
+
+/// What every report prints, assembled from the stages' results: the
+/// run's numbers, their comparison with the earlier run, and the
+/// thresholds breached (on both, so every report lists them).
+fn assemble(
+    aggregate: aggregate::Aggregate,
+    previous: Option<Option<Previous>>,
+    fail_on: &[crate::thresholds::Threshold],
+) -> report::Report {
+    let comparison = comparison(&aggregate, previous);
+    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, fail_on);
+    report::Report {
+        aggregate,
+        comparison,
+        breaches,
+    }
 }
 
 /// Runs `f` on tokio's blocking pool, so the runtime's one thread keeps
