@@ -23,15 +23,15 @@ impl Aggregate {
     /// The `n` non-error accounts with the highest known utilization, highest
     /// first (ties: more licenses used first, then by name).
     pub fn most_utilized(&self, n: usize) -> Vec<&AccountRow> {
-        let utilization = |a: &AccountRow| UTILIZATION.number(a);
+        let ratio = |a: &AccountRow| UTILIZATION.number(a);
         let mut rows: Vec<&AccountRow> = self
             .accounts
             .iter()
-            .filter(|a| a.status != AccountStatus::Error && utilization(a).is_some())
+            .filter(|a| a.status != AccountStatus::Error && ratio(a).is_some())
             .filter(|a| a.counted_in.is_none())
             .collect();
         rows.sort_by(|a, b| {
-            let (ua, ub) = (utilization(a).unwrap_or(0.0), utilization(b).unwrap_or(0.0));
+            let (ua, ub) = (ratio(a).unwrap_or(0.0), ratio(b).unwrap_or(0.0));
             let used = |r: &AccountRow| USED_AUTHORIZED.cell(r).as_int();
             ub.total_cmp(&ua)
                 .then_with(|| used(b).cmp(&used(a)))

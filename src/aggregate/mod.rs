@@ -8,9 +8,9 @@
 //! The rules are the contract's "Accounts columns" definitions:
 //! - an account is `ok` when every region answered, `partial` when some did,
 //!   `error` when none did (a cancelled region did not answer);
-//! - with [`RegionScope::Account`] the numbers come from the first configured
+//! - with `RegionScope::Account` the numbers come from the first configured
 //!   region that answered and `region_mismatch` flags answering regions whose
-//!   data differ; with [`RegionScope::Region`] they are sums over answering
+//!   data differ; with `RegionScope::Region` they are sums over answering
 //!   regions;
 //! - a missing field stays `None` (never zero), and so does every value
 //!   derived from it;
@@ -21,6 +21,13 @@
 //!   configured twice) are counted once ([`shared_uin`]);
 //! - a sum or difference too large for an `i64` is left empty and flagged,
 //!   never shown capped ([`warnings::CheckedSum`]).
+//!
+//! This module holds the algorithm (each account's regions, its status and
+//! first failure, the [`Aggregate`]); `rows` the numbers of each row from
+//! the answers, `totals` the totals of the columns with a total rule (read
+//! from the column table), [`glance`] the lists the summaries show at a
+//! glance. The row types and their columns are `crate::columns`'s. It
+//! knows nothing of comparisons, thresholds or formats.
 
 use std::collections::BTreeSet;
 

@@ -7,15 +7,16 @@
 //! and migrating the schema) or read-only (nothing created or migrated),
 //! [`Store::record`] a run in one transaction,
 //! [`Store::previous_complete_run`] and the trend queries, of one scope
-//! (`scope`: which runs are compared and trended together). `location` says
-//! where the history is (`config::location`), `bound` bounds every operation by one deadline
-//! and the run's interrupt, `schema` holds the tables and migrations,
-//! `record` the rows a run writes, `sqlite` and `postgres` the two
-//! databases, `recorder` a run's use of it, `trends` and `output` the
-//! `history` command's numbers and files.
+//! (`scope`: which runs are compared and trended together). Where the
+//! history is, [`Location`], is the config's (`config::location`); `bound`
+//! bounds every operation by one deadline and the run's interrupt,
+//! `schema` holds the tables and migrations (the live columns from the
+//! column tables, `crate::columns`), `record` the rows a run writes,
+//! `sqlite` and `postgres` the two databases, `recorder` a run's use of
+//! it, `trends` the `history` command's numbers (its files are
+//! `report::trends`'s).
 
 pub mod bound;
-pub mod output;
 pub mod postgres;
 pub mod record;
 pub mod recorder;
