@@ -164,6 +164,9 @@ impl Gateway {
         let port = free_port();
         let child = Command::new(bin)
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            // Debian's build persists to /var/lib/prometheus by default: a
+            // test's gateway keeps its groups in memory and starts empty.
+            .arg("--persistence.file=")
             .arg("--persistence.interval=0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
