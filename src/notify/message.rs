@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
@@ -470,34 +469,27 @@ fn breach_groups(report: &Report) -> Vec<BreachGroup> {
     groups
 }
 
-/// Accounts using more licenses than they hold (counted once: not an
-/// `error` row, not counted in another's), the largest shortfall first;
-/// and the licenses short over them.
+/// The accounts using more licenses than they hold, the largest shortfall
+/// first (`Aggregate::over_licensed`: the accounts the totals'
+/// `accounts_over_licensed` counts); and the totals' `licenses_short`.
 fn over_licensed(report: &Report) -> (Vec<OverLicensed>, i64) {
-    let mut rows: Vec<OverLicensed> = report
+    let rows = report
         .aggregate
-        .accounts
-        .iter()
-        .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
+        .over_licensed()
+        .into_iter()
         .filter_map(|a| {
             let used = USED_AUTHORIZED.cell(a).as_int()?;
             let total = TOTAL_AUTHORIZED.cell(a).as_int()?;
-            (used > total).then(|| OverLicensed {
+            Some(OverLicensed {
                 account: short(&a.account),
                 uin: a.uin.clone(),
                 used,
                 total,
-                short: used.saturating_sub(total),
+                short: crate::aggregate::overuse::shortfall(a)?,
             })
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.short
-            .cmp(&a.short)
-            .then_with(|| a.account.cmp(&b.account))
-    });
-    let short = rows.iter().fold(0i64, |s, r| s.saturating_add(r.short));
-    (rows, short)
+    (rows, report.aggregate.totals.licenses_short.unwrap_or(0))
 }
 
 /// Editions lapsing within 30 days (`0 <= days_to_lapse <= 30`), soonest
