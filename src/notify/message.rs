@@ -9,8 +9,6 @@
 //! escapes user text (account names, expressions) for it; the texts here
 //! are plain, cleaned of control characters and capped in length.
 
-use std::collections::HashMap;
-
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
@@ -447,26 +445,22 @@ pub fn inert(text: &str) -> String {
     out
 }
 
-/// The breaches grouped by expression, in the order first breached.
+/// The breaches grouped by expression, in the order first breached
+/// (`thresholds::group`).
 fn breach_groups(report: &Report) -> Vec<BreachGroup> {
-    let mut groups: Vec<BreachGroup> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for b in &report.breaches {
-        let i = *index.entry(b.expression.as_str()).or_insert_with(|| {
-            groups.push(BreachGroup {
-                expression: short(&b.expression),
-                count: 0,
-                names: Vec::new(),
-            });
-            groups.len() - 1
-        });
-        let g = &mut groups[i];
-        g.count += 1;
-        if g.names.len() < NAMES_PER_BREACH {
-            g.names.push(short(b.account.as_deref().unwrap_or("total")));
-        }
-    }
-    groups
+    crate::thresholds::by_expression(&report.breaches)
+        .into_iter()
+        .map(|g| BreachGroup {
+            expression: short(g.expression),
+            count: g.count(),
+            names: g
+                .breaches
+                .iter()
+                .take(NAMES_PER_BREACH)
+                .map(|b| short(b.account.as_deref().unwrap_or("total")))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The accounts using more licenses than they hold, the largest shortfall
