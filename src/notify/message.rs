@@ -112,6 +112,9 @@ pub struct Summary {
     pub complete: bool,
     /// A `--simulate` run.
     pub simulated: bool,
+    /// The selection of a subset run (`--only`, `--exclude`); empty: every
+    /// account.
+    pub selection: Vec<String>,
     /// The report files' stem.
     pub stem: String,
     /// When the report was generated (RFC 3339).
@@ -149,8 +152,8 @@ impl Summary {
             _ => Severity::Problem,
         };
         let mut tags = String::new();
-        if report.aggregate.run.simulated {
-            tags.push_str("[SIMULATED] ");
+        for mark in report.aggregate.run.marks() {
+            tags.push_str(&format!("[{mark}] "));
         }
         if !report.aggregate.run.complete {
             tags.push_str("[INCOMPLETE] ");
@@ -162,6 +165,7 @@ impl Summary {
             severity,
             complete: report.aggregate.run.complete,
             simulated: report.aggregate.run.simulated,
+            selection: report.aggregate.run.scope.selection.clone(),
             stem: report.aggregate.run.stem.clone(),
             generated_at: report
                 .aggregate
@@ -219,6 +223,9 @@ impl Summary {
         };
         if self.simulated {
             state.push_str(", SIMULATED");
+        }
+        if !self.selection.is_empty() {
+            state.push_str(&format!(", SUBSET: {}", short(&self.selection.join(" "))));
         }
         let mut lines = vec![
             format!("Run {} ({state})", self.stem),

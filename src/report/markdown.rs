@@ -260,11 +260,33 @@ fn header<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     } else {
         "INCOMPLETE: interrupted"
     };
+    let marks: String = run.marks().iter().map(|m| format!(" · {m}")).collect();
     writeln!(
         w,
-        "# TCSS image-scan licenses: {} ({state})\n",
+        "# TCSS image-scan licenses: {} ({state}){marks}\n",
         run.started_at.format("%Y-%m-%d %H:%M UTC")
     )?;
+    if run.is_subset() {
+        let selectors: Vec<String> = run
+            .scope
+            .selection
+            .iter()
+            .map(|s| format!("`{}`", code(s)))
+            .collect();
+        writeln!(
+            w,
+            "> **SUBSET:** only the accounts selected by {}; the totals are theirs, not the \
+             whole fleet's.\n",
+            selectors.join(" ")
+        )?;
+    }
+    if run.simulated {
+        writeln!(
+            w,
+            "> **SIMULATED:** the numbers come from the built-in simulator, not from Tencent \
+             Cloud.\n"
+        )?;
+    }
     if !run.complete && !listing_failed {
         writeln!(
             w,

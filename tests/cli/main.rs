@@ -15,6 +15,7 @@ mod harness;
 mod history;
 mod history_edges;
 mod interrupt;
+mod marks;
 mod metrics;
 mod notify;
 mod organizations;

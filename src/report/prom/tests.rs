@@ -26,7 +26,7 @@ fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-const FAMILIES: [&str; 25] = [
+const FAMILIES: [&str; 26] = [
     "tcss_image_licenses",
     "tcss_image_license_utilization_ratio",
     "tcss_images",
@@ -51,6 +51,7 @@ const FAMILIES: [&str; 25] = [
     "tcss_report_organizations",
     "tcss_report_breaches",
     "tcss_report_log_lines_dropped",
+    "tcss_report_scope_info",
     "tcss_report_build_info",
 ];
 
@@ -114,6 +115,26 @@ fn the_over_use_totals_are_samples() {
     assert_eq!(
         samples(&t, "tcss_total_over_licensed_accounts"),
         ["tcss_total_over_licensed_accounts 1"]
+    );
+}
+
+/// A metrics file of a subset or a simulated run says so in its labels.
+#[test]
+fn the_scope_info_tells_a_subset_and_a_simulated_run() {
+    let mut report = sample_report();
+    let t = text(&report, 0);
+    assert_eq!(
+        samples(&t, "tcss_report_scope_info"),
+        [r#"tcss_report_scope_info{simulated="true",subset="false",selection=""} 1"#]
+    );
+    report.aggregate.run.simulated = false;
+    report.aggregate.run.scope.selection = vec!["--only tag:cost_center=cc-56".into()];
+    let t = text(&report, 0);
+    assert_eq!(
+        samples(&t, "tcss_report_scope_info"),
+        [
+            r#"tcss_report_scope_info{simulated="false",subset="true",selection="--only tag:cost_center=cc-56"} 1"#
+        ]
     );
 }
 
