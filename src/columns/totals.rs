@@ -210,6 +210,13 @@ pub(crate) enum TotalsColumn {
     Of(&'static Column<AccountRow>),
 }
 
+/// Two totals' columns are the same when their keys are.
+impl PartialEq for TotalsColumn {
+    fn eq(&self, other: &TotalsColumn) -> bool {
+        self.key() == other.key()
+    }
+}
+
 impl TotalsColumn {
     /// Its key (the accounts column's for a total of one).
     pub(crate) fn key(self) -> &'static str {

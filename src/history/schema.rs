@@ -242,6 +242,22 @@ pub fn migration(d: Dialect, version: i64) -> Vec<String> {
         .collect()
 }
 
+/// Whether `table` has the column `column` at schema `version` (a
+/// database of an older version lacks the columns added since: a read
+/// asks for them as `NULL`).
+pub fn has_column(version: i64, table: &str, column: &str) -> bool {
+    let upto = usize::try_from(version).unwrap_or(0).min(MIGRATIONS.len());
+    MIGRATIONS[..upto]
+        .iter()
+        .flat_map(|steps| steps.iter())
+        .any(|step| match *step {
+            Step::Table { name, cols, .. } | Step::AddColumns { table: name, cols } => {
+                name == table && cols.iter().any(|(c, _)| *c == column)
+            }
+            Step::Same(_) => false,
+        })
+}
+
 /// The columns each table has at schema `version`, after `id` (the lead
 /// columns as [`Ty::Int`]), tables in the order they were created.
 #[cfg(test)]
@@ -362,6 +378,16 @@ mod tests {
         let regions: Vec<&str> = REGION_COLUMNS.iter().map(|c| c.0).collect();
         let keys: Vec<&str> = REGIONS.iter().map(|c| c.key).collect();
         assert_eq!(&regions[..], &keys[..]);
+    }
+
+    #[test]
+    fn a_column_exists_from_the_version_that_added_it() {
+        assert!(has_column(1, "runs", "used_authorized"));
+        assert!(!has_column(2, "runs", "history_key"));
+        assert!(has_column(3, "runs", "history_key"));
+        assert!(!has_column(3, "runs", "licenses_short"));
+        assert!(has_column(LATEST, "runs", "licenses_short"));
+        assert!(!has_column(LATEST, "account_snapshots", "licenses_short"));
     }
 
     #[test]

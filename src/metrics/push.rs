@@ -51,6 +51,7 @@ pub struct Group {
 
 impl Group {
     /// The group of a full, real run of the config named `config`.
+    #[cfg(test)]
     pub fn config(config: &str) -> Group {
         Group {
             config: config.to_string(),

@@ -3,11 +3,13 @@
 //! first, capped like every table), shown when there are any; the totals
 //! table has their count and the licenses short and idle. And the answers
 //! whose numbers cannot all be true at once (a `warning`), listed apart
-//! in "Warnings", counted.
+//! in "Warnings", counted (the first [`MAX_WARNING_LINES`]).
 
 use std::io::{self, Write};
 
-use super::{cell, more, opt, value, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{
+    cell, more, opt, value, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS, MAX_WARNING_LINES,
+};
 use crate::aggregate::overuse::shortfall;
 use crate::columns::accounts;
 use crate::report::Report;
@@ -62,7 +64,7 @@ pub(super) fn warnings<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         }
     )?;
     writeln!(w, "| Account | Region | Warning |\n|---|---|---|")?;
-    for r in report.aggregate.warned().take(MAX_TABLE_ROWS) {
+    for r in report.aggregate.warned().take(MAX_WARNING_LINES) {
         writeln!(
             w,
             "| {} | {} | {} |",
@@ -71,7 +73,7 @@ pub(super) fn warnings<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
             opt(r.warning.as_deref(), MAX_MESSAGE_CHARS),
         )?;
     }
-    more(w, n, n.min(MAX_TABLE_ROWS))?;
+    more(w, n, n.min(MAX_WARNING_LINES))?;
     writeln!(w)
 }
 
