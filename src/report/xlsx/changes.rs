@@ -16,7 +16,7 @@
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::{as_col, as_row, print, write_table_cell, Heading, Styles};
-use crate::columns::accounts::{compared, ACCOUNTS, TOTAL_AUTHORIZED};
+use crate::columns::accounts::{compared, ACCOUNT, ACCOUNTS, TOTAL_AUTHORIZED, UIN};
 use crate::columns::{find, Kind};
 use crate::columns::{rfc3339, Cell};
 use crate::compare::{Compared, Comparison};
@@ -124,14 +124,15 @@ fn totals_block(
 /// The headers of the totals block.
 pub const TOTALS_HEADER: [&str; 4] = ["Total", "Previous", "Current", "Change"];
 
-/// The headers of the licenses bought or released.
-pub const LICENSES_HEADER: [&str; 5] = [
-    "account",
-    "uin",
-    "total_authorized.previous",
-    "total_authorized.current",
-    "total_authorized.change",
-];
+/// The headers of the licenses bought or released: the account, its UIN,
+/// and the licenses total's three sides (named as in the table below).
+pub fn license_headers() -> Vec<String> {
+    [ACCOUNT.key, UIN.key]
+        .into_iter()
+        .map(str::to_string)
+        .chain(SIDES.map(|side| format!("{}.{side}", TOTAL_AUTHORIZED.key)))
+        .collect()
+}
 
 /// The accounts whose licenses changed from `row`: a title with their
 /// count, a header, one row each (biggest change first); returns the next
@@ -146,8 +147,8 @@ fn license_changes_block(
     let changed = c.license_changes();
     let title = format!("Licenses bought or released ({})", changed.len());
     ws.write_string_with_format(row, 0, title, &styles.bold)?;
-    for (i, h) in LICENSES_HEADER.iter().enumerate() {
-        ws.write_string_with_format(row + 1, as_col(i)?, *h, &styles.header)?;
+    for (i, h) in license_headers().iter().enumerate() {
+        ws.write_string_with_format(row + 1, as_col(i)?, h, &styles.header)?;
     }
     let signed = Format::new().set_num_format(SIGNED_FORMAT);
     let total = &TOTAL_AUTHORIZED;
@@ -393,7 +394,7 @@ mod tests {
                 .iter()
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>(),
-            LICENSES_HEADER
+            license_headers()
         );
         let row = |r: usize| sheet.rows().nth(r).unwrap()[..5].to_vec();
         assert_eq!(
