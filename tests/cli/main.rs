@@ -11,11 +11,13 @@ mod clock_skew;
 mod compare;
 mod edges;
 mod fault_matrix;
+mod findings;
 mod harness;
 mod history;
 mod history_edges;
 mod interrupt;
 mod license;
+mod marks;
 mod metrics;
 mod notify;
 mod organizations;
@@ -433,7 +435,10 @@ fn readme_simulated_run_works_on_the_example_config() {
     // Every simulated account has an edition and an auto-authorization
     // rule, asked once each.
     let accounts = first["accounts"].as_array().unwrap();
-    assert!(accounts.iter().all(|a| a["edition"].is_string()), "{accounts:?}");
+    assert!(
+        accounts.iter().all(|a| a["edition"].is_string()),
+        "{accounts:?}"
+    );
     assert!(accounts.iter().any(|a| a["cores_total"].as_i64() > Some(0)));
     let wide = first["account_queries"].as_array().unwrap();
     assert_eq!(wide.len(), 2 * accounts.len());

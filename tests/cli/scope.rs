@@ -240,8 +240,10 @@ fn a_history_an_earlier_release_wrote_is_migrated_and_its_runs_are_full_runs_of_
             r.get(0)
         })
         .unwrap();
-    // Migrated to the latest version (4: the license picture).
-    assert_eq!(version, 4);
+    assert_eq!(
+        version, LATEST_HISTORY_SCHEMA,
+        "migrated to the newest schema"
+    );
     let keys: Vec<Option<String>> = conn
         .prepare("SELECT history_key FROM runs ORDER BY id")
         .unwrap()

@@ -176,16 +176,6 @@ impl Summary {
 /// The summary of `report`.
 pub(super) fn summary(report: &Report) -> Summary {
     let t = &report.aggregate.totals;
-    let over_licensed = report
-        .aggregate
-        .accounts
-        .iter()
-        .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
-        .filter(|a| {
-            let used = USED_AUTHORIZED.cell(a).as_int();
-            matches!((used, TOTAL_AUTHORIZED.cell(a).as_int()), (Some(u), Some(h)) if u > h)
-        })
-        .count();
     let lapsing: Vec<_> = report
         .aggregate
         .lapsing_editions(LAPSING_DAYS)
@@ -210,7 +200,7 @@ pub(super) fn summary(report: &Report) -> Summary {
             .count(),
         licenses_used: t.of(&USED_AUTHORIZED).as_int(),
         licenses_total: t.of(&TOTAL_AUTHORIZED).as_int(),
-        accounts_over_licensed: over_licensed,
+        accounts_over_licensed: t.accounts_over_licensed,
         breaches: report.breaches.len(),
         lapsing: lapsing
             .iter()

@@ -193,10 +193,25 @@ pub const V3: &[Step] = &[
     Same("CREATE INDEX runs_scope ON runs (history_key, started_at)"),
 ];
 
-/// Released in version 4: never change. `account_snapshots`: the
+/// Released in version 4: never change. `runs`: the over-use totals
+/// (accounts over-licensed, licenses short, licenses idle); runs recorded
+/// before hold `NULL` there.
+const V4_RUNS: &[(&str, super::Ty)] = &[
+    ("accounts_over_licensed", Int),
+    ("licenses_short", Int),
+    ("licenses_idle", Int),
+];
+
+/// Version 4 (released): the over-use totals of a run. Never change.
+pub const V4: &[Step] = &[AddColumns {
+    table: "runs",
+    cols: V4_RUNS,
+}];
+
+/// Released in version 5: never change. `account_snapshots`: the
 /// account's edition, its term, its cores and its automatic image
 /// authorization (issue 21); rows recorded before hold `NULL` there.
-const V4_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
+const V5_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
     ("edition", Text),
     ("edition_sub_state", Text),
     ("edition_start", Text),
@@ -218,9 +233,9 @@ const V4_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
     ("auto_authorize_hosts", Int),
 ];
 
-/// Released in version 4: never change. `runs`: the totals of the cores
+/// Released in version 5: never change. `runs`: the totals of the cores
 /// and the counts of editions.
-const V4_RUNS: &[(&str, super::Ty)] = &[
+const V5_RUNS: &[(&str, super::Ty)] = &[
     ("cores_total", Int),
     ("cores_protected", Int),
     ("cores_unprotected", Int),
@@ -232,17 +247,17 @@ const V4_RUNS: &[(&str, super::Ty)] = &[
     ("editions_lapsing_30d", Int),
 ];
 
-/// Version 4: the license picture (edition, term, cores, automatic
+/// Version 5: the license picture (edition, term, cores, automatic
 /// authorization) of every account and its totals. Never change once
 /// released.
-pub const V4: &[Step] = &[
+pub const V5: &[Step] = &[
     AddColumns {
         table: "account_snapshots",
-        cols: V4_ACCOUNT_SNAPSHOTS,
+        cols: V5_ACCOUNT_SNAPSHOTS,
     },
     AddColumns {
         table: "runs",
-        cols: V4_RUNS,
+        cols: V5_RUNS,
     },
 ];
 
@@ -288,10 +303,20 @@ mod tests {
         (
             4,
             Dialect::Sqlite,
-            "0a95f4bc5c33bb0cd2e5e02956b661e515140999d1b968a46d02ccad4383484d",
+            "b6c332243fdb95774a69e67c329169b2b3b02cdb8fde0aa6073522375504d191",
         ),
         (
             4,
+            Dialect::Postgres,
+            "5a1792fb768b49fd9321d164b5a62010b2bd71c9e972a938e66c62402e7abae2",
+        ),
+        (
+            5,
+            Dialect::Sqlite,
+            "0a95f4bc5c33bb0cd2e5e02956b661e515140999d1b968a46d02ccad4383484d",
+        ),
+        (
+            5,
             Dialect::Postgres,
             "82ffc6b5fb50a2882a4694472242743c8f49b0feb4fbf10c57518c389aaf32a7",
         ),
