@@ -904,6 +904,9 @@ fn metrics_carry_the_cores_the_edition_and_its_renewal() {
     }
 }
 
+/// An account's `edition`, `days_to_lapse` and `auto_renew` in the history.
+type Snapshot = (Option<String>, Option<i64>, Option<String>);
+
 #[test]
 fn an_older_history_database_migrates_and_keeps_the_license_columns() {
     let cases = cases();
@@ -926,7 +929,7 @@ fn an_older_history_database_migrates_and_keeps_the_license_columns() {
         .unwrap();
     assert_eq!(lapsing, 3);
     assert_eq!(cores, h.json()["totals"]["cores_total"].as_i64().unwrap());
-    let got: BTreeMap<String, (Option<String>, Option<i64>, Option<String>)> = conn
+    let got: BTreeMap<String, Snapshot> = conn
         .prepare("SELECT account, edition, days_to_lapse, auto_renew FROM account_snapshots WHERE run_id = ?1")
         .unwrap()
         .query_map([id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
