@@ -100,12 +100,12 @@ pub fn is_lapsing(l: &License) -> bool {
         .is_some_and(|d| (0..=LAPSING_DAYS).contains(&d))
 }
 
-/// The run's editions over `rows` counted in the totals (not `error`, not
+/// The editions over `rows` counted in the totals (not `error`, not
 /// counted in another row) whose edition is known; every count empty when
-/// none is.
-pub(super) fn edition_counts(rows: &[AccountRow]) -> EditionCounts {
+/// none is. Any set of accounts: the run's totals, or a group's.
+pub fn edition_counts<'a>(rows: impl IntoIterator<Item = &'a AccountRow>) -> EditionCounts {
     let known: Vec<&License> = rows
-        .iter()
+        .into_iter()
         .filter(|r| r.status != AccountStatus::Error && r.counted_in.is_none())
         .map(|r| &r.license)
         .filter(|l| l.edition.is_some())
