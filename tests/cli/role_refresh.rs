@@ -156,9 +156,7 @@ fn keys_expiring_during_a_retry_chain_are_replaced() {
     // the server's time from a SignatureExpire answer spares the others
     // theirs, so the image query's attempts would depend on the order.
     let cfg = h.config(
-        &format!(
-            "timeout_secs = 1\nrole_duration_secs = {DURATION}\ncollect = [\"images\"]\n"
-        ),
+        &format!("timeout_secs = 1\nrole_duration_secs = {DURATION}\ncollect = [\"images\"]\n"),
         &config,
     );
     let mut c = h.command(&cfg);
