@@ -209,3 +209,34 @@ impl OrganizationRun {
         }
     }
 }
+
+/// The exit code a run has when its reports are written, and what it
+/// means: what the HTML report states. The run decides it (`cli::run`);
+/// only an interrupt or a failure after the reports are written (the
+/// metrics file, then 130 or 1) can still change the code the process
+/// ends with, and the exit line on stderr says the final one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// The code (0, 1, 3, 4, 5, 130).
+    pub code: u8,
+    /// What it means, as the exit line on stderr says it.
+    pub meaning: String,
+}
+
+/// One recorded run of a scope, as the history keeps its totals: a point
+/// of the HTML report's trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPoint {
+    /// The run's file stem.
+    pub stem: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Whether every answer was in.
+    pub complete: bool,
+    /// Its licenses total (the totals' sum), when known.
+    pub licenses_total: Option<i64>,
+    /// Its licenses used, when known.
+    pub licenses_used: Option<i64>,
+    /// Its weighted utilization, when known.
+    pub utilization: Option<f64>,
+}

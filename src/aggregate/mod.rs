@@ -30,6 +30,7 @@ use tcapi::tcss::ImageAuthorizedInfo;
 
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
 
+pub mod distribution;
 pub mod over_capacity;
 pub mod shared_uin;
 pub mod warnings;

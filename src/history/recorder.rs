@@ -14,12 +14,12 @@ use tcapi::credentials::Env;
 use chrono::{DateTime, Utc};
 
 use super::scope::Scope;
-use super::trends::Trends;
+use super::trends::{run_point, Trends};
 use super::{bounded, HistoryError, Location, LocationError, OpenOptions, Store, DEFAULT_FILE};
 use crate::aggregate::Aggregate;
 use crate::compare::Previous;
 use crate::config::history::HistorySettings;
-use crate::model::HistoryOutcome;
+use crate::model::{HistoryOutcome, RunPoint};
 
 /// The variable libpq and psql read the password from.
 pub const PGPASSWORD: &str = "PGPASSWORD";
@@ -121,6 +121,27 @@ pub async fn previous(target: &Target, scope: &Scope) -> Result<Option<Previous>
         }
     })
     .await
+}
+
+/// The runs of `scope` at `target`, oldest first, as the HTML report's
+/// trend draws them: read only, within the deadline and until an
+/// interrupt. A failure is logged and gives no trend: the reports are
+/// written either way.
+pub async fn trend(target: &Target, scope: &Scope) -> Vec<RunPoint> {
+    let read = bounded(&target.location, &target.options, async {
+        match Store::open_read_only(&target.location, &target.options).await? {
+            Some(store) => store.runs_of(scope).await,
+            None => Ok(Vec::new()),
+        }
+    })
+    .await;
+    match read {
+        Ok(rows) => rows.iter().filter_map(|r| run_point(r)).collect(),
+        Err(e) => {
+            tracing::warn!("{e}; the HTML report shows no trend");
+            Vec::new()
+        }
+    }
 }
 
 /// The trends of the runs of `scope` (every scope: `None`) at `target`

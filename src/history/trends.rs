@@ -12,6 +12,7 @@ use super::record::Val;
 use super::schema::Ty::{self, Bool, Int, Real, Text};
 use super::scope::Scope;
 use super::{HistoryError, Store};
+use crate::model::RunPoint;
 
 /// The columns of the per-run table (named as in `runs`; `run_id` is `id`).
 pub const RUN_TREND_COLUMNS: &[(&str, Ty)] = &[
@@ -91,12 +92,7 @@ impl Store {
         since: Option<DateTime<Utc>>,
         scope: Option<&Scope>,
     ) -> Result<Trends, HistoryError> {
-        let labels: HashMap<i64, (bool, String)> = self
-            .recorded_scopes()
-            .await?
-            .iter()
-            .map(|r| (r.id, (scope.is_none_or(|s| s.matches(r)), r.label())))
-            .collect();
+        let labels = self.scope_labels(scope).await?;
         let from = Val::Text(since.map_or(String::new(), |t| crate::report::rfc3339(&t)));
         let runs = self
             .trend_rows(RUN_TREND_COLUMNS, "runs r", "r.id", &from)
@@ -116,6 +112,31 @@ impl Store {
             runs,
             accounts,
         })
+    }
+
+    /// Each recorded run's id: whether it is of `scope` (every run is of
+    /// no scope), and its scope's label.
+    async fn scope_labels(
+        &self,
+        scope: Option<&Scope>,
+    ) -> Result<HashMap<i64, (bool, String)>, HistoryError> {
+        Ok(self
+            .recorded_scopes()
+            .await?
+            .iter()
+            .map(|r| (r.id, (scope.is_none_or(|s| s.matches(r)), r.label())))
+            .collect())
+    }
+
+    /// The per-run rows ([`RUN_TREND_COLUMNS`]) of every run of `scope`,
+    /// oldest first: the trend of a run's HTML report.
+    pub async fn runs_of(&self, scope: &Scope) -> Result<Vec<Vec<Val>>, HistoryError> {
+        let labels = self.scope_labels(Some(scope)).await?;
+        let all = Val::Text(String::new());
+        let rows = self
+            .trend_rows(RUN_TREND_COLUMNS, "runs r", "r.id", &all)
+            .await?;
+        Ok(labelled(rows, &labels).0)
     }
 
     /// The rows of `cols` (but the scope) from `table`, of the runs started
@@ -169,6 +190,23 @@ fn labelled(rows: Vec<Vec<Val>>, labels: &HashMap<i64, (bool, String)>) -> (Vec<
         })
         .collect();
     (kept, others)
+}
+
+/// A row of [`RUN_TREND_COLUMNS`] as a point of the HTML's trend (`None`
+/// when its start time cannot be read).
+pub fn run_point(row: &[Val]) -> Option<RunPoint> {
+    let c = RUN_TREND_COLUMNS;
+    let started = row[col(c, "started_at")].text()?;
+    Some(RunPoint {
+        stem: row[col(c, "stem")].text().unwrap_or_default().to_string(),
+        started_at: DateTime::parse_from_rfc3339(started)
+            .ok()?
+            .with_timezone(&Utc),
+        complete: row[col(c, "complete")].bool() == Some(true),
+        licenses_total: row[col(c, "total_authorized")].int(),
+        licenses_used: row[col(c, "used_authorized")].int(),
+        utilization: row[col(c, "utilization")].real(),
+    })
 }
 
 /// An account's identity across runs: its UIN, else its name.

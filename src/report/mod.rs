@@ -1,5 +1,5 @@
 //! Report writers: turn an aggregated [`Report`] into files (CSV, XLSX, JSON,
-//! Markdown, Prometheus metrics), published as one set by [`write_all`] (see [`publish`]: no
+//! Markdown, Prometheus metrics, HTML), published as one set by [`write_all`] (see [`publish`]: no
 //! reader ever sees half a file or half a set, no run replaces another's).
 //!
 //! This module owns the column lists and the typed cells of every table
@@ -10,6 +10,7 @@
 pub mod breaches;
 pub mod changes;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 mod out_dir;
@@ -31,7 +32,7 @@ use tempfile::NamedTempFile;
 
 use crate::aggregate::{AccountRow, Aggregate, RegionRow, Totals};
 use crate::compare::Comparison;
-use crate::model::OrganizationRun;
+use crate::model::{ExitStatus, OrganizationRun, RunPoint};
 use crate::thresholds::Breach;
 
 /// What the reports print: the run's numbers, its comparison and the
@@ -46,6 +47,12 @@ pub struct Report {
     pub comparison: Comparison,
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
     pub breaches: Vec<Breach>,
+    /// The runs of this run's scope in the history, oldest first, this
+    /// one last (the HTML's trend); empty when the history was not read.
+    pub trend: Vec<RunPoint>,
+    /// The exit code as the run stands when its reports are written
+    /// (the HTML's title); `None` outside a run.
+    pub exit: Option<ExitStatus>,
 }
 
 impl Report {
@@ -55,6 +62,8 @@ impl Report {
             aggregate,
             comparison: Comparison::NotAsked,
             breaches: Vec::new(),
+            trend: Vec::new(),
+            exit: None,
         }
     }
 }
@@ -72,20 +81,23 @@ pub enum Format {
     Markdown,
     /// `<stem>.prom`: metrics in the Prometheus text format (not a default).
     Prom,
+    /// `<stem>.html`: one self-contained page for people.
+    Html,
 }
 
 impl Format {
     /// Every format. A new format must be added here: the stem choice checks
     /// the file names of all of them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Csv,
         Format::Xlsx,
         Format::Json,
         Format::Markdown,
         Format::Prom,
+        Format::Html,
     ];
 
-    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`).
+    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`, `html`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Csv => "csv",
@@ -93,6 +105,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Prom => "prom",
+            Format::Html => "html",
         }
     }
 
@@ -111,6 +124,7 @@ pub(crate) enum Part {
     Json,
     Markdown,
     Prom,
+    Html,
 }
 
 impl Part {
@@ -122,6 +136,7 @@ impl Part {
             Format::Json => &[Part::Json],
             Format::Markdown => &[Part::Markdown],
             Format::Prom => &[Part::Prom],
+            Format::Html => &[Part::Html],
         }
     }
 
@@ -134,6 +149,7 @@ impl Part {
             Part::Json => "json",
             Part::Markdown => "md",
             Part::Prom => "prom",
+            Part::Html => "html",
         };
         format!("{stem}.{ext}")
     }
@@ -147,7 +163,7 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?} (expected csv, xlsx, json, md or prom)")]
+#[error("unknown report format {0:?} (expected csv, xlsx, json, md, prom or html)")]
 pub struct ParseFormatError(pub String);
 
 impl FromStr for Format {
@@ -160,14 +176,21 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
             "prom" | "prometheus" => Ok(Format::Prom),
+            "html" => Ok(Format::Html),
             _ => Err(ParseFormatError(s.to_string())),
         }
     }
 }
 
-/// The formats written when none are asked for: csv, xlsx, json, md (not prom).
+/// The formats written when none are asked for: csv, xlsx, json, md, html (not prom).
 pub fn default_formats() -> Vec<Format> {
-    vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
+    vec![
+        Format::Csv,
+        Format::Xlsx,
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+    ]
 }
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
@@ -368,6 +391,7 @@ fn write_part(
         Part::Markdown => {
             markdown::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?
         }
+        Part::Html => html::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?,
         Part::Prom => {
             drop(w);
             return write_prom(report, &prom::Inputs::default(), tmp, dest, None);

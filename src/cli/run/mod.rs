@@ -26,8 +26,8 @@ pub(super) struct RunArgs {
     /// Folder for the reports.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// Report formats, comma-separated: csv, xlsx, json, md, prom.
-    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md")]
+    /// Report formats, comma-separated: csv, xlsx, json, md, html, prom.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md,html")]
     formats: Vec<Format>,
     /// Run against the built-in simulator (no cloud account needed).
     #[arg(long)]
@@ -375,6 +375,8 @@ pub(super) async fn write_reports(
         aggregate,
         comparison,
         breaches,
+        trend: Vec::new(),
+        exit: None,
     };
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
@@ -398,6 +400,19 @@ pub(super) async fn write_reports(
         report.aggregate.run.history,
         crate::model::HistoryOutcome::Failed { .. }
     );
+    // The HTML's trend: the scope's runs, this one included (just recorded).
+    if let Some(target) = history.filter(|_| !history_failed && args.formats.contains(&Format::Html)) {
+        let scope = crate::history::scope::Scope::of(&report.aggregate.run);
+        report.trend = crate::history::recorder::trend(target, &scope).await;
+    }
+    // The exit code as it stands now: only an interrupt or a failure after
+    // the reports are written (130, 1) can change it.
+    let closing = summary::summary(&report);
+    let exit = summary::run_exit(*cancel.borrow(), history_failed, &closing);
+    report.exit = Some(crate::model::ExitStatus {
+        code: exit as u8,
+        meaning: summary::exit_meaning(exit, &closing),
+    });
     let metrics = metrics_inputs(&report);
     let (out, formats) = (args.out.clone(), args.formats.clone());
     let (report, written, rendered) = blocking(move || {
