@@ -26,8 +26,18 @@ pub struct Distribution {
 
 /// The bands' names, lowest first.
 const LABELS: [&str; 12] = [
-    "<10%", "10–20%", "20–30%", "30–40%", "40–50%", "50–60%", "60–70%", "70–80%", "80–90%",
-    "90–100%", "100%", ">100%",
+    "<10%",
+    "10–20%",
+    "20–30%",
+    "30–40%",
+    "40–50%",
+    "50–60%",
+    "60–70%",
+    "70–80%",
+    "80–90%",
+    "90–100%",
+    "100%",
+    ">100%",
 ];
 
 /// The band of an account (an index into [`LABELS`]): `None` when its
@@ -75,7 +85,16 @@ mod tests {
 
     #[test]
     fn accounts_fall_in_the_band_of_their_whole_numbers() {
-        let cases = [(100, 0), (100, 9), (10, 7), (3, 2), (100, 90), (100, 99), (5, 5), (10, 15)];
+        let cases = [
+            (100, 0),
+            (100, 9),
+            (10, 7),
+            (3, 2),
+            (100, 90),
+            (100, 99),
+            (5, 5),
+            (10, 15),
+        ];
         let accounts: Vec<_> = (0..=cases.len())
             .map(|i| account(&format!("a{i}"), &["r1"]))
             .collect();

@@ -11,10 +11,12 @@
 //! where the history is (`config::location`), `bound` bounds every operation by one deadline
 //! and the run's interrupt, `schema` holds the tables and migrations,
 //! `record` the rows a run writes, `sqlite` and `postgres` the two
-//! databases, `recorder` a run's use of it, `trends` and `output` the
-//! `history` command's numbers and files.
+//! databases, `recorder` a run's use of it (and the trend its HTML report
+//! draws), `trends` and `output` the `history` command's numbers and files
+//! (`html` its page).
 
 pub mod bound;
+mod html;
 pub mod output;
 pub mod postgres;
 pub mod record;

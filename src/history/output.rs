@@ -1,8 +1,9 @@
 //! The `history` command's files, one set with its own stem
 //! (`tcss-history-<UTC>`, `-2`, ... when taken): `<stem>.runs.csv` and
-//! `<stem>.accounts.csv`, `<stem>.json`, and `<stem>.xlsx` whose first sheet
+//! `<stem>.accounts.csv`, `<stem>.json`, `<stem>.xlsx` whose first sheet
 //! holds the per-run table, a line chart of licenses used against licenses
-//! total over time and a line chart of the top accounts' utilization.
+//! total over time and a line chart of the top accounts' utilization, and
+//! `<stem>.html`, the same charts on one page (`history::html`).
 //! Written like a run's reports (`report::publish`): a stem claimed under
 //! the folder lock, the files written into its private staging folder, then
 //! published without replacing any file, the JSON last.
@@ -32,6 +33,8 @@ pub enum TrendFormat {
     Xlsx,
     /// `<stem>.json`.
     Json,
+    /// `<stem>.html`: the trends as one page with its charts.
+    Html,
 }
 
 impl TrendFormat {
@@ -40,6 +43,7 @@ impl TrendFormat {
             TrendFormat::Csv => vec![format!("{stem}.runs.csv"), format!("{stem}.accounts.csv")],
             TrendFormat::Xlsx => vec![format!("{stem}.xlsx")],
             TrendFormat::Json => vec![format!("{stem}.json")],
+            TrendFormat::Html => vec![format!("{stem}.html")],
         }
     }
 }
@@ -69,10 +73,15 @@ pub fn write(
         about.generated_at.format("%Y%m%dT%H%M%SZ")
     );
     let names = |stem: &str| -> Vec<String> {
-        [TrendFormat::Csv, TrendFormat::Xlsx, TrendFormat::Json]
-            .iter()
-            .flat_map(|f| f.file_names(stem))
-            .collect()
+        [
+            TrendFormat::Csv,
+            TrendFormat::Xlsx,
+            TrendFormat::Json,
+            TrendFormat::Html,
+        ]
+        .iter()
+        .flat_map(|f| f.file_names(stem))
+        .collect()
     };
     let reservation = publish::reserve(out, &base, &names, &|| false)?;
     let mut staged: Vec<publish::Staged> = Vec::new();
@@ -140,6 +149,14 @@ fn write_one(
         TrendFormat::Xlsx => {
             xlsx(t, about, path).map_err(|e| other(&e))?;
             fs::File::open(path)?.sync_all()?;
+        }
+        TrendFormat::Html => {
+            let file = fs::File::create(path)?;
+            let mut w = BufWriter::new(&file);
+            super::html::write(t, about, &mut w)?;
+            w.flush()?;
+            drop(w);
+            file.sync_all()?;
         }
     }
     Ok(())

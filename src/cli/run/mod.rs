@@ -401,7 +401,9 @@ pub(super) async fn write_reports(
         crate::model::HistoryOutcome::Failed { .. }
     );
     // The HTML's trend: the scope's runs, this one included (just recorded).
-    if let Some(target) = history.filter(|_| !history_failed && args.formats.contains(&Format::Html)) {
+    if let Some(target) =
+        history.filter(|_| !history_failed && args.formats.contains(&Format::Html))
+    {
         let scope = crate::history::scope::Scope::of(&report.aggregate.run);
         report.trend = crate::history::recorder::trend(target, &scope).await;
     }

@@ -73,26 +73,59 @@ pub fn figures(report: &Report) -> Figures {
                 show("accounts_error")
             ),
         ),
-        card(&f, "used_authorized", "Licenses used", format!("of {} held", show("total_authorized"))),
-        card(&f, "remaining_authorized", "Licenses remaining", remaining_note),
-        card(&f, "utilization", "Utilization", "licenses used of held, all accounts".into()),
-        card(&f, "scan_coverage", "Scan coverage", "images scanned of all images".into()),
+        card(
+            &f,
+            "used_authorized",
+            "Licenses used",
+            format!("of {} held", show("total_authorized")),
+        ),
+        card(
+            &f,
+            "remaining_authorized",
+            "Licenses remaining",
+            remaining_note,
+        ),
+        card(
+            &f,
+            "utilization",
+            "Utilization",
+            "licenses used of held, all accounts".into(),
+        ),
+        card(
+            &f,
+            "scan_coverage",
+            "Scan coverage",
+            "images scanned of all images".into(),
+        ),
         card(
             &f,
             "scan_quota_utilization",
             "Scan quota used",
-            format!("{} of {} scans", show("scan_quota_used"), show("scan_quota_capacity")),
+            format!(
+                "{} of {} scans",
+                show("scan_quota_used"),
+                show("scan_quota_capacity")
+            ),
         ),
         card(
             &f,
             "queries_failed",
             "Failed queries",
-            format!("of {} · {} cancelled", show("queries"), show("queries_cancelled")),
+            format!(
+                "of {} · {} cancelled",
+                show("queries"),
+                show("queries_cancelled")
+            ),
         ),
     ];
     let rows: Vec<Vec<Shown>> = f
         .iter()
-        .map(|field| vec![Shown::text(field.label.to_string()), Shown::cell(&field.cell, MAX_NAME_CHARS)])
+        .map(|field| {
+            vec![
+                Shown::text(field.label.to_string()),
+                Shown::cell(&field.cell, MAX_NAME_CHARS),
+            ]
+        })
         .collect();
     let half = rows.len().div_ceil(2);
     let (first, second) = rows.split_at(half);

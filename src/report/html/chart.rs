@@ -279,7 +279,10 @@ pub struct Times {
 /// unknown) over `times`, on one axis from 0.
 pub fn lines(times: &Times, series: &[(&'static str, Vec<Option<f64>>)], scale: Scale) -> Lines {
     let (left, right, top, bottom) = (64.0, LINES_VIEW.0 - 16.0, 16.0, 212.0);
-    let largest = series.iter().flat_map(|s| s.1.iter().flatten()).fold(0.0f64, |m, &v| m.max(v));
+    let largest = series
+        .iter()
+        .flat_map(|s| s.1.iter().flatten())
+        .fold(0.0f64, |m, &v| m.max(v));
     let max = match scale {
         Scale::Count => nice_max(largest),
         Scale::Ratio => ((largest * 4.0).ceil() / 4.0).max(1.0),
@@ -382,13 +385,18 @@ mod tests {
         // Over-use widens the axis to the next quarter; 100% stays marked.
         let m = meters(&[Some(1.5), Some(0.3)]);
         assert_eq!(m.mark, "666.7");
-        assert_eq!(m.bars[0].as_ref().map(|b| (b.width.as_str(), b.tone)), Some(("1000", "over")));
+        assert_eq!(
+            m.bars[0].as_ref().map(|b| (b.width.as_str(), b.tone)),
+            Some(("1000", "over"))
+        );
         let labels: Vec<&str> = m.ticks.iter().map(|t| t.label.as_str()).collect();
         assert_eq!(labels, ["0%", "50%", "100%", "150%"]);
         // Beyond 200% a bar is cut (its number is beside it).
         let m = meters(&[Some(15.0)]);
         assert_eq!(m.mark, "500");
-        assert!(m.bars[0].as_ref().is_some_and(|b| b.cut && b.width == "1000"));
+        assert!(m.bars[0]
+            .as_ref()
+            .is_some_and(|b| b.cut && b.width == "1000"));
     }
 
     #[test]
@@ -401,8 +409,14 @@ mod tests {
         assert_eq!(nice_max(150_000.0), 200_000.0);
         let c = columns(&[("a", 0, "ok"), ("b", 12, "over")]);
         assert_eq!(c.base, "200");
-        assert_eq!((c.columns[0].height.as_str(), c.columns[0].y.as_str()), ("0", "200"));
-        assert_eq!((c.columns[1].height.as_str(), c.columns[1].y.as_str()), ("176", "24"));
+        assert_eq!(
+            (c.columns[0].height.as_str(), c.columns[0].y.as_str()),
+            ("0", "200")
+        );
+        assert_eq!(
+            (c.columns[1].height.as_str(), c.columns[1].y.as_str()),
+            ("176", "24")
+        );
         let labels: Vec<&str> = c.grid.iter().map(|g| g.label.as_str()).collect();
         assert_eq!(labels, ["0", "3", "6", "9", "12"]);
         assert_eq!(axis_label(150_000.0, Scale::Count), "150k");
@@ -443,6 +457,10 @@ mod tests {
         assert_eq!(xs, ["64", "384", "704"]);
         assert_eq!(l.x_labels.len(), 1);
         let r = lines(&times, &[("s1", vec![Some(0.5); 4])], Scale::Ratio);
-        assert_eq!(r.mark.as_deref(), Some("16"), "100% at the top of a 0–100% axis");
+        assert_eq!(
+            r.mark.as_deref(),
+            Some("16"),
+            "100% at the top of a 0–100% axis"
+        );
     }
 }

@@ -40,6 +40,7 @@ use crate::aggregate::{AccountRow, RegionRow};
 use crate::report::{account_cells, region_cells, Cell, Report, ACCOUNT_COLUMNS, REGION_COLUMNS};
 
 pub use accounts::{EXPIRY_WINDOW_DAYS, TOP_ACCOUNTS};
+pub(crate) use trend::axis_labels as trend_axis_labels;
 
 /// Rows shown in any table before "… and K more".
 pub const MAX_TABLE_ROWS: usize = 50;
@@ -91,12 +92,20 @@ impl Page {
             ("figures", "Key figures", true),
             ("top", "Most utilized", self.top.is_some()),
             ("distribution", "Distribution", self.distribution.is_some()),
-            ("over-licensed", "Over-licensed", self.over_licensed.is_some()),
+            (
+                "over-licensed",
+                "Over-licensed",
+                self.over_licensed.is_some(),
+            ),
             ("quotas", "Scan quotas ending", self.quotas.is_some()),
             ("changes", "Changes", self.changes.is_some()),
             ("trend", "Trend", self.trend.is_some()),
             ("failures", "Failures", true),
-            ("organizations", "Organizations", self.organizations.is_some()),
+            (
+                "organizations",
+                "Organizations",
+                self.organizations.is_some(),
+            ),
             ("run", "Run", true),
         ];
         present

@@ -49,7 +49,11 @@ pub fn failures(report: &Report) -> Failures {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let max = if i == 3 { MAX_MESSAGE_CHARS } else { MAX_NAME_CHARS };
+                    let max = if i == 3 {
+                        MAX_MESSAGE_CHARS
+                    } else {
+                        MAX_NAME_CHARS
+                    };
                     Shown::cell(c, max)
                 })
                 .collect()

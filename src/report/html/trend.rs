@@ -71,9 +71,19 @@ pub fn section(report: &Report) -> Option<Trend> {
         return None;
     }
     let (first, last) = (points.first()?, points.last()?);
-    let used: Vec<Option<f64>> = points.iter().map(|p| p.licenses_used.map(|v| v as f64)).collect();
-    let held: Vec<Option<f64>> = points.iter().map(|p| p.licenses_total.map(|v| v as f64)).collect();
-    let chart = chart::lines(&times(points), &[("held", held), ("used", used)], Scale::Count);
+    let used: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| p.licenses_used.map(|v| v as f64))
+        .collect();
+    let held: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| p.licenses_total.map(|v| v as f64))
+        .collect();
+    let chart = chart::lines(
+        &times(points),
+        &[("held", held), ("used", used)],
+        Scale::Count,
+    );
     let summary = format!(
         "{} runs from {} to {}: licenses used {} then {} now, held {} then {} now.",
         points.len(),
