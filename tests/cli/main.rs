@@ -14,6 +14,7 @@ mod fault_matrix;
 mod harness;
 mod history;
 mod history_edges;
+mod html;
 mod interrupt;
 mod metrics;
 mod organizations;
