@@ -1,4 +1,5 @@
-//! The accounts' sections: the key figures (cards, then every total), the
+//! The accounts' sections: the key figures (cards; and every total, shown
+//! near the end of the page), the
 //! most utilized accounts as horizontal bars beside their names, the
 //! distribution of utilization as columns, the over-licensed accounts and
 //! the scan quotas ending soon.
@@ -26,7 +27,7 @@ pub struct Card {
     pub class: &'static str,
 }
 
-/// The key figures: cards, then every total in two tables.
+/// The key figures (cards), and every total in two tables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figures {
     pub cards: Vec<Card>,

@@ -14,8 +14,8 @@
 //! grouped by expression, the key figures, the most utilized accounts (a
 //! bar chart), the distribution of utilization, the over-licensed accounts,
 //! the scan quotas ending within [`EXPIRY_WINDOW_DAYS`] days, the changes
-//! since the compared run, the trend of the scope's runs, the failures, the
-//! organizations and the run's facts.
+//! since the compared run, the trend of the scope's runs, the failures,
+//! every total, the organizations and the run's facts.
 //!
 //! Values are read through the report's own cells and fields
 //! ([`account_cells`], [`totals_fields`], …) and only formatted here
@@ -101,6 +101,7 @@ impl Page {
             ("changes", "Changes", self.changes.is_some()),
             ("trend", "Trend", self.trend.is_some()),
             ("failures", "Failures", true),
+            ("totals", "All totals", true),
             (
                 "organizations",
                 "Organizations",

@@ -126,6 +126,7 @@ fn every_section_of_a_full_page_is_well_formed() {
             "changes",
             "trend",
             "failures",
+            "totals",
             "run"
         ]
     );
