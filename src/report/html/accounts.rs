@@ -1,8 +1,7 @@
 //! The accounts' sections: the key figures (cards; and every total, shown
-//! near the end of the page), the
-//! most utilized accounts as horizontal bars beside their names, the
-//! distribution of utilization as columns, the over-licensed accounts and
-//! the scan quotas ending soon.
+//! near the end of the page), the most utilized accounts as horizontal
+//! bars beside their names, the distribution of utilization as columns,
+//! the over-licensed accounts and the scan quotas ending soon.
 
 use crate::aggregate::over_capacity::is_over_capacity;
 use crate::aggregate::AccountRow;
