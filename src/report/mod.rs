@@ -845,9 +845,16 @@ pub(crate) mod tests {
         assert_eq!("markdown".parse::<Format>(), Ok(Format::Markdown));
         assert_eq!("XLSX".parse::<Format>(), Ok(Format::Xlsx));
         assert!("pdf".parse::<Format>().is_err());
+        assert_eq!("HTML".parse::<Format>(), Ok(Format::Html));
         assert_eq!(
             default_formats(),
-            vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
+            vec![
+                Format::Csv,
+                Format::Xlsx,
+                Format::Json,
+                Format::Markdown,
+                Format::Html
+            ]
         );
         assert_eq!(
             parse_formats("csv, md,csv"),
@@ -875,6 +882,7 @@ pub(crate) mod tests {
                 format!("{stem}.xlsx"),
                 format!("{stem}.json"),
                 format!("{stem}.md"),
+                format!("{stem}.html"),
             ]
         );
         let mut listed: Vec<String> = fs::read_dir(&out)
@@ -901,7 +909,7 @@ pub(crate) mod tests {
         assert_eq!(fs::read(&paths[3]).unwrap(), before);
         assert_eq!(
             fs::read_dir(&out).unwrap().count(),
-            5 + 1 + 1,
+            6 + 1 + 1,
             "and the lock file"
         );
     }
@@ -942,7 +950,7 @@ pub(crate) mod tests {
         let mut report = Report::new(report);
         let written = write_all(&mut report, dir.path(), &default_formats()).unwrap();
         let total = started.elapsed();
-        assert_eq!(written.len(), 5, "every format written");
+        assert_eq!(written.len(), 6, "every format written");
         assert_eq!(report.aggregate.accounts.len(), 10_000);
         // Each format alone, one after the other (the set writes them at once).
         let mut alone = Vec::new();

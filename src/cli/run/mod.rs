@@ -392,21 +392,19 @@ pub(super) async fn write_reports(
     report.aggregate.run.stem.clone_from(&reservation.stem);
     let history_started = Instant::now();
     if let Some(target) = history {
-        report.aggregate.run.history =
-            crate::history::recorder::record(target, &report.aggregate).await;
+        // The HTML's trend: the scope's runs, this one included, read back
+        // through the same connection.
+        let scope = crate::history::scope::Scope::of(&report.aggregate.run);
+        let trend_of = args.formats.contains(&Format::Html).then_some(&scope);
+        let recorder = crate::history::recorder::record_with_trend;
+        (report.aggregate.run.history, report.trend) =
+            recorder(target, &report.aggregate, trend_of).await;
     }
     let history_ms = history_started.elapsed().as_millis() as u64;
     let history_failed = matches!(
         report.aggregate.run.history,
         crate::model::HistoryOutcome::Failed { .. }
     );
-    // The HTML's trend: the scope's runs, this one included (just recorded).
-    if let Some(target) =
-        history.filter(|_| !history_failed && args.formats.contains(&Format::Html))
-    {
-        let scope = crate::history::scope::Scope::of(&report.aggregate.run);
-        report.trend = crate::history::recorder::trend(target, &scope).await;
-    }
     // The exit code as it stands now: only an interrupt or a failure after
     // the reports are written (130, 1) can change it.
     let closing = summary::summary(&report);
