@@ -83,13 +83,21 @@ pub fn head(report: &Report) -> Head {
 fn states(report: &Report) -> Vec<State> {
     let run = &report.aggregate.run;
     let cancelled = report.aggregate.totals.queries_cancelled;
+    // Incomplete because an organization could not be listed, not interrupted.
+    let listing_failed = cancelled == 0 && run.organizations.iter().any(|o| o.error_code.is_some());
     let mut states = vec![if run.complete {
         State {
             word: "complete",
             class: "ok",
             why: "every answer is in".into(),
         }
-    } else if cancelled > 0 {
+    } else if listing_failed {
+        State {
+            word: "INCOMPLETE",
+            class: "bad",
+            why: "an organization's members could not be listed: accounts may be missing".into(),
+        }
+    } else {
         State {
             word: "INCOMPLETE",
             class: "bad",
@@ -97,12 +105,6 @@ fn states(report: &Report) -> Vec<State> {
                 "the run was interrupted: {} queries were cancelled and the numbers are incomplete",
                 text::count(cancelled as i64)
             ),
-        }
-    } else {
-        State {
-            word: "INCOMPLETE",
-            class: "bad",
-            why: "an organization's members could not be listed: accounts may be missing".into(),
         }
     }];
     if run.simulated {

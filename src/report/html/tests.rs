@@ -214,6 +214,33 @@ fn the_title_says_the_state_and_the_exit_code() {
         "{html}"
     );
     assert!(html.contains("the run was interrupted: 1 queries were cancelled"));
+    // Interrupted after every query had answered: still interrupted.
+    let mut run = run_info(RegionScope::Account);
+    run.complete = false;
+    let r = report_of(&[account("a", &["r1"])], &[ok(0, "r1", data(10, 5))], run);
+    assert!(render(&r).contains("the run was interrupted: 0 queries were cancelled"));
+    // An organization not listed: INCOMPLETE, saying so.
+    let mut run = run_info(RegionScope::Account);
+    run.complete = false;
+    run.organizations = vec![crate::model::OrganizationRun {
+        name: "corp".into(),
+        management_account: "a".into(),
+        members_total: None,
+        members_listed: 0,
+        members_kept: 0,
+        error_code: Some("UnauthorizedOperation".into()),
+        error_message: Some("no".into()),
+    }];
+    let r = report_of(&[account("a", &["r1"])], &[ok(0, "r1", data(10, 5))], run);
+    let html = render(&r);
+    let states: String = select(&Html::parse_document(&html), ".states")[0]
+        .text()
+        .collect();
+    assert!(
+        states.contains("an organization's members could not be listed"),
+        "{states}"
+    );
+    assert!(sections(&html).contains(&"organizations".to_string()));
 }
 
 #[test]
