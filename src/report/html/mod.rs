@@ -2,7 +2,7 @@
 //! prints or archives. `<!DOCTYPE html>` first, UTF-8, a Content-Security-
 //! Policy that allows nothing but the page's own inline styles and `data:`
 //! images, no script, nothing fetched from anywhere (CSS and charts inline,
-//! the charts as SVG, [`chart`]); light and dark (`prefers-color-scheme`)
+//! the charts as SVG, `chart`); light and dark (`prefers-color-scheme`)
 //! and printable (A4 landscape, table headers repeated, no row or chart cut
 //! across pages).
 //!
@@ -18,8 +18,8 @@
 //! every total, the organizations and the run's facts.
 //!
 //! Values are read through the report's own cells and fields
-//! ([`account_cells`], [`totals_fields`], …) and only formatted here
-//! ([`text`]); nothing is computed but the order and the cut of rows. Every
+//! (`account_cells`, `totals_fields`, …) and only formatted here
+//! (`text`); nothing is computed but the order and the cut of rows. Every
 //! table shows at most [`MAX_TABLE_ROWS`] rows, the worst first, then "… and
 //! K more", and every text is cut, so the page stays small at any fleet size.
 
