@@ -1,30 +1,39 @@
-//! `tcss-report` as a library: the runner's stages, one module each, so the
-//! binary (`main.rs`) stays thin and integration tests can reach every stage.
+//! `tcss-report`: the runner's stages, one module each, so the binary
+//! (`main.rs`) stays thin: it calls [`cli::main`], the only public item; the
+//! integration tests run the binary.
 //!
-//! Data flows one way: [`config`] → [`plan`] → [`execute`] → [`aggregate`] →
-//! [`report`]. [`cli`] parses the command line and maps results to exit codes;
-//! [`simulate`] wires the in-process simulator for `run --simulate`;
-//! [`sanitize`] and [`redact`] make server text safe to store and show.
+//! Data flows one way, no module importing one that stands after it:
+//! `config` → `plan` → `execute` (with `discover` feeding it) →
+//! `aggregate` → `compare` and `thresholds` → `report` (the writers, over
+//! the composite `report::Report` that `cli::run` assembles) → `history`
+//! and `metrics`. `columns` describes every report table once (the rows
+//! and their columns) for every stage from `aggregate` on; `model` holds the
+//! types passed between stages, `calls` the API calls as data; `sanitize`
+//! and `redact` make server text safe to store and show; `simulate` wires
+//! the in-process simulator for `run --simulate`.
 
-pub mod aggregate;
-pub mod calls;
+pub(crate) mod aggregate;
+pub(crate) mod calls;
 pub mod cli;
-pub mod compare;
-pub mod config;
-pub mod discover;
-pub mod execute;
-pub mod history;
-pub mod limits;
-pub mod logging;
-pub mod metrics;
-pub mod model;
-pub mod plan;
-pub mod redact;
-pub mod report;
-pub mod sanitize;
-pub mod simulate;
-pub mod suggest;
+pub(crate) mod columns;
+pub(crate) mod compare;
+pub(crate) mod config;
+pub(crate) mod discover;
+pub(crate) mod execute;
+pub(crate) mod formats;
+pub(crate) mod history;
+pub(crate) mod limits;
+pub(crate) mod logging;
+pub(crate) mod metrics;
+pub(crate) mod model;
+pub(crate) mod notify;
+pub(crate) mod plan;
+pub(crate) mod redact;
+pub(crate) mod report;
+pub(crate) mod sanitize;
+pub(crate) mod simulate;
+pub(crate) mod suggest;
 mod sync;
 #[cfg(test)]
 mod test_support;
-pub mod thresholds;
+pub(crate) mod thresholds;

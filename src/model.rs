@@ -129,6 +129,8 @@ pub struct RunInfo {
     /// What the run covers, besides `config_path` and `simulated`: runs
     /// of the same scope are compared and trended together.
     pub scope: RunScope,
+    /// What became of each `[[notify]]` entry (empty with `--no-notify`).
+    pub notifications: Vec<NotificationOutcome>,
 }
 
 /// What a run covers (with [`RunInfo::simulated`]): runs of one scope are
@@ -142,6 +144,49 @@ pub struct RunScope {
     /// each sorted, without repeats; empty: every account (JSON
     /// `run.selection`; a run with a selection is a subset).
     pub selection: Vec<String>,
+}
+
+/// What became of one `[[notify]]` entry (JSON `run.notifications`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationOutcome {
+    /// The entry's `kind` (`wecom`, `email`, ...).
+    pub kind: String,
+    /// The host it was sent to: never the URL's path or query (they carry keys).
+    pub host: String,
+    /// The entry's `when`.
+    pub when: String,
+    /// Sent, failed, skipped, or not known.
+    pub status: NotificationStatus,
+    /// Attempts made (0 when skipped).
+    pub attempts: u32,
+    /// Why it failed, with no secret in it.
+    pub error: Option<String>,
+}
+
+/// The outcome of one notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationStatus {
+    /// The platform took the message.
+    Sent,
+    /// It did not (refused, timed out, an error in its answer).
+    Failed,
+    /// Its `when` did not include the run's exit code: nothing was sent.
+    Skipped,
+    /// The run ended before the outcome was recorded: what a snapshot
+    /// published by the next run (rolled forward) says.
+    Unknown,
+}
+
+impl NotificationStatus {
+    /// The word JSON `run.notifications` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Sent => "sent",
+            NotificationStatus::Failed => "failed",
+            NotificationStatus::Skipped => "skipped",
+            NotificationStatus::Unknown => "unknown",
+        }
+    }
 }
 
 /// Where a run was recorded in the history database (JSON `run.history`,
@@ -208,35 +253,4 @@ impl OrganizationRun {
             "ok"
         }
     }
-}
-
-/// The exit code a run has when its reports are written, and what it
-/// means: what the HTML report states. The run decides it (`cli::run`);
-/// only an interrupt or a failure after the reports are written (the
-/// metrics file, then 130 or 1) can still change the code the process
-/// ends with, and the exit line on stderr says the final one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExitStatus {
-    /// The code (0, 1, 3, 4, 5, 130).
-    pub code: u8,
-    /// What it means, as the exit line on stderr says it.
-    pub meaning: String,
-}
-
-/// One recorded run of a scope, as the history keeps its totals: a point
-/// of the HTML report's trend.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunPoint {
-    /// The run's file stem.
-    pub stem: String,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// Whether every answer was in.
-    pub complete: bool,
-    /// Its licenses total (the totals' sum), when known.
-    pub licenses_total: Option<i64>,
-    /// Its licenses used, when known.
-    pub licenses_used: Option<i64>,
-    /// Its weighted utilization, when known.
-    pub utilization: Option<f64>,
 }

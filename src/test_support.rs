@@ -10,7 +10,11 @@ use tcapi::tcss::{ImageAuthorizedInfo, ImageScanInquireInfo};
 
 use crate::aggregate::{aggregate, AccountRow};
 use crate::calls::Call;
-use crate::compare::{compare, Comparison, Previous, PreviousAccount};
+use crate::columns::accounts::{
+    REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
+};
+use crate::columns::{Cell, Column};
+use crate::compare::{compare, Comparison, Previous, PreviousAccount, Values};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
 use crate::report::Report;
 use crate::thresholds::{evaluate, parse, Origin};
@@ -30,6 +34,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         organizations: Vec::new(),
         history: crate::model::HistoryOutcome::Off,
         scope: Default::default(),
+        notifications: Vec::new(),
     }
 }
 
@@ -173,22 +178,23 @@ pub(crate) fn compared_report() -> Report {
     }
     let same = previous_account;
     let mut pay = same(&report.aggregate.accounts[0]);
-    pay.used_authorized = Some(90);
-    pay.remaining_authorized = Some(10);
-    pay.utilization = Some(0.90);
+    pay.values.set(&USED_AUTHORIZED, Cell::Int(90));
+    pay.values.set(&REMAINING_AUTHORIZED, Cell::Int(10));
+    pay.values.set(&UTILIZATION, Cell::Ratio(0.90));
     let mut legacy = same(&report.aggregate.accounts[2]);
     legacy.status = "ok".into();
-    legacy.total_authorized = Some(20);
-    legacy.used_authorized = Some(4);
+    legacy.values.set(&TOTAL_AUTHORIZED, Cell::Int(20));
+    legacy.values.set(&USED_AUTHORIZED, Cell::Int(4));
     let retired = PreviousAccount {
         account: "retired".into(),
         uin: Some("200000000009".into()),
         status: "ok".into(),
-        total_authorized: Some(10),
-        used_authorized: Some(5),
-        remaining_authorized: Some(5),
-        utilization: Some(0.5),
-        ..PreviousAccount::default()
+        values: values(&[
+            (&TOTAL_AUTHORIZED, Cell::Int(10)),
+            (&USED_AUTHORIZED, Cell::Int(5)),
+            (&REMAINING_AUTHORIZED, Cell::Int(5)),
+            (&UTILIZATION, Cell::Ratio(0.5)),
+        ]),
     };
     let previous = Previous {
         run: "tcss-authorizations-20260101T000000Z".into(),
@@ -220,12 +226,15 @@ pub(crate) fn previous_account(a: &AccountRow) -> PreviousAccount {
         account: a.account.clone(),
         uin: a.uin.clone(),
         status: a.status.as_str().into(),
-        total_authorized: a.total_authorized,
-        used_authorized: a.used_authorized,
-        remaining_authorized: a.remaining_authorized,
-        utilization: a.utilization,
-        scanned_images: a.scanned_images,
-        duplicate_images: a.duplicate_images,
-        scan_quota_used: a.scan_quota_used,
+        values: Values::of(a),
     }
+}
+
+/// Compared values: `cells` of their columns, every other one empty.
+pub(crate) fn values(cells: &[(&Column<AccountRow>, Cell<'static>)]) -> Values {
+    let mut values = Values::default();
+    for (column, cell) in cells {
+        values.set(column, cell.clone());
+    }
+    values
 }

@@ -4,6 +4,7 @@
 //! exactly 70% is in the 70–80% band however its ratio rounded.
 
 use super::{AccountRow, AccountStatus, Aggregate};
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
 
 /// One band of utilization and the accounts in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +44,9 @@ const LABELS: [&str; 12] = [
 /// The band of an account (an index into [`LABELS`]): `None` when its
 /// utilization is unknown (no licenses held, or either number missing).
 fn band(a: &AccountRow) -> Option<usize> {
-    let (used, total) = (a.used_authorized?, a.total_authorized?);
-    if total <= 0 || used < 0 || a.utilization.is_none() {
+    let used = USED_AUTHORIZED.cell(a).as_int()?;
+    let total = TOTAL_AUTHORIZED.cell(a).as_int()?;
+    if total <= 0 || used < 0 || UTILIZATION.cell(a).as_real().is_none() {
         return None;
     }
     Some(match used.cmp(&total) {

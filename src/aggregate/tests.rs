@@ -5,6 +5,13 @@ use super::*;
 use proptest::prelude::*;
 use tcapi::tcss::ImageScanInquireInfo;
 
+use super::rows::parse_beijing_time;
+use crate::columns::accounts::{
+    DUPLICATE_IMAGES, DUPLICATE_RATIO, REMAINING_AUTHORIZED, SCANNED_IMAGES, SCAN_COVERAGE,
+    SCAN_QUOTA_CAPACITY, SCAN_QUOTA_UTILIZATION, TOTAL_AUTHORIZED, TOTAL_IMAGES, USED_AUTHORIZED,
+    UTILIZATION,
+};
+use crate::model::RegionScope;
 use crate::test_support::{account, cancelled, data, failed, ok, outcome, run_info};
 
 #[test]
@@ -136,7 +143,7 @@ fn account_scope_uses_first_configured_region_and_flags_mismatch() {
     assert_eq!(r.accounts[1].used_authorized, Some(60));
     assert!(!r.accounts[1].region_mismatch);
     // Counted once: totals are not multiplied by regions.
-    assert_eq!(r.totals.total_authorized, Some(200));
+    assert_eq!(r.totals.int(&TOTAL_AUTHORIZED), Some(200));
 }
 
 #[test]
@@ -195,7 +202,7 @@ fn over_use_is_negative_and_utilization_above_one() {
     );
     assert_eq!(r.accounts[0].remaining_authorized, Some(-5));
     assert_eq!(r.accounts[0].utilization, Some(1.5));
-    assert_eq!(r.totals.remaining_authorized, Some(-5));
+    assert_eq!(r.totals.int(&REMAINING_AUTHORIZED), Some(-5));
 }
 
 #[test]
@@ -224,10 +231,10 @@ fn missing_fields_are_none_not_zero() {
     assert_eq!(a.scan_quota_utilization, None);
     assert_eq!(a.scan_quota_end, None);
     assert_eq!(a.scan_quota_days_left, None);
-    assert_eq!(r.totals.used_authorized, None);
-    assert_eq!(r.totals.total_authorized, Some(0));
-    assert_eq!(r.totals.utilization, None);
-    assert_eq!(r.totals.scanned_images, Some(3));
+    assert_eq!(r.totals.int(&USED_AUTHORIZED), None);
+    assert_eq!(r.totals.int(&TOTAL_AUTHORIZED), Some(0));
+    assert_eq!(r.totals.ratio(&UTILIZATION), None);
+    assert_eq!(r.totals.int(&SCANNED_IMAGES), Some(3));
 
     // Total 0 with used known: utilization undefined, not infinite.
     let zero = ImageAuthorizedInfo {
@@ -249,11 +256,11 @@ fn totals_ratios_are_weighted_not_averaged() {
     let accounts = vec![account("a", &["r1"]), account("b", &["r1"])];
     let outcomes = vec![ok(0, "r1", data(2, 1)), ok(1, "r1", data(100, 99))];
     let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
-    assert_eq!(r.totals.utilization, Some(100.0 / 102.0));
-    assert_ne!(r.totals.utilization, Some((0.5 + 0.99) / 2.0));
-    assert_eq!(r.totals.total_authorized, Some(102));
-    assert_eq!(r.totals.used_authorized, Some(100));
-    assert_eq!(r.totals.remaining_authorized, Some(2));
+    assert_eq!(r.totals.ratio(&UTILIZATION), Some(100.0 / 102.0));
+    assert_ne!(r.totals.ratio(&UTILIZATION), Some((0.5 + 0.99) / 2.0));
+    assert_eq!(r.totals.int(&TOTAL_AUTHORIZED), Some(102));
+    assert_eq!(r.totals.int(&USED_AUTHORIZED), Some(100));
+    assert_eq!(r.totals.int(&REMAINING_AUTHORIZED), Some(2));
 }
 
 #[test]
@@ -263,11 +270,11 @@ fn error_accounts_are_excluded_from_totals() {
     let accounts = vec![a, account("b", &["r1"])];
     let outcomes = vec![ok(0, "r1", data(10, 4)), failed(1, "r1", "AuthFailure")];
     let r = aggregate(&accounts, &outcomes, run_info(RegionScope::Account));
-    assert_eq!(r.totals.total_authorized, Some(10));
+    assert_eq!(r.totals.int(&TOTAL_AUTHORIZED), Some(10));
     assert_eq!(r.totals.accounts, 2);
     assert_eq!(r.totals.accounts_error, 1);
-    assert_eq!(r.totals.utilization, Some(0.4));
-    assert_eq!(r.totals.scan_quota_capacity, Some(1000));
+    assert_eq!(r.totals.ratio(&UTILIZATION), Some(0.4));
+    assert_eq!(r.totals.int(&SCAN_QUOTA_CAPACITY), Some(1000));
 }
 
 #[test]
@@ -369,9 +376,9 @@ fn accounts_sharing_a_uin_are_counted_once_and_flagged() {
         (t.accounts_ok, t.accounts_partial, t.accounts_error),
         (2, 0, 0)
     );
-    assert_eq!(t.total_authorized, Some(110));
-    assert_eq!(t.used_authorized, Some(96));
-    assert_eq!(t.utilization, Some(96.0 / 110.0));
+    assert_eq!(t.int(&TOTAL_AUTHORIZED), Some(110));
+    assert_eq!(t.int(&USED_AUTHORIZED), Some(96));
+    assert_eq!(t.ratio(&UTILIZATION), Some(96.0 / 110.0));
     // pair-1's two rows (the failed one too) and pair-3's are flagged.
     let flagged: Vec<(&str, &str)> = r
         .regions
@@ -451,12 +458,12 @@ fn sums_too_large_are_empty_and_flagged_never_capped() {
     );
     let t = &r.totals;
     assert_eq!(
-        t.total_authorized,
+        t.int(&TOTAL_AUTHORIZED),
         None,
         "too large: empty, not {}",
         i64::MAX
     );
-    assert_eq!(t.used_authorized, Some(5));
+    assert_eq!(t.int(&USED_AUTHORIZED), Some(5));
     let two = r.regions.iter().find(|x| x.account == "two").unwrap();
     let w = two.warning.as_deref().unwrap_or_default();
     assert!(
@@ -601,17 +608,17 @@ proptest! {
         prop_assert_eq!(t.queries, outcomes.len());
         prop_assert_eq!(t.queries_ok + t.queries_failed + t.queries_cancelled, t.queries);
         prop_assert_eq!(r.regions.len(), outcomes.len());
-        prop_assert_eq!(t.total_authorized, sum(&live, |a| a.total_authorized));
-        prop_assert_eq!(t.used_authorized, sum(&live, |a| a.used_authorized));
-        prop_assert_eq!(t.remaining_authorized, sum(&live, |a| a.remaining_authorized));
-        prop_assert_eq!(t.scanned_images, sum(&live, |a| a.scanned_images));
-        prop_assert_eq!(t.total_images, sum(&live, |a| a.total_images));
-        prop_assert_eq!(t.duplicate_images, sum(&live, |a| a.duplicate_images));
-        prop_assert_eq!(t.scan_quota_capacity, sum(&live, |a| a.scan_quota_capacity));
-        prop_assert_eq!(t.utilization, weighted(&live, |a| (a.used_authorized, a.total_authorized)));
-        prop_assert_eq!(t.scan_coverage, weighted(&live, |a| (a.scanned_images, a.total_images)));
-        prop_assert_eq!(t.duplicate_ratio, weighted(&live, |a| (a.duplicate_images, a.total_images)));
-        prop_assert_eq!(t.scan_quota_utilization, weighted(&live, |a| (a.scan_quota_used, a.scan_quota_capacity)));
+        prop_assert_eq!(t.int(&TOTAL_AUTHORIZED), sum(&live, |a| a.total_authorized));
+        prop_assert_eq!(t.int(&USED_AUTHORIZED), sum(&live, |a| a.used_authorized));
+        prop_assert_eq!(t.int(&REMAINING_AUTHORIZED), sum(&live, |a| a.remaining_authorized));
+        prop_assert_eq!(t.int(&SCANNED_IMAGES), sum(&live, |a| a.scanned_images));
+        prop_assert_eq!(t.int(&TOTAL_IMAGES), sum(&live, |a| a.total_images));
+        prop_assert_eq!(t.int(&DUPLICATE_IMAGES), sum(&live, |a| a.duplicate_images));
+        prop_assert_eq!(t.int(&SCAN_QUOTA_CAPACITY), sum(&live, |a| a.scan_quota_capacity));
+        prop_assert_eq!(t.ratio(&UTILIZATION), weighted(&live, |a| (a.used_authorized, a.total_authorized)));
+        prop_assert_eq!(t.ratio(&SCAN_COVERAGE), weighted(&live, |a| (a.scanned_images, a.total_images)));
+        prop_assert_eq!(t.ratio(&DUPLICATE_RATIO), weighted(&live, |a| (a.duplicate_images, a.total_images)));
+        prop_assert_eq!(t.ratio(&SCAN_QUOTA_UTILIZATION), weighted(&live, |a| (a.scan_quota_used, a.scan_quota_capacity)));
         for (a, rs) in r.accounts.iter().zip(&results) {
             let answered = rs.iter().filter(|x| matches!(x, QueryResult::Ok(_))).count();
             prop_assert_eq!(a.regions_ok as usize, answered);

@@ -1,13 +1,18 @@
 //! Comparison with an earlier run: what changed per account (matched by UIN),
-//! which accounts are new and which vanished. Pure: the previous run arrives
-//! as a [`Previous`] (read from the history database or from a JSON snapshot
-//! by their own modules), and [`compare`] does no I/O.
+//! which accounts are new and which vanished, in every accounts column
+//! marked compared (`crate::columns::accounts`: the values and differences
+//! are by column, [`Values`]). Pure: the previous run arrives as a
+//! [`Previous`] (read from the history database or from a JSON snapshot by
+//! their own modules), and [`compare`] does no I/O.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
 use crate::aggregate::AccountRow;
+use crate::columns::accounts::{self, compared};
+use crate::columns::{Cell, Column, Kind};
 
 pub mod snapshot;
 
@@ -16,16 +21,80 @@ pub mod snapshot;
 pub const NO_PREVIOUS_RUN: &str = "no earlier complete run of this scope in the history database";
 
 /// The metrics whose differences the comparison reports, in the contract's
-/// order (each is an accounts column; `change.<name>` in `--fail-on`).
-pub const CHANGE_METRICS: [&str; 7] = [
-    "total_authorized",
-    "used_authorized",
-    "remaining_authorized",
-    "utilization",
-    "scanned_images",
-    "duplicate_images",
-    "scan_quota_used",
-];
+/// order: the keys of the accounts columns marked compared
+/// (`change.<name>` in `--fail-on`).
+pub static CHANGE_METRICS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| compared().iter().map(|c| c.key).collect());
+
+/// The compared columns' values of one account, or their differences: in
+/// the order of [`accounts::compared`], each a whole number, a ratio or
+/// empty (a missing value is empty).
+#[derive(Debug, Clone, Default)]
+pub struct Values(Vec<Cell<'static>>);
+
+impl Values {
+    /// The compared values of `row`.
+    #[cfg(test)]
+    pub fn of(row: &AccountRow) -> Values {
+        Values(
+            compared()
+                .iter()
+                .map(|c| c.cell(row).into_owned())
+                .collect(),
+        )
+    }
+
+    /// Values in [`accounts::compared`] order (read back from a snapshot or
+    /// the history).
+    pub fn from_cells(cells: Vec<Cell<'static>>) -> Values {
+        Values(cells)
+    }
+
+    fn index(column: &Column<AccountRow>) -> Option<usize> {
+        compared().iter().position(|c| c.key == column.key)
+    }
+
+    /// The value of `column` (empty when unknown or not compared).
+    pub fn get(&self, column: &Column<AccountRow>) -> Cell<'static> {
+        Values::index(column)
+            .and_then(|i| self.0.get(i))
+            .cloned()
+            .unwrap_or(Cell::Empty)
+    }
+
+    /// The value of `column` as a whole number.
+    pub fn int(&self, column: &Column<AccountRow>) -> Option<i64> {
+        self.get(column).as_int()
+    }
+
+    /// The value of `column` as a number.
+    pub fn number(&self, column: &Column<AccountRow>) -> Option<f64> {
+        self.get(column).as_real()
+    }
+
+    /// Sets the value of the compared `column`.
+    #[cfg(test)]
+    pub fn set(&mut self, column: &Column<AccountRow>, value: Cell<'static>) {
+        if let Some(i) = Values::index(column) {
+            if self.0.len() <= i {
+                self.0.resize(i + 1, Cell::Empty);
+            }
+            self.0[i] = value;
+        }
+    }
+
+    /// Every value, in [`accounts::compared`] order.
+    fn iter(&self) -> impl Iterator<Item = Cell<'static>> + '_ {
+        (0..compared().len()).map(|i| self.0.get(i).cloned().unwrap_or(Cell::Empty))
+    }
+}
+
+/// Equal when every compared value is (a missing value is empty).
+impl PartialEq for Values {
+    fn eq(&self, other: &Values) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
 
 /// An earlier run, as much of it as a comparison needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,76 +116,58 @@ pub struct PreviousAccount {
     pub uin: Option<String>,
     /// `ok`, `partial` or `error` in that run.
     pub status: String,
-    /// The compared metrics, `None` where that run left them empty.
-    pub total_authorized: Option<i64>,
-    /// See [`CHANGE_METRICS`].
-    pub used_authorized: Option<i64>,
-    /// See [`CHANGE_METRICS`].
-    pub remaining_authorized: Option<i64>,
-    /// See [`CHANGE_METRICS`].
-    pub utilization: Option<f64>,
-    /// See [`CHANGE_METRICS`].
-    pub scanned_images: Option<i64>,
-    /// See [`CHANGE_METRICS`].
-    pub duplicate_images: Option<i64>,
-    /// See [`CHANGE_METRICS`].
-    pub scan_quota_used: Option<i64>,
+    /// The compared columns' values, empty where that run left them empty.
+    pub values: Values,
 }
 
-/// Current minus previous for one account; `None` where either side is empty.
+/// Current minus previous for one account, per compared column; empty
+/// where either side is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Change {
-    /// Difference of `total_authorized`.
-    pub total_authorized: Option<i64>,
-    /// Difference of `used_authorized`.
-    pub used_authorized: Option<i64>,
-    /// Difference of `remaining_authorized`.
-    pub remaining_authorized: Option<i64>,
-    /// Difference of `utilization` (a ratio: 0.05 is 5 percentage points).
-    pub utilization: Option<f64>,
-    /// Difference of `scanned_images`.
-    pub scanned_images: Option<i64>,
-    /// Difference of `duplicate_images`.
-    pub duplicate_images: Option<i64>,
-    /// Difference of `scan_quota_used`.
-    pub scan_quota_used: Option<i64>,
+    /// The differences (a ratio's as a ratio: 0.05 is 5 percentage points).
+    pub values: Values,
 }
 
 impl Change {
-    /// The difference of one of [`CHANGE_METRICS`] as a number; `None` when
-    /// it is empty or `metric` is not one of them.
+    /// The difference of the compared column `metric` (its key) as a
+    /// number; `None` when it is empty or `metric` is not compared.
     pub fn get(&self, metric: &str) -> Option<f64> {
-        match metric {
-            "total_authorized" => self.total_authorized.map(|v| v as f64),
-            "used_authorized" => self.used_authorized.map(|v| v as f64),
-            "remaining_authorized" => self.remaining_authorized.map(|v| v as f64),
-            "utilization" => self.utilization,
-            "scanned_images" => self.scanned_images.map(|v| v as f64),
-            "duplicate_images" => self.duplicate_images.map(|v| v as f64),
-            "scan_quota_used" => self.scan_quota_used.map(|v| v as f64),
-            _ => None,
-        }
+        accounts::ACCOUNTS
+            .iter()
+            .find(|c| c.key == metric)
+            .and_then(|c| self.values.number(c))
     }
 
     /// How far the account moved, for "biggest movers first": the absolute
     /// change of licenses used, then of the total.
     pub fn magnitude(&self) -> (i64, i64) {
+        let abs = |c| self.values.int(c).map_or(0, i64::abs);
         (
-            self.used_authorized.map_or(0, i64::abs),
-            self.total_authorized.map_or(0, i64::abs),
+            abs(&accounts::USED_AUTHORIZED),
+            abs(&accounts::TOTAL_AUTHORIZED),
         )
     }
 
-    /// Whether any of [`CHANGE_METRICS`] differs (an empty difference is no move).
+    /// Whether any compared value differs (an empty difference is no move).
     pub fn moved(&self) -> bool {
-        CHANGE_METRICS
+        self.values
             .iter()
-            .any(|m| self.get(m).is_some_and(|d| d != 0.0))
+            .any(|d| d.as_real().is_some_and(|d| d != 0.0))
     }
 
-    /// The change of `utilization` in percentage points (0.05 is 5.0).
-    pub fn utilization_points(&self) -> Option<f64> {
-        self.utilization.map(|d| d * 100.0)
+    /// The difference of `column` as the XLSX and the Markdown show it: a
+    /// ratio's in percentage points (0.05 is 5.0), a count as it is.
+    pub fn shown(&self, column: &Column<AccountRow>) -> Cell<'static> {
+        match self.values.get(column) {
+            Cell::Ratio(d) => Cell::Num(d * 100.0),
+            other => other,
+        }
+    }
+
+    /// Whether nothing is known of the difference (a side empty in every
+    /// compared column).
+    pub fn unknown(&self) -> bool {
+        self.values.iter().all(|d| d == Cell::Empty)
     }
 }
 
@@ -201,24 +252,28 @@ impl Compared {
     }
 }
 
-fn diff_i(current: Option<i64>, previous: Option<i64>) -> Option<i64> {
-    current?.checked_sub(previous?)
-}
-
-fn diff_f(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
-    Some(current? - previous?)
+/// `current - previous` of one compared value: whole numbers exactly
+/// (empty when too large), ratios as ratios; empty where either is.
+fn difference(kind: Kind, current: Cell<'_>, previous: Cell<'_>) -> Cell<'static> {
+    match (current, previous) {
+        (Cell::Int(c), Cell::Int(p)) => Cell::int(c.checked_sub(p)),
+        (c, p) if kind == Kind::Ratio => match (c.as_real(), p.as_real()) {
+            (Some(c), Some(p)) => Cell::Ratio(c - p),
+            _ => Cell::Empty,
+        },
+        _ => Cell::Empty,
+    }
 }
 
 /// The change of one account against its earlier self.
 pub fn change(current: &AccountRow, previous: &PreviousAccount) -> Change {
+    let values = compared()
+        .iter()
+        .zip(previous.values.iter())
+        .map(|(c, p)| difference(c.kind, c.cell(current), p))
+        .collect();
     Change {
-        total_authorized: diff_i(current.total_authorized, previous.total_authorized),
-        used_authorized: diff_i(current.used_authorized, previous.used_authorized),
-        remaining_authorized: diff_i(current.remaining_authorized, previous.remaining_authorized),
-        utilization: diff_f(current.utilization, previous.utilization),
-        scanned_images: diff_i(current.scanned_images, previous.scanned_images),
-        duplicate_images: diff_i(current.duplicate_images, previous.duplicate_images),
-        scan_quota_used: diff_i(current.scan_quota_used, previous.scan_quota_used),
+        values: Values(values),
     }
 }
 

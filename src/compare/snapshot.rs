@@ -17,7 +17,9 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use tcapi::files::{read_regular_file, FileError};
 
-use super::{Previous, PreviousAccount};
+use super::{Previous, PreviousAccount, Values};
+use crate::columns::accounts::compared;
+use crate::columns::{Cell, Kind};
 
 /// The snapshot's `schema_version`: what this build writes (`report::json`)
 /// and reads here; bumped only on incompatible changes.
@@ -243,26 +245,14 @@ struct Run {
     stem: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One account of the snapshot: its name, UIN and status, and the compared
+/// columns' values (`columns::accounts::compared`, read by their keys and
+/// kinds); other keys are skipped.
 struct Account {
     account: String,
-    #[serde(default, deserialize_with = "uin_text")]
     uin: Option<String>,
     status: String,
-    #[serde(default)]
-    total_authorized: Option<i64>,
-    #[serde(default)]
-    used_authorized: Option<i64>,
-    #[serde(default)]
-    remaining_authorized: Option<i64>,
-    #[serde(default)]
-    utilization: Option<f64>,
-    #[serde(default)]
-    scanned_images: Option<i64>,
-    #[serde(default)]
-    duplicate_images: Option<i64>,
-    #[serde(default)]
-    scan_quota_used: Option<i64>,
+    values: Vec<Cell<'static>>,
 }
 
 impl Account {
@@ -271,14 +261,69 @@ impl Account {
             account: self.account,
             uin: self.uin,
             status: self.status,
-            total_authorized: self.total_authorized,
-            used_authorized: self.used_authorized,
-            remaining_authorized: self.remaining_authorized,
-            utilization: self.utilization,
-            scanned_images: self.scanned_images,
-            duplicate_images: self.duplicate_images,
-            scan_quota_used: self.scan_quota_used,
+            values: Values::from_cells(self.values),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Account, D::Error> {
+        d.deserialize_map(AccountVisitor)
+    }
+}
+
+struct AccountVisitor;
+
+impl<'de> de::Visitor<'de> for AccountVisitor {
+    type Value = Account;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an account object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Account, A::Error> {
+        let compared = compared();
+        let (mut account, mut uin, mut status) = (None, None, None);
+        let mut values = vec![Cell::Empty; compared.len()];
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "account" => account = Some(map.next_value()?),
+                "uin" => uin = Some(map.next_value::<Uin>()?.0),
+                "status" => status = Some(map.next_value()?),
+                other => match compared.iter().position(|c| c.key == other) {
+                    Some(i) => values[i] = value(&mut map, compared[i].kind)?,
+                    None => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                },
+            }
+        }
+        Ok(Account {
+            account: account.ok_or_else(|| de::Error::missing_field("account"))?,
+            uin: uin.flatten(),
+            status: status.ok_or_else(|| de::Error::missing_field("status"))?,
+            values,
+        })
+    }
+}
+
+/// A compared value of `kind`: a whole number, or a ratio; `null` is empty.
+fn value<'de, A: de::MapAccess<'de>>(map: &mut A, kind: Kind) -> Result<Cell<'static>, A::Error> {
+    Ok(match kind {
+        Kind::Ratio => Cell::ratio(map.next_value::<Option<f64>>()?),
+        Kind::Decimal => map
+            .next_value::<Option<f64>>()?
+            .map_or(Cell::Empty, Cell::Num),
+        _ => Cell::int(map.next_value::<Option<i64>>()?),
+    })
+}
+
+/// A UIN, as [`uin_text`] reads it.
+struct Uin(Option<String>);
+
+impl<'de> Deserialize<'de> for Uin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Uin, D::Error> {
+        uin_text(d).map(Uin)
     }
 }
 

@@ -1,7 +1,11 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::test_support::{previous_account, sample_report};
+use crate::columns::accounts::{
+    DUPLICATE_IMAGES, REMAINING_AUTHORIZED, SCANNED_IMAGES, SCAN_QUOTA_USED, TOTAL_AUTHORIZED,
+    USED_AUTHORIZED, UTILIZATION,
+};
+use crate::test_support::{previous_account, sample_report, values};
 
 fn previous_of(rows: &[AccountRow]) -> Previous {
     Previous {
@@ -16,16 +20,28 @@ fn changes_are_current_minus_previous_and_empty_stays_empty() {
     let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
     let p = &mut prev.accounts[0];
-    p.used_authorized = p.used_authorized.map(|v| v - 7);
-    p.total_authorized = p.total_authorized.map(|v| v + 3);
-    p.utilization = p.utilization.map(|u| u - 0.25);
-    p.scanned_images = None;
+    let v = &mut p.values;
+    v.set(
+        &USED_AUTHORIZED,
+        Cell::int(v.int(&USED_AUTHORIZED).map(|v| v - 7)),
+    );
+    v.set(
+        &TOTAL_AUTHORIZED,
+        Cell::int(v.int(&TOTAL_AUTHORIZED).map(|v| v + 3)),
+    );
+    let u = v.number(&UTILIZATION).map(|u| u - 0.25);
+    v.set(&UTILIZATION, Cell::ratio(u));
+    v.set(&SCANNED_IMAGES, Cell::Empty);
     let c = compare(&report.accounts, &prev);
     let first = c.changes[0].as_ref().expect("matched by UIN");
-    assert_eq!(first.used_authorized, Some(7));
-    assert_eq!(first.total_authorized, Some(-3));
-    assert!((first.utilization.unwrap() - 0.25).abs() < 1e-12);
-    assert_eq!(first.scanned_images, None, "empty on one side stays empty");
+    assert_eq!(first.values.int(&USED_AUTHORIZED), Some(7));
+    assert_eq!(first.values.int(&TOTAL_AUTHORIZED), Some(-3));
+    assert!((first.values.number(&UTILIZATION).unwrap() - 0.25).abs() < 1e-12);
+    assert_eq!(
+        first.values.int(&SCANNED_IMAGES),
+        None,
+        "empty on one side stays empty"
+    );
     assert_eq!(first.get("used_authorized"), Some(7.0));
     assert_eq!(first.get("scanned_images"), None);
     assert_eq!(first.get("no_such_metric"), None);
@@ -64,30 +80,46 @@ fn every_metric_is_current_minus_previous() {
         account: "renamed".into(),
         uin: p.uin.clone(),
         status: "partial".into(),
-        total_authorized: Some(90),
-        used_authorized: Some(100),
-        remaining_authorized: Some(-10),
-        utilization: Some(100.0 / 90.0),
-        scanned_images: Some(40),
-        duplicate_images: Some(1),
-        scan_quota_used: Some(300),
+        values: values(&[
+            (&TOTAL_AUTHORIZED, Cell::Int(90)),
+            (&USED_AUTHORIZED, Cell::Int(100)),
+            (&REMAINING_AUTHORIZED, Cell::Int(-10)),
+            (&UTILIZATION, Cell::Ratio(100.0 / 90.0)),
+            (&SCANNED_IMAGES, Cell::Int(40)),
+            (&DUPLICATE_IMAGES, Cell::Int(1)),
+            (&SCAN_QUOTA_USED, Cell::Int(300)),
+        ]),
     };
     let c = compare(&report.accounts, &prev);
     let a = &report.accounts[0];
     let ch = c.changes[0].as_ref().unwrap();
-    assert_eq!(ch.total_authorized, Some(a.total_authorized.unwrap() - 90));
-    assert_eq!(ch.used_authorized, Some(a.used_authorized.unwrap() - 100));
+    let d = &ch.values;
     assert_eq!(
-        ch.remaining_authorized,
+        d.int(&TOTAL_AUTHORIZED),
+        Some(a.total_authorized.unwrap() - 90)
+    );
+    assert_eq!(
+        d.int(&USED_AUTHORIZED),
+        Some(a.used_authorized.unwrap() - 100)
+    );
+    assert_eq!(
+        d.int(&REMAINING_AUTHORIZED),
         Some(a.remaining_authorized.unwrap() + 10)
     );
-    assert_eq!(ch.scanned_images, Some(a.scanned_images.unwrap() - 40));
-    assert_eq!(ch.duplicate_images, Some(a.duplicate_images.unwrap() - 1));
-    assert_eq!(ch.scan_quota_used, Some(a.scan_quota_used.unwrap() - 300));
+    assert_eq!(d.int(&SCANNED_IMAGES), Some(a.scanned_images.unwrap() - 40));
+    assert_eq!(
+        d.int(&DUPLICATE_IMAGES),
+        Some(a.duplicate_images.unwrap() - 1)
+    );
+    assert_eq!(
+        d.int(&SCAN_QUOTA_USED),
+        Some(a.scan_quota_used.unwrap() - 300)
+    );
     let du = a.utilization.unwrap() - 100.0 / 90.0;
-    assert!((ch.utilization.unwrap() - du).abs() < 1e-12);
-    assert!((ch.utilization_points().unwrap() - du * 100.0).abs() < 1e-9);
-    for m in CHANGE_METRICS {
+    assert!((d.number(&UTILIZATION).unwrap() - du).abs() < 1e-12);
+    let points = ch.shown(&UTILIZATION).as_real().unwrap();
+    assert!((points - du * 100.0).abs() < 1e-9);
+    for m in CHANGE_METRICS.iter() {
         assert!(ch.get(m).is_some(), "{m}");
     }
     // The matched earlier account is kept beside its change (renamed: matched by UIN).
@@ -109,25 +141,28 @@ fn an_empty_current_value_stays_empty() {
         .iter_mut()
         .find(|p| p.account == "legacy")
         .unwrap();
-    p.used_authorized = Some(10);
-    p.total_authorized = Some(20);
-    p.utilization = Some(0.5);
+    p.values.set(&USED_AUTHORIZED, Cell::Int(10));
+    p.values.set(&TOTAL_AUTHORIZED, Cell::Int(20));
+    p.values.set(&UTILIZATION, Cell::Ratio(0.5));
     let c = compare(&accounts, &prev);
     let i = accounts.iter().position(|a| a.account == "legacy").unwrap();
     let ch = c.changes[i].as_ref().expect("matched");
     assert_eq!(ch, &Change::default(), "every difference empty");
     assert!(!ch.moved());
     assert_eq!(ch.magnitude(), (0, 0));
-    assert_eq!(ch.utilization_points(), None);
+    assert_eq!(ch.shown(&UTILIZATION), Cell::Empty);
 }
 
 #[test]
 fn overflowing_differences_are_empty_not_wrapped() {
     let report = sample_report().aggregate;
     let mut prev = previous_of(&report.accounts);
-    prev.accounts[0].used_authorized = Some(i64::MIN);
+    prev.accounts[0]
+        .values
+        .set(&USED_AUTHORIZED, Cell::Int(i64::MIN));
     let c = compare(&report.accounts, &prev);
-    assert_eq!(c.changes[0].as_ref().unwrap().used_authorized, None);
+    let ch = c.changes[0].as_ref().unwrap();
+    assert_eq!(ch.values.int(&USED_AUTHORIZED), None);
 }
 
 #[test]
@@ -139,18 +174,20 @@ fn movers_are_ranked_by_magnitude_then_any_move() {
     }
     let mut prev = previous_of(&accounts);
     // 0: used +2; 1: unchanged; 2: only scanned images moved; 3: used -9.
-    prev.accounts[0].used_authorized = accounts[0].used_authorized.map(|v| v - 2);
-    prev.accounts[2].scanned_images = Some(1);
+    let before = accounts[0].used_authorized.map(|v| v - 2);
+    prev.accounts[0]
+        .values
+        .set(&USED_AUTHORIZED, Cell::int(before));
+    prev.accounts[2].values.set(&SCANNED_IMAGES, Cell::Int(1));
     accounts[2].scanned_images = Some(5);
     accounts[3].used_authorized = Some(1);
-    prev.accounts[3].used_authorized = Some(10);
+    prev.accounts[3].values.set(&USED_AUTHORIZED, Cell::Int(10));
     // A vanished account, and a new one (a UIN the earlier run did not have).
     prev.accounts.push(PreviousAccount {
         account: "gone".into(),
         uin: Some("42".into()),
         status: "ok".into(),
-        used_authorized: Some(7),
-        ..PreviousAccount::default()
+        values: values(&[(&USED_AUTHORIZED, Cell::Int(7))]),
     });
     prev.accounts[1].uin = Some("not-any-more".into());
     let c = compare(&accounts, &prev);
@@ -160,7 +197,7 @@ fn movers_are_ranked_by_magnitude_then_any_move() {
     assert_eq!(c.new_count(), 1);
     let vanished: Vec<&str> = c.vanished.iter().map(|v| v.account.as_str()).collect();
     assert_eq!(vanished, vec!["-member-a", "gone"]);
-    assert_eq!(c.vanished[1].used_authorized, Some(7));
+    assert_eq!(c.vanished[1].values.int(&USED_AUTHORIZED), Some(7));
     assert!(c.previous[1].is_none());
     // An unchanged matched account is ranked but is no mover.
     prev.accounts[1].uin = accounts[1].uin.clone();

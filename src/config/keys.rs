@@ -258,7 +258,7 @@ mod tests {
     fn field_names_come_from_the_structs() {
         assert_eq!(
             field_names::<RawConfig>(),
-            ["defaults", "accounts", "organizations", "history"]
+            ["defaults", "accounts", "organizations", "history", "notify"]
         );
         let defaults = field_names::<RawDefaults>();
         assert!(defaults.contains(&"concurrency") && defaults.contains(&"language"));

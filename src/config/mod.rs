@@ -12,7 +12,9 @@ pub mod history;
 mod keys;
 mod locate;
 pub mod location;
+pub mod notify;
 mod organizations;
+pub mod pushgateway;
 mod raw;
 pub mod selection;
 pub mod selector;
@@ -143,7 +145,7 @@ pub struct Defaults {
     /// `X-TC-Language`.
     pub language: String,
     /// Prometheus Pushgateway base URL the run's metrics are pushed to.
-    pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
+    pub pushgateway: Option<pushgateway::GatewayUrl>,
     /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
     pub fail_on: Vec<crate::thresholds::Threshold>,
     /// `history_key`: the name of the config's runs in the history (else
@@ -314,6 +316,8 @@ pub struct Config {
     /// Each configured account's place in the run ([`Config::accounts`]'
     /// order): all [`Picked::Yes`] without a selection.
     pub picked: Vec<Picked>,
+    /// `[[notify]]`: where the run's summary is sent, in file order.
+    pub notify: Vec<notify::NotifyEntry>,
 }
 
 impl Config {
@@ -333,6 +337,7 @@ impl Config {
             },
             selection: Selection::default(),
             picked: Vec::new(),
+            notify: Vec::new(),
         }
     }
 
@@ -380,6 +385,7 @@ impl Config {
         let organizations =
             organizations::organizations(&mut problems, &raw.organizations, &accounts, &defaults);
         let history = history::history(&mut problems, &raw.history, &base_dir);
+        let notify = notify::notify(&mut problems, &raw.notify);
         let warnings = problems.finish()?;
         Ok(Config {
             path: path.to_path_buf(),
@@ -391,6 +397,7 @@ impl Config {
             warnings,
             history,
             selection: Selection::default(),
+            notify,
         })
     }
 
@@ -427,6 +434,7 @@ impl Config {
     }
 
     /// `--only` alone: [`Config::select_with`] without `--exclude`.
+    #[cfg(test)]
     pub fn select(&mut self, only: &[String]) -> Result<(), String> {
         self.select_with(only, &[])
     }

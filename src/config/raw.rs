@@ -36,6 +36,7 @@ pub(super) const TABLES: &[TableKeys] = &[
         field_names::<RawOrganization>,
     ),
     TableKeys::new("history", "[history]", field_names::<RawHistory>),
+    TableKeys::new("notify", "[[notify]]", field_names::<RawNotify>),
 ];
 
 impl TableKeys {
@@ -64,6 +65,8 @@ pub(super) struct RawConfig {
     pub organizations: Vec<RawOrganization>,
     #[serde(default)]
     pub history: RawHistory,
+    #[serde(default)]
+    pub notify: Vec<RawNotify>,
 }
 
 /// `[defaults]`.
@@ -129,5 +132,20 @@ pub(super) struct RawOrganization {
 pub(super) struct RawHistory {
     pub database: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
+    pub timeout_secs: Option<Spanned<i64>>,
+}
+
+/// One `[[notify]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[notify]] table")]
+pub(super) struct RawNotify {
+    pub kind: Spanned<String>,
+    pub url_env: Option<Spanned<String>>,
+    pub when: Option<Spanned<String>>,
+    pub secret_env: Option<Spanned<String>>,
+    pub smtp_url_env: Option<Spanned<String>>,
+    pub from: Option<Spanned<String>>,
+    pub to: Option<Spanned<Vec<String>>>,
+    pub attach: Option<Spanned<Vec<String>>>,
     pub timeout_secs: Option<Spanned<i64>>,
 }

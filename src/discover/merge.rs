@@ -54,7 +54,9 @@ pub struct Merged {
 /// Turns `members` of `org` into accounts, given the accounts already
 /// known (`existing`: the configured ones and the members of earlier
 /// organizations) and their UINs (`uin_of`, the management account's
-/// learned one included).
+/// learned one included). (The run merges one member at a time as they
+/// arrive, with `Merger`; this is the same over a whole list, for the tests.)
+#[cfg(test)]
 pub fn merge(
     org: &Organization,
     members: &[Member],
@@ -68,7 +70,7 @@ pub fn merge(
     merger.finish()
 }
 
-/// [`merge`] one member at a time, as pages arrive: each kept member's
+/// `merge` one member at a time, as pages arrive: each kept member's
 /// account is known at once (to be queried while the list is still being
 /// read) under a provisional name; [`finish`](Merger::finish) settles the
 /// names once every member is known (two members of one name become

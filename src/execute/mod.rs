@@ -166,7 +166,9 @@ impl Executor {
     /// one outcome per query in plan order. When `cancel` turns true, queries
     /// not started end as `Cancelled` and in-flight ones are abandoned (also
     /// `Cancelled`, with the attempts they made). `on_outcome` sees each
-    /// outcome as it completes.
+    /// outcome as it completes. (A run streams its queries,
+    /// [`Executor::run_stream`]; this is for the tests.)
+    #[cfg(test)]
     pub async fn run(
         &self,
         plan: &[Query],
@@ -181,7 +183,7 @@ impl Executor {
         .await
     }
 
-    /// [`run`](Self::run) for queries that arrive while the run goes on
+    /// `run` for queries that arrive while the run goes on
     /// (discovered members: see [`QueryFeed`]): each starts as soon as it
     /// arrives and there is room. Query ids must number the queries 0, 1, ...
     /// in the order they arrive; the outcomes come back in that order.

@@ -7,17 +7,16 @@
 //! and migrating the schema) or read-only (nothing created or migrated),
 //! [`Store::record`] a run in one transaction,
 //! [`Store::previous_complete_run`] and the trend queries, of one scope
-//! (`scope`: which runs are compared and trended together). `location` says
-//! where the history is (`config::location`), `bound` bounds every operation by one deadline
-//! and the run's interrupt, `schema` holds the tables and migrations,
-//! `record` the rows a run writes, `sqlite` and `postgres` the two
-//! databases, `recorder` a run's use of it (and the trend its HTML report
-//! draws), `trends` and `output` the `history` command's numbers and files
-//! (`html` its page).
+//! (`scope`: which runs are compared and trended together). Where the
+//! history is, [`Location`], is the config's (`config::location`); `bound`
+//! bounds every operation by one deadline and the run's interrupt,
+//! `schema` holds the tables and migrations (the live columns from the
+//! column tables, `crate::columns`), `record` the rows a run writes,
+//! `sqlite` and `postgres` the two databases, `recorder` a run's use of
+//! it (and the trend its HTML report draws), `trends` the `history`
+//! command's numbers (its files are `report::trends`'s).
 
 pub mod bound;
-mod html;
-pub mod output;
 pub mod postgres;
 pub mod record;
 pub mod recorder;
@@ -35,8 +34,9 @@ pub use bound::bounded;
 use chrono::{DateTime, Utc};
 
 use crate::aggregate::Aggregate;
-use crate::compare::{Previous, PreviousAccount};
-use record::Val;
+use crate::columns::accounts::{compared, ACCOUNT, STATUS, UIN};
+use crate::columns::Cell;
+use crate::compare::{Previous, PreviousAccount, Values};
 use schema::{Dialect, Ty};
 
 /// The default history file in `--out`.
@@ -172,6 +172,8 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     location: Location,
+    /// The schema version it is at (the tests read it).
+    #[cfg_attr(not(test), allow(dead_code))]
     version: i64,
 }
 
@@ -240,12 +242,8 @@ impl Store {
         }))
     }
 
-    /// Where this history is.
-    pub fn location(&self) -> &Location {
-        &self.location
-    }
-
     /// The schema version the database is at.
+    #[cfg(test)]
     pub fn schema_version(&self) -> i64 {
         self.version
     }
@@ -269,9 +267,9 @@ impl Store {
     async fn select(
         &self,
         sql: &str,
-        params: &[Val],
+        params: &[Cell<'_>],
         types: &[Ty],
-    ) -> Result<Vec<Vec<Val>>, HistoryError> {
+    ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
         match &self.backend {
             Backend::Sqlite(db) => db.select(sql, params, types).await,
             Backend::Postgres(db) => db.select(sql, params, types).await,
@@ -291,7 +289,8 @@ impl Store {
 
     /// The latest run of `scope` recorded before run `before_run_id`
     /// (`i64::MAX`: the latest of all) that is complete and in which a
-    /// query answered, with its accounts in report order.
+    /// query answered, with its accounts in report order: their name, UIN,
+    /// status and compared columns (`columns::accounts::compared`).
     pub async fn previous_complete_run(
         &self,
         before_run_id: i64,
@@ -313,41 +312,55 @@ impl Store {
             d.param(1)
         );
         let runs = self
-            .select(&sql, &[Val::Int(id)], &[Ty::Int, Ty::Text, Ty::Text])
+            .select(&sql, &[Cell::Int(id)], &[Ty::Int, Ty::Text, Ty::Text])
             .await?;
         let Some(run) = runs.into_iter().next() else {
             return Ok(None);
         };
-        let generated_at = parse_time(run[2].text(), &self.location)?;
+        let generated_at = parse_time(run[2].as_text(), &self.location)?;
+        let identity = [ACCOUNT.key, UIN.key, STATUS.key];
+        let compared = compared();
+        let names: Vec<&str> = identity
+            .into_iter()
+            .chain(compared.iter().map(|c| c.key))
+            .collect();
         let sql = format!(
-            "SELECT account, uin, status, total_authorized, used_authorized, \
-             remaining_authorized, utilization, scanned_images, duplicate_images, \
-             scan_quota_used FROM account_snapshots WHERE run_id = {} ORDER BY position",
+            "SELECT {} FROM account_snapshots WHERE run_id = {} ORDER BY position",
+            names.join(", "),
             d.param(1)
         );
-        use Ty::{Int, Real, Text};
-        let types = [Text, Text, Text, Int, Int, Int, Real, Int, Int, Int];
-        let rows = self.select(&sql, &run[..1], &types).await?;
-        let accounts = rows
-            .iter()
-            .map(|r| PreviousAccount {
-                account: r[0].text().unwrap_or_default().to_string(),
-                uin: r[1].text().map(str::to_string),
-                status: r[2].text().unwrap_or_default().to_string(),
-                total_authorized: r[3].int(),
-                used_authorized: r[4].int(),
-                remaining_authorized: r[5].int(),
-                utilization: r[6].real(),
-                scanned_images: r[7].int(),
-                duplicate_images: r[8].int(),
-                scan_quota_used: r[9].int(),
-            })
+        let types: Vec<Ty> = [Ty::Text; 3]
+            .into_iter()
+            .chain(compared.iter().map(|c| c.kind.ty()))
             .collect();
+        let rows = self.select(&sql, &run[..1], &types).await?;
+        let accounts = rows.into_iter().map(previous_account).collect();
         Ok(Some(Previous {
-            run: run[1].text().unwrap_or_default().to_string(),
+            run: run[1].as_text().unwrap_or_default().to_string(),
             generated_at,
             accounts,
         }))
+    }
+}
+
+/// An account of an earlier run from its recorded name, UIN, status and
+/// compared values (a `REAL` read back is the ratio it was recorded from).
+fn previous_account(row: Vec<Cell<'static>>) -> PreviousAccount {
+    let mut cells = row.into_iter();
+    let mut text = || cells.next().and_then(|c| c.as_text().map(str::to_string));
+    let (account, uin, status) = (text(), text(), text());
+    let values = cells
+        .zip(compared())
+        .map(|(cell, c)| match cell {
+            Cell::Num(x) if c.kind == crate::columns::Kind::Ratio => Cell::Ratio(x),
+            other => other,
+        })
+        .collect();
+    PreviousAccount {
+        account: account.unwrap_or_default(),
+        uin,
+        status: status.unwrap_or_default(),
+        values: Values::from_cells(values),
     }
 }
 
@@ -376,7 +389,7 @@ fn parse_time(text: Option<&str>, location: &Location) -> Result<DateTime<Utc>, 
 #[cfg(test)]
 impl Store {
     /// For tests: runs a statement that returns no row.
-    async fn select_unit(&self, sql: &str, params: &[Val]) -> Result<(), HistoryError> {
+    async fn select_unit(&self, sql: &str, params: &[Cell<'_>]) -> Result<(), HistoryError> {
         self.select(sql, params, &[]).await.map(|_| ())
     }
 }

@@ -18,27 +18,29 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, GenericClient};
 
-use super::record::{Children, RunRecord, Val};
+use super::record::{Children, RunRecord};
 use super::schema::{self, Dialect, Found, Ty};
 use super::HistoryError;
+use crate::columns::{rfc3339, Cell};
 
 /// The most bind parameters one statement may carry.
 const MAX_PARAMS: usize = 65_535;
 /// The advisory lock key the migrations take ("tcss" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7463_7373;
 
-impl ToSql for Val {
+impl ToSql for Cell<'_> {
     fn to_sql(
         &self,
         ty: &Type,
         out: &mut BytesMut,
     ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
-            Val::Null => Ok(IsNull::Yes),
-            Val::Text(s) => s.as_str().to_sql(ty, out),
-            Val::Int(v) => v.to_sql(ty, out),
-            Val::Real(v) => v.to_sql(ty, out),
-            Val::Bool(v) => v.to_sql(ty, out),
+            Cell::Empty => Ok(IsNull::Yes),
+            Cell::Text(s) => s.as_ref().to_sql(ty, out),
+            Cell::Int(v) => v.to_sql(ty, out),
+            Cell::Ratio(v) | Cell::Num(v) => v.to_sql(ty, out),
+            Cell::Bool(v) => v.to_sql(ty, out),
+            Cell::Time(t) => rfc3339(t).as_str().to_sql(ty, out),
         }
     }
 
@@ -232,7 +234,7 @@ impl Postgres {
                 known: schema::LATEST,
             });
         }
-        let now = crate::report::rfc3339(&chrono::Utc::now());
+        let now = crate::columns::rfc3339(&chrono::Utc::now());
         for version in current + 1..=target {
             for sql in schema::migration(Dialect::Postgres, version) {
                 tx.batch_execute(&sql).await.map_err(err)?;
@@ -274,9 +276,9 @@ impl Postgres {
     pub async fn select(
         &self,
         sql: &str,
-        params: &[Val],
+        params: &[Cell<'_>],
         types: &[Ty],
-    ) -> Result<Vec<Vec<Val>>, HistoryError> {
+    ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
         let read_error = |e: tokio_postgres::Error| HistoryError::Read {
             location: self.location.clone(),
             reason: reason(&e),
@@ -290,27 +292,27 @@ impl Postgres {
                     .iter()
                     .enumerate()
                     .map(|(i, ty)| read(row, i, *ty))
-                    .collect::<Result<Vec<Val>, _>>()
+                    .collect::<Result<Vec<Cell<'static>>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(read_error)
     }
 }
 
-fn read(row: &tokio_postgres::Row, i: usize, ty: Ty) -> Result<Val, tokio_postgres::Error> {
+fn read(
+    row: &tokio_postgres::Row,
+    i: usize,
+    ty: Ty,
+) -> Result<Cell<'static>, tokio_postgres::Error> {
     Ok(match ty {
         Ty::Text => row
             .try_get::<_, Option<String>>(i)?
-            .map_or(Val::Null, Val::Text),
-        Ty::Int => row
-            .try_get::<_, Option<i64>>(i)?
-            .map_or(Val::Null, Val::Int),
+            .map_or(Cell::Empty, |s| Cell::Text(s.into())),
+        Ty::Int => Cell::int(row.try_get::<_, Option<i64>>(i)?),
         Ty::Real => row
             .try_get::<_, Option<f64>>(i)?
-            .map_or(Val::Null, Val::Real),
-        Ty::Bool => row
-            .try_get::<_, Option<bool>>(i)?
-            .map_or(Val::Null, Val::Bool),
+            .map_or(Cell::Empty, Cell::Num),
+        Ty::Bool => Cell::bool(row.try_get::<_, Option<bool>>(i)?),
     })
 }
 
@@ -370,7 +372,7 @@ async fn insert_rows(
 ) -> Result<(), tokio_postgres::Error> {
     let width = c.lead.len() + c.cols.len();
     let per_statement = MAX_PARAMS / width;
-    let run = Val::Int(run_id);
+    let run = Cell::Int(run_id);
     let mut full_batch: Option<tokio_postgres::Statement> = None;
     let mut start = 0;
     while start < c.len {
@@ -388,8 +390,8 @@ async fn insert_rows(
             }
         };
         // One statement's rows at a time.
-        let rows: Vec<(Val, Vec<Val>)> = (start..end)
-            .map(|i| (Val::Int(i as i64), (c.row)(i)))
+        let rows: Vec<(Cell<'_>, Vec<Cell<'_>>)> = (start..end)
+            .map(|i| (Cell::Int(i as i64), (c.row)(i)))
             .collect();
         let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(n * width);
         for (position, row) in &rows {

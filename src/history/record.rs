@@ -1,77 +1,32 @@
 //! What one run writes into the history: its `runs` row, one
 //! `account_snapshots` row per account, one `region_snapshots` row per
-//! query and one `organizations` row per organization, as typed values in
+//! query and one `organizations` row per organization, as typed cells in
 //! the [`schema`](super::schema) column order. Pure: built from the
-//! [`Aggregate`], from the same cells the report files print.
+//! [`Aggregate`], from the same cells the report files print (the kept
+//! columns of the tables, `crate::columns`), borrowing its text.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
 use super::schema::{Ty, ACCOUNT_COLUMNS, REGION_COLUMNS, RUN_TOTAL_COLUMNS};
-use crate::aggregate::Aggregate;
-use crate::report::{self, Cell};
-
-/// One value bound to a column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Val {
-    /// SQL `NULL`: an empty cell.
-    Null,
-    /// Text.
-    Text(String),
-    /// A whole number.
-    Int(i64),
-    /// A double.
-    Real(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl Val {
-    /// The text, if this is text.
-    pub fn text(&self) -> Option<&str> {
-        match self {
-            Val::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The number, if this is a whole number.
-    pub fn int(&self) -> Option<i64> {
-        match self {
-            Val::Int(v) => Some(*v),
-            _ => None,
-        }
-    }
-
-    /// The number, if this is a number.
-    pub fn real(&self) -> Option<f64> {
-        match self {
-            Val::Real(v) => Some(*v),
-            Val::Int(v) => Some(*v as f64),
-            _ => None,
-        }
-    }
-
-    /// The boolean, if this is one.
-    pub fn bool(&self) -> Option<bool> {
-        match self {
-            Val::Bool(v) => Some(*v),
-            _ => None,
-        }
-    }
-}
+use crate::aggregate::{AccountRow, Aggregate, RegionRow};
+use crate::columns::accounts::ACCOUNTS;
+use crate::columns::regions::REGIONS;
+use crate::columns::totals::TOTALS;
+use crate::columns::{rfc3339, Cell};
+use crate::model::OrganizationRun;
 
 /// A report cell as the value of a column of type `ty`. The schema's types
-/// are those of the cells (a unit test checks every column of a sample
-/// report), so the conversions below only widen.
-pub(crate) fn cell_val(cell: Cell<'_>, ty: Ty) -> Val {
+/// are those of the columns' kinds (a unit test checks every column of a
+/// sample report), so the conversions below only widen: a whole number
+/// bound to a `REAL` column, a time to a `TEXT` one.
+pub(crate) fn for_column(cell: Cell<'_>, ty: Ty) -> Cell<'_> {
     match (cell, ty) {
-        (Cell::Empty, _) => Val::Null,
-        (Cell::Text(s), _) => Val::Text(s.into_owned()),
-        (Cell::Int(v), Ty::Real) => Val::Real(v as f64),
-        (Cell::Int(v), Ty::Text) => Val::Text(v.to_string()),
-        (Cell::Int(v), _) => Val::Int(v),
-        (Cell::Ratio(v) | Cell::Num(v), _) => Val::Real(v),
-        (Cell::Bool(v), _) => Val::Bool(v),
+        (Cell::Int(v), Ty::Real) => Cell::Num(v as f64),
+        (Cell::Int(v), Ty::Text) => Cell::Text(Cow::Owned(v.to_string())),
+        (Cell::Time(t), _) => Cell::Text(Cow::Owned(rfc3339(&t))),
+        (cell, _) => cell,
     }
 }
 
@@ -81,7 +36,7 @@ pub(crate) fn fits(cell: &Cell<'_>, ty: Ty) -> bool {
     matches!(
         (cell, ty),
         (Cell::Empty, _)
-            | (Cell::Text(_), Ty::Text)
+            | (Cell::Text(_) | Cell::Time(_), Ty::Text)
             | (Cell::Int(_), Ty::Int)
             | (Cell::Ratio(_) | Cell::Num(_), Ty::Real)
             | (Cell::Bool(_), Ty::Bool)
@@ -95,12 +50,12 @@ pub(crate) fn fits(cell: &Cell<'_>, ty: Ty) -> bool {
 pub struct RunRecord<'a> {
     /// The `runs` row, without `id`: [`super::schema::RUN_COLUMNS`] then
     /// [`RUN_TOTAL_COLUMNS`].
-    pub run: Vec<Val>,
+    pub run: Vec<Cell<'a>>,
     report: &'a Aggregate,
 }
 
 /// Makes row `i` of a child table.
-type RowFn<'a> = Box<dyn Fn(usize) -> Vec<Val> + Send + Sync + 'a>;
+type RowFn<'a> = Box<dyn Fn(usize) -> Vec<Cell<'a>> + Send + Sync + 'a>;
 
 /// The rows of one child table of a run.
 pub struct Children<'a> {
@@ -133,14 +88,14 @@ impl<'a> RunRecord<'a> {
         [
             Children {
                 table: "account_snapshots",
-                cols: ACCOUNT_COLUMNS,
+                cols: &ACCOUNT_COLUMNS,
                 lead: SNAPSHOT_LEAD,
                 len: r.accounts.len(),
                 row: Box::new(move |i| account_row(&r.accounts[i])),
             },
             Children {
                 table: "region_snapshots",
-                cols: REGION_COLUMNS,
+                cols: &REGION_COLUMNS,
                 lead: SNAPSHOT_LEAD,
                 len: r.regions.len(),
                 row: Box::new(move |i| region_row(&r.regions[i])),
@@ -156,71 +111,65 @@ impl<'a> RunRecord<'a> {
     }
 }
 
-fn text(s: &str) -> Val {
-    Val::Text(s.to_string())
+fn text(s: &str) -> Cell<'_> {
+    Cell::str(s)
 }
 
 /// The rows of `report`, recorded at `recorded_at`.
 pub fn from_report(report: &Aggregate, recorded_at: DateTime<Utc>) -> RunRecord<'_> {
     let r = &report.run;
+    let time = |t: &DateTime<Utc>| Cell::Text(Cow::Owned(rfc3339(t)));
     let mut run = vec![
         text(&r.stem),
-        text(&report::rfc3339(&r.started_at)),
-        text(&report::rfc3339(&r.finished_at)),
-        text(&report::rfc3339(&report.generated_at)),
-        text(&report::rfc3339(&recorded_at)),
+        time(&r.started_at),
+        time(&r.finished_at),
+        time(&report.generated_at),
+        time(&recorded_at),
         text(&r.version),
         text(&r.config_path),
         text(&r.config_digest),
-        Val::Bool(r.complete),
-        Val::Bool(r.simulated),
+        Cell::Bool(r.complete),
+        Cell::Bool(r.simulated),
         text(r.region_scope.as_str()),
         text(&r.scope.history_key),
-        text(&super::scope::selection_text(&r.scope.selection)),
+        Cell::Text(Cow::Owned(super::scope::selection_text(&r.scope.selection))),
     ];
-    let totals = report::totals_fields(&report.totals);
-    for (name, ty) in RUN_TOTAL_COLUMNS {
-        let cell = totals
-            .iter()
-            .find(|f| f.key == *name)
-            .map_or(Cell::Empty, |f| f.cell.clone());
-        run.push(cell_val(cell, *ty));
+    let kept = TOTALS.iter().filter(|c| c.kept());
+    for (c, (_, ty)) in kept.zip(RUN_TOTAL_COLUMNS.iter()) {
+        run.push(for_column(c.cell(&report.totals), *ty));
     }
     RunRecord { run, report }
 }
 
-fn account_row(a: &crate::aggregate::AccountRow) -> Vec<Val> {
-    let mut row: Vec<Val> = report::account_cells(a)
-        .into_iter()
-        .zip(ACCOUNT_COLUMNS)
-        .map(|(c, (_, ty))| cell_val(c, *ty))
+fn account_row(a: &AccountRow) -> Vec<Cell<'_>> {
+    let kept = ACCOUNTS.iter().filter(|c| c.kept);
+    let mut row: Vec<Cell<'_>> = kept
+        .zip(ACCOUNT_COLUMNS.iter())
+        .map(|(c, (_, ty))| for_column(c.cell(a), *ty))
         .collect();
-    row.push(Val::Text(
+    row.push(Cell::Text(Cow::Owned(
         serde_json::to_string(&a.tags).unwrap_or_else(|_| "{}".into()),
-    ));
+    )));
     row
 }
 
-fn region_row(g: &crate::aggregate::RegionRow) -> Vec<Val> {
-    report::region_cells(g)
-        .into_iter()
-        .zip(REGION_COLUMNS)
-        .map(|(c, (_, ty))| cell_val(c, *ty))
+fn region_row(g: &RegionRow) -> Vec<Cell<'_>> {
+    let kept = REGIONS.iter().filter(|c| c.kept);
+    kept.zip(REGION_COLUMNS.iter())
+        .map(|(c, (_, ty))| for_column(c.cell(g), *ty))
         .collect()
 }
 
-fn organization_row(o: &crate::model::OrganizationRun) -> Vec<Val> {
+fn organization_row(o: &OrganizationRun) -> Vec<Cell<'_>> {
     vec![
         text(&o.name),
         text(&o.management_account),
         text(o.status()),
-        o.members_total
-            .and_then(|v| i64::try_from(v).ok())
-            .map_or(Val::Null, Val::Int),
-        Val::Int(o.members_listed as i64),
-        Val::Int(o.members_kept as i64),
-        o.error_code.as_deref().map_or(Val::Null, text),
-        o.error_message.as_deref().map_or(Val::Null, text),
+        Cell::int(o.members_total.and_then(|v| i64::try_from(v).ok())),
+        Cell::count(o.members_listed),
+        Cell::count(o.members_kept),
+        Cell::text(o.error_code.as_deref()),
+        Cell::text(o.error_message.as_deref()),
     ]
 }
 
@@ -234,21 +183,23 @@ mod tests {
     fn every_cell_of_a_report_fits_its_column_type() {
         let report = sample_report().aggregate;
         for a in &report.accounts {
-            for (cell, (name, ty)) in report::account_cells(a).iter().zip(ACCOUNT_COLUMNS) {
-                assert!(fits(cell, *ty), "account column {name}: {cell:?}");
+            for (c, (name, ty)) in ACCOUNTS.iter().zip(ACCOUNT_COLUMNS.iter()) {
+                let cell = c.cell(a);
+                assert!(fits(&cell, *ty), "account column {name}: {cell:?}");
             }
         }
         for g in &report.regions {
-            for (cell, (name, ty)) in report::region_cells(g).iter().zip(REGION_COLUMNS) {
-                assert!(fits(cell, *ty), "region column {name}: {cell:?}");
+            for (c, (name, ty)) in REGIONS.iter().zip(REGION_COLUMNS.iter()) {
+                let cell = c.cell(g);
+                assert!(fits(&cell, *ty), "region column {name}: {cell:?}");
             }
         }
-        let totals = report::totals_fields(&report.totals);
-        let keys: Vec<&str> = totals.iter().map(|f| f.key).collect();
+        let keys: Vec<&str> = TOTALS.iter().map(|c| c.key()).collect();
         let columns: Vec<&str> = RUN_TOTAL_COLUMNS.iter().map(|c| c.0).collect();
         assert_eq!(keys, columns, "runs has one column per totals key");
-        for (f, (_, ty)) in totals.iter().zip(RUN_TOTAL_COLUMNS) {
-            assert!(fits(&f.cell, *ty), "totals {}: {:?}", f.key, f.cell);
+        for (c, (_, ty)) in TOTALS.iter().zip(RUN_TOTAL_COLUMNS.iter()) {
+            let cell = c.cell(&report.totals);
+            assert!(fits(&cell, *ty), "totals {}: {cell:?}", c.key());
         }
     }
 
@@ -261,7 +212,7 @@ mod tests {
         assert_eq!(accounts.len, report.accounts.len());
         assert_eq!(regions.len, report.regions.len());
         assert_eq!(organizations.len, report.run.organizations.len());
-        let rows: Vec<Vec<Val>> = (0..accounts.len).map(|i| (accounts.row)(i)).collect();
+        let rows: Vec<Vec<Cell<'_>>> = (0..accounts.len).map(|i| (accounts.row)(i)).collect();
         for row in &rows {
             assert_eq!(row.len(), ACCOUNT_COLUMNS.len());
         }
@@ -269,10 +220,8 @@ mod tests {
             assert_eq!((regions.row)(i).len(), REGION_COLUMNS.len());
         }
         // The UIN longer than a double's exact range stays text.
-        assert!(rows
-            .iter()
-            .any(|r| r[1] == Val::Text("100012345678901234".into())));
-        assert_eq!(rec.run[0], Val::Text(report.run.stem.clone()));
-        assert_eq!(rec.run[8], Val::Bool(report.run.complete));
+        assert!(rows.iter().any(|r| r[1] == Cell::str("100012345678901234")));
+        assert_eq!(rec.run[0], Cell::str(&report.run.stem));
+        assert_eq!(rec.run[8], Cell::Bool(report.run.complete));
     }
 }

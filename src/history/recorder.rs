@@ -14,12 +14,13 @@ use tcapi::credentials::Env;
 use chrono::{DateTime, Utc};
 
 use super::scope::Scope;
-use super::trends::{run_point, Trends};
+use super::trends::Trends;
 use super::{bounded, HistoryError, Location, LocationError, OpenOptions, Store, DEFAULT_FILE};
 use crate::aggregate::Aggregate;
+use crate::columns::Cell;
 use crate::compare::Previous;
 use crate::config::history::HistorySettings;
-use crate::model::{HistoryOutcome, RunPoint};
+use crate::model::HistoryOutcome;
 
 /// The variable libpq and psql read the password from.
 pub const PGPASSWORD: &str = "PGPASSWORD";
@@ -87,20 +88,21 @@ impl Target {
 /// Records `report` at `target`, within its deadline and until an
 /// interrupt; a failure (an interrupt included) is logged and returned as
 /// the outcome, never raised: the reports are written either way.
+#[cfg(test)]
 pub async fn record(target: &Target, report: &Aggregate) -> HistoryOutcome {
     record_with_trend(target, report, None).await.0
 }
 
 /// [`record`], then, with `trend_of`, the runs of that scope read back
-/// through the same connection (the run just recorded last): the trend of
-/// the HTML report. The reading has a deadline of its own, so it can never
+/// through the same connection, oldest first, the run just recorded last
+/// (rows of `trends::RUN_TREND_COLUMNS`): the trend of the HTML report. The reading has a deadline of its own, so it can never
 /// turn a recorded run into a failed one; its failure is logged and leaves
 /// the trend empty.
 pub async fn record_with_trend(
     target: &Target,
     report: &Aggregate,
     trend_of: Option<&Scope>,
-) -> (HistoryOutcome, Vec<RunPoint>) {
+) -> (HistoryOutcome, Vec<Vec<Cell<'static>>>) {
     let location = target.location.to_string();
     let result = bounded(&target.location, &target.options, async {
         let mut store = Store::open(&target.location, &target.options).await?;
@@ -131,9 +133,9 @@ pub async fn record_with_trend(
 /// The runs of `scope` in `store`, oldest first, as the HTML report's
 /// trend draws them, within the deadline and until an interrupt; a
 /// failure is logged and gives no trend.
-async fn trend(target: &Target, store: &Store, scope: &Scope) -> Vec<RunPoint> {
+async fn trend(target: &Target, store: &Store, scope: &Scope) -> Vec<Vec<Cell<'static>>> {
     match bounded(&target.location, &target.options, store.runs_of(scope)).await {
-        Ok(rows) => rows.iter().filter_map(|r| run_point(r)).collect(),
+        Ok(rows) => rows,
         Err(e) => {
             tracing::warn!("{e}; the HTML report shows no trend");
             Vec::new()

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::record::Val;
+use crate::columns::Cell;
 use crate::model::RunInfo;
 
 /// The scope runs are matched on.
@@ -128,16 +128,16 @@ pub const TYPES: [super::schema::Ty; 7] = {
 
 impl Recorded {
     /// A row of [`columns`].
-    pub fn from_row(row: &[Val]) -> Recorded {
+    pub fn from_row(row: &[Cell<'_>]) -> Recorded {
         Recorded {
-            id: row[0].int().unwrap_or_default(),
-            complete: row[1].bool() == Some(true),
-            queries_ok: row[2].int(),
-            config_path: row[3].text().unwrap_or_default().to_string(),
-            simulated: row[4].bool() == Some(true),
-            history_key: row[5].text().map(str::to_string),
+            id: row[0].as_int().unwrap_or_default(),
+            complete: row[1].as_bool() == Some(true),
+            queries_ok: row[2].as_int(),
+            config_path: row[3].as_text().unwrap_or_default().to_string(),
+            simulated: row[4].as_bool() == Some(true),
+            history_key: row[5].as_text().map(str::to_string),
             selection: row[6]
-                .text()
+                .as_text()
                 .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok()),
         }
     }
@@ -231,13 +231,13 @@ mod tests {
             "accounts.toml (scope not recorded)"
         );
         let row = [
-            Val::Int(4),
-            Val::Bool(true),
-            Val::Int(0),
-            Val::Text("a.toml".into()),
-            Val::Bool(false),
-            Val::Text("k".into()),
-            Val::Text(selection_text(&["--only x".into()])),
+            Cell::Int(4),
+            Cell::Bool(true),
+            Cell::Int(0),
+            Cell::Text("a.toml".into()),
+            Cell::Bool(false),
+            Cell::Text("k".into()),
+            Cell::Text(selection_text(&["--only x".into()]).into()),
         ];
         let r = Recorded::from_row(&row);
         assert_eq!(r.selection, Some(vec!["--only x".to_string()]));

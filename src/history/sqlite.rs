@@ -8,16 +8,17 @@
 //! again (logging the wait after a second), so the run's interrupt and the
 //! deadline of [`super::bounded`] are answered at once.
 
-use std::cell::Cell;
+use std::cell::Cell as Flag;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::record::{RunRecord, Val};
+use super::record::RunRecord;
 use super::schema::{self, Dialect, Found, Ty};
 use super::HistoryError;
+use crate::columns::{rfc3339, Cell};
 
 /// The longest one SQLite call waits for another connection's lock (its
 /// busy timeout) before the store yields to the runtime and retries.
@@ -25,14 +26,15 @@ pub const SLICE: Duration = Duration::from_millis(100);
 /// The pause on the runtime between two tries.
 const PAUSE: Duration = Duration::from_millis(20);
 
-impl rusqlite::ToSql for Val {
+impl rusqlite::ToSql for Cell<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
-            Val::Null => ToSqlOutput::Owned(SqlValue::Null),
-            Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Val::Int(v) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
-            Val::Real(v) => ToSqlOutput::Owned(SqlValue::Real(*v)),
-            Val::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*v))),
+            Cell::Empty => ToSqlOutput::Owned(SqlValue::Null),
+            Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Int(v) => ToSqlOutput::Owned(SqlValue::Integer(*v)),
+            Cell::Ratio(v) | Cell::Num(v) => ToSqlOutput::Owned(SqlValue::Real(*v)),
+            Cell::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*v))),
+            Cell::Time(t) => ToSqlOutput::Owned(SqlValue::Text(rfc3339(t))),
         })
     }
 }
@@ -44,7 +46,7 @@ pub struct Sqlite {
     path: PathBuf,
     timeout: Duration,
     /// Whether the wait for a lock was logged (once per store).
-    logged_wait: Cell<bool>,
+    logged_wait: Flag<bool>,
 }
 
 /// Whether `e` is another connection's lock.
@@ -211,7 +213,7 @@ impl Sqlite {
             conn,
             path: path.to_path_buf(),
             timeout,
-            logged_wait: Cell::new(false),
+            logged_wait: Flag::new(false),
         };
         db.conn
             .busy_timeout(SLICE)
@@ -346,7 +348,7 @@ impl Sqlite {
                 )
                 .map_err(err)?;
             self.not_newer(current)?;
-            let now = crate::report::rfc3339(&chrono::Utc::now());
+            let now = crate::columns::rfc3339(&chrono::Utc::now());
             for version in current + 1..=target {
                 for sql in schema::migration(Dialect::Sqlite, version) {
                     c.execute(&sql, []).map_err(err)?;
@@ -372,17 +374,17 @@ impl Sqlite {
     pub async fn select(
         &self,
         sql: &str,
-        params: &[Val],
+        params: &[Cell<'_>],
         types: &[Ty],
-    ) -> Result<Vec<Vec<Val>>, HistoryError> {
-        let query = |c: &Connection| -> rusqlite::Result<Vec<Vec<Val>>> {
+    ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
+        let query = |c: &Connection| -> rusqlite::Result<Vec<Vec<Cell<'static>>>> {
             let mut stmt = c.prepare(sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
                 types
                     .iter()
                     .enumerate()
                     .map(|(i, ty)| read(row, i, *ty))
-                    .collect::<rusqlite::Result<Vec<Val>>>()
+                    .collect::<rusqlite::Result<Vec<Cell<'static>>>>()
             })?;
             rows.collect()
         };
@@ -400,10 +402,10 @@ fn insert_rows(c: &Connection, rec: &RunRecord<'_>) -> rusqlite::Result<i64> {
     for child in rec.children() {
         let sql = schema::insert(Dialect::Sqlite, child.table, child.cols, child.lead, 1);
         let mut stmt = c.prepare_cached(&sql)?;
-        let run = Val::Int(run_id);
+        let run = Cell::Int(run_id);
         for position in 0..child.len {
             let row = (child.row)(position);
-            let position = Val::Int(position as i64);
+            let position = Cell::Int(position as i64);
             let lead = [&run, &position];
             let lead = &lead[..child.lead.len()];
             stmt.execute(rusqlite::params_from_iter(
@@ -414,13 +416,13 @@ fn insert_rows(c: &Connection, rec: &RunRecord<'_>) -> rusqlite::Result<i64> {
     Ok(run_id)
 }
 
-fn read(row: &rusqlite::Row<'_>, i: usize, ty: Ty) -> rusqlite::Result<Val> {
+fn read(row: &rusqlite::Row<'_>, i: usize, ty: Ty) -> rusqlite::Result<Cell<'static>> {
     Ok(match ty {
         Ty::Text => row
             .get::<_, Option<String>>(i)?
-            .map_or(Val::Null, Val::Text),
-        Ty::Int => row.get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::Int),
-        Ty::Real => row.get::<_, Option<f64>>(i)?.map_or(Val::Null, Val::Real),
-        Ty::Bool => row.get::<_, Option<bool>>(i)?.map_or(Val::Null, Val::Bool),
+            .map_or(Cell::Empty, |s| Cell::Text(s.into())),
+        Ty::Int => Cell::int(row.get::<_, Option<i64>>(i)?),
+        Ty::Real => row.get::<_, Option<f64>>(i)?.map_or(Cell::Empty, Cell::Num),
+        Ty::Bool => Cell::bool(row.get::<_, Option<bool>>(i)?),
     })
 }

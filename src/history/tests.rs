@@ -10,6 +10,10 @@
 use std::time::Duration;
 
 use super::*;
+use crate::columns::accounts::{
+    DUPLICATE_IMAGES, REMAINING_AUTHORIZED, SCANNED_IMAGES, SCAN_QUOTA_USED, TOTAL_AUTHORIZED,
+    USED_AUTHORIZED, UTILIZATION,
+};
 use crate::model::{HistoryOutcome, OrganizationRun};
 use crate::test_support::sample_report;
 
@@ -56,7 +60,7 @@ async fn count(store: &Store, table: &str) -> i64 {
         .select(&format!("SELECT COUNT(*) FROM {table}"), &[], &[Ty::Int])
         .await
         .expect("count");
-    rows[0][0].int().expect("a count")
+    rows[0][0].as_int().expect("a count")
 }
 
 /// Three runs, the middle one interrupted: each lands whole, and the run
@@ -92,13 +96,13 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
         assert_eq!(p.account, a.account);
         assert_eq!(p.uin, a.uin, "UINs are text, exactly");
         assert_eq!(p.status, a.status.as_str());
-        assert_eq!(p.total_authorized, a.total_authorized);
-        assert_eq!(p.used_authorized, a.used_authorized);
-        assert_eq!(p.remaining_authorized, a.remaining_authorized);
-        assert_eq!(p.utilization, a.utilization);
-        assert_eq!(p.scanned_images, a.scanned_images);
-        assert_eq!(p.duplicate_images, a.duplicate_images);
-        assert_eq!(p.scan_quota_used, a.scan_quota_used);
+        assert_eq!(p.values.int(&TOTAL_AUTHORIZED), a.total_authorized);
+        assert_eq!(p.values.int(&USED_AUTHORIZED), a.used_authorized);
+        assert_eq!(p.values.int(&REMAINING_AUTHORIZED), a.remaining_authorized);
+        assert_eq!(p.values.number(&UTILIZATION), a.utilization);
+        assert_eq!(p.values.int(&SCANNED_IMAGES), a.scanned_images);
+        assert_eq!(p.values.int(&DUPLICATE_IMAGES), a.duplicate_images);
+        assert_eq!(p.values.int(&SCAN_QUOTA_USED), a.scan_quota_used);
     }
     let latest = store
         .previous_complete_run(i64::MAX, &scope())
@@ -123,19 +127,19 @@ async fn records_and_finds_the_previous_complete_run(location: Location) {
                 "SELECT tags FROM account_snapshots WHERE run_id = {} ORDER BY position",
                 store.dialect().param(1)
             ),
-            &[Val::Int(first)],
+            &[Cell::Int(first)],
             &[Ty::Text],
         )
         .await
         .expect("tags");
     let t: serde_json::Value =
-        serde_json::from_str(tags[0][0].text().expect("tags text")).expect("JSON");
+        serde_json::from_str(tags[0][0].as_text().expect("tags text")).expect("JSON");
     assert_eq!(t["cost_center"], "=HYPERLINK(\"x\")");
 
     // The trends: three runs, the incomplete one marked.
     let trends = store.trends(None, None).await.expect("trends");
     assert_eq!(trends.runs.len(), 3);
-    assert_eq!(trends.runs[1][3], Val::Bool(false));
+    assert_eq!(trends.runs[1][3], Cell::Bool(false));
     assert_eq!(trends.accounts.len(), 3 * sample.accounts.len());
     let since = report(2, true).run.started_at;
     assert_eq!(
@@ -176,7 +180,7 @@ async fn migrates_from_version_one(location: Location) {
         )
         .await
         .expect("versions");
-    let every: Vec<Vec<Val>> = (1..=schema::LATEST).map(|v| vec![Val::Int(v)]).collect();
+    let every: Vec<Vec<Cell<'static>>> = (1..=schema::LATEST).map(|v| vec![Cell::Int(v)]).collect();
     assert_eq!(versions, every);
     let id = store.record(&report(2, true)).await.expect("recorded");
     let prev = store
@@ -623,7 +627,7 @@ async fn postgres_read_only_creates_nothing_and_sessions_give_up_with_us() {
         )
         .await
         .expect("settings");
-    let text = |v: &Val| v.text().unwrap_or_default().to_string();
+    let text = |v: &Cell<'static>| v.as_text().unwrap_or_default().to_string();
     assert_eq!(
         settings[0].iter().map(text).collect::<Vec<_>>(),
         ["5s", "5s", "on"]
@@ -728,7 +732,7 @@ async fn postgres_over_tls_trusts_the_ca_file_and_refuses_an_unknown_issuer() {
         .expect("pg_stat_ssl");
     assert_eq!(
         used,
-        vec![vec![Val::Bool(true)]],
+        vec![vec![Cell::Bool(true)]],
         "the connection is encrypted"
     );
 }
@@ -855,7 +859,7 @@ async fn an_older_database_is_read_by_scope(location: Location) {
     assert_eq!(trends.runs.len(), 1);
     assert_eq!(
         trends.runs[0].last(),
-        Some(&Val::Text(
+        Some(&Cell::Text(
             "accounts.toml (simulated) (scope not recorded)".into()
         ))
     );

@@ -5,64 +5,59 @@
 //! Only reads; the files are `output`'s.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::record::Val;
-use super::schema::Ty::{self, Bool, Int, Real, Text};
+use super::schema::Ty;
 use super::scope::Scope;
 use super::{HistoryError, Store};
-use crate::model::RunPoint;
+use crate::columns::accounts::{ACCOUNT, ACCOUNTS, UIN, UTILIZATION};
+use crate::columns::totals::TOTALS;
+use crate::columns::{rfc3339, Cell, Kind};
 
-/// The columns of the per-run table (named as in `runs`; `run_id` is `id`).
-pub const RUN_TREND_COLUMNS: &[(&str, Ty)] = &[
-    ("run_id", Int),
-    ("stem", Text),
-    ("started_at", Text),
-    ("complete", Bool),
-    ("accounts", Int),
-    ("accounts_error", Int),
-    ("total_authorized", Int),
-    ("used_authorized", Int),
-    ("remaining_authorized", Int),
-    ("utilization", Real),
-    ("scanned_images", Int),
-    ("duplicate_images", Int),
-    ("scan_quota_capacity", Int),
-    ("scan_quota_used", Int),
-    ("scan_quota_utilization", Real),
-    ("scope", Text),
+/// A trend table's columns: each name (as in `runs` or `account_snapshots`;
+/// `run_id` is the run's `id`) and the kind of its values.
+pub type TrendColumns = LazyLock<Vec<(&'static str, Kind)>>;
+
+/// The columns every trend row starts with: the run's.
+const RUN_LEAD: [(&str, Kind); 4] = [
+    ("run_id", Kind::Count),
+    ("stem", Kind::Text),
+    ("started_at", Kind::Text),
+    ("complete", Kind::Flag),
 ];
 
-/// The columns of the per-account-per-run table.
-pub const ACCOUNT_TREND_COLUMNS: &[(&str, Ty)] = &[
-    ("run_id", Int),
-    ("stem", Text),
-    ("started_at", Text),
-    ("complete", Bool),
-    ("account", Text),
-    ("uin", Text),
-    ("status", Text),
-    ("total_authorized", Int),
-    ("used_authorized", Int),
-    ("remaining_authorized", Int),
-    ("utilization", Real),
-    ("scanned_images", Int),
-    ("duplicate_images", Int),
-    ("scan_quota_capacity", Int),
-    ("scan_quota_used", Int),
-    ("scan_quota_utilization", Real),
-    ("scope", Text),
-];
+/// The trend column computed from the run's scope, not read from a table:
+/// the last of every trend row.
+const SCOPE: (&str, Kind) = ("scope", Kind::Text);
 
-/// The trend column computed from the run's scope, not read from a table.
-const SCOPE: &str = "scope";
+/// The columns of the per-run table: the run's, then the totals' columns
+/// marked trend (`crate::columns`), then the run's scope.
+pub static RUN_TREND_COLUMNS: TrendColumns = LazyLock::new(|| {
+    let totals = TOTALS
+        .iter()
+        .filter(|c| c.trend())
+        .map(|c| (c.key(), c.kind()));
+    RUN_LEAD.into_iter().chain(totals).chain([SCOPE]).collect()
+});
+
+/// The columns of the per-account-per-run table: the run's, then the
+/// accounts columns marked trend, then the run's scope.
+pub static ACCOUNT_TREND_COLUMNS: TrendColumns = LazyLock::new(|| {
+    let accounts = ACCOUNTS.iter().filter(|c| c.trend).map(|c| (c.key, c.kind));
+    RUN_LEAD
+        .into_iter()
+        .chain(accounts)
+        .chain([SCOPE])
+        .collect()
+});
 
 /// How many accounts the utilization chart follows.
 pub const TOP_ACCOUNTS: usize = 5;
 
 /// Index of a column in [`RUN_TREND_COLUMNS`] / [`ACCOUNT_TREND_COLUMNS`].
-pub fn col(cols: &[(&str, Ty)], name: &str) -> usize {
+pub fn col(cols: &[(&str, Kind)], name: &str) -> usize {
     cols.iter()
         .position(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no trend column {name}"))
@@ -78,9 +73,9 @@ pub struct Trends {
     /// Runs recorded (since `since`) of other scopes than this one.
     pub other_scopes: usize,
     /// One row per run, [`RUN_TREND_COLUMNS`].
-    pub runs: Vec<Vec<Val>>,
+    pub runs: Vec<Vec<Cell<'static>>>,
     /// One row per account per run, [`ACCOUNT_TREND_COLUMNS`], in run then report order.
-    pub accounts: Vec<Vec<Val>>,
+    pub accounts: Vec<Vec<Cell<'static>>>,
 }
 
 impl Store {
@@ -93,16 +88,16 @@ impl Store {
         scope: Option<&Scope>,
     ) -> Result<Trends, HistoryError> {
         let labels = self.scope_labels(scope).await?;
-        let from = Val::Text(since.map_or(String::new(), |t| crate::report::rfc3339(&t)));
+        let from = Cell::Text(since.map_or(String::new(), |t| rfc3339(&t)).into());
         let runs = self
-            .trend_rows(RUN_TREND_COLUMNS, "runs r", "r.id", &from)
+            .trend_rows(&RUN_TREND_COLUMNS, "runs r", "r.id", &from)
             .await?;
         let (runs, other_scopes) = labelled(runs, &labels);
         let accounts = if runs.is_empty() {
             Vec::new()
         } else {
             let table = "account_snapshots a JOIN runs r ON r.id = a.run_id";
-            let rows = self.trend_rows(ACCOUNT_TREND_COLUMNS, table, "r.id, a.position", &from);
+            let rows = self.trend_rows(&ACCOUNT_TREND_COLUMNS, table, "r.id, a.position", &from);
             labelled(rows.await?, &labels).0
         };
         Ok(Trends {
@@ -128,13 +123,13 @@ impl Store {
             .collect())
     }
 
-    /// The per-run rows ([`RUN_TREND_COLUMNS`]) of every run of `scope`,
-    /// oldest first: the trend of a run's HTML report.
-    pub async fn runs_of(&self, scope: &Scope) -> Result<Vec<Vec<Val>>, HistoryError> {
+    /// The rows ([`RUN_TREND_COLUMNS`]) of every run of `scope`, oldest
+    /// first: the trend of a run's HTML report.
+    pub async fn runs_of(&self, scope: &Scope) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
         let labels = self.scope_labels(Some(scope)).await?;
-        let all = Val::Text(String::new());
+        let all = Cell::Text(String::new().into());
         let rows = self
-            .trend_rows(RUN_TREND_COLUMNS, "runs r", "r.id", &all)
+            .trend_rows(&RUN_TREND_COLUMNS, "runs r", "r.id", &all)
             .await?;
         Ok(labelled(rows, &labels).0)
     }
@@ -143,12 +138,12 @@ impl Store {
     /// at or after `from`, in start then `order` order.
     async fn trend_rows(
         &self,
-        cols: &[(&str, Ty)],
+        cols: &[(&str, Kind)],
         table: &str,
         order: &str,
-        from: &Val,
-    ) -> Result<Vec<Vec<Val>>, HistoryError> {
-        let read: Vec<(&str, Ty)> = cols.iter().copied().filter(|c| c.0 != SCOPE).collect();
+        from: &Cell<'static>,
+    ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
+        let read: Vec<(&str, Kind)> = cols.iter().copied().filter(|c| c.0 != SCOPE.0).collect();
         let prefix = if table.starts_with("runs") {
             "r."
         } else {
@@ -167,7 +162,7 @@ impl Store {
             names.join(", "),
             self.dialect().param(1)
         );
-        let types: Vec<Ty> = read.iter().map(|c| c.1).collect();
+        let types: Vec<Ty> = read.iter().map(|c| c.1.ty()).collect();
         self.select(&sql, std::slice::from_ref(from), &types).await
     }
 }
@@ -175,46 +170,35 @@ impl Store {
 /// The rows whose run (their first value) is of the scope asked, each
 /// with its run's scope label appended; and how many rows were of other
 /// scopes.
-fn labelled(rows: Vec<Vec<Val>>, labels: &HashMap<i64, (bool, String)>) -> (Vec<Vec<Val>>, usize) {
+fn labelled(
+    rows: Vec<Vec<Cell<'static>>>,
+    labels: &HashMap<i64, (bool, String)>,
+) -> (Vec<Vec<Cell<'static>>>, usize) {
     let mut others = 0;
     let kept = rows
         .into_iter()
         .filter_map(|mut row| {
-            let (matches, label) = row[0].int().and_then(|id| labels.get(&id))?;
+            let (matches, label) = row[0].as_int().and_then(|id| labels.get(&id))?;
             if !matches {
                 others += 1;
                 return None;
             }
-            row.push(Val::Text(label.clone()));
+            row.push(Cell::Text(label.clone().into()));
             Some(row)
         })
         .collect();
     (kept, others)
 }
 
-/// A row of [`RUN_TREND_COLUMNS`] as a point of the HTML's trend (`None`
-/// when its start time cannot be read).
-pub fn run_point(row: &[Val]) -> Option<RunPoint> {
-    let c = RUN_TREND_COLUMNS;
-    let started = row[col(c, "started_at")].text()?;
-    Some(RunPoint {
-        stem: row[col(c, "stem")].text().unwrap_or_default().to_string(),
-        started_at: DateTime::parse_from_rfc3339(started)
-            .ok()?
-            .with_timezone(&Utc),
-        complete: row[col(c, "complete")].bool() == Some(true),
-        licenses_total: row[col(c, "total_authorized")].int(),
-        licenses_used: row[col(c, "used_authorized")].int(),
-        utilization: row[col(c, "utilization")].real(),
-    })
-}
-
 /// An account's identity across runs: its UIN, else its name.
-fn key(row: &[Val]) -> String {
-    let c = ACCOUNT_TREND_COLUMNS;
-    match row[col(c, "uin")].text() {
+fn key(row: &[Cell<'_>]) -> String {
+    let c = &ACCOUNT_TREND_COLUMNS;
+    match row[col(c, UIN.key)].as_text() {
         Some(uin) => format!("uin:{uin}"),
-        None => format!("name:{}", row[col(c, "account")].text().unwrap_or_default()),
+        None => format!(
+            "name:{}",
+            row[col(c, ACCOUNT.key)].as_text().unwrap_or_default()
+        ),
     }
 }
 
@@ -222,13 +206,17 @@ fn key(row: &[Val]) -> String {
 /// run they appear in (ties: the name), each with its utilization per run
 /// (`None` where it was not recorded or empty), in [`Trends::runs`] order.
 pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
-    let c = ACCOUNT_TREND_COLUMNS;
-    let (util, name, run) = (col(c, "utilization"), col(c, "account"), col(c, "run_id"));
+    let c = &ACCOUNT_TREND_COLUMNS;
+    let (util, name, run) = (
+        col(c, UTILIZATION.key),
+        col(c, ACCOUNT.key),
+        col(c, RUN_LEAD[0].0),
+    );
     // Rows are in run order, so the last one of a key is its latest.
     let mut latest: HashMap<String, (String, f64)> = HashMap::new();
     for row in &t.accounts {
-        let label = row[name].text().unwrap_or_default().to_string();
-        match row[util].real() {
+        let label = row[name].as_text().unwrap_or_default().to_string();
+        match row[util].as_real() {
             Some(u) => {
                 latest.insert(key(row), (label, u));
             }
@@ -245,15 +233,15 @@ pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
         .runs
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Some((r[0].int()?, i)))
+        .filter_map(|(i, r)| Some((r[0].as_int()?, i)))
         .collect();
     ranked
         .into_iter()
         .map(|(k, label, _)| {
             let mut series = vec![None; t.runs.len()];
             for row in t.accounts.iter().filter(|r| key(r) == k) {
-                if let Some(&i) = row[run].int().and_then(|id| run_index.get(&id)) {
-                    series[i] = row[util].real();
+                if let Some(&i) = row[run].as_int().and_then(|id| run_index.get(&id)) {
+                    series[i] = row[util].as_real();
                 }
             }
             (label, series)
@@ -265,12 +253,17 @@ pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
 mod tests {
     use super::*;
 
-    fn account_row(run: i64, name: &str, uin: Option<&str>, util: Option<f64>) -> Vec<Val> {
-        let mut row = vec![Val::Null; ACCOUNT_TREND_COLUMNS.len()];
-        row[0] = Val::Int(run);
-        row[4] = Val::Text(name.into());
-        row[5] = uin.map_or(Val::Null, |u| Val::Text(u.into()));
-        row[10] = util.map_or(Val::Null, Val::Real);
+    fn account_row(
+        run: i64,
+        name: &str,
+        uin: Option<&str>,
+        util: Option<f64>,
+    ) -> Vec<Cell<'static>> {
+        let mut row = vec![Cell::Empty; ACCOUNT_TREND_COLUMNS.len()];
+        row[0] = Cell::Int(run);
+        row[4] = Cell::Text(name.to_string().into());
+        row[5] = uin.map_or(Cell::Empty, |u| Cell::Text(u.to_string().into()));
+        row[10] = util.map_or(Cell::Empty, Cell::Num);
         row
     }
 
@@ -278,8 +271,8 @@ mod tests {
     fn the_top_accounts_are_ranked_by_their_latest_utilization() {
         let runs = (1..=2)
             .map(|id| {
-                let mut r = vec![Val::Null; RUN_TREND_COLUMNS.len()];
-                r[0] = Val::Int(id);
+                let mut r = vec![Cell::Empty; RUN_TREND_COLUMNS.len()];
+                r[0] = Cell::Int(id);
                 r
             })
             .collect();

@@ -11,7 +11,7 @@ pub mod push;
 use std::path::PathBuf;
 
 pub use file::{write_atomically, MetricsFileError};
-pub use push::{GatewayUrl, PushError, Pushgateway, PushgatewayUrlError};
+pub use push::Pushgateway;
 
 use crate::report::prom::{self, EncodeError, Inputs};
 use crate::report::Report;

@@ -23,6 +23,8 @@ use std::time::Duration;
 use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 use url::Url;
 
+use crate::config::pushgateway::{shown, GatewayUrl};
+
 /// The Pushgateway job every run pushes to.
 pub const JOB: &str = "tcss_report";
 /// The grouping label naming the config the run read.
@@ -32,15 +34,6 @@ const BODY_SHOWN: usize = 300;
 /// At most this much of a refusal's body is read (bytes); the rest is
 /// never received (the connection is dropped).
 pub const BODY_READ: usize = 16 * 1024;
-
-/// A `pushgateway` URL that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}; give the Pushgateway's base URL, like http://pushgateway:9091")]
-#[non_exhaustive]
-pub struct PushgatewayUrlError {
-    /// What is wrong with it.
-    pub reason: String,
-}
 
 /// The push could not be done; the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -72,52 +65,6 @@ pub enum PushError {
     },
 }
 
-/// A checked Pushgateway base URL. Its `Debug` shows no user or password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct GatewayUrl(Url);
-
-impl GatewayUrl {
-    /// The URL (credentials included: never show it; see [`shown`]).
-    pub fn url(&self) -> &Url {
-        &self.0
-    }
-}
-
-impl fmt::Debug for GatewayUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("GatewayUrl").field(&shown(&self.0)).finish()
-    }
-}
-
-/// Checks a Pushgateway base URL: http or https, a host, no query or fragment.
-pub fn parse_url(text: &str) -> Result<GatewayUrl, PushgatewayUrlError> {
-    let bad = |reason: String| PushgatewayUrlError { reason };
-    let url = Url::parse(text.trim()).map_err(|e| bad(format!("not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad(format!(
-            "the scheme must be http or https, not {:?}",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("the URL has no host".into()));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("the URL must not have a query or a fragment".into()));
-    }
-    Ok(GatewayUrl(url))
-}
-
-/// `url` without user, password, query or fragment, for messages.
-pub fn shown(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.set_fragment(None);
-    u.to_string()
-}
-
 /// Where and how to push.
 #[derive(Clone)]
 pub struct Pushgateway {
@@ -137,7 +84,7 @@ impl fmt::Debug for Pushgateway {
 }
 
 impl Pushgateway {
-    /// Pushes to the gateway at `base` (checked by [`parse_url`]) for the
+    /// Pushes to the gateway at `base` (checked by the config) for the
     /// config named `config` (its file name without extension).
     pub fn new(
         base: &GatewayUrl,
@@ -145,7 +92,7 @@ impl Pushgateway {
         timeout: Duration,
         ca_files: Vec<PathBuf>,
     ) -> Pushgateway {
-        let mut push_url = base.0.clone();
+        let mut push_url = base.url().clone();
         if let Ok(mut segments) = push_url.path_segments_mut() {
             segments
                 .pop_if_empty()
@@ -158,7 +105,9 @@ impl Pushgateway {
         }
     }
 
-    /// The URL pushed to (credentials included: never show it; see [`Pushgateway::shown_url`]).
+    /// The URL pushed to (credentials included: never show it; see
+    /// [`Pushgateway::shown_url`]).
+    #[cfg(test)]
     pub fn push_url(&self) -> &Url {
         &self.push_url
     }
@@ -286,6 +235,7 @@ async fn start_of_body(mut answer: reqwest::Response, cap: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::pushgateway::parse_url;
 
     #[test]
     fn the_push_url_names_the_job_and_the_config() {

@@ -4,7 +4,7 @@
 //! percentage where the format has one). The numbers come from
 //! [`crate::thresholds::evaluate`]; nothing is computed here.
 
-use super::Cell;
+use crate::columns::Cell;
 use crate::thresholds::{Breach, Unit};
 
 /// The breaches table columns (JSON keys, XLSX headers).

@@ -1,19 +1,20 @@
-//! The comparison's tables, for every format: whether the reports show a
-//! comparison at all (`compared`), the rows of the Changes table (matched
-//! accounts biggest movers first, then new, then vanished accounts) and
-//! their typed cells: for each of [`CHANGE_METRICS`] the previous value, the
-//! current value and the difference, side by side.
+//! The comparison's tables, for every format: the rows of the Changes
+//! table (matched accounts biggest movers first, then new, then vanished
+//! accounts) and their typed cells: for each compared column
+//! (`columns::accounts::compared`) the previous value, the current value
+//! and the difference, side by side.
 //!
 //! The values come from `compare` (the differences, their order) and
-//! `aggregate` (the current values); nothing is computed here. The one
-//! difference shown in another unit, `utilization`, is in percentage points
-//! in the XLSX ([`Change::utilization_points`]) and a ratio in the JSON.
+//! `aggregate` (the current values); nothing is computed here. A ratio's
+//! difference is in percentage points in the XLSX ([`Change::shown`]) and a
+//! ratio in the JSON.
 
 use std::borrow::Cow;
 
-use super::Cell;
 use crate::aggregate::AccountRow;
-use crate::compare::{Change, Compared, PreviousAccount, CHANGE_METRICS};
+use crate::columns::accounts::compared;
+use crate::columns::Cell;
+use crate::compare::{Change, Compared, PreviousAccount};
 use crate::report::Report;
 
 /// How an account compares with the earlier run (the `comparison` column).
@@ -87,7 +88,7 @@ pub(crate) fn change_rows<'a>(
         ChangeRow {
             kind: match change {
                 Some(ch) if ch.moved() => Kind::Changed,
-                Some(ch) if CHANGE_METRICS.iter().all(|m| ch.get(m).is_none()) => Kind::Unknown,
+                Some(ch) if ch.unknown() => Kind::Unknown,
                 _ => Kind::Unchanged,
             },
             current: report.aggregate.accounts.get(i),
@@ -115,22 +116,25 @@ pub(crate) fn change_rows<'a>(
 pub const CHANGE_KEY_COLUMNS: [&str; 5] =
     ["account", "uin", "comparison", "status", "previous_status"];
 
+/// The three sides of a compared column in the Changes table.
+pub(crate) const SIDES: [&str; 3] = ["previous", "current", "change"];
+
 /// Every column of the Changes table: [`CHANGE_KEY_COLUMNS`], then
-/// `<metric>.previous`, `<metric>.current`, `<metric>.change` per metric.
+/// `<key>.previous`, `<key>.current`, `<key>.change` ([`SIDES`]) per
+/// compared column (`columns::accounts::compared`).
 pub fn change_columns() -> Vec<String> {
+    let compared = compared()
+        .iter()
+        .flat_map(|c| SIDES.map(|side| format!("{}.{side}", c.key)));
     CHANGE_KEY_COLUMNS
         .iter()
         .map(|c| c.to_string())
-        .chain(
-            CHANGE_METRICS
-                .iter()
-                .flat_map(|m| ["previous", "current", "change"].map(|side| format!("{m}.{side}"))),
-        )
+        .chain(compared)
         .collect()
 }
 
-/// One row's cells, in [`change_columns`] order; the `utilization` change
-/// in percentage points.
+/// One row's cells, in [`change_columns`] order; a ratio's change in
+/// percentage points ([`Change::shown`]).
 pub(crate) fn change_row_cells<'a>(row: &ChangeRow<'a>) -> Vec<Cell<'a>> {
     let mut cells = vec![
         Cell::str(row.account()),
@@ -139,63 +143,12 @@ pub(crate) fn change_row_cells<'a>(row: &ChangeRow<'a>) -> Vec<Cell<'a>> {
         Cell::text(row.current.map(|a| a.status.as_str())),
         Cell::text(row.previous.map(|p| p.status.as_str())),
     ];
-    for m in CHANGE_METRICS {
-        cells.push(row.previous.map_or(Cell::Empty, |p| previous_cell(p, m)));
-        cells.push(row.current.map_or(Cell::Empty, |a| current_cell(a, m)));
-        cells.push(row.change.map_or(Cell::Empty, |c| points_cell(c, m)));
+    for &c in compared() {
+        cells.push(row.previous.map_or(Cell::Empty, |p| p.values.get(c)));
+        cells.push(row.current.map_or(Cell::Empty, |a| c.cell(a)));
+        cells.push(row.change.map_or(Cell::Empty, |ch| ch.shown(c)));
     }
     cells
-}
-
-/// A current account's value of one of [`CHANGE_METRICS`].
-pub(crate) fn current_cell(a: &AccountRow, metric: &str) -> Cell<'static> {
-    match metric {
-        "total_authorized" => Cell::int(a.total_authorized),
-        "used_authorized" => Cell::int(a.used_authorized),
-        "remaining_authorized" => Cell::int(a.remaining_authorized),
-        "utilization" => Cell::ratio(a.utilization),
-        "scanned_images" => Cell::int(a.scanned_images),
-        "duplicate_images" => Cell::int(a.duplicate_images),
-        "scan_quota_used" => Cell::int(a.scan_quota_used),
-        _ => Cell::Empty,
-    }
-}
-
-/// An earlier account's value of one of [`CHANGE_METRICS`].
-pub(crate) fn previous_cell(p: &PreviousAccount, metric: &str) -> Cell<'static> {
-    match metric {
-        "total_authorized" => Cell::int(p.total_authorized),
-        "used_authorized" => Cell::int(p.used_authorized),
-        "remaining_authorized" => Cell::int(p.remaining_authorized),
-        "utilization" => Cell::ratio(p.utilization),
-        "scanned_images" => Cell::int(p.scanned_images),
-        "duplicate_images" => Cell::int(p.duplicate_images),
-        "scan_quota_used" => Cell::int(p.scan_quota_used),
-        _ => Cell::Empty,
-    }
-}
-
-/// The difference of one of [`CHANGE_METRICS`] as the JSON has it (the
-/// `utilization` difference a ratio).
-pub(crate) fn change_cell(c: &Change, metric: &str) -> Cell<'static> {
-    match metric {
-        "total_authorized" => Cell::int(c.total_authorized),
-        "used_authorized" => Cell::int(c.used_authorized),
-        "remaining_authorized" => Cell::int(c.remaining_authorized),
-        "utilization" => Cell::ratio(c.utilization),
-        "scanned_images" => Cell::int(c.scanned_images),
-        "duplicate_images" => Cell::int(c.duplicate_images),
-        "scan_quota_used" => Cell::int(c.scan_quota_used),
-        _ => Cell::Empty,
-    }
-}
-
-/// [`change_cell`], with the `utilization` difference in percentage points.
-pub(crate) fn points_cell(c: &Change, metric: &str) -> Cell<'static> {
-    match metric {
-        "utilization" => c.utilization_points().map_or(Cell::Empty, Cell::Num),
-        other => change_cell(c, other),
-    }
 }
 
 /// The date an earlier run is named by in titles (`2026-11-01 00:00 UTC`).

@@ -6,17 +6,20 @@
 //! quoted only when needed. Numbers are plain numbers (negative stays `-5`),
 //! ratios are decimals with full precision (`0.9803921568627451`), booleans
 //! `true`/`false`, unknown values empty. Text cells beginning with `=`, `+`,
-//! `-`, `@`, tab or carriage return get a leading `'` ([`guard`]) so a
-//! spreadsheet opening the file does not run them as formulas.
+//! `-`, `@`, tab or carriage return get a leading `'`
+//! ([`crate::sanitize::guard`]) so a spreadsheet opening the file does not
+//! run them as formulas. Times are RFC 3339 with their offset. The columns
+//! are the tables' (`crate::columns`), in order.
 
 use std::fmt::Write as _;
 use std::io;
 
 use ::csv::{ByteRecord, Writer, WriterBuilder};
 
-use super::{account_cells, region_cells, Cell, TAG_COLUMN_PREFIX};
-use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
-use crate::report::Report;
+use super::Report;
+use crate::columns::accounts::{ACCOUNTS, TAG_COLUMN_PREFIX};
+use crate::columns::regions::REGIONS;
+use crate::columns::{rfc3339, Cell};
 use crate::sanitize::guard;
 
 fn writer<W: io::Write>(out: W) -> Writer<W> {
@@ -38,6 +41,7 @@ fn push(record: &mut ByteRecord, cell: &Cell<'_>, buf: &mut String) {
             }
         }
         Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+        Cell::Time(t) => buf.push_str(&rfc3339(t)),
     }
     record.push_field(buf.as_bytes());
 }
@@ -46,8 +50,8 @@ fn push(record: &mut ByteRecord, cell: &Cell<'_>, buf: &mut String) {
 pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
     let mut w = writer(out);
     let mut record = ByteRecord::new();
-    for c in ACCOUNT_COLUMNS {
-        record.push_field(c.as_bytes());
+    for c in ACCOUNTS {
+        record.push_field(c.key.as_bytes());
     }
     for key in &report.aggregate.tag_keys {
         record.push_field(format!("{TAG_COLUMN_PREFIX}{key}").as_bytes());
@@ -56,8 +60,8 @@ pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv
     let mut buf = String::new();
     for row in &report.aggregate.accounts {
         record.clear();
-        for cell in &account_cells(row) {
-            push(&mut record, cell, &mut buf);
+        for c in ACCOUNTS {
+            push(&mut record, &c.cell(row), &mut buf);
         }
         for key in &report.aggregate.tag_keys {
             push(
@@ -75,13 +79,13 @@ pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv
 /// Writes the regions table (header, then one row per query).
 pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
     let mut w = writer(out);
-    w.write_record(REGION_COLUMNS)?;
+    w.write_record(REGIONS.iter().map(|c| c.key))?;
     let mut record = ByteRecord::new();
     let mut buf = String::new();
     for row in &report.aggregate.regions {
         record.clear();
-        for cell in &region_cells(row) {
-            push(&mut record, cell, &mut buf);
+        for c in REGIONS {
+            push(&mut record, &c.cell(row), &mut buf);
         }
         w.write_byte_record(&record)?;
     }
@@ -181,7 +185,7 @@ mod tests {
         let mut out = Vec::new();
         write_regions(&report, &mut out).unwrap();
         let (header, rows) = parse(&out);
-        assert_eq!(header, REGION_COLUMNS.to_vec());
+        assert_eq!(header, REGIONS.iter().map(|c| c.key).collect::<Vec<_>>());
         assert_eq!(rows.len(), 6);
         assert_eq!(rows[0]["region"], "ap-guangzhou");
         assert_eq!(rows[0]["status"], "ok");

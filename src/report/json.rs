@@ -18,13 +18,13 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
 use super::breaches::{breach_cells, BREACH_COLUMNS};
-use super::{
-    account_cells, organization_fields, region_cells, rfc3339, run_fields, totals_fields, Cell,
-    Field,
-};
-use super::{ACCOUNT_COLUMNS, REGION_COLUMNS};
+use super::Report;
 use crate::aggregate::{AccountRow, RegionRow};
-use crate::report::Report;
+use crate::columns::accounts::ACCOUNTS;
+use crate::columns::regions::REGIONS;
+use crate::columns::run::{ORGANIZATIONS, RUN};
+use crate::columns::totals::TOTALS;
+use crate::columns::{rfc3339, Cell};
 
 mod changes;
 
@@ -45,6 +45,7 @@ impl Serialize for Cell<'_> {
             // serde_json writes non-finite numbers as null.
             Cell::Ratio(x) | Cell::Num(x) => s.serialize_f64(*x),
             Cell::Bool(b) => s.serialize_bool(*b),
+            Cell::Time(t) => s.serialize_str(&rfc3339(t)),
         }
     }
 }
@@ -61,7 +62,9 @@ impl Serialize for Snapshot<'_> {
         m.serialize_entry("run", &Run(r))?;
         m.serialize_entry("accounts", &Accounts(&r.aggregate.accounts, r))?;
         m.serialize_entry("regions", &Regions(&r.aggregate.regions))?;
-        m.serialize_entry("totals", &Fields(totals_fields(&r.aggregate.totals)))?;
+        let totals = &r.aggregate.totals;
+        let totals = TOTALS.iter().map(|c| (c.key(), c.cell(totals))).collect();
+        m.serialize_entry("totals", &Fields(totals))?;
         changes::top_entries(r, &mut m)?;
         m.serialize_entry("breaches", &Breaches(&r.breaches))?;
         m.end()
@@ -74,34 +77,58 @@ struct Run<'a>(&'a Report);
 
 impl Serialize for Run<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let fields = run_fields(self.0);
-        let mut m = s.serialize_map(Some(fields.len() + 3))?;
-        for f in &fields {
-            m.serialize_entry(f.key, &f.cell)?;
+        let run = &self.0.aggregate.run;
+        let mut m = s.serialize_map(Some(RUN.len() + 4))?;
+        for c in RUN {
+            m.serialize_entry(c.key, &c.cell(run))?;
         }
-        let scope = &self.0.aggregate.run.scope;
-        m.serialize_entry("history_key", &scope.history_key)?;
-        m.serialize_entry("selection", &scope.selection)?;
-        let orgs: Vec<Fields<'_>> = self
+        m.serialize_entry("history_key", &run.scope.history_key)?;
+        m.serialize_entry("selection", &run.scope.selection)?;
+        let orgs: Vec<Fields<'_>> = run
+            .organizations
+            .iter()
+            .map(|o| Fields(ORGANIZATIONS.iter().map(|c| (c.key, c.cell(o))).collect()))
+            .collect();
+        m.serialize_entry("organizations", &orgs)?;
+        let notifications: Vec<Notification<'_>> = self
             .0
             .aggregate
             .run
-            .organizations
+            .notifications
             .iter()
-            .map(|o| Fields(organization_fields(o)))
+            .map(Notification)
             .collect();
-        m.serialize_entry("organizations", &orgs)?;
+        m.serialize_entry("notifications", &notifications)?;
         m.end()
     }
 }
 
-struct Fields<'a>(Vec<Field<'a>>);
+/// One `run.notifications` entry: kind, host (never the URL's path or
+/// query), when, status, attempts, error.
+struct Notification<'a>(&'a crate::model::NotificationOutcome);
+
+impl Serialize for Notification<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("kind", &n.kind)?;
+        m.serialize_entry("host", &n.host)?;
+        m.serialize_entry("when", &n.when)?;
+        m.serialize_entry("status", n.status.as_str())?;
+        m.serialize_entry("attempts", &n.attempts)?;
+        m.serialize_entry("error", &n.error)?;
+        m.end()
+    }
+}
+
+/// An object of `(key, value)` fields, in order.
+struct Fields<'a>(Vec<(&'static str, Cell<'a>)>);
 
 impl Serialize for Fields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
-        for f in &self.0 {
-            m.serialize_entry(f.key, &f.cell)?;
+        for (key, cell) in &self.0 {
+            m.serialize_entry(key, cell)?;
         }
         m.end()
     }
@@ -125,9 +152,9 @@ struct Account<'a>(&'a AccountRow, Option<Option<changes::ChangeObject<'a>>>);
 
 impl Serialize for Account<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(ACCOUNT_COLUMNS.len() + 1))?;
-        for (key, cell) in ACCOUNT_COLUMNS.iter().zip(account_cells(self.0).iter()) {
-            m.serialize_entry(key, cell)?;
+        let mut m = s.serialize_map(Some(ACCOUNTS.len() + 1))?;
+        for c in ACCOUNTS {
+            m.serialize_entry(c.key, &c.cell(self.0))?;
         }
         m.serialize_entry("tags", &self.0.tags)?;
         if let Some(change) = &self.1 {
@@ -144,16 +171,7 @@ impl Serialize for Breaches<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for b in self.0 {
-            let cells = breach_cells(b);
-            let fields: Vec<Field<'_>> = BREACH_COLUMNS
-                .iter()
-                .zip(cells)
-                .map(|(key, cell)| Field {
-                    key,
-                    label: key,
-                    cell,
-                })
-                .collect();
+            let fields = BREACH_COLUMNS.into_iter().zip(breach_cells(b)).collect();
             seq.serialize_element(&Fields(fields))?;
         }
         seq.end()
@@ -176,9 +194,9 @@ struct Region<'a>(&'a RegionRow);
 
 impl Serialize for Region<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(REGION_COLUMNS.len()))?;
-        for (key, cell) in REGION_COLUMNS.iter().zip(region_cells(self.0).iter()) {
-            m.serialize_entry(key, cell)?;
+        let mut m = s.serialize_map(Some(REGIONS.len()))?;
+        for c in REGIONS {
+            m.serialize_entry(c.key, &c.cell(self.0))?;
         }
         m.end()
     }

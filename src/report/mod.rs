@@ -1,11 +1,12 @@
-//! Report writers: turn an aggregated [`Report`] into files (CSV, XLSX, JSON,
-//! Markdown, Prometheus metrics, HTML), published as one set by [`write_all`] (see [`publish`]: no
-//! reader ever sees half a file or half a set, no run replaces another's).
+//! Report writers: the composite a run prints ([`Report`]), the format
+//! registry ([`Format`], the files of each) and the publishing of a set
+//! ([`write_reserved`], see [`publish`]: no reader ever sees half a file or
+//! half a set, no run replaces another's). The formats: CSV, XLSX, JSON,
+//! Markdown, Prometheus metrics and HTML (`html`).
 //!
-//! This module owns the column lists and the typed cells of every table
-//! ([`ACCOUNT_COLUMNS`], [`REGION_COLUMNS`], the totals and run fields). The
-//! format modules only decide how a cell looks in their format; none of them
-//! computes a value, so the four formats can never disagree.
+//! The tables' columns and cells are `crate::columns`'s: each format module
+//! prints them, deciding only how a cell looks in its format; none computes
+//! a value, so the formats can never disagree.
 
 pub mod breaches;
 pub mod changes;
@@ -16,23 +17,22 @@ pub mod markdown;
 mod out_dir;
 pub mod prom;
 pub mod publish;
+pub mod trends;
 pub mod xlsx;
 
-pub use out_dir::{check_out_dir, OutDirError};
+pub use crate::formats::Format;
+pub use out_dir::check_out_dir;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone};
 use tempfile::NamedTempFile;
 
-use crate::aggregate::{AccountRow, Aggregate, RegionRow, Totals};
+use crate::aggregate::Aggregate;
+use crate::columns::Cell;
 use crate::compare::Comparison;
-use crate::model::{ExitStatus, OrganizationRun, RunPoint};
 use crate::thresholds::Breach;
 
 /// What the reports print: the run's numbers, its comparison and the
@@ -48,15 +48,30 @@ pub struct Report {
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
     pub breaches: Vec<Breach>,
     /// The runs of this run's scope in the history, oldest first, this
-    /// one last (the HTML's trend); empty when the history was not read.
-    pub trend: Vec<RunPoint>,
+    /// one last, one row each of `history::trends::RUN_TREND_COLUMNS` (the
+    /// HTML's trend); empty when the history was not read.
+    pub trend: Vec<Vec<Cell<'static>>>,
     /// The exit code as the run stands when its reports are written
     /// (the HTML's title); `None` outside a run.
     pub exit: Option<ExitStatus>,
 }
 
+/// The exit code a run has when its reports are written, and what it
+/// means: what the HTML report states. The run decides it (`cli::run`);
+/// only an interrupt or a failure after the reports are written (the
+/// metrics file, then 130 or 1) can still change the code the process
+/// ends with, and the exit line on stderr says the final one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// The code (0, 1, 3, 4, 5, 130).
+    pub code: u8,
+    /// What it means, as the exit line on stderr says it.
+    pub meaning: String,
+}
+
 impl Report {
     /// The report of `aggregate` with no comparison and no breach.
+    #[cfg(test)]
     pub fn new(aggregate: Aggregate) -> Report {
         Report {
             aggregate,
@@ -68,47 +83,7 @@ impl Report {
     }
 }
 
-/// A report file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// `<stem>.accounts.csv` and `<stem>.regions.csv`.
-    Csv,
-    /// `<stem>.xlsx`.
-    Xlsx,
-    /// `<stem>.json`.
-    Json,
-    /// `<stem>.md`.
-    Markdown,
-    /// `<stem>.prom`: metrics in the Prometheus text format (not a default).
-    Prom,
-    /// `<stem>.html`: one self-contained page for people.
-    Html,
-}
-
 impl Format {
-    /// Every format. A new format must be added here: the stem choice checks
-    /// the file names of all of them.
-    pub const ALL: [Format; 6] = [
-        Format::Csv,
-        Format::Xlsx,
-        Format::Json,
-        Format::Markdown,
-        Format::Prom,
-        Format::Html,
-    ];
-
-    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`, `html`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-            Format::Json => "json",
-            Format::Markdown => "md",
-            Format::Prom => "prom",
-            Format::Html => "html",
-        }
-    }
-
     /// The file names this format writes for `stem`.
     pub fn file_names(self, stem: &str) -> Vec<String> {
         Part::of(self).iter().map(|p| p.file_name(stem)).collect()
@@ -155,34 +130,9 @@ impl Part {
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An unknown format name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?} (expected csv, xlsx, json, md, prom or html)")]
-pub struct ParseFormatError(pub String);
-
-impl FromStr for Format {
-    type Err = ParseFormatError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "csv" => Ok(Format::Csv),
-            "xlsx" => Ok(Format::Xlsx),
-            "json" => Ok(Format::Json),
-            "md" | "markdown" => Ok(Format::Markdown),
-            "prom" | "prometheus" => Ok(Format::Prom),
-            "html" => Ok(Format::Html),
-            _ => Err(ParseFormatError(s.to_string())),
-        }
-    }
-}
-
-/// The formats written when none are asked for: csv, xlsx, json, md, html (not prom).
+/// The formats written when none are asked for: csv, xlsx, json, md, html
+/// (not prom; the command line's default, spelt by clap).
+#[cfg(test)]
 pub fn default_formats() -> Vec<Format> {
     vec![
         Format::Csv,
@@ -194,7 +144,8 @@ pub fn default_formats() -> Vec<Format> {
 }
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
-pub fn parse_formats(list: &str) -> Result<Vec<Format>, ParseFormatError> {
+#[cfg(test)]
+pub fn parse_formats(list: &str) -> Result<Vec<Format>, crate::formats::ParseFormatError> {
     let mut out = Vec::new();
     for part in list.split(',').filter(|p| !p.trim().is_empty()) {
         let format: Format = part.parse()?;
@@ -287,7 +238,10 @@ impl fmt::Display for Aftermath<'_> {
 /// existing file (the JSON last) and syncs the folder. If one file fails,
 /// none is published except the JSON snapshot when it was written
 /// ([`ReportError::NotPublished`] says where), and no temporary file is
-/// left. See [`publish`].
+/// left. See [`publish`]. (A run reserves its stem first and records the
+/// history under it, [`reserve`] and [`write_reserved`]; this is both at
+/// once, for the tests.)
+#[cfg(test)]
 pub fn write_all(
     report: &mut Report,
     out_dir: &Path,
@@ -298,6 +252,7 @@ pub fn write_all(
 
 /// [`write_all`], with what the metrics (`prom`) need beyond the report.
 /// (`write_all` writes them with no breaches.)
+#[cfg(test)]
 pub fn write_all_with(
     report: &mut Report,
     out_dir: &Path,
@@ -343,9 +298,9 @@ fn write_prom(
 
 /// Claims the set's stem in `out_dir` (the first free one from `base`; the
 /// folder lock is held only meanwhile and not waited for once
-/// `interrupted` says so), for [`write_reserved`]: what [`write_all`] does
-/// first, split off so the history is recorded under the final stem before
-/// anything is published.
+/// `interrupted` says so), for [`write_reserved`]: the first half of
+/// publishing a set, split off so the history is recorded under the final
+/// stem before anything is published.
 pub fn reserve(
     out_dir: &Path,
     base: &str,
@@ -354,9 +309,13 @@ pub fn reserve(
     publish::reserve(out_dir, base, &publish::report_names, interrupted)
 }
 
-/// [`write_all_with`] under a [`reserve`]d stem. The text of `<stem>.prom`
-/// (when `formats` has `prom`) is left in `rendered`, so the metrics file
-/// and the Pushgateway get the same text without rendering it again.
+/// Writes every requested format into `out_dir` under a [`reserve`]d stem
+/// as one set, and returns the final paths in the order of `formats` (see
+/// [`publish`]: staged, synced, published without replacing any file, the
+/// JSON last; one file failing publishes none but the JSON snapshot,
+/// [`ReportError::NotPublished`]). The metrics (`prom`) carry `metrics`;
+/// their text is left in `rendered`, so the metrics file and the
+/// Pushgateway get the same text without rendering it again.
 pub fn write_reserved(
     report: &mut Report,
     out_dir: &Path,
@@ -367,6 +326,21 @@ pub fn write_reserved(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let writer = part_writer(metrics, Some(rendered));
     publish::write_reserved(report, out_dir, formats, &writer, reservation)
+}
+
+/// [`write_reserved`], the JSON snapshot (when `formats` has `json`) left
+/// staged, to be written again and published once the run's notifications
+/// are sent ([`publish::HeldJson`]). The paths are those of the whole set.
+pub fn write_reserved_holding_json(
+    report: &mut Report,
+    out_dir: &Path,
+    formats: &[Format],
+    metrics: &prom::Inputs,
+    reservation: publish::Reservation,
+    rendered: &OnceLock<String>,
+) -> Result<(Vec<PathBuf>, Option<publish::HeldJson>), ReportError> {
+    let writer = part_writer(metrics, Some(rendered));
+    publish::write_reserved_held(report, out_dir, formats, &writer, reservation, true)
 }
 
 /// Writes `part` of `report` into `tmp`; errors name `dest`, the final path.
@@ -406,427 +380,6 @@ fn write_part(
         }
     }
     w.flush().map_err(|e| publish::io_error(dest, &e))
-}
-
-/// One typed table cell. The writers decide only how it looks.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell<'a> {
-    /// Unknown / not applicable: an empty CSV cell, a blank XLSX cell, JSON `null`.
-    Empty,
-    /// Text (user- or API-provided): guarded in CSV, a string in XLSX and JSON.
-    Text(Cow<'a, str>),
-    /// A whole number.
-    Int(i64),
-    /// A ratio (0..1, above 1 for over-use): a percentage in XLSX.
-    Ratio(f64),
-    /// Any other decimal number (e.g. seconds).
-    Num(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl<'a> Cell<'a> {
-    pub(crate) fn text(value: Option<&'a str>) -> Cell<'a> {
-        value.map_or(Cell::Empty, |s| Cell::Text(Cow::Borrowed(s)))
-    }
-
-    pub(crate) fn str(value: &'a str) -> Cell<'a> {
-        Cell::Text(Cow::Borrowed(value))
-    }
-
-    pub(crate) fn int(value: Option<i64>) -> Cell<'a> {
-        value.map_or(Cell::Empty, Cell::Int)
-    }
-
-    pub(crate) fn count(value: impl TryInto<i64>) -> Cell<'a> {
-        Cell::Int(value.try_into().unwrap_or(i64::MAX))
-    }
-
-    pub(crate) fn ratio(value: Option<f64>) -> Cell<'a> {
-        value.map_or(Cell::Empty, Cell::Ratio)
-    }
-
-    pub(crate) fn bool(value: Option<bool>) -> Cell<'a> {
-        value.map_or(Cell::Empty, Cell::Bool)
-    }
-
-    pub(crate) fn time<Tz: TimeZone>(value: Option<&DateTime<Tz>>) -> Cell<'a>
-    where
-        Tz::Offset: fmt::Display,
-    {
-        value.map_or(Cell::Empty, |t| Cell::Text(Cow::Owned(rfc3339(t))))
-    }
-}
-
-/// RFC 3339 with whole seconds: `2026-03-01T00:00:00+08:00`, or `...Z` for UTC.
-pub(crate) fn rfc3339<Tz: TimeZone>(t: &DateTime<Tz>) -> String
-where
-    Tz::Offset: fmt::Display,
-{
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// The accounts table columns, in the contract's order (tag columns follow).
-pub const ACCOUNT_COLUMNS: [&str; 32] = [
-    "account",
-    "uin",
-    "status",
-    "regions_ok",
-    "regions_failed",
-    "total_authorized",
-    "used_authorized",
-    "remaining_authorized",
-    "utilization",
-    "trial_authorized",
-    "used_trial_authorized",
-    "purchased_authorized",
-    "used_purchased_authorized",
-    "scanned_images",
-    "not_scanned_images",
-    "not_scanned_local_images",
-    "total_images",
-    "scan_coverage",
-    "duplicate_images",
-    "duplicate_ratio",
-    "can_apply_free_authorize",
-    "scan_quota_capacity",
-    "scan_quota_used",
-    "scan_quota_utilization",
-    "scan_quota_status",
-    "scan_quota_start",
-    "scan_quota_end",
-    "scan_quota_days_left",
-    "region_mismatch",
-    "error_code",
-    "error_message",
-    "request_id",
-];
-
-/// Prefix of the per-tag columns of the accounts CSV (`tag:<key>`).
-pub const TAG_COLUMN_PREFIX: &str = "tag:";
-
-/// One account's cells, in [`ACCOUNT_COLUMNS`] order (tags excluded).
-pub(crate) fn account_cells(a: &AccountRow) -> [Cell<'_>; 32] {
-    fn time(t: Option<&DateTime<FixedOffset>>) -> Cell<'static> {
-        Cell::time(t)
-    }
-    [
-        Cell::str(&a.account),
-        Cell::text(a.uin.as_deref()),
-        Cell::str(a.status.as_str()),
-        Cell::count(a.regions_ok),
-        Cell::count(a.regions_failed),
-        Cell::int(a.total_authorized),
-        Cell::int(a.used_authorized),
-        Cell::int(a.remaining_authorized),
-        Cell::ratio(a.utilization),
-        Cell::int(a.trial_authorized),
-        Cell::int(a.used_trial_authorized),
-        Cell::int(a.purchased_authorized),
-        Cell::int(a.used_purchased_authorized),
-        Cell::int(a.scanned_images),
-        Cell::int(a.not_scanned_images),
-        Cell::int(a.not_scanned_local_images),
-        Cell::int(a.total_images),
-        Cell::ratio(a.scan_coverage),
-        Cell::int(a.duplicate_images),
-        Cell::ratio(a.duplicate_ratio),
-        Cell::bool(a.can_apply_free_authorize),
-        Cell::int(a.scan_quota_capacity),
-        Cell::int(a.scan_quota_used),
-        Cell::ratio(a.scan_quota_utilization),
-        Cell::text(a.scan_quota_status.as_deref()),
-        time(a.scan_quota_start.as_ref()),
-        time(a.scan_quota_end.as_ref()),
-        Cell::int(a.scan_quota_days_left),
-        Cell::Bool(a.region_mismatch),
-        Cell::text(a.error_code.as_deref()),
-        Cell::text(a.error_message.as_deref()),
-        Cell::text(a.request_id.as_deref()),
-    ]
-}
-
-/// The regions table columns.
-pub const REGION_COLUMNS: [&str; 32] = [
-    "account",
-    "uin",
-    "region",
-    "status",
-    "attempts",
-    "throttled",
-    "latency_ms",
-    "request_id",
-    "error_code",
-    "error_message",
-    "total_authorized",
-    "used_authorized",
-    "trial_authorized",
-    "used_trial_authorized",
-    "purchased_authorized",
-    "used_purchased_authorized",
-    "scanned_images",
-    "not_scanned_images",
-    "not_scanned_local_images",
-    "duplicate_images",
-    "can_apply_free_authorize",
-    "scan_quota_key",
-    "scan_quota_resource_id",
-    "scan_quota_capacity",
-    "scan_quota_used",
-    "scan_quota_pay_num",
-    "scan_quota_trial_num",
-    "scan_quota_pay_usage",
-    "scan_quota_status",
-    "scan_quota_start",
-    "scan_quota_end",
-    "warning",
-];
-
-/// One query's cells, in [`REGION_COLUMNS`] order.
-pub(crate) fn region_cells(r: &RegionRow) -> [Cell<'_>; 32] {
-    [
-        Cell::str(&r.account),
-        Cell::text(r.uin.as_deref()),
-        Cell::str(&r.region),
-        Cell::str(r.status.as_str()),
-        Cell::count(r.attempts),
-        Cell::count(r.throttled),
-        Cell::count(r.latency_ms),
-        Cell::text(r.request_id.as_deref()),
-        Cell::text(r.error_code.as_deref()),
-        Cell::text(r.error_message.as_deref()),
-        Cell::int(r.total_authorized),
-        Cell::int(r.used_authorized),
-        Cell::int(r.trial_authorized),
-        Cell::int(r.used_trial_authorized),
-        Cell::int(r.purchased_authorized),
-        Cell::int(r.used_purchased_authorized),
-        Cell::int(r.scanned_images),
-        Cell::int(r.not_scanned_images),
-        Cell::int(r.not_scanned_local_images),
-        Cell::int(r.duplicate_images),
-        Cell::bool(r.can_apply_free_authorize),
-        Cell::text(r.scan_quota_key.as_deref()),
-        Cell::text(r.scan_quota_resource_id.as_deref()),
-        Cell::int(r.scan_quota_capacity),
-        Cell::int(r.scan_quota_used),
-        Cell::int(r.scan_quota_pay_num),
-        Cell::int(r.scan_quota_trial_num),
-        Cell::int(r.scan_quota_pay_usage),
-        Cell::text(r.scan_quota_status.as_deref()),
-        Cell::time(r.scan_quota_start.as_ref()),
-        Cell::time(r.scan_quota_end.as_ref()),
-        Cell::text(r.warning.as_deref()),
-    ]
-}
-
-/// A named value of a key/value table (totals, run facts).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Field<'a> {
-    /// Machine key (JSON).
-    pub(crate) key: &'static str,
-    /// Human label (XLSX, Markdown).
-    pub(crate) label: &'static str,
-    pub(crate) cell: Cell<'a>,
-}
-
-fn field<'a>(key: &'static str, label: &'static str, cell: Cell<'a>) -> Field<'a> {
-    Field { key, label, cell }
-}
-
-/// The totals, in JSON key order.
-pub(crate) fn totals_fields(t: &Totals) -> Vec<Field<'static>> {
-    vec![
-        field("accounts", "Accounts", Cell::count(t.accounts)),
-        field("accounts_ok", "Accounts ok", Cell::count(t.accounts_ok)),
-        field(
-            "accounts_partial",
-            "Accounts partial",
-            Cell::count(t.accounts_partial),
-        ),
-        field(
-            "accounts_error",
-            "Accounts error",
-            Cell::count(t.accounts_error),
-        ),
-        field(
-            "total_authorized",
-            "Licenses total",
-            Cell::int(t.total_authorized),
-        ),
-        field(
-            "used_authorized",
-            "Licenses used",
-            Cell::int(t.used_authorized),
-        ),
-        field(
-            "remaining_authorized",
-            "Licenses remaining",
-            Cell::int(t.remaining_authorized),
-        ),
-        field("utilization", "Utilization", Cell::ratio(t.utilization)),
-        field(
-            "trial_authorized",
-            "Trial licenses",
-            Cell::int(t.trial_authorized),
-        ),
-        field(
-            "used_trial_authorized",
-            "Trial licenses used",
-            Cell::int(t.used_trial_authorized),
-        ),
-        field(
-            "purchased_authorized",
-            "Purchased licenses",
-            Cell::int(t.purchased_authorized),
-        ),
-        field(
-            "used_purchased_authorized",
-            "Purchased licenses used",
-            Cell::int(t.used_purchased_authorized),
-        ),
-        field(
-            "scanned_images",
-            "Scanned images",
-            Cell::int(t.scanned_images),
-        ),
-        field(
-            "not_scanned_images",
-            "Not scanned images",
-            Cell::int(t.not_scanned_images),
-        ),
-        field(
-            "not_scanned_local_images",
-            "Not scanned local images",
-            Cell::int(t.not_scanned_local_images),
-        ),
-        field("total_images", "Total images", Cell::int(t.total_images)),
-        field(
-            "scan_coverage",
-            "Scan coverage",
-            Cell::ratio(t.scan_coverage),
-        ),
-        field(
-            "duplicate_images",
-            "Duplicate images",
-            Cell::int(t.duplicate_images),
-        ),
-        field(
-            "duplicate_ratio",
-            "Duplicate ratio",
-            Cell::ratio(t.duplicate_ratio),
-        ),
-        field(
-            "scan_quota_capacity",
-            "Scan quota capacity",
-            Cell::int(t.scan_quota_capacity),
-        ),
-        field(
-            "scan_quota_used",
-            "Scan quota used",
-            Cell::int(t.scan_quota_used),
-        ),
-        field(
-            "scan_quota_utilization",
-            "Scan quota utilization",
-            Cell::ratio(t.scan_quota_utilization),
-        ),
-        field("queries", "Queries", Cell::count(t.queries)),
-        field("queries_ok", "Queries ok", Cell::count(t.queries_ok)),
-        field(
-            "queries_failed",
-            "Queries failed",
-            Cell::count(t.queries_failed),
-        ),
-        field(
-            "queries_cancelled",
-            "Queries cancelled",
-            Cell::count(t.queries_cancelled),
-        ),
-        field(
-            "queries_with_warning",
-            "Queries with impossible numbers",
-            Cell::count(t.queries_with_warning),
-        ),
-        field("attempts", "Attempts", Cell::count(t.attempts)),
-        field("throttled", "Throttled attempts", Cell::count(t.throttled)),
-    ]
-}
-
-/// One organization of the run, in JSON key order (`run.organizations`).
-pub(crate) fn organization_fields(o: &OrganizationRun) -> Vec<Field<'_>> {
-    vec![
-        field("name", "Organization", Cell::str(&o.name)),
-        field("status", "Status", Cell::str(o.status())),
-        field(
-            "management_account",
-            "Management account",
-            Cell::str(&o.management_account),
-        ),
-        field(
-            "members_total",
-            "Members (Total)",
-            Cell::int(
-                o.members_total
-                    .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
-            ),
-        ),
-        field(
-            "members_listed",
-            "Members listed",
-            Cell::count(o.members_listed),
-        ),
-        field("members_kept", "Members kept", Cell::count(o.members_kept)),
-        field(
-            "error_code",
-            "Error code",
-            Cell::text(o.error_code.as_deref()),
-        ),
-        field(
-            "error_message",
-            "Error message",
-            Cell::text(o.error_message.as_deref()),
-        ),
-    ]
-}
-
-/// Facts about the run, in JSON key order.
-pub(crate) fn run_fields(report: &Report) -> Vec<Field<'_>> {
-    let run = &report.aggregate.run;
-    let duration_ms = (run.finished_at - run.started_at).num_milliseconds();
-    vec![
-        field("started_at", "Started", Cell::time(Some(&run.started_at))),
-        field(
-            "finished_at",
-            "Finished",
-            Cell::time(Some(&run.finished_at)),
-        ),
-        field(
-            "duration_secs",
-            "Duration (seconds)",
-            Cell::Num(duration_ms as f64 / 1000.0),
-        ),
-        field("version", "tcss-report version", Cell::str(&run.version)),
-        field("config_path", "Config file", Cell::str(&run.config_path)),
-        field(
-            "config_digest",
-            "Config SHA-256",
-            Cell::str(&run.config_digest),
-        ),
-        field("complete", "Complete", Cell::Bool(run.complete)),
-        field("simulated", "Simulated", Cell::Bool(run.simulated)),
-        field(
-            "region_scope",
-            "Region scope",
-            Cell::str(run.region_scope.as_str()),
-        ),
-        field("stem", "File stem", Cell::str(&run.stem)),
-        field(
-            "history",
-            "History",
-            Cell::Text(Cow::Owned(run.history.describe())),
-        ),
-    ]
 }
 
 #[cfg(test)]
@@ -985,22 +538,21 @@ pub(crate) mod tests {
 
     #[test]
     fn json_csv_xlsx_agree_on_account_keys() {
+        use crate::columns::accounts::ACCOUNTS;
+        use crate::columns::regions::REGIONS;
+        use crate::columns::totals::TOTALS;
+        use crate::columns::Cell;
         let report = sample_report();
-        let cells = account_cells(&report.aggregate.accounts[0]);
-        assert_eq!(cells.len(), ACCOUNT_COLUMNS.len());
+        let row = &report.aggregate.accounts[0];
+        let cells: Vec<Cell<'_>> = ACCOUNTS.iter().map(|c| c.cell(row)).collect();
+        assert_eq!(cells.len(), 32);
         assert_eq!(cells[1], Cell::str("100012345678901234"));
         assert_eq!(
             cells[26],
-            Cell::Text(Cow::Borrowed("2026-03-01T00:00:00+08:00"))
+            Cell::Time(chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00+08:00").unwrap())
         );
-        assert_eq!(
-            region_cells(&report.aggregate.regions[0]).len(),
-            REGION_COLUMNS.len()
-        );
-        let keys: Vec<&str> = totals_fields(&report.aggregate.totals)
-            .iter()
-            .map(|f| f.key)
-            .collect();
+        assert_eq!(REGIONS.len(), 32);
+        let keys: Vec<&str> = TOTALS.iter().map(|c| c.key()).collect();
         for k in [
             "accounts_ok",
             "accounts_partial",

@@ -27,6 +27,7 @@
 //! (the next run publishes the rest of it, JSON last). It does not know what
 //! a file contains: the parent module's `write_part` writes each one.
 
+mod held;
 mod lock;
 mod staging;
 
@@ -40,6 +41,7 @@ use tempfile::{Builder, NamedTempFile, TempDir, TempPath};
 use super::{Format, Part, ReportError};
 use crate::report::Report;
 
+pub use held::HeldJson;
 pub use lock::LOCK_WAIT_LIMIT;
 
 /// Prefix of every temporary file or folder this tool creates in `--out`,
@@ -104,6 +106,7 @@ pub(crate) fn report_names(stem: &str) -> Vec<String> {
 
 /// Writes and publishes the set (see [`super::write_all`]), with `writer`
 /// producing each file. Sets `report.aggregate.run.stem` to the stem chosen.
+#[cfg(test)]
 pub(crate) fn write_set(
     report: &mut Report,
     out: &Path,
@@ -135,7 +138,7 @@ impl Reservation {
 /// Creates `out`, takes its lock for a moment (see the module doc), and
 /// claims the first free stem from `base`: `base`, `base-2`, ... for which
 /// no name of `names` exists and no other run holds a claim. The first
-/// half of [`write_set`], for a caller with work to do between choosing
+/// half of `write_set`, for a caller with work to do between choosing
 /// the stem and publishing (the history store records the run there); the
 /// lock is not held meanwhile.
 pub(crate) fn reserve(
@@ -155,7 +158,7 @@ pub(crate) fn reserve(
     Ok(Reservation { stem, staging })
 }
 
-/// The second half of [`write_set`]: writes and publishes the set under
+/// The second half of `write_set`: writes and publishes the set under
 /// `reservation` (its stem goes into `report.aggregate.run.stem`).
 pub(crate) fn write_reserved(
     report: &mut Report,
@@ -164,6 +167,20 @@ pub(crate) fn write_reserved(
     writer: &PartWriter<'_>,
     reservation: Reservation,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_reserved_held(report, out, formats, writer, reservation, false).map(|(paths, _)| paths)
+}
+
+/// [`write_reserved`]; with `hold_json`, the JSON snapshot (when the set
+/// has one) is left staged and returned as a [`HeldJson`] instead of being
+/// published (see [`held`]). The paths are those of the whole set.
+pub(crate) fn write_reserved_held(
+    report: &mut Report,
+    out: &Path,
+    formats: &[Format],
+    writer: &PartWriter<'_>,
+    reservation: Reservation,
+    hold_json: bool,
+) -> Result<(Vec<PathBuf>, Option<HeldJson>), ReportError> {
     report.aggregate.run.stem.clone_from(&reservation.stem);
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
@@ -174,11 +191,12 @@ pub(crate) fn write_reserved(
         }
     }
     let staged = stage_all(report, out, reservation.staging(), &parts, writer)?;
-    publish_staged(out, reservation, staged)?;
-    Ok(parts
+    let (_, held) = publish_some(out, reservation, staged, hold_json)?;
+    let paths = parts
         .iter()
         .map(|p| out.join(p.file_name(&report.aggregate.run.stem)))
-        .collect())
+        .collect();
+    Ok((paths, held))
 }
 
 /// A `<prefix><random><suffix>` name created exclusively, with `mode`
@@ -278,26 +296,46 @@ fn stage_one(
 pub(crate) fn publish_staged(
     out: &Path,
     reservation: Reservation,
-    mut staged: Vec<Staged>,
+    staged: Vec<Staged>,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    publish_some(out, reservation, staged, false).map(|(published, _)| published)
+}
+
+/// [`publish_staged`]; with `hold_json`, the JSON snapshot (published
+/// last) stays staged in the complete folder and is returned, with the
+/// reservation, as a [`HeldJson`]. A failure gives up as
+/// [`publish_staged`] does, the held JSON published alone.
+fn publish_some(
+    out: &Path,
+    reservation: Reservation,
+    mut staged: Vec<Staged>,
+    hold_json: bool,
+) -> Result<(Vec<PathBuf>, Option<HeldJson>), ReportError> {
     if let Err(e) = staging::mark_complete(reservation.staging()) {
         let marker = reservation.staging().join(COMPLETE_MARKER);
         return Err(give_up(out, io_error(&marker, &e), Vec::new(), staged));
     }
     staged.sort_by_key(|(dest, _)| staging::publish_order(dest));
+    let held = staged.pop_if(|(dest, _)| hold_json && dest.extension() == Some("json".as_ref()));
     let mut published: Vec<PathBuf> = Vec::new();
     let mut rest = staged.into_iter();
     while let Some((dest, tmp)) = rest.next() {
         test_pause(&dest, published.len());
         if let Err(e) = tmp.persist_noclobber(&dest) {
             let failure = io_error(&dest, &e.error);
-            return Err(give_up(out, failure, published, rest.collect()));
+            let left = rest.chain(held).collect();
+            return Err(give_up(out, failure, published, left));
         }
         published.push(dest);
     }
     sync_folder(out);
-    drop(reservation);
-    Ok(published)
+    match held {
+        None => {
+            drop(reservation);
+            Ok((published, None))
+        }
+        Some((dest, tmp)) => Ok((published, Some(HeldJson::new(out, dest, tmp, reservation)))),
+    }
 }
 
 /// The error of a set that is not published: removes the files of it

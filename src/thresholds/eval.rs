@@ -6,6 +6,8 @@
 use super::metrics;
 use super::{Breach, Metric, Scope, Threshold};
 use crate::aggregate::{AccountRow, Aggregate};
+use crate::columns::accounts::ACCOUNTS;
+use crate::columns::{find, Column, Total};
 use crate::compare::{Change, Comparison};
 
 /// What the thresholds read: the run's numbers and its comparison.
@@ -45,7 +47,7 @@ pub fn evaluate(
             Scope::Account => {
                 // Looked up once per threshold, not once per account.
                 let read = match t.metric {
-                    Metric::Plain(name) => metrics::find(name).and_then(|m| m.account),
+                    Metric::Plain(name) => metrics::find(name),
                     Metric::Change(_) => None,
                 };
                 for (i, row) in aggregate.accounts.iter().enumerate() {
@@ -75,10 +77,10 @@ fn account_value(
     i: usize,
     row: &AccountRow,
     metric: Metric,
-    read: Option<metrics::AccountValue>,
+    read: Option<&metrics::MetricDef>,
 ) -> Option<f64> {
     match metric {
-        Metric::Plain(_) => read?(row),
+        Metric::Plain(_) => read?.account_value(row),
         Metric::Change(name) => change_of(report, i)?.get(name),
     }
 }
@@ -88,12 +90,17 @@ fn change_of(report: Run<'_>, i: usize) -> Option<&Change> {
     report.comparison.compared()?.changes.get(i)?.as_ref()
 }
 
-/// The value of `metric` for the run; `None` when empty.
+/// The value of `metric` for the run; `None` when empty. The change of a
+/// weighted ratio (`total.change.utilization`) is [`weighted_change`]; the
+/// change of anything else, the sum of the accounts' known changes.
 fn total_value(report: Run<'_>, metric: Metric) -> Option<f64> {
     match metric {
-        Metric::Plain(name) => (metrics::find(name)?.total?)(report.aggregate),
-        Metric::Change("utilization") => utilization_change(report),
+        Metric::Plain(name) => metrics::find(name)?.total_value(report.aggregate),
         Metric::Change(name) => {
+            let column = find(&ACCOUNTS, name)?;
+            if let Total::Weighted { num, den } = column.total {
+                return weighted_change(report, num, den);
+            }
             let known: Vec<f64> = (0..report.aggregate.accounts.len())
                 .filter_map(|i| change_of(report, i)?.get(name))
                 .collect();
@@ -102,30 +109,35 @@ fn total_value(report: Run<'_>, metric: Metric) -> Option<f64> {
     }
 }
 
-/// `total.change.utilization`: the weighted utilization of the accounts
-/// matched in both runs (with licenses used and total known on both
-/// sides), now minus then. Empty when no such account has licenses.
-fn utilization_change(report: Run<'_>) -> Option<f64> {
-    let (mut used, mut total, mut used_then, mut total_then) = (0i64, 0i64, 0i64, 0i64);
+/// The change of the weighted ratio `num / den` in the totals: that ratio
+/// over the accounts matched in both runs (with both known on both sides),
+/// now minus then. Empty when no such account has a denominator.
+fn weighted_change(
+    report: Run<'_>,
+    num: &Column<AccountRow>,
+    den: &Column<AccountRow>,
+) -> Option<f64> {
+    let (mut n, mut d, mut n_then, mut d_then) = (0i64, 0i64, 0i64, 0i64);
     for (i, row) in report.aggregate.accounts.iter().enumerate() {
         let Some(c) = change_of(report, i) else {
             continue;
         };
-        let (Some(u), Some(t), Some(du), Some(dt)) = (
-            row.used_authorized,
-            row.total_authorized,
-            c.used_authorized,
-            c.total_authorized,
-        ) else {
+        let values = (
+            num.cell(row).as_int(),
+            den.cell(row).as_int(),
+            c.values.int(num),
+            c.values.int(den),
+        );
+        let (Some(u), Some(t), Some(du), Some(dt)) = values else {
             continue;
         };
-        used = used.saturating_add(u);
-        total = total.saturating_add(t);
-        used_then = used_then.saturating_add(u.saturating_sub(du));
-        total_then = total_then.saturating_add(t.saturating_sub(dt));
+        n = n.saturating_add(u);
+        d = d.saturating_add(t);
+        n_then = n_then.saturating_add(u.saturating_sub(du));
+        d_then = d_then.saturating_add(t.saturating_sub(dt));
     }
-    if total <= 0 || total_then <= 0 {
+    if d <= 0 || d_then <= 0 {
         return None;
     }
-    Some(used as f64 / total as f64 - used_then as f64 / total_then as f64)
+    Some(n as f64 / d as f64 - n_then as f64 / d_then as f64)
 }

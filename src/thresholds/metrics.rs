@@ -1,11 +1,17 @@
-//! The table of metrics a `--fail-on` expression may name: every numeric
-//! accounts column, every totals key, `failed_accounts` and `failed_queries`
-//! (totals only), and the `change.*` metrics of a comparison
-//! ([`crate::compare::CHANGE_METRICS`]). Each entry says where it exists
-//! (per account, in the totals, or both), whether it is a ratio, and how it
-//! is read from the report. Pure: reading a number, no formatting.
+//! The metrics a `--fail-on` expression may name, derived from the column
+//! tables: every accounts column with a threshold role (per account, in the
+//! totals, or both), every count of the totals, `failed_accounts` and
+//! `failed_queries` (totals only), and the `change.*` metrics of a
+//! comparison ([`crate::compare::CHANGE_METRICS`]). Each entry says where
+//! it exists, whether it is a ratio, and which column it reads. Pure:
+//! reading a number, no formatting.
+
+use std::sync::LazyLock;
 
 use crate::aggregate::{AccountRow, AccountStatus, Aggregate, Totals};
+use crate::columns::accounts::ACCOUNTS;
+use crate::columns::totals::{TotalsColumn, TOTALS};
+use crate::columns::{Column, Kind};
 
 /// Whether a metric's values are counts or ratios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +22,28 @@ pub enum Unit {
     Ratio,
 }
 
+impl Unit {
+    /// The unit of a column of `kind`.
+    pub(crate) fn of(kind: Kind) -> Unit {
+        match kind {
+            Kind::Ratio => Unit::Ratio,
+            _ => Unit::Count,
+        }
+    }
+}
+
 /// Ratios equal within this are equal: `utilization == 90%` holds for
 /// 90/100 however the division rounded.
 pub const RATIO_EPSILON: f64 = 1e-9;
 
-/// Reads a metric of one account.
-pub type AccountValue = fn(&AccountRow) -> Option<f64>;
-/// Reads a metric of the whole run.
-pub type TotalValue = fn(&Aggregate) -> Option<f64>;
+/// How a metric is read for the whole run.
+#[derive(Debug, Clone, Copy)]
+pub enum TotalValue {
+    /// A column of the totals.
+    Column(TotalsColumn),
+    /// Counted from the accounts or the totals (`failed_*`).
+    Counted(fn(&Aggregate) -> Option<f64>),
+}
 
 /// One metric of the table.
 #[derive(Debug, Clone, Copy)]
@@ -32,42 +52,30 @@ pub struct MetricDef {
     pub name: &'static str,
     /// Count or ratio.
     pub unit: Unit,
-    /// How to read it per account; `None` when it exists only in the totals.
-    pub account: Option<AccountValue>,
+    /// The accounts column it reads per account; `None` when it exists
+    /// only in the totals.
+    pub account: Option<&'static Column<AccountRow>>,
     /// How to read it for the run; `None` when it exists only per account.
     pub total: Option<TotalValue>,
 }
 
-fn int(v: Option<i64>) -> Option<f64> {
-    v.map(|n| n as f64)
+impl MetricDef {
+    /// Its value for the account `row` (`None` when empty or not per account).
+    pub fn account_value(&self, row: &AccountRow) -> Option<f64> {
+        self.account?.number(row)
+    }
+
+    /// Its value for the run (`None` when empty or not in the totals).
+    pub fn total_value(&self, aggregate: &Aggregate) -> Option<f64> {
+        match self.total? {
+            TotalValue::Column(c) => c.cell(&aggregate.totals).as_real(),
+            TotalValue::Counted(read) => read(aggregate),
+        }
+    }
 }
 
 fn count(n: usize) -> Option<f64> {
     Some(n as f64)
-}
-
-macro_rules! both {
-    ($name:ident, $unit:ident) => {
-        MetricDef {
-            name: stringify!($name),
-            unit: Unit::$unit,
-            account: Some(|a: &AccountRow| both!(@read a.$name, $unit)),
-            total: Some(|r: &Aggregate| both!(@read r.totals.$name, $unit)),
-        }
-    };
-    (@read $e:expr, Count) => { int($e) };
-    (@read $e:expr, Ratio) => { $e };
-}
-
-macro_rules! total_count {
-    ($name:ident) => {
-        MetricDef {
-            name: stringify!($name),
-            unit: Unit::Count,
-            account: None,
-            total: Some(|r: &Aggregate| Some(r.totals.$name as f64)),
-        }
-    };
 }
 
 /// Accounts whose regions did not all answer (status `partial` or `error`).
@@ -86,69 +94,45 @@ fn failed_queries(r: &Aggregate) -> Option<f64> {
     count(t.queries_failed + t.queries_cancelled)
 }
 
-/// Every metric, accounts columns first (in their order), then the
-/// totals-only keys (in theirs), then `failed_accounts` and `failed_queries`.
-pub const METRICS: &[MetricDef] = &[
-    MetricDef {
-        name: "regions_ok",
-        unit: Unit::Count,
-        account: Some(|a| Some(f64::from(a.regions_ok))),
-        total: None,
-    },
-    MetricDef {
-        name: "regions_failed",
-        unit: Unit::Count,
-        account: Some(|a| Some(f64::from(a.regions_failed))),
-        total: None,
-    },
-    both!(total_authorized, Count),
-    both!(used_authorized, Count),
-    both!(remaining_authorized, Count),
-    both!(utilization, Ratio),
-    both!(trial_authorized, Count),
-    both!(used_trial_authorized, Count),
-    both!(purchased_authorized, Count),
-    both!(used_purchased_authorized, Count),
-    both!(scanned_images, Count),
-    both!(not_scanned_images, Count),
-    both!(not_scanned_local_images, Count),
-    both!(total_images, Count),
-    both!(scan_coverage, Ratio),
-    both!(duplicate_images, Count),
-    both!(duplicate_ratio, Ratio),
-    both!(scan_quota_capacity, Count),
-    both!(scan_quota_used, Count),
-    both!(scan_quota_utilization, Ratio),
-    MetricDef {
-        name: "scan_quota_days_left",
-        unit: Unit::Count,
-        account: Some(|a| int(a.scan_quota_days_left)),
-        total: None,
-    },
-    total_count!(accounts),
-    total_count!(accounts_ok),
-    total_count!(accounts_partial),
-    total_count!(accounts_error),
-    total_count!(queries),
-    total_count!(queries_ok),
-    total_count!(queries_failed),
-    total_count!(queries_cancelled),
-    total_count!(queries_with_warning),
-    total_count!(attempts),
-    total_count!(throttled),
-    MetricDef {
-        name: "failed_accounts",
+/// Every metric, accounts columns first (those with a threshold role, in
+/// their order), then the totals-only keys (in theirs), then
+/// `failed_accounts` and `failed_queries`: from the column tables.
+pub static METRICS: LazyLock<Vec<MetricDef>> = LazyLock::new(|| {
+    let columns = ACCOUNTS.iter().filter_map(|&c| {
+        let scopes = c.threshold?;
+        Some(MetricDef {
+            name: c.key,
+            unit: Unit::of(c.kind),
+            account: scopes.account().then_some(c),
+            total: scopes
+                .total()
+                .then_some(TotalValue::Column(TotalsColumn::Of(c))),
+        })
+    });
+    let totals_only = TOTALS
+        .iter()
+        .filter(|c| matches!(c, TotalsColumn::Own(_)) && c.threshold())
+        .map(|&c| MetricDef {
+            name: c.key(),
+            unit: Unit::of(c.kind()),
+            account: None,
+            total: Some(TotalValue::Column(c)),
+        });
+    let failures = [
+        (
+            "failed_accounts",
+            failed_accounts as fn(&Aggregate) -> Option<f64>,
+        ),
+        ("failed_queries", failed_queries),
+    ]
+    .map(|(name, read)| MetricDef {
+        name,
         unit: Unit::Count,
         account: None,
-        total: Some(failed_accounts),
-    },
-    MetricDef {
-        name: "failed_queries",
-        unit: Unit::Count,
-        account: None,
-        total: Some(failed_queries),
-    },
-];
+        total: Some(TotalValue::Counted(read)),
+    });
+    columns.chain(totals_only).chain(failures).collect()
+});
 
 /// The metric called `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static MetricDef> {
@@ -160,7 +144,13 @@ pub fn change_unit(name: &str) -> Unit {
     find(name).map_or(Unit::Count, |m| m.unit)
 }
 
+/// Every metric's name (the did-you-mean of a misspelt one).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    METRICS.iter().map(|m| m.name)
+}
+
 /// The names of the metrics that exist per account.
+#[cfg(test)]
 pub fn account_names() -> impl Iterator<Item = &'static str> {
     METRICS
         .iter()
@@ -169,6 +159,7 @@ pub fn account_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The names of the metrics that exist only in the totals.
+#[cfg(test)]
 pub fn total_only_names() -> impl Iterator<Item = &'static str> {
     METRICS
         .iter()

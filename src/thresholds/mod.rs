@@ -20,7 +20,9 @@ use std::fmt;
 
 pub use eval::evaluate;
 pub use metrics::Unit;
-pub use parse::{check_compare, parse, ExprError, ExprErrorKind};
+pub use parse::{check_compare, parse};
+#[cfg(test)]
+pub use parse::{ExprError, ExprErrorKind};
 
 /// Where an expression breaches: per account, or on the run's totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

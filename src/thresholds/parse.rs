@@ -50,7 +50,7 @@ impl fmt::Display for ExprErrorKind {
             K::UnknownMetric(m) => write!(
                 f,
                 "unknown metric `{m}`{}",
-                suggest::hint(m, metrics::account_names().chain(metrics::total_only_names()))
+                suggest::hint(m, metrics::names())
             ),
             K::UnknownChangeMetric(m) => {
                 let near = suggest::closest(m, CHANGE_METRICS.iter().copied());

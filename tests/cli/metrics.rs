@@ -9,8 +9,6 @@
 
 #![cfg(unix)]
 
-use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,92 +18,8 @@ use serde_json::Value;
 use tcss_sim::Fleet;
 
 use crate::harness::*;
-
-/// A program from `PATH` (or the Debian location), if installed.
-fn program(name: &str) -> Option<PathBuf> {
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    from_path.or_else(|| Some(Path::new("/usr/bin").join(name)).filter(|p| p.is_file()))
-}
-
-pub(crate) fn promtool() -> Option<PathBuf> {
-    let found = program("promtool");
-    if found.is_none() {
-        println!("skipped: promtool not found (Debian package `prometheus`)");
-    }
-    found
-}
-
-fn python() -> Option<OsString> {
-    let found = std::env::var_os("TCSS_SDK_PYTHON").filter(|p| !p.is_empty());
-    if found.is_none() {
-        println!("skipped: TCSS_SDK_PYTHON not set (the prometheus_client parser check)");
-    }
-    found
-}
-
-/// Runs `program` with `args` and `text` on its standard input.
-fn fed(program: impl AsRef<std::ffi::OsStr>, args: &[&str], text: &str) -> std::process::Output {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// `promtool check metrics` on `text`: exit 0 and no complaint.
-fn promtool_accepts(promtool: &Path, text: &str) {
-    let o = fed(promtool, &["check", "metrics"], text);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(
-        o.status.success() && said.trim().is_empty(),
-        "{said}\n{text}"
-    );
-}
-
-const PARSE: &str = r#"
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-out = []
-for f in text_string_to_metric_families(sys.stdin.read()):
-    out.append({"name": f.name, "type": f.type, "help": f.documentation,
-                "samples": [{"name": s.name, "labels": s.labels, "value": s.value}
-                            for s in f.samples]})
-print(json.dumps(out))
-"#;
-
-/// The families as `prometheus_client` parses `text`.
-fn python_parse(python: &OsString, text: &str) -> Vec<Value> {
-    let o = fed(python, &["-c", PARSE], text);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
-/// The value of the sample of `family` whose labels include `labels`.
-fn value_of(families: &[Value], family: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let f = families.iter().find(|f| f["name"] == family)?;
-    f["samples"]
-        .as_array()?
-        .iter()
-        .find(|s| labels.iter().all(|(k, v)| s["labels"][*k] == *v))
-        .and_then(|s| s["value"].as_f64())
-}
+pub(crate) use crate::prom_tools::promtool;
+use crate::prom_tools::{program, promtool_accepts, python, python_parse, value_of};
 
 /// A fleet with a good account named with a quote and a backslash, and
 /// one whose every query fails.
@@ -220,79 +134,6 @@ fn the_prom_report_and_the_metrics_file_are_one_text_real_parsers_read() {
         .unwrap();
     assert_eq!(f["type"], "gauge");
     assert!(!f["help"].as_str().unwrap().is_empty());
-}
-
-#[test]
-fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
-    use tcss_report::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
-    let names = [
-        "a \"quoted\" name",
-        "back\\slash\\",
-        "two\nlines",
-        "all \"\\\n",
-    ];
-    let accounts: Vec<AccountInfo> = names
-        .iter()
-        .map(|n| AccountInfo {
-            name: n.to_string(),
-            uin: Some("100000000009".into()),
-            tags: BTreeMap::new(),
-            regions: vec!["ap-guangzhou".into()],
-        })
-        .collect();
-    let outcomes: Vec<QueryOutcome> = (0..names.len())
-        .map(|i| QueryOutcome {
-            account_index: i,
-            call: tcss_report::calls::Call::ImageAuthorizedInfo,
-            region: "ap-guangzhou".into(),
-            result: QueryResult::Ok(
-                tcapi::tcss::ImageAuthorizedInfo {
-                    total_authorized_cnt: Some(10),
-                    used_authorized_cnt: Some(i as i64),
-                    ..Default::default()
-                }
-                .into(),
-            ),
-            attempts: 1,
-            throttled: 0,
-            latency_ms: 1,
-            request_id: None,
-            uin: None,
-            last_error: None,
-        })
-        .collect();
-    let now = chrono::Utc::now();
-    let run = RunInfo {
-        started_at: now,
-        finished_at: now,
-        version: "0.1.0".into(),
-        config_path: "accounts.toml".into(),
-        config_digest: String::new(),
-        complete: true,
-        region_scope: RegionScope::Account,
-        simulated: true,
-        stem: "s".into(),
-        organizations: Vec::new(),
-        history: tcss_report::model::HistoryOutcome::Off,
-        scope: Default::default(),
-    };
-    let report = tcss_report::report::Report::new(tcss_report::aggregate::aggregate(
-        &accounts, &outcomes, run,
-    ));
-    let text = tcss_report::report::prom::render(&report, &Default::default()).unwrap();
-    if let Some(promtool) = promtool() {
-        promtool_accepts(&promtool, &text);
-    }
-    let Some(python) = python() else { return };
-    let families = python_parse(&python, &text);
-    for (i, name) in names.iter().enumerate() {
-        let labels = [("account", *name), ("kind", "used")];
-        assert_eq!(
-            value_of(&families, "tcss_image_licenses", &labels),
-            Some(i as f64),
-            "{name:?}"
-        );
-    }
 }
 
 /// A Pushgateway on a free loopback port, killed when dropped (a failing

@@ -3,7 +3,13 @@
 //! a query answered), read before any call, and the comparison (or the
 //! note that there is nothing to compare with) put in the report.
 
-use super::*;
+use std::path::PathBuf;
+
+use crate::aggregate;
+use crate::compare::{self, Previous};
+
+use super::super::{usage, Exit, ExitError};
+use super::RunArgs;
 use crate::compare::Comparison;
 
 /// What `run --compare` compares with.
@@ -129,6 +135,8 @@ pub(super) fn comparison(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
 
     fn run_args(argv: &[&str]) -> Result<RunArgs, clap::Error> {
         let mut full = vec!["tcss-report", "run", "--config", "a.toml"];

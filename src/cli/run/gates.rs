@@ -1,7 +1,11 @@
 //! `run --fail-on` and `[defaults] fail_on`: the thresholds parsed and
 //! checked before any call, and the breaches logged (capped).
 
-use super::*;
+use crate::config::Config;
+
+use super::super::usage;
+use super::compare_with::comparison_asked;
+use super::RunArgs;
 
 /// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
 /// each parsed, and `change.*` refused without a comparison; before any call.

@@ -5,16 +5,38 @@
 
 mod compare_with;
 mod gates;
+mod notify;
 mod outputs;
 mod progress;
 mod selection;
 mod summary;
 
-use super::*;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use tcapi::credentials::{Env, ProcessEnv};
+use tokio::sync::watch;
+
+use crate::compare::Previous;
+use crate::config::{self, Config};
+use crate::execute::QueryFeed;
+use crate::logging::Style;
+use crate::model::{QueryOutcome, QueryResult, RunInfo};
+use crate::redact::Redactor;
+use crate::report::{self, Format};
+use crate::{aggregate, limits};
+
+use super::{load_config, log_warnings, peak_rss_kib, shutdown_signal, usage, wire, Exit, Wired};
 pub use compare_with::CompareWith;
-use compare_with::*;
-use gates::*;
-use outputs::*;
+use compare_with::{comparison, parse_compare, previous_run};
+use gates::{log_breaches, thresholds};
+use notify::{notify_and_publish, notify_targets};
+use outputs::{history_target, metrics_inputs, metrics_targets};
 use progress::Progress;
 pub(super) use summary::Closing;
 
@@ -82,6 +104,9 @@ pub(super) struct RunArgs {
     /// the run exits 130 (overrides `[defaults] run_timeout_secs`; 0: none).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(config::RUN_TIMEOUT_SECS.min as u64..=config::RUN_TIMEOUT_SECS.max as u64))]
     run_timeout: Option<u64>,
+    /// Send no notification (`[[notify]]`), and read none of their variables.
+    #[arg(long)]
+    no_notify: bool,
 }
 
 pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit> {
@@ -96,23 +121,27 @@ pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit>
     let _deadline = run_deadline(&config, stop, started);
     let metrics_targets = metrics_targets(&args, &config, &redactor)?;
     let env: Arc<dyn Env> = Arc::new(ProcessEnv);
+    let notify_targets = notify_targets(&args, &config, env.as_ref(), &redactor)?;
     // The history's waits end on an interrupt too (until the reports are
     // written): a hung database never holds the run.
     let history =
         history_target(&args, &config, env.as_ref(), &redactor)?.map(|t| t.interruptible(&cancel));
     let scope = selection::scope(&args, &config);
     let previous = previous_run(&args, history.as_ref(), &scope).await?;
-    let wired = wire(&config, env.as_ref(), args.simulate, redactor).await?;
+    let wired = wire(&config, env.as_ref(), args.simulate, Arc::clone(&redactor)).await?;
     let terminal = !args.no_progress && !json_logs && std::io::stderr().is_terminal();
     let (outcomes, organizations) =
         query(&mut config, env.as_ref(), wired, &cancel, terminal).await;
     // Whether every answer is in: what the reports say (`complete`).
     let cut_short = *cancel.borrow();
-    let run_info = run_info(&args, &config, started_at, cut_short, organizations);
+    let mut run_info = run_info(&args, &config, started_at, cut_short, organizations);
+    run_info.notifications = notify_targets.pending();
     let Written {
         history_failed,
         report,
         prom_text,
+        paths,
+        held_json,
     } = write_reports(
         &args,
         &config,
@@ -125,7 +154,7 @@ pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit>
     )
     .await?;
     let inputs = metrics_inputs(&report);
-    crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await?;
+    let delivered = crate::metrics::deliver(&report, &inputs, &metrics_targets, prom_text).await;
     // Still heard while the reports were written (in full) and delivered:
     // an interrupt at any point of the run exits 130.
     signal_task.abort();
@@ -138,9 +167,19 @@ pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit>
             "log lines could not be written to stderr and were dropped"
         );
     }
-    // A run that could not be recorded is fatal (1), whatever breached.
     let summary = summary::summary(&report);
-    let exit = summary::run_exit(interrupted, history_failed, &summary);
+    // A run that could not be recorded (or whose metrics file could not be
+    // written) is fatal (1), whatever breached; 130 still wins.
+    let exit = if delivered.is_err() && !interrupted {
+        Exit::Fatal
+    } else {
+        summary::run_exit(interrupted, history_failed, &summary)
+    };
+    // After the reports, the history and the metrics; never changes `exit`.
+    notify_and_publish(&notify_targets, report, held_json, &paths, exit, &redactor).await?;
+    if let Err(e) = delivered {
+        tracing::error!("{e:#}");
+    }
     summary::close(&closing, exit, &summary);
     Ok(exit)
 }
@@ -292,6 +331,7 @@ fn run_info(
         organizations,
         history: crate::model::HistoryOutcome::Off,
         scope: selection::run_scope(config),
+        notifications: Vec::new(),
     }
 }
 
@@ -328,6 +368,11 @@ pub(super) struct Written {
     report: report::Report,
     /// The text of the `.prom` report, when the formats have `prom`.
     prom_text: Option<String>,
+    /// The files of the set.
+    paths: Vec<PathBuf>,
+    /// The JSON snapshot, held back while the notifications are sent
+    /// (when the run has any).
+    held_json: Option<crate::report::publish::HeldJson>,
 }
 
 /// Aggregates the outcomes, records the run in the history (once its stem
@@ -367,17 +412,7 @@ pub(super) async fn write_reports(
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    let comparison = comparison(&aggregate, previous);
-    // On the numbers and their comparison, so every report lists them.
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
-    // What every report prints, assembled here from the stages' results.
-    let mut report = report::Report {
-        aggregate,
-        comparison,
-        breaches,
-        trend: Vec::new(),
-        exit: None,
-    };
+    let mut report = assemble(aggregate, previous, &config.defaults.fail_on);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -409,28 +444,28 @@ pub(super) async fn write_reports(
     // the reports are written (130, 1) can change it.
     let closing = summary::summary(&report);
     let exit = summary::run_exit(*cancel.borrow(), history_failed, &closing);
-    report.exit = Some(crate::model::ExitStatus {
+    report.exit = Some(report::ExitStatus {
         code: exit as u8,
         meaning: summary::exit_meaning(exit, &closing),
     });
     let metrics = metrics_inputs(&report);
     let (out, formats) = (args.out.clone(), args.formats.clone());
+    // With notifications to send, the JSON snapshot waits for their outcomes.
+    let hold_json = !report.aggregate.run.notifications.is_empty();
     let (report, written, rendered) = blocking(move || {
         let rendered = std::sync::OnceLock::new();
-        let written = report::write_reserved(
-            &mut report,
-            &out,
-            &formats,
-            &metrics,
-            reservation,
-            &rendered,
-        );
+        let (r, f, m) = (&mut report, &formats, &metrics);
+        let written = if hold_json {
+            report::write_reserved_holding_json(r, &out, f, m, reservation, &rendered)
+        } else {
+            report::write_reserved(r, &out, f, m, reservation, &rendered).map(|p| (p, None))
+        };
         (report, written, rendered)
     })
     .await;
     let written = written.with_context(context);
     log_breaches(&report.breaches);
-    let paths = written?;
+    let (paths, held_json) = written?;
     tracing::info!(
         queries,
         failed,
@@ -442,14 +477,36 @@ pub(super) async fn write_reports(
         "run finished"
     );
     let mut stdout = std::io::stdout().lock();
-    for p in &paths {
+    let held = held_json.as_ref().map(|h| h.dest());
+    for p in paths.iter().filter(|p| Some(p.as_path()) != held) {
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(Written {
         history_failed,
         report,
         prom_text: rendered.into_inner(),
+        paths,
+        held_json,
     })
+}
+
+/// What every report prints, assembled from the stages' results: the
+/// run's numbers, their comparison with the earlier run, and the
+/// thresholds breached (on both, so every report lists them).
+fn assemble(
+    aggregate: aggregate::Aggregate,
+    previous: Option<Option<Previous>>,
+    fail_on: &[crate::thresholds::Threshold],
+) -> report::Report {
+    let comparison = comparison(&aggregate, previous);
+    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, fail_on);
+    report::Report {
+        aggregate,
+        comparison,
+        breaches,
+        trend: Vec::new(),
+        exit: None,
+    }
 }
 
 /// Runs `f` on tokio's blocking pool, so the runtime's one thread keeps
@@ -464,6 +521,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{error_exit, Cli, Command};
+    use clap::Parser;
 
     fn parsed_run(argv: &[&str]) -> RunArgs {
         let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];

@@ -11,6 +11,7 @@
 //! and the exit line.
 
 use crate::aggregate::AccountStatus;
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
 use crate::logging::{self, Level, Style};
 use crate::model::{AccountInfo, OrganizationRun, QueryOutcome, QueryResult};
 use crate::redact::Redactor;
@@ -170,7 +171,10 @@ pub(super) fn summary(report: &Report) -> Summary {
         .accounts
         .iter()
         .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
-        .filter(|a| matches!((a.used_authorized, a.total_authorized), (Some(u), Some(h)) if u > h))
+        .filter(|a| {
+            let used = USED_AUTHORIZED.cell(a).as_int();
+            matches!((used, TOTAL_AUTHORIZED.cell(a).as_int()), (Some(u), Some(h)) if u > h)
+        })
         .count();
     Summary {
         accounts: t.accounts,
@@ -188,8 +192,8 @@ pub(super) fn summary(report: &Report) -> Summary {
             .iter()
             .filter(|o| o.error_code.is_some())
             .count(),
-        licenses_used: t.used_authorized,
-        licenses_total: t.total_authorized,
+        licenses_used: t.of(&USED_AUTHORIZED).as_int(),
+        licenses_total: t.of(&TOTAL_AUTHORIZED).as_int(),
         accounts_over_licensed: over_licensed,
         breaches: report.breaches.len(),
     }
@@ -287,8 +291,8 @@ pub(super) fn exit_meaning(exit: Exit, s: &Summary) -> String {
              variables: are they set under cron?), the endpoint and the network (a proxy, a \
              firewall); the reports are written and list every failure"
             .to_string(),
-        Exit::Fatal => "the run could not be recorded in the history database (see the error \
-             above); the reports are written"
+        Exit::Fatal => "the run could not be recorded in the history database, or its metrics \
+             file could not be written (see the error above); the reports are written"
             .to_string(),
         Exit::Interrupted => {
             "interrupted: the reports are written and say they are incomplete".to_string()

@@ -1,4 +1,8 @@
 use super::*;
+use crate::columns::accounts::{
+    DUPLICATE_IMAGES, REMAINING_AUTHORIZED, SCANNED_IMAGES, SCAN_QUOTA_USED, TOTAL_AUTHORIZED,
+    USED_AUTHORIZED, UTILIZATION,
+};
 use crate::test_support::sample_report;
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
@@ -37,13 +41,13 @@ fn a_written_snapshot_reads_back() {
         assert_eq!(p.account, a.account);
         assert_eq!(p.uin, a.uin);
         assert_eq!(p.status, a.status.as_str());
-        assert_eq!(p.total_authorized, a.total_authorized);
-        assert_eq!(p.used_authorized, a.used_authorized);
-        assert_eq!(p.remaining_authorized, a.remaining_authorized);
-        assert_eq!(p.utilization, a.utilization);
-        assert_eq!(p.scanned_images, a.scanned_images);
-        assert_eq!(p.duplicate_images, a.duplicate_images);
-        assert_eq!(p.scan_quota_used, a.scan_quota_used);
+        assert_eq!(p.values.int(&TOTAL_AUTHORIZED), a.total_authorized);
+        assert_eq!(p.values.int(&USED_AUTHORIZED), a.used_authorized);
+        assert_eq!(p.values.int(&REMAINING_AUTHORIZED), a.remaining_authorized);
+        assert_eq!(p.values.number(&UTILIZATION), a.utilization);
+        assert_eq!(p.values.int(&SCANNED_IMAGES), a.scanned_images);
+        assert_eq!(p.values.int(&DUPLICATE_IMAGES), a.duplicate_images);
+        assert_eq!(p.values.int(&SCAN_QUOTA_USED), a.scan_quota_used);
     }
     // Comparing a run with its own snapshot: every account matched, no move.
     let c = crate::compare::compare(&report.aggregate.accounts, &s.previous);
@@ -64,9 +68,9 @@ fn a_numeric_uin_is_text_and_missing_metrics_are_empty() {
     let s = read(&write(&dir, "p.json", MINIMAL)).unwrap();
     let a = &s.previous.accounts[0];
     assert_eq!(a.uin.as_deref(), Some("100000000001"));
-    assert_eq!(a.used_authorized, Some(5));
-    assert_eq!(a.total_authorized, None);
-    assert_eq!(a.utilization, None);
+    assert_eq!(a.values.int(&USED_AUTHORIZED), Some(5));
+    assert_eq!(a.values.int(&TOTAL_AUTHORIZED), None);
+    assert_eq!(a.values.number(&UTILIZATION), None);
     assert_eq!(s.previous.accounts[1].uin, None);
     assert!(s.complete, "no `complete` key: taken as complete");
     assert_eq!(s.previous.run, "tcss-authorizations-20261101T000000Z");

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{count, options, postgres, report, scope, sqlite_file};
+use crate::columns::accounts::USED_AUTHORIZED;
+use crate::columns::Cell;
 use crate::history::schema::{Step, LATEST};
 use crate::history::*;
 use crate::test_support::sample_report;
@@ -183,7 +185,7 @@ async fn columns_of(store: &Store) -> Vec<(String, Columns)> {
         .expect("the columns");
     let mut tables: Vec<(String, Columns)> = Vec::new();
     for row in rows {
-        let [t, c, ty] = [0, 1, 2].map(|i| row[i].text().unwrap_or_default().to_string());
+        let [t, c, ty] = [0, 1, 2].map(|i| row[i].as_text().unwrap_or_default().to_string());
         match tables.iter_mut().find(|(name, _)| *name == t) {
             Some((_, cols)) => cols.push((c, ty)),
             None => tables.push((t, vec![(c, ty)])),
@@ -231,35 +233,40 @@ pub(super) async fn insert_as_released(store: &Store, version: i64, report: &Agg
     let rec = record::from_report(report, Utc::now());
     let tables = schema::tables_at(version);
     let cols_of = |table: &str| tables.iter().find(|(t, _)| *t == table).map(|(_, c)| c);
-    let pick = |table: &str, values: &mut HashMap<&str, Val>, cols: &[(&'static str, Ty)]| {
-        cols.iter()
-            .map(|(n, _)| {
-                values.remove(*n).unwrap_or_else(|| {
-                    panic!("{table}.{n} (version {version}) is no longer written")
+    let pick =
+        |table: &str, values: &mut HashMap<&str, Cell<'static>>, cols: &[(&'static str, Ty)]| {
+            cols.iter()
+                .map(|(n, _)| {
+                    values.remove(*n).unwrap_or_else(|| {
+                        panic!("{table}.{n} (version {version}) is no longer written")
+                    })
                 })
-            })
-            .collect::<Vec<Val>>()
-    };
+                .collect::<Vec<Cell<'static>>>()
+        };
     let cols = cols_of("runs").expect("runs");
-    let mut values: HashMap<&str, Val> = schema::run_columns()
+    let mut values: HashMap<&str, Cell<'static>> = schema::run_columns()
         .iter()
         .map(|c| c.0)
-        .zip(rec.run.iter().cloned())
+        .zip(rec.run.iter().map(|c| c.clone().into_owned()))
         .collect();
     let params = pick("runs", &mut values, cols);
     let sql = format!("{} RETURNING id", schema::insert(d, "runs", cols, &[], 1));
     let ids = store.select(&sql, &params, &[Ty::Int]).await.expect("run");
-    let run_id = ids[0][0].int().expect("an id");
+    let run_id = ids[0][0].as_int().expect("an id");
     for c in rec.children() {
         let Some(cols) = cols_of(c.table) else {
             continue; // Not in this version.
         };
         let sql = schema::insert(d, c.table, cols, &[], 1);
         for i in 0..c.len {
-            let mut values: HashMap<&str, Val> =
-                c.cols.iter().map(|c| c.0).zip((c.row)(i)).collect();
-            values.insert("run_id", Val::Int(run_id));
-            values.insert("position", Val::Int(i as i64));
+            let mut values: HashMap<&str, Cell<'static>> = c
+                .cols
+                .iter()
+                .map(|c| c.0)
+                .zip((c.row)(i).into_iter().map(Cell::into_owned))
+                .collect();
+            values.insert("run_id", Cell::Int(run_id));
+            values.insert("position", Cell::Int(i as i64));
             let params = pick(c.table, &mut values, cols);
             store.select_unit(&sql, &params).await.expect("a row");
         }
@@ -300,13 +307,13 @@ async fn released_then_migrated(location: Location, version: i64) {
         .collect();
     assert_eq!(accounts, expected, "version {version}");
     let trends = store.trends(None, Some(&scope())).await.expect("trends");
-    let stems: Vec<&str> = trends.runs.iter().filter_map(|r| r[1].text()).collect();
+    let stems: Vec<&str> = trends.runs.iter().filter_map(|r| r[1].as_text()).collect();
     assert_eq!(
         stems,
         [1, 2, 3].map(|n| report(n, true).run.stem),
         "version {version}"
     );
-    assert_eq!(trends.runs[1][3], Val::Bool(false));
+    assert_eq!(trends.runs[1][3], Cell::Bool(false));
     let orgs = if version >= 2 { 3 } else { 1 };
     assert_eq!(count(&store, "organizations").await, orgs);
 }
@@ -450,18 +457,25 @@ async fn a_fixture_is_migrated_and_takes_a_new_run(f: &Fixture) {
     let accounts: Vec<OldAccount> = prev
         .accounts
         .iter()
-        .map(|a| (a.account.clone(), a.uin.clone(), a.used_authorized))
+        .map(|a| {
+            (
+                a.account.clone(),
+                a.uin.clone(),
+                a.values.int(&USED_AUTHORIZED),
+            )
+        })
         .collect();
     assert!(!held.accounts.is_empty(), "{file}");
     assert_eq!(accounts, held.accounts, "{file}");
     let trends = store.trends(None, Some(&scope())).await.expect("trends");
-    let got: Vec<(&str, Val)> = trends
+    let got: Vec<(&str, Cell<'static>)> = trends
         .runs
         .iter()
-        .map(|r| (r[1].text().unwrap_or_default(), r[3].clone()))
+        .map(|r| (r[1].as_text().unwrap_or_default(), r[3].clone()))
         .collect();
-    let mut expected: Vec<(&str, Val)> = f.runs.iter().map(|(s, c)| (*s, Val::Bool(*c))).collect();
-    expected.push((&new.run.stem, Val::Bool(true)));
+    let mut expected: Vec<(&str, Cell<'static>)> =
+        f.runs.iter().map(|(s, c)| (*s, Cell::Bool(*c))).collect();
+    expected.push((&new.run.stem, Cell::Bool(true)));
     assert_eq!(got, expected, "{file}");
     assert_eq!(
         count(&store, "account_snapshots").await,
@@ -519,14 +533,14 @@ async fn adding_a_column_is_one_step(location: Location) {
                 "SELECT COUNT(*) FROM account_snapshots WHERE run_id = {} AND new_metric IS NULL",
                 d.param(1)
             ),
-            &[Val::Int(id)],
+            &[Cell::Int(id)],
             &[Ty::Int],
         )
         .await
         .expect("count");
     assert_eq!(
         nulls[0][0],
-        Val::Int(sample_report().aggregate.accounts.len() as i64),
+        Cell::Int(sample_report().aggregate.accounts.len() as i64),
         "old rows hold NULL"
     );
 }

@@ -1,15 +1,26 @@
 //! The accounts' sections: the key figures (cards; and every total, shown
 //! near the end of the page), the most utilized accounts as horizontal
 //! bars beside their names, the distribution of utilization as columns,
-//! the over-licensed accounts and the scan quotas ending soon.
+//! the over-licensed accounts and the scan quotas ending soon. The columns
+//! are taken by their handles (`crate::columns`), their labels the tables'.
 
-use crate::aggregate::over_capacity::is_over_capacity;
+use crate::aggregate::glance::is_over_capacity;
 use crate::aggregate::AccountRow;
-use crate::report::{totals_fields, Cell, Field, Report};
+use crate::columns::accounts::{
+    ACCOUNT, REMAINING_AUTHORIZED, SCAN_COVERAGE, SCAN_QUOTA_CAPACITY, SCAN_QUOTA_DAYS_LEFT,
+    SCAN_QUOTA_END, SCAN_QUOTA_STATUS, SCAN_QUOTA_USED, SCAN_QUOTA_UTILIZATION, TOTAL_AUTHORIZED,
+    UIN, USED_AUTHORIZED, UTILIZATION,
+};
+use crate::columns::totals::{
+    Totals, TotalsColumn, ACCOUNTS_ERROR, ACCOUNTS_OK, ACCOUNTS_PARTIAL, N_ACCOUNTS, N_QUERIES,
+    QUERIES_CANCELLED, QUERIES_FAILED, TOTALS,
+};
+use crate::columns::{Cell, Column};
+use crate::report::Report;
 
 use super::chart::{self, Columns, Meters};
 use super::text::{self, MAX_NAME_CHARS};
-use super::{account_values, class_of, ratio, Shown, Table, MAX_TABLE_ROWS};
+use super::{class_of, heads, ratio, shown, Shown, Table, MAX_TABLE_ROWS};
 
 /// How many of the most utilized accounts the bar chart shows.
 pub const TOP_ACCOUNTS: usize = 20;
@@ -33,120 +44,124 @@ pub struct Figures {
     pub totals: [Table; 2],
 }
 
-/// The value of the total `key`, as a cell.
-fn total<'a>(fields: &'a [Field<'static>], key: &str) -> &'a Cell<'static> {
-    fields
-        .iter()
-        .find(|f| f.key == key)
-        .map_or(&Cell::Empty, |f| &f.cell)
+/// The total of an accounts column.
+const fn of(column: &'static Column<AccountRow>) -> TotalsColumn {
+    TotalsColumn::Of(column)
 }
 
-/// A card of the total `key`, with `note`.
-fn card(fields: &[Field<'static>], key: &str, label: &'static str, note: String) -> Card {
-    let c = total(fields, key);
+/// One of the totals' own counts.
+const fn own(column: &'static Column<Totals>) -> TotalsColumn {
+    TotalsColumn::Own(column)
+}
+
+/// A card of the total `total` in `t`, named `label`, with `note`.
+fn card(t: &Totals, total: TotalsColumn, label: &'static str, note: String) -> Card {
+    let c = total.cell(t);
     Card {
         label,
-        value: text::cell(c, MAX_NAME_CHARS),
+        value: text::cell(&c, MAX_NAME_CHARS),
         note,
-        class: if text::is_negative(c) { "neg" } else { "" },
+        class: if text::is_negative(&c) { "neg" } else { "" },
     }
 }
 
 /// The key figures of `report`.
 pub fn figures(report: &Report) -> Figures {
-    let f = totals_fields(&report.aggregate.totals);
-    let show = |key: &str| text::cell(total(&f, key), MAX_NAME_CHARS);
-    let remaining_note = if text::is_negative(total(&f, "remaining_authorized")) {
+    let t = &report.aggregate.totals;
+    let show = |total: TotalsColumn| text::cell(&total.cell(t), MAX_NAME_CHARS);
+    let remaining = of(&REMAINING_AUTHORIZED);
+    let remaining_note = if text::is_negative(&remaining.cell(t)) {
         "more used than held: over-use".to_string()
     } else {
         "held but not used".to_string()
     };
     let cards = vec![
         card(
-            &f,
-            "accounts",
+            t,
+            own(&N_ACCOUNTS),
             "Accounts",
             format!(
                 "{} ok · {} partial · {} error",
-                show("accounts_ok"),
-                show("accounts_partial"),
-                show("accounts_error")
+                show(own(&ACCOUNTS_OK)),
+                show(own(&ACCOUNTS_PARTIAL)),
+                show(own(&ACCOUNTS_ERROR))
             ),
         ),
         card(
-            &f,
-            "used_authorized",
+            t,
+            of(&USED_AUTHORIZED),
             "Licenses used",
-            format!("of {} held", show("total_authorized")),
+            format!("of {} held", show(of(&TOTAL_AUTHORIZED))),
         ),
+        card(t, remaining, "Licenses remaining", remaining_note),
         card(
-            &f,
-            "remaining_authorized",
-            "Licenses remaining",
-            remaining_note,
-        ),
-        card(
-            &f,
-            "utilization",
+            t,
+            of(&UTILIZATION),
             "Utilization",
             "licenses used of held, all accounts".into(),
         ),
         card(
-            &f,
-            "scan_coverage",
+            t,
+            of(&SCAN_COVERAGE),
             "Scan coverage",
             "images scanned of all images".into(),
         ),
         card(
-            &f,
-            "scan_quota_utilization",
+            t,
+            of(&SCAN_QUOTA_UTILIZATION),
             "Scan quota used",
             format!(
                 "{} of {} scans",
-                show("scan_quota_used"),
-                show("scan_quota_capacity")
+                show(of(&SCAN_QUOTA_USED)),
+                show(of(&SCAN_QUOTA_CAPACITY))
             ),
         ),
         card(
-            &f,
-            "queries_failed",
+            t,
+            own(&QUERIES_FAILED),
             "Failed queries",
             format!(
                 "of {} · {} cancelled",
-                show("queries"),
-                show("queries_cancelled")
+                show(own(&N_QUERIES)),
+                show(own(&QUERIES_CANCELLED))
             ),
         ),
     ];
-    let rows: Vec<Vec<Shown>> = f
+    Figures {
+        cards,
+        totals: every_total(t),
+    }
+}
+
+/// Every total ([`TOTALS`], in its order), in two tables side by side.
+fn every_total(t: &Totals) -> [Table; 2] {
+    let rows: Vec<Vec<Shown>> = TOTALS
         .iter()
-        .map(|field| {
+        .map(|c| {
             vec![
-                Shown::text(field.label.to_string()),
-                Shown::cell(&field.cell, MAX_NAME_CHARS),
+                Shown::text(c.label().to_string()),
+                Shown::cell(&c.cell(t), MAX_NAME_CHARS),
             ]
         })
         .collect();
     let half = rows.len().div_ceil(2);
     let (first, second) = rows.split_at(half);
     let heads = [("Total", false), ("Value", true)];
-    Figures {
-        cards,
-        totals: [
-            Table::new(&heads, first.to_vec(), first.len()),
-            Table::new(&heads, second.to_vec(), second.len()),
-        ],
-    }
+    [
+        Table::new(&heads, first.to_vec(), first.len()),
+        Table::new(&heads, second.to_vec(), second.len()),
+    ]
 }
 
-/// The columns of the most utilized accounts' table, and their heads.
-const TOP_COLUMNS: [(&str, &str, bool); 6] = [
-    ("account", "Account", false),
-    ("uin", "UIN", false),
-    ("used_authorized", "Used", true),
-    ("total_authorized", "Total", true),
-    ("remaining_authorized", "Remaining", true),
-    ("utilization", "Utilization", true),
+/// The columns of the most utilized accounts' table (the bars go before
+/// the last, the utilization).
+static TOP_COLUMNS: [&Column<AccountRow>; 6] = [
+    &ACCOUNT,
+    &UIN,
+    &USED_AUTHORIZED,
+    &TOTAL_AUTHORIZED,
+    &REMAINING_AUTHORIZED,
+    &UTILIZATION,
 ];
 
 /// The most utilized accounts: a table whose bars (one axis from 0, 100%
@@ -166,22 +181,22 @@ pub fn top(report: &Report) -> Option<Top> {
     if rows.is_empty() {
         return None;
     }
-    let keys = TOP_COLUMNS.map(|c| c.0);
-    let values: Vec<Vec<Cell<'_>>> = rows.iter().map(|r| account_values(r, &keys)).collect();
-    let meters = chart::meters(&values.iter().map(|v| ratio(&v[5])).collect::<Vec<_>>());
-    let shown = values
+    let ratios: Vec<Option<f64>> = rows.iter().map(|r| ratio(&UTILIZATION.cell(r))).collect();
+    let meters = chart::meters(&ratios);
+    let bar_at = TOP_COLUMNS.len() - 1;
+    let body = rows
         .iter()
         .zip(&meters.bars)
-        .map(|(v, bar)| {
-            let mut row: Vec<Shown> = v.iter().map(|c| Shown::cell(c, MAX_NAME_CHARS)).collect();
-            row.insert(5, Shown::meter(bar.clone()));
+        .map(|(r, bar)| {
+            let mut row = shown(*r, &TOP_COLUMNS, MAX_NAME_CHARS);
+            row.insert(bar_at, Shown::meter(bar.clone()));
             row
         })
         .collect();
-    let mut heads: Vec<(&'static str, bool)> = TOP_COLUMNS.iter().map(|c| (c.1, c.2)).collect();
-    heads.insert(5, ("Chart", false));
-    let mut table = Table::new(&heads, shown, rows.len());
-    table.head[5].class = "meter";
+    let mut head = heads(&TOP_COLUMNS);
+    head.insert(bar_at, ("Chart", false));
+    let mut table = Table::new(&head, body, rows.len());
+    table.head[bar_at].class = "meter";
     Some(Top {
         table,
         meters,
@@ -230,53 +245,50 @@ pub fn distribution(report: &Report) -> Option<Distribution> {
 }
 
 /// The columns of the over-licensed accounts' table.
-const OVER_COLUMNS: [(&str, &str, bool); 5] = [
-    ("account", "Account", false),
-    ("uin", "UIN", false),
-    ("used_authorized", "Used", true),
-    ("total_authorized", "Held", true),
-    ("remaining_authorized", "Remaining", true),
+static OVER_COLUMNS: [&Column<AccountRow>; 5] = [
+    &ACCOUNT,
+    &UIN,
+    &USED_AUTHORIZED,
+    &TOTAL_AUTHORIZED,
+    &REMAINING_AUTHORIZED,
 ];
+
+/// Whether an account uses more licenses than it holds.
+fn over_licensed_row(a: &AccountRow) -> bool {
+    let used = USED_AUTHORIZED.cell(a).as_int();
+    matches!((used, TOTAL_AUTHORIZED.cell(a).as_int()), (Some(u), Some(h)) if u > h)
+}
 
 /// The accounts that use more licenses than they hold, the largest
 /// shortfall first (none: no section).
 pub fn over_licensed(report: &Report) -> Option<Table> {
-    let keys = OVER_COLUMNS.map(|c| c.0);
-    let mut rows: Vec<Vec<Cell<'_>>> = report
+    let mut rows: Vec<&AccountRow> = report
         .aggregate
         .accounts
         .iter()
-        .filter(|a| a.counted_in.is_none())
-        .map(|a| account_values(a, &keys))
-        .filter(|v| matches!((&v[2], &v[3]), (Cell::Int(used), Cell::Int(held)) if used > held))
+        .filter(|a| a.counted_in.is_none() && over_licensed_row(a))
         .collect();
     if rows.is_empty() {
         return None;
     }
-    let remaining = |v: &Vec<Cell<'_>>| match v[4] {
-        Cell::Int(n) => n,
-        _ => 0,
-    };
-    rows.sort_by_key(remaining);
-    let total = rows.len();
-    let shown = rows
+    rows.sort_by_key(|a| REMAINING_AUTHORIZED.cell(a).as_int().unwrap_or(0));
+    let body = rows
         .iter()
         .take(MAX_TABLE_ROWS)
-        .map(|v| v.iter().map(|c| Shown::cell(c, MAX_NAME_CHARS)).collect())
+        .map(|a| shown(*a, &OVER_COLUMNS, MAX_NAME_CHARS))
         .collect();
-    let heads: Vec<(&'static str, bool)> = OVER_COLUMNS.iter().map(|c| (c.1, c.2)).collect();
-    Some(Table::new(&heads, shown, total))
+    Some(Table::new(&heads(&OVER_COLUMNS), body, rows.len()))
 }
 
 /// The columns of the scan quotas' table.
-const QUOTA_COLUMNS: [(&str, &str, bool); 7] = [
-    ("account", "Account", false),
-    ("uin", "UIN", false),
-    ("scan_quota_end", "Ends", false),
-    ("scan_quota_days_left", "Days left", true),
-    ("scan_quota_status", "Status", false),
-    ("scan_quota_used", "Used", true),
-    ("scan_quota_capacity", "Capacity", true),
+static QUOTA_COLUMNS: [&Column<AccountRow>; 7] = [
+    &ACCOUNT,
+    &UIN,
+    &SCAN_QUOTA_END,
+    &SCAN_QUOTA_DAYS_LEFT,
+    &SCAN_QUOTA_STATUS,
+    &SCAN_QUOTA_USED,
+    &SCAN_QUOTA_CAPACITY,
 ];
 
 /// Scan quotas ending soon, or a note that none does.
@@ -287,41 +299,47 @@ pub struct Quotas {
     pub days: i64,
 }
 
-/// Whether the report knows when any scan quota ends.
-fn any_quota_end(accounts: &[AccountRow]) -> bool {
-    accounts
+/// Where `column` is in [`QUOTA_COLUMNS`].
+fn quota_column(column: &Column<AccountRow>) -> usize {
+    QUOTA_COLUMNS
         .iter()
-        .any(|a| account_values(a, &["scan_quota_end"])[0] != Cell::Empty)
+        .position(|c| c.key == column.key)
+        .unwrap_or_default()
+}
+
+/// A scan quota's row: its use flagged beyond its capacity, its days
+/// left flagged once it has ended.
+fn quota_row(a: &AccountRow) -> Vec<Shown> {
+    let mut row = shown(a, &QUOTA_COLUMNS, MAX_NAME_CHARS);
+    if is_over_capacity(a) {
+        row[quota_column(&SCAN_QUOTA_USED)].class = "num neg";
+    }
+    if SCAN_QUOTA_DAYS_LEFT.cell(a).as_int().is_some_and(|d| d < 0) {
+        let days = &mut row[quota_column(&SCAN_QUOTA_DAYS_LEFT)];
+        days.text.push_str(" (ended)");
+        days.class = class_of(&Cell::Int(-1));
+    }
+    row
 }
 
 /// The scan quotas ending within [`EXPIRY_WINDOW_DAYS`] (or ended), soonest
 /// first (no quota end known at all: no section).
 pub fn quotas(report: &Report) -> Option<Quotas> {
     let a = &report.aggregate;
-    if !any_quota_end(&a.accounts) {
+    if a.accounts
+        .iter()
+        .all(|r| SCAN_QUOTA_END.cell(r) == Cell::Empty)
+    {
         return None;
     }
     let expiring = a.expiring_quotas(EXPIRY_WINDOW_DAYS);
-    let keys = QUOTA_COLUMNS.map(|c| c.0);
     let rows: Vec<Vec<Shown>> = expiring
         .iter()
         .take(MAX_TABLE_ROWS)
-        .map(|r| {
-            let v = account_values(r, &keys);
-            let mut row: Vec<Shown> = v.iter().map(|c| Shown::cell(c, MAX_NAME_CHARS)).collect();
-            if is_over_capacity(r) {
-                row[5].class = "num neg";
-            }
-            if matches!(v[3], Cell::Int(d) if d < 0) {
-                row[3].text.push_str(" (ended)");
-                row[3].class = class_of(&Cell::Int(-1));
-            }
-            row
-        })
+        .map(|r| quota_row(r))
         .collect();
-    let heads: Vec<(&'static str, bool)> = QUOTA_COLUMNS.iter().map(|c| (c.1, c.2)).collect();
     Some(Quotas {
-        table: (!rows.is_empty()).then(|| Table::new(&heads, rows, expiring.len())),
+        table: (!rows.is_empty()).then(|| Table::new(&heads(&QUOTA_COLUMNS), rows, expiring.len())),
         days: EXPIRY_WINDOW_DAYS,
     })
 }

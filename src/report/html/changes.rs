@@ -2,14 +2,18 @@
 //! accounts were matched, changed, new and vanished, then the top movers
 //! (the biggest change of licenses used first, `Compared::movers`), the new
 //! accounts and the vanished ones, each capped. With nothing to compare
-//! with, the note saying why.
+//! with, the note saying why. The columns are taken by their handles; a
+//! ratio's difference is in percentage points (`Change::shown`).
 
+use crate::aggregate::AccountRow;
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
+use crate::columns::{Cell, Column, Kind};
 use crate::compare::{Compared, Comparison};
-use crate::report::changes::{current_cell, points_cell, previous_cell, previous_date};
-use crate::report::{Cell, Report};
+use crate::report::changes::previous_date;
+use crate::report::Report;
 
 use super::text::{self, MAX_NAME_CHARS};
-use super::{Shown, Table, MAX_TABLE_ROWS};
+use super::{numeric, Shown, Table, MAX_TABLE_ROWS};
 
 /// The section.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,16 +69,35 @@ fn show(c: &Cell<'_>) -> Shown {
     Shown::cell(c, MAX_NAME_CHARS)
 }
 
-/// A difference as shown: signed, `pp` for percentage points.
-fn difference(c: &Cell<'_>, points: bool) -> Shown {
+/// The difference of `column` as shown: signed, `pp` for percentage
+/// points (a ratio's).
+fn difference(c: &Cell<'_>, column: &Column<AccountRow>) -> Shown {
     let mut s = show(c);
     if *c != Cell::Empty {
         s.text = text::signed(c);
-        if points {
+        if column.kind == Kind::Ratio {
             s.text.push_str(" pp");
         }
     }
     s
+}
+
+/// The differences the top movers' table shows, with their heads.
+static MOVES: [(&Column<AccountRow>, &str); 3] = [
+    (&USED_AUTHORIZED, "Δ Used"),
+    (&TOTAL_AUTHORIZED, "Δ Total"),
+    (&UTILIZATION, "Δ Utilization"),
+];
+
+/// The values the new and vanished accounts' tables show, after the status.
+static SHOWN: [&Column<AccountRow>; 3] = [&USED_AUTHORIZED, &TOTAL_AUTHORIZED, &UTILIZATION];
+
+/// The heads of [`SHOWN`]'s columns, `suffix` after each label.
+fn shown_heads(suffix: &str) -> Vec<(String, bool)> {
+    SHOWN
+        .iter()
+        .map(|c| (format!("{}{suffix}", c.label), numeric(c.kind)))
+        .collect()
 }
 
 fn movers_table(report: &Report, c: &Compared, movers: &[usize]) -> Table {
@@ -83,30 +106,31 @@ fn movers_table(report: &Report, c: &Compared, movers: &[usize]) -> Table {
         .take(MAX_TABLE_ROWS)
         .map(|&i| {
             let a = &report.aggregate.accounts[i];
-            let before = c.previous[i].as_ref();
-            let change = c.changes[i].as_ref();
-            let prev = |m: &str| before.map_or(Cell::Empty, |p| previous_cell(p, m));
-            let diff = |m: &str| change.map_or(Cell::Empty, |ch| points_cell(ch, m));
-            vec![
+            let before = c.previous[i]
+                .as_ref()
+                .map_or(Cell::Empty, |p| p.values.get(&USED_AUTHORIZED));
+            let change = c.changes[i].clone().unwrap_or_default();
+            let mut row = vec![
                 Shown::text(text::name(&a.account)),
                 show(&Cell::text(a.uin.as_deref())),
-                show(&prev("used_authorized")),
-                show(&current_cell(a, "used_authorized")),
-                difference(&diff("used_authorized"), false),
-                difference(&diff("total_authorized"), false),
-                difference(&diff("utilization"), true),
-            ]
+                show(&before),
+                show(&USED_AUTHORIZED.cell(a)),
+            ];
+            row.extend(
+                MOVES
+                    .iter()
+                    .map(|(column, _)| difference(&change.shown(column), column)),
+            );
+            row
         })
         .collect();
-    let heads = [
+    let mut heads = vec![
         ("Account", false),
         ("UIN", false),
         ("Used then", true),
         ("Used now", true),
-        ("Δ Used", true),
-        ("Δ Total", true),
-        ("Δ Utilization", true),
     ];
+    heads.extend(MOVES.iter().map(|(_, head)| (*head, true)));
     Table::new(&heads, rows, movers.len())
 }
 
@@ -116,24 +140,18 @@ fn new_table(report: &Report, new: &[usize]) -> Table {
         .take(MAX_TABLE_ROWS)
         .map(|&i| {
             let a = &report.aggregate.accounts[i];
-            vec![
+            let mut row = vec![
                 Shown::text(text::name(&a.account)),
                 show(&Cell::text(a.uin.as_deref())),
                 show(&Cell::str(a.status.as_str())),
-                show(&current_cell(a, "used_authorized")),
-                show(&current_cell(a, "total_authorized")),
-                show(&current_cell(a, "utilization")),
-            ]
+            ];
+            row.extend(SHOWN.iter().map(|column| show(&column.cell(a))));
+            row
         })
         .collect();
-    let heads = [
-        ("Account", false),
-        ("UIN", false),
-        ("Status", false),
-        ("Used", true),
-        ("Total", true),
-        ("Utilization", true),
-    ];
+    let named = shown_heads("");
+    let mut heads = vec![("Account", false), ("UIN", false), ("Status", false)];
+    heads.extend(named.iter().map(|(label, n)| (label.as_str(), *n)));
     Table::new(&heads, rows, new.len())
 }
 
@@ -143,23 +161,17 @@ fn vanished_table(c: &Compared) -> Table {
         .iter()
         .take(MAX_TABLE_ROWS)
         .map(|p| {
-            vec![
+            let mut row = vec![
                 Shown::text(text::name(&p.account)),
                 show(&Cell::text(p.uin.as_deref())),
                 show(&Cell::str(&p.status)),
-                show(&previous_cell(p, "used_authorized")),
-                show(&previous_cell(p, "total_authorized")),
-                show(&previous_cell(p, "utilization")),
-            ]
+            ];
+            row.extend(SHOWN.iter().map(|column| show(&p.values.get(column))));
+            row
         })
         .collect();
-    let heads = [
-        ("Account", false),
-        ("UIN", false),
-        ("Status then", false),
-        ("Used then", true),
-        ("Total then", true),
-        ("Utilization then", true),
-    ];
+    let named = shown_heads(" then");
+    let mut heads = vec![("Account", false), ("UIN", false), ("Status then", false)];
+    heads.extend(named.iter().map(|(label, n)| (label.as_str(), *n)));
     Table::new(&heads, rows, c.vanished.len())
 }

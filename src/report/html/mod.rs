@@ -13,13 +13,16 @@
 //! importance: the title with the run's state and exit code, the breaches
 //! grouped by expression, the key figures, the most utilized accounts (a
 //! bar chart), the distribution of utilization, the over-licensed accounts,
-//! the scan quotas ending within [`EXPIRY_WINDOW_DAYS`] days, the changes
+//! the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days, the changes
 //! since the compared run, the trend of the scope's runs, the failures,
 //! every total, the organizations and the run's facts.
 //!
-//! Values are read through the report's own cells and fields
-//! (`account_cells`, `totals_fields`, …) and only formatted here
-//! (`text`); nothing is computed but the order and the cut of rows. Every
+//! Values are read through the column tables (`crate::columns`): a table
+//! iterated (the totals, the run's facts, the organizations) or the few
+//! columns a section shows taken by their handles
+//! (`columns::accounts::UTILIZATION`), their labels the tables' and their
+//! kind deciding how they read (`text`); nothing is computed but the
+//! order and the cut of rows. Every
 //! table shows at most [`MAX_TABLE_ROWS`] rows, the worst first, then "… and
 //! K more", and every text is cut, so the page stays small at any fleet size.
 
@@ -30,17 +33,14 @@ pub(crate) mod chart;
 mod head;
 mod run;
 pub(crate) mod text;
-mod trend;
+pub(crate) mod trend;
 
 use std::io::{self, Write};
 
 use askama::Template;
 
-use crate::aggregate::{AccountRow, RegionRow};
-use crate::report::{account_cells, region_cells, Cell, Report, ACCOUNT_COLUMNS, REGION_COLUMNS};
-
-pub use accounts::{EXPIRY_WINDOW_DAYS, TOP_ACCOUNTS};
-pub(crate) use trend::axis_labels as trend_axis_labels;
+use crate::columns::{Cell, Column, Kind};
+use crate::report::Report;
 
 /// Rows shown in any table before "… and K more".
 pub const MAX_TABLE_ROWS: usize = 50;
@@ -136,7 +136,7 @@ pub(crate) struct Table {
 /// A column head.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Head {
-    pub label: &'static str,
+    pub label: String,
     /// `num` for a column of numbers (right-aligned).
     pub class: &'static str,
 }
@@ -146,7 +146,8 @@ pub(crate) struct Head {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shown {
     pub text: String,
-    /// `num` (a number), `num neg` (below zero), or empty.
+    /// `num` (a number), `num neg` (below zero), `id` (a UIN, never cut
+    /// across lines), or empty.
     pub class: &'static str,
     /// A bar drawn in the cell (the text beside it says its number).
     pub meter: Option<chart::Meter>,
@@ -194,7 +195,7 @@ impl Table {
     /// A table of `heads` (label, whether numeric) and `rows`, of which
     /// there were `total`. The cells of a numeric column are aligned as
     /// numbers (an `n/a` too), those of another column as text.
-    pub fn new(heads: &[(&'static str, bool)], mut rows: Vec<Vec<Shown>>, total: usize) -> Table {
+    pub fn new(heads: &[(&str, bool)], mut rows: Vec<Vec<Shown>>, total: usize) -> Table {
         let more = total.saturating_sub(rows.len());
         for row in &mut rows {
             for (c, &(_, numeric)) in row.iter_mut().zip(heads) {
@@ -202,6 +203,7 @@ impl Table {
                     (_, "meter") => "meter",
                     (true, "num neg") => "num neg",
                     (true, _) => "num",
+                    (false, "id") => "id",
                     (false, _) => "",
                 };
             }
@@ -210,7 +212,7 @@ impl Table {
             head: heads
                 .iter()
                 .map(|&(label, numeric)| Head {
-                    label,
+                    label: label.to_string(),
                     class: if numeric { "num" } else { "" },
                 })
                 .collect(),
@@ -220,30 +222,38 @@ impl Table {
     }
 }
 
-/// The cells of `a` in the columns `keys` (of [`ACCOUNT_COLUMNS`]).
-pub(crate) fn account_values<'a>(a: &'a AccountRow, keys: &[&str]) -> Vec<Cell<'a>> {
-    let cells = account_cells(a);
-    keys.iter()
-        .map(|k| {
-            ACCOUNT_COLUMNS
-                .iter()
-                .position(|c| c == k)
-                .map_or(Cell::Empty, |i| cells[i].clone())
+/// Whether a column of `kind` holds numbers (right-aligned).
+pub(crate) fn numeric(kind: Kind) -> bool {
+    matches!(kind, Kind::Count | Kind::Ratio | Kind::Days | Kind::Decimal)
+}
+
+/// The heads of `columns`: their labels, and whether they are numbers.
+pub(crate) fn heads<R>(columns: &[&Column<R>]) -> Vec<(&'static str, bool)> {
+    columns.iter().map(|c| (c.label, numeric(c.kind))).collect()
+}
+
+/// The cells of `row` in `columns`, as shown, texts cut to `max` characters.
+pub(crate) fn shown<R>(row: &R, columns: &[&Column<R>], max: usize) -> Vec<Shown> {
+    columns
+        .iter()
+        .map(|c| {
+            let mut shown = Shown::cell(&c.cell(row), max);
+            if c.kind == Kind::Uin {
+                // A UIN is one word: never cut across lines.
+                shown.class = "id";
+            }
+            shown
         })
         .collect()
 }
 
-/// The cells of `r` in the columns `keys` (of [`REGION_COLUMNS`]).
-pub(crate) fn region_values<'a>(r: &'a RegionRow, keys: &[&str]) -> Vec<Cell<'a>> {
-    let cells = region_cells(r);
-    keys.iter()
-        .map(|k| {
-            REGION_COLUMNS
-                .iter()
-                .position(|c| c == k)
-                .map_or(Cell::Empty, |i| cells[i].clone())
-        })
-        .collect()
+/// A value read back from the history as its column's `kind` reads: a
+/// ratio is stored as a plain number.
+pub(crate) fn of_kind(cell: &Cell<'static>, kind: Kind) -> Cell<'static> {
+    match cell {
+        Cell::Num(x) if kind == Kind::Ratio => Cell::Ratio(*x),
+        other => other.clone(),
+    }
 }
 
 /// The ratio a cell holds.

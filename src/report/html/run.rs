@@ -1,12 +1,16 @@
 //! The end of the page: the failures (failed queries first, then the
 //! cancelled ones, capped), the organizations whose members were
-//! discovered, and the run's facts.
+//! discovered, and the run's facts: the tables of `columns::regions`
+//! and `columns::run`, their labels the tables'.
 
-use crate::aggregate::{AccountStatus, RegionStatus};
-use crate::report::{organization_fields, run_fields, Report};
+use crate::aggregate::{AccountStatus, RegionRow, RegionStatus};
+use crate::columns::regions::{ACCOUNT, ATTEMPTS, ERROR_CODE, ERROR_MESSAGE, REGION, REQUEST_ID};
+use crate::columns::run::{ORGANIZATIONS, RUN};
+use crate::columns::Column;
+use crate::report::Report;
 
 use super::text::{MAX_MESSAGE_CHARS, MAX_NAME_CHARS};
-use super::{region_values, Shown, Table, MAX_TABLE_ROWS};
+use super::{heads, shown, Shown, Table, MAX_TABLE_ROWS};
 
 /// The failures: how many, and the first of them.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,14 +24,29 @@ pub struct Failures {
 }
 
 /// The columns of the failures' table.
-const FAILURE_COLUMNS: [(&str, &str, bool); 6] = [
-    ("account", "Account", false),
-    ("region", "Region", false),
-    ("error_code", "Code", false),
-    ("error_message", "Message", false),
-    ("attempts", "Attempts", true),
-    ("request_id", "Request ID", false),
+static FAILURE_COLUMNS: [&Column<RegionRow>; 6] = [
+    &ACCOUNT,
+    &REGION,
+    &ERROR_CODE,
+    &ERROR_MESSAGE,
+    &ATTEMPTS,
+    &REQUEST_ID,
 ];
+
+/// A failed query's row: its message cut like a message, the rest like names.
+fn failure_row(r: &RegionRow) -> Vec<Shown> {
+    FAILURE_COLUMNS
+        .iter()
+        .map(|c| {
+            let max = if c.key == ERROR_MESSAGE.key {
+                MAX_MESSAGE_CHARS
+            } else {
+                MAX_NAME_CHARS
+            };
+            Shown::cell(&c.cell(r), max)
+        })
+        .collect()
+}
 
 /// The failed and cancelled queries of `report`.
 pub fn failures(report: &Report) -> Failures {
@@ -40,26 +59,12 @@ pub fn failures(report: &Report) -> Failures {
         .count();
     let failed = a.failures().filter(|r| r.status != RegionStatus::Cancelled);
     let cancelled = a.failures().filter(|r| r.status == RegionStatus::Cancelled);
-    let keys = FAILURE_COLUMNS.map(|c| c.0);
     let rows: Vec<Vec<Shown>> = failed
         .chain(cancelled)
         .take(MAX_TABLE_ROWS)
-        .map(|r| {
-            region_values(r, &keys)
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let max = if i == 3 {
-                        MAX_MESSAGE_CHARS
-                    } else {
-                        MAX_NAME_CHARS
-                    };
-                    Shown::cell(c, max)
-                })
-                .collect()
-        })
+        .map(failure_row)
         .collect();
-    let heads: Vec<(&'static str, bool)> = FAILURE_COLUMNS.iter().map(|c| (c.1, c.2)).collect();
+    let heads = heads(&FAILURE_COLUMNS);
     Failures {
         count,
         error_accounts,
@@ -70,32 +75,26 @@ pub fn failures(report: &Report) -> Failures {
 /// The organizations whose members were discovered (none: no section).
 pub fn organizations(report: &Report) -> Option<Table> {
     let orgs = &report.aggregate.run.organizations;
-    let first = orgs.first()?;
-    let heads: Vec<(&'static str, bool)> = organization_fields(first)
-        .iter()
-        .map(|f| (f.label, f.key.starts_with("members")))
-        .collect();
+    if orgs.is_empty() {
+        return None;
+    }
     let rows = orgs
         .iter()
         .take(MAX_TABLE_ROWS)
-        .map(|o| {
-            organization_fields(o)
-                .iter()
-                .map(|f| Shown::cell(&f.cell, MAX_MESSAGE_CHARS))
-                .collect()
-        })
+        .map(|o| shown(o, &ORGANIZATIONS, MAX_MESSAGE_CHARS))
         .collect();
-    Some(Table::new(&heads, rows, orgs.len()))
+    Some(Table::new(&heads(&ORGANIZATIONS), rows, orgs.len()))
 }
 
-/// The run's facts: one row per field.
+/// The run's facts: one row per fact of the run's table.
 pub fn facts(report: &Report) -> Table {
-    let rows = run_fields(report)
+    let run = &report.aggregate.run;
+    let rows = RUN
         .iter()
-        .map(|f| {
+        .map(|c| {
             vec![
-                Shown::text(f.label.to_string()),
-                Shown::cell(&f.cell, MAX_MESSAGE_CHARS),
+                Shown::text(c.label.to_string()),
+                Shown::cell(&c.cell(run), MAX_MESSAGE_CHARS),
             ]
         })
         .collect::<Vec<_>>();

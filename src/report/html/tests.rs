@@ -2,8 +2,11 @@ use chrono::TimeZone;
 use scraper::{Html, Selector};
 
 use super::*;
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
 use crate::compare::Comparison;
-use crate::model::{ExitStatus, QueryResult, RegionScope, RunPoint};
+use crate::history::trends::RUN_TREND_COLUMNS;
+use crate::model::{QueryResult, RegionScope};
+use crate::report::ExitStatus;
 use crate::test_support::{
     account, breached_report, cancelled, compared_report, data, failed, ok, report_of, run_info,
     sample_report,
@@ -29,18 +32,26 @@ fn sections(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// `n` runs of the scope, a day apart, ending with this one.
-fn runs(n: u32) -> Vec<RunPoint> {
+/// `n` runs of the scope, a day apart, ending with this one: rows of the
+/// history's `RUN_TREND_COLUMNS`.
+fn runs(n: u32) -> Vec<trend::RunRow> {
     (0..n)
-        .map(|i| RunPoint {
-            stem: format!("run-{i}"),
-            started_at: chrono::Utc
+        .map(|i| {
+            let started = chrono::Utc
                 .with_ymd_and_hms(2026, 1, 1 + i, 0, 0, 0)
-                .unwrap(),
-            complete: i != 1,
-            licenses_total: Some(100 + i64::from(i)),
-            licenses_used: Some(50 + 10 * i64::from(i)),
-            utilization: Some(0.5),
+                .unwrap();
+            RUN_TREND_COLUMNS
+                .iter()
+                .map(|(key, _)| match *key {
+                    "stem" => Cell::Text(format!("run-{i}").into()),
+                    "started_at" => Cell::Text(crate::columns::rfc3339(&started).into()),
+                    "complete" => Cell::Bool(i != 1),
+                    k if k == TOTAL_AUTHORIZED.key => Cell::Int(100 + i64::from(i)),
+                    k if k == USED_AUTHORIZED.key => Cell::Int(50 + 10 * i64::from(i)),
+                    k if k == UTILIZATION.key => Cell::Num(0.5),
+                    _ => Cell::Empty,
+                })
+                .collect()
         })
         .collect()
 }
@@ -290,6 +301,10 @@ fn the_most_utilized_accounts_are_bars_beside_their_numbers() {
         .collect();
     assert_eq!(first, ["-member-a", "n/a", "15", "10", "-5", "150.0%"]);
     assert_eq!(select(&doc, "#top tbody svg.meter").len(), 2);
+    // A UIN is one word, never cut across lines (the row's second cell).
+    let uins = select(&doc, "#top tbody td.id");
+    assert_eq!(uins.len(), 2, "{html}");
+    assert!(html.contains(".id { white-space: nowrap;"));
     assert_eq!(
         select(&doc, "#top tbody rect.bar.over").len(),
         1,
@@ -373,7 +388,7 @@ fn tables_are_capped_the_worst_first() {
     let text = |css: &str| -> String { select(&doc, css)[0].text().collect() };
     assert_eq!(select(&doc, "#failures tbody tr").len(), MAX_TABLE_ROWS);
     assert!(text("#failures").contains("… and 13 more, see the XLSX or CSV."));
-    assert_eq!(select(&doc, "#top tbody tr").len(), TOP_ACCOUNTS);
+    assert_eq!(select(&doc, "#top tbody tr").len(), accounts::TOP_ACCOUNTS);
     let over = select(&doc, "#over-licensed tbody tr");
     assert_eq!(over.len(), MAX_TABLE_ROWS);
     let first: Vec<String> = over[0].text().map(str::to_string).collect();

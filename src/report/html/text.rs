@@ -4,7 +4,7 @@
 //! ([`crate::sanitize::clean`]). Escaping is the templates' (askama escapes
 //! every value), so nothing here produces markup.
 
-use crate::report::Cell;
+use crate::columns::{rfc3339, Cell};
 use crate::sanitize;
 
 /// Longest name, UIN, region, status or request id shown, in characters.
@@ -56,6 +56,7 @@ pub fn cell(c: &Cell<'_>, max: usize) -> String {
         Cell::Ratio(r) => pct(*r),
         Cell::Num(x) => format!("{x:.1}"),
         Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Cell::Time(t) => rfc3339(t),
     }
 }
 

@@ -1,19 +1,28 @@
 //! The trend of the scope's runs from the history: licenses used and held
 //! over time (a line chart from 0; incomplete runs hollow), and the runs'
 //! numbers as a table, the latest first. Shown when the history holds at
-//! least [`MIN_EARLIER_RUNS`] earlier runs of the scope.
+//! least [`MIN_EARLIER_RUNS`] earlier runs of the scope. The runs are rows
+//! of the history's per-run trend table (`history::trends::RUN_TREND_COLUMNS`),
+//! read by the totals' handles; the `history` command's page draws its
+//! licenses and runs with the same functions.
 
 use chrono::{DateTime, Utc};
 
-use crate::model::RunPoint;
-use crate::report::{Cell, Report};
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
+use crate::columns::totals::TotalsColumn;
+use crate::columns::Cell;
+use crate::history::trends::{col, RUN_TREND_COLUMNS};
+use crate::report::Report;
 
 use super::chart::{self, Lines, Scale, Times};
 use super::text::{self, MAX_NAME_CHARS};
-use super::{Shown, Table, MAX_TABLE_ROWS};
+use super::{numeric, of_kind, Shown, Table, MAX_TABLE_ROWS};
 
 /// Earlier runs of the scope needed for a trend.
 pub const MIN_EARLIER_RUNS: usize = 2;
+
+/// One run: a row of `RUN_TREND_COLUMNS`.
+pub(crate) type RunRow = Vec<Cell<'static>>;
 
 /// The section.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,80 +55,129 @@ pub(crate) fn axis_labels(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<Stri
     }
 }
 
-/// The time axis of `points`.
-fn times(points: &[RunPoint]) -> Times {
-    let (first, last) = match (points.first(), points.last()) {
-        (Some(a), Some(b)) => (a.started_at, b.started_at),
-        _ => (DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::UNIX_EPOCH),
-    };
+/// The value of the run column `name` in `row`.
+fn value<'a>(row: &'a RunRow, name: &str) -> &'a Cell<'static> {
+    &row[col(&RUN_TREND_COLUMNS, name)]
+}
+
+/// When a run started (unreadable: the epoch).
+fn started(row: &RunRow) -> DateTime<Utc> {
+    value(row, "started_at")
+        .as_text()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map_or(DateTime::<Utc>::UNIX_EPOCH, |d| d.with_timezone(&Utc))
+}
+
+/// Whether a run had every answer.
+fn complete(row: &RunRow) -> bool {
+    value(row, "complete").as_bool() == Some(true)
+}
+
+/// The time axis of `runs`, oldest first.
+pub(crate) fn times(runs: &[RunRow]) -> Times {
+    let at: Vec<DateTime<Utc>> = runs.iter().map(started).collect();
     Times {
-        seconds: points.iter().map(|p| p.started_at.timestamp()).collect(),
-        incomplete: points.iter().map(|p| !p.complete).collect(),
-        labels: axis_labels(first, last),
+        seconds: at.iter().map(DateTime::timestamp).collect(),
+        incomplete: runs.iter().map(|r| !complete(r)).collect(),
+        labels: match (at.first(), at.last()) {
+            (Some(a), Some(b)) => axis_labels(*a, *b),
+            _ => Vec::new(),
+        },
     }
 }
 
-/// A count as a sentence says it.
-fn said(n: Option<i64>) -> String {
-    n.map_or_else(|| text::UNKNOWN.to_string(), text::count)
+/// The total `total` of each run.
+pub(crate) fn series(runs: &[RunRow], total: TotalsColumn) -> Vec<Option<f64>> {
+    runs.iter()
+        .map(|r| value(r, total.key()).as_real())
+        .collect()
 }
 
-/// The trend of `report`'s scope (too few earlier runs: none).
-pub fn section(report: &Report) -> Option<Trend> {
-    let points = &report.trend;
-    if points.len() < MIN_EARLIER_RUNS + 1 {
-        return None;
-    }
-    let (first, last) = (points.first()?, points.last()?);
-    let used: Vec<Option<f64>> = points
-        .iter()
-        .map(|p| p.licenses_used.map(|v| v as f64))
-        .collect();
-    let held: Vec<Option<f64>> = points
-        .iter()
-        .map(|p| p.licenses_total.map(|v| v as f64))
-        .collect();
-    let chart = chart::lines(
-        &times(points),
+/// Licenses held and used over `runs`, from 0.
+pub(crate) fn licenses_chart(runs: &[RunRow]) -> Lines {
+    let held = series(runs, TotalsColumn::Of(&TOTAL_AUTHORIZED));
+    let used = series(runs, TotalsColumn::Of(&USED_AUTHORIZED));
+    chart::lines(
+        &times(runs),
         &[("held", held), ("used", used)],
         Scale::Count,
+    )
+}
+
+/// What [`licenses_chart`] shows, in words: the licenses used and held
+/// in the first and the last run.
+pub(crate) fn licenses_said(runs: &[RunRow]) -> [String; 4] {
+    let said = |row: Option<&RunRow>, total: TotalsColumn| {
+        row.and_then(|r| value(r, total.key()).as_int())
+            .map_or_else(|| text::UNKNOWN.to_string(), text::count)
+    };
+    let (used, held) = (
+        TotalsColumn::Of(&USED_AUTHORIZED),
+        TotalsColumn::Of(&TOTAL_AUTHORIZED),
     );
-    let summary = format!(
-        "{} runs from {} to {}: licenses used {} then {} now, held {} then {} now.",
-        points.len(),
-        first.started_at.format("%Y-%m-%d %H:%M UTC"),
-        last.started_at.format("%Y-%m-%d %H:%M UTC"),
-        said(first.licenses_used),
-        said(last.licenses_used),
-        said(first.licenses_total),
-        said(last.licenses_total),
-    );
-    let rows = points
+    [
+        said(runs.first(), used),
+        said(runs.last(), used),
+        said(runs.first(), held),
+        said(runs.last(), held),
+    ]
+}
+
+/// The runs as a table, the latest first: when, which, whether complete,
+/// then `totals`, and with `scope`, the run's scope.
+pub(crate) fn runs_table(runs: &[RunRow], totals: &[TotalsColumn], scope: bool) -> Table {
+    let rows = runs
         .iter()
         .rev()
         .take(MAX_TABLE_ROWS)
-        .map(|p| {
-            vec![
-                Shown::text(p.started_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-                Shown::cell(&Cell::str(&p.stem), MAX_NAME_CHARS),
-                Shown::text(if p.complete { "yes" } else { "no" }.into()),
-                Shown::cell(&Cell::int(p.licenses_used), MAX_NAME_CHARS),
-                Shown::cell(&Cell::int(p.licenses_total), MAX_NAME_CHARS),
-                Shown::cell(&Cell::ratio(p.utilization), MAX_NAME_CHARS),
-            ]
+        .map(|r| {
+            let mut row = vec![
+                Shown::text(started(r).format("%Y-%m-%d %H:%M UTC").to_string()),
+                Shown::cell(value(r, "stem"), MAX_NAME_CHARS),
+                Shown::text(if complete(r) { "yes" } else { "no" }.into()),
+            ];
+            row.extend(
+                totals
+                    .iter()
+                    .map(|t| Shown::cell(&of_kind(value(r, t.key()), t.kind()), MAX_NAME_CHARS)),
+            );
+            if scope {
+                row.push(Shown::cell(value(r, "scope"), MAX_NAME_CHARS));
+            }
+            row
         })
         .collect();
-    let heads = [
-        ("Started", false),
-        ("Run", false),
-        ("Complete", false),
-        ("Used", true),
-        ("Held", true),
-        ("Utilization", true),
-    ];
+    let mut heads = vec![("Started", false), ("Run", false), ("Complete", false)];
+    heads.extend(totals.iter().map(|t| (t.label(), numeric(t.kind()))));
+    if scope {
+        heads.push(("Scope", false));
+    }
+    Table::new(&heads, rows, runs.len())
+}
+
+/// The totals the trend's table shows.
+static SHOWN: [TotalsColumn; 3] = [
+    TotalsColumn::Of(&USED_AUTHORIZED),
+    TotalsColumn::Of(&TOTAL_AUTHORIZED),
+    TotalsColumn::Of(&UTILIZATION),
+];
+
+/// The trend of `report`'s scope (too few earlier runs: none).
+pub fn section(report: &Report) -> Option<Trend> {
+    let runs = &report.trend;
+    if runs.len() < MIN_EARLIER_RUNS + 1 {
+        return None;
+    }
+    let [used_then, used_now, held_then, held_now] = licenses_said(runs);
+    let summary = format!(
+        "{} runs from {} to {}: licenses used {used_then} then {used_now} now, held {held_then} then {held_now} now.",
+        runs.len(),
+        started(runs.first()?).format("%Y-%m-%d %H:%M UTC"),
+        started(runs.last()?).format("%Y-%m-%d %H:%M UTC"),
+    );
     Some(Trend {
-        chart,
+        chart: licenses_chart(runs),
         summary,
-        table: Table::new(&heads, rows, points.len()),
+        table: runs_table(runs, &SHOWN, false),
     })
 }

@@ -3,9 +3,9 @@
 //! - `comparison`: `{"previous_run", "previous_generated_at",
 //!   "accounts_matched", "accounts_new", "accounts_vanished", "note"}`; with
 //!   nothing to compare with, every key but `note` is `null` and `note` says why;
-//! - each `accounts` entry's `change`: the [`CHANGE_METRICS`] differences
+//! - each `accounts` entry's `change`: the compared columns' differences
 //!   (current minus previous, `null` where either side is empty; the
-//!   `utilization` difference a ratio), or `null` for a new account (and for
+//!   difference of a ratio a ratio), or `null` for a new account (and for
 //!   every account when there was nothing to compare with);
 //! - `vanished_accounts`: the earlier run's accounts that are gone, each
 //!   with `account`, `uin`, `status` and its previous values of the metrics.
@@ -16,11 +16,11 @@
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
+use crate::columns::accounts::compared;
+use crate::columns::{rfc3339, Cell};
 use crate::compare::Comparison;
-use crate::compare::{Change, PreviousAccount, CHANGE_METRICS};
-use crate::report::changes::{change_cell, previous_cell};
+use crate::compare::{Change, PreviousAccount};
 use crate::report::Report;
-use crate::report::{rfc3339, Cell};
 
 /// Writes `comparison` and `vanished_accounts` into the top-level object
 /// (nothing without `--compare`).
@@ -89,9 +89,9 @@ pub(super) struct ChangeObject<'a>(&'a Change);
 
 impl Serialize for ChangeObject<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(CHANGE_METRICS.len()))?;
-        for metric in CHANGE_METRICS {
-            m.serialize_entry(metric, &change_cell(self.0, metric))?;
+        let mut m = s.serialize_map(Some(compared().len()))?;
+        for &c in compared() {
+            m.serialize_entry(c.key, &self.0.values.get(c))?;
         }
         m.end()
     }
@@ -114,12 +114,12 @@ struct VanishedAccount<'a>(&'a PreviousAccount);
 impl Serialize for VanishedAccount<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let p = self.0;
-        let mut m = s.serialize_map(Some(3 + CHANGE_METRICS.len()))?;
+        let mut m = s.serialize_map(Some(3 + compared().len()))?;
         m.serialize_entry("account", &p.account)?;
         m.serialize_entry("uin", &Cell::text(p.uin.as_deref()))?;
         m.serialize_entry("status", &p.status)?;
-        for metric in CHANGE_METRICS {
-            m.serialize_entry(metric, &previous_cell(p, metric))?;
+        for &c in compared() {
+            m.serialize_entry(c.key, &p.values.get(c))?;
         }
         m.end()
     }

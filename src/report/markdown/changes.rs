@@ -8,7 +8,10 @@
 
 use std::io::{self, Write};
 
-use super::{cell, code, more, num, opt, pct, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{cell, code, more, opt, value, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use crate::aggregate::AccountRow;
+use crate::columns::accounts;
+use crate::columns::{Cell, Column};
 use crate::compare::{Compared, Comparison};
 use crate::report::changes::previous_date;
 use crate::report::Report;
@@ -42,9 +45,25 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     }
 }
 
-fn signed(n: Option<i64>) -> String {
-    n.map_or_else(|| "n/a".to_string(), |n| format!("{n:+}"))
+/// A difference with its sign; a ratio's in percentage points.
+fn signed(d: &Cell<'_>) -> String {
+    match d {
+        Cell::Int(n) => format!("{n:+}"),
+        Cell::Num(points) => format!("{points:+.1} pp"),
+        _ => "n/a".to_string(),
+    }
 }
+
+/// The differences of the top movers table, with their headers.
+static MOVES: [(&Column<AccountRow>, &str); 7] = [
+    (&accounts::USED_AUTHORIZED, "Δ Used"),
+    (&accounts::TOTAL_AUTHORIZED, "Δ Total"),
+    (&accounts::REMAINING_AUTHORIZED, "Δ Remaining"),
+    (&accounts::UTILIZATION, "Δ Utilization"),
+    (&accounts::SCANNED_IMAGES, "Δ Scanned"),
+    (&accounts::DUPLICATE_IMAGES, "Δ Duplicates"),
+    (&accounts::SCAN_QUOTA_USED, "Δ Scan quota used"),
+];
 
 fn top_movers<W: Write>(
     report: &Report,
@@ -56,35 +75,41 @@ fn top_movers<W: Write>(
     if movers.is_empty() {
         return writeln!(w, "No account changed.\n");
     }
-    writeln!(
-        w,
-        "| Account | UIN | Used (then → now) | Δ Used | Δ Total | Δ Remaining | Δ Utilization | Δ Scanned | Δ Duplicates | Δ Scan quota used |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    )?;
+    write!(w, "| Account | UIN | Used (then → now) |")?;
+    for (_, header) in MOVES {
+        write!(w, " {header} |")?;
+    }
+    writeln!(w, "\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    let used = &accounts::USED_AUTHORIZED;
     for &i in movers.iter().take(MAX_TABLE_ROWS) {
         let (a, ch) = (&report.aggregate.accounts[i], c.changes[i].as_ref());
-        let before = c.previous[i].as_ref().and_then(|p| p.used_authorized);
+        let before = c.previous[i]
+            .as_ref()
+            .map_or(Cell::Empty, |p| p.values.get(used));
         let ch = ch.cloned().unwrap_or_default();
-        writeln!(
+        write!(
             w,
-            "| {} | {} | {} → {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} → {} |",
             cell(&a.account, MAX_NAME_CHARS),
             opt(a.uin.as_deref(), MAX_NAME_CHARS),
-            num(before),
-            num(a.used_authorized),
-            signed(ch.used_authorized),
-            signed(ch.total_authorized),
-            signed(ch.remaining_authorized),
-            ch.utilization_points()
-                .map_or_else(|| "n/a".to_string(), |p| format!("{p:+.1} pp")),
-            signed(ch.scanned_images),
-            signed(ch.duplicate_images),
-            signed(ch.scan_quota_used),
+            value(&before),
+            value(&used.cell(a)),
         )?;
+        for (column, _) in MOVES {
+            write!(w, " {} |", signed(&ch.shown(column)))?;
+        }
+        writeln!(w)?;
     }
     more(w, movers.len(), MAX_TABLE_ROWS)?;
     writeln!(w)
 }
+
+/// The values of the new and vanished accounts tables, after the status.
+static SHOWN: [&Column<AccountRow>; 3] = [
+    &accounts::USED_AUTHORIZED,
+    &accounts::TOTAL_AUTHORIZED,
+    &accounts::UTILIZATION,
+];
 
 fn new_accounts<W: Write>(report: &Report, new: &[usize], w: &mut W) -> io::Result<()> {
     writeln!(w, "### New accounts ({})\n", new.len())?;
@@ -103,9 +128,9 @@ fn new_accounts<W: Write>(report: &Report, new: &[usize], w: &mut W) -> io::Resu
             cell(&a.account, MAX_NAME_CHARS),
             opt(a.uin.as_deref(), MAX_NAME_CHARS),
             a.status.as_str(),
-            num(a.used_authorized),
-            num(a.total_authorized),
-            pct(a.utilization),
+            value(&SHOWN[0].cell(a)),
+            value(&SHOWN[1].cell(a)),
+            value(&SHOWN[2].cell(a)),
         )?;
     }
     more(w, new.len(), MAX_TABLE_ROWS)?;
@@ -128,9 +153,9 @@ fn vanished<W: Write>(c: &Compared, w: &mut W) -> io::Result<()> {
             cell(&p.account, MAX_NAME_CHARS),
             opt(p.uin.as_deref(), MAX_NAME_CHARS),
             cell(&p.status, MAX_NAME_CHARS),
-            num(p.used_authorized),
-            num(p.total_authorized),
-            pct(p.utilization),
+            value(&p.values.get(SHOWN[0])),
+            value(&p.values.get(SHOWN[1])),
+            value(&p.values.get(SHOWN[2])),
         )?;
     }
     more(w, c.vanished.len(), MAX_TABLE_ROWS)?;

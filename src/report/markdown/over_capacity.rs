@@ -4,7 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::{cell, more, num, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{cell, more, opt, value, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use crate::columns::accounts;
 use crate::report::Report;
 
 /// The marker of a flagged value.
@@ -42,9 +43,9 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
             "| {} | {} | {} | {} | {} |",
             cell(&a.account, MAX_NAME_CHARS),
             opt(a.uin.as_deref(), MAX_NAME_CHARS),
-            num(a.scan_quota_used),
-            num(a.scan_quota_capacity),
-            pct(a.scan_quota_utilization),
+            value(&accounts::SCAN_QUOTA_USED.cell(a)),
+            value(&accounts::SCAN_QUOTA_CAPACITY.cell(a)),
+            value(&accounts::SCAN_QUOTA_UTILIZATION.cell(a)),
         )?;
     }
     more(w, over.len(), MAX_TABLE_ROWS)?;

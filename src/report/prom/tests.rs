@@ -239,3 +239,56 @@ fn prom_is_a_format_of_the_set_but_not_a_default() {
     let written = std::fs::read_to_string(&paths[0]).unwrap();
     assert_eq!(written, text(&report, 3));
 }
+
+#[path = "../../../tests/cli/prom_tools.rs"]
+#[allow(dead_code)]
+mod prom_tools;
+
+/// Account names with quotes, backslashes and line feeds (which only the
+/// library can give: the config refuses control characters) survive
+/// promtool and Python's `prometheus_client` parser (moved here from
+/// `tests/cli/metrics.rs`: the integration tests use the binary).
+#[cfg(unix)]
+#[test]
+fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
+    use prom_tools::{promtool, promtool_accepts, python, python_parse, value_of};
+    let names = [
+        "a \"quoted\" name",
+        "back\\slash\\",
+        "two\nlines",
+        "all \"\\\n",
+    ];
+    let accounts: Vec<_> = names
+        .iter()
+        .map(|n| {
+            let mut a = account(n, &["ap-guangzhou"]);
+            a.uin = Some("100000000009".into());
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..names.len())
+        .map(|i| {
+            let answer = tcapi::tcss::ImageAuthorizedInfo {
+                total_authorized_cnt: Some(10),
+                used_authorized_cnt: Some(i as i64),
+                ..Default::default()
+            };
+            ok(i, "ap-guangzhou", answer)
+        })
+        .collect();
+    let report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
+    let text = render(&report, &Default::default()).unwrap();
+    if let Some(promtool) = promtool() {
+        promtool_accepts(&promtool, &text);
+    }
+    let Some(python) = python() else { return };
+    let families = python_parse(&python, &text);
+    for (i, name) in names.iter().enumerate() {
+        let labels = [("account", *name), ("kind", "used")];
+        assert_eq!(
+            value_of(&families, "tcss_image_licenses", &labels),
+            Some(i as f64),
+            "{name:?}"
+        );
+    }
+}

@@ -103,9 +103,11 @@ fn claimed(out: &Path, stem: &str, mine: Option<&Path>) -> bool {
             .to_str()
             .and_then(parse)
             .is_some_and(|t| t.stem == Some(stem));
+        // By name: `mine` is absolute (tempfile resolves a relative
+        // `out`), the entries of a relative `out` are not.
         claims
             && entry.file_type().is_ok_and(|t| t.is_dir())
-            && mine != Some(entry.path().as_path())
+            && mine.and_then(Path::file_name) != Some(name.as_os_str())
     })
 }
 
@@ -483,6 +485,21 @@ mod tests {
         }
         drop((first, second, third));
         assert_eq!(temporaries(out), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_relative_out_folder_claims_its_first_stem() {
+        // Relative to the test's folder (the package's), as `--out reports`
+        // is to a run's.
+        std::fs::create_dir_all("target").unwrap();
+        let dir = tempfile::tempdir_in("target").unwrap();
+        let name = dir.path().file_name().unwrap();
+        let out = Path::new("target").join(name).join("reports");
+        let base = "tcss-authorizations-20260101T000000Z";
+        let first = reserve(&out, base, &report_names, &|| false).unwrap();
+        assert_eq!(first.stem, base, "its own claim is not a rival's");
+        let second = reserve(&out, base, &report_names, &|| false).unwrap();
+        assert_eq!(second.stem, format!("{base}-2"));
     }
 
     #[test]

@@ -10,16 +10,20 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::{as_col, as_row, print, table_header, write_table_cell, Styles};
+use super::{as_col, as_row, print, table_header, write_table_cell, Heading, Styles};
+use crate::columns::accounts::{compared, ACCOUNTS};
+use crate::columns::{find, Kind};
+use crate::columns::{rfc3339, Cell};
 use crate::compare::Comparison;
-use crate::report::changes::{change_columns, change_row_cells, change_rows};
+use crate::report::changes::{
+    change_columns, change_row_cells, change_rows, CHANGE_KEY_COLUMNS, SIDES,
+};
 use crate::report::Report;
-use crate::report::{rfc3339, Cell};
 
 /// The sheet's name.
 pub const CHANGES_SHEET: &str = "Changes";
 
-/// Number format of the utilization difference (its value in points).
+/// Number format of a ratio's difference (its value in points).
 pub const POINTS_FORMAT: &str = "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"";
 
 /// Number format of the count differences.
@@ -41,9 +45,10 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
         Comparison::With(c) => {
             let ws = wb.add_worksheet_with_constant_memory()?;
             let columns = change_columns();
+            let headings: Vec<Heading> = columns.iter().map(|name| heading(name)).collect();
             let rows = c.changes.len() + c.vanished.len();
-            table_header(ws, CHANGES_SHEET, &columns, rows, styles)?;
-            column_formats(ws, &columns, styles)?;
+            table_header(ws, CHANGES_SHEET, &headings, rows, styles)?;
+            column_formats(ws, styles)?;
             for (i, row) in change_rows(report, c).enumerate() {
                 for (col, cell) in change_row_cells(&row).iter().enumerate() {
                     write_table_cell(ws, as_row(i + 1)?, as_col(col)?, cell)?;
@@ -54,28 +59,27 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
     }
 }
 
-/// Percentages for utilization values, points for its difference, signs
-/// for the other differences.
-fn column_formats(
-    ws: &mut Worksheet,
-    columns: &[String],
-    styles: &Styles,
-) -> Result<(), XlsxError> {
+/// A Changes column's heading: the width of the accounts column of that
+/// name, else the usual one.
+fn heading(name: &str) -> Heading {
+    let base = find(&ACCOUNTS, name).map_or(12.0, |c| c.xlsx_width());
+    Heading::new(name, base, false)
+}
+
+/// Percentages for a ratio's values, points for its difference, signs for
+/// the other differences.
+fn column_formats(ws: &mut Worksheet, styles: &Styles) -> Result<(), XlsxError> {
     let points = Format::new().set_num_format(POINTS_FORMAT);
     let signed = Format::new().set_num_format(SIGNED_FORMAT);
-    for (i, name) in columns.iter().enumerate() {
-        let col = as_col(i)?;
-        match name.as_str() {
-            "utilization.previous" | "utilization.current" => {
-                ws.set_column_format(col, &styles.percent)?;
-            }
-            "utilization.change" => {
-                ws.set_column_format(col, &points)?;
-            }
-            n if n.ends_with(".change") => {
-                ws.set_column_format(col, &signed)?;
-            }
-            _ => {}
+    let first = CHANGE_KEY_COLUMNS.len();
+    for (i, column) in compared().iter().enumerate() {
+        let at = |side: usize| as_col(first + i * SIDES.len() + side);
+        if column.kind == Kind::Ratio {
+            ws.set_column_format(at(0)?, &styles.percent)?;
+            ws.set_column_format(at(1)?, &styles.percent)?;
+            ws.set_column_format(at(2)?, &points)?;
+        } else {
+            ws.set_column_format(at(2)?, &signed)?;
         }
     }
     Ok(())

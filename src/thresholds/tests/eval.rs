@@ -1,10 +1,12 @@
 use chrono::{TimeZone, Utc};
 
 use crate::aggregate::aggregate;
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
+use crate::columns::Cell;
 use crate::compare::{Change, Compared, Comparison};
 use crate::model::RegionScope;
 use crate::report::Report;
-use crate::test_support::{account, cancelled, data, failed, ok, run_info};
+use crate::test_support::{account, cancelled, data, failed, ok, run_info, values};
 use crate::thresholds::{evaluate, parse, show_number, Breach, Metric, Op, Origin, Scope, Unit};
 
 /// Four accounts: `high` 97 of 100 (UIN 1001), `over` 15 of 10 (UIN 1002),
@@ -100,7 +102,7 @@ fn a_breach_carries_scope_account_uin_metric_value_and_threshold() {
 #[test]
 fn total_scope_reads_the_totals_and_the_failure_counts() {
     let r = report();
-    let used = r.aggregate.totals.used_authorized.expect("known");
+    let used = r.aggregate.totals.int(&USED_AUTHORIZED).expect("known");
     assert_eq!(used, 97 + 15);
     assert_eq!(who(&r, "total.used_authorized == 112"), ["total"]);
     assert_eq!(who(&r, "total.used_authorized > 112"), Vec::<String>::new());
@@ -127,7 +129,7 @@ fn empty_totals_never_breach() {
         &[failed(0, "ap-guangzhou", "InternalError")],
         run_info(RegionScope::Account),
     ));
-    assert_eq!(r.aggregate.totals.utilization, None);
+    assert_eq!(r.aggregate.totals.ratio(&UTILIZATION), None);
     for op in ["<", "<=", ">", ">=", "==", "!="] {
         assert!(
             who(&r, &format!("total.utilization {op} 0")).is_empty(),
@@ -166,16 +168,18 @@ fn change_metrics_per_account_and_in_total() {
         report(),
         vec![
             Some(Change {
-                total_authorized: Some(0),
-                used_authorized: Some(12),
-                utilization: Some(0.97 - 0.85),
-                ..Change::default()
+                values: values(&[
+                    (&TOTAL_AUTHORIZED, Cell::Int(0)),
+                    (&USED_AUTHORIZED, Cell::Int(12)),
+                    (&UTILIZATION, Cell::Ratio(0.97 - 0.85)),
+                ]),
             }),
             Some(Change {
-                total_authorized: Some(0),
-                used_authorized: Some(5),
-                utilization: Some(0.5),
-                ..Change::default()
+                values: values(&[
+                    (&TOTAL_AUTHORIZED, Cell::Int(0)),
+                    (&USED_AUTHORIZED, Cell::Int(5)),
+                    (&UTILIZATION, Cell::Ratio(0.5)),
+                ]),
             }),
             Some(Change::default()),
             None,

@@ -1,4 +1,6 @@
-use crate::report::{account_cells, totals_fields, Cell, ACCOUNT_COLUMNS};
+use crate::columns::accounts::ACCOUNTS;
+use crate::columns::totals::TOTALS;
+use crate::columns::Cell;
 use crate::test_support::sample_report;
 use crate::thresholds::metrics::{account_names, find, total_only_names, Unit, METRICS};
 
@@ -7,13 +9,12 @@ use crate::thresholds::metrics::{account_names, find, total_only_names, Unit, ME
 #[test]
 fn per_account_metrics_are_the_numeric_accounts_columns() {
     let report = sample_report();
-    let cells = account_cells(&report.aggregate.accounts[0]);
-    let numeric: Vec<(&str, Unit)> = ACCOUNT_COLUMNS
+    let row = &report.aggregate.accounts[0];
+    let numeric: Vec<(&str, Unit)> = ACCOUNTS
         .iter()
-        .zip(cells.iter())
-        .filter_map(|(name, cell)| match cell {
-            Cell::Int(_) => Some((*name, Unit::Count)),
-            Cell::Ratio(_) => Some((*name, Unit::Ratio)),
+        .filter_map(|c| match c.cell(row) {
+            Cell::Int(_) => Some((c.key, Unit::Count)),
+            Cell::Ratio(_) => Some((c.key, Unit::Ratio)),
             _ => None,
         })
         .collect();
@@ -26,11 +27,7 @@ fn per_account_metrics_are_the_numeric_accounts_columns() {
 /// Every totals key is a metric at total scope, plus the two failure counts.
 #[test]
 fn total_metrics_are_the_totals_keys_and_the_failure_counts() {
-    let report = sample_report();
-    let mut keys: Vec<&str> = totals_fields(&report.aggregate.totals)
-        .iter()
-        .map(|f| f.key)
-        .collect();
+    let mut keys: Vec<&str> = TOTALS.iter().map(|c| c.key()).collect();
     keys.extend(["failed_accounts", "failed_queries"]);
     keys.sort_unstable();
     let mut table: Vec<&str> = METRICS
@@ -52,16 +49,15 @@ fn total_metrics_are_the_totals_keys_and_the_failure_counts() {
 fn metrics_read_what_the_reports_print() {
     let report = sample_report();
     for row in &report.aggregate.accounts {
-        let cells = account_cells(row);
         for m in METRICS.iter().filter(|m| m.account.is_some()) {
-            let i = ACCOUNT_COLUMNS.iter().position(|c| *c == m.name).unwrap();
-            let printed = match &cells[i] {
+            let column = ACCOUNTS.iter().find(|c| c.key == m.name).unwrap();
+            let printed = match &column.cell(row) {
                 Cell::Int(n) => Some(*n as f64),
                 Cell::Ratio(x) => Some(*x),
                 _ => None,
             };
             assert_eq!(
-                (m.account.unwrap())(row),
+                m.account_value(row),
                 printed,
                 "{} of {}",
                 m.name,
@@ -69,17 +65,17 @@ fn metrics_read_what_the_reports_print() {
             );
         }
     }
-    for f in totals_fields(&report.aggregate.totals) {
-        let printed = match f.cell {
+    for c in TOTALS.iter() {
+        let printed = match c.cell(&report.aggregate.totals) {
             Cell::Int(n) => Some(n as f64),
             Cell::Ratio(x) => Some(x),
             _ => None,
         };
         assert_eq!(
-            (find(f.key).unwrap().total.unwrap())(&report.aggregate),
+            find(c.key()).unwrap().total_value(&report.aggregate),
             printed,
             "{}",
-            f.key
+            c.key()
         );
     }
 }

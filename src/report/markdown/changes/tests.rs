@@ -116,8 +116,10 @@ fn every_table_full_stays_under_the_bound_and_escaped() {
                     Some(format!("gone-{i}{long}"))
                 },
                 status: long.clone(),
-                used_authorized: a.used_authorized.map(|u| u - 1 - i as i64),
-                ..PreviousAccount::default()
+                values: crate::test_support::values(&[(
+                    &crate::columns::accounts::USED_AUTHORIZED,
+                    crate::columns::Cell::int(a.used_authorized.map(|u| u - 1 - i as i64)),
+                )]),
             })
             .collect(),
     };

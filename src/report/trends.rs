@@ -3,10 +3,12 @@
 //! `<stem>.accounts.csv`, `<stem>.json`, `<stem>.xlsx` whose first sheet
 //! holds the per-run table, a line chart of licenses used against licenses
 //! total over time and a line chart of the top accounts' utilization, and
-//! `<stem>.html`, the same charts on one page (`history::html`).
+//! `<stem>.html`, the same charts on one page (`trends::html`).
 //! Written like a run's reports (`report::publish`): a stem claimed under
 //! the folder lock, the files written into its private staging folder, then
 //! published without replacing any file, the JSON last.
+
+mod html;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -16,13 +18,13 @@ use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{json, Map, Value};
 
-use super::record::Val;
-use super::schema::Ty;
-use super::trends::{
+use super::publish::{self, io_error};
+use super::ReportError;
+use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
+use crate::columns::{rfc3339, Cell, Kind};
+use crate::history::trends::{
     col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
 };
-use crate::report::publish::{self, io_error};
-use crate::report::ReportError;
 
 /// A file format of the `history` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,9 +131,9 @@ fn write_one(
     match format {
         TrendFormat::Csv => {
             let (cols, rows) = if name.ends_with(".runs.csv") {
-                (RUN_TREND_COLUMNS, &t.runs)
+                (&RUN_TREND_COLUMNS, &t.runs)
             } else {
-                (ACCOUNT_TREND_COLUMNS, &t.accounts)
+                (&ACCOUNT_TREND_COLUMNS, &t.accounts)
             };
             let file = fs::File::create(path)?;
             write_csv(cols, rows, BufWriter::new(&file)).map_err(|e| other(&e))?;
@@ -153,7 +155,7 @@ fn write_one(
         TrendFormat::Html => {
             let file = fs::File::create(path)?;
             let mut w = BufWriter::new(&file);
-            super::html::write(t, about, &mut w)?;
+            html::write(t, about, &mut w)?;
             w.flush()?;
             drop(w);
             file.sync_all()?;
@@ -162,18 +164,23 @@ fn write_one(
     Ok(())
 }
 
-fn csv_text(v: &Val) -> String {
+fn csv_text(v: &Cell<'_>) -> String {
     match v {
-        Val::Null => String::new(),
-        Val::Text(s) => crate::sanitize::guard(s).into_owned(),
-        Val::Int(i) => i.to_string(),
-        Val::Real(x) => x.to_string(),
-        Val::Bool(b) => b.to_string(),
+        Cell::Empty => String::new(),
+        Cell::Text(s) => crate::sanitize::guard(s).into_owned(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Ratio(x) | Cell::Num(x) => x.to_string(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Time(t) => rfc3339(t),
     }
 }
 
 /// One header row of the column names, then one row per entry.
-pub fn write_csv<W: Write>(cols: &[(&str, Ty)], rows: &[Vec<Val>], out: W) -> csv::Result<()> {
+pub fn write_csv<W: Write>(
+    cols: &[(&str, Kind)],
+    rows: &[Vec<Cell<'_>>],
+    out: W,
+) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(cols.iter().map(|c| c.0))?;
     for row in rows {
@@ -183,17 +190,18 @@ pub fn write_csv<W: Write>(cols: &[(&str, Ty)], rows: &[Vec<Val>], out: W) -> cs
     Ok(())
 }
 
-fn json_value(v: &Val) -> Value {
+fn json_value(v: &Cell<'_>) -> Value {
     match v {
-        Val::Null => Value::Null,
-        Val::Text(s) => Value::String(s.clone()),
-        Val::Int(i) => json!(i),
-        Val::Real(x) => json!(x),
-        Val::Bool(b) => json!(b),
+        Cell::Empty => Value::Null,
+        Cell::Text(s) => Value::String(s.to_string()),
+        Cell::Int(i) => json!(i),
+        Cell::Ratio(x) | Cell::Num(x) => json!(x),
+        Cell::Bool(b) => json!(b),
+        Cell::Time(t) => Value::String(rfc3339(t)),
     }
 }
 
-fn objects(cols: &[(&str, Ty)], rows: &[Vec<Val>]) -> Value {
+fn objects(cols: &[(&str, Kind)], rows: &[Vec<Cell<'_>>]) -> Value {
     Value::Array(
         rows.iter()
             .map(|row| {
@@ -214,12 +222,12 @@ fn objects(cols: &[(&str, Ty)], rows: &[Vec<Val>]) -> Value {
 pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
     json!({
         "schema_version": 1,
-        "generated_at": crate::report::rfc3339(&about.generated_at),
+        "generated_at": rfc3339(&about.generated_at),
         "history": about.history,
-        "since": t.since.map(|s| crate::report::rfc3339(&s)),
+        "since": t.since.map(|s| rfc3339(&s)),
         "scope": t.scope,
-        "runs": objects(RUN_TREND_COLUMNS, &t.runs),
-        "accounts": objects(ACCOUNT_TREND_COLUMNS, &t.accounts),
+        "runs": objects(&RUN_TREND_COLUMNS, &t.runs),
+        "accounts": objects(&ACCOUNT_TREND_COLUMNS, &t.accounts),
     })
 }
 
@@ -227,8 +235,8 @@ pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
 fn table(
     ws: &mut Worksheet,
     first_row: u32,
-    cols: &[(&str, Ty)],
-    rows: &[Vec<Val>],
+    cols: &[(&str, Kind)],
+    rows: &[Vec<Cell<'_>>],
     header: &Format,
     percent: &Format,
 ) -> Result<(), XlsxError> {
@@ -238,24 +246,27 @@ fn table(
     }
     for (r, row) in rows.iter().enumerate() {
         let r = first_row + 1 + r as u32;
-        for (c, (v, (name, _))) in row.iter().zip(cols).enumerate() {
+        for (c, (v, (_, kind))) in row.iter().zip(cols).enumerate() {
             let c = c as u16;
             match v {
-                Val::Null => {}
-                Val::Text(s) => {
-                    ws.write_string(r, c, s.as_str())?;
+                Cell::Empty => {}
+                Cell::Text(s) => {
+                    ws.write_string(r, c, s.as_ref())?;
                 }
-                Val::Int(i) => {
+                Cell::Int(i) => {
                     ws.write_number(r, c, *i as f64)?;
                 }
-                Val::Real(x) if name.ends_with("utilization") => {
+                Cell::Ratio(x) | Cell::Num(x) if *kind == Kind::Ratio => {
                     ws.write_number_with_format(r, c, *x, percent)?;
                 }
-                Val::Real(x) => {
+                Cell::Ratio(x) | Cell::Num(x) => {
                     ws.write_number(r, c, *x)?;
                 }
-                Val::Bool(b) => {
+                Cell::Bool(b) => {
                     ws.write_boolean(r, c, *b)?;
+                }
+                Cell::Time(t) => {
+                    ws.write_string(r, c, rfc3339(t))?;
                 }
             }
         }
@@ -273,23 +284,19 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
     let label_col = RUN_TREND_COLUMNS.len() as u16;
     let ws = wb.add_worksheet().set_name(SHEETS[0])?;
     ws.write_string(0, 0, format!("History: {}", about.history))?;
-    ws.write_string(
-        1,
-        0,
-        format!("Generated {}", crate::report::rfc3339(&about.generated_at)),
-    )?;
+    ws.write_string(1, 0, format!("Generated {}", rfc3339(&about.generated_at)))?;
     let scope = t.scope.as_deref().unwrap_or("every scope (--all-scopes)");
     ws.write_string(2, 0, format!("Scope: {scope}"))?;
     let first = 3;
-    table(ws, first, RUN_TREND_COLUMNS, &t.runs, &header, &percent)?;
+    table(ws, first, &RUN_TREND_COLUMNS, &t.runs, &header, &percent)?;
     ws.write_string_with_format(first, label_col, "run", &header)?;
     let (started, complete) = (
-        col(RUN_TREND_COLUMNS, "started_at"),
-        col(RUN_TREND_COLUMNS, "complete"),
+        col(&RUN_TREND_COLUMNS, "started_at"),
+        col(&RUN_TREND_COLUMNS, "complete"),
     );
     for (i, row) in t.runs.iter().enumerate() {
-        let mut label = row[started].text().unwrap_or_default().to_string();
-        if row[complete].bool() != Some(true) {
+        let mut label = row[started].as_text().unwrap_or_default().to_string();
+        if row[complete].as_bool() != Some(true) {
             label.push_str(" (incomplete)");
         }
         ws.write_string(first + 1 + i as u32, label_col, label)?;
@@ -302,7 +309,14 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
     let ws = wb
         .add_worksheet_with_constant_memory()?
         .set_name(SHEETS[1])?;
-    table(ws, 0, ACCOUNT_TREND_COLUMNS, &t.accounts, &header, &percent)?;
+    table(
+        ws,
+        0,
+        &ACCOUNT_TREND_COLUMNS,
+        &t.accounts,
+        &header,
+        &percent,
+    )?;
     let ws = wb.add_worksheet().set_name(SHEETS[2])?;
     top_sheet(ws, t, &header, &percent)?;
     wb.save(path)
@@ -314,11 +328,9 @@ fn charts(ws: &mut Worksheet, t: &Trends, first: u32, label_col: u16) -> Result<
     let n = t.runs.len() as u32;
     let (r0, r1) = (first + 1, first + n);
     let mut chart = Chart::new(ChartType::Line);
-    for (name, title) in [
-        ("used_authorized", "Licenses used"),
-        ("total_authorized", "Licenses total"),
-    ] {
-        let c = col(RUN_TREND_COLUMNS, name) as u16;
+    for column in [&USED_AUTHORIZED, &TOTAL_AUTHORIZED] {
+        let (name, title) = (column.key, column.label);
+        let c = col(&RUN_TREND_COLUMNS, name) as u16;
         chart
             .add_series()
             .set_categories((SHEETS[0], r0, label_col, r1, label_col))
@@ -356,14 +368,14 @@ fn top_sheet(
     percent: &Format,
 ) -> Result<(), XlsxError> {
     let (started, complete) = (
-        col(RUN_TREND_COLUMNS, "started_at"),
-        col(RUN_TREND_COLUMNS, "complete"),
+        col(&RUN_TREND_COLUMNS, "started_at"),
+        col(&RUN_TREND_COLUMNS, "complete"),
     );
     ws.write_string_with_format(0, 0, "run", header)?;
     ws.set_column_width(0, 28)?;
     for (i, row) in t.runs.iter().enumerate() {
-        let mut label = row[started].text().unwrap_or_default().to_string();
-        if row[complete].bool() != Some(true) {
+        let mut label = row[started].as_text().unwrap_or_default().to_string();
+        if row[complete].as_bool() != Some(true) {
             label.push_str(" (incomplete)");
         }
         ws.write_string(1 + i as u32, 0, label)?;
@@ -387,8 +399,8 @@ mod tests {
 
     #[test]
     fn csv_cells_are_guarded_and_empty_stays_empty() {
-        let cols: &[(&str, Ty)] = &[("a", Ty::Text), ("b", Ty::Int), ("c", Ty::Real)];
-        let rows = vec![vec![Val::Text("=1+1".into()), Val::Null, Val::Real(0.5)]];
+        let cols: &[(&str, Kind)] = &[("a", Kind::Text), ("b", Kind::Count), ("c", Kind::Ratio)];
+        let rows = vec![vec![Cell::str("=1+1"), Cell::Empty, Cell::Num(0.5)]];
         let mut out = Vec::new();
         write_csv(cols, &rows, &mut out).expect("csv");
         assert_eq!(

@@ -1,0 +1,329 @@
+//! The regions table (`<stem>.regions.csv`, JSON `regions`, the Regions
+//! sheet, `region_snapshots`): [`RegionRow`], one per query, with the API's
+//! fields as answered, and its columns ([`REGIONS`]); the Errors sheet
+//! shows some of them ([`ERRORS`]).
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
+
+use super::{Cell, Column, Kind};
+
+/// What happened to one (account, region) query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegionStatus {
+    /// The API answered.
+    Ok,
+    /// The query failed (API error, transport error, credentials, ...).
+    Error,
+    /// The run was interrupted before the query finished.
+    Cancelled,
+}
+
+impl RegionStatus {
+    /// The lowercase word the reports print (`ok`, `error`, `cancelled`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionStatus::Ok => "ok",
+            RegionStatus::Error => "error",
+            RegionStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for RegionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One (account, region) query: its outcome and the raw API fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionRow {
+    /// Account name.
+    pub account: String,
+    /// The account's UIN (as in its [`AccountRow`](super::accounts::AccountRow)).
+    pub uin: Option<String>,
+    /// Region queried.
+    pub region: String,
+    /// `ok`, `error` or `cancelled`.
+    pub status: RegionStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Attempts answered with throttling.
+    pub throttled: u32,
+    /// Wall time from the first attempt to the outcome, milliseconds.
+    pub latency_ms: u64,
+    /// RequestId of the last answer.
+    pub request_id: Option<String>,
+    /// Error code (`Cancelled` for cancelled queries).
+    pub error_code: Option<String>,
+    /// Error message.
+    pub error_message: Option<String>,
+    /// `TotalAuthorizedCnt`.
+    pub total_authorized: Option<i64>,
+    /// `UsedAuthorizedCnt`.
+    pub used_authorized: Option<i64>,
+    /// `TrialAuthorizedCnt`.
+    pub trial_authorized: Option<i64>,
+    /// `UsedTrialAuthorizedCnt`.
+    pub used_trial_authorized: Option<i64>,
+    /// `PurchasedAuthorizedCnt`.
+    pub purchased_authorized: Option<i64>,
+    /// `UsedPurchasedAuthorizedCnt`.
+    pub used_purchased_authorized: Option<i64>,
+    /// `ScannedImageCnt`.
+    pub scanned_images: Option<i64>,
+    /// `NotScannedImageCnt`.
+    pub not_scanned_images: Option<i64>,
+    /// `NotScannedLocalImageCnt`.
+    pub not_scanned_local_images: Option<i64>,
+    /// `RepeatImageIdCnt`.
+    pub duplicate_images: Option<i64>,
+    /// `CanApplyFreeImageAuthorize`.
+    pub can_apply_free_authorize: Option<bool>,
+    /// `ImageScanInquireInfo.InquireKey`.
+    pub scan_quota_key: Option<String>,
+    /// `ImageScanInquireInfo.ResourceID`.
+    pub scan_quota_resource_id: Option<String>,
+    /// `ImageScanInquireInfo.Capcity`.
+    pub scan_quota_capacity: Option<i64>,
+    /// `ImageScanInquireInfo.Useage`.
+    pub scan_quota_used: Option<i64>,
+    /// `ImageScanInquireInfo.PayNum`.
+    pub scan_quota_pay_num: Option<i64>,
+    /// `ImageScanInquireInfo.TrialNum`.
+    pub scan_quota_trial_num: Option<i64>,
+    /// `ImageScanInquireInfo.PayUsage`.
+    pub scan_quota_pay_usage: Option<i64>,
+    /// `ImageScanInquireInfo.PurchaseStatus`.
+    pub scan_quota_status: Option<String>,
+    /// `ImageScanInquireInfo.StartTime` at `+08:00`.
+    pub scan_quota_start: Option<DateTime<FixedOffset>>,
+    /// `ImageScanInquireInfo.EndTime` at `+08:00`.
+    pub scan_quota_end: Option<DateTime<FixedOffset>>,
+    /// What is impossible about the answer (negative counts, use beyond the
+    /// trial licenses, no fields at all, see `aggregate::warnings`),
+    /// about its account's numbers as a whole (`AccountRow::warnings`), or
+    /// that its account is counted in another's row
+    /// (`aggregate::shared_uin`); findings joined by `; `.
+    pub warning: Option<String>,
+}
+
+type Col = Column<RegionRow>;
+
+/// Account name.
+pub(crate) static ACCOUNT: Col =
+    Col::new("account", "Account", Kind::Text, |r| Cell::str(&r.account)).width(28.0);
+/// The account's UIN.
+pub(crate) static UIN: Col = Col::new("uin", "UIN", Kind::Uin, |r| Cell::text(r.uin.as_deref()));
+/// The region queried.
+pub(crate) static REGION: Col =
+    Col::new("region", "Region", Kind::Text, |r| Cell::str(&r.region)).width(16.0);
+/// `ok`, `error` or `cancelled`.
+pub(crate) static STATUS: Col = Col::new("status", "Status", Kind::Status, |r| {
+    Cell::str(r.status.as_str())
+});
+/// Attempts made.
+pub(crate) static ATTEMPTS: Col = Col::new("attempts", "Attempts", Kind::Count, |r| {
+    Cell::count(r.attempts)
+});
+/// Attempts answered with throttling.
+pub(crate) static THROTTLED: Col = Col::new("throttled", "Throttled attempts", Kind::Count, |r| {
+    Cell::count(r.throttled)
+});
+/// Wall time from the first attempt to the outcome.
+pub(crate) static LATENCY_MS: Col = Col::new("latency_ms", "Latency (ms)", Kind::Count, |r| {
+    Cell::count(r.latency_ms)
+});
+/// The request id of the last answer.
+pub(crate) static REQUEST_ID: Col = Col::new("request_id", "Request ID", Kind::Text, |r| {
+    Cell::text(r.request_id.as_deref())
+})
+.width(38.0);
+/// The error code (`Cancelled` for cancelled queries).
+pub(crate) static ERROR_CODE: Col = Col::new("error_code", "Error code", Kind::Text, |r| {
+    Cell::text(r.error_code.as_deref())
+})
+.width(32.0);
+/// The error message.
+pub(crate) static ERROR_MESSAGE: Col =
+    Col::new("error_message", "Error message", Kind::Text, |r| {
+        Cell::text(r.error_message.as_deref())
+    })
+    .width(60.0);
+/// `TotalAuthorizedCnt`.
+static TOTAL_AUTHORIZED: Col = Col::new("total_authorized", "Licenses total", Kind::Count, |r| {
+    Cell::int(r.total_authorized)
+});
+/// `UsedAuthorizedCnt`.
+static USED_AUTHORIZED: Col = Col::new("used_authorized", "Licenses used", Kind::Count, |r| {
+    Cell::int(r.used_authorized)
+});
+/// `TrialAuthorizedCnt`.
+static TRIAL_AUTHORIZED: Col = Col::new("trial_authorized", "Trial licenses", Kind::Count, |r| {
+    Cell::int(r.trial_authorized)
+});
+/// `UsedTrialAuthorizedCnt`.
+static USED_TRIAL_AUTHORIZED: Col = Col::new(
+    "used_trial_authorized",
+    "Trial licenses used",
+    Kind::Count,
+    |r| Cell::int(r.used_trial_authorized),
+);
+/// `PurchasedAuthorizedCnt`.
+static PURCHASED_AUTHORIZED: Col = Col::new(
+    "purchased_authorized",
+    "Purchased licenses",
+    Kind::Count,
+    |r| Cell::int(r.purchased_authorized),
+);
+/// `UsedPurchasedAuthorizedCnt`.
+static USED_PURCHASED_AUTHORIZED: Col = Col::new(
+    "used_purchased_authorized",
+    "Purchased licenses used",
+    Kind::Count,
+    |r| Cell::int(r.used_purchased_authorized),
+);
+/// `ScannedImageCnt`.
+static SCANNED_IMAGES: Col = Col::new("scanned_images", "Scanned images", Kind::Count, |r| {
+    Cell::int(r.scanned_images)
+});
+/// `NotScannedImageCnt`.
+static NOT_SCANNED_IMAGES: Col = Col::new(
+    "not_scanned_images",
+    "Not scanned images",
+    Kind::Count,
+    |r| Cell::int(r.not_scanned_images),
+);
+/// `NotScannedLocalImageCnt`.
+static NOT_SCANNED_LOCAL_IMAGES: Col = Col::new(
+    "not_scanned_local_images",
+    "Not scanned local images",
+    Kind::Count,
+    |r| Cell::int(r.not_scanned_local_images),
+);
+/// `RepeatImageIdCnt`.
+static DUPLICATE_IMAGES: Col = Col::new("duplicate_images", "Duplicate images", Kind::Count, |r| {
+    Cell::int(r.duplicate_images)
+});
+/// `CanApplyFreeImageAuthorize`.
+static CAN_APPLY_FREE_AUTHORIZE: Col = Col::new(
+    "can_apply_free_authorize",
+    "Free licenses can be applied for",
+    Kind::Flag,
+    |r| Cell::bool(r.can_apply_free_authorize),
+);
+/// `ImageScanInquireInfo.InquireKey`.
+static SCAN_QUOTA_KEY: Col = Col::new("scan_quota_key", "Scan quota key", Kind::Text, |r| {
+    Cell::text(r.scan_quota_key.as_deref())
+})
+.width(26.0);
+/// `ImageScanInquireInfo.ResourceID`.
+static SCAN_QUOTA_RESOURCE_ID: Col = Col::new(
+    "scan_quota_resource_id",
+    "Scan quota resource ID",
+    Kind::Text,
+    |r| Cell::text(r.scan_quota_resource_id.as_deref()),
+)
+.width(26.0);
+/// `ImageScanInquireInfo.Capcity`.
+static SCAN_QUOTA_CAPACITY: Col = Col::new(
+    "scan_quota_capacity",
+    "Scan quota capacity",
+    Kind::Count,
+    |r| Cell::int(r.scan_quota_capacity),
+);
+/// `ImageScanInquireInfo.Useage`.
+static SCAN_QUOTA_USED: Col = Col::new("scan_quota_used", "Scan quota used", Kind::Count, |r| {
+    Cell::int(r.scan_quota_used)
+});
+/// `ImageScanInquireInfo.PayNum`.
+static SCAN_QUOTA_PAY_NUM: Col =
+    Col::new("scan_quota_pay_num", "Scan quota paid", Kind::Count, |r| {
+        Cell::int(r.scan_quota_pay_num)
+    });
+/// `ImageScanInquireInfo.TrialNum`.
+static SCAN_QUOTA_TRIAL_NUM: Col = Col::new(
+    "scan_quota_trial_num",
+    "Scan quota trial",
+    Kind::Count,
+    |r| Cell::int(r.scan_quota_trial_num),
+);
+/// `ImageScanInquireInfo.PayUsage`.
+static SCAN_QUOTA_PAY_USAGE: Col = Col::new(
+    "scan_quota_pay_usage",
+    "Scan quota paid used",
+    Kind::Count,
+    |r| Cell::int(r.scan_quota_pay_usage),
+);
+/// `ImageScanInquireInfo.PurchaseStatus`.
+static SCAN_QUOTA_STATUS: Col =
+    Col::new("scan_quota_status", "Scan quota status", Kind::Text, |r| {
+        Cell::text(r.scan_quota_status.as_deref())
+    })
+    .width(18.0);
+/// `ImageScanInquireInfo.StartTime`, Beijing time.
+static SCAN_QUOTA_START: Col = Col::new("scan_quota_start", "Scan quota starts", Kind::Time, |r| {
+    Cell::time(r.scan_quota_start.as_ref())
+});
+/// `ImageScanInquireInfo.EndTime`, Beijing time.
+static SCAN_QUOTA_END: Col = Col::new("scan_quota_end", "Scan quota ends", Kind::Time, |r| {
+    Cell::time(r.scan_quota_end.as_ref())
+});
+/// What is impossible about the answer, or about its account.
+pub(crate) static WARNING: Col = Col::new("warning", "Warning", Kind::Text, |r| {
+    Cell::text(r.warning.as_deref())
+});
+
+/// The regions table's columns.
+pub(crate) static REGIONS: [&Col; 32] = [
+    &ACCOUNT,
+    &UIN,
+    &REGION,
+    &STATUS,
+    &ATTEMPTS,
+    &THROTTLED,
+    &LATENCY_MS,
+    &REQUEST_ID,
+    &ERROR_CODE,
+    &ERROR_MESSAGE,
+    &TOTAL_AUTHORIZED,
+    &USED_AUTHORIZED,
+    &TRIAL_AUTHORIZED,
+    &USED_TRIAL_AUTHORIZED,
+    &PURCHASED_AUTHORIZED,
+    &USED_PURCHASED_AUTHORIZED,
+    &SCANNED_IMAGES,
+    &NOT_SCANNED_IMAGES,
+    &NOT_SCANNED_LOCAL_IMAGES,
+    &DUPLICATE_IMAGES,
+    &CAN_APPLY_FREE_AUTHORIZE,
+    &SCAN_QUOTA_KEY,
+    &SCAN_QUOTA_RESOURCE_ID,
+    &SCAN_QUOTA_CAPACITY,
+    &SCAN_QUOTA_USED,
+    &SCAN_QUOTA_PAY_NUM,
+    &SCAN_QUOTA_TRIAL_NUM,
+    &SCAN_QUOTA_PAY_USAGE,
+    &SCAN_QUOTA_STATUS,
+    &SCAN_QUOTA_START,
+    &SCAN_QUOTA_END,
+    &WARNING,
+];
+
+/// The columns of the XLSX's Errors sheet: every query that did not
+/// answer or answered with a warning.
+pub(crate) static ERRORS: [&Col; 11] = [
+    &ACCOUNT,
+    &UIN,
+    &REGION,
+    &STATUS,
+    &ERROR_CODE,
+    &ERROR_MESSAGE,
+    &REQUEST_ID,
+    &ATTEMPTS,
+    &THROTTLED,
+    &LATENCY_MS,
+    &WARNING,
+];

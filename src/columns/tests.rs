@@ -1,0 +1,71 @@
+//! The tables against the rows they describe.
+
+use super::accounts::ACCOUNTS;
+use super::regions::REGIONS;
+use super::totals::TOTALS;
+use super::*;
+use crate::test_support::sample_report;
+
+/// Every value a column gives is of its kind (a ratio column gives ratios,
+/// a time column times, ...), in every row of a sample report.
+#[test]
+fn every_cell_is_of_its_columns_kind() {
+    fn fits(cell: &Cell<'_>, kind: Kind) -> bool {
+        matches!(
+            (cell, kind),
+            (Cell::Empty, _)
+                | (Cell::Text(_), Kind::Text | Kind::Uin | Kind::Status)
+                | (Cell::Int(_), Kind::Count | Kind::Days)
+                | (Cell::Ratio(_), Kind::Ratio)
+                | (Cell::Num(_), Kind::Decimal)
+                | (Cell::Time(_), Kind::Time)
+                | (Cell::Bool(_), Kind::Flag)
+        )
+    }
+    let report = sample_report();
+    let agg = &report.aggregate;
+    for a in &agg.accounts {
+        for c in ACCOUNTS {
+            assert!(fits(&c.cell(a), c.kind), "{}: {:?}", c.key, c.cell(a));
+        }
+    }
+    for r in &agg.regions {
+        for c in REGIONS {
+            assert!(fits(&c.cell(r), c.kind), "{}: {:?}", c.key, c.cell(r));
+        }
+    }
+    for c in TOTALS.iter() {
+        let cell = c.cell(&agg.totals);
+        assert!(fits(&cell, c.kind()), "{}: {cell:?}", c.key());
+    }
+    for c in run::RUN {
+        assert!(fits(&c.cell(&agg.run), c.kind), "{}", c.key);
+    }
+}
+
+/// Keys are unique in each table, and a weighted total's columns are
+/// totalled themselves.
+#[test]
+fn keys_are_unique_and_weights_are_columns_of_the_table() {
+    fn unique(keys: Vec<&str>) {
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), keys.len(), "{keys:?}");
+    }
+    unique(ACCOUNTS.iter().map(|c| c.key).collect());
+    unique(REGIONS.iter().map(|c| c.key).collect());
+    unique(TOTALS.iter().map(|c| c.key()).collect());
+    for c in ACCOUNTS {
+        if let Total::Weighted { num, den } = c.total {
+            assert_eq!(c.kind, Kind::Ratio, "{}", c.key);
+            for part in [num, den] {
+                assert!(
+                    ACCOUNTS.iter().any(|a| std::ptr::eq(*a, part)),
+                    "{}",
+                    part.key
+                );
+            }
+        }
+    }
+}
