@@ -42,6 +42,7 @@ pub use crate::columns::totals::Totals;
 
 pub mod distribution;
 pub mod glance;
+pub mod overuse;
 mod rows;
 pub mod shared_uin;
 mod totals;
@@ -99,12 +100,18 @@ impl Aggregate {
         self.totals.queries_failed + self.totals.queries_cancelled
     }
 
-    /// The rows of the Errors sheet: every query that did not answer, or
-    /// answered with a `warning`.
+    /// The rows of the Errors sheet: every query that did not answer, then
+    /// (listed apart) every answer with a `warning`: numbers that cannot
+    /// all be true at once. Over-use is neither.
     pub fn problems(&self) -> impl Iterator<Item = &RegionRow> + '_ {
+        self.failures().chain(self.warned())
+    }
+
+    /// The answered queries with a `warning`, in report order.
+    pub fn warned(&self) -> impl Iterator<Item = &RegionRow> + '_ {
         self.regions
             .iter()
-            .filter(|r| r.status != RegionStatus::Ok || r.warning.is_some())
+            .filter(|r| r.status == RegionStatus::Ok && r.warning.is_some())
     }
 
     /// Number of [`Aggregate::problems`].
@@ -155,7 +162,8 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
     for (row, outs) in rows.iter().zip(&by_account) {
         for o in outs {
             let r = region_row(row, o);
-            totals.queries_with_warning += usize::from(r.warning.is_some());
+            let warned = r.status == RegionStatus::Ok && r.warning.is_some();
+            totals.queries_with_warning += usize::from(warned);
             regions.push(r);
         }
     }

@@ -174,10 +174,15 @@ fn the_page_of_a_run_is_self_contained_and_shows_names_as_text() {
     assert_eq!(top[..2], ["支付-生产", "payments-near-full"]);
     let quotas: String = select(&doc, "#quotas")[0].text().collect();
     assert!(quotas.contains("payments-near-full"), "{quotas}");
-    // `--formats html` writes the page alone.
+    // Over-use is a finding: the over-licensed accounts with their
+    // shortfall; the whole fleet's real numbers: no banner.
+    let over: String = select(&doc, "#over-licensed h2")[0].text().collect();
+    assert_eq!(over, "Over-licensed accounts (1, 30 licenses short)");
+    assert!(select(&doc, ".banner").is_empty(), "{html}");
+    // `--formats html` writes the page alone; a subset says so first.
     let out = h.out().join("only-html");
     let o = bin()
-        .args(["run", "--formats", "html", "--config"])
+        .args(["run", "--only", "mgmt", "--formats", "html", "--config"])
         .arg(&cfg)
         .arg("--out")
         .arg(&out)
@@ -192,6 +197,13 @@ fn the_page_of_a_run_is_self_contained_and_shows_names_as_text() {
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(names[0].ends_with(".html"), "{names:?}");
+    let html = std::fs::read_to_string(out.join(&names[0])).unwrap();
+    let doc = Html::parse_document(&html);
+    let banner: String = select(&doc, ".banner")[0].text().collect();
+    assert_eq!(
+        banner,
+        "SUBSET: only the accounts selected by --only mgmt; the totals are theirs, not the whole fleet's."
+    );
 }
 
 #[test]

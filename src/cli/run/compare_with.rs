@@ -118,7 +118,7 @@ pub(super) fn comparison(
             Comparison::NoPrevious(compare::NO_PREVIOUS_RUN.to_string())
         }
         Some(Some(p)) => {
-            let c = compare::compare(&aggregate.accounts, &p);
+            let c = compare::compare(&aggregate.accounts, &aggregate.totals, &p);
             tracing::info!(
                 previous_run = %c.previous_run,
                 matched = c.changes.len() - c.new_count(),
@@ -183,6 +183,7 @@ mod tests {
             run: "earlier".into(),
             generated_at: agg.generated_at,
             accounts: Vec::new(),
+            totals: Vec::new(),
         };
         let Comparison::With(c) = comparison(agg, Some(Some(previous))) else {
             panic!("compared")

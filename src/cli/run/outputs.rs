@@ -40,14 +40,20 @@ pub(super) fn metrics_targets(
         None => config.defaults.pushgateway.clone(),
     };
     let push = gateway.map(|url| {
-        let name = args
-            .config
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy();
+        // A simulated run and a subset each have a group of their own.
+        let group = crate::metrics::push::Group {
+            config: args
+                .config
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            simulated: args.simulate,
+            selection: config.selection.canonical(),
+        };
         let gateway = crate::metrics::Pushgateway::new(
             &url,
-            &name,
+            &group,
             Duration::from_secs(config.defaults.timeout_secs),
             config.defaults.ca_file.iter().cloned().collect(),
         );

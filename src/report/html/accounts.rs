@@ -5,6 +5,7 @@
 //! are taken by their handles (`crate::columns`), their labels the tables'.
 
 use crate::aggregate::glance::is_over_capacity;
+use crate::aggregate::overuse::shortfall;
 use crate::aggregate::AccountRow;
 use crate::columns::accounts::{
     ACCOUNT, REMAINING_AUTHORIZED, SCAN_COVERAGE, SCAN_QUOTA_CAPACITY, SCAN_QUOTA_DAYS_LEFT,
@@ -12,8 +13,9 @@ use crate::columns::accounts::{
     UIN, USED_AUTHORIZED, UTILIZATION,
 };
 use crate::columns::totals::{
-    Totals, TotalsColumn, ACCOUNTS_ERROR, ACCOUNTS_OK, ACCOUNTS_PARTIAL, N_ACCOUNTS, N_QUERIES,
-    QUERIES_CANCELLED, QUERIES_FAILED, TOTALS,
+    Totals, TotalsColumn, ACCOUNTS_ERROR, ACCOUNTS_OK, ACCOUNTS_OVER_LICENSED, ACCOUNTS_PARTIAL,
+    LICENSES_IDLE, LICENSES_SHORT, N_ACCOUNTS, N_QUERIES, QUERIES_CANCELLED, QUERIES_FAILED,
+    TOTALS,
 };
 use crate::columns::{Cell, Column};
 use crate::report::Report;
@@ -94,6 +96,7 @@ pub fn figures(report: &Report) -> Figures {
             format!("of {} held", show(of(&TOTAL_AUTHORIZED))),
         ),
         card(t, remaining, "Licenses remaining", remaining_note),
+        over_use_card(t),
         card(
             t,
             of(&UTILIZATION),
@@ -131,6 +134,27 @@ pub fn figures(report: &Report) -> Figures {
         cards,
         totals: every_total(t),
     }
+}
+
+/// The over-use card: how many accounts use more licenses than they hold,
+/// the licenses they are short of and the licenses idle elsewhere (the
+/// net remaining hides both when they cancel out).
+fn over_use_card(t: &Totals) -> Card {
+    let show = |total: TotalsColumn| text::cell(&total.cell(t), MAX_NAME_CHARS);
+    let mut c = card(
+        t,
+        own(&ACCOUNTS_OVER_LICENSED),
+        "Over-licensed accounts",
+        format!(
+            "{} licenses short · {} idle",
+            show(own(&LICENSES_SHORT)),
+            show(own(&LICENSES_IDLE))
+        ),
+    );
+    if t.accounts_over_licensed > 0 {
+        c.class = "neg";
+    }
+    c
 }
 
 /// Every total ([`TOTALS`], in its order), in two tables side by side.
@@ -244,40 +268,44 @@ pub fn distribution(report: &Report) -> Option<Distribution> {
     })
 }
 
-/// The columns of the over-licensed accounts' table.
-static OVER_COLUMNS: [&Column<AccountRow>; 5] = [
-    &ACCOUNT,
-    &UIN,
-    &USED_AUTHORIZED,
-    &TOTAL_AUTHORIZED,
-    &REMAINING_AUTHORIZED,
-];
+/// The columns of the over-licensed accounts' table (then the shortfall).
+static OVER_COLUMNS: [&Column<AccountRow>; 4] =
+    [&ACCOUNT, &UIN, &USED_AUTHORIZED, &TOTAL_AUTHORIZED];
 
-/// Whether an account uses more licenses than it holds.
-fn over_licensed_row(a: &AccountRow) -> bool {
-    let used = USED_AUTHORIZED.cell(a).as_int();
-    matches!((used, TOTAL_AUTHORIZED.cell(a).as_int()), (Some(u), Some(h)) if u > h)
+/// The accounts that use more licenses than they hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverLicensed {
+    /// How many (the totals' `accounts_over_licensed`).
+    pub count: usize,
+    /// The licenses they are short of, as shown.
+    pub short: String,
+    pub table: Table,
 }
 
-/// The accounts that use more licenses than they hold, the largest
-/// shortfall first (none: no section).
-pub fn over_licensed(report: &Report) -> Option<Table> {
-    let mut rows: Vec<&AccountRow> = report
-        .aggregate
-        .accounts
-        .iter()
-        .filter(|a| a.counted_in.is_none() && over_licensed_row(a))
-        .collect();
+/// The over-licensed accounts (`Aggregate::over_licensed`: the largest
+/// shortfall first), with their shortfall (none: no section).
+pub fn over_licensed(report: &Report) -> Option<OverLicensed> {
+    let rows = report.aggregate.over_licensed();
     if rows.is_empty() {
         return None;
     }
-    rows.sort_by_key(|a| REMAINING_AUTHORIZED.cell(a).as_int().unwrap_or(0));
     let body = rows
         .iter()
         .take(MAX_TABLE_ROWS)
-        .map(|a| shown(*a, &OVER_COLUMNS, MAX_NAME_CHARS))
+        .map(|a| {
+            let mut row = shown(*a, &OVER_COLUMNS, MAX_NAME_CHARS);
+            row.push(Shown::cell(&Cell::int(shortfall(a)), MAX_NAME_CHARS));
+            row
+        })
         .collect();
-    Some(Table::new(&heads(&OVER_COLUMNS), body, rows.len()))
+    let mut head = heads(&OVER_COLUMNS);
+    head.push(("Licenses short", true));
+    let short = own(&LICENSES_SHORT).cell(&report.aggregate.totals);
+    Some(OverLicensed {
+        count: rows.len(),
+        short: text::cell(&short, MAX_NAME_CHARS),
+        table: Table::new(&head, body, rows.len()),
+    })
 }
 
 /// The columns of the scan quotas' table.
@@ -291,13 +319,21 @@ static QUOTA_COLUMNS: [&Column<AccountRow>; 7] = [
     &SCAN_QUOTA_CAPACITY,
 ];
 
-/// Scan quotas ending soon, or a note that none does.
+/// Scan quotas ending soon, or a note that none does; and, apart, those
+/// already ended, so hundreds that ended long ago never hide the one
+/// ending next week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quotas {
     /// `None`: no quota ends within the window.
     pub table: Option<Table>,
     pub days: i64,
+    /// The quotas already ended, the most recently ended first, the first
+    /// [`ENDED_SHOWN`]; `None` when none has.
+    pub ended: Option<Table>,
 }
+
+/// The most recently ended quotas shown before "… and K more".
+pub const ENDED_SHOWN: usize = 10;
 
 /// Where `column` is in [`QUOTA_COLUMNS`].
 fn quota_column(column: &Column<AccountRow>) -> usize {
@@ -322,8 +358,8 @@ fn quota_row(a: &AccountRow) -> Vec<Shown> {
     row
 }
 
-/// The scan quotas ending within [`EXPIRY_WINDOW_DAYS`] (or ended), soonest
-/// first (no quota end known at all: no section).
+/// The scan quotas ending within [`EXPIRY_WINDOW_DAYS`], soonest first,
+/// and those already ended (no quota end known at all: no section).
 pub fn quotas(report: &Report) -> Option<Quotas> {
     let a = &report.aggregate;
     if a.accounts
@@ -332,14 +368,13 @@ pub fn quotas(report: &Report) -> Option<Quotas> {
     {
         return None;
     }
-    let expiring = a.expiring_quotas(EXPIRY_WINDOW_DAYS);
-    let rows: Vec<Vec<Shown>> = expiring
-        .iter()
-        .take(MAX_TABLE_ROWS)
-        .map(|r| quota_row(r))
-        .collect();
+    let table = |rows: &[&AccountRow], cap: usize| -> Option<Table> {
+        let body: Vec<Vec<Shown>> = rows.iter().take(cap).map(|r| quota_row(r)).collect();
+        (!body.is_empty()).then(|| Table::new(&heads(&QUOTA_COLUMNS), body, rows.len()))
+    };
     Some(Quotas {
-        table: (!rows.is_empty()).then(|| Table::new(&heads(&QUOTA_COLUMNS), rows, expiring.len())),
+        table: table(&a.quotas_ending(EXPIRY_WINDOW_DAYS), MAX_TABLE_ROWS),
         days: EXPIRY_WINDOW_DAYS,
+        ended: table(&a.quotas_ended(), ENDED_SHOWN),
     })
 }

@@ -4,7 +4,7 @@
 
 use crate::report::breaches::breach_cells;
 use crate::report::Report;
-use crate::thresholds::{Breach, Op};
+use crate::thresholds::{by_expression, Breach, Op};
 
 use super::text::{self, MAX_NAME_CHARS};
 use super::{Shown, Table, MAX_TABLE_ROWS};
@@ -32,16 +32,14 @@ pub fn section(report: &Report) -> Option<Breaches> {
     if report.breaches.is_empty() {
         return None;
     }
-    let mut groups: Vec<(&str, Vec<&Breach>)> = Vec::new();
-    for b in &report.breaches {
-        match groups.iter_mut().find(|g| g.0 == b.expression) {
-            Some(g) => g.1.push(b),
-            None => groups.push((&b.expression, vec![b])),
-        }
-    }
+    // Grouped as the Markdown, stderr and the notifications group them.
+    let groups = by_expression(&report.breaches);
     Some(Breaches {
         total: report.breaches.len(),
-        groups: groups.into_iter().map(|(e, bs)| group(e, bs)).collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| group(g.expression, g.breaches))
+            .collect(),
     })
 }
 

@@ -1,5 +1,8 @@
 //! "Changes since" the compared run (with `--compare` only): how many
-//! accounts were matched, changed, new and vanished, then the top movers
+//! accounts were matched, changed, new and vanished, the totals then and
+//! now (every count of the totals table, `Compared::totals`), the licenses
+//! bought or released (`Compared::license_changes`, apart from the usage
+//! movers, so a purchase is never lost behind them), then the top movers
 //! (the biggest change of licenses used first, `Compared::movers`), the new
 //! accounts and the vanished ones, each capped. With nothing to compare
 //! with, the note saying why. The columns are taken by their handles; a
@@ -8,7 +11,7 @@
 use crate::aggregate::AccountRow;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
 use crate::columns::{Cell, Column, Kind};
-use crate::compare::{Compared, Comparison};
+use crate::compare::{Compared, Comparison, TotalChange};
 use crate::report::changes::previous_date;
 use crate::report::Report;
 
@@ -22,8 +25,10 @@ pub struct Changes {
     pub heading: String,
     /// The counts, or why there is nothing to compare with.
     pub summary: String,
-    /// Movers, new accounts, vanished accounts (none without a comparison).
-    pub tables: Vec<(&'static str, Table)>,
+    /// The totals then and now, the licenses bought or released, the
+    /// movers, the new accounts, the vanished ones, each with its heading
+    /// (none without a comparison).
+    pub tables: Vec<(String, Table)>,
 }
 
 /// The section of `report` (no `--compare`: none).
@@ -46,6 +51,7 @@ pub fn section(report: &Report) -> Option<Changes> {
 fn compared(report: &Report, c: &Compared) -> Changes {
     let movers = c.movers();
     let new = c.new_accounts();
+    let licenses = c.license_changes();
     Changes {
         heading: format!("Changes since {}", previous_date(c)),
         summary: format!(
@@ -57,9 +63,20 @@ fn compared(report: &Report, c: &Compared) -> Changes {
             text::count(c.vanished.len() as i64),
         ),
         tables: vec![
-            ("Top movers", movers_table(report, c, &movers)),
-            ("New accounts", new_table(report, &new)),
-            ("Vanished accounts", vanished_table(c)),
+            ("Totals, then and now".into(), totals_table(&c.totals)),
+            (
+                format!("Licenses bought or released ({})", licenses.len()),
+                licenses_table(report, c, &licenses),
+            ),
+            ("Top movers".into(), movers_table(report, c, &movers)),
+            (
+                format!("New accounts ({})", new.len()),
+                new_table(report, &new),
+            ),
+            (
+                format!("Vanished accounts ({})", c.vanished.len()),
+                vanished_table(c),
+            ),
         ],
     }
 }
@@ -72,14 +89,76 @@ fn show(c: &Cell<'_>) -> Shown {
 /// The difference of `column` as shown: signed, `pp` for percentage
 /// points (a ratio's).
 fn difference(c: &Cell<'_>, column: &Column<AccountRow>) -> Shown {
+    signed(c, column.kind)
+}
+
+/// A difference as shown: signed, a ratio's in percentage points.
+fn signed(c: &Cell<'_>, kind: Kind) -> Shown {
     let mut s = show(c);
     if *c != Cell::Empty {
         s.text = text::signed(c);
-        if column.kind == Kind::Ratio {
+        if kind == Kind::Ratio {
             s.text.push_str(" pp");
         }
     }
     s
+}
+
+/// Every count of the totals, then and now.
+fn totals_table(totals: &[TotalChange]) -> Table {
+    let rows: Vec<Vec<Shown>> = totals
+        .iter()
+        .map(|t| {
+            let kind = t.column.kind();
+            vec![
+                Shown::text(t.column.label().to_string()),
+                show(&super::of_kind(&t.previous, kind)),
+                show(&super::of_kind(&t.current, kind)),
+                signed(&t.change, kind),
+            ]
+        })
+        .collect();
+    let heads = [
+        ("Total", false),
+        ("Then", true),
+        ("Now", true),
+        ("Change", true),
+    ];
+    let total = rows.len();
+    Table::new(&heads, rows, total)
+}
+
+/// The accounts whose licenses changed, the biggest change first.
+fn licenses_table(report: &Report, c: &Compared, changed: &[usize]) -> Table {
+    let held = &TOTAL_AUTHORIZED;
+    let rows = changed
+        .iter()
+        .take(MAX_TABLE_ROWS)
+        .map(|&i| {
+            let a = &report.aggregate.accounts[i];
+            let before = c.previous[i]
+                .as_ref()
+                .map_or(Cell::Empty, |p| p.values.get(held));
+            let change = c.changes[i]
+                .as_ref()
+                .map_or(Cell::Empty, |ch| ch.values.get(held));
+            vec![
+                Shown::text(text::name(&a.account)),
+                Shown::uin(a.uin.as_deref()),
+                show(&before),
+                show(&held.cell(a)),
+                signed(&change, held.kind),
+            ]
+        })
+        .collect();
+    let heads = [
+        ("Account", false),
+        ("UIN", false),
+        ("Licenses then", true),
+        ("Licenses now", true),
+        ("Change", true),
+    ];
+    Table::new(&heads, rows, changed.len())
 }
 
 /// The differences the top movers' table shows, with their heads.
@@ -112,7 +191,7 @@ fn movers_table(report: &Report, c: &Compared, movers: &[usize]) -> Table {
             let change = c.changes[i].clone().unwrap_or_default();
             let mut row = vec![
                 Shown::text(text::name(&a.account)),
-                show(&Cell::text(a.uin.as_deref())),
+                Shown::uin(a.uin.as_deref()),
                 show(&before),
                 show(&USED_AUTHORIZED.cell(a)),
             ];
@@ -142,7 +221,7 @@ fn new_table(report: &Report, new: &[usize]) -> Table {
             let a = &report.aggregate.accounts[i];
             let mut row = vec![
                 Shown::text(text::name(&a.account)),
-                show(&Cell::text(a.uin.as_deref())),
+                Shown::uin(a.uin.as_deref()),
                 show(&Cell::str(a.status.as_str())),
             ];
             row.extend(SHOWN.iter().map(|column| show(&column.cell(a))));
@@ -163,7 +242,7 @@ fn vanished_table(c: &Compared) -> Table {
         .map(|p| {
             let mut row = vec![
                 Shown::text(text::name(&p.account)),
-                show(&Cell::text(p.uin.as_deref())),
+                Shown::uin(p.uin.as_deref()),
                 show(&Cell::str(&p.status)),
             ];
             row.extend(SHOWN.iter().map(|column| show(&p.values.get(column))));

@@ -15,6 +15,9 @@ pub struct Head {
     /// When the run started, `2026-02-01 00:00 UTC`.
     pub when: String,
     pub states: Vec<State>,
+    /// What the run covers when it is not the fleet's real numbers
+    /// (`SUBSET`, `SIMULATED`), as the Markdown's notes say it.
+    pub banners: Vec<Banner>,
     pub exit: Option<Exit>,
     /// Accounts, queries, region scope, stem, version.
     pub facts: Vec<String>,
@@ -30,6 +33,35 @@ pub struct State {
     pub word: &'static str,
     pub class: &'static str,
     pub why: String,
+}
+
+/// A note above everything: its word and what it means for the numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    pub word: &'static str,
+    pub text: String,
+}
+
+/// The banners of a subset's or a simulated run.
+fn banners(report: &Report) -> Vec<Banner> {
+    let run = &report.aggregate.run;
+    let mut out = Vec::new();
+    if run.is_subset() {
+        out.push(Banner {
+            word: "SUBSET",
+            text: format!(
+                "only the accounts selected by {}; the totals are theirs, not the whole fleet's.",
+                text::name(&run.scope.selection.join(" "))
+            ),
+        });
+    }
+    if run.simulated {
+        out.push(Banner {
+            word: "SIMULATED",
+            text: "the numbers come from the built-in simulator, not from Tencent Cloud.".into(),
+        });
+    }
+    out
 }
 
 /// The exit code at the time of writing.
@@ -64,6 +96,7 @@ pub fn head(report: &Report) -> Head {
         title: format!("TCSS licenses {when} ({})", words.join(", ")),
         when,
         states,
+        banners: banners(report),
         exit: report.exit.as_ref().map(|e| Exit {
             code: e.code,
             meaning: text::clean(&e.meaning, text::MAX_MESSAGE_CHARS),
@@ -114,7 +147,7 @@ fn states(report: &Report) -> Vec<State> {
             why: "run against the built-in simulator, not Tencent Cloud".into(),
         });
     }
-    if !run.scope.selection.is_empty() {
+    if run.is_subset() {
         states.push(State {
             word: "SUBSET",
             class: "note",

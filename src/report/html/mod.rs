@@ -13,8 +13,10 @@
 //! importance: the title with the run's state and exit code, the breaches
 //! grouped by expression, the key figures, the most utilized accounts (a
 //! bar chart), the distribution of utilization, the over-licensed accounts,
-//! the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days, the changes
-//! since the compared run, the trend of the scope's runs, the failures,
+//! the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days (and,
+//! apart, those already ended), the changes
+//! since the compared run, the trend of the scope's runs, the warnings
+//! (answers whose numbers cannot all be true, apart), the failures,
 //! every total, the organizations and the run's facts.
 //!
 //! Values are read through the column tables (`crate::columns`): a table
@@ -55,10 +57,11 @@ struct Page {
     figures: accounts::Figures,
     top: Option<accounts::Top>,
     distribution: Option<accounts::Distribution>,
-    over_licensed: Option<Table>,
+    over_licensed: Option<accounts::OverLicensed>,
     quotas: Option<accounts::Quotas>,
     changes: Option<changes::Changes>,
     trend: Option<trend::Trend>,
+    warnings: Option<run::Warnings>,
     failures: run::Failures,
     organizations: Option<Table>,
     facts: Table,
@@ -77,6 +80,7 @@ impl Page {
             quotas: accounts::quotas(report),
             changes: changes::section(report),
             trend: trend::section(report),
+            warnings: run::warnings(report),
             failures: run::failures(report),
             organizations: run::organizations(report),
             facts: run::facts(report),
@@ -100,6 +104,7 @@ impl Page {
             ("quotas", "Scan quotas ending", self.quotas.is_some()),
             ("changes", "Changes", self.changes.is_some()),
             ("trend", "Trend", self.trend.is_some()),
+            ("warnings", "Warnings", self.warnings.is_some()),
             ("failures", "Failures", true),
             ("totals", "All totals", true),
             (
@@ -161,6 +166,13 @@ impl Shown {
             class: class_of(c),
             meter: None,
         }
+    }
+
+    /// A UIN (empty when unknown): one word, never cut across lines.
+    pub fn uin(uin: Option<&str>) -> Shown {
+        let mut shown = Shown::cell(&Cell::text(uin), text::MAX_NAME_CHARS);
+        shown.class = "id";
+        shown
     }
 
     /// A plain text.
@@ -237,12 +249,11 @@ pub(crate) fn shown<R>(row: &R, columns: &[&Column<R>], max: usize) -> Vec<Shown
     columns
         .iter()
         .map(|c| {
-            let mut shown = Shown::cell(&c.cell(row), max);
-            if c.kind == Kind::Uin {
-                // A UIN is one word: never cut across lines.
-                shown.class = "id";
+            let cell = c.cell(row);
+            match c.kind {
+                Kind::Uin => Shown::uin(cell.as_text()),
+                _ => Shown::cell(&cell, max),
             }
-            shown
         })
         .collect()
 }

@@ -4,7 +4,9 @@
 //! and `columns::run`, their labels the tables'.
 
 use crate::aggregate::{AccountStatus, RegionRow, RegionStatus};
-use crate::columns::regions::{ACCOUNT, ATTEMPTS, ERROR_CODE, ERROR_MESSAGE, REGION, REQUEST_ID};
+use crate::columns::regions::{
+    ACCOUNT, ATTEMPTS, ERROR_CODE, ERROR_MESSAGE, REGION, REQUEST_ID, WARNING,
+};
 use crate::columns::run::{ORGANIZATIONS, RUN};
 use crate::columns::Column;
 use crate::report::Report;
@@ -21,6 +23,39 @@ pub struct Failures {
     pub error_accounts: usize,
     /// `None` when every query answered.
     pub table: Option<Table>,
+    /// Answers whose numbers cannot all be true (listed apart, in
+    /// [`Warnings`]): with no failure, the section says every query
+    /// answered but these.
+    pub warned: usize,
+}
+
+/// The answers whose numbers cannot all be true at once (a `warning`):
+/// kept as the API gave them, listed apart from the failures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warnings {
+    pub count: usize,
+    pub table: Table,
+}
+
+/// The columns of the warnings' table.
+static WARNING_COLUMNS: [&Column<RegionRow>; 3] = [&ACCOUNT, &REGION, &WARNING];
+
+/// The answers with a warning (none: no section).
+pub fn warnings(report: &Report) -> Option<Warnings> {
+    let count = report.aggregate.totals.queries_with_warning;
+    if count == 0 {
+        return None;
+    }
+    let rows = report
+        .aggregate
+        .warned()
+        .take(MAX_TABLE_ROWS)
+        .map(|r| shown(r, &WARNING_COLUMNS, MAX_MESSAGE_CHARS))
+        .collect();
+    Some(Warnings {
+        count,
+        table: Table::new(&heads(&WARNING_COLUMNS), rows, count),
+    })
 }
 
 /// The columns of the failures' table.
@@ -69,6 +104,7 @@ pub fn failures(report: &Report) -> Failures {
         count,
         error_accounts,
         table: (!rows.is_empty()).then(|| Table::new(&heads, rows, count)),
+        warned: a.totals.queries_with_warning,
     }
 }
 

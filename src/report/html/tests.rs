@@ -321,7 +321,7 @@ fn the_most_utilized_accounts_are_bars_beside_their_numbers() {
         .iter()
         .map(|tr| tr.text().collect::<Vec<_>>().join("|"))
         .collect();
-    assert_eq!(over, ["-member-a|n/a|15|10|-5"]);
+    assert_eq!(over, ["-member-a|n/a|15|10|5"]);
     // The distribution's numbers are its text alternative.
     let desc: String = select(&doc, "#distribution desc")[0].text().collect();
     assert!(desc.contains("90–100%: 1; 100%: 0; >100%: 1"), "{desc}");
@@ -394,11 +394,11 @@ fn tables_are_capped_the_worst_first() {
     let first: Vec<String> = over[0].text().map(str::to_string).collect();
     assert_eq!(
         first,
-        ["acct-79", "n/a", "179", "100", "-79"],
+        ["acct-159", "n/a", "179", "100", "79"],
         "the largest shortfall first"
     );
     assert!(text("#over-licensed").contains("… and 137 more, see the XLSX or CSV."));
-    assert!(text("#over-licensed h2").contains("(187)"));
+    assert!(text("#over-licensed h2").contains("(187, "));
 }
 
 /// The page of `n` accounts with long hostile names and messages, every
@@ -443,4 +443,146 @@ fn ten_and_fifty_thousand_accounts_stay_small() {
             bound as f64 / 1e6
         );
     }
+}
+
+/// The rows of the table under the heading `h3` of `section`, each row's
+/// cells joined by `|`.
+fn rows_under(html: &str, section: &str, h3: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let heading = select(&doc, &format!("#{section} h3"))
+        .into_iter()
+        .find(|h| h.text().collect::<String>() == h3)
+        .unwrap_or_else(|| panic!("no {h3:?} in #{section}: {html}"));
+    let table = heading
+        .next_siblings()
+        .filter_map(scraper::ElementRef::wrap)
+        .find(|e| e.value().name() == "table")
+        .expect("a table after the heading");
+    table
+        .select(&Selector::parse("tbody tr").unwrap())
+        .map(|tr| {
+            tr.text()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+/// The comparison's totals then and now, and the licenses bought or
+/// released listed apart from the usage movers, biggest change first.
+#[test]
+fn the_changes_show_the_totals_then_and_now_and_the_purchases() {
+    let mut report = compared_report();
+    let html = render(&report);
+    let totals = rows_under(&html, "changes", "Totals, then and now");
+    assert!(
+        totals.contains(&"Licenses total|140|110|-30".to_string()),
+        "{totals:?}"
+    );
+    assert!(
+        totals.contains(&"Licenses short|n/a|5|n/a".to_string()),
+        "{totals:?}"
+    );
+    assert!(html.contains("Licenses bought or released (0)"), "{html}");
+    let c = match &mut report.comparison {
+        Comparison::With(c) => c,
+        _ => unreachable!(),
+    };
+    let total = &crate::columns::accounts::TOTAL_AUTHORIZED;
+    for (i, then, change) in [(1, -39_990, 40_000), (0, 160, -60)] {
+        c.previous[i]
+            .as_mut()
+            .unwrap()
+            .values
+            .set(total, Cell::Int(then));
+        c.changes[i]
+            .as_mut()
+            .unwrap()
+            .values
+            .set(total, Cell::Int(change));
+    }
+    let html = render(&report);
+    let bought = rows_under(&html, "changes", "Licenses bought or released (2)");
+    assert_eq!(
+        bought,
+        [
+            "-member-a|200000000001|-39,990|10|+40,000",
+            "payments-prod|100012345678901234|160|100|-60"
+        ]
+    );
+}
+
+/// Over-use is a finding (a card, the table with each shortfall); the
+/// answers with impossible numbers are listed apart as warnings, and the
+/// failures section says so; quotas already ended are apart from those
+/// ending; a subset's and a simulated run's banners say what the numbers
+/// cover.
+#[test]
+fn over_use_warnings_ended_quotas_and_the_scope_banners() {
+    let mut r = sample_report();
+    r.aggregate.accounts[0].scan_quota_days_left = Some(-400);
+    r.aggregate.accounts[2].scan_quota_days_left = Some(-3);
+    r.aggregate.run.simulated = false;
+    let html = render(&r);
+    let doc = Html::parse_document(&html);
+    let card: String = select(&doc, ".card")
+        .iter()
+        .map(|c| c.text().collect::<String>())
+        .find(|t| t.starts_with("Over-licensed accounts"))
+        .expect(&html);
+    assert_eq!(card, "Over-licensed accounts15 licenses short · 3 idle");
+    assert!(
+        html.contains("Over-licensed accounts (1, 5 licenses short)"),
+        "{html}"
+    );
+    let ended = rows_under(&html, "quotas", "Scan quotas already ended (2)");
+    assert_eq!(ended.len(), 2, "{ended:?}");
+    assert!(
+        ended[0].starts_with("legacy|"),
+        "the most recently ended first: {ended:?}"
+    );
+    assert!(ended[1].contains("-400 (ended)"), "{ended:?}");
+    assert!(
+        select(&doc, ".banner").is_empty(),
+        "the whole fleet, real numbers"
+    );
+    assert!(!sections(&html).contains(&"warnings".to_string()));
+
+    let mut negative = data(100, 40);
+    negative.scanned_image_cnt = Some(-3);
+    let mut run = run_info(RegionScope::Account);
+    run.scope.selection = vec!["--only team=payments".into()];
+    run.simulated = true;
+    let r = report_of(
+        &[account("odd", &["r1"]), account("fine", &["r1"])],
+        &[ok(0, "r1", negative), ok(1, "r1", data(10, 1))],
+        run,
+    );
+    let html = render(&r);
+    check_structure(&html);
+    let doc = Html::parse_document(&html);
+    let banners: Vec<String> = select(&doc, ".banner")
+        .iter()
+        .map(|b| b.text().collect())
+        .collect();
+    assert_eq!(
+        banners,
+        [
+            "SUBSET: only the accounts selected by --only team=payments; the totals are theirs, not the whole fleet's.",
+            "SIMULATED: the numbers come from the built-in simulator, not from Tencent Cloud."
+        ]
+    );
+    assert!(sections(&html).contains(&"warnings".to_string()), "{html}");
+    let warned: Vec<String> = select(&doc, "#warnings tbody tr")
+        .iter()
+        .map(|tr| tr.text().collect::<Vec<_>>().join("|"))
+        .collect();
+    assert_eq!(warned, ["odd|r1|negative count: ScannedImageCnt = -3"]);
+    let failures: String = select(&doc, "#failures p")[0].text().collect();
+    assert_eq!(
+        failures,
+        "Every query answered, but 1 answer holds numbers that cannot all be true (see Warnings above)."
+    );
 }
