@@ -27,7 +27,8 @@ pub struct Head {
     pub version: String,
 }
 
-/// A state of the run: its word, its colour class and why it applies.
+/// A state of the run: its word, its colour class and why it applies
+/// (empty for `SIMULATED` and `SUBSET`: their banners say it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub word: &'static str,
@@ -140,21 +141,12 @@ fn states(report: &Report) -> Vec<State> {
             ),
         }
     }];
-    if run.simulated {
+    // What SIMULATED and SUBSET mean is the banners' (`banners`).
+    for word in run.marks() {
         states.push(State {
-            word: "SIMULATED",
+            word,
             class: "note",
-            why: "run against the built-in simulator, not Tencent Cloud".into(),
-        });
-    }
-    if run.is_subset() {
-        states.push(State {
-            word: "SUBSET",
-            class: "note",
-            why: format!(
-                "only the accounts {} selects",
-                text::name(&run.scope.selection.join(" "))
-            ),
+            why: String::new(),
         });
     }
     states

@@ -213,7 +213,11 @@ fn the_title_says_the_state_and_the_exit_code() {
         .map(|b| b.text().collect())
         .collect();
     assert_eq!(states, ["complete", "SIMULATED", "SUBSET"]);
-    assert!(html.contains("only the accounts --only team=payments selects"));
+    let banner: String = select(&doc, ".banner")[0].text().collect();
+    assert!(
+        banner.starts_with("SUBSET: only the accounts selected by --only team=payments;"),
+        "{banner}"
+    );
     // Interrupted: INCOMPLETE, with the cancelled queries counted.
     let mut run = run_info(RegionScope::Account);
     run.complete = false;
