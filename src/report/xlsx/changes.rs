@@ -1,23 +1,24 @@
 //! The Changes sheet (with `--compare` only; the last sheet): one row per
 //! account, previous value, current value and difference side by side for
-//! each compared metric ([`change_columns`]); matched accounts biggest
-//! movers first, then new accounts, then vanished ones, the `comparison`
-//! column saying which (`changed`, `unchanged`, `unknown`, `new`,
-//! `vanished`). Utilization values are percentages, its difference is in
-//! percentage points (`+7.0 pp`), count differences are signed (`+7`).
-//! With nothing to compare with, the sheet holds the note instead. The Run
-//! sheet names the run compared with.
+//! each compared metric (`report::changes::change_columns`, headed by the
+//! column's label: `Licenses used (previous)`, `(current)`, `(change)`);
+//! matched accounts biggest movers first, then new accounts, then vanished
+//! ones, the Comparison column saying which (`changed`, `unchanged`,
+//! `unknown`, `new`, `vanished`), and a totals row. Utilization values are
+//! percentages, its difference is in percentage points (`+7.0 pp`), count
+//! differences are signed (`+7`). With nothing to compare with, the sheet
+//! holds the note instead. The Run sheet names the run compared with.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::{as_col, as_row, print, table_header, write_table_cell, Heading, Styles};
-use crate::columns::accounts::{compared, ACCOUNTS};
-use crate::columns::{find, Kind};
-use crate::columns::{rfc3339, Cell};
-use crate::compare::Comparison;
-use crate::report::changes::{
-    change_columns, change_row_cells, change_rows, CHANGE_KEY_COLUMNS, SIDES,
+use super::totals_row::{Rule, TotalsRow};
+use super::{
+    as_col, as_row, print, table_header, write_formatted, write_table_cell, Heading, Styles,
 };
+use crate::columns::accounts::{compared, AccountRow};
+use crate::columns::{Cell, Column, Kind, Total};
+use crate::compare::Comparison;
+use crate::report::changes::{change_row_cells, change_rows, CHANGE_KEY_COLUMNS, SIDES};
 use crate::report::Report;
 
 /// The sheet's name.
@@ -29,6 +30,15 @@ pub const POINTS_FORMAT: &str = "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"";
 /// Number format of the count differences.
 pub const SIGNED_FORMAT: &str = "+#,##0;-#,##0;0";
 
+/// The headers of [`CHANGE_KEY_COLUMNS`], and what their cells are.
+const KEY_HEADINGS: [(&str, Kind, f64); 5] = [
+    ("Account", Kind::Text, 24.0),
+    ("UIN", Kind::Uin, 20.0),
+    ("Comparison", Kind::Status, 12.0),
+    ("Status", Kind::Status, 9.0),
+    ("Previous status", Kind::Status, 10.0),
+];
+
 /// Adds the Changes sheet when the run compares.
 pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     match &report.comparison {
@@ -37,68 +47,143 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             let ws = wb.add_worksheet();
             ws.set_name(CHANGES_SHEET)?;
             ws.set_column_width(0, 100)?;
-            print::setup(ws)?;
+            print::sheet(ws, &styles.stem)?;
             ws.write_string_with_format(0, 0, "No earlier run to compare with", &styles.header)?;
             ws.write_string(1, 0, super::clip(note))?;
             Ok(())
         }
         Comparison::With(c) => {
             let ws = wb.add_worksheet_with_constant_memory()?;
-            let columns = change_columns();
-            let headings: Vec<Heading> = columns.iter().map(|name| heading(name)).collect();
             let rows = c.changes.len() + c.vanished.len();
-            table_header(ws, CHANGES_SHEET, &headings, rows, styles)?;
-            column_formats(ws, styles)?;
+            table_header(ws, CHANGES_SHEET, &headings(), rows, styles)?;
+            column_formats(ws)?;
+            let mut totals = totals(styles);
             for (i, row) in change_rows(report, c).enumerate() {
                 for (col, cell) in change_row_cells(&row).iter().enumerate() {
+                    totals.add(col, cell);
                     write_table_cell(ws, as_row(i + 1)?, as_col(col)?, cell)?;
                 }
             }
-            Ok(())
+            totals.write(ws, 1, rows, styles)
         }
     }
 }
 
-/// A Changes column's heading: the width of the accounts column of that
-/// name, else the usual one.
-fn heading(name: &str) -> Heading {
-    let base = find(&ACCOUNTS, name).map_or(12.0, |c| c.xlsx_width());
-    Heading::new(name, base, false)
+/// The sheet's headings: the key columns', then `<label> (previous)`,
+/// `(current)` and `(change)` for each compared column, as wide as that
+/// column on the Accounts sheet.
+fn headings() -> Vec<Heading> {
+    debug_assert_eq!(KEY_HEADINGS.len(), CHANGE_KEY_COLUMNS.len());
+    let keys = KEY_HEADINGS
+        .iter()
+        .map(|(label, kind, width)| Heading::new(*label, *width, *kind));
+    let sides = compared().iter().flat_map(|c| {
+        SIDES.map(|side| {
+            let kind = match (side, c.kind) {
+                ("change", Kind::Ratio) => Kind::Decimal,
+                _ => c.kind,
+            };
+            Heading::new(format!("{} ({side})", c.label), c.xlsx_width(), kind)
+        })
+    });
+    keys.chain(sides).collect()
 }
 
-/// Percentages for a ratio's values, points for its difference, signs for
-/// the other differences.
-fn column_formats(ws: &mut Worksheet, styles: &Styles) -> Result<(), XlsxError> {
+/// The sheet column of side `side` of the compared column `column`.
+fn side_col(column: &Column<AccountRow>, side: usize) -> Option<usize> {
+    let i = compared().iter().position(|c| std::ptr::eq(*c, column))?;
+    Some(CHANGE_KEY_COLUMNS.len() + i * SIDES.len() + side)
+}
+
+/// The totals row: counts and their differences summed; a ratio whose
+/// parts are compared too as the ratio of their sums (now and then) and
+/// its difference in points.
+fn totals(styles: &Styles) -> TotalsRow {
+    let mut rules: Vec<(Rule, Format)> = KEY_HEADINGS
+        .iter()
+        .map(|(_, kind, _)| (Rule::Blank, styles.total(*kind).clone()))
+        .collect();
+    let points = styles
+        .total(Kind::Decimal)
+        .clone()
+        .set_num_format(POINTS_FORMAT);
+    let signed = styles
+        .total(Kind::Count)
+        .clone()
+        .set_num_format(SIGNED_FORMAT);
+    for c in compared() {
+        let parts = match c.total {
+            Total::Weighted { num, den } => side_col(num, 0).zip(side_col(den, 0)),
+            _ => None,
+        };
+        let value = styles.total(c.kind).clone();
+        match (c.kind, parts) {
+            (Kind::Ratio, Some((num, den))) => {
+                rules.push((Rule::Ratio { num, den }, value.clone()));
+                rules.push((
+                    Rule::Ratio {
+                        num: num + 1,
+                        den: den + 1,
+                    },
+                    value,
+                ));
+                let now = (num + 1, den + 1);
+                rules.push((
+                    Rule::Points {
+                        now,
+                        then: (num, den),
+                    },
+                    points.clone(),
+                ));
+            }
+            (Kind::Count, _) => {
+                rules.push((Rule::Sum, value.clone()));
+                rules.push((Rule::Sum, value));
+                rules.push((Rule::Sum, signed.clone()));
+            }
+            _ => rules.extend((0..SIDES.len()).map(|_| (Rule::Blank, value.clone()))),
+        }
+    }
+    TotalsRow::new(rules)
+}
+
+/// Points for a ratio's difference, signs for the other differences (the
+/// values have their kind's format).
+fn column_formats(ws: &mut Worksheet) -> Result<(), XlsxError> {
     let points = Format::new().set_num_format(POINTS_FORMAT);
     let signed = Format::new().set_num_format(SIGNED_FORMAT);
-    let first = CHANGE_KEY_COLUMNS.len();
-    for (i, column) in compared().iter().enumerate() {
-        let at = |side: usize| as_col(first + i * SIDES.len() + side);
-        if column.kind == Kind::Ratio {
-            ws.set_column_format(at(0)?, &styles.percent)?;
-            ws.set_column_format(at(1)?, &styles.percent)?;
-            ws.set_column_format(at(2)?, &points)?;
+    for column in compared() {
+        let change = side_col(column, 2)
+            .ok_or_else(|| XlsxError::ParameterError(format!("no column {}", column.key)))?;
+        let format = if column.kind == Kind::Ratio {
+            &points
         } else {
-            ws.set_column_format(at(2)?, &signed)?;
-        }
+            &signed
+        };
+        ws.set_column_format(as_col(change)?, format)?;
     }
     Ok(())
 }
 
 /// The Run sheet's rows naming the run compared with, from `row`.
-pub(super) fn run_rows(ws: &mut Worksheet, row: u32, report: &Report) -> Result<(), XlsxError> {
+pub(super) fn run_rows(
+    ws: &mut Worksheet,
+    row: u32,
+    report: &Report,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
     let (run, generated) = match &report.comparison {
         Comparison::NotAsked => return Ok(()),
         Comparison::NoPrevious(note) => (Cell::str(note), Cell::Empty),
         Comparison::With(c) => (
             Cell::str(&c.previous_run),
-            Cell::Text(rfc3339(&c.previous_generated_at).into()),
+            Cell::time(Some(&c.previous_generated_at)),
         ),
     };
     ws.write_string(row, 0, "Compared with run")?;
-    write_table_cell(ws, row, 1, &run)?;
-    ws.write_string(row + 1, 0, "Compared with (generated)")?;
-    write_table_cell(ws, row + 1, 1, &generated)?;
+    write_formatted(ws, row, 1, &run, styles.left(Kind::Text))?;
+    ws.write_string(row + 1, 0, "Compared with (generated, UTC)")?;
+    write_formatted(ws, row + 1, 1, &generated, styles.left(Kind::Time))?;
     Ok(())
 }
 
@@ -107,6 +192,7 @@ mod tests {
     use calamine::{open_workbook, Data, Reader, Xlsx};
 
     use super::*;
+    use crate::report::changes::change_columns;
     use crate::report::xlsx::tests::header_row;
     use crate::report::xlsx::{save, SHEETS};
     use crate::test_support::compared_report;
@@ -122,13 +208,33 @@ mod tests {
         names.push(CHANGES_SHEET);
         assert_eq!(wb.sheet_names(), names);
         let sheet = wb.worksheet_range(CHANGES_SHEET).unwrap();
+        // The headers are labels (they were the JSON's names, which are
+        // looked up below through the labels).
         let header = header_row(&sheet);
-        assert_eq!(header, change_columns());
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut expected: Vec<String> =
+            ["Account", "UIN", "Comparison", "Status", "Previous status"]
+                .map(String::from)
+                .to_vec();
+        for c in compared() {
+            for side in ["previous", "current", "change"] {
+                expected.push(format!("{} ({side})", c.label));
+            }
+        }
+        assert_eq!(header, expected);
+        assert!(header.iter().any(|h| h == "Licenses used (change)"));
+        let names = change_columns();
+        let col = |name: &str| names.iter().position(|h| h == name).unwrap();
         let accounts: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
         assert_eq!(
             accounts,
-            ["payments-prod", "-member-a", "legacy", "late", "retired"]
+            [
+                "payments-prod",
+                "-member-a",
+                "legacy",
+                "late",
+                "retired",
+                "Total"
+            ]
         );
         let get = |r: usize, name: &str| sheet.get((r, col(name))).cloned();
         assert_eq!(
@@ -152,6 +258,28 @@ mod tests {
             None | Some(Data::Empty)
         ));
 
+        // The totals row: counts summed, utilization weighted, its change in points.
+        assert_eq!(get(6, "used_authorized.previous"), Some(Data::Float(114.0)));
+        assert_eq!(get(6, "used_authorized.current"), Some(Data::Float(112.0)));
+        assert_eq!(get(6, "used_authorized.change"), Some(Data::Float(7.0)));
+        let float = |d: Option<Data>| match d {
+            Some(Data::Float(x)) => x,
+            other => panic!("{other:?}"),
+        };
+        let (then, now) = (114.0 / 140.0, 112.0 / 110.0);
+        assert!((float(get(6, "utilization.previous")) - then).abs() < 1e-12);
+        assert!((float(get(6, "utilization.current")) - now).abs() < 1e-12);
+        assert!((float(get(6, "utilization.change")) - (now - then) * 100.0).abs() < 1e-9);
+        let formulas = wb.worksheet_formula(CHANGES_SHEET).unwrap();
+        let at = |name: &str| rust_xlsxwriter::utility::column_number_to_name(col(name) as u16);
+        assert_eq!(
+            formulas.get_value((6, col("used_authorized.change") as u32)),
+            Some(&format!(
+                "SUBTOTAL(109,{0}2:{0}6)",
+                at("used_authorized.change")
+            ))
+        );
+
         let styles = wb.worksheet_style(CHANGES_SHEET).unwrap();
         let format_of = |name: &str| {
             styles
@@ -165,7 +293,7 @@ mod tests {
         );
         assert_eq!(
             format_of("utilization.current").as_deref(),
-            Some(super::super::PERCENT_FORMAT)
+            Some(crate::report::xlsx::PERCENT_FORMAT)
         );
         assert_eq!(
             format_of("used_authorized.change").as_deref(),
