@@ -80,11 +80,10 @@ impl Kind {
     /// the column says otherwise (the header, which wraps, may widen it).
     fn width(self) -> f64 {
         match self {
-            Kind::Uin => 20.0,
+            Kind::Uin => 19.0,
             Kind::Status => 9.0,
             Kind::Time => 20.0,
-            Kind::Count | Kind::Days | Kind::Flag => 11.0,
-            Kind::Ratio => 10.0,
+            Kind::Count | Kind::Days | Kind::Flag | Kind::Ratio => 10.0,
             Kind::Text | Kind::Decimal => 12.0,
         }
     }

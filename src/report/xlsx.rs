@@ -244,16 +244,17 @@ pub(super) struct Heading {
     pub(super) kind: Kind,
 }
 
-/// Characters the autofilter's button takes at a header's end.
-const FILTER_BUTTON: f64 = 2.5;
+/// Characters of room a header's words keep from the cell's sides.
+const HEADER_PADDING: f64 = 0.5;
 
-/// The most lines a table's header wraps into.
+/// The most lines a table's header wraps into; the header row is one line
+/// taller, for the autofilter's button at its bottom right.
 const HEADER_LINES: usize = 3;
 
 impl Heading {
     /// A column `name`, `base` characters wide or wide enough for the
-    /// longest word of its header and the filter button, and for the
-    /// header to wrap into at most [`HEADER_LINES`] lines.
+    /// longest word of its header, and for the header to wrap into at most
+    /// [`HEADER_LINES`] lines.
     pub(super) fn new(name: impl Into<String>, base: f64, kind: Kind) -> Heading {
         let name = name.into();
         let word = name
@@ -262,7 +263,7 @@ impl Heading {
             .max()
             .unwrap_or(0);
         let mut heading = Heading {
-            width: base.max(word as f64 + FILTER_BUTTON).min(80.0),
+            width: base.max(word as f64 + HEADER_PADDING).min(80.0),
             name,
             kind,
         };
@@ -284,7 +285,7 @@ impl Heading {
 
     /// The lines its header wraps into.
     fn lines(&self) -> usize {
-        let room = (self.width - FILTER_BUTTON).max(1.0) as usize;
+        let room = (self.width - HEADER_PADDING).max(1.0) as usize;
         let mut lines = 1;
         let mut used = 0;
         for word in self.name.split(' ').map(|w| w.chars().count()) {
@@ -328,7 +329,7 @@ fn printed_table_header(
         ws.set_column_format(as_col(i)?, styles.column(c.kind))?;
     }
     let lines = columns.iter().map(Heading::lines).max().unwrap_or(1);
-    ws.set_row_height(0, 15.0 * lines as f64)?;
+    ws.set_row_height(0, 15.0 * (lines + 1) as f64)?;
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, as_row(rows)?, last_col)?;
     let widths: Vec<f64> = columns[..printed].iter().map(|c| c.width).collect();

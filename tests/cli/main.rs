@@ -25,6 +25,7 @@ mod publishing;
 mod role_refresh;
 mod scope;
 mod selection;
+mod sheets;
 mod stderr;
 mod terminal;
 mod thresholds;
