@@ -47,9 +47,9 @@ use crate::columns::{rfc3339, Cell, Column, Kind, Total};
 use crate::model::RegionScope;
 
 mod changes;
-mod print;
-mod styles;
-mod totals_row;
+pub(crate) mod print;
+pub(crate) mod styles;
+pub(crate) mod totals_row;
 
 #[cfg(test)]
 pub use styles::PERCENT_FORMAT;
@@ -114,7 +114,7 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
 }
 
 /// Cuts text to what a cell can hold.
-fn clip(text: &str) -> &str {
+pub(crate) fn clip(text: &str) -> &str {
     // A char never takes more UTF-16 units than UTF-8 bytes.
     if text.len() <= MAX_CELL_TEXT {
         return text;
@@ -149,7 +149,7 @@ pub(crate) fn serial(t: &DateTime<FixedOffset>) -> Option<f64> {
 
 /// Writes a lone cell (the Summary, Run and breaches), formatted by what
 /// it holds: a count `#,##0`, a ratio `0.0%`, a time a date-time.
-fn write_cell(
+pub(crate) fn write_cell(
     ws: &mut Worksheet,
     row: u32,
     col: u16,
@@ -160,7 +160,7 @@ fn write_cell(
 }
 
 /// Writes a cell with `format`.
-fn write_formatted(
+pub(crate) fn write_formatted(
     ws: &mut Worksheet,
     row: u32,
     col: u16,
@@ -199,7 +199,7 @@ fn write_formatted(
 /// number format as a column format ([`table_header`]): looking a cell
 /// format up hashes the whole `Format`, a third of the cost of writing a
 /// number.
-fn write_table_cell(
+pub(crate) fn write_table_cell(
     ws: &mut Worksheet,
     row: u32,
     col: u16,
@@ -235,13 +235,13 @@ fn write_table_cell(
 
 /// A table sheet's column: its header, its width and the kind of its
 /// cells (the column then carries the kind's number format).
-pub(super) struct Heading {
+pub(crate) struct Heading {
     /// The header text.
-    pub(super) name: String,
+    pub(crate) name: String,
     /// The width (autofit is unavailable in constant-memory mode).
-    pub(super) width: f64,
+    pub(crate) width: f64,
     /// What its cells are.
-    pub(super) kind: Kind,
+    pub(crate) kind: Kind,
 }
 
 /// Characters of room a header's words keep from the cell's sides.
@@ -255,7 +255,7 @@ impl Heading {
     /// A column `name`, `base` characters wide or wide enough for the
     /// longest word of its header, and for the header to wrap into at most
     /// [`HEADER_LINES`] lines.
-    pub(super) fn new(name: impl Into<String>, base: f64, kind: Kind) -> Heading {
+    pub(crate) fn new(name: impl Into<String>, base: f64, kind: Kind) -> Heading {
         let name = name.into();
         let word = name
             .split(' ')
@@ -274,12 +274,12 @@ impl Heading {
     }
 
     /// The heading of a table's column: its label.
-    pub(super) fn of<R>(c: &Column<R>) -> Heading {
+    pub(crate) fn of<R>(c: &Column<R>) -> Heading {
         Heading::new(c.label, c.xlsx_width(), c.kind)
     }
 
     /// A `tag:<key>` column.
-    fn tag(key: &str) -> Heading {
+    pub(crate) fn tag(key: &str) -> Heading {
         Heading::new(format!("{TAG_COLUMN_PREFIX}{key}"), 18.0, Kind::Text)
     }
 
@@ -303,7 +303,7 @@ impl Heading {
 /// Header row (wrapped, tall enough), widths and number formats, frozen
 /// header, autofilter over a table of `rows` rows (its totals row below
 /// it), and the print settings of a table printed whole.
-fn table_header(
+pub(crate) fn table_header(
     ws: &mut Worksheet,
     name: &str,
     columns: &[Heading],

@@ -400,6 +400,9 @@ pub(super) async fn write_reports(
         aggregate,
         comparison,
         breaches,
+        layout: report::Layout {
+            csv_bom: config.defaults.csv_bom,
+        },
     };
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());

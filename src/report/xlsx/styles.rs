@@ -136,6 +136,7 @@ impl Styles {
             None => base.set_indent(1),
         };
         let header = Format::new()
+            .set_indent(1)
             .set_bold()
             .set_text_wrap()
             .set_align(FormatAlign::Top)
@@ -147,7 +148,7 @@ impl Styles {
             .set_background_color("F2F2F2");
         Styles {
             stem: stem.to_string(),
-            header_right: header.clone().set_align(FormatAlign::Right),
+            header_right: header.clone().set_indent(0).set_align(FormatAlign::Right),
             header,
             title: Format::new().set_bold().set_font_size(14),
             bold: Format::new().set_bold(),
