@@ -195,11 +195,12 @@ mod tests {
     fn no_byte_order_mark_with_csv_bom_false() {
         let mut report = sample_report();
         report.layout.csv_bom = false;
-        for write in [write_accounts::<&mut Vec<u8>>, write_regions] {
-            let mut out = Vec::new();
-            write(&report, &mut out).unwrap();
-            assert!(out.starts_with(b"account,uin,"), "no BOM");
-        }
+        let mut out = Vec::new();
+        write_accounts(&report, &mut out).unwrap();
+        assert!(out.starts_with(b"account,uin,"), "no BOM");
+        let mut out = Vec::new();
+        write_regions(&report, &mut out).unwrap();
+        assert!(out.starts_with(b"account,uin,"), "no BOM");
         report.layout.csv_bom = true;
         let mut out = Vec::new();
         write_regions(&report, &mut out).unwrap();

@@ -513,3 +513,47 @@ fn times_are_their_wall_clock_serials() {
         "text before Excel's calendar is right"
     );
 }
+
+/// The table of `docs/reports.md` mapping each XLSX label to its CSV and
+/// JSON name, from the column tables.
+fn labels_table() -> String {
+    let mut out =
+        String::from("| XLSX label | CSV column and JSON key | in |\n| --- | --- | --- |\n");
+    let mut rows: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    let mut add = |label: &'static str, key: &'static str, table: &'static str| match rows
+        .iter_mut()
+        .find(|r| r.0 == label && r.1 == key)
+    {
+        Some(r) => r.2.push(table),
+        None => rows.push((label, key, vec![table])),
+    };
+    for c in ACCOUNTS {
+        add(c.label, c.key, "accounts");
+    }
+    for c in REGIONS {
+        add(c.label, c.key, "regions");
+    }
+    for c in TOTALS.iter() {
+        add(c.label(), c.key(), "totals");
+    }
+    for c in RUN {
+        add(c.label, c.key, "run");
+    }
+    for (label, key, tables) in rows {
+        out.push_str(&format!("| {label} | `{key}` | {} |\n", tables.join(", ")));
+    }
+    out
+}
+
+/// `docs/reports.md` maps every label to its name, as the tables have them.
+#[test]
+fn the_docs_map_every_label_to_its_name() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reports.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let table = labels_table();
+    assert!(
+        doc.contains(&table),
+        "{} has not the labels' table; put this in (section \"Labels\"):\n\n{table}",
+        path.display()
+    );
+}
