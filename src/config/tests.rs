@@ -150,7 +150,7 @@ fn csv_files_have_a_byte_order_mark_unless_csv_bom_is_false() {
     let c = parse("[defaults]\ncsv_bom = false\n[[accounts]]\nname = \"a\"\n").unwrap();
     assert!(!c.defaults.csv_bom);
     let e = err("[defaults]\ncsv_bom = \"no\"\n[[accounts]]\nname = \"a\"\n");
-    assert!(e.contains("csv_bom"), "{e}");
+    assert!(e.starts_with("test.toml:2:11: invalid type"), "{e}");
 }
 
 #[test]
