@@ -3,8 +3,9 @@
 //! weighted ratio over the accounts that answered, each account once; a sum
 //! too large to hold is left empty and the account that made it so says
 //! so. Read from the column table: a new totalled column needs no code
-//! here. Pure.
+//! here. The over-use counts are `overuse`'s. Pure.
 
+use super::overuse::OverUse;
 use super::{warnings, AccountRow, AccountStatus, Totals};
 use crate::columns::accounts;
 use crate::columns::{Cell, Column, Total};
@@ -79,13 +80,15 @@ impl Running {
     }
 }
 
-/// The account counts, and the totals of the accounts columns that have
-/// one ([`accounts::totalled`]: sums and weighted ratios), each account
-/// once (a row counted in another's is left out). A sum that gets too
-/// large is left empty, and the row whose value made it so says so.
+/// The account counts, the totals of the accounts columns that have one
+/// ([`accounts::totalled`]: sums and weighted ratios) and the over-use
+/// counts ([`OverUse`]), each account once (a row counted in another's is
+/// left out). A sum that gets too large is left empty, and the row whose
+/// value made it so says so.
 pub(super) fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {
     let columns = accounts::totalled();
     let mut running: Vec<Running> = columns.iter().map(|c| Running::new(c.total)).collect();
+    let mut overuse = OverUse::default();
     for row in rows.iter_mut().filter(|r| r.counted_in.is_none()) {
         t.accounts += 1;
         match row.status {
@@ -96,6 +99,7 @@ pub(super) fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {
                 continue;
             }
         }
+        overuse.add(row);
         for (r, column) in running.iter_mut().zip(columns) {
             if let Some(warning) = r.add(column, row) {
                 row.warnings.push(warning);
@@ -103,4 +107,5 @@ pub(super) fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {
         }
     }
     t.columns = running.iter().map(Running::value).collect();
+    overuse.into_totals(t);
 }

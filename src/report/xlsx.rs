@@ -1,8 +1,10 @@
 //! The workbook `<stem>.xlsx`, for people: sheets in this order:
 //!
-//! - **Summary**: run facts, the totals, and the ten most utilized accounts
-//!   as a small table with a column chart of their utilization (axis from
-//!   zero, a 100% line, every account named);
+//! - **Summary**: run facts (the title says `SIMULATED` and `SUBSET` when
+//!   the run is one; "Covers" lists a subset's selectors, "Data from" says
+//!   simulated), the totals, and the ten most utilized accounts as a small
+//!   table with a column chart of their utilization (axis from zero, a 100%
+//!   line, every account named);
 //! - **Accounts**: the accounts table (same columns as the CSV, headed by
 //!   their labels, tags as `tag:<key>` columns) and its totals row;
 //!   conditional formatting: utilization of 90% or more red, 75% or more
@@ -322,21 +324,50 @@ fn printed_table_header(
     styles: &Styles,
     printed: usize,
 ) -> Result<(), XlsxError> {
-    ws.set_name(name)?;
-    let last_col = as_col(columns.len().saturating_sub(1))?;
+    table_columns(ws, columns, styles)?;
+    table_heading(ws, name, columns, 0, rows, styles, printed)
+}
+
+/// A table's columns: their widths and number formats (before any row is
+/// written: a constant-memory sheet writes its rows as it goes).
+pub(crate) fn table_columns(
+    ws: &mut Worksheet,
+    columns: &[Heading],
+    styles: &Styles,
+) -> Result<(), XlsxError> {
     for (i, c) in columns.iter().enumerate() {
         ws.set_column_width(as_col(i)?, c.width)?;
         ws.set_column_format(as_col(i)?, styles.column(c.kind))?;
     }
+    Ok(())
+}
+
+/// A table's header in row `header` (wrapped, tall enough), frozen when it
+/// is the sheet's first row, an autofilter over the `rows` rows below it
+/// (its totals row below them), and the print settings of a table printing
+/// its first `printed` columns, its header repeated on every page.
+pub(crate) fn table_heading(
+    ws: &mut Worksheet,
+    name: &str,
+    columns: &[Heading],
+    header: u32,
+    rows: usize,
+    styles: &Styles,
+    printed: usize,
+) -> Result<(), XlsxError> {
+    ws.set_name(name)?;
+    let last_col = as_col(columns.len().saturating_sub(1))?;
     let lines = columns.iter().map(Heading::lines).max().unwrap_or(1);
-    ws.set_row_height(0, 15.0 * (lines + 1) as f64)?;
-    ws.set_freeze_panes(1, 0)?;
-    ws.autofilter(0, 0, as_row(rows)?, last_col)?;
+    ws.set_row_height(header, 15.0 * (lines + 1) as f64)?;
+    if header == 0 {
+        ws.set_freeze_panes(1, 0)?;
+    }
+    ws.autofilter(header, 0, header + as_row(rows)?, last_col)?;
     let widths: Vec<f64> = columns[..printed].iter().map(|c| c.width).collect();
     let how = print::Print::fit(&widths);
-    print::table(ws, &styles.stem, printed, columns.len(), how)?;
+    print::table(ws, &styles.stem, header, printed, columns.len(), how)?;
     for (i, c) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, as_col(i)?, clip(&c.name), styles.header(c.kind))?;
+        ws.write_string_with_format(header, as_col(i)?, clip(&c.name), styles.header(c.kind))?;
     }
     Ok(())
 }
@@ -586,7 +617,13 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     ws.set_column_width(5, 11)?;
     ws.set_column_width(6, 11)?;
 
-    ws.write_string_with_format(0, 0, "TCSS image-scan licenses", &styles.title)?;
+    let run = &report.aggregate.run;
+    let mut title = "TCSS image-scan licenses".to_string();
+    let marks = run.marks();
+    if !marks.is_empty() {
+        title.push_str(&format!(": {}", marks.join(", ")));
+    }
+    ws.write_string_with_format(0, 0, title, &styles.title)?;
     ws.write_string(1, 0, "Generated (UTC)")?;
     write_cell(
         ws,
@@ -596,16 +633,23 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
         styles,
     )?;
     ws.write_string(2, 0, "Complete")?;
-    let complete = if report.aggregate.run.complete {
+    let complete = if run.complete {
         "Yes"
     } else {
         "No: interrupted, numbers incomplete"
     };
     ws.write_string_with_format(2, 1, complete, &styles.bold)?;
     ws.write_string(3, 0, "Region scope")?;
-    ws.write_string(3, 1, report.aggregate.run.region_scope.as_str())?;
+    ws.write_string(3, 1, run.region_scope.as_str())?;
+    // What the run covers and where its numbers come from: a subset's
+    // totals are not the fleet's, a simulated run's not real.
+    ws.write_string(4, 0, "Covers")?;
+    let covers = &styles.bold;
+    ws.write_string_with_format(4, 1, clip(&run.coverage()), covers)?;
+    ws.write_string(5, 0, "Data from")?;
+    ws.write_string_with_format(5, 1, run.source(), &styles.bold)?;
 
-    let header_row = 5;
+    let header_row = 7;
     ws.write_string_with_format(header_row, 0, "Totals", &styles.header)?;
     ws.write_string_with_format(header_row, 1, "Value", &styles.header_right)?;
     let totals = &report.aggregate.totals;

@@ -1,24 +1,33 @@
-//! The Changes sheet (with `--compare` only; the last sheet): one row per
-//! account, previous value, current value and difference side by side for
-//! each compared metric (`report::changes::change_columns`, headed by the
-//! column's label: `Licenses used (previous)`, `(current)`, `(change)`);
-//! matched accounts biggest movers first, then new accounts, then vanished
-//! ones, the Comparison column saying which (`changed`, `unchanged`,
-//! `unknown`, `new`, `vanished`), and a totals row. Utilization values are
-//! percentages, its difference is in percentage points (`+7.0 pp`), count
-//! differences are signed (`+7`). With nothing to compare with, the sheet
-//! holds the note instead. The Run sheet names the run compared with.
+//! The Changes sheet (with `--compare` only; the last sheet). At its top,
+//! a title naming the run compared with, then the totals then and now
+//! (every count of the totals table: previous, current, change), then the
+//! accounts whose licenses changed (purchases and releases, biggest change
+//! first, `Compared::license_changes`: apart from the usage movers). Below
+//! them the table of every account (its header filterable and repeated on
+//! every printed page): previous value, current value and difference side
+//! by side for each compared metric (`report::changes::change_columns`,
+//! headed by the column's label: `Licenses used (previous)`, `(current)`,
+//! `(change)`); matched accounts biggest movers first, then new accounts,
+//! then vanished ones, the Comparison column saying which (`changed`,
+//! `unchanged`, `unknown`, `new`, `vanished`), and a totals row.
+//! Utilization values are percentages, its difference is in percentage
+//! points (`+7.0 pp`), count differences are signed (`+7`). With nothing
+//! to compare with, the sheet holds the note instead. The Run sheet names
+//! the run compared with.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::totals_row::{Rule, TotalsRow};
 use super::{
-    as_col, as_row, print, table_header, write_formatted, write_table_cell, Heading, Styles,
+    as_col, as_row, print, table_columns, table_heading, write_formatted, write_table_cell,
+    Heading, Styles,
 };
-use crate::columns::accounts::{compared, AccountRow};
+use crate::columns::accounts::{compared, AccountRow, ACCOUNT, TOTAL_AUTHORIZED, UIN};
 use crate::columns::{Cell, Column, Kind, Total};
-use crate::compare::Comparison;
-use crate::report::changes::{change_row_cells, change_rows, CHANGE_KEY_COLUMNS, SIDES};
+use crate::compare::{Compared, Comparison};
+use crate::report::changes::{
+    change_row_cells, change_rows, previous_date, CHANGE_KEY_COLUMNS, SIDES,
+};
 use crate::report::Report;
 
 /// The sheet's name.
@@ -53,18 +62,32 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             Ok(())
         }
         Comparison::With(c) => {
+            // Rows in order (constant memory): the columns' formats first.
             let ws = wb.add_worksheet_with_constant_memory()?;
+            let headings = headings();
             let rows = c.changes.len() + c.vanished.len();
-            table_header(ws, CHANGES_SHEET, &headings(), rows, styles)?;
+            table_columns(ws, &headings, styles)?;
             column_formats(ws)?;
+            let title = format!(
+                "Changes since {} (run {})",
+                previous_date(c),
+                c.previous_run
+            );
+            ws.write_string_with_format(0, 0, super::clip(&title), &styles.title)?;
+            let next = totals_block(ws, 2, c, styles)?;
+            let top = license_changes_block(ws, next + 1, report, c, styles)? + 1;
+            ws.write_string_with_format(top, 0, "Every account", &styles.bold)?;
+            let header = top + 1;
+            let n = headings.len();
+            table_heading(ws, CHANGES_SHEET, &headings, header, rows, styles, n)?;
             let mut totals = totals(styles);
             for (i, row) in change_rows(report, c).enumerate() {
                 for (col, cell) in change_row_cells(&row).iter().enumerate() {
                     totals.add(col, cell);
-                    write_table_cell(ws, as_row(i + 1)?, as_col(col)?, cell)?;
+                    write_table_cell(ws, header + 1 + as_row(i)?, as_col(col)?, cell)?;
                 }
             }
-            totals.write(ws, 1, rows, styles)
+            totals.write(ws, header + 1, rows, styles)
         }
     }
 }
@@ -87,6 +110,89 @@ fn headings() -> Vec<Heading> {
         })
     });
     keys.chain(sides).collect()
+}
+
+/// The headers of the totals block.
+pub const TOTALS_HEADER: [&str; 4] = ["Total", "Previous", "Current", "Change"];
+
+/// The totals then and now from `row`: a header, one row per count of the
+/// totals, each shown by its kind; returns the next free row.
+fn totals_block(
+    ws: &mut Worksheet,
+    row: u32,
+    c: &Compared,
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    let signed = styles.of(Kind::Count).clone().set_num_format(SIGNED_FORMAT);
+    for (i, h) in TOTALS_HEADER.iter().enumerate() {
+        let kind = if i == 0 { Kind::Text } else { Kind::Count };
+        ws.write_string_with_format(row, as_col(i)?, *h, styles.header(kind))?;
+    }
+    for (i, t) in c.totals.iter().enumerate() {
+        let r = row + 1 + as_row(i)?;
+        let value = styles.of(t.column.kind());
+        write_formatted(ws, r, 0, &Cell::str(t.column.label()), styles.of(Kind::Text))?;
+        write_formatted(ws, r, 1, &t.previous, value)?;
+        write_formatted(ws, r, 2, &t.current, value)?;
+        if let Some(n) = t.change.as_int() {
+            ws.write_number_with_format(r, 3, n as f64, &signed)?;
+        }
+    }
+    Ok(row + 1 + as_row(c.totals.len())?)
+}
+
+/// The headers of the licenses bought or released: the account, its UIN,
+/// and the licenses total's three sides (labelled as in the table below).
+pub fn license_headers() -> Vec<String> {
+    [ACCOUNT.label, UIN.label]
+        .into_iter()
+        .map(str::to_string)
+        .chain(SIDES.map(|side| format!("{} ({side})", TOTAL_AUTHORIZED.label)))
+        .collect()
+}
+
+/// The accounts whose licenses changed from `row`: a title with their
+/// count, a header, one row each (biggest change first); returns the next
+/// free row.
+fn license_changes_block(
+    ws: &mut Worksheet,
+    row: u32,
+    report: &Report,
+    c: &Compared,
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    let changed = c.license_changes();
+    let title = format!("Licenses bought or released ({})", changed.len());
+    ws.write_string_with_format(row, 0, title, &styles.bold)?;
+    // Headed in the table's columns, as many lines high as they wrap into.
+    let table = headings();
+    let kinds = [Kind::Text, Kind::Uin, Kind::Count, Kind::Count, Kind::Count];
+    let mut lines = 1;
+    for (i, (h, kind)) in license_headers().into_iter().zip(kinds).enumerate() {
+        let width = table.get(i).map_or(12.0, |t| t.width);
+        lines = lines.max(Heading::new(h.as_str(), width, kind).lines());
+        ws.write_string_with_format(row + 1, as_col(i)?, h, styles.header(kind))?;
+    }
+    ws.set_row_height(row + 1, 15.0 * lines as f64)?;
+    let signed = styles.of(Kind::Count).clone().set_num_format(SIGNED_FORMAT);
+    let count = styles.of(Kind::Count);
+    let total = &TOTAL_AUTHORIZED;
+    for (n, &i) in changed.iter().enumerate() {
+        let r = row + 2 + as_row(n)?;
+        let a = &report.aggregate.accounts[i];
+        let before = c.previous[i]
+            .as_ref()
+            .map_or(Cell::Empty, |p| p.values.get(total));
+        let change = c.changes[i].as_ref().and_then(|ch| ch.values.int(total));
+        write_formatted(ws, r, 0, &Cell::str(&a.account), styles.of(Kind::Text))?;
+        write_formatted(ws, r, 1, &Cell::text(a.uin.as_deref()), styles.of(Kind::Uin))?;
+        write_formatted(ws, r, 2, &before, count)?;
+        write_formatted(ws, r, 3, &total.cell(a), count)?;
+        if let Some(d) = change {
+            ws.write_number_with_format(r, 4, d as f64, &signed)?;
+        }
+    }
+    Ok(row + 2 + as_row(changed.len())?)
 }
 
 /// The sheet column of side `side` of the compared column `column`.
@@ -189,28 +295,39 @@ pub(super) fn run_rows(
 
 #[cfg(test)]
 mod tests {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
+    use calamine::{open_workbook, Data, Range, Reader, Xlsx};
 
     use super::*;
     use crate::report::changes::change_columns;
-    use crate::report::xlsx::tests::header_row;
     use crate::report::xlsx::{save, SHEETS};
     use crate::test_support::compared_report;
     use crate::test_support::sample_report;
 
-    #[test]
-    fn the_changes_sheet_reads_back() {
+    /// The row holding `text` in its first cell.
+    fn row_of(sheet: &Range<Data>, text: &str) -> usize {
+        sheet
+            .rows()
+            .position(|r| r.first() == Some(&Data::String(text.into())))
+            .unwrap_or_else(|| panic!("no row {text}"))
+    }
+
+    /// The Changes sheet of `report`, and the accounts table's header row.
+    fn changes_sheet(report: &Report) -> (tempfile::TempDir, Range<Data>, usize) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.xlsx");
-        save(&compared_report(), &path).unwrap();
+        save(report, &path).unwrap();
         let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
         let mut names = SHEETS.to_vec();
         names.push(CHANGES_SHEET);
         assert_eq!(wb.sheet_names(), names);
         let sheet = wb.worksheet_range(CHANGES_SHEET).unwrap();
-        // The headers are labels (they were the JSON's names, which are
-        // looked up below through the labels).
-        let header = header_row(&sheet);
+        let header = row_of(&sheet, "Every account") + 1;
+        (dir, sheet, header)
+    }
+
+    /// The labels of the table's columns (the JSON's names, looked up
+    /// below through the labels, were its headers).
+    fn expected_headers() -> Vec<String> {
         let mut expected: Vec<String> =
             ["Account", "UIN", "Comparison", "Status", "Previous status"]
                 .map(String::from)
@@ -220,11 +337,28 @@ mod tests {
                 expected.push(format!("{} ({side})", c.label));
             }
         }
-        assert_eq!(header, expected);
+        expected
+    }
+
+    #[test]
+    fn the_changes_sheet_reads_back() {
+        let (_dir, sheet, top) = changes_sheet(&compared_report());
+        let header: Vec<String> = sheet
+            .rows()
+            .nth(top)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(header, expected_headers());
         assert!(header.iter().any(|h| h == "Licenses used (change)"));
         let names = change_columns();
         let col = |name: &str| names.iter().position(|h| h == name).unwrap();
-        let accounts: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
+        let accounts: Vec<String> = sheet
+            .rows()
+            .skip(top + 1)
+            .map(|r| r[0].to_string())
+            .collect();
         assert_eq!(
             accounts,
             [
@@ -236,7 +370,7 @@ mod tests {
                 "Total"
             ]
         );
-        let get = |r: usize, name: &str| sheet.get((r, col(name))).cloned();
+        let get = |r: usize, name: &str| sheet.get((top + r, col(name))).cloned();
         assert_eq!(
             get(1, "uin"),
             Some(Data::String("100012345678901234".into()))
@@ -270,20 +404,35 @@ mod tests {
         assert!((float(get(6, "utilization.previous")) - then).abs() < 1e-12);
         assert!((float(get(6, "utilization.current")) - now).abs() < 1e-12);
         assert!((float(get(6, "utilization.change")) - (now - then) * 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn number_formats_totals_formulas_and_the_run_compared_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.xlsx");
+        save(&compared_report(), &path).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        let sheet = wb.worksheet_range(CHANGES_SHEET).unwrap();
+        let top = row_of(&sheet, "Every account") + 1;
+        let header = change_columns();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        // The totals row sums the table's rows (Excel's rows count from 1).
         let formulas = wb.worksheet_formula(CHANGES_SHEET).unwrap();
         let at = |name: &str| rust_xlsxwriter::utility::column_number_to_name(col(name) as u16);
+        let column = col("used_authorized.change") as u32;
         assert_eq!(
-            formulas.get_value((6, col("used_authorized.change") as u32)),
+            formulas.get_value((top as u32 + 6, column)),
             Some(&format!(
-                "SUBTOTAL(109,{0}2:{0}6)",
-                at("used_authorized.change")
+                "SUBTOTAL(109,{0}{1}:{0}{2})",
+                at("used_authorized.change"),
+                top + 2,
+                top + 6
             ))
         );
-
         let styles = wb.worksheet_style(CHANGES_SHEET).unwrap();
         let format_of = |name: &str| {
             styles
-                .get((1, col(name) as u32))
+                .get((top as u32 + 1, col(name) as u32))
                 .and_then(|s| s.number_format.as_ref())
                 .map(|f| f.format_code.clone())
         };
@@ -311,11 +460,96 @@ mod tests {
         );
     }
 
+    /// The totals open the sheet: then, now and the change of every count
+    /// of the totals (none known for a total the earlier run did not have).
     #[test]
-    fn header_frozen_and_filtered() {
+    fn the_totals_then_and_now_are_at_the_top() {
+        let (_dir, sheet, top) = changes_sheet(&compared_report());
+        assert_eq!(
+            sheet.get((0, 0)),
+            Some(&Data::String(
+                "Changes since 2026-01-01 00:01 UTC (run tcss-authorizations-20260101T000000Z)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            sheet.rows().nth(2).unwrap()[..4]
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            TOTALS_HEADER
+        );
+        let total = |label: &str| -> Vec<Data> {
+            sheet.rows().nth(row_of(&sheet, label)).unwrap()[1..4].to_vec()
+        };
+        assert_eq!(
+            total("Licenses total"),
+            [Data::Float(140.0), Data::Float(110.0), Data::Float(-30.0)]
+        );
+        assert_eq!(
+            total("Licenses short"),
+            [Data::Empty, Data::Float(5.0), Data::Empty]
+        );
+        let totals_end = row_of(&sheet, "Licenses bought or released (0)");
+        assert!(row_of(&sheet, "Licenses total") < totals_end && totals_end < top);
+        let counted = (3..totals_end)
+            .filter(|&r| !matches!(sheet.get((r, 0)), None | Some(Data::Empty)))
+            .count();
+        assert_eq!(counted, crate::columns::totals::count_columns().len());
+    }
+
+    /// Purchases and releases listed apart from the usage movers, the
+    /// biggest change first.
+    #[test]
+    fn purchases_and_releases_are_listed_apart() {
+        let mut report = compared_report();
+        let Comparison::With(c) = &mut report.comparison else {
+            unreachable!()
+        };
+        for (i, then, change) in [(1, -39_990, 40_000), (0, 160, -60)] {
+            c.previous[i]
+                .as_mut()
+                .unwrap()
+                .values
+                .set(&TOTAL_AUTHORIZED, Cell::Int(then));
+            c.changes[i]
+                .as_mut()
+                .unwrap()
+                .values
+                .set(&TOTAL_AUTHORIZED, Cell::Int(change));
+        }
+        let (_dir, sheet, top) = changes_sheet(&report);
+        let at = row_of(&sheet, "Licenses bought or released (2)");
+        assert_eq!(
+            sheet.rows().nth(at + 1).unwrap()[..5]
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            license_headers()
+        );
+        let row = |r: usize| sheet.rows().nth(r).unwrap()[..5].to_vec();
+        assert_eq!(
+            row(at + 2),
+            [
+                Data::String("-member-a".into()),
+                Data::String("200000000001".into()),
+                Data::Float(-39_990.0),
+                Data::Float(10.0),
+                Data::Float(40_000.0)
+            ]
+        );
+        assert_eq!(row(at + 3)[0], Data::String("payments-prod".into()));
+        assert_eq!(row(at + 3)[4], Data::Float(-60.0));
+        assert!(at + 4 < top, "above every account");
+    }
+
+    #[test]
+    fn the_table_below_is_filtered() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.xlsx");
         save(&compared_report(), &path).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        let top = row_of(&wb.worksheet_range(CHANGES_SHEET).unwrap(), "Every account") + 2;
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
         let mut xml = String::new();
         std::io::Read::read_to_string(
@@ -323,11 +557,10 @@ mod tests {
             &mut xml,
         )
         .unwrap();
-        assert!(xml.contains("<pane ySplit=\"1\""), "frozen header: {xml}");
         let last =
             rust_xlsxwriter::utility::column_number_to_name(change_columns().len() as u16 - 1);
         assert!(
-            xml.contains(&format!("<autoFilter ref=\"A1:{last}6\"/>")),
+            xml.contains(&format!("<autoFilter ref=\"A{top}:{last}{}\"/>", top + 5)),
             "{xml}"
         );
     }

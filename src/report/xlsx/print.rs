@@ -90,17 +90,19 @@ pub(crate) fn sheet(ws: &mut Worksheet, stem: &str) -> Result<(), XlsxError> {
     Ok(())
 }
 
-/// A table sheet whose header is its first row, printing its first
-/// `printed` columns (all of them when `printed` is every column) `how`.
+/// A table sheet whose header is row `header` (repeated on every page),
+/// printing its first `printed` columns (all of them when `printed` is
+/// every column) `how`.
 pub(crate) fn table(
     ws: &mut Worksheet,
     stem: &str,
+    header: u32,
     printed: usize,
     columns: usize,
     how: Print,
 ) -> Result<(), XlsxError> {
     page(ws, stem);
-    ws.set_repeat_rows(0, 0)?;
+    ws.set_repeat_rows(header, header)?;
     if printed > 0 && printed < columns {
         ws.set_print_area(0, 0, 1_048_575, as_col(printed - 1)?)?;
     }

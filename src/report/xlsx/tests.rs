@@ -157,7 +157,8 @@ fn sheets_headers_values_and_types() {
         "{:?}",
         find("Generated (UTC)")
     );
-    assert_eq!(summary.get((6, 3)), Some(&Data::String("-member-a".into())));
+    // The top accounts' table beside the totals, below the run's facts.
+    assert_eq!(summary.get((8, 3)), Some(&Data::String("-member-a".into())));
 
     let run = wb.worksheet_range("Run").unwrap();
     let run_rows: Vec<String> = run.rows().map(|r| r[0].to_string()).collect();

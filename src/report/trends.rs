@@ -22,18 +22,18 @@ use rust_xlsxwriter::{
 };
 use serde_json::{json, Map, Value};
 
-use super::trends::{
-    col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
+use super::publish::{self, io_error};
+use super::xlsx::styles::Styles;
+use super::xlsx::{
+    clip, full_use_line, print, table_header, write_formatted, write_table_cell, Heading,
 };
+use super::{Layout, ReportError};
 use crate::columns::accounts::{ACCOUNTS, TOTAL_AUTHORIZED, USED_AUTHORIZED};
 use crate::columns::totals::TOTALS;
 use crate::columns::{find, rfc3339, Cell, Kind};
-use crate::report::publish::{self, io_error};
-use crate::report::xlsx::styles::Styles;
-use crate::report::xlsx::{
-    clip, full_use_line, print, table_header, write_formatted, write_table_cell, Heading,
+use crate::history::trends::{
+    col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
 };
-use crate::report::{Layout, ReportError};
 
 /// A file format of the `history` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
