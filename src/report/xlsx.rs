@@ -613,9 +613,11 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     ws.set_column_width(1, 22)?;
     ws.set_column_width(2, 3)?;
     ws.set_column_width(3, 28)?;
-    ws.set_column_width(4, 11)?;
-    ws.set_column_width(5, 11)?;
-    ws.set_column_width(6, 11)?;
+    // The top accounts' numbers, wide enough for their headers
+    // ("Licenses total") to stand apart.
+    ws.set_column_width(4, 14)?;
+    ws.set_column_width(5, 14)?;
+    ws.set_column_width(6, 14)?;
 
     let run = &report.aggregate.run;
     let mut title = "TCSS image-scan licenses".to_string();

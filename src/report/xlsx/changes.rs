@@ -64,7 +64,11 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
         Comparison::With(c) => {
             // Rows in order (constant memory): the columns' formats first.
             let ws = wb.add_worksheet_with_constant_memory()?;
-            let headings = headings();
+            let mut headings = headings();
+            // The first column holds the totals' labels above the accounts.
+            let longest = c.totals.iter().map(|t| t.column.label().chars().count());
+            let label_width = longest.max().unwrap_or(0) as f64 + 2.0;
+            headings[0].width = headings[0].width.max(label_width);
             let rows = c.changes.len() + c.vanished.len();
             table_columns(ws, &headings, styles)?;
             column_formats(ws)?;
@@ -76,6 +80,8 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             ws.write_string_with_format(0, 0, super::clip(&title), &styles.title)?;
             let next = totals_block(ws, 2, c, styles)?;
             let top = license_changes_block(ws, next + 1, report, c, styles)? + 1;
+            // The table prints from a page of its own, its title above it.
+            ws.set_page_breaks(&[top])?;
             ws.write_string_with_format(top, 0, "Every account", &styles.bold)?;
             let header = top + 1;
             let n = headings.len();
@@ -131,7 +137,13 @@ fn totals_block(
     for (i, t) in c.totals.iter().enumerate() {
         let r = row + 1 + as_row(i)?;
         let value = styles.of(t.column.kind());
-        write_formatted(ws, r, 0, &Cell::str(t.column.label()), styles.of(Kind::Text))?;
+        write_formatted(
+            ws,
+            r,
+            0,
+            &Cell::str(t.column.label()),
+            styles.of(Kind::Text),
+        )?;
         write_formatted(ws, r, 1, &t.previous, value)?;
         write_formatted(ws, r, 2, &t.current, value)?;
         if let Some(n) = t.change.as_int() {
@@ -185,7 +197,13 @@ fn license_changes_block(
             .map_or(Cell::Empty, |p| p.values.get(total));
         let change = c.changes[i].as_ref().and_then(|ch| ch.values.int(total));
         write_formatted(ws, r, 0, &Cell::str(&a.account), styles.of(Kind::Text))?;
-        write_formatted(ws, r, 1, &Cell::text(a.uin.as_deref()), styles.of(Kind::Uin))?;
+        write_formatted(
+            ws,
+            r,
+            1,
+            &Cell::text(a.uin.as_deref()),
+            styles.of(Kind::Uin),
+        )?;
         write_formatted(ws, r, 2, &before, count)?;
         write_formatted(ws, r, 3, &total.cell(a), count)?;
         if let Some(d) = change {
@@ -563,6 +581,24 @@ mod tests {
             xml.contains(&format!("<autoFilter ref=\"A{top}:{last}{}\"/>", top + 5)),
             "{xml}"
         );
+        // Printed from a page of its own, its title above it (a break
+        // above the title's row, counted from 0).
+        assert!(
+            xml.contains(&format!(
+                "<brk id=\"{}\" max=\"16383\" man=\"1\"/>",
+                top - 2
+            )),
+            "{xml}"
+        );
+        // The first column is wide enough for the totals' labels above.
+        let cols = &xml[xml.find("<col min=\"1\" max=\"1\" width=\"").unwrap() + 28..];
+        let width: f64 = cols[..cols.find('"').unwrap()].parse().unwrap();
+        let longest = crate::columns::totals::count_columns()
+            .iter()
+            .map(|c| c.label().len())
+            .max()
+            .unwrap();
+        assert!(width > longest as f64, "{width} for {longest} characters");
     }
 
     #[test]

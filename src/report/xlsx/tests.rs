@@ -379,6 +379,43 @@ fn the_summary_chart_starts_at_zero_with_a_full_use_line() {
     assert_eq!(full, vec![Data::Float(1.0); 2], "one per account charted");
 }
 
+/// The widths of a sheet's columns (0-based) as its `<cols>` says.
+fn column_widths(xml: &str) -> Vec<(u16, f64)> {
+    let attr = |el: &str, name: &str| -> String {
+        let at = el.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        el[at..at + el[at..].find('"').unwrap()].to_string()
+    };
+    let mut widths = Vec::new();
+    for el in xml.split("<col ").skip(1) {
+        let el = &format!(" {}", &el[..el.find("/>").unwrap()]);
+        let (min, max): (u16, u16) = (
+            attr(el, "min").parse().unwrap(),
+            attr(el, "max").parse().unwrap(),
+        );
+        let width: f64 = attr(el, "width").parse().unwrap();
+        widths.extend((min..=max).map(|c| (c - 1, width)));
+    }
+    widths
+}
+
+/// The headers of the Summary's most utilized accounts fit their columns
+/// ("Utilization Licenses used Licenses total" ran into each other).
+#[test]
+fn the_summary_top_accounts_headers_fit_their_columns() {
+    let (_dir, path) = written();
+    let (_, xml) = parts(&path, "xl/worksheets/sheet").remove(0);
+    let widths = column_widths(&xml);
+    for (col, column) in (4u16..).zip(&TOP_COLUMNS[1..]) {
+        let width = widths.iter().find(|(c, _)| *c == col).map(|w| w.1);
+        let need = column.label.chars().count() as f64;
+        assert!(
+            width.is_some_and(|w| w >= need),
+            "{}: {width:?}",
+            column.label
+        );
+    }
+}
+
 /// Every sheet prints on A4 landscape with a footer (stem, sheet, page N
 /// of M); table sheets repeat their header; the Accounts sheet prints the
 /// columns finance reads one page wide; wider tables print at 85% with
