@@ -54,6 +54,8 @@ pub struct Report {
     /// The exit code as the run stands when its reports are written
     /// (the HTML's title); `None` outside a run.
     pub exit: Option<ExitStatus>,
+    /// How the files are laid out (from `[defaults]`), not what they say.
+    pub layout: Layout,
 }
 
 /// The exit code a run has when its reports are written, and what it
@@ -79,7 +81,23 @@ impl Report {
             breaches: Vec::new(),
             trend: Vec::new(),
             exit: None,
+            layout: Layout::default(),
         }
+    }
+}
+
+/// How the report files are laid out, as the config says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Whether every CSV file starts with a UTF-8 byte-order mark
+    /// (`[defaults] csv_bom`, default true), so Excel on Windows reads it
+    /// as UTF-8 (Chinese member names stay readable).
+    pub csv_bom: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout { csv_bom: true }
     }
 }
 

@@ -412,7 +412,7 @@ pub(super) async fn write_reports(
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    let mut report = assemble(aggregate, previous, &config.defaults.fail_on);
+    let mut report = assemble(aggregate, previous, config);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -496,16 +496,20 @@ pub(super) async fn write_reports(
 fn assemble(
     aggregate: aggregate::Aggregate,
     previous: Option<Option<Previous>>,
-    fail_on: &[crate::thresholds::Threshold],
+    config: &Config,
 ) -> report::Report {
     let comparison = comparison(&aggregate, previous);
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, fail_on);
+    // On the numbers and their comparison, so every report lists them.
+    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
     report::Report {
         aggregate,
         comparison,
         breaches,
         trend: Vec::new(),
         exit: None,
+        layout: report::Layout {
+            csv_bom: config.defaults.csv_bom,
+        },
     }
 }
 
