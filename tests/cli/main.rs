@@ -15,6 +15,7 @@ mod findings;
 mod harness;
 mod history;
 mod history_edges;
+mod html;
 mod interrupt;
 mod marks;
 mod metrics;
