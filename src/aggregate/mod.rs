@@ -42,6 +42,7 @@ pub use crate::columns::accounts::{AccountRow, AccountStatus};
 pub use crate::columns::regions::{RegionRow, RegionStatus};
 pub use crate::columns::totals::Totals;
 
+pub mod distribution;
 pub mod glance;
 pub mod license;
 pub mod overuse;

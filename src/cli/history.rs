@@ -34,8 +34,8 @@ pub(super) struct HistoryArgs {
     /// Folder for the files (and of the default history file).
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// File formats, comma-separated: csv, xlsx, json.
-    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
+    /// File formats, comma-separated: csv, xlsx, json, html.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,html")]
     formats: Vec<crate::report::trends::TrendFormat>,
     /// The runs of every scope, each row labelled with its scope (default:
     /// only the runs of this config's scope).
@@ -143,7 +143,10 @@ pub(super) async fn history_command(
         history: &location,
         generated_at: now,
     };
-    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats)
+    let layout = report::Layout {
+        csv_bom: config.defaults.csv_bom,
+    };
+    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats, layout)
         .with_context(|| format!("writing the history files into {}", args.out.display()))?;
     tracing::info!(
         runs = trends.runs.len(),

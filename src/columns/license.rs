@@ -131,14 +131,15 @@ pub(crate) static EDITION_SUB_STATE: Col =
     .width(16.0);
 /// `BeginTime`, Beijing time.
 pub(crate) static EDITION_START: Col =
-    Col::new("edition_start", "Edition starts", Kind::Time, |r| {
+    Col::new("edition_start", "Edition starts (UTC+8)", Kind::Time, |r| {
         Cell::time(r.license.edition_start.as_ref())
     });
 /// `ExpirationTime`, Beijing time.
-pub(crate) static EDITION_END: Col = Col::new("edition_end", "Edition ends", Kind::Time, |r| {
-    Cell::time(r.license.edition_end.as_ref())
-})
-.sample(Sample::of(&f::EDITION_END, None));
+pub(crate) static EDITION_END: Col =
+    Col::new("edition_end", "Edition ends (UTC+8)", Kind::Time, |r| {
+        Cell::time(r.license.edition_end.as_ref())
+    })
+    .sample(Sample::of(&f::EDITION_END, None));
 /// Whole days from the run's start to the edition's end.
 pub(crate) static EDITION_DAYS_LEFT: Col =
     Col::new("edition_days_left", "Edition days left", Kind::Days, |r| {

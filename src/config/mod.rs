@@ -156,6 +156,9 @@ pub struct Defaults {
     /// `collect`: the calls every account is asked, in [`Call::ALL`]'s
     /// order (`images`, `edition`, `auto_authorize`; default all three).
     pub collect: Vec<Call>,
+    /// `csv_bom`: whether the CSV files start with a UTF-8 byte-order mark
+    /// (default true: Excel on Windows then reads them as UTF-8).
+    pub csv_bom: bool,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -225,6 +228,7 @@ impl Default for Defaults {
             fail_on: Vec::new(),
             history_key: None,
             collect: Call::ALL.to_vec(),
+            csv_bom: true,
         }
     }
 }

@@ -13,8 +13,8 @@
 //! `schema` holds the tables and migrations (the live columns from the
 //! column tables, `crate::columns`), `record` the rows a run writes,
 //! `sqlite` and `postgres` the two databases, `recorder` a run's use of
-//! it, `trends` the `history` command's numbers (its files are
-//! `report::trends`'s).
+//! it (and the trend its HTML report draws), `trends` the `history`
+//! command's numbers (its files are `report::trends`'s).
 
 pub mod bound;
 pub mod postgres;
