@@ -688,7 +688,7 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     // One page when it fits at a readable scale (the breaches, when any,
     // start a page of their own).
     if report.breaches.is_empty()
-        && after_totals.max(chart_row + CHART_ROWS) <= print::ONE_PAGE_ROWS
+        && after_editions.max(chart_row + CHART_ROWS) <= print::ONE_PAGE_ROWS
     {
         ws.set_print_fit_to_pages(1, 1);
     }

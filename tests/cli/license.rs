@@ -27,8 +27,8 @@ const IMAGES: &str = "DescribeImageAuthorizedInfo";
 const COLUMNS: [(&str, &str); 19] = [
     ("edition", "Edition"),
     ("edition_sub_state", "Edition sub-state"),
-    ("edition_start", "Edition starts"),
-    ("edition_end", "Edition ends"),
+    ("edition_start", "Edition starts (UTC+8)"),
+    ("edition_end", "Edition ends (UTC+8)"),
     ("edition_days_left", "Edition days left"),
     ("auto_renew", "Auto-renewal"),
     ("days_to_lapse", "Days to lapse"),
