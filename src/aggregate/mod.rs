@@ -36,7 +36,7 @@ pub use crate::columns::totals::Totals;
 pub mod glance;
 mod rows;
 pub mod shared_uin;
-mod totals;
+pub(crate) mod totals;
 pub mod warnings;
 
 use rows::{combine, numbers_row, region_row};

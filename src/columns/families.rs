@@ -121,3 +121,25 @@ pub(crate) static TOTALS: [&Family; 6] = [
 /// The run's counts by status, in the order written (after the run's
 /// timestamps and flags).
 pub(crate) static RUN_COUNTS: [&Family; 2] = [&REPORT_ACCOUNTS, &REPORT_QUERIES];
+
+/// `tcss_group_image_licenses{group_by, group, kind}`.
+pub(crate) static GROUP_LICENSES: Family = Family {
+    name: "tcss_group_image_licenses",
+    help: "Image-scan licenses of a chargeback group (the accounts whose tag group_by is group; group empty: those without the tag), by kind (total, used).",
+};
+
+/// Each per-account family that has a per-group one (`--group-by`), and
+/// that family: a group column of an accounts column sampled in the first
+/// is sampled in the second, with the same label.
+static GROUPED: [(&Family, &Family); 1] = [(&LICENSES, &GROUP_LICENSES)];
+
+/// The per-group family of the per-account `family`, if it has one.
+pub(crate) fn grouped(family: &Family) -> Option<&'static Family> {
+    GROUPED
+        .iter()
+        .find(|(f, _)| std::ptr::eq(*f, family))
+        .map(|(_, g)| *g)
+}
+
+/// The per-group families, in the order written (after the totals').
+pub(crate) static PER_GROUP: [&Family; 1] = [&GROUP_LICENSES];
