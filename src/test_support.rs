@@ -213,7 +213,7 @@ pub(crate) fn breached_report() -> Report {
         .iter()
         .map(|e| parse(e, Origin::CommandLine).expect("valid"))
         .collect();
-    r.breaches = evaluate(&r.aggregate, &r.comparison, &ts);
+    r.breaches = evaluate(&r.aggregate, &r.comparison, &r.groups, &ts);
     r.breaches
         .retain(|b| b.account.as_deref() != Some("-member-a"));
     assert_eq!(r.breaches.len(), 2, "{:?}", r.breaches);

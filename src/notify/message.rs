@@ -464,7 +464,7 @@ fn breach_groups(report: &Report) -> Vec<BreachGroup> {
         let g = &mut groups[i];
         g.count += 1;
         if g.names.len() < NAMES_PER_BREACH {
-            g.names.push(short(b.account.as_deref().unwrap_or("total")));
+            g.names.push(short(&b.subject()));
         }
     }
     groups
@@ -613,6 +613,8 @@ pub(crate) mod tests {
             },
             uin: who.as_ref().and_then(|w| w.1.clone()),
             account: who.map(|w| w.0),
+            group_by: None,
+            group: None,
             metric: Metric::Plain("remaining_authorized"),
             unit: Unit::Count,
             value,

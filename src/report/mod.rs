@@ -29,16 +29,20 @@ use tempfile::NamedTempFile;
 
 use crate::aggregate::Aggregate;
 use crate::compare::Comparison;
+use crate::groups::Groups;
 use crate::thresholds::Breach;
 
-/// What the reports print: the run's numbers, its comparison and the
-/// thresholds it breached, assembled by the run (`cli::run`) once each of
-/// those stages is done; the writers only read it (publishing sets the
-/// stem, the history the outcome, in `aggregate.run`).
+/// What the reports print: the run's numbers, its chargeback groups, its
+/// comparison and the thresholds it breached, assembled by the run
+/// (`cli::run`) once each of those stages is done; the writers only read it
+/// (publishing sets the stem, the history the outcome, in `aggregate.run`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// Every number of the run.
     pub aggregate: Aggregate,
+    /// The accounts rolled up by tag (`--group-by`); no keys, no rows when
+    /// none asked.
+    pub groups: Groups,
     /// The comparison with an earlier run (`--compare`), or why there is none.
     pub comparison: Comparison,
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
@@ -51,6 +55,7 @@ impl Report {
     pub fn new(aggregate: Aggregate) -> Report {
         Report {
             aggregate,
+            groups: Groups::default(),
             comparison: Comparison::NotAsked,
             breaches: Vec::new(),
         }

@@ -74,11 +74,18 @@ pub(super) struct RunArgs {
     /// overrides `[defaults] pushgateway`. A failed push is only logged.
     #[arg(long, value_name = "URL")]
     pushgateway: Option<String>,
-    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%` or
-    /// `total.failed_queries > 0` (`[account.|total.]METRIC OP NUMBER`);
-    /// repeatable, added to the config's `fail_on`.
+    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%`,
+    /// `total.failed_queries > 0` or `group.utilization >= 90%`
+    /// (`[account.|total.|group.]METRIC OP NUMBER`); repeatable, added to
+    /// the config's `fail_on`.
     #[arg(long = "fail-on", value_name = "EXPR")]
     fail_on: Vec<String>,
+    /// Roll the accounts up by this tag key (a configured or member tag,
+    /// `org`, `org_node`): one row per value and one for the accounts
+    /// without it, in every report; repeatable (up to 10 keys); replaces
+    /// `[defaults] group_by`.
+    #[arg(long = "group-by", value_name = "KEY")]
+    group_by: Vec<String>,
     /// Stop the run after this many seconds, as if interrupted: requests in
     /// flight are cancelled, the reports are written (`complete: false`) and
     /// the run exits 130 (overrides `[defaults] run_timeout_secs`; 0: none).
@@ -320,6 +327,7 @@ fn run_info(
 /// `--out` checked, all before any call.
 pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut config = load_config(&args.config)?;
+    group_by(args, &mut config)?;
     thresholds(args, &mut config)?;
     config
         .select_with(&args.only, &args.exclude)
@@ -378,6 +386,8 @@ pub(super) async fn write_reports(
 ) -> anyhow::Result<Written> {
     let (accounts, outcomes) = selection::reported(config, outcomes);
     let aggregate = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let groups = crate::groups::group(&aggregate.accounts, &config.defaults.group_by);
+    log_unknown_keys(&groups, &aggregate.tag_keys);
     let queries = outcomes.len();
     let failed = outcomes
         .iter()
@@ -394,10 +404,16 @@ pub(super) async fn write_reports(
     summary::log_failures(&failures);
     let comparison = comparison(&aggregate, previous);
     // On the numbers and their comparison, so every report lists them.
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
+    let breaches = crate::thresholds::evaluate(
+        &aggregate,
+        &comparison,
+        &groups,
+        &config.defaults.fail_on,
+    );
     // What every report prints, assembled here from the stages' results.
     let mut report = report::Report {
         aggregate,
+        groups,
         comparison,
         breaches,
     };

@@ -4,9 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{code, more, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{cell, code, more, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
 use crate::report::Report;
-use crate::thresholds::{Breach, Unit};
+use crate::thresholds::{Breach, Scope, Unit};
 
 /// A value as the summary shows it: a ratio as a percentage.
 fn value(v: f64, unit: Unit) -> String {
@@ -17,11 +17,15 @@ fn value(v: f64, unit: Unit) -> String {
 }
 
 fn row<W: Write>(w: &mut W, b: &Breach) -> io::Result<()> {
+    // A group's breach names its group where an account's names the account.
+    let who = match b.scope {
+        Scope::Group => cell(&b.subject(), MAX_NAME_CHARS),
+        _ => opt(b.account.as_deref(), MAX_NAME_CHARS),
+    };
     writeln!(
         w,
-        "| {} | {} | {} | `{}` | {} | `{} {}` | `{}` |",
+        "| {} | {who} | {} | `{}` | {} | `{} {}` | `{}` |",
         b.scope.as_str(),
-        opt(b.account.as_deref(), MAX_NAME_CHARS),
         opt(b.uin.as_deref(), MAX_NAME_CHARS),
         b.metric,
         value(b.value, b.unit),
@@ -115,6 +119,7 @@ mod tests {
         r.breaches = evaluate(
             &r.aggregate,
             &r.comparison,
+            &r.groups,
             &[parse(&padded, Origin::CommandLine).unwrap()],
         );
         assert_eq!(r.breaches.len(), n);

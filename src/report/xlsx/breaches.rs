@@ -2,7 +2,7 @@
 //! `--fail-on` threshold was breached): a title with the count, a header
 //! row, one row per breach. Columns A and B take the account and UIN, the
 //! narrow spacer column C stays empty, the expression and the numbers follow
-//! (ratios as percentages).
+//! (ratios as percentages), then a group breach's key and group.
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
@@ -12,7 +12,7 @@ use crate::report::Report;
 
 /// Where each of [`BREACH_COLUMNS`] goes: (sheet column, width when the
 /// Summary sheet does not set one already).
-const LAYOUT: [(&str, u16, Option<f64>); 8] = [
+const LAYOUT: [(&str, u16, Option<f64>); 10] = [
     ("account", 0, None),
     ("uin", 1, None),
     ("expression", 3, None),
@@ -21,6 +21,8 @@ const LAYOUT: [(&str, u16, Option<f64>); 8] = [
     ("threshold", 6, None),
     ("scope", 7, Some(10.0)),
     ("metric", 8, Some(26.0)),
+    ("group_by", 9, Some(16.0)),
+    ("group", 10, Some(24.0)),
 ];
 
 /// Writes the section from `row` when there are breaches.
