@@ -76,12 +76,12 @@ pub(crate) enum GroupColumn {
 }
 
 /// The group's total of the accounts column `c`, by its `Total` rule.
-const fn of(c: &'static Column<AccountRow>) -> GroupColumn {
+pub(crate) const fn of(c: &'static Column<AccountRow>) -> GroupColumn {
     GroupColumn::Total(TotalsColumn::Of(c))
 }
 
 /// One of the totals' own counts (the accounts by status), over the group.
-const fn count(c: &'static Column<Totals>) -> GroupColumn {
+pub(crate) const fn count(c: &'static Column<Totals>) -> GroupColumn {
     GroupColumn::Total(TotalsColumn::Own(c))
 }
 

@@ -65,7 +65,8 @@ impl Report {
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// `<stem>.accounts.csv` and `<stem>.regions.csv`.
+    /// `<stem>.accounts.csv` and `<stem>.regions.csv` (and
+    /// `<stem>.groups.csv` with `--group-by`).
     Csv,
     /// `<stem>.xlsx`.
     Xlsx,
@@ -110,6 +111,8 @@ impl Format {
 pub(crate) enum Part {
     AccountsCsv,
     RegionsCsv,
+    /// Written only when the run is grouped ([`Part::wanted`]).
+    GroupsCsv,
     Xlsx,
     Json,
     Markdown,
@@ -120,7 +123,7 @@ impl Part {
     /// The files `format` writes, in order.
     pub(crate) fn of(format: Format) -> &'static [Part] {
         match format {
-            Format::Csv => &[Part::AccountsCsv, Part::RegionsCsv],
+            Format::Csv => &[Part::AccountsCsv, Part::RegionsCsv, Part::GroupsCsv],
             Format::Xlsx => &[Part::Xlsx],
             Format::Json => &[Part::Json],
             Format::Markdown => &[Part::Markdown],
@@ -128,11 +131,18 @@ impl Part {
         }
     }
 
+    /// Whether `report` has this file: `<stem>.groups.csv` only when the
+    /// run is grouped by some key, every other always.
+    pub(crate) fn wanted(self, report: &Report) -> bool {
+        self != Part::GroupsCsv || !report.groups.keys.is_empty()
+    }
+
     /// The file name for `stem`.
     pub(crate) fn file_name(self, stem: &str) -> String {
         let ext = match self {
             Part::AccountsCsv => "accounts.csv",
             Part::RegionsCsv => "regions.csv",
+            Part::GroupsCsv => "groups.csv",
             Part::Xlsx => "xlsx",
             Part::Json => "json",
             Part::Markdown => "md",
@@ -386,6 +396,7 @@ fn write_part(
     match part {
         Part::AccountsCsv => csv::write_accounts(report, &mut w).map_err(csv_err)?,
         Part::RegionsCsv => csv::write_regions(report, &mut w).map_err(csv_err)?,
+        Part::GroupsCsv => csv::write_groups(report, &mut w).map_err(csv_err)?,
         Part::Json => json::write(report, &mut w).map_err(|e| ReportError::Json {
             path: dest.to_path_buf(),
             reason: e.to_string(),

@@ -185,7 +185,7 @@ pub(crate) fn write_reserved_held(
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
         for &part in Part::of(format) {
-            if !parts.contains(&part) {
+            if part.wanted(report) && !parts.contains(&part) {
                 parts.push(part);
             }
         }
