@@ -130,4 +130,4 @@ fn by_value<R: Tagged>(rows: &[R], key: &str, run_used: Option<i64>) -> (Vec<Gro
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

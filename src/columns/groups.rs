@@ -37,13 +37,6 @@ pub struct GroupRow {
     pub share_of_used: Option<f64>,
 }
 
-impl GroupRow {
-    /// The group as people read it: its value, or [`UNTAGGED`].
-    pub(crate) fn label(&self) -> &str {
-        self.group.as_deref().unwrap_or(UNTAGGED)
-    }
-}
-
 type Col = Column<GroupRow>;
 
 /// The tag key.

@@ -69,3 +69,44 @@ fn keys_are_unique_and_weights_are_columns_of_the_table() {
         }
     }
 }
+
+/// Every column of the groups table is the group's own or a column the
+/// totals have (so a group is computed as the totals are), keys are unique,
+/// and every value is of its column's kind.
+#[test]
+fn the_groups_table_reads_the_totals() {
+    use super::groups::{GroupColumn, GROUPS};
+    use super::totals::TotalsColumn;
+    let keys: Vec<&str> = GROUPS.iter().map(|c| c.key()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len(), "{keys:?}");
+    for c in GROUPS {
+        if let GroupColumn::Total(t) = c {
+            assert!(
+                TOTALS.iter().any(|x| x.key() == t.key()),
+                "{} is no totals column",
+                t.key()
+            );
+            if let TotalsColumn::Of(a) = t {
+                assert!(!matches!(a.total, Total::None), "{} has no total", a.key);
+            }
+        }
+    }
+    let report = crate::test_support::grouped_report();
+    assert!(!report.groups.rows.is_empty());
+    for g in &report.groups.rows {
+        for c in GROUPS {
+            let cell = c.cell(g);
+            let fits = matches!(
+                (&cell, c.kind()),
+                (Cell::Empty, _)
+                    | (Cell::Text(_), Kind::Text)
+                    | (Cell::Int(_), Kind::Count)
+                    | (Cell::Ratio(_), Kind::Ratio)
+            );
+            assert!(fits, "{}: {cell:?}", c.key());
+        }
+    }
+}

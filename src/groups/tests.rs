@@ -117,7 +117,6 @@ fn groups_follow_the_totals_rules() {
     // Untagged: `d` and `f` (an empty value is no value).
     let none = team(None);
     assert_eq!(none.totals.accounts, 2);
-    assert_eq!(none.label(), "(untagged)");
     assert_eq!(none.totals.int(&TOTAL_AUTHORIZED), Some(40));
     assert_eq!(none.share_of_used, Some(0.0));
     assert_eq!(pay.share_of_used, Some(100.0 / 115.0));

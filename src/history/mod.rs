@@ -11,10 +11,11 @@
 //! where the history is (`config::location`), `bound` bounds every operation by one deadline
 //! and the run's interrupt, `schema` holds the tables and migrations,
 //! `record` the rows a run writes, `sqlite` and `postgres` the two
-//! databases, `recorder` a run's use of it, `trends` and `output` the
-//! `history` command's numbers and files.
+//! databases, `recorder` a run's use of it, `trends`, `group_trends`
+//! (`--group-by`) and `output` the `history` command's numbers and files.
 
 pub mod bound;
+pub mod group_trends;
 pub mod output;
 pub mod postgres;
 pub mod record;

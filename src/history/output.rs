@@ -2,7 +2,10 @@
 //! (`tcss-history-<UTC>`, `-2`, ... when taken): `<stem>.runs.csv` and
 //! `<stem>.accounts.csv`, `<stem>.json`, and `<stem>.xlsx` whose first sheet
 //! holds the per-run table, a line chart of licenses used against licenses
-//! total over time and a line chart of the top accounts' utilization.
+//! total over time and a line chart of the top accounts' utilization. With
+//! `--group-by`: `<stem>.groups.csv`, JSON `groups`, and the sheets Groups
+//! (every group of every run) and Group trends (a line chart per key of its
+//! top groups' licenses used).
 //! Written like a run's reports (`report::publish`): a stem claimed under
 //! the folder lock, the files written into its private staging folder, then
 //! published without replacing any file, the JSON last.
@@ -15,6 +18,7 @@ use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{json, Map, Value};
 
+use super::group_trends::{top_groups, GROUP_TREND_COLUMNS, TOP_GROUPS};
 use super::trends::{
     col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
 };
@@ -26,7 +30,8 @@ use crate::report::ReportError;
 /// A file format of the `history` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrendFormat {
-    /// `<stem>.runs.csv` and `<stem>.accounts.csv`.
+    /// `<stem>.runs.csv` and `<stem>.accounts.csv` (and `<stem>.groups.csv`
+    /// with `--group-by`).
     Csv,
     /// `<stem>.xlsx` with the charts.
     Xlsx,
@@ -37,7 +42,11 @@ pub enum TrendFormat {
 impl TrendFormat {
     fn file_names(self, stem: &str) -> Vec<String> {
         match self {
-            TrendFormat::Csv => vec![format!("{stem}.runs.csv"), format!("{stem}.accounts.csv")],
+            TrendFormat::Csv => vec![
+                format!("{stem}.runs.csv"),
+                format!("{stem}.accounts.csv"),
+                format!("{stem}.groups.csv"),
+            ],
             TrendFormat::Xlsx => vec![format!("{stem}.xlsx")],
             TrendFormat::Json => vec![format!("{stem}.json")],
         }
@@ -46,6 +55,9 @@ impl TrendFormat {
 
 /// The sheet names of the XLSX, first to last.
 pub const SHEETS: [&str; 3] = ["Trends", "Accounts", "Top accounts"];
+
+/// The sheets added after them with `--group-by`.
+pub const GROUP_SHEETS: [&str; 2] = ["Groups", "Group trends"];
 
 /// What the set says about itself (JSON and the XLSX header).
 #[derive(Debug, Clone)]
@@ -79,7 +91,8 @@ pub fn write(
     for &format in formats {
         for name in format.file_names(&reservation.stem) {
             let dest = out.join(&name);
-            if staged.iter().any(|(d, _)| *d == dest) {
+            let ungrouped = trends.group_by.is_empty() && name.ends_with(".groups.csv");
+            if ungrouped || staged.iter().any(|(d, _)| *d == dest) {
                 continue;
             }
             let tmp = reservation.staging().join(&name);
@@ -121,6 +134,8 @@ fn write_one(
         TrendFormat::Csv => {
             let (cols, rows) = if name.ends_with(".runs.csv") {
                 (&RUN_TREND_COLUMNS, &t.runs)
+            } else if name.ends_with(".groups.csv") {
+                (&GROUP_TREND_COLUMNS, &t.groups)
             } else {
                 (&ACCOUNT_TREND_COLUMNS, &t.accounts)
             };
@@ -198,8 +213,10 @@ fn objects(cols: &[(&str, Kind)], rows: &[Vec<Cell<'_>>]) -> Value {
 }
 
 /// `{"schema_version": 1, "generated_at", "history", "since", "scope",
-/// "runs": [...], "accounts": [...]}` (`scope`: the scope shown, `null` for
-/// every scope; each run and account row has its own `scope`).
+/// "runs": [...], "accounts": [...], "group_by": [...], "groups": [...]}`
+/// (`scope`: the scope shown, `null` for every scope; each run, account and
+/// group row has its own `scope`; `group_by` the keys of `--group-by`,
+/// `groups` one row per group per run, both `[]` without it).
 pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
     json!({
         "schema_version": 1,
@@ -209,6 +226,8 @@ pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
         "scope": t.scope,
         "runs": objects(&RUN_TREND_COLUMNS, &t.runs),
         "accounts": objects(&ACCOUNT_TREND_COLUMNS, &t.accounts),
+        "group_by": t.group_by,
+        "groups": objects(&GROUP_TREND_COLUMNS, &t.groups),
     })
 }
 
@@ -300,7 +319,70 @@ fn xlsx(t: &Trends, about: &About<'_>, path: &Path) -> Result<(), XlsxError> {
     )?;
     let ws = wb.add_worksheet().set_name(SHEETS[2])?;
     top_sheet(ws, t, &header, &percent)?;
+    if !t.group_by.is_empty() {
+        let ws = wb
+            .add_worksheet_with_constant_memory()?
+            .set_name(GROUP_SHEETS[0])?;
+        table(ws, 0, &GROUP_TREND_COLUMNS, &t.groups, &header, &percent)?;
+        let ws = wb.add_worksheet().set_name(GROUP_SHEETS[1])?;
+        group_trends_sheet(ws, t, &header)?;
+    }
     wb.save(path)
+}
+
+/// Run labels, then per key its top groups' licenses used per run (a
+/// column each, headed `key: group`), and a line chart per key beside.
+fn group_trends_sheet(ws: &mut Worksheet, t: &Trends, header: &Format) -> Result<(), XlsxError> {
+    run_labels(ws, t, header)?;
+    let n = t.runs.len() as u32;
+    let mut c = 1u16;
+    let charts_at = 1 + (t.group_by.len() * TOP_GROUPS) as u16 + 1;
+    for (k, key) in t.group_by.iter().enumerate() {
+        let top = top_groups(t, key, TOP_GROUPS);
+        if top.is_empty() || n == 0 {
+            continue;
+        }
+        let mut chart = Chart::new(ChartType::Line);
+        for (name, series) in &top {
+            ws.write_string_with_format(0, c, format!("{key}: {name}"), header)?;
+            ws.set_column_width(c, 16)?;
+            for (i, v) in series.iter().enumerate() {
+                if let Some(v) = v {
+                    ws.write_number(1 + i as u32, c, *v)?;
+                }
+            }
+            chart
+                .add_series()
+                .set_categories((GROUP_SHEETS[1], 1, 0, n, 0))
+                .set_values((GROUP_SHEETS[1], 1, c, n, c))
+                .set_name(name.as_str());
+            c += 1;
+        }
+        chart
+            .title()
+            .set_name(format!("{} by {key}: top groups", USED_AUTHORIZED.label).as_str());
+        ws.insert_chart(1 + 18 * k as u32, charts_at, &chart)?;
+    }
+    Ok(())
+}
+
+/// The runs' labels in column A (the start, `(incomplete)` marked) under
+/// a `run` header.
+fn run_labels(ws: &mut Worksheet, t: &Trends, header: &Format) -> Result<(), XlsxError> {
+    let (started, complete) = (
+        col(&RUN_TREND_COLUMNS, "started_at"),
+        col(&RUN_TREND_COLUMNS, "complete"),
+    );
+    ws.write_string_with_format(0, 0, "run", header)?;
+    ws.set_column_width(0, 28)?;
+    for (i, row) in t.runs.iter().enumerate() {
+        let mut label = row[started].as_text().unwrap_or_default().to_string();
+        if row[complete].as_bool() != Some(true) {
+            label.push_str(" (incomplete)");
+        }
+        ws.write_string(1 + i as u32, 0, label)?;
+    }
+    Ok(())
 }
 
 /// The two line charts below the runs table of the Trends sheet, whose
@@ -348,19 +430,7 @@ fn top_sheet(
     header: &Format,
     percent: &Format,
 ) -> Result<(), XlsxError> {
-    let (started, complete) = (
-        col(&RUN_TREND_COLUMNS, "started_at"),
-        col(&RUN_TREND_COLUMNS, "complete"),
-    );
-    ws.write_string_with_format(0, 0, "run", header)?;
-    ws.set_column_width(0, 28)?;
-    for (i, row) in t.runs.iter().enumerate() {
-        let mut label = row[started].as_text().unwrap_or_default().to_string();
-        if row[complete].as_bool() != Some(true) {
-            label.push_str(" (incomplete)");
-        }
-        ws.write_string(1 + i as u32, 0, label)?;
-    }
+    run_labels(ws, t, header)?;
     for (k, (name, series)) in top_accounts(t, TOP_ACCOUNTS).iter().enumerate() {
         let c = 1 + k as u16;
         ws.write_string_with_format(0, c, name.as_str(), header)?;
