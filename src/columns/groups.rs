@@ -40,10 +40,11 @@ pub struct GroupRow {
 type Col = Column<GroupRow>;
 
 /// The tag key.
-pub(crate) static GROUP_BY: Col =
-    Col::new("group_by", "Grouped by", Kind::Text, |g| Cell::str(&g.group_by))
-        .not_kept()
-        .width(16.0);
+pub(crate) static GROUP_BY: Col = Col::new("group_by", "Grouped by", Kind::Text, |g| {
+    Cell::str(&g.group_by)
+})
+.not_kept()
+.width(16.0);
 /// The tag's value, empty for the untagged accounts.
 pub(crate) static GROUP: Col = Col::new("group", "Group", Kind::Text, |g| {
     Cell::text(g.group.as_deref())

@@ -1056,8 +1056,13 @@ fn group_by_lists_tag_keys_each_once() {
     };
     let c = with("[\"cost_center\", \"org_node\"]").unwrap();
     assert_eq!(c.defaults.group_by, ["cost_center", "org_node"]);
-    assert!(parse(GOOD).unwrap().defaults.group_by.is_empty(), "none by default");
-    let e = with("[\"team\", \"\", \"team\", \" x\"]").unwrap_err().to_string();
+    assert!(
+        parse(GOOD).unwrap().defaults.group_by.is_empty(),
+        "none by default"
+    );
+    let e = with("[\"team\", \"\", \"team\", \" x\"]")
+        .unwrap_err()
+        .to_string();
     let lines: Vec<&str> = e.lines().collect();
     assert_eq!(
         lines,
@@ -1069,6 +1074,8 @@ fn group_by_lists_tag_keys_each_once() {
         "{e}"
     );
     let many: Vec<String> = (0..11).map(|i| format!("\"k{i}\"")).collect();
-    let e = with(&format!("[{}]", many.join(", "))).unwrap_err().to_string();
+    let e = with(&format!("[{}]", many.join(", ")))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`group_by`: at most 10 keys"), "{e}");
 }

@@ -247,7 +247,9 @@ pub fn check_group_key(key: &str) -> Result<(), String> {
     } else if key.chars().any(char::is_control) {
         Err(format!("the tag key {key:?} holds control characters"))
     } else if key.trim() != key {
-        Err(format!("the tag key {key:?} starts or ends with whitespace"))
+        Err(format!(
+            "the tag key {key:?} starts or ends with whitespace"
+        ))
     } else {
         Ok(())
     }

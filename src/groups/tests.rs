@@ -103,7 +103,11 @@ fn groups_follow_the_totals_rules() {
     };
     let pay = team(Some("pay"));
     assert_eq!(
-        (pay.totals.accounts, pay.totals.accounts_ok, pay.totals.accounts_partial),
+        (
+            pay.totals.accounts,
+            pay.totals.accounts_ok,
+            pay.totals.accounts_partial
+        ),
         (2, 1, 1)
     );
     assert_eq!(pay.totals.int(&TOTAL_AUTHORIZED), Some(150));

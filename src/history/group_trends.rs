@@ -131,7 +131,10 @@ fn recorded<'c>(
 ) -> Result<Vec<Recorded<'c>>, HistoryError> {
     let statuses: Vec<AccountStatus> = rows.iter().map(|r| status(&r[1])).collect();
     let mut counted = vec![true; rows.len()];
-    let uins = rows.iter().zip(&statuses).map(|(r, s)| (r[0].as_text(), *s));
+    let uins = rows
+        .iter()
+        .zip(&statuses)
+        .map(|(r, s)| (r[0].as_text(), *s));
     for (i, _) in shared_uin::counted_in(uins) {
         counted[i] = false;
     }
@@ -202,7 +205,10 @@ pub fn top_groups(
         .into_iter()
         .map(|(group, _)| {
             let mut series = vec![None; t.runs.len()];
-            for r in of_key.iter().filter(|r| r[name].as_text() == group.as_deref()) {
+            for r in of_key
+                .iter()
+                .filter(|r| r[name].as_text() == group.as_deref())
+            {
                 if let Some(&i) = r[run].as_int().and_then(|id| index.get(&id)) {
                     series[i] = r[used].as_real();
                 }

@@ -900,7 +900,10 @@ async fn group_trends_are_the_runs_own_groups(location: Location) {
     }
     let keys = vec!["team".to_string(), "cc".to_string()];
     let trends = store.trends(None, None).await.expect("trends");
-    let rows = store.group_trends(&trends.runs, &keys).await.expect("groups");
+    let rows = store
+        .group_trends(&trends.runs, &keys)
+        .await
+        .expect("groups");
     let mut expected = Vec::new();
     for (agg, run) in runs.iter().zip(&trends.runs) {
         for g in crate::groups::group(&agg.accounts, &keys).rows {

@@ -218,7 +218,13 @@ mod tests {
         assert_eq!(header, expected);
         let got: Vec<(&str, &str, &str)> = rows
             .iter()
-            .map(|r| (r["group_by"].as_str(), r["group"].as_str(), r["accounts"].as_str()))
+            .map(|r| {
+                (
+                    r["group_by"].as_str(),
+                    r["group"].as_str(),
+                    r["accounts"].as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,

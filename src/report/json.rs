@@ -275,7 +275,12 @@ mod tests {
         let v: Value = serde_json::from_slice(&out).unwrap();
         let groups = v["groups"].as_array().unwrap();
         assert_eq!(groups.len(), 5);
-        let keys: Vec<&str> = groups[0].as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = groups[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut expected: Vec<&str> = GROUPS.iter().map(|c| c.key()).collect();
         expected.sort_unstable();
         let mut sorted = keys.clone();
@@ -287,8 +292,15 @@ mod tests {
         assert_eq!(groups[2]["group"], Value::Null, "untagged");
         assert_eq!(groups[2]["accounts"], json!(2));
         assert_eq!(groups[2]["total_authorized"], Value::Null);
-        assert_eq!(groups[3]["group"], json!("=HYPERLINK(\"x\")"), "no CSV guard");
-        let sum: i64 = groups[..3].iter().map(|g| g["accounts"].as_i64().unwrap()).sum();
+        assert_eq!(
+            groups[3]["group"],
+            json!("=HYPERLINK(\"x\")"),
+            "no CSV guard"
+        );
+        let sum: i64 = groups[..3]
+            .iter()
+            .map(|g| g["accounts"].as_i64().unwrap())
+            .sum();
         assert_eq!(sum, v["totals"]["accounts"].as_i64().unwrap());
     }
 

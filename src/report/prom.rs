@@ -21,9 +21,9 @@ use crate::aggregate::{AccountRow, AccountStatus, Totals};
 use crate::columns::accounts::ACCOUNTS;
 use crate::columns::families;
 use crate::columns::groups::GROUPS;
-use crate::groups::GroupRow;
 use crate::columns::totals::TOTALS;
 use crate::columns::{Cell, Column, Kind, Sample as Mapping};
+use crate::groups::GroupRow;
 use crate::report::Report;
 
 pub use encode::{render, EncodeError};
@@ -193,7 +193,10 @@ fn group_families(groups: &[GroupRow]) -> Vec<Family> {
             ("group", g.group.clone().unwrap_or_default()),
         ];
         for (family, column, label) in &mapped {
-            out[*family].push(with(&id, *label), sample_value(&column.cell(g), column.kind()));
+            out[*family].push(
+                with(&id, *label),
+                sample_value(&column.cell(g), column.kind()),
+            );
         }
     }
     out

@@ -11,6 +11,7 @@ mod clock_skew;
 mod compare;
 mod edges;
 mod fault_matrix;
+mod groups;
 mod harness;
 mod history;
 mod history_edges;

@@ -404,12 +404,8 @@ pub(super) async fn write_reports(
     summary::log_failures(&failures);
     let comparison = comparison(&aggregate, previous);
     // On the numbers and their comparison, so every report lists them.
-    let breaches = crate::thresholds::evaluate(
-        &aggregate,
-        &comparison,
-        &groups,
-        &config.defaults.fail_on,
-    );
+    let breaches =
+        crate::thresholds::evaluate(&aggregate, &comparison, &groups, &config.defaults.fail_on);
     // What every report prints, assembled here from the stages' results.
     let mut report = report::Report {
         aggregate,

@@ -102,7 +102,9 @@ mod tests {
     fn a_table_per_key_largest_use_first_with_the_untagged_row() {
         let md = render(&grouped_report());
         let team = md.find("## Groups by `team`").expect("a team table");
-        let cc = md.find("## Groups by `cost_center`").expect("a cost_center table");
+        let cc = md
+            .find("## Groups by `cost_center`")
+            .expect("a cost_center table");
         assert!(md.find("## Totals").unwrap() < team && team < cc, "{md}");
         assert!(
             md.contains(
@@ -110,9 +112,15 @@ mod tests {
             ),
             "{md}"
         );
-        let pay = md.find("| payments | 1 | 97 | 100 | 97.0% | 86.6% |").expect(&md);
-        let ops = md.find("| @ops | 1 | 15 | 10 | 150.0% | 13.4% |").expect(&md);
-        let none = md.find("| _(untagged)_ | 2 | n/a | n/a | n/a | n/a |").expect(&md);
+        let pay = md
+            .find("| payments | 1 | 97 | 100 | 97.0% | 86.6% |")
+            .expect(&md);
+        let ops = md
+            .find("| @ops | 1 | 15 | 10 | 150.0% | 13.4% |")
+            .expect(&md);
+        let none = md
+            .find("| _(untagged)_ | 2 | n/a | n/a | n/a | n/a |")
+            .expect(&md);
         assert!(team < pay && pay < ops && ops < none && none < cc, "{md}");
         assert!(md.contains("| =HYPERLINK(\"x\") | 1 | 97 |"), "{md}");
         assert!(!render(&sample_report()).contains("Groups by"));
@@ -137,11 +145,18 @@ mod tests {
         r.groups = crate::groups::group(&rows, &["team".to_string()]);
         let md = render(&r);
         let table = &md[md.find("## Groups by").unwrap()..];
-        assert_eq!(table.matches("\n| t").count(), MAX_GROUP_ROWS - 1, "{table}");
+        assert_eq!(
+            table.matches("\n| t").count(),
+            MAX_GROUP_ROWS - 1,
+            "{table}"
+        );
         assert!(table.contains("\n| t29 |"), "largest first");
         assert!(!table.contains("\n| t10 |"));
         assert!(table.contains("\n| _(untagged)_ | 1 | 1 |"), "{table}");
-        assert!(table.contains("… and 11 more, see the XLSX or CSV"), "{table}");
+        assert!(
+            table.contains("… and 11 more, see the XLSX or CSV"),
+            "{table}"
+        );
     }
 
     /// Ten keys of hostile, long values, every account its own group: the
@@ -172,8 +187,16 @@ mod tests {
         let start = md.find("## Groups by").unwrap();
         let end = start + md[start..].find("## Most utilized").unwrap();
         let section = &md[start..end];
-        eprintln!("groups: {} bytes; summary {} bytes", section.len(), md.len());
-        assert!(section.len() < 5 * (20 * 350 + 1200), "{} bytes", section.len());
+        eprintln!(
+            "groups: {} bytes; summary {} bytes",
+            section.len(),
+            md.len()
+        );
+        assert!(
+            section.len() < 5 * (20 * 350 + 1200),
+            "{} bytes",
+            section.len()
+        );
         assert_eq!(section.matches("\n| _(untagged)_ |").count(), 5);
         assert!(md.len() < MAX_SUMMARY_BYTES);
     }
@@ -192,6 +215,9 @@ mod tests {
             "{md}"
         );
         assert_eq!(md.matches("## Groups by").count(), MAX_GROUP_TABLES);
-        assert!(md.contains("Also grouped by `k5`, `k6` (see the XLSX or CSV)."), "{md}");
+        assert!(
+            md.contains("Also grouped by `k5`, `k6` (see the XLSX or CSV)."),
+            "{md}"
+        );
     }
 }

@@ -299,12 +299,18 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
 #[test]
 fn group_licenses_per_group_of_each_key() {
     let t = text(&crate::test_support::grouped_report(), 0);
-    let types: Vec<&str> = t.lines().filter_map(|l| l.strip_prefix("# TYPE ")).collect();
+    let types: Vec<&str> = t
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .collect();
     let at = types
         .iter()
         .position(|l| *l == "tcss_group_image_licenses gauge")
         .expect(&t);
-    assert_eq!(types[at - 1], "tcss_total_scan_quota_utilization_ratio gauge");
+    assert_eq!(
+        types[at - 1],
+        "tcss_total_scan_quota_utilization_ratio gauge"
+    );
     assert_eq!(
         samples(&t, "tcss_group_image_licenses"),
         [

@@ -60,7 +60,10 @@ fn column(pick: impl Fn(&GroupColumn) -> bool, what: &str) -> Result<u16, XlsxEr
 
 /// A bar chart per key, right of the table.
 fn charts(ws: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
-    let name_col = column(|c| matches!(c, GroupColumn::Own(o) if std::ptr::eq(*o, &GROUP)), "group")?;
+    let name_col = column(
+        |c| matches!(c, GroupColumn::Own(o) if std::ptr::eq(*o, &GROUP)),
+        "group",
+    )?;
     let used_col = column(|c| c.is(&USED_AUTHORIZED), USED_AUTHORIZED.key)?;
     let at_col = as_col(GROUPS.len() + 1)?;
     let mut first = 1u32;
@@ -74,9 +77,9 @@ fn charts(ws: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
                 .set_categories((GROUPS_SHEET, first, name_col, last, name_col))
                 .set_values((GROUPS_SHEET, first, used_col, last, used_col))
                 .set_name(USED_AUTHORIZED.label);
-            chart
-                .title()
-                .set_name(format!("{} by {key}: top {shown} groups", USED_AUTHORIZED.label).as_str());
+            chart.title().set_name(
+                format!("{} by {key}: top {shown} groups", USED_AUTHORIZED.label).as_str(),
+            );
             chart.x_axis().set_num_format("#,##0");
             chart.y_axis().set_reverse();
             chart.legend().set_hidden();
@@ -115,7 +118,10 @@ mod tests {
         assert_eq!(at(1, "utilization"), Some(Data::Float(0.97)));
         assert_eq!(at(3, "group"), Some(Data::String("(untagged)".into())));
         assert_eq!(at(3, "accounts"), Some(Data::Float(2.0)));
-        assert_eq!(at(4, "group"), Some(Data::String("=HYPERLINK(\"x\")".into())));
+        assert_eq!(
+            at(4, "group"),
+            Some(Data::String("=HYPERLINK(\"x\")".into()))
+        );
         // The autofilter and the two charts, in the sheet's XML.
         let xml = sheet_xml(&path);
         assert!(xml.contains("<autoFilter ref=\"A1:P6\""), "{xml}");
@@ -124,8 +130,14 @@ mod tests {
             .filter(|c| c.contains("Groups!"))
             .collect();
         assert_eq!(charts.len(), 2, "besides the Summary's");
-        assert!(charts.iter().any(|c| c.contains("Groups!$B$2:$B$4")), "team: 3 rows");
-        assert!(charts.iter().any(|c| c.contains("Groups!$H$5:$H$6")), "cost_center: used");
+        assert!(
+            charts.iter().any(|c| c.contains("Groups!$B$2:$B$4")),
+            "team: 3 rows"
+        );
+        assert!(
+            charts.iter().any(|c| c.contains("Groups!$H$5:$H$6")),
+            "cost_center: used"
+        );
         // Not grouped: no sheet.
         save(&sample_report(), &path).unwrap();
         let wb: Xlsx<_> = open_workbook(&path).unwrap();

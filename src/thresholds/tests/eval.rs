@@ -329,19 +329,24 @@ fn ten_thousand_accounts_thresholds_figure() {
 #[test]
 fn group_thresholds_breach_per_group() {
     let mut r = report();
-    r.aggregate.accounts[0].tags.insert("team".into(), "pay".into());
-    r.aggregate.accounts[1].tags.insert("team".into(), "ops".into());
-    r.aggregate.accounts[2].tags.insert("team".into(), "ops".into());
+    r.aggregate.accounts[0]
+        .tags
+        .insert("team".into(), "pay".into());
+    r.aggregate.accounts[1]
+        .tags
+        .insert("team".into(), "ops".into());
+    r.aggregate.accounts[2]
+        .tags
+        .insert("team".into(), "ops".into());
     r.groups = crate::groups::group(&r.aggregate.accounts, &["team".to_string()]);
-    let got: Vec<(Option<String>, Option<String>, f64)> =
-        breaches(&r, "group.utilization >= 90%")
-            .into_iter()
-            .map(|b| {
-                assert_eq!(b.scope, Scope::Group);
-                assert_eq!(b.account, None);
-                (b.group_by, b.group, b.value)
-            })
-            .collect();
+    let got: Vec<(Option<String>, Option<String>, f64)> = breaches(&r, "group.utilization >= 90%")
+        .into_iter()
+        .map(|b| {
+            assert_eq!(b.scope, Scope::Group);
+            assert_eq!(b.account, None);
+            (b.group_by, b.group, b.value)
+        })
+        .collect();
     assert_eq!(
         got,
         [
@@ -353,7 +358,10 @@ fn group_thresholds_breach_per_group() {
     let untagged = breaches(&r, "group.accounts >= 1");
     assert_eq!(untagged.len(), 3);
     let last = &untagged[2];
-    assert_eq!((last.group_by.as_deref(), last.group.as_deref()), (Some("team"), None));
+    assert_eq!(
+        (last.group_by.as_deref(), last.group.as_deref()),
+        (Some("team"), None)
+    );
     assert_eq!(
         last.to_string(),
         "threshold breached: `group.accounts >= 1` by the group team=(untagged): accounts is 1"

@@ -310,7 +310,11 @@ fn group_metrics_are_the_numbers_of_a_group() {
         ("share_of_used > 50%", "share_of_used"),
     ] {
         let t = ok(text);
-        assert_eq!((t.scope, t.metric), (Scope::Group, Metric::Plain(metric)), "{text}");
+        assert_eq!(
+            (t.scope, t.metric),
+            (Scope::Group, Metric::Plain(metric)),
+            "{text}"
+        );
     }
     assert_eq!(ok("utilization >= 90%").scope, Scope::Account, "unchanged");
     assert_eq!(ok("accounts > 3").scope, Scope::Total, "unchanged");
@@ -321,15 +325,26 @@ fn group_metrics_are_the_numbers_of_a_group() {
             .contains("the group metrics are accounts, accounts_ok, "),
         "{e}"
     );
-    assert_eq!(err("group.change.used_authorized > 1").kind, ExprErrorKind::GroupChange);
+    assert_eq!(
+        err("group.change.used_authorized > 1").kind,
+        ExprErrorKind::GroupChange
+    );
     for text in ["total.share_of_used > 1", "account.share_of_used > 1"] {
         let e = err(text);
-        assert_eq!(e.kind, ExprErrorKind::OnlyPerGroup("share_of_used"), "{text}");
+        assert_eq!(
+            e.kind,
+            ExprErrorKind::OnlyPerGroup("share_of_used"),
+            "{text}"
+        );
         assert!(e.to_string().contains("write `group.share_of_used`"), "{e}");
     }
     let e = err("group.utilisation > 1");
     assert!(e.to_string().contains("did you mean `utilization`"), "{e}");
-    assert!(e.to_string().contains("per group (`group.`, needs --group-by): accounts"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("per group (`group.`, needs --group-by): accounts"),
+        "{e}"
+    );
 }
 
 #[test]
