@@ -160,3 +160,133 @@ fn an_empty_untagged_bucket_is_kept() {
     assert_eq!(none.totals.of(&TOTAL_AUTHORIZED), Cell::Empty);
     assert_eq!(none.share_of_used, None);
 }
+
+/// The fleet of the speed bound: 10,000 accounts in two regions (one in 97
+/// with a failed region), tagged `team` and `cost_center` with 500 values
+/// each (every 97th account untagged).
+fn ten_thousand() -> Aggregate {
+    let regions = ["ap-guangzhou", "ap-shanghai"];
+    let accounts: Vec<_> = (0..10_000)
+        .map(|i| {
+            let mut a = account(&format!("account-{i:05}"), &regions);
+            a.uin = Some(format!("{}", 100_000_000_000u64 + i as u64));
+            if i % 97 != 1 {
+                a.tags.insert("team".into(), format!("team-{}", i % 500));
+                a.tags
+                    .insert("cost_center".into(), format!("cc-{}", (i * 7) % 500));
+            }
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..10_000)
+        .flat_map(|i| {
+            let n = i as i64;
+            let second = if i % 97 == 0 {
+                failed(i, regions[1], "RequestLimitExceeded")
+            } else {
+                ok(i, regions[1], data(100 + n % 50, n % 160))
+            };
+            [ok(i, regions[0], data(100 + n % 50, n % 160)), second]
+        })
+        .collect();
+    crate::aggregate::aggregate(&accounts, &outcomes, run_info(RegionScope::Account))
+}
+
+/// Peak resident memory of this process, KiB (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Writes every format (and `prom`) of `report` into a new folder; the time.
+fn write_set(report: &mut crate::report::Report) -> std::time::Duration {
+    use crate::report::{default_formats, write_all, Format};
+    let dir = tempfile::tempdir().unwrap();
+    let mut formats = default_formats();
+    formats.push(Format::Prom);
+    let started = std::time::Instant::now();
+    write_all(report, dir.path(), &formats).unwrap();
+    started.elapsed()
+}
+
+/// The issue's bound: 10,000 accounts grouped by two keys of 500 values
+/// add at most 50 ms and 10 MB to a run. Prints the grouping stage's time,
+/// the report set's time with and without the groups (medians of 5,
+/// interleaved), and the peak RSS of two child processes that build the
+/// same report and write it, grouped or not (medians of 3), each with its
+/// ratio to the bound: figures, not assertions (this machine is noisy).
+/// `cargo test --release -p tcss-report --lib -- --ignored --nocapture grouped_figure`
+#[test]
+#[ignore = "a figure to read; run in release with --nocapture"]
+fn ten_thousand_accounts_grouped_figure() {
+    let keys = keys(&["team", "cost_center"]);
+    if let Ok(mode) = std::env::var("TCSS_GROUPED_FIGURE_CHILD") {
+        let mut report = crate::report::Report::new(ten_thousand());
+        if mode == "grouped" {
+            report.groups = group(&report.aggregate.accounts, &keys);
+        }
+        write_set(&mut report);
+        println!("peak_rss_kib={}", peak_rss_kib());
+        return;
+    }
+    let aggregate = ten_thousand();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut stage = Vec::new();
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut groups = Groups::default();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        groups = group(&aggregate.accounts, &keys);
+        stage.push(started.elapsed().as_secs_f64() * 1000.0);
+        let mut plain = crate::report::Report::new(aggregate.clone());
+        without.push(write_set(&mut plain).as_secs_f64() * 1000.0);
+        let mut grouped = crate::report::Report::new(aggregate.clone());
+        grouped.groups = groups.clone();
+        with.push(write_set(&mut grouped).as_secs_f64() * 1000.0);
+    }
+    assert_eq!(groups.rows.len(), 2 * 501);
+    let (stage, with, without) = (median(stage), median(with), median(without));
+    let added = stage + (with - without);
+    eprintln!(
+        "grouping 10,000 accounts by 2 keys of 500 values: {stage:.1} ms; the report set \
+         {without:.1} ms without the groups, {with:.1} ms with them; added {added:.1} ms = \
+         {:.2} x the 50 ms bound{}",
+        added / 50.0,
+        if cfg!(debug_assertions) { " (debug build: not representative)" } else { "" }
+    );
+    let rss = |mode: &str| -> f64 {
+        let runs: Vec<f64> = (0..3)
+            .map(|_| {
+                let o = std::process::Command::new(std::env::current_exe().unwrap())
+                    .args(["--ignored", "--exact", "--nocapture", "--test-threads=1"])
+                    .arg("groups::tests::ten_thousand_accounts_grouped_figure")
+                    .env("TCSS_GROUPED_FIGURE_CHILD", mode)
+                    .output()
+                    .unwrap();
+                let out = String::from_utf8_lossy(&o.stdout);
+                let kib = out
+                    .lines()
+                    .find_map(|l| l.split("peak_rss_kib=").nth(1))
+                    .unwrap_or_else(|| panic!("no figure from the child: {out}"));
+                kib.trim().parse::<f64>().unwrap() / 1024.0
+            })
+            .collect();
+        median(runs)
+    };
+    let (plain, grouped) = (rss("plain"), rss("grouped"));
+    eprintln!(
+        "peak RSS writing the set: {plain:.1} MB without the groups, {grouped:.1} MB with them; \
+         added {:.1} MB = {:.2} x the 10 MB bound",
+        grouped - plain,
+        (grouped - plain) / 10.0
+    );
+}
