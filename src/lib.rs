@@ -1,10 +1,16 @@
-//! `tcss-report` as a library: the runner's stages, one module each, so the
-//! binary (`main.rs`) stays thin and integration tests can reach every stage.
+//! `tcss-report`: the runner's stages, one module each, so the binary
+//! (`main.rs`) stays thin: it calls [`cli::main`], the only public item; the
+//! integration tests run the binary.
 //!
-//! Data flows one way: [`config`] → [`plan`] → [`execute`] → [`aggregate`] →
-//! [`report`]. [`cli`] parses the command line and maps results to exit codes;
-//! [`simulate`] wires the in-process simulator for `run --simulate`;
-//! [`sanitize`] and [`redact`] make server text safe to store and show.
+//! Data flows one way, no module importing one that stands after it:
+//! `config` → `plan` → `execute` (with `discover` feeding it) →
+//! `aggregate` → `compare` and `thresholds` → `report` (the writers, over
+//! the composite `report::Report` that `cli::run` assembles) → `history`
+//! and `metrics`. `columns` describes every report table once (the rows
+//! and their columns) for every stage from `aggregate` on; `model` holds the
+//! types passed between stages, `calls` the API calls as data; `sanitize`
+//! and `redact` make server text safe to store and show; `simulate` wires
+//! the in-process simulator for `run --simulate`.
 
 pub(crate) mod aggregate;
 pub(crate) mod calls;
@@ -14,6 +20,7 @@ pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod discover;
 pub(crate) mod execute;
+pub(crate) mod formats;
 pub(crate) mod groups;
 pub(crate) mod history;
 pub(crate) mod limits;

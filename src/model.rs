@@ -133,6 +133,58 @@ pub struct RunInfo {
     pub notifications: Vec<NotificationOutcome>,
 }
 
+impl RunInfo {
+    /// Whether the run covers a selection of the accounts (`--only`,
+    /// `--exclude`): a subset, whose totals are not the fleet's.
+    pub fn is_subset(&self) -> bool {
+        !self.scope.selection.is_empty()
+    }
+
+    /// What every report's title says of what the run is: `SIMULATED` (a
+    /// `--simulate` run), `SUBSET` (a run with a selection), in that order.
+    pub fn marks(&self) -> Vec<&'static str> {
+        let mut marks = Vec::new();
+        if self.simulated {
+            marks.push(SIMULATED);
+        }
+        if self.is_subset() {
+            marks.push(SUBSET);
+        }
+        marks
+    }
+
+    /// What the run covers, in words: `SUBSET: --only x, --exclude y`, or
+    /// `every account of the config`.
+    pub fn coverage(&self) -> String {
+        if self.is_subset() {
+            format!("{SUBSET}: {}", self.scope.selection.join(", "))
+        } else {
+            "every account of the config".to_string()
+        }
+    }
+
+    /// Where the numbers come from, in words.
+    pub fn source(&self) -> &'static str {
+        if self.simulated {
+            "SIMULATED: the built-in simulator, not Tencent Cloud"
+        } else {
+            "Tencent Cloud"
+        }
+    }
+}
+
+/// A selection as one label value (the metrics' `selection` label, the
+/// Pushgateway's grouping label): the canonical selectors joined by spaces
+/// (`--only org:acme --exclude uin:1`); empty: every account.
+pub fn selection_label(selection: &[String]) -> String {
+    selection.join(" ")
+}
+
+/// The mark of a `--simulate` run.
+pub const SIMULATED: &str = "SIMULATED";
+/// The mark of a run with a selection (`--only`, `--exclude`).
+pub const SUBSET: &str = "SUBSET";
+
 /// What a run covers (with [`RunInfo::simulated`]): runs of one scope are
 /// those `--compare last` and the history's trends put side by side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -139,21 +139,12 @@ mod tests {
     fn outcome_fields_are_cleaned_and_redacted() {
         let r = Redactor::new();
         r.add("AKIDsecretsecretsecret");
-        let mut o = QueryOutcome {
-            account_index: 0,
-            call: crate::calls::Call::ImageAuthorizedInfo,
-            region: "ap-guangzhou".into(),
-            result: QueryResult::Failed {
-                code: format!("Bad\u{1b}[2J{}", "C".repeat(500)),
-                message: "echo: Credential=AKIDsecretsecretsecret/2026\n[fake] log".into(),
-            },
-            attempts: 1,
-            throttled: 0,
-            latency_ms: 1,
-            request_id: Some("rid\r\nINJECTED".into()),
-            uin: None,
-            last_error: None,
+        let result = QueryResult::Failed {
+            code: format!("Bad\u{1b}[2J{}", "C".repeat(500)),
+            message: "echo: Credential=AKIDsecretsecretsecret/2026\n[fake] log".into(),
         };
+        let mut o = crate::test_support::outcome(0, "ap-guangzhou", result, 1);
+        o.request_id = Some("rid\r\nINJECTED".into());
         clean_outcome(&mut o, &r);
         let QueryResult::Failed { code, message } = &o.result else {
             unreachable!()

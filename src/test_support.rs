@@ -13,6 +13,7 @@ use crate::calls::Call;
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
+use crate::columns::totals::count_columns;
 use crate::columns::{Cell, Column};
 use crate::compare::{compare, Comparison, Previous, PreviousAccount, Values};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RegionScope, RunInfo};
@@ -175,7 +176,8 @@ pub(crate) fn grouped_report() -> Report {
 /// [`sample_report`] compared with an earlier run: `payments-prod` used 7
 /// more licenses (90 → 97, +7.0 pp), `-member-a` is unchanged, `legacy`
 /// (an error now) has no known difference, `late` is new, and `retired`
-/// vanished.
+/// vanished; the earlier totals held 140 licenses (-30 now), 114 used
+/// (-2), and no `licenses_short`.
 pub(crate) fn compared_report() -> Report {
     let mut report = sample_report();
     for (a, uin) in report.aggregate.accounts[1..].iter_mut().zip([
@@ -205,12 +207,28 @@ pub(crate) fn compared_report() -> Report {
             (&UTILIZATION, Cell::Ratio(0.5)),
         ]),
     };
+    // The earlier totals: 140 licenses of which 114 used (30 and 2 more
+    // than now), no licenses_short yet (a run of an older version).
+    let totals = count_columns()
+        .iter()
+        .map(|c| match c.key() {
+            "total_authorized" => Cell::Int(140),
+            "used_authorized" => Cell::Int(114),
+            "licenses_short" => Cell::Empty,
+            _ => c.cell(&report.aggregate.totals).into_owned(),
+        })
+        .collect();
     let previous = Previous {
         run: "tcss-authorizations-20260101T000000Z".into(),
         generated_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 1, 0).unwrap(),
         accounts: vec![pay, same(&report.aggregate.accounts[1]), legacy, retired],
+        totals,
     };
-    report.comparison = Comparison::With(compare(&report.aggregate.accounts, &previous));
+    report.comparison = Comparison::With(compare(
+        &report.aggregate.accounts,
+        &report.aggregate.totals,
+        &previous,
+    ));
     report
 }
 

@@ -1,15 +1,21 @@
 //! The "at a glance" lists the summaries show, each account once (a row
 //! counted in another's is left out): the most utilized accounts, the scan
-//! quotas ending soon, and the scan quotas used beyond their capacity
+//! quotas ending soon and, apart, those already ended (most recently ended
+//! first), and the scan quotas used beyond their capacity
 //! (`scan_quota_used > scan_quota_capacity`, flagged by the Markdown). They
 //! read the accounts columns by their handles (`crate::columns::accounts`).
-//! Pure.
+//! The over-licensed accounts are `super::overuse`'s. Pure.
 
 use super::{AccountRow, AccountStatus, Aggregate};
 use crate::columns::accounts::{
     SCAN_QUOTA_CAPACITY, SCAN_QUOTA_DAYS_LEFT, SCAN_QUOTA_USED, SCAN_QUOTA_UTILIZATION,
     USED_AUTHORIZED, UTILIZATION,
 };
+
+/// Whole days from the run's start to the end of an account's scan quota.
+fn days_left(a: &AccountRow) -> Option<i64> {
+    SCAN_QUOTA_DAYS_LEFT.cell(a).as_int()
+}
 
 /// Whether an account used more of its scan quota than it holds (`false`
 /// when either number is unknown).
@@ -23,15 +29,15 @@ impl Aggregate {
     /// The `n` non-error accounts with the highest known utilization, highest
     /// first (ties: more licenses used first, then by name).
     pub fn most_utilized(&self, n: usize) -> Vec<&AccountRow> {
-        let utilization = |a: &AccountRow| UTILIZATION.number(a);
+        let ratio = |a: &AccountRow| UTILIZATION.number(a);
         let mut rows: Vec<&AccountRow> = self
             .accounts
             .iter()
-            .filter(|a| a.status != AccountStatus::Error && utilization(a).is_some())
+            .filter(|a| a.status != AccountStatus::Error && ratio(a).is_some())
             .filter(|a| a.counted_in.is_none())
             .collect();
         rows.sort_by(|a, b| {
-            let (ua, ub) = (utilization(a).unwrap_or(0.0), utilization(b).unwrap_or(0.0));
+            let (ua, ub) = (ratio(a).unwrap_or(0.0), ratio(b).unwrap_or(0.0));
             let used = |r: &AccountRow| USED_AUTHORIZED.cell(r).as_int();
             ub.total_cmp(&ua)
                 .then_with(|| used(b).cmp(&used(a)))
@@ -42,21 +48,37 @@ impl Aggregate {
     }
 
     /// Accounts whose scan quota ends within `days` days of the run's start
-    /// (or has already ended), soonest first.
-    pub fn expiring_quotas(&self, days: i64) -> Vec<&AccountRow> {
-        let left = |a: &AccountRow| SCAN_QUOTA_DAYS_LEFT.cell(a).as_int();
-        let mut rows: Vec<&AccountRow> = self
-            .accounts
-            .iter()
-            .filter(|a| left(a).is_some_and(|d| d <= days))
-            .filter(|a| a.counted_in.is_none())
-            .collect();
+    /// and has not ended yet (`0 <= scan_quota_days_left <= days`), soonest
+    /// first.
+    pub fn quotas_ending(&self, days: i64) -> Vec<&AccountRow> {
+        let mut rows = self.quotas_where(|d| (0..=days).contains(&d));
         rows.sort_by(|a, b| {
-            left(a)
-                .cmp(&left(b))
+            days_left(a)
+                .cmp(&days_left(b))
                 .then_with(|| a.account.cmp(&b.account))
         });
         rows
+    }
+
+    /// Accounts whose scan quota has already ended
+    /// (`scan_quota_days_left < 0`), the most recently ended first.
+    pub fn quotas_ended(&self) -> Vec<&AccountRow> {
+        let mut rows = self.quotas_where(|d| d < 0);
+        rows.sort_by(|a, b| {
+            days_left(b)
+                .cmp(&days_left(a))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        rows
+    }
+
+    /// The accounts (each once) whose known days left satisfy `keep`.
+    fn quotas_where(&self, keep: impl Fn(i64) -> bool) -> Vec<&AccountRow> {
+        self.accounts
+            .iter()
+            .filter(|a| days_left(a).is_some_and(&keep))
+            .filter(|a| a.counted_in.is_none())
+            .collect()
     }
 
     /// The accounts whose scan quota is used beyond its capacity, the most
@@ -80,6 +102,22 @@ impl Aggregate {
 #[cfg(test)]
 mod tests {
     use crate::test_support::sample_report;
+
+    /// The 769 rows of which the 50 shown had all ended a year
+    /// ago: the quotas still running and those ended are two lists.
+    #[test]
+    fn quotas_ending_and_ended_are_apart() {
+        let mut report = sample_report().aggregate;
+        for (i, days) in [(0, Some(-400)), (1, Some(8)), (2, Some(-3)), (3, Some(0))] {
+            report.accounts[i].scan_quota_days_left = days;
+        }
+        let names = |rows: Vec<&crate::aggregate::AccountRow>| -> Vec<String> {
+            rows.iter().map(|a| a.account.clone()).collect()
+        };
+        assert_eq!(names(report.quotas_ending(30)), ["late", "-member-a"]);
+        assert_eq!(names(report.quotas_ending(7)), ["late"]);
+        assert_eq!(names(report.quotas_ended()), ["legacy", "payments-prod"]);
+    }
 
     #[test]
     fn over_capacity_needs_both_numbers_and_sorts_worst_first() {

@@ -8,9 +8,9 @@
 //! The rules are the contract's "Accounts columns" definitions:
 //! - an account is `ok` when every region answered, `partial` when some did,
 //!   `error` when none did (a cancelled region did not answer);
-//! - with [`RegionScope::Account`] the numbers come from the first configured
+//! - with `RegionScope::Account` the numbers come from the first configured
 //!   region that answered and `region_mismatch` flags answering regions whose
-//!   data differ; with [`RegionScope::Region`] they are sums over answering
+//!   data differ; with `RegionScope::Region` they are sums over answering
 //!   regions;
 //! - a missing field stays `None` (never zero), and so does every value
 //!   derived from it;
@@ -21,6 +21,13 @@
 //!   configured twice) are counted once ([`shared_uin`]);
 //! - a sum or difference too large for an `i64` is left empty and flagged,
 //!   never shown capped ([`warnings::CheckedSum`]).
+//!
+//! This module holds the algorithm (each account's regions, its status and
+//! first failure, the [`Aggregate`]); `rows` the numbers of each row from
+//! the answers, `totals` the totals of the columns with a total rule (read
+//! from the column table), [`glance`] the lists the summaries show at a
+//! glance. The row types and their columns are `crate::columns`'s. It
+//! knows nothing of comparisons, thresholds or formats.
 
 use std::collections::BTreeSet;
 
@@ -34,6 +41,7 @@ pub use crate::columns::regions::{RegionRow, RegionStatus};
 pub use crate::columns::totals::Totals;
 
 pub mod glance;
+pub mod overuse;
 mod rows;
 pub mod shared_uin;
 pub(crate) mod totals;
@@ -91,12 +99,18 @@ impl Aggregate {
         self.totals.queries_failed + self.totals.queries_cancelled
     }
 
-    /// The rows of the Errors sheet: every query that did not answer, or
-    /// answered with a `warning`.
+    /// The rows of the Errors sheet: every query that did not answer, then
+    /// (listed apart) every answer with a `warning`: numbers that cannot
+    /// all be true at once. Over-use is neither.
     pub fn problems(&self) -> impl Iterator<Item = &RegionRow> + '_ {
+        self.failures().chain(self.warned())
+    }
+
+    /// The answered queries with a `warning`, in report order.
+    pub fn warned(&self) -> impl Iterator<Item = &RegionRow> + '_ {
         self.regions
             .iter()
-            .filter(|r| r.status != RegionStatus::Ok || r.warning.is_some())
+            .filter(|r| r.status == RegionStatus::Ok && r.warning.is_some())
     }
 
     /// Number of [`Aggregate::problems`].
@@ -147,7 +161,8 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
     for (row, outs) in rows.iter().zip(&by_account) {
         for o in outs {
             let r = region_row(row, o);
-            totals.queries_with_warning += usize::from(r.warning.is_some());
+            let warned = r.status == RegionStatus::Ok && r.warning.is_some();
+            totals.queries_with_warning += usize::from(warned);
             regions.push(r);
         }
     }

@@ -3,7 +3,7 @@
 //! weighted ratio over the accounts that answered, each account once; a sum
 //! too large to hold is left empty and the account that made it so says
 //! so. Read from the column table: a new totalled column needs no code
-//! here. Pure.
+//! here. The over-use counts are `overuse`'s. Pure.
 //!
 //! The rules live in one accumulator, [`AccountTotals`], over any rows that
 //! can say their status, whether they are counted and their whole numbers
@@ -12,6 +12,7 @@
 //! history's group trends it over the rows a run recorded. So a group is
 //! computed exactly as the totals are, and every key's groups add up to them.
 
+use super::overuse::OverUse;
 use super::{warnings, AccountRow, AccountStatus, Totals};
 use crate::columns::accounts;
 use crate::columns::{Cell, Column, Total};
@@ -123,6 +124,7 @@ pub(crate) struct AccountTotals {
     partial: usize,
     error: usize,
     running: Vec<Running>,
+    overuse: OverUse,
 }
 
 impl Default for AccountTotals {
@@ -136,6 +138,7 @@ impl Default for AccountTotals {
                 .iter()
                 .map(|c| Running::new(c.total))
                 .collect(),
+            overuse: OverUse::default(),
         }
     }
 }
@@ -156,6 +159,7 @@ impl AccountTotals {
                 return;
             }
         }
+        self.overuse.add(row);
         for (r, column) in self.running.iter_mut().zip(accounts::totalled()) {
             if let Some(warning) = r.add(column, row) {
                 warn(warning);
@@ -163,13 +167,15 @@ impl AccountTotals {
         }
     }
 
-    /// The account counts and the accounts columns' totals, into `t`.
+    /// The account counts, the accounts columns' totals and the over-use
+    /// counts, into `t`.
     pub(crate) fn finish(&self, t: &mut Totals) {
         t.accounts = self.accounts;
         t.accounts_ok = self.ok;
         t.accounts_partial = self.partial;
         t.accounts_error = self.error;
         t.columns = self.running.iter().map(Running::value).collect();
+        self.overuse.into_totals(t);
     }
 
     /// A [`Totals`] of these rows alone (no query counts).
@@ -180,10 +186,11 @@ impl AccountTotals {
     }
 }
 
-/// The account counts, and the totals of the accounts columns that have
-/// one ([`accounts::totalled`]: sums and weighted ratios), each account
-/// once (a row counted in another's is left out). A sum that gets too
-/// large is left empty, and the row whose value made it so says so.
+/// The account counts, the totals of the accounts columns that have one
+/// ([`accounts::totalled`]: sums and weighted ratios) and the over-use
+/// counts ([`OverUse`]), each account once (a row counted in another's is
+/// left out). A sum that gets too large is left empty, and the row whose
+/// value made it so says so.
 pub(super) fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {
     let mut totals = AccountTotals::default();
     for row in rows.iter_mut() {

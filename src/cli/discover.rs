@@ -1,6 +1,16 @@
 //! `tcss-report discover`: what a run would query, without querying it.
 
-use super::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use tcapi::credentials::ProcessEnv;
+use tokio::sync::watch;
+
+use crate::redact::Redactor;
+
+use super::{load_config, log_warnings, shutdown_signal, wire, Exit, Wired};
 
 #[derive(Debug, Args)]
 pub(super) struct DiscoverArgs {

@@ -2,8 +2,20 @@
 //! config's full real runs by default; `--only`, `--exclude`, `--simulated`
 //! choose another), or of every scope with `--all-scopes`.
 
-use super::*;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use tcapi::credentials::ProcessEnv;
+use tokio::sync::watch;
+
+use crate::config::Config;
 use crate::history::scope::Scope;
+use crate::redact::Redactor;
+use crate::report;
+
+use super::{load_config, shutdown_signal, usage, Exit, ExitError};
 
 #[derive(Debug, Args)]
 pub(super) struct HistoryArgs {
@@ -24,7 +36,7 @@ pub(super) struct HistoryArgs {
     out: PathBuf,
     /// File formats, comma-separated: csv, xlsx, json.
     #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
-    formats: Vec<crate::history::output::TrendFormat>,
+    formats: Vec<crate::report::trends::TrendFormat>,
     /// The runs of every scope, each row labelled with its scope (default:
     /// only the runs of this config's scope).
     #[arg(long, conflicts_with_all = ["only", "exclude", "simulated"])]
@@ -153,11 +165,11 @@ pub(super) async fn history_command(
     }
     warn_untagged(&trends);
     let location = target.location.to_string();
-    let about = crate::history::output::About {
+    let about = crate::report::trends::About {
         history: &location,
         generated_at: now,
     };
-    let paths = crate::history::output::write(&trends, &about, &args.out, &args.formats)
+    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats)
         .with_context(|| format!("writing the history files into {}", args.out.display()))?;
     tracing::info!(
         runs = trends.runs.len(),
@@ -213,6 +225,8 @@ fn interrupt_flag() -> (tokio::task::JoinHandle<()>, watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
 
     #[test]
     fn without_a_config_the_history_settings_are_the_defaults() {

@@ -17,28 +17,18 @@ use run::{run, RunArgs};
 use sim::{sim, SimArgs};
 use wire::{wire, Wired};
 
-use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use tcapi::credentials::{Env, ProcessEnv};
-use tcapi::{Client, ClientConfig, Endpoint};
-use tokio::sync::watch;
+use clap::{Parser, Subcommand, ValueEnum};
+use tcapi::credentials::ProcessEnv;
 
-use crate::compare::{self, Previous};
-use crate::config::{self, Config, ConfigError, CredentialSpec};
-use crate::execute::{ExecOptions, Executor, QueryFeed};
+use crate::config::{Config, ConfigError, CredentialSpec};
 use crate::logging::{self, Style};
-use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
 use crate::redact::Redactor;
-use crate::report::{self, Format};
-use crate::{aggregate, limits, plan, simulate};
 
 /// Exit codes (see the README). Precedence when several apply: 130, 1,
 /// 5, 4, 3, 0.

@@ -1,6 +1,13 @@
 //! `tcss-report sim`: the simulator served on its own, and `--generate`.
 
-use super::*;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{shutdown_signal, usage, Exit};
 
 #[derive(Debug, Args)]
 pub(super) struct SimArgs {
@@ -125,6 +132,9 @@ pub(super) fn generate(args: &SimArgs, n: usize) -> anyhow::Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::config::Config;
+    use clap::Parser;
 
     fn sim_args(argv: &[&str]) -> SimArgs {
         let mut full = vec!["tcss-report", "sim"];

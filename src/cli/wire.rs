@@ -2,7 +2,20 @@
 //! built-in simulator's with `--simulate`), the shared HTTP client and the
 //! executor.
 
-use super::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tcapi::credentials::Env;
+use tcapi::{Client, ClientConfig, Endpoint};
+
+use crate::config::Config;
+use crate::execute::{ExecOptions, Executor};
+use crate::redact::Redactor;
+use crate::simulate;
+
+use super::usage;
 
 /// What a run (or `discover`) talks to the API with.
 pub(super) struct Wired {

@@ -57,7 +57,12 @@ pub(crate) static UP: Family = Family {
 /// `tcss_total_image_licenses{kind}`.
 pub(crate) static TOTAL_LICENSES: Family = Family {
     name: "tcss_total_image_licenses",
-    help: "Image-scan licenses of every account that answered, by kind.",
+    help: "Image-scan licenses of every account that answered, by kind (the accounts' kinds summed; short: used beyond total, idle: total not used).",
+};
+/// `tcss_total_over_licensed_accounts`.
+pub(crate) static TOTAL_OVER_LICENSED: Family = Family {
+    name: "tcss_total_over_licensed_accounts",
+    help: "Accounts that use more image licenses than they hold (used above total), of every account that answered.",
 };
 /// `tcss_total_image_license_utilization_ratio`.
 pub(crate) static TOTAL_UTILIZATION: Family = Family {
@@ -109,8 +114,9 @@ pub(crate) static PER_ACCOUNT: [&Family; 8] = [
 ];
 
 /// The families of the run's totals, in the order written.
-pub(crate) static TOTALS: [&Family; 6] = [
+pub(crate) static TOTALS: [&Family; 7] = [
     &TOTAL_LICENSES,
+    &TOTAL_OVER_LICENSED,
     &TOTAL_UTILIZATION,
     &TOTAL_IMAGES,
     &TOTAL_COVERAGE,

@@ -102,8 +102,8 @@ pub struct RegionRow {
     pub scan_quota_start: Option<DateTime<FixedOffset>>,
     /// `ImageScanInquireInfo.EndTime` at `+08:00`.
     pub scan_quota_end: Option<DateTime<FixedOffset>>,
-    /// What is impossible about the answer (negative counts, use beyond the
-    /// trial licenses, no fields at all, see `aggregate::warnings`),
+    /// What cannot all be true about the answer (negative counts, no
+    /// fields at all, see `aggregate::warnings`; over-use is not one),
     /// about its account's numbers as a whole (`AccountRow::warnings`), or
     /// that its account is counted in another's row
     /// (`aggregate::shared_uin`); findings joined by `; `.

@@ -8,9 +8,10 @@ use crate::model::{OrganizationRun, RunInfo};
 
 type Fact = Column<RunInfo>;
 
-/// The run's facts, in JSON key order. The history's `runs` row has its
-/// own columns (`history::schema::RUN_COLUMNS`).
-pub(crate) static RUN: [&Fact; 11] = [
+/// The run's facts, in JSON key order (`subset`: a selection was given,
+/// `run.selection` lists it). The history's `runs` row has its own columns
+/// (`history::schema::RUN_COLUMNS`).
+pub(crate) static RUN: [&Fact; 12] = [
     &Fact::new("started_at", "Started", Kind::Time, |r| {
         Cell::time(Some(&r.started_at))
     })
@@ -41,6 +42,10 @@ pub(crate) static RUN: [&Fact; 11] = [
     .not_kept(),
     &Fact::new("simulated", "Simulated", Kind::Flag, |r| {
         Cell::Bool(r.simulated)
+    })
+    .not_kept(),
+    &Fact::new("subset", "Subset (--only, --exclude)", Kind::Flag, |r| {
+        Cell::Bool(r.is_subset())
     })
     .not_kept(),
     &Fact::new("region_scope", "Region scope", Kind::Text, |r| {

@@ -2,12 +2,16 @@
 //! the `runs` row of the history): [`Totals`] and its table [`TOTALS`]:
 //! the account counts, then every accounts column with a `Total` rule
 //! (its key, label and kind; the sum or weighted ratio in
-//! [`Totals::columns`]), then the query counts.
+//! [`Totals::columns`]), then the over-use counts (accounts over-licensed,
+//! licenses short and idle: over-use is a finding, computed by
+//! `aggregate::overuse`), then the query counts.
 
 use std::sync::LazyLock;
 
 use super::accounts::{self, AccountRow};
-use super::families::{Family, REPORT_ACCOUNTS, REPORT_QUERIES};
+use super::families::{
+    Family, REPORT_ACCOUNTS, REPORT_QUERIES, TOTAL_LICENSES, TOTAL_OVER_LICENSED,
+};
 use super::{Cell, Column, Kind, Sample, Scopes};
 
 /// Run-wide totals. The account columns' totals are over the accounts
@@ -29,6 +33,16 @@ pub struct Totals {
     /// The totals of [`accounts::totalled`], in that order: a whole number,
     /// a ratio or empty.
     pub(crate) columns: Vec<Cell<'static>>,
+    /// Accounts using more image licenses than they hold
+    /// (`used_authorized > total_authorized`).
+    pub accounts_over_licensed: usize,
+    /// The sum of `max(0, used_authorized - total_authorized)`: the
+    /// licenses those accounts lack (empty when no account knows both
+    /// numbers, or the sum is too large).
+    pub licenses_short: Option<i64>,
+    /// The sum of `max(0, total_authorized - used_authorized)`: the
+    /// licenses held and not used.
+    pub licenses_idle: Option<i64>,
     /// Queries in the run (one per planned (account, region)).
     pub queries: usize,
     /// Queries the API answered.
@@ -37,7 +51,8 @@ pub struct Totals {
     pub queries_failed: usize,
     /// Queries cancelled by an interrupt.
     pub queries_cancelled: usize,
-    /// Answered queries whose numbers are impossible (a `warning`).
+    /// Answered queries whose numbers cannot all be true at once (a
+    /// `warning`; over-use is not one).
     pub queries_with_warning: usize,
     /// Attempts over all queries.
     pub attempts: u64,
@@ -108,6 +123,22 @@ pub(crate) static ACCOUNTS_ERROR: Col = count("accounts_error", "Accounts error"
     None,
     ("status", "error"),
 ));
+/// Accounts using more image licenses than they hold.
+pub(crate) static ACCOUNTS_OVER_LICENSED: Col =
+    count("accounts_over_licensed", "Over-licensed accounts", |t| {
+        Cell::count(t.accounts_over_licensed)
+    })
+    .sample(Sample::of(&TOTAL_OVER_LICENSED, None));
+/// The licenses the over-licensed accounts lack.
+pub(crate) static LICENSES_SHORT: Col = count("licenses_short", "Licenses short", |t| {
+    Cell::int(t.licenses_short)
+})
+.sample(Sample::labelled(&TOTAL_LICENSES, None, ("kind", "short")));
+/// The licenses held and not used.
+pub(crate) static LICENSES_IDLE: Col = count("licenses_idle", "Licenses idle", |t| {
+    Cell::int(t.licenses_idle)
+})
+.sample(Sample::labelled(&TOTAL_LICENSES, None, ("kind", "idle")));
 /// Queries in the run.
 pub(crate) static N_QUERIES: Col = count("queries", "Queries", |t| Cell::count(t.queries));
 /// Queries answered.
@@ -155,6 +186,9 @@ static BEFORE: [&Col; 4] = [
     &ACCOUNTS_PARTIAL,
     &ACCOUNTS_ERROR,
 ];
+/// The over-use counts, after the accounts columns' totals (beside the
+/// net `remaining_authorized`).
+static OVERUSE: [&Col; 3] = [&ACCOUNTS_OVER_LICENSED, &LICENSES_SHORT, &LICENSES_IDLE];
 /// The counts after them.
 static AFTER: [&Col; 7] = [
     &N_QUERIES,
@@ -174,6 +208,13 @@ pub(crate) enum TotalsColumn {
     Own(&'static Column<Totals>),
     /// The total of an accounts column.
     Of(&'static Column<AccountRow>),
+}
+
+/// Two totals' columns are the same when their keys are.
+impl PartialEq for TotalsColumn {
+    fn eq(&self, other: &TotalsColumn) -> bool {
+        self.key() == other.key()
+    }
 }
 
 impl TotalsColumn {
@@ -243,17 +284,33 @@ impl TotalsColumn {
 }
 
 /// The totals' columns, in JSON key order: the account counts, the totals
-/// of the accounts columns (in their order), the query counts.
+/// of the accounts columns (in their order), the over-use counts, the
+/// query counts.
 pub(crate) static TOTALS: LazyLock<Vec<TotalsColumn>> = LazyLock::new(|| {
     BEFORE
         .iter()
         .map(|c| TotalsColumn::Own(c))
         .chain(accounts::totalled().iter().map(|c| TotalsColumn::Of(c)))
+        .chain(OVERUSE.iter().map(|c| TotalsColumn::Own(c)))
         .chain(AFTER.iter().map(|c| TotalsColumn::Own(c)))
         .collect()
 });
 
-/// The totals' own counts (the Run sheet lists them).
+/// The totals' counts of accounts and queries (the Run sheet lists them).
 pub(crate) fn counts() -> impl Iterator<Item = &'static Column<Totals>> {
     BEFORE.iter().chain(AFTER.iter()).copied()
+}
+
+/// The totals' columns whose values are whole numbers (`--compare`'s
+/// `comparison.totals`: the previous value, the current one and the
+/// change of each), in [`TOTALS`] order.
+pub(crate) fn count_columns() -> &'static [TotalsColumn] {
+    static COUNTS: LazyLock<Vec<TotalsColumn>> = LazyLock::new(|| {
+        TOTALS
+            .iter()
+            .copied()
+            .filter(|c| c.kind() == Kind::Count)
+            .collect()
+    });
+    &COUNTS
 }

@@ -1,17 +1,21 @@
 //! Comparison with an earlier run: what changed per account (matched by UIN),
 //! which accounts are new and which vanished, in every accounts column
 //! marked compared (`crate::columns::accounts`: the values and differences
-//! are by column, [`Values`]). Pure: the previous run arrives as a
-//! [`Previous`] (read from the history database or from a JSON snapshot by
-//! their own modules), and [`compare`] does no I/O.
+//! are by column, [`Values`]); the run's totals against the earlier run's,
+//! every count of the totals table ([`TotalChange`]); and the accounts
+//! whose licenses changed (purchases and releases), apart from the usage
+//! movers. Pure: the previous run arrives as a [`Previous`] (read from the
+//! history database or from a JSON snapshot by their own modules), and
+//! [`compare`] does no I/O.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use crate::aggregate::AccountRow;
+use crate::aggregate::{AccountRow, Totals};
 use crate::columns::accounts::{self, compared};
+use crate::columns::totals::{count_columns, TotalsColumn};
 use crate::columns::{Cell, Column, Kind};
 
 pub mod snapshot;
@@ -105,6 +109,24 @@ pub struct Previous {
     pub generated_at: DateTime<Utc>,
     /// Its accounts, in its own order.
     pub accounts: Vec<PreviousAccount>,
+    /// Its totals' counts, in the order of
+    /// `columns::totals::count_columns` (empty where that run had none: a
+    /// total added since, or not recorded).
+    pub totals: Vec<Cell<'static>>,
+}
+
+/// One count of the totals, then and now: `previous`, `current` and
+/// `change` (current minus previous; empty where either is).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotalChange {
+    /// The totals' column (its key, label and kind).
+    pub column: TotalsColumn,
+    /// The earlier run's value.
+    pub previous: Cell<'static>,
+    /// This run's value.
+    pub current: Cell<'static>,
+    /// `current - previous`.
+    pub change: Cell<'static>,
 }
 
 /// One account of an earlier run.
@@ -209,6 +231,9 @@ pub struct Compared {
     /// Parallel to `changes`: the earlier account each current account was
     /// matched with (its previous values, for the side-by-side tables).
     pub previous: Vec<Option<PreviousAccount>>,
+    /// The totals then and now: every count of the totals table, in its
+    /// order (JSON `comparison.totals`).
+    pub totals: Vec<TotalChange>,
 }
 
 impl Compared {
@@ -244,6 +269,27 @@ impl Compared {
             .collect()
     }
 
+    /// The indices of the matched accounts whose `total_authorized`
+    /// changed (licenses bought or released), the biggest change first
+    /// (then report order): listed apart from the usage movers.
+    pub fn license_changes(&self) -> Vec<usize> {
+        let bought = |i: usize| {
+            self.changes[i]
+                .as_ref()
+                .and_then(|c| c.values.int(&accounts::TOTAL_AUTHORIZED))
+                .filter(|&d| d != 0)
+        };
+        let mut rows: Vec<(usize, i64)> = (0..self.changes.len())
+            .filter_map(|i| Some((i, bought(i)?)))
+            .collect();
+        rows.sort_by(|(i, a), (j, b)| {
+            b.unsigned_abs()
+                .cmp(&a.unsigned_abs())
+                .then_with(|| i.cmp(j))
+        });
+        rows.into_iter().map(|(i, _)| i).collect()
+    }
+
     /// The indices of the current accounts the earlier run did not have.
     pub fn new_accounts(&self) -> Vec<usize> {
         (0..self.changes.len())
@@ -277,8 +323,28 @@ pub fn change(current: &AccountRow, previous: &PreviousAccount) -> Change {
     }
 }
 
-/// Compares the current accounts with an earlier run, matching by UIN.
-pub fn compare(current: &[AccountRow], previous: &Previous) -> Compared {
+/// The run's totals (`current`) against the earlier run's, every count of
+/// the totals table in its order.
+pub fn total_changes(current: &Totals, previous: &Previous) -> Vec<TotalChange> {
+    count_columns()
+        .iter()
+        .enumerate()
+        .map(|(i, &column)| {
+            let now = column.cell(current).into_owned();
+            let then = previous.totals.get(i).cloned().unwrap_or(Cell::Empty);
+            TotalChange {
+                column,
+                change: difference(Kind::Count, now.clone(), then.clone()),
+                previous: then,
+                current: now,
+            }
+        })
+        .collect()
+}
+
+/// Compares the current accounts and totals with an earlier run, matching
+/// accounts by UIN.
+pub fn compare(current: &[AccountRow], totals: &Totals, previous: &Previous) -> Compared {
     let by_uin: HashMap<&str, &PreviousAccount> = previous
         .accounts
         .iter()
@@ -307,6 +373,7 @@ pub fn compare(current: &[AccountRow], previous: &Previous) -> Compared {
         changes,
         vanished,
         previous: matched.into_iter().map(|p| p.cloned()).collect(),
+        totals: total_changes(totals, previous),
     }
 }
 

@@ -5,8 +5,9 @@
 //! (`tcapi::files`). The file is parsed twice: first only for its syntax and
 //! its `schema_version` (so a file of another version is named as such, not
 //! by the first field it disagrees on), then into the few fields a
-//! comparison needs; every other key (`regions`, `totals`, tags, ...) is
-//! skipped without being stored. A UIN written as a JSON number is accepted
+//! comparison needs (the accounts' compared values, and the counts of
+//! `totals`); every other key (`regions`, tags, ...) is skipped without
+//! being stored. A UIN written as a JSON number is accepted
 //! as its digits. Every error names the file, says what is wrong and where
 //! (field path, line and column), and what to do.
 
@@ -19,6 +20,7 @@ use tcapi::files::{read_regular_file, FileError};
 
 use super::{Previous, PreviousAccount, Values};
 use crate::columns::accounts::compared;
+use crate::columns::totals::count_columns;
 use crate::columns::{Cell, Kind};
 
 /// The snapshot's `schema_version`: what this build writes (`report::json`)
@@ -128,6 +130,9 @@ pub fn read(path: &Path) -> Result<PreviousSnapshot, SnapshotError> {
             run,
             generated_at,
             accounts: accounts.into_iter().map(Account::into_previous).collect(),
+            // A snapshot without `totals` (or a count added since) compares
+            // its totals with nothing: `previous` and `change` are null.
+            totals: file.totals.map(|t| t.0).unwrap_or_default(),
         },
         complete: file.complete.unwrap_or(true),
     })
@@ -238,6 +243,38 @@ struct File {
     complete: Option<bool>,
     run: Option<Run>,
     accounts: Option<Vec<Account>>,
+    totals: Option<TotalCounts>,
+}
+
+/// The counts of a snapshot's `totals`, in the order of
+/// `columns::totals::count_columns` (read by their keys; a missing or
+/// `null` one is empty); its ratios and any other key are skipped.
+struct TotalCounts(Vec<Cell<'static>>);
+
+impl<'de> Deserialize<'de> for TotalCounts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TotalCounts, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = TotalCounts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the totals object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TotalCounts, A::Error> {
+                let counts = count_columns();
+                let mut values = vec![Cell::Empty; counts.len()];
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match counts.iter().position(|c| c.key() == key.as_ref()) {
+                        Some(i) => values[i] = Cell::int(map.next_value::<Option<i64>>()?),
+                        None => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TotalCounts(values))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ fn previous_of(rows: &[AccountRow]) -> Previous {
         run: "tcss-authorizations-20261101T000000Z".into(),
         generated_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         accounts: rows.iter().map(previous_account).collect(),
+        totals: Vec::new(),
     }
 }
 
@@ -32,7 +33,7 @@ fn changes_are_current_minus_previous_and_empty_stays_empty() {
     let u = v.number(&UTILIZATION).map(|u| u - 0.25);
     v.set(&UTILIZATION, Cell::ratio(u));
     v.set(&SCANNED_IMAGES, Cell::Empty);
-    let c = compare(&report.accounts, &prev);
+    let c = compare(&report.accounts, &report.totals, &prev);
     let first = c.changes[0].as_ref().expect("matched by UIN");
     assert_eq!(first.values.int(&USED_AUTHORIZED), Some(7));
     assert_eq!(first.values.int(&TOTAL_AUTHORIZED), Some(-3));
@@ -55,7 +56,7 @@ fn new_and_vanished_accounts_are_matched_by_uin_not_name() {
     let mut prev = previous_of(&report.accounts);
     // Same name, another UIN: the current account is new, the old one vanished.
     prev.accounts[0].uin = Some("999".into());
-    let c = compare(&report.accounts, &prev);
+    let c = compare(&report.accounts, &report.totals, &prev);
     assert!(c.changes[0].is_none());
     assert_eq!(c.vanished.len(), 1);
     assert_eq!(c.vanished[0].uin.as_deref(), Some("999"));
@@ -90,7 +91,7 @@ fn every_metric_is_current_minus_previous() {
             (&SCAN_QUOTA_USED, Cell::Int(300)),
         ]),
     };
-    let c = compare(&report.accounts, &prev);
+    let c = compare(&report.accounts, &report.totals, &prev);
     let a = &report.accounts[0];
     let ch = c.changes[0].as_ref().unwrap();
     let d = &ch.values;
@@ -144,7 +145,7 @@ fn an_empty_current_value_stays_empty() {
     p.values.set(&USED_AUTHORIZED, Cell::Int(10));
     p.values.set(&TOTAL_AUTHORIZED, Cell::Int(20));
     p.values.set(&UTILIZATION, Cell::Ratio(0.5));
-    let c = compare(&accounts, &prev);
+    let c = compare(&accounts, &Totals::default(), &prev);
     let i = accounts.iter().position(|a| a.account == "legacy").unwrap();
     let ch = c.changes[i].as_ref().expect("matched");
     assert_eq!(ch, &Change::default(), "every difference empty");
@@ -160,7 +161,7 @@ fn overflowing_differences_are_empty_not_wrapped() {
     prev.accounts[0]
         .values
         .set(&USED_AUTHORIZED, Cell::Int(i64::MIN));
-    let c = compare(&report.accounts, &prev);
+    let c = compare(&report.accounts, &report.totals, &prev);
     let ch = c.changes[0].as_ref().unwrap();
     assert_eq!(ch.values.int(&USED_AUTHORIZED), None);
 }
@@ -190,7 +191,7 @@ fn movers_are_ranked_by_magnitude_then_any_move() {
         values: values(&[(&USED_AUTHORIZED, Cell::Int(7))]),
     });
     prev.accounts[1].uin = Some("not-any-more".into());
-    let c = compare(&accounts, &prev);
+    let c = compare(&accounts, &Totals::default(), &prev);
     assert_eq!(c.ranked(), vec![3, 0, 2]);
     assert_eq!(c.movers(), vec![3, 0, 2]);
     assert_eq!(c.new_accounts(), vec![1]);
@@ -201,7 +202,7 @@ fn movers_are_ranked_by_magnitude_then_any_move() {
     assert!(c.previous[1].is_none());
     // An unchanged matched account is ranked but is no mover.
     prev.accounts[1].uin = accounts[1].uin.clone();
-    let c = compare(&accounts, &prev);
+    let c = compare(&accounts, &Totals::default(), &prev);
     assert_eq!(c.ranked(), vec![3, 0, 2, 1]);
     assert_eq!(c.movers(), vec![3, 0, 2]);
 }

@@ -14,6 +14,7 @@ mod locate;
 pub mod location;
 pub mod notify;
 mod organizations;
+pub mod pushgateway;
 mod raw;
 pub mod selection;
 pub mod selector;
@@ -148,7 +149,7 @@ pub struct Defaults {
     /// `X-TC-Language`.
     pub language: String,
     /// Prometheus Pushgateway base URL the run's metrics are pushed to.
-    pub pushgateway: Option<crate::metrics::push::GatewayUrl>,
+    pub pushgateway: Option<pushgateway::GatewayUrl>,
     /// `fail_on`: thresholds that make a run exit 4 (with `--fail-on`'s).
     pub fail_on: Vec<crate::thresholds::Threshold>,
     /// `history_key`: the name of the config's runs in the history (else

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::locate::Problems;
 use super::raw::RawNotify;
-use crate::report::Format;
+use crate::formats::Format;
 
 /// Bounds of `[[notify]] timeout_secs`: (default, min, max).
 pub const NOTIFY_TIMEOUT_SECS: (i64, i64, i64) = (5, 1, 30);

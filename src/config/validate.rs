@@ -134,8 +134,8 @@ pub(super) fn check_url(
 fn check_pushgateway(
     problems: &mut Problems<'_>,
     s: &Spanned<String>,
-) -> Option<crate::metrics::push::GatewayUrl> {
-    match crate::metrics::push::parse_url(s.get_ref()) {
+) -> Option<super::pushgateway::GatewayUrl> {
+    match super::pushgateway::parse_url(s.get_ref()) {
         Ok(url) => Some(url),
         Err(e) => {
             problems.error(s.span(), format!("`pushgateway`: {e}"));

@@ -70,7 +70,7 @@ pub fn merge(
     merger.finish()
 }
 
-/// [`merge`] one member at a time, as pages arrive: each kept member's
+/// `merge` one member at a time, as pages arrive: each kept member's
 /// account is known at once (to be queried while the list is still being
 /// read) under a provisional name; [`finish`](Merger::finish) settles the
 /// names once every member is known (two members of one name become

@@ -183,7 +183,7 @@ impl Executor {
         .await
     }
 
-    /// [`run`](Self::run) for queries that arrive while the run goes on
+    /// `run` for queries that arrive while the run goes on
     /// (discovered members: see [`QueryFeed`]): each starts as soon as it
     /// arrives and there is room. Query ids must number the queries 0, 1, ...
     /// in the order they arrive; the outcomes come back in that order.

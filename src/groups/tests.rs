@@ -261,7 +261,11 @@ fn ten_thousand_accounts_grouped_figure() {
          {without:.1} ms without the groups, {with:.1} ms with them; added {added:.1} ms = \
          {:.2} x the 50 ms bound{}",
         added / 50.0,
-        if cfg!(debug_assertions) { " (debug build: not representative)" } else { "" }
+        if cfg!(debug_assertions) {
+            " (debug build: not representative)"
+        } else {
+            ""
+        }
     );
     let rss = |mode: &str| -> f64 {
         let runs: Vec<f64> = (0..3)

@@ -7,16 +7,17 @@
 //! and migrating the schema) or read-only (nothing created or migrated),
 //! [`Store::record`] a run in one transaction,
 //! [`Store::previous_complete_run`] and the trend queries, of one scope
-//! (`scope`: which runs are compared and trended together). `location` says
-//! where the history is (`config::location`), `bound` bounds every operation by one deadline
-//! and the run's interrupt, `schema` holds the tables and migrations,
-//! `record` the rows a run writes, `sqlite` and `postgres` the two
-//! databases, `recorder` a run's use of it, `trends`, `group_trends`
-//! (`--group-by`) and `output` the `history` command's numbers and files.
+//! (`scope`: which runs are compared and trended together). Where the
+//! history is, [`Location`], is the config's (`config::location`); `bound`
+//! bounds every operation by one deadline and the run's interrupt,
+//! `schema` holds the tables and migrations (the live columns from the
+//! column tables, `crate::columns`), `record` the rows a run writes,
+//! `sqlite` and `postgres` the two databases, `recorder` a run's use of
+//! it, `trends` and `group_trends` (`--group-by`) the `history` command's
+//! numbers (its files are `report::trends`'s).
 
 pub mod bound;
 pub mod group_trends;
-pub mod output;
 pub mod postgres;
 pub mod record;
 pub mod recorder;
@@ -35,6 +36,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aggregate::Aggregate;
 use crate::columns::accounts::{compared, ACCOUNT, STATUS, UIN};
+use crate::columns::totals::count_columns;
 use crate::columns::Cell;
 use crate::compare::{Previous, PreviousAccount, Values};
 use schema::{Dialect, Ty};
@@ -172,8 +174,7 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     location: Location,
-    /// The schema version it is at (the tests read it).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The schema version it is at: what its tables hold.
     version: i64,
 }
 
@@ -289,8 +290,9 @@ impl Store {
 
     /// The latest run of `scope` recorded before run `before_run_id`
     /// (`i64::MAX`: the latest of all) that is complete and in which a
-    /// query answered, with its accounts in report order: their name, UIN,
-    /// status and compared columns (`columns::accounts::compared`).
+    /// query answered, with its accounts in report order (their name, UIN,
+    /// status and compared columns, `columns::accounts::compared`) and its
+    /// totals' counts (`columns::totals::count_columns`).
     pub async fn previous_complete_run(
         &self,
         before_run_id: i64,
@@ -307,16 +309,33 @@ impl Store {
         else {
             return Ok(None);
         };
+        // The totals' counts recorded then: NULL for a column its schema
+        // version did not have yet, or a total the history does not keep.
+        let counts: Vec<String> = count_columns()
+            .iter()
+            .map(|c| {
+                let recorded = c.kept() && schema::has_column(self.version, "runs", c.key());
+                if recorded {
+                    c.key().to_string()
+                } else {
+                    format!("CAST(NULL AS {})", d.ty(Ty::Int))
+                }
+            })
+            .collect();
         let sql = format!(
-            "SELECT id, stem, generated_at FROM runs WHERE id = {}",
+            "SELECT id, stem, generated_at, {} FROM runs WHERE id = {}",
+            counts.join(", "),
             d.param(1)
         );
-        let runs = self
-            .select(&sql, &[Cell::Int(id)], &[Ty::Int, Ty::Text, Ty::Text])
-            .await?;
-        let Some(run) = runs.into_iter().next() else {
+        let types: Vec<Ty> = [Ty::Int, Ty::Text, Ty::Text]
+            .into_iter()
+            .chain(counts.iter().map(|_| Ty::Int))
+            .collect();
+        let runs = self.select(&sql, &[Cell::Int(id)], &types).await?;
+        let Some(mut run) = runs.into_iter().next() else {
             return Ok(None);
         };
+        let totals = run.split_off(3);
         let generated_at = parse_time(run[2].as_text(), &self.location)?;
         let identity = [ACCOUNT.key, UIN.key, STATUS.key];
         let compared = compared();
@@ -339,6 +358,7 @@ impl Store {
             run: run[1].as_text().unwrap_or_default().to_string(),
             generated_at,
             accounts,
+            totals,
         }))
     }
 }

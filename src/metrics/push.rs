@@ -1,7 +1,10 @@
 //! `--pushgateway URL` and `[defaults] pushgateway`: the metrics sent with
 //! HTTP `PUT` to `<URL>/metrics/job/tcss_report/config/<config>`, where
 //! `<config>` is the config file's name without its extension (URL-escaped):
-//! each config's push replaces only its own group. The request trusts what
+//! each config's push replaces only its own group. A simulated run's group
+//! adds `simulated="true"` and a subset's `selection="<its selectors>"`
+//! (base64url in the path, as the Pushgateway reads a value that may hold a
+//! `/`), so neither replaces the full run's metrics ([`Group`]). The request trusts what
 //! the API client trusts (system roots, `ca_file`), goes through the
 //! environment's proxies unless the gateway is on loopback, and is bounded
 //! by the run's `timeout_secs`. Messages never show the URL's user or
@@ -23,24 +26,66 @@ use std::time::Duration;
 use prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 use url::Url;
 
+use crate::config::pushgateway::{shown, GatewayUrl};
+
 /// The Pushgateway job every run pushes to.
 pub const JOB: &str = "tcss_report";
 /// The grouping label naming the config the run read.
 pub const CONFIG_LABEL: &str = "config";
+/// The grouping label of a simulated run (`true`).
+pub const SIMULATED_LABEL: &str = "simulated";
+/// The grouping label of a subset: its selectors
+/// ([`crate::model::selection_label`]).
+pub const SELECTION_LABEL: &str = "selection";
+
+/// The Pushgateway group a run's push replaces: its config's name, and
+/// whether it is simulated or a subset (each its own group, so a subset
+/// run never replaces the full run's metrics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The config file's name without its extension.
+    pub config: String,
+    /// A `--simulate` run.
+    pub simulated: bool,
+    /// The canonical selection (`--only`, `--exclude`); empty: every account.
+    pub selection: Vec<String>,
+}
+
+impl Group {
+    /// The group of a full, real run of the config named `config`.
+    #[cfg(test)]
+    pub fn config(config: &str) -> Group {
+        Group {
+            config: config.to_string(),
+            simulated: false,
+            selection: Vec::new(),
+        }
+    }
+
+    /// The path segments after `/metrics`: `job/tcss_report/config/<config>`,
+    /// then `simulated/true` for a simulated run and
+    /// `selection@base64/<base64url>` for a subset.
+    fn segments(&self) -> Vec<String> {
+        use base64::prelude::{Engine, BASE64_URL_SAFE_NO_PAD};
+        let mut out: Vec<String> = ["job", JOB, CONFIG_LABEL, &self.config]
+            .map(str::to_string)
+            .to_vec();
+        if self.simulated {
+            out.extend([SIMULATED_LABEL.to_string(), "true".to_string()]);
+        }
+        if !self.selection.is_empty() {
+            let text = crate::model::selection_label(&self.selection);
+            out.push(format!("{SELECTION_LABEL}@base64"));
+            out.push(BASE64_URL_SAFE_NO_PAD.encode(text));
+        }
+        out
+    }
+}
 /// At most this much of a refusal's body is shown (characters).
 const BODY_SHOWN: usize = 300;
 /// At most this much of a refusal's body is read (bytes); the rest is
 /// never received (the connection is dropped).
 pub const BODY_READ: usize = 16 * 1024;
-
-/// A `pushgateway` URL that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}; give the Pushgateway's base URL, like http://pushgateway:9091")]
-#[non_exhaustive]
-pub struct PushgatewayUrlError {
-    /// What is wrong with it.
-    pub reason: String,
-}
 
 /// The push could not be done; the run goes on.
 #[derive(Debug, thiserror::Error)]
@@ -72,53 +117,6 @@ pub enum PushError {
     },
 }
 
-/// A checked Pushgateway base URL. Its `Debug` shows no user or password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct GatewayUrl(Url);
-
-#[cfg(test)]
-impl GatewayUrl {
-    /// The URL (credentials included: never show it; see [`shown`]).
-    pub fn url(&self) -> &Url {
-        &self.0
-    }
-}
-
-impl fmt::Debug for GatewayUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("GatewayUrl").field(&shown(&self.0)).finish()
-    }
-}
-
-/// Checks a Pushgateway base URL: http or https, a host, no query or fragment.
-pub fn parse_url(text: &str) -> Result<GatewayUrl, PushgatewayUrlError> {
-    let bad = |reason: String| PushgatewayUrlError { reason };
-    let url = Url::parse(text.trim()).map_err(|e| bad(format!("not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad(format!(
-            "the scheme must be http or https, not {:?}",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("the URL has no host".into()));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("the URL must not have a query or a fragment".into()));
-    }
-    Ok(GatewayUrl(url))
-}
-
-/// `url` without user, password, query or fragment, for messages.
-pub fn shown(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.set_fragment(None);
-    u.to_string()
-}
-
 /// Where and how to push.
 #[derive(Clone)]
 pub struct Pushgateway {
@@ -138,19 +136,20 @@ impl fmt::Debug for Pushgateway {
 }
 
 impl Pushgateway {
-    /// Pushes to the gateway at `base` (checked by [`parse_url`]) for the
-    /// config named `config` (its file name without extension).
+    /// Pushes to the gateway at `base` (checked by the config) into
+    /// `group`.
     pub fn new(
         base: &GatewayUrl,
-        config: &str,
+        group: &Group,
         timeout: Duration,
         ca_files: Vec<PathBuf>,
     ) -> Pushgateway {
-        let mut push_url = base.0.clone();
+        let mut push_url = base.url().clone();
         if let Ok(mut segments) = push_url.path_segments_mut() {
             segments
                 .pop_if_empty()
-                .extend(["metrics", "job", JOB, CONFIG_LABEL, config]);
+                .push("metrics")
+                .extend(group.segments());
         }
         Pushgateway {
             push_url,
@@ -289,11 +288,17 @@ async fn start_of_body(mut answer: reqwest::Response, cap: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::pushgateway::parse_url;
 
     #[test]
     fn the_push_url_names_the_job_and_the_config() {
         let base = parse_url("http://user:p%40ss@gw.example:9091/").unwrap();
-        let g = Pushgateway::new(&base, "team a (prod)", Duration::from_secs(5), vec![]);
+        let g = Pushgateway::new(
+            &base,
+            &Group::config("team a (prod)"),
+            Duration::from_secs(5),
+            vec![],
+        );
         assert_eq!(
             g.push_url().as_str(),
             "http://user:p%40ss@gw.example:9091/metrics/job/tcss_report/config/team%20a%20(prod)"
@@ -315,10 +320,51 @@ mod tests {
         );
         // A path prefix (a gateway behind a reverse proxy) is kept.
         let behind = parse_url("https://proxy.example/pushgateway").unwrap();
-        let g = Pushgateway::new(&behind, "accounts", Duration::from_secs(5), vec![]);
+        let g = Pushgateway::new(
+            &behind,
+            &Group::config("accounts"),
+            Duration::from_secs(5),
+            vec![],
+        );
         assert_eq!(
             g.push_url().as_str(),
             "https://proxy.example/pushgateway/metrics/job/tcss_report/config/accounts"
+        );
+    }
+
+    /// A subset or a simulated run pushes into a group of its own: it
+    /// never replaces the full run's metrics.
+    #[test]
+    fn simulated_runs_and_subsets_have_groups_of_their_own() {
+        let base = parse_url("http://gw.example:9091").unwrap();
+        let url = |group: &Group| {
+            Pushgateway::new(&base, group, Duration::from_secs(5), vec![])
+                .push_url()
+                .to_string()
+        };
+        let full = Group::config("accounts");
+        assert_eq!(
+            url(&full),
+            "http://gw.example:9091/metrics/job/tcss_report/config/accounts"
+        );
+        let simulated = Group {
+            simulated: true,
+            ..full.clone()
+        };
+        assert_eq!(
+            url(&simulated),
+            "http://gw.example:9091/metrics/job/tcss_report/config/accounts/simulated/true"
+        );
+        let subset = Group {
+            selection: vec!["--only org:acme/prod".into(), "--exclude uin:1".into()],
+            ..full.clone()
+        };
+        // base64url of "--only org:acme/prod --exclude uin:1" (the `/` is
+        // why: a plain segment could not hold it).
+        assert_eq!(
+            url(&subset),
+            "http://gw.example:9091/metrics/job/tcss_report/config/accounts/selection@base64/\
+             LS1vbmx5IG9yZzphY21lL3Byb2QgLS1leGNsdWRlIHVpbjox"
         );
     }
 
@@ -344,7 +390,12 @@ mod tests {
         let port = free.local_addr().unwrap().port();
         drop(free);
         let base = parse_url(&format!("http://bob:hunter2secret@127.0.0.1:{port}")).unwrap();
-        let g = Pushgateway::new(&base, "accounts", Duration::from_secs(2), vec![]);
+        let g = Pushgateway::new(
+            &base,
+            &Group::config("accounts"),
+            Duration::from_secs(2),
+            vec![],
+        );
         let e = g.push("a 1\n".into()).await.unwrap_err();
         assert!(matches!(e, PushError::Send { .. }), "{e:?}");
         let text = e.to_string();

@@ -9,9 +9,6 @@
 //! escapes user text (account names, expressions) for it; the texts here
 //! are plain, cleaned of control characters and capped in length.
 
-use std::collections::HashMap;
-
-use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
@@ -115,6 +112,9 @@ pub struct Summary {
     pub complete: bool,
     /// A `--simulate` run.
     pub simulated: bool,
+    /// The selection of a subset run (`--only`, `--exclude`); empty: every
+    /// account.
+    pub selection: Vec<String>,
     /// The report files' stem.
     pub stem: String,
     /// When the report was generated (RFC 3339).
@@ -152,8 +152,8 @@ impl Summary {
             _ => Severity::Problem,
         };
         let mut tags = String::new();
-        if report.aggregate.run.simulated {
-            tags.push_str("[SIMULATED] ");
+        for mark in report.aggregate.run.marks() {
+            tags.push_str(&format!("[{mark}] "));
         }
         if !report.aggregate.run.complete {
             tags.push_str("[INCOMPLETE] ");
@@ -165,6 +165,7 @@ impl Summary {
             severity,
             complete: report.aggregate.run.complete,
             simulated: report.aggregate.run.simulated,
+            selection: report.aggregate.run.scope.selection.clone(),
             stem: report.aggregate.run.stem.clone(),
             generated_at: report
                 .aggregate
@@ -222,6 +223,9 @@ impl Summary {
         };
         if self.simulated {
             state.push_str(", SIMULATED");
+        }
+        if !self.selection.is_empty() {
+            state.push_str(&format!(", SUBSET: {}", short(&self.selection.join(" "))));
         }
         let mut lines = vec![
             format!("Run {} ({state})", self.stem),
@@ -448,56 +452,45 @@ pub fn inert(text: &str) -> String {
     out
 }
 
-/// The breaches grouped by expression, in the order first breached.
+/// The breaches grouped by expression, in the order first breached
+/// (`thresholds::group`).
 fn breach_groups(report: &Report) -> Vec<BreachGroup> {
-    let mut groups: Vec<BreachGroup> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for b in &report.breaches {
-        let i = *index.entry(b.expression.as_str()).or_insert_with(|| {
-            groups.push(BreachGroup {
-                expression: short(&b.expression),
-                count: 0,
-                names: Vec::new(),
-            });
-            groups.len() - 1
-        });
-        let g = &mut groups[i];
-        g.count += 1;
-        if g.names.len() < NAMES_PER_BREACH {
-            g.names.push(short(&b.subject()));
-        }
-    }
-    groups
+    crate::thresholds::by_expression(&report.breaches)
+        .into_iter()
+        .map(|g| BreachGroup {
+            expression: short(g.expression),
+            count: g.count(),
+            names: g
+                .breaches
+                .iter()
+                .take(NAMES_PER_BREACH)
+                .map(|b| short(&b.subject()))
+                .collect(),
+        })
+        .collect()
 }
 
-/// Accounts using more licenses than they hold (counted once: not an
-/// `error` row, not counted in another's), the largest shortfall first;
-/// and the licenses short over them.
+/// The accounts using more licenses than they hold, the largest shortfall
+/// first (`Aggregate::over_licensed`: the accounts the totals'
+/// `accounts_over_licensed` counts); and the totals' `licenses_short`.
 fn over_licensed(report: &Report) -> (Vec<OverLicensed>, i64) {
-    let mut rows: Vec<OverLicensed> = report
+    let rows = report
         .aggregate
-        .accounts
-        .iter()
-        .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
+        .over_licensed()
+        .into_iter()
         .filter_map(|a| {
             let used = USED_AUTHORIZED.cell(a).as_int()?;
             let total = TOTAL_AUTHORIZED.cell(a).as_int()?;
-            (used > total).then(|| OverLicensed {
+            Some(OverLicensed {
                 account: short(&a.account),
                 uin: a.uin.clone(),
                 used,
                 total,
-                short: used.saturating_sub(total),
+                short: crate::aggregate::overuse::shortfall(a)?,
             })
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.short
-            .cmp(&a.short)
-            .then_with(|| a.account.cmp(&b.account))
-    });
-    let short = rows.iter().fold(0i64, |s, r| s.saturating_add(r.short));
-    (rows, short)
+    (rows, report.aggregate.totals.licenses_short.unwrap_or(0))
 }
 
 /// Editions lapsing within 30 days (`0 <= days_to_lapse <= 30`), soonest

@@ -3,7 +3,8 @@
 //!
 //! ```json
 //! {"source": "tcss-report", "version": "…", "title": "…", "exit_code": 4,
-//!  "exit_meaning": "…", "complete": true, "simulated": false, "stem": "…",
+//!  "exit_meaning": "…", "complete": true, "simulated": false, "selection": [],
+//!  "stem": "…",
 //!  "generated_at": "…", "totals": {…}, "breaches_total": 6, "breach_expressions": 2,
 //!  "breaches": [{"expression": "…", "count": 5, "accounts": ["…"]}],
 //!  "over_licensed_total": 5, "licenses_short": 15,
@@ -70,6 +71,7 @@ pub fn document(s: &Summary, version: &str, cap: usize) -> Value {
         "exit_meaning": s.exit_meaning,
         "complete": s.complete,
         "simulated": s.simulated,
+        "selection": s.selection,
         "stem": s.stem,
         "generated_at": s.generated_at,
         "totals": totals,

@@ -262,6 +262,8 @@ mod tests {
         assert_eq!(v["run"]["duration_secs"], 90.0);
         assert_eq!(v["run"]["region_scope"], "account");
         assert_eq!(v["run"]["simulated"], true);
+        assert_eq!(v["run"]["subset"], false);
+        assert_eq!(v["run"]["selection"], json!([]));
         assert_eq!(v["regions"].as_array().unwrap().len(), 6);
         assert_eq!(v["regions"][5]["status"], "cancelled");
         assert_eq!(v["regions"][0]["latency_ms"], 42);

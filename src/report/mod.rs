@@ -15,14 +15,15 @@ pub mod markdown;
 mod out_dir;
 pub mod prom;
 pub mod publish;
+pub mod trends;
 pub mod xlsx;
 
+pub use crate::formats::Format;
 pub use out_dir::check_out_dir;
 
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 use tempfile::NamedTempFile;
@@ -62,44 +63,7 @@ impl Report {
     }
 }
 
-/// A report file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// `<stem>.accounts.csv` and `<stem>.regions.csv` (and
-    /// `<stem>.groups.csv` with `--group-by`).
-    Csv,
-    /// `<stem>.xlsx`.
-    Xlsx,
-    /// `<stem>.json`.
-    Json,
-    /// `<stem>.md`.
-    Markdown,
-    /// `<stem>.prom`: metrics in the Prometheus text format (not a default).
-    Prom,
-}
-
 impl Format {
-    /// Every format. A new format must be added here: the stem choice checks
-    /// the file names of all of them.
-    pub const ALL: [Format; 5] = [
-        Format::Csv,
-        Format::Xlsx,
-        Format::Json,
-        Format::Markdown,
-        Format::Prom,
-    ];
-
-    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-            Format::Json => "json",
-            Format::Markdown => "md",
-            Format::Prom => "prom",
-        }
-    }
-
     /// The file names this format writes for `stem`.
     pub fn file_names(self, stem: &str) -> Vec<String> {
         Part::of(self).iter().map(|p| p.file_name(stem)).collect()
@@ -152,32 +116,6 @@ impl Part {
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An unknown format name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?} (expected csv, xlsx, json, md or prom)")]
-pub struct ParseFormatError(pub String);
-
-impl FromStr for Format {
-    type Err = ParseFormatError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "csv" => Ok(Format::Csv),
-            "xlsx" => Ok(Format::Xlsx),
-            "json" => Ok(Format::Json),
-            "md" | "markdown" => Ok(Format::Markdown),
-            "prom" | "prometheus" => Ok(Format::Prom),
-            _ => Err(ParseFormatError(s.to_string())),
-        }
-    }
-}
-
 /// The formats written when none are asked for: csv, xlsx, json, md (not
 /// prom; the command line's default, spelt by clap).
 #[cfg(test)]
@@ -187,7 +125,7 @@ pub fn default_formats() -> Vec<Format> {
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
 #[cfg(test)]
-pub fn parse_formats(list: &str) -> Result<Vec<Format>, ParseFormatError> {
+pub fn parse_formats(list: &str) -> Result<Vec<Format>, crate::formats::ParseFormatError> {
     let mut out = Vec::new();
     for part in list.split(',').filter(|p| !p.trim().is_empty()) {
         let format: Format = part.parse()?;
@@ -340,9 +278,9 @@ fn write_prom(
 
 /// Claims the set's stem in `out_dir` (the first free one from `base`; the
 /// folder lock is held only meanwhile and not waited for once
-/// `interrupted` says so), for [`write_reserved`]: what [`write_all`] does
-/// first, split off so the history is recorded under the final stem before
-/// anything is published.
+/// `interrupted` says so), for [`write_reserved`]: the first half of
+/// publishing a set, split off so the history is recorded under the final
+/// stem before anything is published.
 pub fn reserve(
     out_dir: &Path,
     base: &str,
@@ -351,9 +289,13 @@ pub fn reserve(
     publish::reserve(out_dir, base, &publish::report_names, interrupted)
 }
 
-/// [`write_all_with`] under a [`reserve`]d stem. The text of `<stem>.prom`
-/// (when `formats` has `prom`) is left in `rendered`, so the metrics file
-/// and the Pushgateway get the same text without rendering it again.
+/// Writes every requested format into `out_dir` under a [`reserve`]d stem
+/// as one set, and returns the final paths in the order of `formats` (see
+/// [`publish`]: staged, synced, published without replacing any file, the
+/// JSON last; one file failing publishes none but the JSON snapshot,
+/// [`ReportError::NotPublished`]). The metrics (`prom`) carry `metrics`;
+/// their text is left in `rendered`, so the metrics file and the
+/// Pushgateway get the same text without rendering it again.
 pub fn write_reserved(
     report: &mut Report,
     out_dir: &Path,

@@ -243,7 +243,8 @@ fn run_families(report: &Report, inputs: &Inputs) -> Vec<Family> {
 }
 
 /// The run's counts: accounts, queries and organizations by status,
-/// breaches, and the version.
+/// breaches; what the run covered (simulated, a subset and its
+/// selectors); and the version.
 fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
     let (run, t) = (&report.aggregate.run, &report.aggregate.totals);
     let orgs_failed = run
@@ -256,6 +257,21 @@ fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
         "Always 1; the version of tcss-report that wrote these metrics.",
     );
     info.push(vec![("version", run.version.clone())], Some(Value::Int(1)));
+    let mut scope = Family::new(
+        "tcss_report_scope_info",
+        "Always 1; what the run covered: simulated (true for a --simulate run), subset (true when --only or --exclude selected the accounts) and selection (the selectors; empty for every account).",
+    );
+    scope.push(
+        vec![
+            ("simulated", run.simulated.to_string()),
+            ("subset", run.is_subset().to_string()),
+            (
+                "selection",
+                crate::model::selection_label(&run.scope.selection),
+            ),
+        ],
+        Some(Value::Int(1)),
+    );
     let mut organizations = Family::new(
         "tcss_report_organizations",
         "Organizations whose members were listed (ok) or not (error).",
@@ -279,6 +295,7 @@ fn run_counts(report: &Report, inputs: &Inputs) -> Vec<Family> {
             "Log lines the run could not write to stderr (a full disk, a closed pipe) and dropped, up to when these metrics were written.",
             Some(Value::Int(i64::try_from(inputs.log_lines_dropped).unwrap_or(i64::MAX))),
         ),
+        scope,
         info,
     ]);
     out

@@ -1,7 +1,9 @@
 //! The workbook `<stem>.xlsx`, sheets in this order:
 //!
-//! - **Summary**: run facts, the totals, and the ten most utilized accounts
-//!   as a small table with a bar chart of their utilization;
+//! - **Summary**: run facts (the title says `SIMULATED` and `SUBSET` when
+//!   the run is one; "Covers" lists a subset's selectors, "Data from" says
+//!   simulated), the totals, and the ten most utilized accounts as a small
+//!   table with a bar chart of their utilization;
 //! - **Accounts**: the accounts table (same columns as the CSV, tags as
 //!   `tag:<key>` columns); ratios formatted `0.0%`; conditional formatting:
 //!   utilization of 90% or more red, 75% or more amber, `scan_quota_days_left`
@@ -451,20 +453,33 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     ws.set_column_width(5, 10)?;
     ws.set_column_width(6, 10)?;
 
-    ws.write_string_with_format(0, 0, "TCSS image-scan licenses", &styles.title)?;
+    let run = &report.aggregate.run;
+    let mut title = "TCSS image-scan licenses".to_string();
+    let marks = run.marks();
+    if !marks.is_empty() {
+        title.push_str(&format!(": {}", marks.join(", ")));
+    }
+    ws.write_string_with_format(0, 0, title, &styles.title)?;
     ws.write_string(1, 0, "Generated")?;
     ws.write_string(1, 1, rfc3339(&report.aggregate.generated_at))?;
     ws.write_string(2, 0, "Complete")?;
-    let complete = if report.aggregate.run.complete {
+    let complete = if run.complete {
         "yes"
     } else {
         "no: interrupted, numbers incomplete"
     };
     ws.write_string_with_format(2, 1, complete, &styles.bold)?;
     ws.write_string(3, 0, "Region scope")?;
-    ws.write_string(3, 1, report.aggregate.run.region_scope.as_str())?;
+    ws.write_string(3, 1, run.region_scope.as_str())?;
+    // What the run covers and where its numbers come from: a subset's
+    // totals are not the fleet's, a simulated run's not real.
+    ws.write_string(4, 0, "Covers")?;
+    let covers = &styles.bold;
+    ws.write_string_with_format(4, 1, clip(&run.coverage()), covers)?;
+    ws.write_string(5, 0, "Data from")?;
+    ws.write_string_with_format(5, 1, run.source(), &styles.bold)?;
 
-    let header_row = 5;
+    let header_row = 7;
     ws.write_string_with_format(header_row, 0, "Totals", &styles.header)?;
     ws.write_string_with_format(header_row, 1, "Value", &styles.header)?;
     let totals = &report.aggregate.totals;
@@ -621,7 +636,8 @@ pub(crate) mod tests {
         };
         assert_eq!(find("Licenses total"), Some(Data::Float(110.0)));
         assert_eq!(find("Accounts error"), Some(Data::Float(2.0)));
-        assert_eq!(summary.get((6, 3)), Some(&Data::String("-member-a".into())));
+        // The top accounts' table beside the totals, below the run's facts.
+        assert_eq!(summary.get((8, 3)), Some(&Data::String("-member-a".into())));
 
         let run = wb.worksheet_range("Run").unwrap();
         let run_rows: Vec<String> = run.rows().map(|r| r[0].to_string()).collect();

@@ -11,6 +11,7 @@
 //! I/O, no formatting of report cells.
 
 mod eval;
+pub mod group;
 pub mod metrics;
 mod parse;
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod tests;
 use std::fmt;
 
 pub use eval::evaluate;
+pub use group::by_expression;
 pub use metrics::Unit;
 pub use parse::{check_compare, check_groups, parse};
 #[cfg(test)]

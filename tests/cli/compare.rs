@@ -94,14 +94,46 @@ fn a_second_run_compared_with_the_first_snapshot() {
     );
 
     let v = h.json();
+    let mut header = v["comparison"].clone();
+    let totals = header
+        .as_object_mut()
+        .unwrap()
+        .remove("totals")
+        .expect("comparison.totals");
     assert_eq!(
-        v["comparison"],
+        header,
         json!({
             "previous_run": first["run"]["stem"],
             "previous_generated_at": first["generated_at"],
             "accounts_matched": 2, "accounts_new": 1, "accounts_vanished": 1, "note": null
         })
     );
+    // The totals then (the snapshot's `totals`) and now, every count.
+    let side = |key: &str| -> (Value, Value, Value) {
+        let t = &totals[key];
+        (
+            t["previous"].clone(),
+            t["current"].clone(),
+            t["change"].clone(),
+        )
+    };
+    assert_eq!(side("total_authorized"), (json!(180), json!(180), json!(0)));
+    assert_eq!(side("used_authorized"), (json!(70), json!(102), json!(32)));
+    assert_eq!(side("licenses_short"), (json!(0), json!(2), json!(2)));
+    assert_eq!(side("licenses_idle"), (json!(110), json!(80), json!(-30)));
+    assert_eq!(
+        side("accounts_over_licensed"),
+        (json!(0), json!(1), json!(1))
+    );
+    assert_eq!(side("accounts"), (json!(3), json!(3), json!(0)));
+    for (key, value) in v["totals"].as_object().unwrap() {
+        let is_count = value.is_i64() || value.is_u64();
+        assert_eq!(
+            totals.get(key).is_some(),
+            is_count,
+            "{key}: every count, no ratio"
+        );
+    }
     let c = &account(&v, "mgmt")["change"];
     assert_eq!(c["total_authorized"], json!(20));
     assert_eq!(c["used_authorized"], json!(30));
@@ -130,9 +162,36 @@ fn a_second_run_compared_with_the_first_snapshot() {
     assert_eq!(vanished[0]["used_authorized"], json!(10));
     assert_eq!(vanished[0]["status"], "ok");
 
-    // XLSX: the Changes sheet, biggest mover first, then unchanged, new, vanished.
+    // XLSX: the Changes sheet opens with the totals then and now, the
+    // licenses bought (mgmt: 100 to 120); below them every account, biggest
+    // mover first, then unchanged, new, vanished.
     let mut wb: Xlsx<_> = open_workbook(h.report(".xlsx")).unwrap();
     let sheet = wb.worksheet_range("Changes").unwrap();
+    let row_of = |text: &str| {
+        sheet
+            .rows()
+            .position(|r| r[0] == Data::String(text.into()))
+            .unwrap_or_else(|| panic!("no {text} row"))
+    };
+    let used = row_of("Licenses used");
+    assert_eq!(
+        sheet.rows().nth(used).unwrap()[1..4],
+        [Data::Float(70.0), Data::Float(102.0), Data::Float(32.0)]
+    );
+    let bought = row_of("Licenses bought or released (1)");
+    assert_eq!(
+        sheet.rows().nth(bought + 2).unwrap()[..5],
+        [
+            Data::String("mgmt".into()),
+            Data::String(MGMT_UIN.into()),
+            Data::Float(100.0),
+            Data::Float(120.0),
+            Data::Float(20.0)
+        ]
+    );
+    let top = row_of("Every account") + 1;
+    assert!(used < bought && bought < top);
+    let sheet = sheet.range((top as u32, 0), sheet.end().unwrap());
     let header: Vec<String> = sheet
         .rows()
         .next()
@@ -186,6 +245,13 @@ fn a_second_run_compared_with_the_first_snapshot() {
     assert!(md.contains(&format!("## Changes since {since}\n")), "{md}");
     assert!(
         md.contains("2 matched, 1 changed, 1 new, 1 vanished."),
+        "{md}"
+    );
+    assert!(md.contains("| Licenses used | 70 | 102 | +32 |"), "{md}");
+    assert!(md.contains("| Licenses short | 0 | 2 | +2 |"), "{md}");
+    assert!(md.contains("### Licenses bought or released (1)\n"), "{md}");
+    assert!(
+        md.contains("| mgmt | 100000000001 | 100 → 120 | +20 |"),
         "{md}"
     );
     assert!(

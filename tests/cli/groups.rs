@@ -300,10 +300,11 @@ fn group_thresholds_breach_per_group_and_exit_4() {
     );
     assert_eq!(o.status.code(), Some(4), "4 wins over 3: {}", stderr(&o));
     let e = stderr(&o);
+    // Grouped by expression (issue 20): one line for the two groups.
     assert!(
         e.contains(
-            "threshold breached: `group.utilization >= 90%` by the group team=(untagged): \
-             utilization is 125%"
+            "threshold breached: `group.utilization >= 90%` by 2 groups: team=(untagged) \
+             (125%), team=ops (90%)"
         ),
         "{e}"
     );
@@ -330,7 +331,9 @@ fn group_thresholds_breach_per_group_and_exit_4() {
     assert_eq!(breaches[2]["metric"], "accounts_error");
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(
-        md.contains("| group | team=ops |  | `utilization` | 90.0% |"),
+        md.contains(
+            "| `group.utilization >= 90%` | 2 groups | team=(untagged) (125%), team=ops (90%) |"
+        ),
         "{md}"
     );
 

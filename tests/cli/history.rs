@@ -446,3 +446,46 @@ fn compare_last_compares_with_the_latest_complete_run_in_the_history() {
     assert_eq!(j["accounts"][0]["change"]["used_authorized"], 0);
     assert_eq!(runs_in(&db).len(), 3);
 }
+
+/// `--compare last` compares the totals too: the previous ones from the
+/// earlier run's `runs` row (here edited: 60 licenses then, 7 short, and
+/// no idle count recorded, as by a release before it existed).
+#[test]
+fn compare_last_compares_the_totals_recorded_in_the_history() {
+    let (h, cfg) = harness();
+    let o = h.run(&cfg, &MGMT_ENV, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let db = h.out().join("history.sqlite");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "UPDATE runs SET total_authorized = 60, licenses_short = 7, licenses_idle = NULL \
+             WHERE id = 1",
+        )
+        .unwrap();
+    let o = h.run(&cfg, &MGMT_ENV, &["--compare", "last"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.ends_with(".json"))
+        .map(PathBuf::from)
+        .unwrap();
+    let j: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let t = &j["comparison"]["totals"];
+    let side = |key: &str| {
+        (
+            t[key]["previous"].clone(),
+            t[key]["current"].clone(),
+            t[key]["change"].clone(),
+        )
+    };
+    use serde_json::json;
+    assert_eq!(side("total_authorized"), (json!(60), json!(100), json!(40)));
+    assert_eq!(side("used_authorized"), (json!(40), json!(40), json!(0)));
+    assert_eq!(side("licenses_short"), (json!(7), json!(0), json!(-7)));
+    assert_eq!(side("licenses_idle"), (Value::Null, json!(60), Value::Null));
+    assert_eq!(side("queries"), (json!(1), json!(1), json!(0)));
+    let md = std::fs::read_to_string(json.with_extension("md")).unwrap();
+    assert!(md.contains("| Licenses total | 60 | 100 | +40 |"), "{md}");
+    assert!(md.contains("| Licenses idle | n/a | 60 | n/a |"), "{md}");
+}

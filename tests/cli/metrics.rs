@@ -164,6 +164,9 @@ impl Gateway {
         let port = free_port();
         let child = Command::new(bin)
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            // Debian's build persists to /var/lib/prometheus by default: a
+            // test's gateway keeps its groups in memory and starts empty.
+            .arg("--persistence.file=")
             .arg("--persistence.interval=0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -262,6 +265,96 @@ fn the_push_reaches_a_real_pushgateway_grouped_by_config() {
         assert_eq!(pushed(&g, "tcss_report_success", &[]).as_deref(), Some("1"));
         assert_eq!(g["tcss_report_accounts"]["type"], "GAUGE");
     }
+}
+
+/// A subset (`--only`) and a simulated run push into groups of their own
+/// (`selection`, `simulated` grouping labels): neither replaces the full
+/// run's metrics, and each says what it covered (`tcss_report_scope_info`),
+/// in the metrics file too.
+#[test]
+fn subsets_and_simulated_runs_never_replace_the_full_runs_metrics() {
+    let Some(gw) = Gateway::start() else { return };
+    let h = Harness::new(Fleet {
+        settings: Default::default(),
+        accounts: vec![
+            mgmt(data(100, 95, 30, 10)),
+            member("200000000001", "m1", MGMT_UIN, data(50, 20, 10, 10)),
+        ],
+    });
+    let accounts = format!(
+        "{MGMT_ACCOUNT}uin = \"{MGMT_UIN}\"\n[[accounts]]\nname = \"m1\"\n\
+         role_arn = \"qcs::cam::uin/200000000001:roleName/Audit\"\nsource_account = \"mgmt\"\n"
+    );
+    let cfg = h.config(&format!("pushgateway = \"{}\"\n", gw.url()), &accounts);
+    let metrics = h.out().with_file_name("subset.prom");
+    let runs: [&[&str]; 3] = [
+        &[],
+        &["--only", "m1", "--metrics-file", metrics.to_str().unwrap()],
+        &["--simulate"],
+    ];
+    for extra in runs {
+        let mut args = vec!["--formats", "json", "--no-history"];
+        args.extend_from_slice(extra);
+        let o = h.run(&cfg, &MGMT_ENV, &args);
+        assert_eq!(o.status.code(), Some(0), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("metrics pushed"), "{}", stderr(&o));
+    }
+    let groups: Vec<Value> = gw
+        .groups()
+        .into_iter()
+        .filter(|g| g["labels"]["config"] == "accounts")
+        .collect();
+    let labels: Vec<&Value> = groups.iter().map(|g| &g["labels"]).collect();
+    assert_eq!(groups.len(), 3, "{labels:?}");
+    let group = |selection: Option<&str>, simulated: Option<&str>| {
+        groups
+            .iter()
+            .find(|g| {
+                g["labels"]["config"] == "accounts"
+                    && g["labels"].get("selection").and_then(Value::as_str) == selection
+                    && g["labels"].get("simulated").and_then(Value::as_str) == simulated
+            })
+            .unwrap_or_else(|| panic!("no group {selection:?} {simulated:?}: {labels:?}"))
+            .clone()
+    };
+    let total = [("kind", "total")];
+    let full = group(None, None);
+    assert_eq!(full["last_push_successful"], true);
+    assert_eq!(
+        pushed(&full, "tcss_total_image_licenses", &total).as_deref(),
+        Some("150"),
+        "the full run's totals stay"
+    );
+    let info = [
+        ("simulated", "false"),
+        ("subset", "false"),
+        ("selection", ""),
+    ];
+    assert_eq!(
+        pushed(&full, "tcss_report_scope_info", &info).as_deref(),
+        Some("1")
+    );
+    let subset = group(Some("--only m1"), None);
+    assert_eq!(subset["last_push_successful"], true);
+    assert_eq!(
+        pushed(&subset, "tcss_total_image_licenses", &total).as_deref(),
+        Some("50")
+    );
+    let info = [("subset", "true"), ("selection", "--only m1")];
+    assert_eq!(
+        pushed(&subset, "tcss_report_scope_info", &info).as_deref(),
+        Some("1")
+    );
+    let simulated = group(None, Some("true"));
+    assert_eq!(simulated["last_push_successful"], true);
+    // The metrics file of the subset says so.
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.contains(
+            r#"tcss_report_scope_info{simulated="false",subset="true",selection="--only m1"} 1"#
+        ),
+        "{text}"
+    );
 }
 
 #[test]

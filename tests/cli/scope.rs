@@ -240,7 +240,10 @@ fn a_history_an_earlier_release_wrote_is_migrated_and_its_runs_are_full_runs_of_
             r.get(0)
         })
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(
+        version, LATEST_HISTORY_SCHEMA,
+        "migrated to the newest schema"
+    );
     let keys: Vec<Option<String>> = conn
         .prepare("SELECT history_key FROM runs ORDER BY id")
         .unwrap()

@@ -87,7 +87,10 @@ fn a_breach_exits_4_and_every_report_lists_it() {
         .find("## Thresholds breached")
         .expect("a Markdown section");
     assert!(section < md.find("## Totals").unwrap(), "first:\n{md}");
-    assert!(md.contains("| account | mgmt | 100000000001 | `utilization` | 95.0% | `>= 90.0%` | `utilization >= 90%` |"), "{md}");
+    assert!(
+        md.contains("| `utilization >= 90%` | 1 account | mgmt (95%) |"),
+        "{md}"
+    );
     let xlsx = summary_text(&h.report(".xlsx"));
     assert!(
         xlsx.contains("Breaches: 1 threshold breach (exit code 4)"),
@@ -269,8 +272,11 @@ fn a_report_that_cannot_be_written_exits_1_even_with_a_breach() {
     );
 }
 
+/// Breaches are grouped by expression on stderr (one line each, with
+/// its count and first accounts), the first 20 expressions, then the
+/// count of the rest; the JSON keeps every breach.
 #[test]
-fn breach_lines_are_capped_with_the_count_of_the_rest() {
+fn breach_lines_are_grouped_by_expression_and_capped() {
     let mut accounts = vec![mgmt(data(100, 95, 30, 10))];
     let mut config = MGMT_ACCOUNT.to_string();
     for i in 0..24 {
@@ -287,15 +293,42 @@ fn breach_lines_are_capped_with_the_count_of_the_rest() {
     }
     let h = Harness::new(fleet(accounts));
     let cfg = h.config("", &config);
-    let o = h.run(&cfg, &MGMT_ENV, &["--fail-on", "utilization >= 90%"]);
+    let mut args = vec!["--fail-on".to_string(), "utilization >= 90%".to_string()];
+    for i in 0..21 {
+        args.push("--fail-on".into());
+        args.push(format!("total.queries > {i}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = h.run(&cfg, &MGMT_ENV, &args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(4), "{err}");
-    assert_eq!(err.matches("threshold breached").count(), 20, "{err}");
     assert!(
-        err.contains("and 5 more breaches (every report lists them all)"),
+        err.contains(
+            "threshold breached: `utilization >= 90%` by 25 accounts: mgmt (95%), m00 (100%), \
+             m01 (100%) and 22 more"
+        ),
         "{err}"
     );
-    assert_eq!(h.json()["breaches"].as_array().unwrap().len(), 25);
+    assert!(
+        err.contains("threshold breached: `total.queries > 0` by the totals: queries is 25"),
+        "{err}"
+    );
+    assert_eq!(err.matches("threshold breached").count(), 20, "{err}");
+    assert!(
+        err.contains("and 2 more breaches of 2 more expressions (every report lists them all)"),
+        "{err}"
+    );
+    assert!(!err.contains("`total.queries > 19`"), "{err}");
+    assert_eq!(h.json()["breaches"].as_array().unwrap().len(), 25 + 21);
+    let md = std::fs::read_to_string(h.report(".md")).unwrap();
+    assert!(
+        md.contains("| `utilization >= 90%` | 25 accounts | mgmt (95%), m00 (100%), m01 (100%), … and 22 more |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `total.queries > 20` | the totals | the totals (25) |"),
+        "{md}"
+    );
 }
 
 /// `change.*` end to end: a first run's snapshot, then a run where `mgmt`

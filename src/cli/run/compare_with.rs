@@ -3,7 +3,13 @@
 //! a query answered), read before any call, and the comparison (or the
 //! note that there is nothing to compare with) put in the report.
 
-use super::*;
+use std::path::PathBuf;
+
+use crate::aggregate;
+use crate::compare::{self, Previous};
+
+use super::super::{usage, Exit, ExitError};
+use super::RunArgs;
 use crate::compare::Comparison;
 
 /// What `run --compare` compares with.
@@ -112,7 +118,7 @@ pub(super) fn comparison(
             Comparison::NoPrevious(compare::NO_PREVIOUS_RUN.to_string())
         }
         Some(Some(p)) => {
-            let c = compare::compare(&aggregate.accounts, &p);
+            let c = compare::compare(&aggregate.accounts, &aggregate.totals, &p);
             tracing::info!(
                 previous_run = %c.previous_run,
                 matched = c.changes.len() - c.new_count(),
@@ -129,6 +135,8 @@ pub(super) fn comparison(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
 
     fn run_args(argv: &[&str]) -> Result<RunArgs, clap::Error> {
         let mut full = vec!["tcss-report", "run", "--config", "a.toml"];
@@ -175,6 +183,7 @@ mod tests {
             run: "earlier".into(),
             generated_at: agg.generated_at,
             accounts: Vec::new(),
+            totals: Vec::new(),
         };
         let Comparison::With(c) = comparison(agg, Some(Some(previous))) else {
             panic!("compared")

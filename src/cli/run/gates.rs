@@ -1,7 +1,12 @@
 //! `run --fail-on` and `[defaults] fail_on`: the thresholds parsed and
-//! checked before any call, and the breaches logged (capped).
+//! checked before any call, and the breaches logged, grouped by expression
+//! (capped).
 
-use super::*;
+use crate::config::Config;
+
+use super::super::usage;
+use super::compare_with::comparison_asked;
+use super::RunArgs;
 
 /// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
 /// each parsed, `change.*` refused without a comparison and `group.*`
@@ -57,19 +62,24 @@ pub(super) fn log_unknown_keys(groups: &crate::groups::Groups, tag_keys: &[Strin
     }
 }
 
-/// How many breaches are logged one by one; the rest are counted.
+/// How many expressions' breaches are logged one line each; the rest are
+/// counted.
 pub(super) const BREACHES_SHOWN: usize = 20;
 
-/// One warning per breach, the first [`BREACHES_SHOWN`], then the count of the rest.
+/// One warning per breached expression (its one breach, or its count and
+/// the first few accounts: `crate::thresholds::group`), the first
+/// [`BREACHES_SHOWN`], then the count of the rest.
 pub(super) fn log_breaches(breaches: &[crate::thresholds::Breach]) {
-    for b in breaches.iter().take(BREACHES_SHOWN) {
-        tracing::warn!("{b}");
+    let groups = crate::thresholds::by_expression(breaches);
+    for g in groups.iter().take(BREACHES_SHOWN) {
+        tracing::warn!("{g}");
     }
-    if let Some(rest) = breaches
-        .len()
-        .checked_sub(BREACHES_SHOWN)
-        .filter(|&n| n > 0)
-    {
-        tracing::warn!("and {rest} more breaches (every report lists them all)");
+    let rest: usize = groups.iter().skip(BREACHES_SHOWN).map(|g| g.count()).sum();
+    if rest > 0 {
+        let expressions = groups.len() - BREACHES_SHOWN;
+        tracing::warn!(
+            "and {rest} more breaches of {expressions} more expressions (every report lists \
+             them all)"
+        );
     }
 }

@@ -11,12 +11,32 @@ mod progress;
 mod selection;
 mod summary;
 
-use super::*;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use tcapi::credentials::{Env, ProcessEnv};
+use tokio::sync::watch;
+
+use crate::compare::Previous;
+use crate::config::{self, Config};
+use crate::execute::QueryFeed;
+use crate::logging::Style;
+use crate::model::{QueryOutcome, QueryResult, RunInfo};
+use crate::redact::Redactor;
+use crate::report::{self, Format};
+use crate::{aggregate, limits};
+
+use super::{load_config, log_warnings, peak_rss_kib, shutdown_signal, usage, wire, Exit, Wired};
 pub use compare_with::CompareWith;
-use compare_with::*;
-use gates::*;
-use notify::*;
-use outputs::*;
+use compare_with::{comparison, parse_compare, previous_run};
+use gates::{group_by, log_breaches, log_unknown_keys, thresholds};
+use notify::{notify_and_publish, notify_targets};
+use outputs::{history_target, metrics_inputs, metrics_targets};
 use progress::Progress;
 pub(super) use summary::Closing;
 
@@ -402,17 +422,7 @@ pub(super) async fn write_reports(
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    let comparison = comparison(&aggregate, previous);
-    // On the numbers and their comparison, so every report lists them.
-    let breaches =
-        crate::thresholds::evaluate(&aggregate, &comparison, &groups, &config.defaults.fail_on);
-    // What every report prints, assembled here from the stages' results.
-    let mut report = report::Report {
-        aggregate,
-        groups,
-        comparison,
-        breaches,
-    };
+    let mut report = assemble(aggregate, groups, previous, &config.defaults.fail_on);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -477,6 +487,25 @@ pub(super) async fn write_reports(
     })
 }
 
+/// What every report prints, assembled from the stages' results: the
+/// run's numbers, their comparison with the earlier run, and the
+/// thresholds breached (on both, so every report lists them).
+fn assemble(
+    aggregate: aggregate::Aggregate,
+    groups: crate::groups::Groups,
+    previous: Option<Option<Previous>>,
+    fail_on: &[crate::thresholds::Threshold],
+) -> report::Report {
+    let comparison = comparison(&aggregate, previous);
+    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &groups, fail_on);
+    report::Report {
+        aggregate,
+        groups,
+        comparison,
+        breaches,
+    }
+}
+
 /// Runs `f` on tokio's blocking pool, so the runtime's one thread keeps
 /// hearing signals meanwhile; a panic in `f` goes on here.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -489,6 +518,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{error_exit, Cli, Command};
+    use clap::Parser;
 
     fn parsed_run(argv: &[&str]) -> RunArgs {
         let mut full = vec!["tcss-report", "run", "--config", "accounts.toml"];

@@ -2,7 +2,16 @@
 //! call: the history database (`--history`, `--no-history`) and the
 //! metrics (`--metrics-file`, `--pushgateway`).
 
-use super::*;
+use std::time::Duration;
+
+use tcapi::credentials::Env;
+
+use crate::config::Config;
+use crate::redact::Redactor;
+use crate::report;
+
+use super::super::usage;
+use super::RunArgs;
 
 /// Where the metrics go besides the report set (`--metrics-file`,
 /// `--pushgateway` or `[defaults] pushgateway`), checked before any call.
@@ -25,20 +34,26 @@ pub(super) fn metrics_targets(
     }
     let gateway = match &args.pushgateway {
         Some(text) => Some(
-            crate::metrics::push::parse_url(text)
+            crate::config::pushgateway::parse_url(text)
                 .map_err(|e| usage(format!("--pushgateway: {e}")))?,
         ),
         None => config.defaults.pushgateway.clone(),
     };
     let push = gateway.map(|url| {
-        let name = args
-            .config
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy();
+        // A simulated run and a subset each have a group of their own.
+        let group = crate::metrics::push::Group {
+            config: args
+                .config
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            simulated: args.simulate,
+            selection: config.selection.canonical(),
+        };
         let gateway = crate::metrics::Pushgateway::new(
             &url,
-            &name,
+            &group,
             Duration::from_secs(config.defaults.timeout_secs),
             config.defaults.ca_file.iter().cloned().collect(),
         );

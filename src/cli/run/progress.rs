@@ -11,7 +11,11 @@ use std::sync::atomic::AtomicBool;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use super::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::model::{QueryOutcome, QueryResult};
 
 /// The bar while member lists are read: no length, no ETA.
 const LISTING: &str =

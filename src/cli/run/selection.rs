@@ -6,7 +6,14 @@
 //! account kept only for its credentials is neither queried nor
 //! reported); and the scope the history matches runs on.
 
-use super::*;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::execute::{Executor, QueryFeed};
+use crate::model::{AccountInfo, QueryOutcome};
+use crate::plan;
+
+use super::RunArgs;
 use crate::config::selection::{RunSelector, View};
 use crate::config::Picked;
 use crate::discover::Discovered;

@@ -10,7 +10,6 @@
 //! as JSON lines under `--log-format json`; `--quiet` keeps the failures
 //! and the exit line.
 
-use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
 use crate::logging::{self, Level, Style};
 use crate::model::{AccountInfo, OrganizationRun, QueryOutcome, QueryResult};
@@ -166,16 +165,6 @@ impl Summary {
 /// The summary of `report`.
 pub(super) fn summary(report: &Report) -> Summary {
     let t = &report.aggregate.totals;
-    let over_licensed = report
-        .aggregate
-        .accounts
-        .iter()
-        .filter(|a| a.status != AccountStatus::Error && a.counted_in.is_none())
-        .filter(|a| {
-            let used = USED_AUTHORIZED.cell(a).as_int();
-            matches!((used, TOTAL_AUTHORIZED.cell(a).as_int()), (Some(u), Some(h)) if u > h)
-        })
-        .count();
     Summary {
         accounts: t.accounts,
         accounts_ok: t.accounts_ok,
@@ -194,7 +183,7 @@ pub(super) fn summary(report: &Report) -> Summary {
             .count(),
         licenses_used: t.of(&USED_AUTHORIZED).as_int(),
         licenses_total: t.of(&TOTAL_AUTHORIZED).as_int(),
-        accounts_over_licensed: over_licensed,
+        accounts_over_licensed: t.accounts_over_licensed,
         breaches: report.breaches.len(),
     }
 }

@@ -50,7 +50,11 @@ fn a_written_snapshot_reads_back() {
         assert_eq!(p.values.int(&SCAN_QUOTA_USED), a.scan_quota_used);
     }
     // Comparing a run with its own snapshot: every account matched, no move.
-    let c = crate::compare::compare(&report.aggregate.accounts, &s.previous);
+    let c = crate::compare::compare(
+        &report.aggregate.accounts,
+        &report.aggregate.totals,
+        &s.previous,
+    );
     for (a, ch) in report.aggregate.accounts.iter().zip(&c.changes) {
         assert_eq!(ch.is_some(), a.uin.is_some(), "{}", a.account);
         assert!(!ch.as_ref().is_some_and(crate::compare::Change::moved));
@@ -268,6 +272,7 @@ fn ten_thousand_accounts_compare_figure() {
     let read_in = started.elapsed();
     second.comparison = Comparison::With(crate::compare::compare(
         &second.aggregate.accounts,
+        &second.aggregate.totals,
         &previous,
     ));
     let compared = started.elapsed();

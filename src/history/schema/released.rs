@@ -193,6 +193,21 @@ pub const V3: &[Step] = &[
     Same("CREATE INDEX runs_scope ON runs (history_key, started_at)"),
 ];
 
+/// Released in version 4: never change. `runs`: the over-use totals
+/// (accounts over-licensed, licenses short, licenses idle); runs recorded
+/// before hold `NULL` there.
+const V4_RUNS: &[(&str, super::Ty)] = &[
+    ("accounts_over_licensed", Int),
+    ("licenses_short", Int),
+    ("licenses_idle", Int),
+];
+
+/// Version 4 (released): the over-use totals of a run. Never change.
+pub const V4: &[Step] = &[AddColumns {
+    table: "runs",
+    cols: V4_RUNS,
+}];
+
 #[cfg(test)]
 mod tests {
     use super::super::{migration, Dialect, MIGRATIONS};
@@ -231,6 +246,16 @@ mod tests {
             3,
             Dialect::Postgres,
             "cc8f2b294c5ac2b1518cc8dbb4d88e28149b965e0d642118e7436c429a739658",
+        ),
+        (
+            4,
+            Dialect::Sqlite,
+            "b6c332243fdb95774a69e67c329169b2b3b02cdb8fde0aa6073522375504d191",
+        ),
+        (
+            4,
+            Dialect::Postgres,
+            "5a1792fb768b49fd9321d164b5a62010b2bd71c9e972a938e66c62402e7abae2",
         ),
     ];
 

@@ -306,6 +306,11 @@ async fn released_then_migrated(location: Location, version: i64) {
         .map(|a| (a.account.as_str(), a.uin.as_deref()))
         .collect();
     assert_eq!(accounts, expected, "version {version}");
+    let used = crate::columns::totals::count_columns()
+        .iter()
+        .position(|c| c.key() == "used_authorized")
+        .unwrap();
+    assert_eq!(prev.totals[used], Cell::Int(112), "version {version}");
     let trends = store.trends(None, Some(&scope())).await.expect("trends");
     let stems: Vec<&str> = trends.runs.iter().filter_map(|r| r[1].as_text()).collect();
     assert_eq!(
@@ -333,6 +338,63 @@ async fn postgres_the_frozen_migrations_of_every_version_migrate_and_take_new_ru
             return;
         };
         released_then_migrated(location, version).await;
+    }
+}
+
+/// `--compare last` against a database an earlier release wrote, read
+/// as found (read-only, not migrated): the totals it recorded are the
+/// previous ones, a total added since (the over-use counts, schema 4) is
+/// empty, and asking for it is no error.
+async fn an_older_database_gives_the_totals_it_recorded(location: Location) {
+    let version = 3;
+    let store = Store::open_at_version(&location, &options(), version)
+        .await
+        .expect("the released migrations");
+    let first = report(1, true);
+    insert_as_released(&store, version, &first).await;
+    drop(store);
+    let store = Store::open_read_only(&location, &options())
+        .await
+        .expect("opened")
+        .expect("a history");
+    assert_eq!(store.schema_version(), version, "not migrated");
+    let prev = store
+        .previous_complete_run(i64::MAX, &scope())
+        .await
+        .expect("read")
+        .expect("the run");
+    let counts = crate::columns::totals::count_columns();
+    assert_eq!(prev.totals.len(), counts.len());
+    for (c, then) in counts.iter().zip(&prev.totals) {
+        let want = if schema::has_column(version, "runs", c.key()) {
+            c.cell(&first.totals).into_owned()
+        } else {
+            Cell::Empty
+        };
+        assert_eq!(*then, want, "{}", c.key());
+    }
+    let short = counts
+        .iter()
+        .position(|c| c.key() == "licenses_short")
+        .unwrap();
+    assert_eq!(prev.totals[short], Cell::Empty);
+    let used = counts
+        .iter()
+        .position(|c| c.key() == "used_authorized")
+        .unwrap();
+    assert_eq!(prev.totals[used], Cell::Int(112));
+}
+
+#[tokio::test]
+async fn sqlite_an_older_database_gives_the_totals_it_recorded() {
+    let (_dir, location) = sqlite_file();
+    an_older_database_gives_the_totals_it_recorded(location).await;
+}
+
+#[tokio::test]
+async fn postgres_an_older_database_gives_the_totals_it_recorded() {
+    if let Some(location) = postgres("postgres_older_totals") {
+        an_older_database_gives_the_totals_it_recorded(location).await;
     }
 }
 

@@ -1,8 +1,11 @@
 //! The comparison in the JSON snapshot. With `--compare` (and only then):
 //!
 //! - `comparison`: `{"previous_run", "previous_generated_at",
-//!   "accounts_matched", "accounts_new", "accounts_vanished", "note"}`; with
-//!   nothing to compare with, every key but `note` is `null` and `note` says why;
+//!   "accounts_matched", "accounts_new", "accounts_vanished", "totals",
+//!   "note"}`, where `totals` has, for every count key of `totals`,
+//!   `{"previous", "current", "change"}` (`null` where unknown: a total the
+//!   earlier run did not have); with nothing to compare with, every key but
+//!   `note` is `null` and `note` says why;
 //! - each `accounts` entry's `change`: the compared columns' differences
 //!   (current minus previous, `null` where either side is empty; the
 //!   difference of a ratio a ratio), or `null` for a new account (and for
@@ -19,7 +22,7 @@ use serde::Serialize;
 use crate::columns::accounts::compared;
 use crate::columns::{rfc3339, Cell};
 use crate::compare::Comparison;
-use crate::compare::{Change, PreviousAccount};
+use crate::compare::{Change, PreviousAccount, TotalChange};
 use crate::report::Report;
 
 /// Writes `comparison` and `vanished_accounts` into the top-level object
@@ -36,6 +39,7 @@ pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result
                     accounts_matched: None,
                     accounts_new: None,
                     accounts_vanished: None,
+                    totals: None,
                     note: Some(note),
                 },
             )?;
@@ -51,6 +55,7 @@ pub(super) fn top_entries<M: SerializeMap>(report: &Report, m: &mut M) -> Result
                     accounts_matched: Some(c.changes.len() - new),
                     accounts_new: Some(new),
                     accounts_vanished: Some(c.vanished.len()),
+                    totals: Some(TotalsObject(&c.totals)),
                     note: None,
                 },
             )?;
@@ -81,7 +86,34 @@ struct Header<'a> {
     accounts_matched: Option<usize>,
     accounts_new: Option<usize>,
     accounts_vanished: Option<usize>,
+    totals: Option<TotalsObject<'a>>,
     note: Option<&'a str>,
+}
+
+/// `comparison.totals`: each count of the totals, then and now.
+struct TotalsObject<'a>(&'a [TotalChange]);
+
+impl Serialize for TotalsObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for t in self.0 {
+            m.serialize_entry(t.column.key(), &Sides(t))?;
+        }
+        m.end()
+    }
+}
+
+/// `{"previous", "current", "change"}` of one total.
+struct Sides<'a>(&'a TotalChange);
+
+impl Serialize for Sides<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("previous", &self.0.previous)?;
+        m.serialize_entry("current", &self.0.current)?;
+        m.serialize_entry("change", &self.0.change)?;
+        m.end()
+    }
 }
 
 /// One account's `change` object.
@@ -153,8 +185,14 @@ mod tests {
     #[test]
     fn changes_vanished_and_the_header() {
         let v = snapshot(&compared_report());
+        let mut header = v["comparison"].clone();
+        let totals = header
+            .as_object_mut()
+            .unwrap()
+            .remove("totals")
+            .expect("comparison.totals");
         assert_eq!(
-            v["comparison"],
+            header,
             json!({
                 "previous_run": "tcss-authorizations-20260101T000000Z",
                 "previous_generated_at": "2026-01-01T00:01:00Z",
@@ -164,6 +202,42 @@ mod tests {
                 "note": null
             })
         );
+        // Every count of `totals`, no ratio; then, now and the change.
+        let keys: Vec<&str> = totals
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let counts: Vec<&str> = v["totals"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, x)| x.is_i64() || x.is_u64() || x.is_null())
+            .map(|(k, _)| k.as_str())
+            .filter(|k| {
+                !k.ends_with("utilization") && !k.ends_with("coverage") && !k.ends_with("ratio")
+            })
+            .collect();
+        assert_eq!(keys, counts);
+        assert_eq!(
+            totals["total_authorized"],
+            json!({"previous": 140, "current": 110, "change": -30})
+        );
+        assert_eq!(
+            totals["used_authorized"],
+            json!({"previous": 114, "current": 112, "change": -2})
+        );
+        assert_eq!(
+            totals["licenses_short"],
+            json!({"previous": null, "current": 5, "change": null}),
+            "a total the earlier run did not have"
+        );
+        assert_eq!(
+            totals["accounts"],
+            json!({"previous": 4, "current": 4, "change": 0})
+        );
+        assert!(totals.get("utilization").is_none(), "a ratio");
         let pay = &v["accounts"][0]["change"];
         let keys: Vec<&str> = pay
             .as_object()
@@ -205,6 +279,7 @@ mod tests {
         report.comparison = Comparison::NoPrevious("no earlier complete run".into());
         let v = snapshot(&report);
         assert_eq!(v["comparison"]["previous_run"], Value::Null);
+        assert_eq!(v["comparison"]["totals"], Value::Null);
         assert_eq!(v["comparison"]["note"], json!("no earlier complete run"));
         assert_eq!(v["vanished_accounts"], json!([]));
         for a in v["accounts"].as_array().unwrap() {

@@ -1,37 +1,32 @@
 //! The summary's "Thresholds breached" section, first after the title (only
-//! when a `--fail-on` threshold was breached): one row per breach, at most
-//! [`MAX_TABLE_ROWS`], then "… and K more".
+//! when a `--fail-on` threshold was breached): the breaches grouped by
+//! expression (`crate::thresholds::group`), one row each with its count and
+//! the first accounts that breached it with their values, at most
+//! [`MAX_TABLE_ROWS`] expressions, then "… and K more". Every breach is in
+//! the JSON and the XLSX.
 
 use std::io::{self, Write};
 
-use super::{cell, code, more, opt, pct, MAX_NAME_CHARS, MAX_TABLE_ROWS};
+use super::{cell, code, more, MAX_NAME_CHARS, MAX_TABLE_ROWS};
 use crate::report::Report;
-use crate::thresholds::{Breach, Scope, Unit};
+use crate::thresholds::group::{by_expression, Group, NAMES_SHOWN};
 
-/// A value as the summary shows it: a ratio as a percentage.
-fn value(v: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Ratio => pct(Some(v)),
-        Unit::Count => format!("{v}"),
+fn row<W: Write>(w: &mut W, g: &Group<'_>) -> io::Result<()> {
+    let mut who: Vec<String> = g
+        .breaches
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|b| cell(&b.who_and_value(), MAX_NAME_CHARS))
+        .collect();
+    if g.count() > NAMES_SHOWN {
+        who.push(format!("… and {} more", g.count() - NAMES_SHOWN));
     }
-}
-
-fn row<W: Write>(w: &mut W, b: &Breach) -> io::Result<()> {
-    // A group's breach names its group where an account's names the account.
-    let who = match b.scope {
-        Scope::Group => cell(&b.subject(), MAX_NAME_CHARS),
-        _ => opt(b.account.as_deref(), MAX_NAME_CHARS),
-    };
     writeln!(
         w,
-        "| {} | {who} | {} | `{}` | {} | `{} {}` | `{}` |",
-        b.scope.as_str(),
-        opt(b.uin.as_deref(), MAX_NAME_CHARS),
-        b.metric,
-        value(b.value, b.unit),
-        b.op,
-        value(b.threshold, b.unit),
-        code(&b.expression),
+        "| `{}` | {} | {} |",
+        code(g.expression),
+        g.count_words(),
+        who.join(", "),
     )
 }
 
@@ -41,21 +36,24 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     if all.is_empty() {
         return Ok(());
     }
+    let groups = by_expression(all);
     writeln!(w, "## Thresholds breached\n")?;
     writeln!(
         w,
-        "> **{} threshold breach{}**: the run exits with code 4.\n",
+        "> **{} threshold breach{}** of {} expression{}: the run exits with code 4.\n",
         all.len(),
-        if all.len() == 1 { "" } else { "es" }
+        if all.len() == 1 { "" } else { "es" },
+        groups.len(),
+        if groups.len() == 1 { "" } else { "s" },
     )?;
     writeln!(
         w,
-        "| Scope | Account | UIN | Metric | Value | Threshold | Expression |\n|---|---|---|---|---:|---:|---|"
+        "| Expression | Breached by | First breaches (value) |\n|---|---:|---|"
     )?;
-    for b in all.iter().take(MAX_TABLE_ROWS) {
-        row(w, b)?;
+    for g in groups.iter().take(MAX_TABLE_ROWS) {
+        row(w, g)?;
     }
-    more(w, all.len(), MAX_TABLE_ROWS)?;
+    more(w, groups.len(), MAX_TABLE_ROWS)?;
     writeln!(w)
 }
 
@@ -66,33 +64,59 @@ mod tests {
     use crate::test_support::sample_report;
 
     #[test]
-    fn breaches_come_first_with_every_field() {
+    fn breaches_come_first_grouped_by_expression() {
         let md = render(&breached_report());
         let section = md.find("## Thresholds breached").expect("a section");
         let first_other = md.find("\n## ").expect("sections");
         assert_eq!(first_other + 1, section, "the first section:\n{md}");
-        assert!(md.contains("> **2 threshold breaches**"), "{md}");
         assert!(
-            md.contains("| account | payments-prod | 100012345678901234 | `utilization` | 97.0% | `>= 90.0%` | `utilization >= 90%` |"),
+            md.contains("> **2 threshold breaches** of 2 expressions"),
             "{md}"
         );
         assert!(
-            md.contains(
-                "| total |  |  | `failed_queries` | 3 | `> 2.5` | `total.failed_queries > 2.5` |"
-            ),
+            md.contains("| `utilization >= 90%` | 1 account | payments-prod (97%) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `total.failed_queries > 2.5` | the totals | the totals (3) |"),
             "{md}"
         );
     }
 
+    /// The issue's case: 63 breaches of a second expression no longer hide
+    /// behind 50 lines of the first; each expression has its count.
     #[test]
-    fn no_section_without_breaches_and_long_lists_are_capped() {
+    fn no_section_without_breaches_and_each_expression_counted() {
         assert!(!render(&sample_report()).contains("Thresholds breached"));
         let mut r = breached_report();
-        let one = r.breaches[0].clone();
-        r.breaches = vec![one; 75];
+        let (one, total) = (r.breaches[0].clone(), r.breaches[1].clone());
+        let mut other = one.clone();
+        other.expression = "change.used_authorized > 100".into();
+        r.breaches = vec![one; 50];
+        r.breaches.extend(vec![other; 63]);
+        r.breaches.push(total);
         let md = render(&r);
-        assert_eq!(md.matches("| account | payments").count(), 50, "{md}");
-        assert!(md.contains("… and 25 more, see the XLSX or CSV"), "{md}");
+        assert!(
+            md.contains("> **114 threshold breaches** of 3 expressions"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| `utilization >= 90%` | 50 accounts | payments-prod (97%), payments-prod (97%), \
+                 payments-prod (97%), … and 47 more |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `change.used_authorized > 100` | 63 accounts | "),
+            "{md}"
+        );
+        assert!(md.contains("… and 60 more |"), "{md}");
+        assert!(
+            md.contains("| `total.failed_queries > 2.5` | the totals |"),
+            "{md}"
+        );
+        assert!(!md.contains("more, see the XLSX or CSV"), "{md}");
     }
 
     /// The worst case of every section at once (the long hostile names of

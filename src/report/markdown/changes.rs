@@ -1,10 +1,14 @@
 //! The "Changes since `<date>`" section (with `--compare` only): how many
-//! accounts were matched, changed, new and vanished, then three tables,
-//! each capped at [`MAX_TABLE_ROWS`] rows with "… and K more": the top
-//! movers (biggest change of licenses used first, see
-//! `Compared::movers`), the new accounts and the vanished ones. The
-//! utilization difference is in percentage points. With nothing to compare
-//! with, a "Changes" section holding the note.
+//! accounts were matched, changed, new and vanished; the totals then and
+//! now (every count of the totals table, `Compared::totals`); then four
+//! tables, each capped at [`MAX_TABLE_ROWS`] rows with "… and K more": the
+//! licenses bought or released (accounts whose `total_authorized` changed,
+//! biggest change first, `Compared::license_changes`: apart from the usage
+//! movers, so a purchase is never lost behind them), the top movers
+//! (biggest change of licenses used first, see `Compared::movers`), the
+//! new accounts and the vanished ones. The utilization difference is in
+//! percentage points. With nothing to compare with, a "Changes" section
+//! holding the note.
 
 use std::io::{self, Write};
 
@@ -38,6 +42,8 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
                 new.len(),
                 c.vanished.len(),
             )?;
+            totals(c, w)?;
+            license_changes(report, c, w)?;
             top_movers(report, c, &movers, w)?;
             new_accounts(report, &new, w)?;
             vanished(c, w)
@@ -52,6 +58,58 @@ fn signed(d: &Cell<'_>) -> String {
         Cell::Num(points) => format!("{points:+.1} pp"),
         _ => "n/a".to_string(),
     }
+}
+
+/// The totals then and now: every count of the totals table.
+fn totals<W: Write>(c: &Compared, w: &mut W) -> io::Result<()> {
+    writeln!(w, "### Totals\n")?;
+    writeln!(w, "| Total | Then | Now | Change |\n|---|---:|---:|---:|")?;
+    for t in &c.totals {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} |",
+            t.column.label(),
+            value(&t.previous),
+            value(&t.current),
+            signed(&t.change),
+        )?;
+    }
+    writeln!(w)
+}
+
+/// The accounts whose licenses changed (bought or released), apart from
+/// the usage movers.
+fn license_changes<W: Write>(report: &Report, c: &Compared, w: &mut W) -> io::Result<()> {
+    let changed = c.license_changes();
+    writeln!(w, "### Licenses bought or released ({})\n", changed.len())?;
+    if changed.is_empty() {
+        return writeln!(w, "No account's licenses changed.\n");
+    }
+    writeln!(
+        w,
+        "| Account | UIN | Licenses (then → now) | Change |\n|---|---|---:|---:|"
+    )?;
+    let total = &accounts::TOTAL_AUTHORIZED;
+    for &i in changed.iter().take(MAX_TABLE_ROWS) {
+        let a = &report.aggregate.accounts[i];
+        let before = c.previous[i]
+            .as_ref()
+            .map_or(Cell::Empty, |p| p.values.get(total));
+        let change = c.changes[i]
+            .as_ref()
+            .map_or(Cell::Empty, |ch| ch.values.get(total));
+        writeln!(
+            w,
+            "| {} | {} | {} → {} | {} |",
+            cell(&a.account, MAX_NAME_CHARS),
+            opt(a.uin.as_deref(), MAX_NAME_CHARS),
+            value(&before),
+            value(&total.cell(a)),
+            signed(&change),
+        )?;
+    }
+    more(w, changed.len(), MAX_TABLE_ROWS)?;
+    writeln!(w)
 }
 
 /// The differences of the top movers table, with their headers.

@@ -26,7 +26,7 @@ fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-const FAMILIES: [&str; 24] = [
+const FAMILIES: [&str; 26] = [
     "tcss_image_licenses",
     "tcss_image_license_utilization_ratio",
     "tcss_images",
@@ -36,6 +36,7 @@ const FAMILIES: [&str; 24] = [
     "tcss_scan_quota_end_timestamp_seconds",
     "tcss_account_up",
     "tcss_total_image_licenses",
+    "tcss_total_over_licensed_accounts",
     "tcss_total_image_license_utilization_ratio",
     "tcss_total_images",
     "tcss_total_image_scan_coverage_ratio",
@@ -50,6 +51,7 @@ const FAMILIES: [&str; 24] = [
     "tcss_report_organizations",
     "tcss_report_breaches",
     "tcss_report_log_lines_dropped",
+    "tcss_report_scope_info",
     "tcss_report_build_info",
 ];
 
@@ -90,6 +92,50 @@ fn account_values_are_the_reports() {
     ] {
         assert!(t.lines().any(|l| l == line), "{line} missing from\n{t}");
     }
+}
+
+/// Over-use is a finding: the licenses short and idle are kinds of the
+/// total licenses, and the over-licensed accounts a gauge of their own.
+#[test]
+fn the_over_use_totals_are_samples() {
+    let t = text(&sample_report(), 0);
+    assert_eq!(
+        samples(&t, "tcss_total_image_licenses"),
+        [
+            r#"tcss_total_image_licenses{kind="total"} 110"#,
+            r#"tcss_total_image_licenses{kind="used"} 112"#,
+            r#"tcss_total_image_licenses{kind="trial"} 10"#,
+            r#"tcss_total_image_licenses{kind="used_trial"} 2"#,
+            r#"tcss_total_image_licenses{kind="purchased"} 100"#,
+            r#"tcss_total_image_licenses{kind="used_purchased"} 110"#,
+            r#"tcss_total_image_licenses{kind="short"} 5"#,
+            r#"tcss_total_image_licenses{kind="idle"} 3"#,
+        ]
+    );
+    assert_eq!(
+        samples(&t, "tcss_total_over_licensed_accounts"),
+        ["tcss_total_over_licensed_accounts 1"]
+    );
+}
+
+/// A metrics file of a subset or a simulated run says so in its labels.
+#[test]
+fn the_scope_info_tells_a_subset_and_a_simulated_run() {
+    let mut report = sample_report();
+    let t = text(&report, 0);
+    assert_eq!(
+        samples(&t, "tcss_report_scope_info"),
+        [r#"tcss_report_scope_info{simulated="true",subset="false",selection=""} 1"#]
+    );
+    report.aggregate.run.simulated = false;
+    report.aggregate.run.scope.selection = vec!["--only tag:cost_center=cc-56".into()];
+    let t = text(&report, 0);
+    assert_eq!(
+        samples(&t, "tcss_report_scope_info"),
+        [
+            r#"tcss_report_scope_info{simulated="false",subset="true",selection="--only tag:cost_center=cc-56"} 1"#
+        ]
+    );
 }
 
 #[test]

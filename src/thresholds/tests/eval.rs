@@ -158,6 +158,7 @@ fn compared(mut r: Report, changes: Vec<Option<Change>>) -> Report {
             .collect(),
         changes,
         vanished: Vec::new(),
+        totals: Vec::new(),
     });
     r
 }

@@ -30,6 +30,22 @@ fn the_section_lists_movers_new_and_vanished() {
         !md.contains("| -member-a | 200000000001 | 15 → 15"),
         "unchanged: no mover"
     );
+    // The totals open the section: then, now, the change (none known for
+    // a total the earlier run did not have).
+    let totals = md.find("### Totals\n").expect(&md);
+    assert!(
+        totals > at && totals < md.find("### Top movers").unwrap(),
+        "{md}"
+    );
+    assert!(md.contains("| Licenses total | 140 | 110 | -30 |"), "{md}");
+    assert!(md.contains("| Licenses used | 114 | 112 | -2 |"), "{md}");
+    assert!(md.contains("| Licenses short | n/a | 5 | n/a |"), "{md}");
+    assert!(md.contains("| Accounts | 4 | 4 | +0 |"), "{md}");
+    assert!(!md[at..].contains("| Utilization | "), "counts only: {md}");
+    assert!(
+        md.contains("### Licenses bought or released (0)\n\nNo account's licenses changed.\n"),
+        "{md}"
+    );
     assert!(md.contains("### New accounts (1)"), "{md}");
     assert!(
         md.contains("| late | 200000000003 | error | n/a | n/a | n/a |"),
@@ -53,6 +69,43 @@ fn no_section_without_compare_and_a_note_without_a_previous_run() {
         md.contains("## Changes\n\nNo earlier run to compare with: no earlier complete run in &lt;the&gt; history.\n"),
         "{md}"
     );
+}
+
+/// The case: 40,000 licenses bought by an account whose use did
+/// not move never reached the top movers (sorted by use); the purchases
+/// and releases are listed apart, the biggest change first.
+#[test]
+fn purchases_and_releases_are_listed_apart_biggest_first() {
+    let mut report = compared_report();
+    let c = match &mut report.comparison {
+        Comparison::With(c) => c,
+        _ => unreachable!(),
+    };
+    let total = &crate::columns::accounts::TOTAL_AUTHORIZED;
+    // -member-a bought 40,000 (its use unchanged); payments-prod released 60.
+    for (i, then, change) in [(1, -39_990, 40_000), (0, 160, -60)] {
+        c.previous[i]
+            .as_mut()
+            .unwrap()
+            .values
+            .set(total, crate::columns::Cell::Int(then));
+        c.changes[i]
+            .as_mut()
+            .unwrap()
+            .values
+            .set(total, crate::columns::Cell::Int(change));
+    }
+    assert_eq!(c.license_changes(), [1, 0]);
+    let md = render(&report);
+    let at = md.find("### Licenses bought or released (2)\n").expect(&md);
+    assert!(at < md.find("### Top movers").unwrap(), "{md}");
+    let first = md
+        .find("| -member-a | 200000000001 | -39990 → 10 | +40000 |")
+        .expect(&md);
+    let second = md
+        .find("| payments-prod | 100012345678901234 | 160 → 100 | -60 |")
+        .expect(&md);
+    assert!(first < second, "{md}");
 }
 
 /// A comparison with nothing moved: the tables say so.
@@ -122,8 +175,13 @@ fn every_table_full_stays_under_the_bound_and_escaped() {
                 )]),
             })
             .collect(),
+        totals: Vec::new(),
     };
-    report.comparison = Comparison::With(compare(&report.aggregate.accounts, &previous));
+    report.comparison = Comparison::With(compare(
+        &report.aggregate.accounts,
+        &report.aggregate.totals,
+        &previous,
+    ));
     let md = render(&report);
     assert!(md.len() < MAX_SUMMARY_BYTES, "{} bytes", md.len());
     let half = n / 2;

@@ -18,14 +18,14 @@ use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{json, Map, Value};
 
-use super::group_trends::{top_groups, GROUP_TREND_COLUMNS, TOP_GROUPS};
-use super::trends::{
-    col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
-};
+use super::publish::{self, io_error};
+use super::ReportError;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
 use crate::columns::{rfc3339, Cell, Kind};
-use crate::report::publish::{self, io_error};
-use crate::report::ReportError;
+use crate::history::group_trends::{top_groups, GROUP_TREND_COLUMNS, TOP_GROUPS};
+use crate::history::trends::{
+    col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
+};
 
 /// A file format of the `history` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
