@@ -127,13 +127,15 @@ impl GroupColumn {
     }
 
     /// The Prometheus family and label its value becomes: the per-group
-    /// family of its accounts column's family ([`families::grouped`]), with
-    /// the same label (`kind="used"`).
+    /// family of its accounts or totals column's family
+    /// ([`families::grouped`]), with the same label (`kind="used"`,
+    /// `kind="short"`).
     pub(crate) fn sample(self) -> Option<(&'static Family, Option<(&'static str, &'static str)>)> {
-        let GroupColumn::Total(TotalsColumn::Of(c)) = self else {
-            return None;
+        let s = match self {
+            GroupColumn::Own(_) => return None,
+            GroupColumn::Total(TotalsColumn::Of(c)) => c.sample?,
+            GroupColumn::Total(TotalsColumn::Own(c)) => c.sample?,
         };
-        let s = c.sample?;
         Some((families::grouped(s.family)?, s.label))
     }
 
@@ -144,12 +146,12 @@ impl GroupColumn {
 }
 
 /// The groups table's columns, in the contract's order. To add once they
-/// exist (issues 20 and 21), each at its place: `licenses_short` and
-/// `licenses_idle` after `share_of_used`, `cores_total`,
-/// `cores_unprotected` and `editions_lapsing_30d` at the end, each as the
-/// totals have it (`of(..)` for an accounts column's total, `count(..)` for
-/// a count of the totals').
-pub(crate) static GROUPS: [GroupColumn; 16] = [
+/// exist (issue 21), at the end: `cores_total`, `cores_unprotected` and
+/// `editions_lapsing_30d`, each as the totals have it (`of(..)` for an
+/// accounts column's total, `count(..)` for a count of the totals'), e.g.
+/// `of(&accounts::CORES_TOTAL)`: the grouping, every format, the `group.`
+/// thresholds, the metrics (if sampled) and `history --group-by` follow.
+pub(crate) static GROUPS: [GroupColumn; 18] = [
     GroupColumn::Own(&GROUP_BY),
     GroupColumn::Own(&GROUP),
     count(&totals::N_ACCOUNTS),
@@ -161,6 +163,8 @@ pub(crate) static GROUPS: [GroupColumn; 16] = [
     of(&accounts::REMAINING_AUTHORIZED),
     of(&accounts::UTILIZATION),
     GroupColumn::Own(&SHARE_OF_USED),
+    count(&totals::LICENSES_SHORT),
+    count(&totals::LICENSES_IDLE),
     of(&accounts::SCANNED_IMAGES),
     of(&accounts::NOT_SCANNED_IMAGES),
     of(&accounts::TOTAL_IMAGES),

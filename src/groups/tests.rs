@@ -124,6 +124,18 @@ fn groups_follow_the_totals_rules() {
     assert_eq!(none.totals.int(&TOTAL_AUTHORIZED), Some(40));
     assert_eq!(none.share_of_used, Some(0.0));
     assert_eq!(pay.share_of_used, Some(100.0 / 115.0));
+    // Over-use by the totals' own rules (`aggregate::overuse`): `c` uses
+    // 15 of 10; the idle licenses of `a` and `b` are pay's, `d`'s untagged.
+    let short_idle = |g: &GroupRow| {
+        (
+            g.totals.accounts_over_licensed,
+            g.totals.licenses_short,
+            g.totals.licenses_idle,
+        )
+    };
+    assert_eq!(short_idle(pay), (0, Some(0), Some(50)));
+    assert_eq!(short_idle(ops), (1, Some(5), Some(0)));
+    assert_eq!(short_idle(none), (0, Some(0), Some(40)));
     // Largest use first, the untagged row last of its use.
     let order: Vec<Option<&str>> = groups.rows.iter().map(|g| g.group.as_deref()).collect();
     assert_eq!(order, [Some("pay"), Some("ops"), None]);

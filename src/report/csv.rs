@@ -202,8 +202,9 @@ mod tests {
     /// The contract's groups columns, written out independently of the code.
     const CONTRACT_GROUP_COLUMNS: &str = "group_by, group, accounts, accounts_ok,
         accounts_partial, accounts_error, total_authorized, used_authorized,
-        remaining_authorized, utilization, share_of_used, scanned_images,
-        not_scanned_images, total_images, scan_coverage, duplicate_images";
+        remaining_authorized, utilization, share_of_used, licenses_short,
+        licenses_idle, scanned_images, not_scanned_images, total_images,
+        scan_coverage, duplicate_images";
 
     #[test]
     fn groups_are_the_contracts_columns_with_the_untagged_group_empty() {

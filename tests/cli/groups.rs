@@ -173,6 +173,11 @@ fn groups_add_up_to_the_totals_in_every_format() {
         ("1", "1")
     );
     assert_eq!(num(&rows[0]["utilization"]), Some(55.0 / 80.0), "weighted");
+    // Over-use per group: m3 (untagged) uses 25 of 20; pay holds 25 idle.
+    let over =
+        |r: &HashMap<String, String>| (r["licenses_short"].clone(), r["licenses_idle"].clone());
+    assert_eq!(over(&rows[2]), ("5".into(), "0".into()));
+    assert_eq!(over(&rows[0]), ("0".into(), "25".into()));
 
     // JSON: the same rows, the untagged group `null`.
     let groups = j["groups"].as_array().unwrap();
@@ -196,7 +201,14 @@ fn groups_add_up_to_the_totals_in_every_format() {
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.contains("## Groups by `team`"), "{md}");
     assert!(md.contains("## Groups by `cost_center`"), "{md}");
-    assert!(md.contains("| pay | 2 | 55 | 80 | 68.8% | 42.6% |"), "{md}");
+    assert!(
+        md.contains("| pay | 2 | 55 | 80 | 68.8% | 42.6% | 0 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| _(untagged)_ | 1 | 25 | 20 | 125.0% | 19.4% | 5 |"),
+        "{md}"
+    );
     assert_eq!(md.matches("| _(untagged)_ |").count(), 2, "{md}");
 
     // Metrics: promtool accepts them; the untagged group is `group=""`.
@@ -209,6 +221,14 @@ fn groups_add_up_to_the_totals_in_every_format() {
         text.contains(
             r#"tcss_group_image_licenses{group_by="cost_center",group="cc \"1\"",kind="total"} 150"#
         ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"tcss_group_image_licenses{group_by="team",group="",kind="short"} 5"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"tcss_group_image_licenses{group_by="team",group="pay",kind="idle"} 25"#),
         "{text}"
     );
     if let Some(promtool) = promtool() {

@@ -19,13 +19,15 @@ pub const MAX_GROUP_TABLES: usize = 5;
 /// Longest group value shown, in characters (the other files keep it whole).
 pub const MAX_GROUP_CHARS: usize = 40;
 
-/// The numbers each row shows, after the group.
-static SHOWN: [GroupColumn; 5] = [
+/// The numbers each row shows, after the group (the licenses short: what
+/// the group's over-licensed accounts lack, `aggregate::overuse`).
+static SHOWN: [GroupColumn; 6] = [
     count(&totals::N_ACCOUNTS),
     of(&accounts::USED_AUTHORIZED),
     of(&accounts::TOTAL_AUTHORIZED),
     of(&accounts::UTILIZATION),
     GroupColumn::Own(&SHARE_OF_USED),
+    count(&totals::LICENSES_SHORT),
 ];
 
 /// The rows of a key's table: the first [`MAX_GROUP_ROWS`] (largest use

@@ -118,13 +118,14 @@ mod tests {
         assert_eq!(at(1, "utilization"), Some(Data::Float(0.97)));
         assert_eq!(at(3, "group"), Some(Data::String("(untagged)".into())));
         assert_eq!(at(3, "accounts"), Some(Data::Float(2.0)));
+        assert_eq!(at(2, "licenses_short"), Some(Data::Float(5.0)), "15 of 10");
         assert_eq!(
             at(4, "group"),
             Some(Data::String("=HYPERLINK(\"x\")".into()))
         );
         // The autofilter and the two charts, in the sheet's XML.
         let xml = sheet_xml(&path);
-        assert!(xml.contains("<autoFilter ref=\"A1:P6\""), "{xml}");
+        assert!(xml.contains("<autoFilter ref=\"A1:R6\""), "{xml}");
         let charts: Vec<String> = parts(&path, "xl/charts/chart")
             .into_iter()
             .filter(|c| c.contains("Groups!"))
