@@ -362,12 +362,20 @@ fn group_licenses_per_group_of_each_key() {
         [
             r#"tcss_group_image_licenses{group_by="team",group="payments",kind="total"} 100"#,
             r#"tcss_group_image_licenses{group_by="team",group="payments",kind="used"} 97"#,
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="short"} 0"#,
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="idle"} 3"#,
             r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="total"} 10"#,
             r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="used"} 15"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="short"} 5"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="idle"} 0"#,
             r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="total"} 100"#,
             r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="used"} 97"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="short"} 0"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="idle"} 3"#,
             r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="total"} 10"#,
             r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="used"} 15"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="short"} 5"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="idle"} 0"#,
         ],
         "the untagged team group knows no number: no sample"
     );
