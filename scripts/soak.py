@@ -107,7 +107,7 @@ def check_rows(outdir, config):
         if len(files) != 1:
             problems.append(f"expected one {pattern}, found {files}")
             return []
-        with open(files[0], newline="", encoding="utf-8") as f:
+        with open(files[0], newline="", encoding="utf-8-sig") as f:
             return list(csv.DictReader(f))
 
     regions = read("*.regions.csv")

@@ -169,7 +169,10 @@ pub(super) async fn history_command(
         history: &location,
         generated_at: now,
     };
-    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats)
+    let layout = report::Layout {
+        csv_bom: config.defaults.csv_bom,
+    };
+    let paths = crate::report::trends::write(&trends, &about, &args.out, &args.formats, layout)
         .with_context(|| format!("writing the history files into {}", args.out.display()))?;
     tracing::info!(
         runs = trends.runs.len(),

@@ -128,7 +128,7 @@ type Col = Column<AccountRow>;
 /// Account name from the config.
 pub(crate) static ACCOUNT: Col =
     Col::new("account", "Account", Kind::Text, |r| Cell::str(&r.account))
-        .width(28.0)
+        .width(24.0)
         .trend();
 /// Its UIN (config, role ARN or learned from the API).
 pub(crate) static UIN: Col =
@@ -244,7 +244,7 @@ pub(crate) static SCANNED_IMAGES: Col =
 /// `NotScannedImageCnt`.
 pub(crate) static NOT_SCANNED_IMAGES: Col = Col::new(
     "not_scanned_images",
-    "Not scanned images",
+    "Images not scanned",
     Kind::Count,
     |r| Cell::int(r.not_scanned_images),
 )
@@ -254,7 +254,7 @@ pub(crate) static NOT_SCANNED_IMAGES: Col = Col::new(
 /// `NotScannedLocalImageCnt`.
 pub(crate) static NOT_SCANNED_LOCAL_IMAGES: Col = Col::new(
     "not_scanned_local_images",
-    "Not scanned local images",
+    "Local images not scanned",
     Kind::Count,
     |r| Cell::int(r.not_scanned_local_images),
 )
@@ -301,7 +301,7 @@ pub(crate) static DUPLICATE_RATIO: Col =
 /// `CanApplyFreeImageAuthorize`.
 pub(crate) static CAN_APPLY_FREE_AUTHORIZE: Col = Col::new(
     "can_apply_free_authorize",
-    "Free licenses can be applied for",
+    "Can apply for free licenses",
     Kind::Flag,
     |r| Cell::bool(r.can_apply_free_authorize),
 );
@@ -347,16 +347,20 @@ pub(crate) static SCAN_QUOTA_STATUS: Col =
     })
     .width(18.0);
 /// `ImageScanInquireInfo.StartTime`, Beijing time.
-pub(crate) static SCAN_QUOTA_START: Col =
-    Col::new("scan_quota_start", "Scan quota starts", Kind::Time, |r| {
-        Cell::time(r.scan_quota_start.as_ref())
-    });
+pub(crate) static SCAN_QUOTA_START: Col = Col::new(
+    "scan_quota_start",
+    "Scan quota starts (UTC+8)",
+    Kind::Time,
+    |r| Cell::time(r.scan_quota_start.as_ref()),
+);
 /// `ImageScanInquireInfo.EndTime`, Beijing time.
-pub(crate) static SCAN_QUOTA_END: Col =
-    Col::new("scan_quota_end", "Scan quota ends", Kind::Time, |r| {
-        Cell::time(r.scan_quota_end.as_ref())
-    })
-    .sample(Sample::of(&f::QUOTA_END, None));
+pub(crate) static SCAN_QUOTA_END: Col = Col::new(
+    "scan_quota_end",
+    "Scan quota ends (UTC+8)",
+    Kind::Time,
+    |r| Cell::time(r.scan_quota_end.as_ref()),
+)
+.sample(Sample::of(&f::QUOTA_END, None));
 /// Whole days from the run's start to the quota's end.
 pub(crate) static SCAN_QUOTA_DAYS_LEFT: Col = Col::new(
     "scan_quota_days_left",

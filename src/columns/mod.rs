@@ -78,13 +78,14 @@ impl Kind {
     }
 
     /// The XLSX column width (characters) of a column of this kind, unless
-    /// the column says otherwise.
+    /// the column says otherwise (the header, which wraps, may widen it).
     fn width(self) -> f64 {
         match self {
-            Kind::Uin => 20.0,
-            Kind::Status => 11.0,
-            Kind::Time => 27.0,
-            _ => 12.0,
+            Kind::Uin => 19.0,
+            Kind::Status => 9.0,
+            Kind::Time => 20.0,
+            Kind::Count | Kind::Days | Kind::Flag | Kind::Ratio => 10.0,
+            Kind::Text | Kind::Decimal => 12.0,
         }
     }
 }

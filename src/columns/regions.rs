@@ -114,7 +114,7 @@ type Col = Column<RegionRow>;
 
 /// Account name.
 pub(crate) static ACCOUNT: Col =
-    Col::new("account", "Account", Kind::Text, |r| Cell::str(&r.account)).width(28.0);
+    Col::new("account", "Account", Kind::Text, |r| Cell::str(&r.account)).width(24.0);
 /// The account's UIN.
 pub(crate) static UIN: Col = Col::new("uin", "UIN", Kind::Uin, |r| Cell::text(r.uin.as_deref()));
 /// The region queried.
@@ -192,14 +192,14 @@ static SCANNED_IMAGES: Col = Col::new("scanned_images", "Scanned images", Kind::
 /// `NotScannedImageCnt`.
 static NOT_SCANNED_IMAGES: Col = Col::new(
     "not_scanned_images",
-    "Not scanned images",
+    "Images not scanned",
     Kind::Count,
     |r| Cell::int(r.not_scanned_images),
 );
 /// `NotScannedLocalImageCnt`.
 static NOT_SCANNED_LOCAL_IMAGES: Col = Col::new(
     "not_scanned_local_images",
-    "Not scanned local images",
+    "Local images not scanned",
     Kind::Count,
     |r| Cell::int(r.not_scanned_local_images),
 );
@@ -210,7 +210,7 @@ static DUPLICATE_IMAGES: Col = Col::new("duplicate_images", "Duplicate images", 
 /// `CanApplyFreeImageAuthorize`.
 static CAN_APPLY_FREE_AUTHORIZE: Col = Col::new(
     "can_apply_free_authorize",
-    "Free licenses can be applied for",
+    "Can apply for free licenses",
     Kind::Flag,
     |r| Cell::bool(r.can_apply_free_authorize),
 );
@@ -218,7 +218,7 @@ static CAN_APPLY_FREE_AUTHORIZE: Col = Col::new(
 static SCAN_QUOTA_KEY: Col = Col::new("scan_quota_key", "Scan quota key", Kind::Text, |r| {
     Cell::text(r.scan_quota_key.as_deref())
 })
-.width(26.0);
+.width(34.0);
 /// `ImageScanInquireInfo.ResourceID`.
 static SCAN_QUOTA_RESOURCE_ID: Col = Col::new(
     "scan_quota_resource_id",
@@ -240,20 +240,20 @@ static SCAN_QUOTA_USED: Col = Col::new("scan_quota_used", "Scan quota used", Kin
 });
 /// `ImageScanInquireInfo.PayNum`.
 static SCAN_QUOTA_PAY_NUM: Col =
-    Col::new("scan_quota_pay_num", "Scan quota paid", Kind::Count, |r| {
+    Col::new("scan_quota_pay_num", "Paid scan quota", Kind::Count, |r| {
         Cell::int(r.scan_quota_pay_num)
     });
 /// `ImageScanInquireInfo.TrialNum`.
 static SCAN_QUOTA_TRIAL_NUM: Col = Col::new(
     "scan_quota_trial_num",
-    "Scan quota trial",
+    "Trial scan quota",
     Kind::Count,
     |r| Cell::int(r.scan_quota_trial_num),
 );
 /// `ImageScanInquireInfo.PayUsage`.
 static SCAN_QUOTA_PAY_USAGE: Col = Col::new(
     "scan_quota_pay_usage",
-    "Scan quota paid used",
+    "Paid scan quota used",
     Kind::Count,
     |r| Cell::int(r.scan_quota_pay_usage),
 );
@@ -264,13 +264,19 @@ static SCAN_QUOTA_STATUS: Col =
     })
     .width(18.0);
 /// `ImageScanInquireInfo.StartTime`, Beijing time.
-static SCAN_QUOTA_START: Col = Col::new("scan_quota_start", "Scan quota starts", Kind::Time, |r| {
-    Cell::time(r.scan_quota_start.as_ref())
-});
+static SCAN_QUOTA_START: Col = Col::new(
+    "scan_quota_start",
+    "Scan quota starts (UTC+8)",
+    Kind::Time,
+    |r| Cell::time(r.scan_quota_start.as_ref()),
+);
 /// `ImageScanInquireInfo.EndTime`, Beijing time.
-static SCAN_QUOTA_END: Col = Col::new("scan_quota_end", "Scan quota ends", Kind::Time, |r| {
-    Cell::time(r.scan_quota_end.as_ref())
-});
+static SCAN_QUOTA_END: Col = Col::new(
+    "scan_quota_end",
+    "Scan quota ends (UTC+8)",
+    Kind::Time,
+    |r| Cell::time(r.scan_quota_end.as_ref()),
+);
 /// What is impossible about the answer, or about its account.
 pub(crate) static WARNING: Col = Col::new("warning", "Warning", Kind::Text, |r| {
     Cell::text(r.warning.as_deref())

@@ -12,11 +12,11 @@ type Fact = Column<RunInfo>;
 /// `run.selection` lists it). The history's `runs` row has its own columns
 /// (`history::schema::RUN_COLUMNS`).
 pub(crate) static RUN: [&Fact; 12] = [
-    &Fact::new("started_at", "Started", Kind::Time, |r| {
+    &Fact::new("started_at", "Started (UTC)", Kind::Time, |r| {
         Cell::time(Some(&r.started_at))
     })
     .not_kept(),
-    &Fact::new("finished_at", "Finished", Kind::Time, |r| {
+    &Fact::new("finished_at", "Finished (UTC)", Kind::Time, |r| {
         Cell::time(Some(&r.finished_at))
     })
     .not_kept(),
@@ -71,7 +71,7 @@ pub(crate) static ORGANIZATIONS: [&Org; 8] = [
         Kind::Text,
         |o| Cell::str(&o.management_account),
     ),
-    &Org::new("members_total", "Members (Total)", Kind::Count, |o| {
+    &Org::new("members_total", "Members in total", Kind::Count, |o| {
         Cell::int(
             o.members_total
                 .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),

@@ -110,3 +110,46 @@ fn the_groups_table_reads_the_totals() {
         }
     }
 }
+
+/// Labels (the XLSX headers) are words, not keys, unique in each table,
+/// and a time column's label names its zone, the zone of its values:
+/// `(UTC+8)` for the API's Beijing times, `(UTC)` for the run's.
+#[test]
+fn labels_are_words_unique_and_name_the_time_zone() {
+    fn check<R>(table: &[&Column<R>], rows: &[&R]) {
+        let mut labels: Vec<&str> = table.iter().map(|c| c.label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), table.len(), "unique: {labels:?}");
+        for c in table {
+            assert!(!c.label.contains('_'), "{}: {}", c.key, c.label);
+            assert_ne!(c.label, c.key);
+            if c.kind != Kind::Time {
+                assert!(!c.label.contains("UTC"), "{}", c.label);
+                continue;
+            }
+            let zone = if c.label.ends_with(" (UTC+8)") {
+                8 * 3600
+            } else {
+                assert!(c.label.ends_with(" (UTC)"), "{}: {}", c.key, c.label);
+                0
+            };
+            for row in rows {
+                if let Cell::Time(t) = c.cell(row) {
+                    assert_eq!(t.offset().local_minus_utc(), zone, "{}", c.key);
+                }
+            }
+        }
+    }
+    let report = sample_report();
+    let agg = &report.aggregate;
+    check(&ACCOUNTS, &agg.accounts.iter().collect::<Vec<_>>());
+    check(&REGIONS, &agg.regions.iter().collect::<Vec<_>>());
+    check(&run::RUN, &[&agg.run]);
+    check(&run::ORGANIZATIONS, &[]);
+    let totals: Vec<&str> = TOTALS.iter().map(|c| c.label()).collect();
+    let mut unique = totals.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), totals.len(), "{totals:?}");
+}

@@ -155,6 +155,9 @@ pub struct Defaults {
     /// `history_key`: the name of the config's runs in the history (else
     /// its canonical path), so a moved file can keep its history.
     pub history_key: Option<String>,
+    /// `csv_bom`: whether the CSV files start with a UTF-8 byte-order mark
+    /// (default true: Excel on Windows then reads them as UTF-8).
+    pub csv_bom: bool,
 }
 
 /// A numeric setting of `[defaults]`: its name, its default and the range
@@ -224,6 +227,7 @@ impl Default for Defaults {
             pushgateway: None,
             fail_on: Vec::new(),
             history_key: None,
+            csv_bom: true,
         }
     }
 }

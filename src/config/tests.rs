@@ -144,6 +144,16 @@ fn a_misspelt_region_warns_with_the_nearest_known_one() {
 }
 
 #[test]
+fn csv_files_have_a_byte_order_mark_unless_csv_bom_is_false() {
+    let c = parse("[[accounts]]\nname = \"a\"\n").unwrap();
+    assert!(c.defaults.csv_bom);
+    let c = parse("[defaults]\ncsv_bom = false\n[[accounts]]\nname = \"a\"\n").unwrap();
+    assert!(!c.defaults.csv_bom);
+    let e = err("[defaults]\ncsv_bom = \"no\"\n[[accounts]]\nname = \"a\"\n");
+    assert!(e.starts_with("test.toml:2:11: invalid type"), "{e}");
+}
+
+#[test]
 fn http_endpoint_only_for_loopback() {
     let e = err("[defaults]\nendpoint = \"http://tcss.example.com\"\n[[accounts]]\nname = \"a\"\n");
     assert!(e.contains("test.toml:2:12: `endpoint`"), "{e}");
@@ -786,7 +796,9 @@ mod unknown_keys {
             assert!(got.starts_with(want), "{got}\nwanted {want}");
         }
         assert!(
-            text[1].ends_with("role_duration_secs, language, pushgateway, fail_on, history_key"),
+            text[1].ends_with(
+                "role_duration_secs, language, pushgateway, fail_on, history_key, csv_bom"
+            ),
             "{}",
             text[1]
         );

@@ -152,6 +152,7 @@ fn env_name_ok(name: &str) -> bool {
 pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &Path) -> Defaults {
     let mut out = Defaults {
         allow_insecure_http: d.allow_insecure_http.unwrap_or(false),
+        csv_bom: d.csv_bom.unwrap_or(true),
         ..Defaults::default()
     };
     if let Some(e) = &d.endpoint {

@@ -4,7 +4,7 @@
 //! accounts whose latest utilization is highest picked for the chart.
 //! Only reads; the files are `output`'s.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
@@ -24,9 +24,14 @@ pub type TrendColumns = LazyLock<Vec<(&'static str, Kind)>>;
 pub(super) const RUN_LEAD: [(&str, Kind); 4] = [
     ("run_id", Kind::Count),
     ("stem", Kind::Text),
-    ("started_at", Kind::Text),
+    // RFC 3339 UTC text in the database and the CSV; a date-time in the XLSX.
+    ("started_at", Kind::Time),
     ("complete", Kind::Flag),
 ];
+
+/// The `account_snapshots` column of the account's tags (JSON text), read
+/// with the account trend rows into [`Trends::account_tags`].
+const TAGS: (&str, Kind) = (super::schema::TAGS, Kind::Text);
 
 /// The trend column computed from the run's scope, not read from a table:
 /// the last of every trend row.
@@ -82,6 +87,8 @@ pub struct Trends {
     /// ([`GROUP_TREND_COLUMNS`](super::group_trends::GROUP_TREND_COLUMNS)),
     /// in run order, then each key's groups.
     pub groups: Vec<Vec<Cell<'static>>>,
+    /// The tags of each of [`Trends::accounts`] (the XLSX's `tag:<key>` columns).
+    pub account_tags: Vec<BTreeMap<String, String>>,
 }
 
 impl Store {
@@ -104,12 +111,15 @@ impl Store {
             .trend_rows(&RUN_TREND_COLUMNS, "runs r", "r.id", &from)
             .await?;
         let (runs, other_scopes) = labelled(runs, &labels);
-        let accounts = if runs.is_empty() {
-            Vec::new()
+        let (accounts, account_tags) = if runs.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
             let table = "account_snapshots a JOIN runs r ON r.id = a.run_id";
-            let rows = self.trend_rows(&ACCOUNT_TREND_COLUMNS, table, "r.id, a.position", &from);
-            labelled(rows.await?, &labels).0
+            // The tags are read last, after the trend columns.
+            let mut cols = ACCOUNT_TREND_COLUMNS.to_vec();
+            cols.push(TAGS);
+            let rows = self.trend_rows(&cols, table, "r.id, a.position", &from);
+            split_tags(labelled(rows.await?, &labels).0)
         };
         Ok(Trends {
             since,
@@ -119,6 +129,7 @@ impl Store {
             accounts,
             group_by: Vec::new(),
             groups: Vec::new(),
+            account_tags,
         })
     }
 
@@ -176,6 +187,25 @@ fn labelled(
         })
         .collect();
     (kept, others)
+}
+
+/// Account trend rows read with their tags before the scope label: the
+/// rows without them, and the tags (an unreadable tags text is no tags).
+fn split_tags(
+    rows: Vec<Vec<Cell<'static>>>,
+) -> (Vec<Vec<Cell<'static>>>, Vec<BTreeMap<String, String>>) {
+    rows.into_iter()
+        .map(|mut row| {
+            let scope = row.pop().unwrap_or(Cell::Empty);
+            let tags = row.pop().unwrap_or(Cell::Empty);
+            row.push(scope);
+            let tags = tags
+                .as_text()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            (row, tags)
+        })
+        .unzip()
 }
 
 /// An account's identity across runs: its UIN, else its name.
@@ -269,6 +299,7 @@ mod tests {
             scope: None,
             other_scopes: 0,
             runs,
+            account_tags: Vec::new(),
             accounts: vec![
                 account_row(1, "a", Some("1"), Some(0.9)),
                 account_row(1, "b", Some("2"), Some(0.1)),

@@ -122,6 +122,7 @@ pub(crate) const SIDES: [&str; 3] = ["previous", "current", "change"];
 /// Every column of the Changes table: [`CHANGE_KEY_COLUMNS`], then
 /// `<key>.previous`, `<key>.current`, `<key>.change` ([`SIDES`]) per
 /// compared column (`columns::accounts::compared`).
+#[cfg(test)]
 pub fn change_columns() -> Vec<String> {
     let compared = compared()
         .iter()

@@ -4,7 +4,9 @@
 //! (`--group-by`), `<stem>.groups.csv` (one row per group of each key, the
 //! untagged group's `group` empty).
 //!
-//! UTF-8 without a byte-order mark, a header row, `\n` line endings, fields
+//! UTF-8 starting with a byte-order mark (so Excel on Windows reads the
+//! file as UTF-8; none with `[defaults] csv_bom = false`: [`writer`]), a
+//! header row, `\n` line endings, fields
 //! quoted only when needed. Numbers are plain numbers (negative stays `-5`),
 //! ratios are decimals with full precision (`0.9803921568627451`), booleans
 //! `true`/`false`, unknown values empty. Text cells beginning with `=`, `+`,
@@ -18,15 +20,23 @@ use std::io;
 
 use ::csv::{ByteRecord, Writer, WriterBuilder};
 
-use super::Report;
+use super::{Layout, Report};
 use crate::columns::accounts::{ACCOUNTS, TAG_COLUMN_PREFIX};
 use crate::columns::groups::GROUPS;
 use crate::columns::regions::REGIONS;
 use crate::columns::{rfc3339, Cell};
 use crate::sanitize::guard;
 
-fn writer<W: io::Write>(out: W) -> Writer<W> {
-    WriterBuilder::new().from_writer(out)
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A CSV writer on `out`, which first gets the byte-order mark when
+/// `layout` asks for one (every CSV the tool writes starts so).
+pub(crate) fn writer<W: io::Write>(mut out: W, layout: Layout) -> io::Result<Writer<W>> {
+    if layout.csv_bom {
+        out.write_all(BOM)?;
+    }
+    Ok(WriterBuilder::new().from_writer(out))
 }
 
 /// Appends one cell to `record`, formatted for CSV.
@@ -51,7 +61,7 @@ fn push(record: &mut ByteRecord, cell: &Cell<'_>, buf: &mut String) {
 
 /// Writes the accounts table (header, then one row per account).
 pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
-    let mut w = writer(out);
+    let mut w = writer(out, report.layout)?;
     let mut record = ByteRecord::new();
     for c in ACCOUNTS {
         record.push_field(c.key.as_bytes());
@@ -81,7 +91,7 @@ pub fn write_accounts<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv
 
 /// Writes the regions table (header, then one row per query).
 pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
-    let mut w = writer(out);
+    let mut w = writer(out, report.layout)?;
     w.write_record(REGIONS.iter().map(|c| c.key))?;
     let mut record = ByteRecord::new();
     let mut buf = String::new();
@@ -98,7 +108,7 @@ pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv:
 
 /// Writes the groups table (header, then each key's groups in turn).
 pub fn write_groups<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
-    let mut w = writer(out);
+    let mut w = writer(out, report.layout)?;
     w.write_record(GROUPS.iter().map(|c| c.key()))?;
     let mut record = ByteRecord::new();
     let mut buf = String::new();
@@ -152,7 +162,9 @@ mod tests {
         let report = sample_report();
         let mut out = Vec::new();
         write_accounts(&report, &mut out).unwrap();
-        assert!(!out.starts_with(b"\xEF\xBB\xBF"), "no BOM");
+        // A byte-order mark by default (there was none before `csv_bom`).
+        assert!(out.starts_with(BOM), "a BOM");
+        assert!(out[BOM.len()..].starts_with(b"account,uin,"));
         let (header, rows) = parse(&out);
         let mut expected: Vec<String> = CONTRACT_ACCOUNT_COLUMNS
             .split(',')
@@ -244,6 +256,22 @@ mod tests {
         assert_eq!(untagged["share_of_used"], "");
         assert_eq!(rows[0]["utilization"], "0.97");
         assert_eq!(rows[4]["share_of_used"], (15.0f64 / 112.0).to_string());
+    }
+
+    #[test]
+    fn no_byte_order_mark_with_csv_bom_false() {
+        let mut report = sample_report();
+        report.layout.csv_bom = false;
+        let mut out = Vec::new();
+        write_accounts(&report, &mut out).unwrap();
+        assert!(out.starts_with(b"account,uin,"), "no BOM");
+        let mut out = Vec::new();
+        write_regions(&report, &mut out).unwrap();
+        assert!(out.starts_with(b"account,uin,"), "no BOM");
+        report.layout.csv_bom = true;
+        let mut out = Vec::new();
+        write_regions(&report, &mut out).unwrap();
+        assert!(out.starts_with(BOM), "a BOM");
     }
 
     #[test]

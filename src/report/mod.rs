@@ -48,6 +48,8 @@ pub struct Report {
     pub comparison: Comparison,
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
     pub breaches: Vec<Breach>,
+    /// How the files are laid out (from `[defaults]`), not what they say.
+    pub layout: Layout,
 }
 
 impl Report {
@@ -59,7 +61,23 @@ impl Report {
             groups: Groups::default(),
             comparison: Comparison::NotAsked,
             breaches: Vec::new(),
+            layout: Layout::default(),
         }
+    }
+}
+
+/// How the report files are laid out, as the config says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Whether every CSV file starts with a UTF-8 byte-order mark
+    /// (`[defaults] csv_bom`, default true), so Excel on Windows reads it
+    /// as UTF-8 (Chinese member names stay readable).
+    pub csv_bom: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout { csv_bom: true }
     }
 }
 

@@ -199,10 +199,30 @@ fn a_second_run_compared_with_the_first_snapshot() {
         .iter()
         .map(|c| c.to_string())
         .collect();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Headers are labels: `Licenses used (previous)` for the JSON's
+    // `used_authorized` then (they were `used_authorized.previous`).
+    let label = |name: &str| match name {
+        "account" => "Account".to_string(),
+        "uin" => "UIN".to_string(),
+        "comparison" => "Comparison".to_string(),
+        other => {
+            let (key, side) = other.split_once('.').unwrap();
+            let what = match key {
+                "used_authorized" => "Licenses used",
+                "utilization" => "Utilization",
+                _ => panic!("{key}"),
+            };
+            format!("{what} ({side})")
+        }
+    };
+    let col = |name: &str| header.iter().position(|h| *h == label(name)).unwrap();
+    // The last row is the totals row.
+    let last = sheet.height() - 1;
+    assert_eq!(sheet.get((last, 0)), Some(&Data::String("Total".into())));
     let rows: Vec<(String, String)> = sheet
         .rows()
         .skip(1)
+        .take(last - 1)
         .map(|r| {
             (
                 r[col("account")].to_string(),

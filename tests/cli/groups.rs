@@ -536,12 +536,43 @@ fn the_history_command_gives_each_runs_groups() {
     assert_eq!(
         wb.sheet_names(),
         [
+            "Charts",
             "Trends",
             "Accounts",
             "Top accounts",
             "Groups",
             "Group trends"
         ]
+    );
+    // Groups: headed by labels (issue 24's workbook), the untagged group
+    // shown `(untagged)`.
+    let table = wb.worksheet_range("Groups").unwrap();
+    let header: Vec<String> = table
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let at = |label: &str| {
+        header
+            .iter()
+            .position(|h| h == label)
+            .unwrap_or_else(|| panic!("{label}: {header:?}"))
+    };
+    let (group, short) = (at("Group"), at("Licenses short"));
+    assert!(
+        header.iter().any(|h| h == "Share of licenses used"),
+        "{header:?}"
+    );
+    let untagged: Vec<_> = table
+        .rows()
+        .filter(|r| r[group] == Data::String("(untagged)".into()))
+        .collect();
+    assert_eq!(untagged.len(), 4, "team and nope, two runs");
+    assert!(
+        untagged.iter().any(|r| r[short] == Data::Float(5.0)),
+        "m3: 25 of 20"
     );
     let trend = wb.worksheet_range("Group trends").unwrap();
     assert_eq!(trend.get((0, 1)), Some(&Data::String("team: pay".into())));

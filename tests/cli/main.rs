@@ -28,6 +28,7 @@ mod publishing;
 mod role_refresh;
 mod scope;
 mod selection;
+mod sheets;
 mod stderr;
 mod terminal;
 mod thresholds;
@@ -119,9 +120,10 @@ fn roles_regions_and_totals_are_exact() {
         vec!["Summary", "Accounts", "Regions", "Errors", "Run"]
     );
     let sheet = wb.worksheet_range("Accounts").unwrap();
+    // The header is the label (the CSV keeps the name `account`).
     assert_eq!(
         sheet.get_value((0, 0)),
-        Some(&calamine::Data::String("account".into()))
+        Some(&calamine::Data::String("Account".into()))
     );
     assert_eq!(
         sheet.get_value((1, 1)),

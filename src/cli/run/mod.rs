@@ -422,7 +422,7 @@ pub(super) async fn write_reports(
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    let mut report = assemble(aggregate, groups, previous, &config.defaults.fail_on);
+    let mut report = assemble(aggregate, groups, previous, config);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -494,15 +494,21 @@ fn assemble(
     aggregate: aggregate::Aggregate,
     groups: crate::groups::Groups,
     previous: Option<Option<Previous>>,
-    fail_on: &[crate::thresholds::Threshold],
+    config: &Config,
 ) -> report::Report {
     let comparison = comparison(&aggregate, previous);
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &groups, fail_on);
+    // On the numbers, their groups and their comparison, so every report
+    // lists them.
+    let breaches =
+        crate::thresholds::evaluate(&aggregate, &comparison, &groups, &config.defaults.fail_on);
     report::Report {
         aggregate,
         groups,
         comparison,
         breaches,
+        layout: report::Layout {
+            csv_bom: config.defaults.csv_bom,
+        },
     }
 }
 

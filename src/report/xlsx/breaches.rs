@@ -10,19 +10,19 @@ use super::{as_row, write_cell, Styles};
 use crate::report::breaches::{breach_cells, BREACH_COLUMNS};
 use crate::report::Report;
 
-/// Where each of [`BREACH_COLUMNS`] goes: (sheet column, width when the
-/// Summary sheet does not set one already).
-const LAYOUT: [(&str, u16, Option<f64>); 10] = [
-    ("account", 0, None),
-    ("uin", 1, None),
-    ("expression", 3, None),
-    ("value", 4, None),
-    ("op", 5, None),
-    ("threshold", 6, None),
-    ("scope", 7, Some(10.0)),
-    ("metric", 8, Some(26.0)),
-    ("group_by", 9, Some(16.0)),
-    ("group", 10, Some(24.0)),
+/// Where each of [`BREACH_COLUMNS`] goes: (column, sheet column, width when
+/// the Summary sheet does not set one already, header).
+const LAYOUT: [(&str, u16, Option<f64>, &str); 10] = [
+    ("account", 0, None, "Account"),
+    ("uin", 1, None, "UIN"),
+    ("expression", 3, None, "Threshold breached"),
+    ("value", 4, None, "Value"),
+    ("op", 5, None, "Operator"),
+    ("threshold", 6, None, "Threshold"),
+    ("scope", 7, Some(10.0), "Scope"),
+    ("metric", 8, Some(26.0), "Metric"),
+    ("group_by", 9, Some(16.0), "Grouped by"),
+    ("group", 10, Some(24.0), "Group"),
 ];
 
 /// Writes the section from `row` when there are breaches.
@@ -41,10 +41,12 @@ pub(super) fn section(
         all.len(),
         if all.len() == 1 { "" } else { "es" }
     );
+    // On a page of its own, so the chart above prints whole.
+    ws.set_page_breaks(&[row])?;
     ws.write_string_with_format(row, 0, title, &styles.bold)?;
     let index = |name: &str| BREACH_COLUMNS.iter().position(|c| *c == name);
-    for (name, col, width) in LAYOUT {
-        ws.write_string_with_format(row + 1, col, name, &styles.header)?;
+    for (_, col, width, header) in LAYOUT {
+        ws.write_string_with_format(row + 1, col, header, &styles.header)?;
         if let Some(w) = width {
             ws.set_column_width(col, w)?;
         }
@@ -52,7 +54,7 @@ pub(super) fn section(
     for (i, b) in all.iter().enumerate() {
         let r = row + 2 + as_row(i)?;
         let cells = breach_cells(b);
-        for (name, col, _) in LAYOUT {
+        for (name, col, _, _) in LAYOUT {
             let at = index(name)
                 .ok_or_else(|| XlsxError::ParameterError(format!("no breaches column {name}")))?;
             write_cell(ws, r, col, &cells[at], styles)?;
@@ -103,8 +105,9 @@ mod tests {
         let (last_total, _) = find(&range, "Throttled attempts").expect("totals");
         assert!(title > last_total, "below the totals");
         let row = |r: usize, c: usize| range.get((r, c)).cloned().unwrap_or(Data::Empty);
-        assert_eq!(row(title + 1, 0), Data::String("account".into()));
-        assert_eq!(row(title + 1, 8), Data::String("metric".into()));
+        // Headers in words (they were the JSON keys `account`, `metric`).
+        assert_eq!(row(title + 1, 0), Data::String("Account".into()));
+        assert_eq!(row(title + 1, 8), Data::String("Metric".into()));
         let first = title + 2;
         assert_eq!(row(first, 0), Data::String("payments-prod".into()));
         assert_eq!(row(first, 1), Data::String("100012345678901234".into()));

@@ -3,25 +3,30 @@
 //! (every count of the totals table: previous, current, change), then the
 //! accounts whose licenses changed (purchases and releases, biggest change
 //! first, `Compared::license_changes`: apart from the usage movers). Below
-//! them the table of every account (its header filterable): previous
-//! value, current value and difference side by side for each compared
-//! metric ([`change_columns`]); matched accounts biggest movers first, then
-//! new accounts, then vanished ones, the `comparison` column saying which
-//! (`changed`, `unchanged`, `unknown`, `new`, `vanished`). Utilization
-//! values are percentages, its difference is in percentage points
-//! (`+7.0 pp`), count differences are signed (`+7`). With nothing to
-//! compare with, the sheet holds the note instead. The Run sheet names the
-//! run compared with.
+//! them the table of every account (its header filterable and repeated on
+//! every printed page): previous value, current value and difference side
+//! by side for each compared metric (`report::changes::change_columns`,
+//! headed by the column's label: `Licenses used (previous)`, `(current)`,
+//! `(change)`); matched accounts biggest movers first, then new accounts,
+//! then vanished ones, the Comparison column saying which (`changed`,
+//! `unchanged`, `unknown`, `new`, `vanished`), and a totals row.
+//! Utilization values are percentages, its difference is in percentage
+//! points (`+7.0 pp`), count differences are signed (`+7`). With nothing
+//! to compare with, the sheet holds the note instead. The Run sheet names
+//! the run compared with.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::{as_col, as_row, print, write_table_cell, Heading, Styles};
-use crate::columns::accounts::{compared, ACCOUNT, ACCOUNTS, TOTAL_AUTHORIZED, UIN};
-use crate::columns::{find, Kind};
-use crate::columns::{rfc3339, Cell};
+use super::totals_row::{Rule, TotalsRow};
+use super::{
+    as_col, as_row, print, table_columns, table_heading, write_formatted, write_table_cell,
+    Heading, Styles,
+};
+use crate::columns::accounts::{compared, AccountRow, ACCOUNT, TOTAL_AUTHORIZED, UIN};
+use crate::columns::{Cell, Column, Kind, Total};
 use crate::compare::{Compared, Comparison};
 use crate::report::changes::{
-    change_columns, change_row_cells, change_rows, previous_date, CHANGE_KEY_COLUMNS, SIDES,
+    change_row_cells, change_rows, previous_date, CHANGE_KEY_COLUMNS, SIDES,
 };
 use crate::report::Report;
 
@@ -34,6 +39,15 @@ pub const POINTS_FORMAT: &str = "+0.0\" pp\";-0.0\" pp\";0.0\" pp\"";
 /// Number format of the count differences.
 pub const SIGNED_FORMAT: &str = "+#,##0;-#,##0;0";
 
+/// The headers of [`CHANGE_KEY_COLUMNS`], and what their cells are.
+const KEY_HEADINGS: [(&str, Kind, f64); 5] = [
+    ("Account", Kind::Text, 24.0),
+    ("UIN", Kind::Uin, 20.0),
+    ("Comparison", Kind::Status, 12.0),
+    ("Status", Kind::Status, 9.0),
+    ("Previous status", Kind::Status, 10.0),
+];
+
 /// Adds the Changes sheet when the run compares.
 pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     match &report.comparison {
@@ -42,20 +56,22 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             let ws = wb.add_worksheet();
             ws.set_name(CHANGES_SHEET)?;
             ws.set_column_width(0, 100)?;
-            print::setup(ws)?;
+            print::sheet(ws, &styles.stem)?;
             ws.write_string_with_format(0, 0, "No earlier run to compare with", &styles.header)?;
             ws.write_string(1, 0, super::clip(note))?;
             Ok(())
         }
         Comparison::With(c) => {
+            // Rows in order (constant memory): the columns' formats first.
             let ws = wb.add_worksheet_with_constant_memory()?;
-            ws.set_name(CHANGES_SHEET)?;
-            print::setup(ws)?;
-            let columns = change_columns();
-            let headings: Vec<Heading> = columns.iter().map(|name| heading(name)).collect();
+            let mut headings = headings();
+            // The first column holds the totals' labels above the accounts.
+            let longest = c.totals.iter().map(|t| t.column.label().chars().count());
+            let label_width = longest.max().unwrap_or(0) as f64 + 2.0;
+            headings[0].width = headings[0].width.max(label_width);
             let rows = c.changes.len() + c.vanished.len();
-            column_widths(ws, &headings, styles)?;
-            column_formats(ws, styles)?;
+            table_columns(ws, &headings, styles)?;
+            column_formats(ws)?;
             let title = format!(
                 "Changes since {} (run {})",
                 previous_date(c),
@@ -64,56 +80,72 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
             ws.write_string_with_format(0, 0, super::clip(&title), &styles.title)?;
             let next = totals_block(ws, 2, c, styles)?;
             let top = license_changes_block(ws, next + 1, report, c, styles)? + 1;
+            // The table prints from a page of its own, its title above it.
+            ws.set_page_breaks(&[top])?;
             ws.write_string_with_format(top, 0, "Every account", &styles.bold)?;
             let header = top + 1;
-            let last_col = as_col(headings.len().saturating_sub(1))?;
-            ws.autofilter(header, 0, header + as_row(rows)?, last_col)?;
-            for (i, h) in headings.iter().enumerate() {
-                ws.write_string_with_format(header, as_col(i)?, &h.name, &styles.header)?;
-            }
+            let n = headings.len();
+            table_heading(ws, CHANGES_SHEET, &headings, header, rows, styles, n)?;
+            let mut totals = totals(styles);
             for (i, row) in change_rows(report, c).enumerate() {
                 for (col, cell) in change_row_cells(&row).iter().enumerate() {
+                    totals.add(col, cell);
                     write_table_cell(ws, header + 1 + as_row(i)?, as_col(col)?, cell)?;
                 }
             }
-            Ok(())
+            totals.write(ws, header + 1, rows, styles)
         }
     }
 }
 
-/// The accounts table's column widths (and the percent format of its
-/// ratio columns).
-fn column_widths(
-    ws: &mut Worksheet,
-    headings: &[Heading],
-    styles: &Styles,
-) -> Result<(), XlsxError> {
-    for (i, h) in headings.iter().enumerate() {
-        ws.set_column_width(as_col(i)?, h.width)?;
-        if h.percent {
-            ws.set_column_format(as_col(i)?, &styles.percent)?;
-        }
-    }
-    Ok(())
+/// The sheet's headings: the key columns', then `<label> (previous)`,
+/// `(current)` and `(change)` for each compared column, as wide as that
+/// column on the Accounts sheet.
+fn headings() -> Vec<Heading> {
+    debug_assert_eq!(KEY_HEADINGS.len(), CHANGE_KEY_COLUMNS.len());
+    let keys = KEY_HEADINGS
+        .iter()
+        .map(|(label, kind, width)| Heading::new(*label, *width, *kind));
+    let sides = compared().iter().flat_map(|c| {
+        SIDES.map(|side| {
+            let kind = match (side, c.kind) {
+                ("change", Kind::Ratio) => Kind::Decimal,
+                _ => c.kind,
+            };
+            Heading::new(format!("{} ({side})", c.label), c.xlsx_width(), kind)
+        })
+    });
+    keys.chain(sides).collect()
 }
+
+/// The headers of the totals block.
+pub const TOTALS_HEADER: [&str; 4] = ["Total", "Previous", "Current", "Change"];
 
 /// The totals then and now from `row`: a header, one row per count of the
-/// totals; returns the next free row.
+/// totals, each shown by its kind; returns the next free row.
 fn totals_block(
     ws: &mut Worksheet,
     row: u32,
     c: &Compared,
     styles: &Styles,
 ) -> Result<u32, XlsxError> {
-    let signed = Format::new().set_num_format(SIGNED_FORMAT);
+    let signed = styles.of(Kind::Count).clone().set_num_format(SIGNED_FORMAT);
     for (i, h) in TOTALS_HEADER.iter().enumerate() {
-        ws.write_string_with_format(row, as_col(i)?, *h, &styles.header)?;
+        let kind = if i == 0 { Kind::Text } else { Kind::Count };
+        ws.write_string_with_format(row, as_col(i)?, *h, styles.header(kind))?;
     }
     for (i, t) in c.totals.iter().enumerate() {
         let r = row + 1 + as_row(i)?;
-        ws.write_string(r, 0, t.column.label())?;
-        write_table_cell(ws, r, 1, &t.previous)?;
-        write_table_cell(ws, r, 2, &t.current)?;
+        let value = styles.of(t.column.kind());
+        write_formatted(
+            ws,
+            r,
+            0,
+            &Cell::str(t.column.label()),
+            styles.of(Kind::Text),
+        )?;
+        write_formatted(ws, r, 1, &t.previous, value)?;
+        write_formatted(ws, r, 2, &t.current, value)?;
         if let Some(n) = t.change.as_int() {
             ws.write_number_with_format(r, 3, n as f64, &signed)?;
         }
@@ -121,16 +153,13 @@ fn totals_block(
     Ok(row + 1 + as_row(c.totals.len())?)
 }
 
-/// The headers of the totals block.
-pub const TOTALS_HEADER: [&str; 4] = ["Total", "Previous", "Current", "Change"];
-
 /// The headers of the licenses bought or released: the account, its UIN,
-/// and the licenses total's three sides (named as in the table below).
+/// and the licenses total's three sides (labelled as in the table below).
 pub fn license_headers() -> Vec<String> {
-    [ACCOUNT.key, UIN.key]
+    [ACCOUNT.label, UIN.label]
         .into_iter()
         .map(str::to_string)
-        .chain(SIDES.map(|side| format!("{}.{side}", TOTAL_AUTHORIZED.key)))
+        .chain(SIDES.map(|side| format!("{} ({side})", TOTAL_AUTHORIZED.label)))
         .collect()
 }
 
@@ -147,10 +176,18 @@ fn license_changes_block(
     let changed = c.license_changes();
     let title = format!("Licenses bought or released ({})", changed.len());
     ws.write_string_with_format(row, 0, title, &styles.bold)?;
-    for (i, h) in license_headers().iter().enumerate() {
-        ws.write_string_with_format(row + 1, as_col(i)?, h, &styles.header)?;
+    // Headed in the table's columns, as many lines high as they wrap into.
+    let table = headings();
+    let kinds = [Kind::Text, Kind::Uin, Kind::Count, Kind::Count, Kind::Count];
+    let mut lines = 1;
+    for (i, (h, kind)) in license_headers().into_iter().zip(kinds).enumerate() {
+        let width = table.get(i).map_or(12.0, |t| t.width);
+        lines = lines.max(Heading::new(h.as_str(), width, kind).lines());
+        ws.write_string_with_format(row + 1, as_col(i)?, h, styles.header(kind))?;
     }
-    let signed = Format::new().set_num_format(SIGNED_FORMAT);
+    ws.set_row_height(row + 1, 15.0 * lines as f64)?;
+    let signed = styles.of(Kind::Count).clone().set_num_format(SIGNED_FORMAT);
+    let count = styles.of(Kind::Count);
     let total = &TOTAL_AUTHORIZED;
     for (n, &i) in changed.iter().enumerate() {
         let r = row + 2 + as_row(n)?;
@@ -159,10 +196,16 @@ fn license_changes_block(
             .as_ref()
             .map_or(Cell::Empty, |p| p.values.get(total));
         let change = c.changes[i].as_ref().and_then(|ch| ch.values.int(total));
-        write_table_cell(ws, r, 0, &Cell::str(&a.account))?;
-        write_table_cell(ws, r, 1, &Cell::text(a.uin.as_deref()))?;
-        write_table_cell(ws, r, 2, &before)?;
-        write_table_cell(ws, r, 3, &total.cell(a))?;
+        write_formatted(ws, r, 0, &Cell::str(&a.account), styles.of(Kind::Text))?;
+        write_formatted(
+            ws,
+            r,
+            1,
+            &Cell::text(a.uin.as_deref()),
+            styles.of(Kind::Uin),
+        )?;
+        write_formatted(ws, r, 2, &before, count)?;
+        write_formatted(ws, r, 3, &total.cell(a), count)?;
         if let Some(d) = change {
             ws.write_number_with_format(r, 4, d as f64, &signed)?;
         }
@@ -170,46 +213,101 @@ fn license_changes_block(
     Ok(row + 2 + as_row(changed.len())?)
 }
 
-/// A Changes column's heading: the width of the accounts column of that
-/// name, else the usual one.
-fn heading(name: &str) -> Heading {
-    let base = find(&ACCOUNTS, name).map_or(12.0, |c| c.xlsx_width());
-    Heading::new(name, base, false)
+/// The sheet column of side `side` of the compared column `column`.
+fn side_col(column: &Column<AccountRow>, side: usize) -> Option<usize> {
+    let i = compared().iter().position(|c| std::ptr::eq(*c, column))?;
+    Some(CHANGE_KEY_COLUMNS.len() + i * SIDES.len() + side)
 }
 
-/// Percentages for a ratio's values, points for its difference, signs for
-/// the other differences.
-fn column_formats(ws: &mut Worksheet, styles: &Styles) -> Result<(), XlsxError> {
+/// The totals row: counts and their differences summed; a ratio whose
+/// parts are compared too as the ratio of their sums (now and then) and
+/// its difference in points.
+fn totals(styles: &Styles) -> TotalsRow {
+    let mut rules: Vec<(Rule, Format)> = KEY_HEADINGS
+        .iter()
+        .map(|(_, kind, _)| (Rule::Blank, styles.total(*kind).clone()))
+        .collect();
+    let points = styles
+        .total(Kind::Decimal)
+        .clone()
+        .set_num_format(POINTS_FORMAT);
+    let signed = styles
+        .total(Kind::Count)
+        .clone()
+        .set_num_format(SIGNED_FORMAT);
+    for c in compared() {
+        let parts = match c.total {
+            Total::Weighted { num, den } => side_col(num, 0).zip(side_col(den, 0)),
+            _ => None,
+        };
+        let value = styles.total(c.kind).clone();
+        match (c.kind, parts) {
+            (Kind::Ratio, Some((num, den))) => {
+                rules.push((Rule::Ratio { num, den }, value.clone()));
+                rules.push((
+                    Rule::Ratio {
+                        num: num + 1,
+                        den: den + 1,
+                    },
+                    value,
+                ));
+                let now = (num + 1, den + 1);
+                rules.push((
+                    Rule::Points {
+                        now,
+                        then: (num, den),
+                    },
+                    points.clone(),
+                ));
+            }
+            (Kind::Count, _) => {
+                rules.push((Rule::Sum, value.clone()));
+                rules.push((Rule::Sum, value));
+                rules.push((Rule::Sum, signed.clone()));
+            }
+            _ => rules.extend((0..SIDES.len()).map(|_| (Rule::Blank, value.clone()))),
+        }
+    }
+    TotalsRow::new(rules)
+}
+
+/// Points for a ratio's difference, signs for the other differences (the
+/// values have their kind's format).
+fn column_formats(ws: &mut Worksheet) -> Result<(), XlsxError> {
     let points = Format::new().set_num_format(POINTS_FORMAT);
     let signed = Format::new().set_num_format(SIGNED_FORMAT);
-    let first = CHANGE_KEY_COLUMNS.len();
-    for (i, column) in compared().iter().enumerate() {
-        let at = |side: usize| as_col(first + i * SIDES.len() + side);
-        if column.kind == Kind::Ratio {
-            ws.set_column_format(at(0)?, &styles.percent)?;
-            ws.set_column_format(at(1)?, &styles.percent)?;
-            ws.set_column_format(at(2)?, &points)?;
+    for column in compared() {
+        let change = side_col(column, 2)
+            .ok_or_else(|| XlsxError::ParameterError(format!("no column {}", column.key)))?;
+        let format = if column.kind == Kind::Ratio {
+            &points
         } else {
-            ws.set_column_format(at(2)?, &signed)?;
-        }
+            &signed
+        };
+        ws.set_column_format(as_col(change)?, format)?;
     }
     Ok(())
 }
 
 /// The Run sheet's rows naming the run compared with, from `row`.
-pub(super) fn run_rows(ws: &mut Worksheet, row: u32, report: &Report) -> Result<(), XlsxError> {
+pub(super) fn run_rows(
+    ws: &mut Worksheet,
+    row: u32,
+    report: &Report,
+    styles: &Styles,
+) -> Result<(), XlsxError> {
     let (run, generated) = match &report.comparison {
         Comparison::NotAsked => return Ok(()),
         Comparison::NoPrevious(note) => (Cell::str(note), Cell::Empty),
         Comparison::With(c) => (
             Cell::str(&c.previous_run),
-            Cell::Text(rfc3339(&c.previous_generated_at).into()),
+            Cell::time(Some(&c.previous_generated_at)),
         ),
     };
     ws.write_string(row, 0, "Compared with run")?;
-    write_table_cell(ws, row, 1, &run)?;
-    ws.write_string(row + 1, 0, "Compared with (generated)")?;
-    write_table_cell(ws, row + 1, 1, &generated)?;
+    write_formatted(ws, row, 1, &run, styles.left(Kind::Text))?;
+    ws.write_string(row + 1, 0, "Compared with (generated, UTC)")?;
+    write_formatted(ws, row + 1, 1, &generated, styles.left(Kind::Time))?;
     Ok(())
 }
 
@@ -218,6 +316,7 @@ mod tests {
     use calamine::{open_workbook, Data, Range, Reader, Xlsx};
 
     use super::*;
+    use crate::report::changes::change_columns;
     use crate::report::xlsx::{save, SHEETS};
     use crate::test_support::compared_report;
     use crate::test_support::sample_report;
@@ -244,6 +343,21 @@ mod tests {
         (dir, sheet, header)
     }
 
+    /// The labels of the table's columns (the JSON's names, looked up
+    /// below through the labels, were its headers).
+    fn expected_headers() -> Vec<String> {
+        let mut expected: Vec<String> =
+            ["Account", "UIN", "Comparison", "Status", "Previous status"]
+                .map(String::from)
+                .to_vec();
+        for c in compared() {
+            for side in ["previous", "current", "change"] {
+                expected.push(format!("{} ({side})", c.label));
+            }
+        }
+        expected
+    }
+
     #[test]
     fn the_changes_sheet_reads_back() {
         let (_dir, sheet, top) = changes_sheet(&compared_report());
@@ -254,8 +368,10 @@ mod tests {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        assert_eq!(header, change_columns());
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        assert_eq!(header, expected_headers());
+        assert!(header.iter().any(|h| h == "Licenses used (change)"));
+        let names = change_columns();
+        let col = |name: &str| names.iter().position(|h| h == name).unwrap();
         let accounts: Vec<String> = sheet
             .rows()
             .skip(top + 1)
@@ -263,7 +379,14 @@ mod tests {
             .collect();
         assert_eq!(
             accounts,
-            ["payments-prod", "-member-a", "legacy", "late", "retired"]
+            [
+                "payments-prod",
+                "-member-a",
+                "legacy",
+                "late",
+                "retired",
+                "Total"
+            ]
         );
         let get = |r: usize, name: &str| sheet.get((top + r, col(name))).cloned();
         assert_eq!(
@@ -286,10 +409,23 @@ mod tests {
             get(5, "used_authorized.current"),
             None | Some(Data::Empty)
         ));
+
+        // The totals row: counts summed, utilization weighted, its change in points.
+        assert_eq!(get(6, "used_authorized.previous"), Some(Data::Float(114.0)));
+        assert_eq!(get(6, "used_authorized.current"), Some(Data::Float(112.0)));
+        assert_eq!(get(6, "used_authorized.change"), Some(Data::Float(7.0)));
+        let float = |d: Option<Data>| match d {
+            Some(Data::Float(x)) => x,
+            other => panic!("{other:?}"),
+        };
+        let (then, now) = (114.0 / 140.0, 112.0 / 110.0);
+        assert!((float(get(6, "utilization.previous")) - then).abs() < 1e-12);
+        assert!((float(get(6, "utilization.current")) - now).abs() < 1e-12);
+        assert!((float(get(6, "utilization.change")) - (now - then) * 100.0).abs() < 1e-9);
     }
 
     #[test]
-    fn number_formats_and_the_run_compared_with() {
+    fn number_formats_totals_formulas_and_the_run_compared_with() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.xlsx");
         save(&compared_report(), &path).unwrap();
@@ -298,6 +434,19 @@ mod tests {
         let top = row_of(&sheet, "Every account") + 1;
         let header = change_columns();
         let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        // The totals row sums the table's rows (Excel's rows count from 1).
+        let formulas = wb.worksheet_formula(CHANGES_SHEET).unwrap();
+        let at = |name: &str| rust_xlsxwriter::utility::column_number_to_name(col(name) as u16);
+        let column = col("used_authorized.change") as u32;
+        assert_eq!(
+            formulas.get_value((top as u32 + 6, column)),
+            Some(&format!(
+                "SUBTOTAL(109,{0}{1}:{0}{2})",
+                at("used_authorized.change"),
+                top + 2,
+                top + 6
+            ))
+        );
         let styles = wb.worksheet_style(CHANGES_SHEET).unwrap();
         let format_of = |name: &str| {
             styles
@@ -311,7 +460,7 @@ mod tests {
         );
         assert_eq!(
             format_of("utilization.current").as_deref(),
-            Some(super::super::PERCENT_FORMAT)
+            Some(crate::report::xlsx::PERCENT_FORMAT)
         );
         assert_eq!(
             format_of("used_authorized.change").as_deref(),
@@ -432,6 +581,24 @@ mod tests {
             xml.contains(&format!("<autoFilter ref=\"A{top}:{last}{}\"/>", top + 5)),
             "{xml}"
         );
+        // Printed from a page of its own, its title above it (a break
+        // above the title's row, counted from 0).
+        assert!(
+            xml.contains(&format!(
+                "<brk id=\"{}\" max=\"16383\" man=\"1\"/>",
+                top - 2
+            )),
+            "{xml}"
+        );
+        // The first column is wide enough for the totals' labels above.
+        let cols = &xml[xml.find("<col min=\"1\" max=\"1\" width=\"").unwrap() + 28..];
+        let width: f64 = cols[..cols.find('"').unwrap()].parse().unwrap();
+        let longest = crate::columns::totals::count_columns()
+            .iter()
+            .map(|c| c.label().len())
+            .max()
+            .unwrap();
+        assert!(width > longest as f64, "{width} for {longest} characters");
     }
 
     #[test]

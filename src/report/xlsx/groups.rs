@@ -1,16 +1,19 @@
 //! The Groups sheet (with `--group-by` only; after Accounts): one table of
 //! every group of every key (the groups table's columns, the untagged
-//! group shown `(untagged)`), with a frozen, filterable header, and beside
-//! it a bar chart per key of its [`TOP_GROUPS`] groups by licenses used
-//! (the rows are largest use first within a key, so a chart reads the top
-//! of its key's rows).
+//! group shown `(untagged)`, headed by their labels, values shown by kind),
+//! with a frozen, filterable header, and beside it a bar chart per key of
+//! its [`TOP_GROUPS`] groups by licenses used, its axis from zero (the rows
+//! are largest use first within a key, so a chart reads the top of its
+//! key's rows). No totals row: the table holds every key's groups, each
+//! key's adding up to the run's totals (the Summary's), so a column's sum
+//! would count the run once per key.
 
 use rust_xlsxwriter::{Chart, ChartType, Workbook, Worksheet, XlsxError};
 
 use super::{as_col, as_row, table_header, write_table_cell, Heading, Styles};
 use crate::columns::accounts::USED_AUTHORIZED;
 use crate::columns::groups::{GroupColumn, GROUP, GROUPS, UNTAGGED};
-use crate::columns::{Cell, Kind};
+use crate::columns::Cell;
 use crate::report::Report;
 
 /// The sheet's name.
@@ -31,7 +34,7 @@ pub(super) fn sheet(wb: &mut Workbook, report: &Report, styles: &Styles) -> Resu
     let ws = wb.add_worksheet();
     let headings: Vec<Heading> = GROUPS
         .iter()
-        .map(|c| Heading::new(c.key(), c.xlsx_width(), c.kind() == Kind::Ratio))
+        .map(|c| Heading::new(c.label(), c.xlsx_width(), c.kind()))
         .collect();
     table_header(ws, GROUPS_SHEET, &headings, groups.rows.len(), styles)?;
     for (i, g) in groups.rows.iter().enumerate() {
@@ -80,7 +83,7 @@ fn charts(ws: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
             chart.title().set_name(
                 format!("{} by {key}: top {shown} groups", USED_AUTHORIZED.label).as_str(),
             );
-            chart.x_axis().set_num_format("#,##0");
+            chart.x_axis().set_min(0).set_num_format("#,##0");
             chart.y_axis().set_reverse();
             chart.legend().set_hidden();
             chart.set_width(560).set_height(320);
@@ -109,10 +112,10 @@ mod tests {
         assert_eq!(names[1..3], ["Accounts", GROUPS_SHEET], "after Accounts");
         let range = wb.worksheet_range(GROUPS_SHEET).unwrap();
         let header: Vec<String> = crate::report::xlsx::tests::header_row(&range);
-        let keys: Vec<&str> = GROUPS.iter().map(|c| c.key()).collect();
-        assert_eq!(header, keys);
+        let labels: Vec<&str> = GROUPS.iter().map(|c| c.label()).collect();
+        assert_eq!(header, labels, "headed by the labels");
         assert_eq!(range.height(), 1 + 5);
-        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let col = |key: &str| GROUPS.iter().position(|c| c.key() == key).unwrap();
         let at = |r: usize, name: &str| range.get((r, col(name))).cloned();
         assert_eq!(at(1, "group"), Some(Data::String("payments".into())));
         assert_eq!(at(1, "utilization"), Some(Data::Float(0.97)));
@@ -126,6 +129,10 @@ mod tests {
         // The autofilter and the two charts, in the sheet's XML.
         let xml = sheet_xml(&path);
         assert!(xml.contains("<autoFilter ref=\"A1:R6\""), "{xml}");
+        // Shown by kind: counts `#,##0`, ratios `0.0%` (issue 24).
+        let styles = parts(&path, "xl/styles").concat();
+        assert!(styles.contains("formatCode=\"#,##0\""), "{styles}");
+        assert!(styles.contains("formatCode=\"0.0%\""), "{styles}");
         let charts: Vec<String> = parts(&path, "xl/charts/chart")
             .into_iter()
             .filter(|c| c.contains("Groups!"))
@@ -138,6 +145,10 @@ mod tests {
         assert!(
             charts.iter().any(|c| c.contains("Groups!$H$5:$H$6")),
             "cost_center: used"
+        );
+        assert!(
+            charts.iter().all(|c| c.contains("<c:min val=\"0\"/>")),
+            "axes from zero"
         );
         // Not grouped: no sheet.
         save(&sample_report(), &path).unwrap();

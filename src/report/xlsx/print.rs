@@ -1,78 +1,120 @@
-//! How every sheet prints: landscape, scaled to one page wide (as many
-//! pages high as it needs), its first row repeated at the top of every page.
+//! How every sheet prints, so that no printed text is smaller than 8 pt
+//! (the body font is 11 pt: no sheet prints below 75%):
+//!
+//! - A4 landscape, narrow margins, a footer on every page: the file stem on
+//!   the left, the sheet's name in the middle, `Page N of M` on the right;
+//! - a table sheet repeats its header row on every page. One whose printed
+//!   columns fit one page wide at [`MIN_FIT_SCALE`] or more prints one page
+//!   wide ([`Print::fit`]; the Accounts sheet prints the columns finance
+//!   reads, see `PRINTED_ACCOUNTS`); a wider one prints at [`WIDE_SCALE`]
+//!   over as many pages across as it needs, its first column (the account)
+//!   repeated on each, pages across before pages down;
+//! - the Summary and Run sheets print one page wide.
+//!
+//! Widths are estimated as Excel lays them out in Calibri 11 (7 pixels per
+//! character plus 5), which is also what decides whether a table fits.
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
-/// Applies the print settings to a sheet whose header is its first row.
-pub(super) fn setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+use super::as_col;
+
+/// A4 in Excel's paper codes.
+const A4: u8 = 9;
+
+/// The print scale of a table too wide for one page (11 pt prints at 9.35 pt).
+pub(crate) const WIDE_SCALE: u16 = 85;
+
+/// The smallest scale at which a table is fitted to one page wide.
+pub(crate) const MIN_FIT_SCALE: f64 = 0.85;
+
+/// Side margins, inches.
+const SIDE_MARGIN: f64 = 0.3;
+
+/// The printable width of an A4 landscape page at 100%, in pixels (96 per
+/// inch): 11.69 in less the side margins.
+const PAGE_WIDTH_PX: f64 = (11.69 - 2.0 * SIDE_MARGIN) * 96.0;
+
+/// The rows (15 pt each) an A4 landscape page holds at 80%: a sheet
+/// this long prints on one page with its text at 8.8 pt or more.
+pub(crate) const ONE_PAGE_ROWS: u32 = 44;
+
+/// A column `width` characters wide, in pixels as Excel lays it out.
+pub(crate) fn pixels(width: f64) -> f64 {
+    (width * 7.0 + 5.0).trunc()
+}
+
+/// Whether columns of these widths fit one page wide at [`MIN_FIT_SCALE`].
+pub(crate) fn fits_one_page(widths: &[f64]) -> bool {
+    widths.iter().map(|w| pixels(*w)).sum::<f64>() * MIN_FIT_SCALE <= PAGE_WIDTH_PX
+}
+
+/// How a sheet prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Print {
+    /// One page wide, as many high as needed (a sheet that fits).
+    Fit,
+    /// At [`WIDE_SCALE`], the first column repeated on every page across.
+    Wide,
+}
+
+impl Print {
+    /// How a table whose printed columns have these widths prints.
+    pub(crate) fn fit(widths: &[f64]) -> Print {
+        if fits_one_page(widths) {
+            Print::Fit
+        } else {
+            Print::Wide
+        }
+    }
+}
+
+/// The footer: the stem, the sheet, the page (`&` doubled: the footer's
+/// escape character).
+fn footer(stem: &str) -> String {
+    let stem: String = stem.replace('&', "&&").chars().take(120).collect();
+    format!("&L{stem}&C&A&RPage &P of &N")
+}
+
+/// The settings every sheet shares.
+fn page(ws: &mut Worksheet, stem: &str) {
     ws.set_landscape();
+    ws.set_paper_size(A4);
+    ws.set_margins(SIDE_MARGIN, SIDE_MARGIN, 0.5, 0.6, 0.3, 0.3);
+    ws.set_footer(footer(stem));
+}
+
+/// A sheet that is not a table (Summary, Run): one page wide.
+pub(crate) fn sheet(ws: &mut Worksheet, stem: &str) -> Result<(), XlsxError> {
+    page(ws, stem);
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use crate::report::xlsx::save;
-    use crate::test_support::compared_report;
-
-    /// Every part of the zip whose name starts with `prefix`, as text.
-    fn parts(path: &std::path::Path, prefix: &str) -> Vec<(String, String)> {
-        let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-        let mut out = Vec::new();
-        for i in 0..zip.len() {
-            let mut f = zip.by_index(i).unwrap();
-            let name = f.name().unwrap().to_string();
-            if name.starts_with(prefix) && name.ends_with(".xml") {
-                let mut text = String::new();
-                f.read_to_string(&mut text).unwrap();
-                out.push((name, text));
-            }
-        }
-        out
+/// A table sheet whose header is row `header` (repeated on every page),
+/// printing its first `printed` columns (all of them when `printed` is
+/// every column) `how`.
+pub(crate) fn table(
+    ws: &mut Worksheet,
+    stem: &str,
+    header: u32,
+    printed: usize,
+    columns: usize,
+    how: Print,
+) -> Result<(), XlsxError> {
+    page(ws, stem);
+    ws.set_repeat_rows(header, header)?;
+    if printed > 0 && printed < columns {
+        ws.set_print_area(0, 0, 1_048_575, as_col(printed - 1)?)?;
     }
-
-    #[test]
-    fn every_sheet_prints_landscape_one_page_wide_with_its_header_repeated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.xlsx");
-        let report = compared_report();
-        save(&report, &path).unwrap();
-        let sheets = parts(&path, "xl/worksheets/sheet");
-        assert_eq!(
-            sheets.len(),
-            6,
-            "Summary, Accounts, Regions, Errors, Run, Changes"
-        );
-        for (name, xml) in &sheets {
-            assert!(
-                xml.contains("<pageSetUpPr fitToPage=\"1\"/>"),
-                "{name}: fit to page"
-            );
-            let setup = &xml[xml.find("<pageSetup ").expect(name)..];
-            let setup = &setup[..setup.find("/>").unwrap()];
-            assert!(
-                setup.contains("orientation=\"landscape\""),
-                "{name}: {setup}"
-            );
-            assert!(setup.contains("fitToHeight=\"0\""), "{name}: {setup}");
-            // fitToWidth defaults to 1 and is then left out.
-            assert!(
-                !setup.contains("fitToWidth") || setup.contains("fitToWidth=\"1\""),
-                "{name}: {setup}"
-            );
+    match how {
+        Print::Fit => {
+            ws.set_print_fit_to_pages(1, 0);
         }
-        let (_, workbook) = parts(&path, "xl/workbook").pop().unwrap();
-        for (i, sheet) in ["Summary", "Accounts", "Regions", "Errors", "Run", "Changes"]
-            .iter()
-            .enumerate()
-        {
-            let name = format!(
-                "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{i}\">{sheet}!$1:$1</definedName>"
-            );
-            assert!(workbook.contains(&name), "{name} in {workbook}");
+        Print::Wide => {
+            ws.set_print_scale(WIDE_SCALE);
+            ws.set_repeat_columns(0, 0)?;
+            ws.set_page_order(false);
         }
     }
+    Ok(())
 }
