@@ -82,6 +82,12 @@ fn the_groups_table_reads_the_totals() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), keys.len(), "{keys:?}");
+    // Labels (the Groups sheets' headers) are words, each once.
+    let mut labels: Vec<&str> = GROUPS.iter().map(|c| c.label()).collect();
+    assert!(labels.iter().all(|l| !l.contains('_')), "{labels:?}");
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels.len(), GROUPS.len(), "{labels:?}");
     for c in GROUPS {
         if let GroupColumn::Total(t) = c {
             assert!(
