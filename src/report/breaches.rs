@@ -1,7 +1,8 @@
 //! The breaches table every format prints ([`BREACH_COLUMNS`],
 //! `breach_cells`): one row per breached threshold, per account, for the
-//! totals or per group (its `group_by` and `group`, `null` when untagged), typed like every other table (a ratio is a ratio cell, shown as a
-//! percentage where the format has one). The numbers come from
+//! totals or per group (its `group_by` and `group`, `null` when untagged;
+//! both `null` outside group scope), typed like every other table (a ratio
+//! is a ratio cell, shown as a percentage where the format has one). The numbers come from
 //! [`crate::thresholds::evaluate`]; nothing is computed here.
 
 use crate::columns::Cell;
