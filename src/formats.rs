@@ -19,20 +19,24 @@ pub enum Format {
     Markdown,
     /// `<stem>.prom`: metrics in the Prometheus text format (not a default).
     Prom,
+    /// `<stem>.html`: one self-contained page for people.
+    Html,
 }
 
 impl Format {
     /// Every format. A new format must be added here: the stem choice checks
     /// the file names of all of them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Csv,
         Format::Xlsx,
         Format::Json,
         Format::Markdown,
         Format::Prom,
+        Format::Html,
     ];
 
-    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`).
+    /// The name used on the command line (`csv`, `xlsx`, `json`, `md`, `prom`,
+    /// `html`).
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Csv => "csv",
@@ -40,6 +44,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "md",
             Format::Prom => "prom",
+            Format::Html => "html",
         }
     }
 }
@@ -52,7 +57,7 @@ impl fmt::Display for Format {
 
 /// An unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format {0:?} (expected csv, xlsx, json, md or prom)")]
+#[error("unknown report format {0:?} (expected csv, xlsx, json, md, prom or html)")]
 pub struct ParseFormatError(pub String);
 
 impl FromStr for Format {
@@ -65,6 +70,7 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "md" | "markdown" => Ok(Format::Markdown),
             "prom" | "prometheus" => Ok(Format::Prom),
+            "html" => Ok(Format::Html),
             _ => Err(ParseFormatError(s.to_string())),
         }
     }

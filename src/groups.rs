@@ -69,6 +69,20 @@ impl Groups {
     }
 }
 
+/// The rows of one key a capped table shows: the first `max` (largest use
+/// first), the untagged row taking the last place when it is not among
+/// them, so it is always shown.
+pub(crate) fn shown(rows: &[GroupRow], max: usize) -> Vec<&GroupRow> {
+    if rows.len() <= max {
+        return rows.iter().collect();
+    }
+    let untagged = rows.iter().position(|g| g.group.is_none());
+    match untagged {
+        Some(i) if i >= max && max > 0 => rows[..max - 1].iter().chain([&rows[i]]).collect(),
+        _ => rows[..max].iter().collect(),
+    }
+}
+
 /// The groups of `rows` by each of `keys` (duplicates asked once).
 pub(crate) fn group<R: Tagged>(rows: &[R], keys: &[String]) -> Groups {
     let mut all = AccountTotals::default();

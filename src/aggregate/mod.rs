@@ -40,6 +40,7 @@ pub use crate::columns::accounts::{AccountRow, AccountStatus};
 pub use crate::columns::regions::{RegionRow, RegionStatus};
 pub use crate::columns::totals::Totals;
 
+pub mod distribution;
 pub mod glance;
 pub mod overuse;
 mod rows;

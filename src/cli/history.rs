@@ -34,8 +34,8 @@ pub(super) struct HistoryArgs {
     /// Folder for the files (and of the default history file).
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// File formats, comma-separated: csv, xlsx, json.
-    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json")]
+    /// File formats, comma-separated: csv, xlsx, json, html.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,html")]
     formats: Vec<crate::report::trends::TrendFormat>,
     /// The runs of every scope, each row labelled with its scope (default:
     /// only the runs of this config's scope).

@@ -172,6 +172,18 @@ pub(crate) static GROUPS: [GroupColumn; 18] = [
     of(&accounts::DUPLICATE_IMAGES),
 ];
 
+/// The columns a summary shows per group, after the group's name (the
+/// Markdown's and the HTML's group tables): its accounts, licenses used and
+/// total, utilization, share of the run's use and licenses short.
+pub(crate) static SUMMARY: [GroupColumn; 6] = [
+    count(&totals::N_ACCOUNTS),
+    of(&accounts::USED_AUTHORIZED),
+    of(&accounts::TOTAL_AUTHORIZED),
+    of(&accounts::UTILIZATION),
+    GroupColumn::Own(&SHARE_OF_USED),
+    count(&totals::LICENSES_SHORT),
+];
+
 /// The column called `key`.
 pub(crate) fn find(key: &str) -> Option<GroupColumn> {
     GROUPS.iter().copied().find(|c| c.key() == key)

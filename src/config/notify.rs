@@ -414,7 +414,7 @@ mod tests {
             "[[notify]]\nkind = \"wecom\"\nurl_env = \"WECOM_URL\"\nwhen = \"problem\"\n\
              [[notify]]\nkind = \"dingtalk\"\nurl_env = \"DT\"\nsecret_env = \"DT_SECRET\"\n\
              [[notify]]\nkind = \"email\"\nsmtp_url_env = \"SMTP\"\nfrom = \"Audit <a@x.example>\"\n\
-             to = [\"f@x.example\"]\nattach = [\"xlsx\", \"md\", \"xlsx\"]\ntimeout_secs = 2\n\
+             to = [\"f@x.example\"]\nattach = [\"xlsx\", \"md\", \"xlsx\", \"html\"]\ntimeout_secs = 2\n\
              [[notify]]\nkind = \"slack\"\nurl_env = \"SLACK\"\nwhen = \"breach\"\n",
         )
         .expect("valid");
@@ -428,7 +428,7 @@ mod tests {
         assert_eq!(n[0].timeout_secs, 5);
         assert_eq!(n[1].secret_env.as_ref().unwrap().name, "DT_SECRET");
         assert_eq!(n[1].when, NotifyWhen::Always, "the default");
-        assert_eq!(n[2].attach, [Format::Xlsx, Format::Markdown]);
+        assert_eq!(n[2].attach, [Format::Xlsx, Format::Markdown, Format::Html]);
         assert_eq!(n[2].to, ["f@x.example"]);
         assert_eq!(n[2].timeout_secs, 2);
         assert_eq!(n[3].when, NotifyWhen::Breach);
@@ -483,9 +483,9 @@ mod tests {
             "{e}"
         );
         assert!(e.contains(":9:11:") && e.contains("smtp_url_env"), "{e}");
-        let e = errors("[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"a@x.example\"\nto = [\"b@x.example\"]\nattach = [\"xlsx\", \"html\"]\n");
+        let e = errors("[[notify]]\nkind = \"email\"\nsmtp_url_env = \"S\"\nfrom = \"a@x.example\"\nto = [\"b@x.example\"]\nattach = [\"xlsx\", \"pdf\"]\n");
         assert!(
-            e.contains(":9:10:") && e.contains("\"html\" is not a report format of this version"),
+            e.contains(":9:10:") && e.contains("\"pdf\" is not a report format of this version"),
             "{e}"
         );
         let e = errors("[[notify]]\nkind = \"webhook\"\nurl_env = \"U\"\ntimeout_secs = 90\n");

@@ -13,8 +13,9 @@
 //! `schema` holds the tables and migrations (the live columns from the
 //! column tables, `crate::columns`), `record` the rows a run writes,
 //! `sqlite` and `postgres` the two databases, `recorder` a run's use of
-//! it, `trends` and `group_trends` (`--group-by`) the `history` command's
-//! numbers (its files are `report::trends`'s).
+//! it (and the trend its HTML report draws), `trends` and `group_trends`
+//! (`--group-by`) the `history` command's numbers (its files are
+//! `report::trends`'s).
 
 pub mod bound;
 pub mod group_trends;

@@ -17,6 +17,7 @@ use super::scope::Scope;
 use super::trends::Trends;
 use super::{bounded, HistoryError, Location, LocationError, OpenOptions, Store, DEFAULT_FILE};
 use crate::aggregate::Aggregate;
+use crate::columns::Cell;
 use crate::compare::Previous;
 use crate::config::history::HistorySettings;
 use crate::model::HistoryOutcome;
@@ -87,24 +88,57 @@ impl Target {
 /// Records `report` at `target`, within its deadline and until an
 /// interrupt; a failure (an interrupt included) is logged and returned as
 /// the outcome, never raised: the reports are written either way.
+#[cfg(test)]
 pub async fn record(target: &Target, report: &Aggregate) -> HistoryOutcome {
+    record_with_trend(target, report, None).await.0
+}
+
+/// [`record`], then, with `trend_of`, the runs of that scope read back
+/// through the same connection, oldest first, the run just recorded last
+/// (rows of `trends::RUN_TREND_COLUMNS`): the trend of the HTML report. The reading has a deadline of its own, so it can never
+/// turn a recorded run into a failed one; its failure is logged and leaves
+/// the trend empty.
+pub async fn record_with_trend(
+    target: &Target,
+    report: &Aggregate,
+    trend_of: Option<&Scope>,
+) -> (HistoryOutcome, Vec<Vec<Cell<'static>>>) {
     let location = target.location.to_string();
     let result = bounded(&target.location, &target.options, async {
         let mut store = Store::open(&target.location, &target.options).await?;
-        store.record(report).await
+        let run_id = store.record(report).await?;
+        Ok((store, run_id))
     })
     .await;
     match result {
-        Ok(run_id) => {
+        Ok((store, run_id)) => {
             tracing::info!(history = %location, run_id, "run recorded in the history");
-            HistoryOutcome::Recorded { location, run_id }
+            let trend = match trend_of {
+                Some(scope) => trend(target, &store, scope).await,
+                None => Vec::new(),
+            };
+            (HistoryOutcome::Recorded { location, run_id }, trend)
         }
         Err(e) => {
             tracing::error!("{e}; the reports are written, the run is not in the history");
-            HistoryOutcome::Failed {
+            let failed = HistoryOutcome::Failed {
                 location,
                 error: e.to_string(),
-            }
+            };
+            (failed, Vec::new())
+        }
+    }
+}
+
+/// The runs of `scope` in `store`, oldest first, as the HTML report's
+/// trend draws them, within the deadline and until an interrupt; a
+/// failure is logged and gives no trend.
+async fn trend(target: &Target, store: &Store, scope: &Scope) -> Vec<Vec<Cell<'static>>> {
+    match bounded(&target.location, &target.options, store.runs_of(scope)).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!("{e}; the HTML report shows no trend");
+            Vec::new()
         }
     }
 }

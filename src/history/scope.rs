@@ -11,7 +11,6 @@
 use std::path::Path;
 
 use crate::columns::Cell;
-#[cfg(test)]
 use crate::model::RunInfo;
 
 /// The scope runs are matched on.
@@ -31,7 +30,6 @@ pub struct Scope {
 
 impl Scope {
     /// The scope of `run`.
-    #[cfg(test)]
     pub fn of(run: &RunInfo) -> Scope {
         Scope {
             history_key: run.scope.history_key.clone(),

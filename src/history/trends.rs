@@ -100,12 +100,7 @@ impl Store {
         since: Option<DateTime<Utc>>,
         scope: Option<&Scope>,
     ) -> Result<Trends, HistoryError> {
-        let labels: HashMap<i64, (bool, String)> = self
-            .recorded_scopes()
-            .await?
-            .iter()
-            .map(|r| (r.id, (scope.is_none_or(|s| s.matches(r)), r.label())))
-            .collect();
+        let labels = self.scope_labels(scope).await?;
         let from = Cell::Text(since.map_or(String::new(), |t| rfc3339(&t)).into());
         let runs = self
             .trend_rows(&RUN_TREND_COLUMNS, "runs r", "r.id", &from)
@@ -131,6 +126,31 @@ impl Store {
             groups: Vec::new(),
             account_tags,
         })
+    }
+
+    /// Each recorded run's id: whether it is of `scope` (every run is of
+    /// no scope), and its scope's label.
+    async fn scope_labels(
+        &self,
+        scope: Option<&Scope>,
+    ) -> Result<HashMap<i64, (bool, String)>, HistoryError> {
+        Ok(self
+            .recorded_scopes()
+            .await?
+            .iter()
+            .map(|r| (r.id, (scope.is_none_or(|s| s.matches(r)), r.label())))
+            .collect())
+    }
+
+    /// The rows ([`RUN_TREND_COLUMNS`]) of every run of `scope`, oldest
+    /// first: the trend of a run's HTML report.
+    pub async fn runs_of(&self, scope: &Scope) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
+        let labels = self.scope_labels(Some(scope)).await?;
+        let all = Cell::Text(String::new().into());
+        let rows = self
+            .trend_rows(&RUN_TREND_COLUMNS, "runs r", "r.id", &all)
+            .await?;
+        Ok(labelled(rows, &labels).0)
     }
 
     /// The rows of `cols` (but the scope) from `table`, of the runs started

@@ -91,6 +91,7 @@ fn content_type(format: Format) -> &'static str {
         Format::Json => "application/json",
         Format::Markdown => "text/markdown; charset=utf-8",
         Format::Prom => "text/plain; charset=utf-8",
+        Format::Html => "text/html; charset=utf-8",
     }
 }
 

@@ -1,7 +1,8 @@
 //! Report writers: the composite a run prints ([`Report`]), the format
 //! registry ([`Format`], the files of each) and the publishing of a set
 //! ([`write_reserved`], see [`publish`]: no reader ever sees half a file or
-//! half a set, no run replaces another's).
+//! half a set, no run replaces another's). The formats: CSV, XLSX, JSON,
+//! Markdown, Prometheus metrics and HTML (`html`).
 //!
 //! The tables' columns and cells are `crate::columns`'s: each format module
 //! prints them, deciding only how a cell looks in its format; none computes
@@ -10,6 +11,7 @@
 pub mod breaches;
 pub mod changes;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod markdown;
 mod out_dir;
@@ -29,6 +31,7 @@ use std::sync::OnceLock;
 use tempfile::NamedTempFile;
 
 use crate::aggregate::Aggregate;
+use crate::columns::Cell;
 use crate::compare::Comparison;
 use crate::groups::Groups;
 use crate::thresholds::Breach;
@@ -48,8 +51,28 @@ pub struct Report {
     pub comparison: Comparison,
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
     pub breaches: Vec<Breach>,
+    /// The runs of this run's scope in the history, oldest first, this
+    /// one last, one row each of `history::trends::RUN_TREND_COLUMNS` (the
+    /// HTML's trend); empty when the history was not read.
+    pub trend: Vec<Vec<Cell<'static>>>,
+    /// The exit code as the run stands when its reports are written
+    /// (the HTML's title); `None` outside a run.
+    pub exit: Option<ExitStatus>,
     /// How the files are laid out (from `[defaults]`), not what they say.
     pub layout: Layout,
+}
+
+/// The exit code a run has when its reports are written, and what it
+/// means: what the HTML report states. The run decides it (`cli::run`);
+/// only an interrupt or a failure after the reports are written (the
+/// metrics file, then 130 or 1) can still change the code the process
+/// ends with, and the exit line on stderr says the final one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// The code (0, 1, 3, 4, 5, 130).
+    pub code: u8,
+    /// What it means, as the exit line on stderr says it.
+    pub meaning: String,
 }
 
 impl Report {
@@ -61,6 +84,8 @@ impl Report {
             groups: Groups::default(),
             comparison: Comparison::NotAsked,
             breaches: Vec::new(),
+            trend: Vec::new(),
+            exit: None,
             layout: Layout::default(),
         }
     }
@@ -99,6 +124,7 @@ pub(crate) enum Part {
     Json,
     Markdown,
     Prom,
+    Html,
 }
 
 impl Part {
@@ -110,6 +136,7 @@ impl Part {
             Format::Json => &[Part::Json],
             Format::Markdown => &[Part::Markdown],
             Format::Prom => &[Part::Prom],
+            Format::Html => &[Part::Html],
         }
     }
 
@@ -129,16 +156,23 @@ impl Part {
             Part::Json => "json",
             Part::Markdown => "md",
             Part::Prom => "prom",
+            Part::Html => "html",
         };
         format!("{stem}.{ext}")
     }
 }
 
-/// The formats written when none are asked for: csv, xlsx, json, md (not
-/// prom; the command line's default, spelt by clap).
+/// The formats written when none are asked for: csv, xlsx, json, md, html
+/// (not prom; the command line's default, spelt by clap).
 #[cfg(test)]
 pub fn default_formats() -> Vec<Format> {
-    vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
+    vec![
+        Format::Csv,
+        Format::Xlsx,
+        Format::Json,
+        Format::Markdown,
+        Format::Html,
+    ]
 }
 
 /// Parses a comma-separated list such as `csv,xlsx` (duplicates dropped, order kept).
@@ -364,6 +398,7 @@ fn write_part(
         Part::Markdown => {
             markdown::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?
         }
+        Part::Html => html::write(report, &mut w).map_err(|e| publish::io_error(dest, &e))?,
         Part::Prom => {
             drop(w);
             return write_prom(report, &prom::Inputs::default(), tmp, dest, None);
@@ -396,9 +431,16 @@ pub(crate) mod tests {
         assert_eq!("markdown".parse::<Format>(), Ok(Format::Markdown));
         assert_eq!("XLSX".parse::<Format>(), Ok(Format::Xlsx));
         assert!("pdf".parse::<Format>().is_err());
+        assert_eq!("HTML".parse::<Format>(), Ok(Format::Html));
         assert_eq!(
             default_formats(),
-            vec![Format::Csv, Format::Xlsx, Format::Json, Format::Markdown]
+            vec![
+                Format::Csv,
+                Format::Xlsx,
+                Format::Json,
+                Format::Markdown,
+                Format::Html
+            ]
         );
         assert_eq!(
             parse_formats("csv, md,csv"),
@@ -426,6 +468,7 @@ pub(crate) mod tests {
                 format!("{stem}.xlsx"),
                 format!("{stem}.json"),
                 format!("{stem}.md"),
+                format!("{stem}.html"),
             ]
         );
         let mut listed: Vec<String> = fs::read_dir(&out)
@@ -452,7 +495,7 @@ pub(crate) mod tests {
         assert_eq!(fs::read(&paths[3]).unwrap(), before);
         assert_eq!(
             fs::read_dir(&out).unwrap().count(),
-            5 + 1 + 1,
+            6 + 1 + 1,
             "and the lock file"
         );
     }
@@ -493,7 +536,7 @@ pub(crate) mod tests {
         let mut report = Report::new(report);
         let written = write_all(&mut report, dir.path(), &default_formats()).unwrap();
         let total = started.elapsed();
-        assert_eq!(written.len(), 5, "every format written");
+        assert_eq!(written.len(), 6, "every format written");
         assert_eq!(report.aggregate.accounts.len(), 10_000);
         // Each format alone, one after the other (the set writes them at once).
         let mut alone = Vec::new();

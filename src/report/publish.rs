@@ -460,9 +460,9 @@ mod tests {
         let mut expected = all_names(&base);
         expected.extend(all_names(&format!("{base}-2")));
         expected.sort();
-        assert_eq!(listing(dir.path()), expected, "10 files, no temporary one");
+        assert_eq!(listing(dir.path()), expected, "12 files, no temporary one");
         for (stem, paths) in &results {
-            assert_eq!(paths.len(), 5);
+            assert_eq!(paths.len(), 6);
             let json = paths
                 .iter()
                 .find(|p| p.extension() == Some("json".as_ref()));

@@ -1,17 +1,20 @@
 //! The `history` command's files, one set with its own stem
 //! (`tcss-history-<UTC>`, `-2`, ... when taken): `<stem>.runs.csv` and
 //! `<stem>.accounts.csv` (with a byte-order mark, as the run's CSVs),
-//! `<stem>.json`, and `<stem>.xlsx` whose first sheet, printable on one
+//! `<stem>.json`, `<stem>.xlsx` whose first sheet, printable on one
 //! page, holds a line chart of licenses used against licenses total over
 //! time and one of the top accounts' utilization; its tables are laid out
 //! like the run's workbook (`report::xlsx`: labels, formats by kind, frozen
-//! headers, filters, print settings). With `--group-by`:
-//! `<stem>.groups.csv`, JSON `group_by` and `groups`, and the sheets Groups
-//! (every group of every run) and Group trends (a line chart per key of its
-//! top groups' licenses used). Written like a run's reports
+//! headers, filters, print settings), and `<stem>.html`, the same charts
+//! on one page (`trends::html`). With `--group-by`: `<stem>.groups.csv`,
+//! JSON `group_by` and `groups`, and the sheets Groups (every group of
+//! every run) and Group trends (a line chart per key of its top groups'
+//! licenses used). Written like a run's reports
 //! (`report::publish`): a stem claimed under the folder lock, the files
 //! written into its private staging folder, then published without
 //! replacing any file, the JSON last.
+
+mod html;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -49,6 +52,8 @@ pub enum TrendFormat {
     Xlsx,
     /// `<stem>.json`.
     Json,
+    /// `<stem>.html`: the trends as one page with its charts.
+    Html,
 }
 
 impl TrendFormat {
@@ -61,6 +66,7 @@ impl TrendFormat {
             ],
             TrendFormat::Xlsx => vec![format!("{stem}.xlsx")],
             TrendFormat::Json => vec![format!("{stem}.json")],
+            TrendFormat::Html => vec![format!("{stem}.html")],
         }
     }
 }
@@ -94,10 +100,15 @@ pub fn write(
         about.generated_at.format("%Y%m%dT%H%M%SZ")
     );
     let names = |stem: &str| -> Vec<String> {
-        [TrendFormat::Csv, TrendFormat::Xlsx, TrendFormat::Json]
-            .iter()
-            .flat_map(|f| f.file_names(stem))
-            .collect()
+        [
+            TrendFormat::Csv,
+            TrendFormat::Xlsx,
+            TrendFormat::Json,
+            TrendFormat::Html,
+        ]
+        .iter()
+        .flat_map(|f| f.file_names(stem))
+        .collect()
     };
     let reservation = publish::reserve(out, &base, &names, &|| false)?;
     let mut staged: Vec<publish::Staged> = Vec::new();
@@ -176,6 +187,14 @@ fn write_one(t: &Trends, about: &About<'_>, f: &File<'_>, path: &Path) -> Result
         TrendFormat::Xlsx => {
             xlsx(t, about, f.stem, path).map_err(|e| other(&e))?;
             fs::File::open(path)?.sync_all()?;
+        }
+        TrendFormat::Html => {
+            let file = fs::File::create(path)?;
+            let mut w = BufWriter::new(&file);
+            html::write(t, about, &mut w)?;
+            w.flush()?;
+            drop(w);
+            file.sync_all()?;
         }
     }
     Ok(())

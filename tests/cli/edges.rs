@@ -131,7 +131,7 @@ fn a_gateway_echoing_request_headers_leaks_no_secret() {
     assert_eq!(temporary.len(), 3, "one AssumeRole: id, key, token");
     secrets.extend(temporary);
     let mut outputs = everything_written(&h.out());
-    assert_eq!(outputs.len(), 6, "every report written, and the history");
+    assert_eq!(outputs.len(), 7, "every report written, and the history");
     assert!(
         outputs.iter().any(|(p, _)| p.ends_with("history.sqlite")),
         "the history is checked for secrets too"
@@ -292,8 +292,8 @@ fn two_runs_into_one_folder_at_once_leave_two_complete_sets() {
             .collect()
     };
     let (la, lb) = (listed(&a), listed(&b));
-    assert_eq!(la.len(), 5);
-    assert_eq!(lb.len(), 5);
+    assert_eq!(la.len(), 6);
+    assert_eq!(lb.len(), 6);
     assert!(la.iter().all(|p| !lb.contains(p)), "{la:?} {lb:?}");
     let mut names: Vec<String> = std::fs::read_dir(h.out())
         .unwrap()
@@ -301,7 +301,7 @@ fn two_runs_into_one_folder_at_once_leave_two_complete_sets() {
         .filter(|n| n.starts_with("tcss-authorizations-"))
         .collect();
     names.sort();
-    assert_eq!(names.len(), 10, "two complete sets: {names:?}");
+    assert_eq!(names.len(), 12, "two complete sets: {names:?}");
     for p in la.iter().chain(&lb).filter(|p| p.ends_with(".json")) {
         let j: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
         let stem = j["run"]["stem"].as_str().unwrap();
@@ -357,7 +357,7 @@ fn concurrency_900_under_a_soft_limit_of_256_open_files_writes_every_report() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     let listed = String::from_utf8_lossy(&o.stdout).lines().count();
-    assert_eq!(listed, 5, "{err}");
+    assert_eq!(listed, 6, "{err}");
     assert_eq!(h.csv(".accounts.csv").len(), 1001);
     assert!(
         !err.contains("concurrency lowered"),
@@ -378,7 +378,7 @@ fn a_hard_limit_too_low_lowers_the_concurrency_once_and_every_report_is_written(
         1,
         "{err}"
     );
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 5);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 6);
     assert_eq!(h.csv(".accounts.csv").len(), 301);
 }
 

@@ -255,7 +255,7 @@ fn the_history_command_writes_trends_as_csv_json_and_an_xlsx_with_charts() {
         .lines()
         .map(PathBuf::from)
         .collect();
-    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert_eq!(listed.len(), 5, "{listed:?}");
     let find = |suffix: &str| {
         listed
             .iter()

@@ -16,6 +16,7 @@ mod groups;
 mod harness;
 mod history;
 mod history_edges;
+mod html;
 mod interrupt;
 mod marks;
 mod metrics;

@@ -255,7 +255,14 @@ fn every_kind_sends_its_platforms_message_signed_and_within_its_limit() {
     assert!(stdout.trim_end().ends_with(".json"), "{stdout}");
     assert_eq!(
         kinds_of_files(&h.out()),
-        [".accounts.csv", ".json", ".md", ".regions.csv", ".xlsx"]
+        [
+            ".accounts.csv",
+            ".html",
+            ".json",
+            ".md",
+            ".regions.csv",
+            ".xlsx"
+        ]
     );
 }
 
@@ -551,7 +558,14 @@ fn an_interrupt_while_notifying_abandons_the_sending_not_the_snapshot() {
     assert_eq!(outcomes(&h)[0]["status"], "unknown");
     assert_eq!(
         kinds_of_files(&h.out()),
-        [".accounts.csv", ".json", ".md", ".regions.csv", ".xlsx"]
+        [
+            ".accounts.csv",
+            ".html",
+            ".json",
+            ".md",
+            ".regions.csv",
+            ".xlsx"
+        ]
     );
 }
 

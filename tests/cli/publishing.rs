@@ -22,7 +22,14 @@ const LOCK_FILE: &str = ".tcss-report.lock";
 const TEMP_PREFIX: &str = ".tcss-report-tmp-";
 /// A process id no process has (above any pid_max).
 const DEAD: u32 = 4_294_967_294;
-const EXTS: [&str; 5] = [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"];
+const EXTS: [&str; 6] = [
+    ".accounts.csv",
+    ".regions.csv",
+    ".xlsx",
+    ".json",
+    ".md",
+    ".html",
+];
 
 fn harness() -> (Harness, PathBuf) {
     let h = Harness::new(Fleet {
@@ -170,7 +177,7 @@ fn a_run_waiting_for_the_folder_lock_names_the_holder_and_sigterm_still_writes_t
         "{logs}"
     );
     let stem = only_set(&out);
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 5);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 6);
     // Every query had answered before the interrupt: the data is complete.
     assert_eq!(h.json()["complete"], true);
     assert_eq!(names(&out, TEMP_PREFIX), Vec::<String>::new());
@@ -239,9 +246,9 @@ fn sigterm_while_publishing_still_publishes_the_whole_set_and_exits_130() {
     let o = child.wait();
     let logs = read(&log);
     assert_eq!(o.status.code(), Some(130), "{logs}");
-    assert_eq!(logs.matches("test pause").count(), 5, "{logs}");
+    assert_eq!(logs.matches("test pause").count(), 6, "{logs}");
     only_set(&h.out());
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 5);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 6);
     assert_eq!(names(&h.out(), TEMP_PREFIX), Vec::<String>::new());
 }
 
@@ -364,5 +371,5 @@ fn a_dead_runs_half_published_set_is_rolled_forward_and_other_leftovers_sorted_o
     );
     let stems = stems(&out);
     assert_eq!(stems.len(), 2, "{stems:?}");
-    assert!(stems.iter().all(|(s, n)| *n == 5 && s != half_stem));
+    assert!(stems.iter().all(|(s, n)| *n == 6 && s != half_stem));
 }

@@ -48,8 +48,8 @@ pub(super) struct RunArgs {
     /// Folder for the reports.
     #[arg(long, default_value = "reports")]
     out: PathBuf,
-    /// Report formats, comma-separated: csv, xlsx, json, md, prom.
-    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md")]
+    /// Report formats, comma-separated: csv, xlsx, json, md, html, prom.
+    #[arg(long, value_delimiter = ',', default_value = "csv,xlsx,json,md,html")]
     formats: Vec<Format>,
     /// Run against the built-in simulator (no cloud account needed).
     #[arg(long)]
@@ -437,14 +437,27 @@ pub(super) async fn write_reports(
     report.aggregate.run.stem.clone_from(&reservation.stem);
     let history_started = Instant::now();
     if let Some(target) = history {
-        report.aggregate.run.history =
-            crate::history::recorder::record(target, &report.aggregate).await;
+        // The HTML's trend: the scope's runs, this one included, read back
+        // through the same connection.
+        let scope = crate::history::scope::Scope::of(&report.aggregate.run);
+        let trend_of = args.formats.contains(&Format::Html).then_some(&scope);
+        let recorder = crate::history::recorder::record_with_trend;
+        (report.aggregate.run.history, report.trend) =
+            recorder(target, &report.aggregate, trend_of).await;
     }
     let history_ms = history_started.elapsed().as_millis() as u64;
     let history_failed = matches!(
         report.aggregate.run.history,
         crate::model::HistoryOutcome::Failed { .. }
     );
+    // The exit code as it stands now: only an interrupt or a failure after
+    // the reports are written (130, 1) can change it.
+    let closing = summary::summary(&report);
+    let exit = summary::run_exit(*cancel.borrow(), history_failed, &closing);
+    report.exit = Some(report::ExitStatus {
+        code: exit as u8,
+        meaning: summary::exit_meaning(exit, &closing),
+    });
     let metrics = metrics_inputs(&report);
     let (out, formats) = (args.out.clone(), args.formats.clone());
     // With notifications to send, the JSON snapshot waits for their outcomes.
@@ -506,6 +519,8 @@ fn assemble(
         groups,
         comparison,
         breaches,
+        trend: Vec::new(),
+        exit: None,
         layout: report::Layout {
             csv_bom: config.defaults.csv_bom,
         },

@@ -252,8 +252,12 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
 
 /// The exit line: the code and what it means.
 pub(super) fn exit_line(exit: Exit, s: &Summary) -> String {
-    let code = exit as u8;
-    let meaning = match exit {
+    format!("exit {}: {}", exit as u8, exit_meaning(exit, s))
+}
+
+/// What an exit code means for the run summed up in `s`.
+pub(super) fn exit_meaning(exit: Exit, s: &Summary) -> String {
+    match exit {
         Exit::Ok if s.queries == 0 => "nothing failed (there was nothing to query)".to_string(),
         Exit::Ok => "every query answered".to_string(),
         Exit::Failures => {
@@ -283,8 +287,7 @@ pub(super) fn exit_line(exit: Exit, s: &Summary) -> String {
             "interrupted: the reports are written and say they are incomplete".to_string()
         }
         Exit::Usage => "bad usage".to_string(),
-    };
-    format!("exit {code}: {meaning}")
+    }
 }
 
 /// Where the closing lines go: the log's style, `--quiet`, the redactor.

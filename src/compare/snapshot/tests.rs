@@ -281,7 +281,7 @@ fn ten_thousand_accounts_compare_figure() {
         crate::report::write_all(&mut second, dir.path(), &crate::report::default_formats())
             .unwrap();
     let written = written_at.elapsed();
-    assert_eq!(files.len(), 5);
+    assert_eq!(files.len(), 6);
     assert_eq!(second.comparison.compared().unwrap().movers().len(), 10_000);
     eprintln!(
         "snapshot {:.1} MB: read {read_in:?}, read + compare {compared:?} = {:.2} x the 0.5 s target; \

@@ -7,9 +7,8 @@
 use std::io::{self, Write};
 
 use super::{cell, code, more, value};
-use crate::columns::accounts;
-use crate::columns::groups::{count, of, GroupColumn, GroupRow, SHARE_OF_USED, UNTAGGED};
-use crate::columns::totals;
+use crate::columns::groups::{SUMMARY as SHOWN, UNTAGGED};
+use crate::groups::shown;
 use crate::report::Report;
 
 /// Rows shown per key, the untagged row included.
@@ -18,33 +17,6 @@ pub const MAX_GROUP_ROWS: usize = 20;
 pub const MAX_GROUP_TABLES: usize = 5;
 /// Longest group value shown, in characters (the other files keep it whole).
 pub const MAX_GROUP_CHARS: usize = 40;
-
-/// The numbers each row shows, after the group (the licenses short: what
-/// the group's over-licensed accounts lack, `aggregate::overuse`).
-static SHOWN: [GroupColumn; 6] = [
-    count(&totals::N_ACCOUNTS),
-    of(&accounts::USED_AUTHORIZED),
-    of(&accounts::TOTAL_AUTHORIZED),
-    of(&accounts::UTILIZATION),
-    GroupColumn::Own(&SHARE_OF_USED),
-    count(&totals::LICENSES_SHORT),
-];
-
-/// The rows of a key's table: the first [`MAX_GROUP_ROWS`] (largest use
-/// first), the untagged row taking the last place when it is not among them.
-fn shown(rows: &[GroupRow]) -> Vec<&GroupRow> {
-    if rows.len() <= MAX_GROUP_ROWS {
-        return rows.iter().collect();
-    }
-    let untagged = rows.iter().position(|g| g.group.is_none());
-    match untagged {
-        Some(i) if i >= MAX_GROUP_ROWS => rows[..MAX_GROUP_ROWS - 1]
-            .iter()
-            .chain([&rows[i]])
-            .collect(),
-        _ => rows[..MAX_GROUP_ROWS].iter().collect(),
-    }
-}
 
 /// Writes one table per key the run is grouped by; nothing when none.
 pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
@@ -63,7 +35,7 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
             write!(w, " {} |", c.label())?;
         }
         writeln!(w, "\n|---|{}", "---:|".repeat(SHOWN.len()))?;
-        let list = shown(rows);
+        let list = shown(rows, MAX_GROUP_ROWS);
         for g in &list {
             let name = match &g.group {
                 Some(v) => cell(v, MAX_GROUP_CHARS),

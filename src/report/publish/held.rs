@@ -184,7 +184,7 @@ mod tests {
             &std::sync::OnceLock::new(),
         )
         .unwrap();
-        assert_eq!(paths.len(), 5, "the whole set's paths");
+        assert_eq!(paths.len(), 6, "the whole set's paths");
         (report, held.expect("the JSON is held"))
     }
 
@@ -196,7 +196,7 @@ mod tests {
         let stem = report.aggregate.run.stem.clone();
         let listed = names(out);
         assert!(!listed.contains(&format!("{stem}.json")), "{listed:?}");
-        assert_eq!(listed.iter().filter(|n| n.starts_with(&stem)).count(), 4);
+        assert_eq!(listed.iter().filter(|n| n.starts_with(&stem)).count(), 5);
         assert_eq!(
             statuses(held.staged()),
             ["unknown"],
@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(json, out.join(format!("{stem}.json")));
         assert_eq!(statuses(&json), ["sent"]);
         let listed = names(out);
-        assert_eq!(listed.len(), 5, "the set, no temporary file: {listed:?}");
+        assert_eq!(listed.len(), 6, "the set, no temporary file: {listed:?}");
     }
 
     #[test]
@@ -219,7 +219,7 @@ mod tests {
             .path()
             .join(format!("{}.json", report.aggregate.run.stem));
         assert_eq!(statuses(&json), ["unknown"]);
-        assert_eq!(names(dir.path()).len(), 5);
+        assert_eq!(names(dir.path()).len(), 6);
     }
 
     #[test]
@@ -243,7 +243,7 @@ mod tests {
         let json = out.join(format!("{}.json", report.aggregate.run.stem));
         assert_eq!(statuses(&json), ["unknown"], "rolled forward");
         assert!(names(out).iter().all(|n| !n.starts_with(TEMP_PREFIX)));
-        assert_eq!(names(out).len(), 6, "the set and the next run's Markdown");
+        assert_eq!(names(out).len(), 7, "the set and the next run's Markdown");
     }
 
     #[test]

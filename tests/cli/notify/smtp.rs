@@ -206,7 +206,7 @@ fn email_over_starttls_and_tls_arrives_with_the_reports_attached() {
         let notify = "[[notify]]\nkind = \"email\"\nsmtp_url_env = \"SMTP_URL\"\n\
                       from = \"TCSS audit <audit@example.com>\"\n\
                       to = [\"finance@example.com\", \"Ops <ops@example.com>\"]\n\
-                      attach = [\"xlsx\", \"md\", \"json\"]\n";
+                      attach = [\"xlsx\", \"md\", \"json\", \"html\"]\n";
         let cfg = config(&h, &format!("ca_file = \"{}\"\n", ca.display()), notify);
         let url = format!("{scheme}://{USER}:{PASSWORD}@localhost:{}", server.port);
         let o = h.run(
@@ -259,10 +259,16 @@ fn email_over_starttls_and_tls_arrives_with_the_reports_attached() {
             [
                 format!("{stem}.xlsx"),
                 format!("{stem}.md"),
-                format!("{stem}.json")
+                format!("{stem}.json"),
+                format!("{stem}.html")
             ]
         );
-        for (a, ext) in attached.iter().zip(["xlsx", "md"]) {
+        assert_eq!(attached[3]["type"], "text/html", "the HTML report attached");
+        for (a, ext) in attached
+            .iter()
+            .zip(["xlsx", "md"])
+            .chain([(&attached[3], "html")])
+        {
             let published = h.out().join(format!("{stem}.{ext}"));
             assert_eq!(a["sha256"], sha256(&published), "{ext}");
         }
