@@ -432,11 +432,14 @@ fn groups_sheet(ws: &mut Worksheet, t: &Trends, styles: &Styles) -> Result<(), X
     Ok(())
 }
 
+/// A top group's name and its licenses used per run.
+type TopGroup = (String, Vec<Option<f64>>);
+
 /// Group trends: the run's label, then per key its [`TOP_GROUPS`] groups'
 /// licenses used per run (a column each, headed `key: group`), and a line
 /// chart per key beside the table, axes from zero.
 fn group_trends_sheet(ws: &mut Worksheet, t: &Trends, styles: &Styles) -> Result<(), XlsxError> {
-    let tops: Vec<(&String, Vec<(String, Vec<Option<f64>>)>)> = t
+    let tops: Vec<(&String, Vec<TopGroup>)> = t
         .group_by
         .iter()
         .map(|key| (key, top_groups(t, key, TOP_GROUPS)))
