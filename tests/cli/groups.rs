@@ -493,8 +493,8 @@ fn the_history_command_gives_each_runs_groups() {
     let files = listed(&o);
     assert_eq!(
         files.len(),
-        5,
-        "runs, accounts, groups CSV, XLSX, JSON: {files:?}"
+        6,
+        "runs, accounts, groups CSV, XLSX, JSON, HTML: {files:?}"
     );
     let j: Value = serde_json::from_slice(&std::fs::read(find(&files, ".json")).unwrap()).unwrap();
     assert_eq!(j["group_by"], serde_json::json!(["team", "nope"]));
@@ -588,7 +588,7 @@ fn the_history_command_gives_each_runs_groups() {
     // Without --group-by: the files as before.
     let o = history_command(&h, &cfg, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(listed(&o).len(), 4);
+    assert_eq!(listed(&o).len(), 5, "no groups CSV");
 }
 
 /// The chart parts of an XLSX, as text.
