@@ -10,6 +10,8 @@
 //!   conditional formatting: utilization of 90% or more red, 75% or more
 //!   amber, `scan_quota_days_left` of 30 or less amber (negative red),
 //!   negative `remaining_authorized` red;
+//! - **Groups** (with `--group-by` only, [`groups`]): every group of every
+//!   key, and a bar chart per key of its groups using the most licenses;
 //! - **Regions**: the regions table and its totals row;
 //! - **Errors**: every organization whose members could not be listed, every
 //!   failed or cancelled query, and every answer with a `warning`;
@@ -27,6 +29,7 @@
 //! memory stays flat for 10,000 accounts.
 
 mod breaches;
+mod groups;
 
 use std::path::Path;
 
@@ -100,6 +103,7 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
         report,
         &styles,
     )?;
+    groups::sheet(&mut workbook, report, &styles)?;
     regions_sheet(
         workbook.add_worksheet_with_constant_memory()?,
         report,
