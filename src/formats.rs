@@ -8,7 +8,8 @@ use std::str::FromStr;
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// `<stem>.accounts.csv` and `<stem>.regions.csv`.
+    /// `<stem>.accounts.csv` and `<stem>.regions.csv` (and
+    /// `<stem>.groups.csv` with `--group-by`).
     Csv,
     /// `<stem>.xlsx`.
     Xlsx,

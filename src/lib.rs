@@ -21,6 +21,7 @@ pub(crate) mod config;
 pub(crate) mod discover;
 pub(crate) mod execute;
 pub(crate) mod formats;
+pub(crate) mod groups;
 pub(crate) mod history;
 pub(crate) mod limits;
 pub(crate) mod logging;

@@ -224,6 +224,15 @@ pub(crate) fn sample_report() -> Report {
     report_of(&[a, b, c, d], &outcomes, run_info(RegionScope::Account))
 }
 
+/// [`sample_report`] grouped by `team` (`payments`, `@ops`, two untagged)
+/// and `cost_center` (one formula-like value, three untagged).
+pub(crate) fn grouped_report() -> Report {
+    let mut report = sample_report();
+    let keys = ["team".to_string(), "cost_center".to_string()];
+    report.groups = crate::groups::group(&report.aggregate.accounts, &keys);
+    report
+}
+
 /// [`sample_report`] compared with an earlier run: `payments-prod` used 7
 /// more licenses (90 → 97, +7.0 pp), `-member-a` is unchanged, `legacy`
 /// (an error now) has no known difference, `late` is new, and `retired`
@@ -291,7 +300,7 @@ pub(crate) fn breached_report() -> Report {
         .iter()
         .map(|e| parse(e, Origin::CommandLine).expect("valid"))
         .collect();
-    r.breaches = evaluate(&r.aggregate, &r.comparison, &ts);
+    r.breaches = evaluate(&r.aggregate, &r.comparison, &r.groups, &ts);
     r.breaches
         .retain(|b| b.account.as_deref() != Some("-member-a"));
     assert_eq!(r.breaches.len(), 2, "{:?}", r.breaches);

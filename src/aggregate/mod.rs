@@ -48,7 +48,7 @@ pub mod license;
 pub mod overuse;
 mod rows;
 pub mod shared_uin;
-mod totals;
+pub(crate) mod totals;
 pub mod warnings;
 
 use rows::{combine, numbers_row, region_row};

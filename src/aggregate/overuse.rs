@@ -6,8 +6,11 @@
 //! `max(0, used - total)`) and idle (the sum of `max(0, total - used)`),
 //! beside the net `remaining_authorized`; and the over-licensed accounts,
 //! the largest shortfall first. Read from the accounts columns by their
-//! handles. Pure.
+//! handles, so any row the totals read (`totals::Totalled`: the run's
+//! account rows, a chargeback group's, the rows a run recorded in the
+//! history) adds up the same way. Pure.
 
+use super::totals::Totalled;
 use super::warnings::CheckedSum;
 use super::{AccountRow, AccountStatus, Aggregate, Totals};
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
@@ -15,9 +18,9 @@ use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
 /// An account's licenses against its use: `(short, idle)`, where `short`
 /// is `max(0, used - total)` and `idle` is `max(0, total - used)`; `None`
 /// when either number is unknown (or their difference is too large).
-pub fn gap(a: &AccountRow) -> Option<(i64, i64)> {
-    let used = USED_AUTHORIZED.cell(a).as_int()?;
-    let total = TOTAL_AUTHORIZED.cell(a).as_int()?;
+pub fn gap(a: &impl Totalled) -> Option<(i64, i64)> {
+    let used = a.int(&USED_AUTHORIZED)?;
+    let total = a.int(&TOTAL_AUTHORIZED)?;
     let over = used.checked_sub(total)?;
     Some((over.max(0), over.checked_neg()?.max(0)))
 }
@@ -38,7 +41,7 @@ pub struct OverUse {
 
 impl OverUse {
     /// Adds account `a` (an account that knows neither number adds nothing).
-    pub fn add(&mut self, a: &AccountRow) {
+    pub fn add(&mut self, a: &impl Totalled) {
         if let Some((short, idle)) = gap(a) {
             self.accounts += usize::from(short > 0);
             self.short.add(Some(short));

@@ -14,30 +14,39 @@ use super::{AccountRow, AccountStatus};
 
 /// Marks every row whose UIN an earlier-counted row has (`counted_in`).
 pub(super) fn mark(rows: &mut [AccountRow]) {
-    let mut by_uin: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        if let Some(uin) = r.uin.as_deref() {
-            by_uin.entry(uin).or_default().push(i);
+    let keys = rows.iter().map(|r| (r.uin.as_deref(), r.status));
+    for (i, counted) in counted_in(keys) {
+        rows[i].counted_in = Some(rows[counted].account.clone());
+    }
+}
+
+/// Of rows given as (UIN, status) in report order, each row counted in
+/// another's and that row: `(row, counted row)`. The one rule, for the
+/// run's rows ([`mark`]) and for the rows a run recorded in the history
+/// (which keeps no `counted_in`).
+pub(crate) fn counted_in<'a>(
+    rows: impl IntoIterator<Item = (Option<&'a str>, AccountStatus)>,
+) -> Vec<(usize, usize)> {
+    let mut by_uin: BTreeMap<&str, Vec<(usize, AccountStatus)>> = BTreeMap::new();
+    for (i, (uin, status)) in rows.into_iter().enumerate() {
+        if let Some(uin) = uin {
+            by_uin.entry(uin).or_default().push((i, status));
         }
     }
-    let counted_in: Vec<(usize, usize)> = by_uin
+    by_uin
         .into_values()
         .filter(|rows| rows.len() > 1)
         .flat_map(|group| {
             let counted = group
                 .iter()
-                .copied()
-                .min_by_key(|&i| (rank(rows[i].status), i))
-                .unwrap_or(group[0]);
+                .min_by_key(|&&(i, status)| (rank(status), i))
+                .map_or(group[0].0, |&(i, _)| i);
             group
                 .into_iter()
-                .filter(move |&i| i != counted)
-                .map(move |i| (i, counted))
+                .filter(move |&(i, _)| i != counted)
+                .map(move |(i, _)| (i, counted))
         })
-        .collect();
-    for (i, counted) in counted_in {
-        rows[i].counted_in = Some(rows[counted].account.clone());
-    }
+        .collect()
 }
 
 /// Better statuses first.

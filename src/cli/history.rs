@@ -50,6 +50,30 @@ pub(super) struct HistoryArgs {
     /// The scope of the `run --simulate` runs.
     #[arg(long)]
     simulated: bool,
+    /// Also the trend per chargeback group: each run's accounts rolled up
+    /// by this tag key (as `run --group-by`), from the tags the history
+    /// keeps; repeatable (up to 10 keys).
+    #[arg(long = "group-by", value_name = "KEY")]
+    group_by: Vec<String>,
+}
+
+/// The keys of `--group-by`, each checked, each once.
+fn group_by(args: &HistoryArgs) -> anyhow::Result<Vec<String>> {
+    let mut keys: Vec<String> = Vec::new();
+    for key in &args.group_by {
+        crate::config::check_group_key(key).map_err(|e| usage(format!("--group-by: {e}")))?;
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    if keys.len() > crate::groups::MAX_KEYS {
+        return Err(usage(format!(
+            "--group-by: at most {} keys (got {})",
+            crate::groups::MAX_KEYS,
+            keys.len()
+        )));
+    }
+    Ok(keys)
 }
 
 /// The scope `history` shows (`None`: every scope).
@@ -85,6 +109,7 @@ pub(super) async fn history_command(
         None => Config::without_file(),
     };
     let scope = scope(&args, &config)?;
+    let keys = group_by(&args)?;
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;
     let (signal_task, cancel) = interrupt_flag();
     let target = crate::history::recorder::target(
@@ -103,7 +128,7 @@ pub(super) async fn history_command(
     let since = args
         .since
         .map(|d| now - chrono::Duration::days(i64::from(d)));
-    let read = crate::history::recorder::trends(&target, since, scope.as_ref()).await;
+    let read = crate::history::recorder::trends(&target, since, scope.as_ref(), &keys).await;
     signal_task.abort();
     let trends = match read {
         Ok(Some(trends)) => trends,
@@ -138,6 +163,7 @@ pub(super) async fn history_command(
     } else if let Some(label) = &trends.scope {
         tracing::info!(scope = %label, other_scopes = trends.other_scopes, "the runs of one scope");
     }
+    warn_untagged(&trends);
     let location = target.location.to_string();
     let about = crate::report::trends::About {
         history: &location,
@@ -151,6 +177,7 @@ pub(super) async fn history_command(
     tracing::info!(
         runs = trends.runs.len(),
         account_rows = trends.accounts.len(),
+        group_rows = trends.groups.len(),
         history = %location,
         "history written"
     );
@@ -159,6 +186,31 @@ pub(super) async fn history_command(
         let _ = writeln!(stdout, "{}", p.display());
     }
     Ok(Exit::Ok)
+}
+
+/// A warning for each `--group-by` key that no account of the runs shown
+/// carries (every group of it untagged).
+fn warn_untagged(trends: &crate::history::trends::Trends) {
+    use crate::columns::groups::{GROUP, GROUP_BY};
+    use crate::history::group_trends::GROUP_TREND_COLUMNS;
+    use crate::history::trends::col;
+    let (by, name) = (
+        col(&GROUP_TREND_COLUMNS, GROUP_BY.key),
+        col(&GROUP_TREND_COLUMNS, GROUP.key),
+    );
+    for key in &trends.group_by {
+        let carried = trends
+            .groups
+            .iter()
+            .any(|r| r[by].as_text() == Some(key) && r[name].as_text().is_some());
+        if !carried && !trends.runs.is_empty() {
+            tracing::warn!(
+                "group by `{key}`: no account of these runs has the tag `{key}`; all their \
+                 accounts are in its {} group",
+                crate::columns::groups::UNTAGGED
+            );
+        }
+    }
 }
 
 /// A flag SIGINT/SIGTERM turn true (logged), and the task listening.

@@ -87,6 +87,53 @@ fn the_license_columns_follow_the_request_id() {
     assert_eq!(keys(&ACCOUNTS[at + 1..]), keys(&LICENSE));
 }
 
+/// Every column of the groups table is the group's own or a column the
+/// totals have (so a group is computed as the totals are), keys are unique,
+/// and every value is of its column's kind.
+#[test]
+fn the_groups_table_reads_the_totals() {
+    use super::groups::{GroupColumn, GROUPS};
+    use super::totals::TotalsColumn;
+    let keys: Vec<&str> = GROUPS.iter().map(|c| c.key()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), keys.len(), "{keys:?}");
+    // Labels (the Groups sheets' headers) are words, each once.
+    let mut labels: Vec<&str> = GROUPS.iter().map(|c| c.label()).collect();
+    assert!(labels.iter().all(|l| !l.contains('_')), "{labels:?}");
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels.len(), GROUPS.len(), "{labels:?}");
+    for c in GROUPS {
+        if let GroupColumn::Total(t) = c {
+            assert!(
+                TOTALS.iter().any(|x| x.key() == t.key()),
+                "{} is no totals column",
+                t.key()
+            );
+            if let TotalsColumn::Of(a) = t {
+                assert!(!matches!(a.total, Total::None), "{} has no total", a.key);
+            }
+        }
+    }
+    let report = crate::test_support::grouped_report();
+    assert!(!report.groups.rows.is_empty());
+    for g in &report.groups.rows {
+        for c in GROUPS {
+            let cell = c.cell(g);
+            let fits = matches!(
+                (&cell, c.kind()),
+                (Cell::Empty, _)
+                    | (Cell::Text(_), Kind::Text)
+                    | (Cell::Int(_), Kind::Count)
+                    | (Cell::Ratio(_), Kind::Ratio)
+            );
+            assert!(fits, "{}: {cell:?}", c.key());
+        }
+    }
+}
+
 /// Labels (the XLSX headers) are words, not keys, unique in each table,
 /// and a time column's label names its zone, the zone of its values:
 /// `(UTC+8)` for the API's Beijing times, `(UTC)` for the run's.

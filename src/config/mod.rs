@@ -21,6 +21,7 @@ pub mod selector;
 #[cfg(test)]
 mod tests;
 mod validate;
+pub use validate::check_group_key;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -140,6 +141,9 @@ pub struct Defaults {
     pub run_timeout_secs: u64,
     /// How region answers combine.
     pub region_scope: RegionScope,
+    /// `group_by`: the tag keys the accounts are rolled up by (chargeback
+    /// groups), replaced by `--group-by`'s when given.
+    pub group_by: Vec<String>,
     /// `RoleSessionName` for AssumeRole.
     pub role_session_name: String,
     /// `DurationSeconds` for AssumeRole.
@@ -221,6 +225,7 @@ impl Default for Defaults {
             max_attempts: MAX_ATTEMPTS.default as u32,
             run_timeout_secs: RUN_TIMEOUT_SECS.default as u64,
             region_scope: RegionScope::Account,
+            group_by: Vec::new(),
             role_session_name: DEFAULT_SESSION_NAME.to_string(),
             role_duration_secs: ROLE_DURATION_SECS.default as u32,
             language: "en-US".to_string(),

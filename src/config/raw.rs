@@ -86,6 +86,7 @@ pub(super) struct RawDefaults {
     pub max_attempts: Option<Spanned<i64>>,
     pub run_timeout_secs: Option<Spanned<i64>>,
     pub region_scope: Option<RegionScope>,
+    pub group_by: Option<Vec<Spanned<String>>>,
     pub role_session_name: Option<Spanned<String>>,
     pub role_duration_secs: Option<Spanned<i64>>,
     pub language: Option<Spanned<String>>,

@@ -1058,3 +1058,36 @@ fn an_explicit_uin_written_twice_is_refused_naming_both_places() {
     // Different UINs, and accounts without one, are fine.
     assert!(parse(GOOD).is_ok());
 }
+
+#[test]
+fn group_by_lists_tag_keys_each_once() {
+    let with = |list: &str| {
+        parse(&format!(
+            "[defaults]\ngroup_by = {list}\n[[accounts]]\nname = \"a\"\nprofile = \"a\"\n"
+        ))
+    };
+    let c = with("[\"cost_center\", \"org_node\"]").unwrap();
+    assert_eq!(c.defaults.group_by, ["cost_center", "org_node"]);
+    assert!(
+        parse(GOOD).unwrap().defaults.group_by.is_empty(),
+        "none by default"
+    );
+    let e = with("[\"team\", \"\", \"team\", \" x\"]")
+        .unwrap_err()
+        .to_string();
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "test.toml:2:21: `group_by`: a tag key must not be empty",
+            "test.toml:2:25: `group_by`: `team` is listed twice",
+            "test.toml:2:33: `group_by`: the tag key \" x\" starts or ends with whitespace",
+        ],
+        "{e}"
+    );
+    let many: Vec<String> = (0..11).map(|i| format!("\"k{i}\"")).collect();
+    let e = with(&format!("[{}]", many.join(", ")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`group_by`: at most 10 keys"), "{e}");
+}

@@ -180,6 +180,9 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
     if let Some(scope) = d.region_scope {
         out.region_scope = scope;
     }
+    if let Some(list) = &d.group_by {
+        out.group_by = group_by(problems, list);
+    }
     if let Some(lang) = &d.language {
         if !LANGUAGES.contains(&lang.get_ref().as_str()) {
             problems.error(
@@ -243,6 +246,49 @@ pub fn collect(words: &[String]) -> Result<Vec<Call>, String> {
     out.sort_by_key(|c| c.index());
     out.dedup();
     Ok(out)
+}
+
+/// `group_by`: each key a usable tag key ([`check_group_key`]), each
+/// once, at most [`crate::groups::MAX_KEYS`].
+fn group_by(problems: &mut Problems<'_>, list: &[Spanned<String>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for item in list {
+        let key = item.get_ref();
+        let fault = check_group_key(key).err().or_else(|| {
+            if out.contains(key) {
+                Some(format!("`{key}` is listed twice"))
+            } else if out.len() == crate::groups::MAX_KEYS {
+                Some(format!(
+                    "at most {} keys: a run is grouped by each, one table each",
+                    crate::groups::MAX_KEYS
+                ))
+            } else {
+                None
+            }
+        });
+        match fault {
+            Some(f) => problems.error(item.span(), format!("`group_by`: {f}")),
+            None => out.push(key.clone()),
+        }
+    }
+    out
+}
+
+/// A tag key to group by (`group_by`, `--group-by`): not empty, no control
+/// characters, no surrounding whitespace; any key, configured or not (one
+/// that no account carries is a warning of the run).
+pub fn check_group_key(key: &str) -> Result<(), String> {
+    if key.trim().is_empty() {
+        Err("a tag key must not be empty".into())
+    } else if key.chars().any(char::is_control) {
+        Err(format!("the tag key {key:?} holds control characters"))
+    } else if key.trim() != key {
+        Err(format!(
+            "the tag key {key:?} starts or ends with whitespace"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// The longest `history_key`.

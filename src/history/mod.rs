@@ -13,10 +13,12 @@
 //! `schema` holds the tables and migrations (the live columns from the
 //! column tables, `crate::columns`), `record` the rows a run writes,
 //! `sqlite` and `postgres` the two databases, `recorder` a run's use of
-//! it (and the trend its HTML report draws), `trends` the `history`
-//! command's numbers (its files are `report::trends`'s).
+//! it (and the trend its HTML report draws), `trends` and `group_trends`
+//! (`--group-by`) the `history` command's numbers (its files are
+//! `report::trends`'s).
 
 pub mod bound;
+pub mod group_trends;
 pub mod postgres;
 pub mod record;
 pub mod recorder;

@@ -158,19 +158,25 @@ pub async fn previous(target: &Target, scope: &Scope) -> Result<Option<Previous>
 }
 
 /// The trends of the runs of `scope` (every scope: `None`) at `target`
-/// started since `since` (the `history` command), read only, within its
-/// deadline and until an interrupt: `None` when nothing was recorded there
-/// yet.
+/// started since `since` (the `history` command), with each run's groups
+/// by `group_by` when given, read only, within its deadline and until an
+/// interrupt: `None` when nothing was recorded there yet.
 pub async fn trends(
     target: &Target,
     since: Option<DateTime<Utc>>,
     scope: Option<&Scope>,
+    group_by: &[String],
 ) -> Result<Option<Trends>, HistoryError> {
     bounded(&target.location, &target.options, async {
-        match Store::open_read_only(&target.location, &target.options).await? {
-            Some(store) => store.trends(since, scope).await.map(Some),
-            None => Ok(None),
+        let Some(store) = Store::open_read_only(&target.location, &target.options).await? else {
+            return Ok(None);
+        };
+        let mut trends = store.trends(since, scope).await?;
+        if !group_by.is_empty() {
+            trends.groups = store.group_trends(&trends.runs, group_by).await?;
+            trends.group_by = group_by.to_vec();
         }
+        Ok(Some(trends))
     })
     .await
 }

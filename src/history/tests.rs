@@ -877,3 +877,80 @@ async fn postgres_an_older_database_is_read_by_scope() {
         an_older_database_is_read_by_scope(l).await;
     }
 }
+
+/// `history --group-by`: the groups the history rebuilds from each run's
+/// recorded accounts and tags are the run's own, cell for cell (the rows
+/// sharing a UIN counted once, the failed accounts counted not summed, an
+/// empty tag untagged), each run's in turn with its lead and scope; the
+/// chart's top groups follow a group across runs.
+async fn group_trends_are_the_runs_own_groups(location: Location) {
+    use crate::columns::groups::GROUPS;
+    let mut store = Store::open(&location, &options()).await.expect("open");
+    let mut runs = Vec::new();
+    for n in 1..=2 {
+        let mut agg = crate::groups::tests::fleet();
+        agg.run.stem = format!("tcss-authorizations-2026020{n}T000000Z");
+        agg.run.started_at += chrono::Duration::days(n);
+        if n == 2 {
+            // Team `ops` grows in the second run.
+            agg.accounts[2].used_authorized = Some(30);
+        }
+        store.record(&agg).await.expect("record");
+        runs.push(agg);
+    }
+    let keys = vec!["team".to_string(), "cc".to_string()];
+    let trends = store.trends(None, None).await.expect("trends");
+    let rows = store
+        .group_trends(&trends.runs, &keys)
+        .await
+        .expect("groups");
+    let mut expected = Vec::new();
+    for (agg, run) in runs.iter().zip(&trends.runs) {
+        for g in crate::groups::group(&agg.accounts, &keys).rows {
+            let mut row: Vec<Cell<'static>> = run[..4].to_vec();
+            row.extend(GROUPS.iter().map(|c| c.cell(&g).into_owned()));
+            row.push(run.last().unwrap().clone());
+            expected.push(row);
+        }
+    }
+    // A ratio read back is a REAL: compare numbers as numbers.
+    let plain = |rows: &[Vec<Cell<'static>>]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c.as_real() {
+                        Some(x) => format!("{x:.12}"),
+                        None => format!("{c:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(plain(&rows), plain(&expected));
+    assert_eq!(rows.len(), 2 * (3 + 3));
+    let t = trends::Trends {
+        group_by: keys,
+        groups: rows,
+        ..trends
+    };
+    let top = group_trends::top_groups(&t, "team", 2);
+    assert_eq!(top.len(), 2);
+    assert_eq!(top[0], ("pay".to_string(), vec![Some(100.0), Some(100.0)]));
+    assert_eq!(top[1], ("ops".to_string(), vec![Some(15.0), Some(30.0)]));
+    let all = group_trends::top_groups(&t, "team", 5);
+    assert_eq!(all[2].0, "(untagged)");
+    assert!(group_trends::top_groups(&t, "nope", 5).is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_group_trends_are_the_runs_own_groups() {
+    let (_dir, location) = sqlite_file();
+    group_trends_are_the_runs_own_groups(location).await;
+}
+
+#[tokio::test]
+async fn postgres_group_trends_are_the_runs_own_groups() {
+    if let Some(l) = postgres("postgres_group_trends") {
+        group_trends_are_the_runs_own_groups(l).await;
+    }
+}

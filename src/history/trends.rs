@@ -21,7 +21,7 @@ use crate::columns::{rfc3339, Cell, Kind};
 pub type TrendColumns = LazyLock<Vec<(&'static str, Kind)>>;
 
 /// The columns every trend row starts with: the run's.
-const RUN_LEAD: [(&str, Kind); 4] = [
+pub(super) const RUN_LEAD: [(&str, Kind); 4] = [
     ("run_id", Kind::Count),
     ("stem", Kind::Text),
     // RFC 3339 UTC text in the database and the CSV; a date-time in the XLSX.
@@ -35,7 +35,7 @@ const TAGS: (&str, Kind) = (super::schema::TAGS, Kind::Text);
 
 /// The trend column computed from the run's scope, not read from a table:
 /// the last of every trend row.
-const SCOPE: (&str, Kind) = ("scope", Kind::Text);
+pub(super) const SCOPE: (&str, Kind) = ("scope", Kind::Text);
 
 /// The columns of the per-run table: the run's, then the totals' columns
 /// marked trend (`crate::columns`), then the run's scope.
@@ -81,6 +81,12 @@ pub struct Trends {
     pub runs: Vec<Vec<Cell<'static>>>,
     /// One row per account per run, [`ACCOUNT_TREND_COLUMNS`], in run then report order.
     pub accounts: Vec<Vec<Cell<'static>>>,
+    /// The tag keys the runs are grouped by (`--group-by`); none: no groups.
+    pub group_by: Vec<String>,
+    /// One row per group per run
+    /// ([`GROUP_TREND_COLUMNS`](super::group_trends::GROUP_TREND_COLUMNS)),
+    /// in run order, then each key's groups.
+    pub groups: Vec<Vec<Cell<'static>>>,
     /// The tags of each of [`Trends::accounts`] (the XLSX's `tag:<key>` columns).
     pub account_tags: Vec<BTreeMap<String, String>>,
 }
@@ -116,6 +122,8 @@ impl Store {
             other_scopes,
             runs,
             accounts,
+            group_by: Vec::new(),
+            groups: Vec::new(),
             account_tags,
         })
     }
@@ -322,6 +330,8 @@ mod tests {
                 account_row(2, "c", None, Some(0.3)),
                 account_row(2, "d", Some("4"), None),
             ],
+            group_by: Vec::new(),
+            groups: Vec::new(),
         };
         let top = top_accounts(&t, 2);
         assert_eq!(top.len(), 2);

@@ -54,10 +54,16 @@ pub fn attachments(formats: &[Format], stem: &str, files: &[ReportFile]) -> Atta
     let mut out = Attachments::default();
     let mut size = 0u64;
     for format in formats {
-        for name in format.file_names(stem) {
+        let names = format.file_names(stem);
+        // A format written without one of its files (no `--group-by`: no
+        // `.groups.csv`) attaches the others.
+        let written = names.iter().any(|n| files.iter().any(|f| f.name == *n));
+        for name in names {
             let Some(file) = files.iter().find(|f| f.name == name) else {
-                let why = format!("the run wrote no {} file (see --formats)", format.as_str());
-                out.left_out.push((name, why));
+                if !written {
+                    let why = format!("the run wrote no {} file (see --formats)", format.as_str());
+                    out.left_out.push((name, why));
+                }
                 continue;
             };
             let len = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
@@ -389,5 +395,27 @@ mod tests {
         assert_eq!(a.files[0].0, "s.xlsx");
         assert_eq!(a.left_out[0].0, "s.md");
         assert!(a.left_out[0].1.contains("--formats"));
+    }
+
+    /// A run without `--group-by` writes no `.groups.csv`: its CSV files
+    /// are attached, and the missing one is not said to be left out.
+    #[test]
+    fn a_csv_set_without_groups_attaches_what_it_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<ReportFile> = ["s.accounts.csv", "s.regions.csv"]
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, b"a,b\n").unwrap();
+                ReportFile {
+                    name: name.to_string(),
+                    path,
+                }
+            })
+            .collect();
+        let a = attachments(&[Format::Csv], "s", &files);
+        let names: Vec<&str> = a.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["s.accounts.csv", "s.regions.csv"]);
+        assert!(a.left_out.is_empty(), "{:?}", a.left_out);
     }
 }

@@ -466,7 +466,7 @@ fn breach_groups(report: &Report) -> Vec<BreachGroup> {
                 .breaches
                 .iter()
                 .take(NAMES_PER_BREACH)
-                .map(|b| short(b.account.as_deref().unwrap_or("total")))
+                .map(|b| short(&b.subject()))
                 .collect(),
         })
         .collect()
@@ -614,6 +614,8 @@ pub(crate) mod tests {
             },
             uin: who.as_ref().and_then(|w| w.1.clone()),
             account: who.map(|w| w.0),
+            group_by: None,
+            group: None,
             metric: Metric::Plain("remaining_authorized"),
             unit: Unit::Count,
             value,

@@ -1,17 +1,20 @@
 //! The breaches table every format prints ([`BREACH_COLUMNS`],
-//! `breach_cells`): one row per breached threshold, per account or for the
-//! totals, typed like every other table (a ratio is a ratio cell, shown as a
-//! percentage where the format has one). The numbers come from
+//! `breach_cells`): one row per breached threshold, per account, for the
+//! totals or per group (its `group_by` and `group`, `null` when untagged;
+//! both `null` outside group scope), typed like every other table (a ratio
+//! is a ratio cell, shown as a percentage where the format has one). The numbers come from
 //! [`crate::thresholds::evaluate`]; nothing is computed here.
 
 use crate::columns::Cell;
 use crate::thresholds::{Breach, Unit};
 
 /// The breaches table columns (JSON keys, XLSX headers).
-pub const BREACH_COLUMNS: [&str; 8] = [
+pub const BREACH_COLUMNS: [&str; 10] = [
     "scope",
     "account",
     "uin",
+    "group_by",
+    "group",
     "metric",
     "op",
     "value",
@@ -30,11 +33,13 @@ pub(crate) fn number_cell(value: f64, unit: Unit) -> Cell<'static> {
 }
 
 /// One breach's cells, in [`BREACH_COLUMNS`] order.
-pub(crate) fn breach_cells(b: &Breach) -> [Cell<'_>; 8] {
+pub(crate) fn breach_cells(b: &Breach) -> [Cell<'_>; 10] {
     [
         Cell::str(b.scope.as_str()),
         Cell::text(b.account.as_deref()),
         Cell::text(b.uin.as_deref()),
+        Cell::text(b.group_by.as_deref()),
+        Cell::text(b.group.as_deref()),
         Cell::Text(b.metric.to_string().into()),
         Cell::str(b.op.as_str()),
         number_cell(b.value, b.unit),
@@ -57,14 +62,15 @@ pub(crate) mod tests {
         assert_eq!(cells[0], Cell::str("account"));
         assert_eq!(cells[1], Cell::str("payments-prod"));
         assert_eq!(cells[2], Cell::str("100012345678901234"));
-        assert_eq!(cells[3], Cell::str("utilization"));
-        assert_eq!(cells[4], Cell::str(">="));
-        assert_eq!(cells[5], Cell::Ratio(0.97));
-        assert_eq!(cells[6], Cell::Ratio(0.9));
+        assert_eq!((&cells[3], &cells[4]), (&Cell::Empty, &Cell::Empty));
+        assert_eq!(cells[5], Cell::str("utilization"));
+        assert_eq!(cells[6], Cell::str(">="));
+        assert_eq!(cells[7], Cell::Ratio(0.97));
+        assert_eq!(cells[8], Cell::Ratio(0.9));
         let total = breach_cells(&r.breaches[1]);
         assert_eq!((&total[1], &total[2]), (&Cell::Empty, &Cell::Empty));
-        assert_eq!(total[5], Cell::Int(3));
-        assert_eq!(total[6], Cell::Num(2.5));
+        assert_eq!(total[7], Cell::Int(3));
+        assert_eq!(total[8], Cell::Num(2.5));
     }
 
     #[test]
@@ -76,9 +82,11 @@ pub(crate) mod tests {
             v["breaches"],
             serde_json::json!([
                 {"scope": "account", "account": "payments-prod", "uin": "100012345678901234",
+                 "group_by": null, "group": null,
                  "metric": "utilization", "op": ">=", "value": 0.97, "threshold": 0.9,
                  "expression": "utilization >= 90%"},
-                {"scope": "total", "account": null, "uin": null, "metric": "failed_queries",
+                {"scope": "total", "account": null, "uin": null, "group_by": null, "group": null,
+                 "metric": "failed_queries",
                  "op": ">", "value": 3, "threshold": 2.5, "expression": "total.failed_queries > 2.5"}
             ])
         );

@@ -1,6 +1,8 @@
-//! The two CSV files: `<stem>.accounts.csv` (one row per account, the
-//! contract's columns then one `tag:<key>` column per tag key) and
-//! `<stem>.regions.csv` (one row per query).
+//! The CSV files: `<stem>.accounts.csv` (one row per account, the
+//! contract's columns then one `tag:<key>` column per tag key),
+//! `<stem>.regions.csv` (one row per query) and, when the run is grouped
+//! (`--group-by`), `<stem>.groups.csv` (one row per group of each key, the
+//! untagged group's `group` empty).
 //!
 //! UTF-8 starting with a byte-order mark (so Excel on Windows reads the
 //! file as UTF-8; none with `[defaults] csv_bom = false`: [`writer`]), a
@@ -20,6 +22,7 @@ use ::csv::{ByteRecord, Writer, WriterBuilder};
 
 use super::{Layout, Report};
 use crate::columns::accounts::{ACCOUNTS, TAG_COLUMN_PREFIX};
+use crate::columns::groups::GROUPS;
 use crate::columns::regions::REGIONS;
 use crate::columns::{rfc3339, Cell};
 use crate::sanitize::guard;
@@ -103,10 +106,27 @@ pub fn write_regions<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv:
     Ok(())
 }
 
+/// Writes the groups table (header, then each key's groups in turn).
+pub fn write_groups<W: io::Write>(report: &Report, out: W) -> Result<(), ::csv::Error> {
+    let mut w = writer(out, report.layout)?;
+    w.write_record(GROUPS.iter().map(|c| c.key()))?;
+    let mut record = ByteRecord::new();
+    let mut buf = String::new();
+    for g in &report.groups.rows {
+        record.clear();
+        for c in GROUPS {
+            push(&mut record, &c.cell(g), &mut buf);
+        }
+        w.write_byte_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::sample_report;
+    use crate::test_support::{grouped_report, sample_report};
     use std::collections::HashMap;
 
     /// The contract's accounts columns, written out independently of the code.
@@ -194,6 +214,53 @@ mod tests {
         assert_eq!(legacy["error_code"], "AuthFailure.SignatureFailure");
         assert_eq!(legacy["error_message"], "bad | signature\nsecond line");
         assert_eq!(rows[3]["error_code"], "Cancelled");
+    }
+
+    /// The contract's groups columns, written out independently of the code.
+    const CONTRACT_GROUP_COLUMNS: &str = "group_by, group, accounts, accounts_ok,
+        accounts_partial, accounts_error, total_authorized, used_authorized,
+        remaining_authorized, utilization, share_of_used, licenses_short,
+        licenses_idle, scanned_images, not_scanned_images, total_images,
+        scan_coverage, duplicate_images";
+
+    #[test]
+    fn groups_are_the_contracts_columns_with_the_untagged_group_empty() {
+        let report = grouped_report();
+        let mut out = Vec::new();
+        write_groups(&report, &mut out).unwrap();
+        let (header, rows) = parse(&out);
+        let expected: Vec<String> = CONTRACT_GROUP_COLUMNS
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .collect();
+        assert_eq!(header, expected);
+        let got: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["group_by"].as_str(),
+                    r["group"].as_str(),
+                    r["accounts"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("team", "payments", "1"),
+                ("team", "'@ops", "1"),
+                ("team", "", "2"),
+                ("cost_center", "'=HYPERLINK(\"x\")", "1"),
+                ("cost_center", "", "3"),
+            ],
+            "largest use first, formulas guarded, the untagged group empty"
+        );
+        let untagged = &rows[2];
+        assert_eq!(untagged["accounts_error"], "2");
+        assert_eq!(untagged["total_authorized"], "", "no account knows it");
+        assert_eq!(untagged["share_of_used"], "");
+        assert_eq!(rows[0]["utilization"], "0.97");
+        assert_eq!(rows[4]["share_of_used"], (15.0f64 / 112.0).to_string());
     }
 
     #[test]

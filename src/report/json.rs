@@ -3,8 +3,13 @@
 //! ```json
 //! {"schema_version": 1, "generated_at": "...", "complete": true,
 //!  "run": {...}, "accounts": [...], "regions": [...],
-//!  "account_queries": [...], "totals": {...}, "breaches": [...]}
+//!  "account_queries": [...], "totals": {...}, "groups": [...],
+//!  "breaches": [...]}
 //! ```
+//!
+//! `groups` has one object per group of each `--group-by` key (the groups
+//! CSV's columns as keys; the untagged group's `group` is `null`), `[]`
+//! when the run is not grouped.
 //!
 //! Each `accounts` entry has exactly the accounts CSV column names as keys
 //! plus `tags` (an object) instead of the `tag:<key>` columns; `regions`
@@ -23,6 +28,7 @@ use super::breaches::{breach_cells, BREACH_COLUMNS};
 use super::Report;
 use crate::aggregate::{AccountRow, RegionRow};
 use crate::columns::accounts::ACCOUNTS;
+use crate::columns::groups::GROUPS;
 use crate::columns::regions::{ACCOUNT_QUERIES, REGIONS};
 use crate::columns::run::{ORGANIZATIONS, RUN};
 use crate::columns::totals::TOTALS;
@@ -71,6 +77,7 @@ impl Serialize for Snapshot<'_> {
         let totals = &r.aggregate.totals;
         let totals = TOTALS.iter().map(|c| (c.key(), c.cell(totals))).collect();
         m.serialize_entry("totals", &Fields(totals))?;
+        m.serialize_entry("groups", &Groups(&r.groups.rows))?;
         changes::top_entries(r, &mut m)?;
         m.serialize_entry("breaches", &Breaches(&r.breaches))?;
         m.end()
@@ -186,6 +193,20 @@ impl Serialize for Breaches<'_> {
     }
 }
 
+/// `groups`: one object per group ([`GROUPS`]' keys), `[]` when none.
+struct Groups<'a>(&'a [crate::groups::GroupRow]);
+
+impl Serialize for Groups<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for g in self.0 {
+            let fields = GROUPS.iter().map(|c| (c.key(), c.cell(g))).collect();
+            seq.serialize_element(&Fields(fields))?;
+        }
+        seq.end()
+    }
+}
+
 /// Query rows, each an object of `columns`: the regions (`regions`) or
 /// the account-wide queries (`account_queries`).
 struct Regions<'a>(&'a [RegionRow], &'a [&'static Column<RegionRow>]);
@@ -239,6 +260,7 @@ mod tests {
             "regions",
             "account_queries",
             "totals",
+            "groups",
             "breaches",
         ];
         expected.sort();
@@ -257,6 +279,43 @@ mod tests {
         assert_eq!(v["regions"].as_array().unwrap().len(), 6);
         assert_eq!(v["regions"][5]["status"], "cancelled");
         assert_eq!(v["regions"][0]["latency_ms"], 42);
+        assert_eq!(v["groups"], json!([]), "not grouped");
+    }
+
+    #[test]
+    fn groups_are_objects_of_the_groups_columns_with_null_for_untagged() {
+        let mut out = Vec::new();
+        write(&crate::test_support::grouped_report(), &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let groups = v["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 5);
+        let keys: Vec<&str> = groups[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected: Vec<&str> = GROUPS.iter().map(|c| c.key()).collect();
+        expected.sort_unstable();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, expected);
+        assert_eq!(groups[0]["group_by"], json!("team"));
+        assert_eq!(groups[0]["group"], json!("payments"));
+        assert_eq!(groups[0]["utilization"], json!(0.97));
+        assert_eq!(groups[2]["group"], Value::Null, "untagged");
+        assert_eq!(groups[2]["accounts"], json!(2));
+        assert_eq!(groups[2]["total_authorized"], Value::Null);
+        assert_eq!(
+            groups[3]["group"],
+            json!("=HYPERLINK(\"x\")"),
+            "no CSV guard"
+        );
+        let sum: i64 = groups[..3]
+            .iter()
+            .map(|g| g["accounts"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, v["totals"]["accounts"].as_i64().unwrap());
     }
 
     #[test]

@@ -33,16 +33,20 @@ use tempfile::NamedTempFile;
 use crate::aggregate::Aggregate;
 use crate::columns::Cell;
 use crate::compare::Comparison;
+use crate::groups::Groups;
 use crate::thresholds::Breach;
 
-/// What the reports print: the run's numbers, its comparison and the
-/// thresholds it breached, assembled by the run (`cli::run`) once each of
-/// those stages is done; the writers only read it (publishing sets the
-/// stem, the history the outcome, in `aggregate.run`).
+/// What the reports print: the run's numbers, its chargeback groups, its
+/// comparison and the thresholds it breached, assembled by the run
+/// (`cli::run`) once each of those stages is done; the writers only read it
+/// (publishing sets the stem, the history the outcome, in `aggregate.run`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// Every number of the run.
     pub aggregate: Aggregate,
+    /// The accounts rolled up by tag (`--group-by`); no keys, no rows when
+    /// none asked.
+    pub groups: Groups,
     /// The comparison with an earlier run (`--compare`), or why there is none.
     pub comparison: Comparison,
     /// The `--fail-on` thresholds breached; empty when none (or none asked).
@@ -77,6 +81,7 @@ impl Report {
     pub fn new(aggregate: Aggregate) -> Report {
         Report {
             aggregate,
+            groups: Groups::default(),
             comparison: Comparison::NotAsked,
             breaches: Vec::new(),
             trend: Vec::new(),
@@ -113,6 +118,8 @@ impl Format {
 pub(crate) enum Part {
     AccountsCsv,
     RegionsCsv,
+    /// Written only when the run is grouped ([`Part::wanted`]).
+    GroupsCsv,
     Xlsx,
     Json,
     Markdown,
@@ -124,7 +131,7 @@ impl Part {
     /// The files `format` writes, in order.
     pub(crate) fn of(format: Format) -> &'static [Part] {
         match format {
-            Format::Csv => &[Part::AccountsCsv, Part::RegionsCsv],
+            Format::Csv => &[Part::AccountsCsv, Part::RegionsCsv, Part::GroupsCsv],
             Format::Xlsx => &[Part::Xlsx],
             Format::Json => &[Part::Json],
             Format::Markdown => &[Part::Markdown],
@@ -133,11 +140,18 @@ impl Part {
         }
     }
 
+    /// Whether `report` has this file: `<stem>.groups.csv` only when the
+    /// run is grouped by some key, every other always.
+    pub(crate) fn wanted(self, report: &Report) -> bool {
+        self != Part::GroupsCsv || !report.groups.keys.is_empty()
+    }
+
     /// The file name for `stem`.
     pub(crate) fn file_name(self, stem: &str) -> String {
         let ext = match self {
             Part::AccountsCsv => "accounts.csv",
             Part::RegionsCsv => "regions.csv",
+            Part::GroupsCsv => "groups.csv",
             Part::Xlsx => "xlsx",
             Part::Json => "json",
             Part::Markdown => "md",
@@ -376,6 +390,7 @@ fn write_part(
     match part {
         Part::AccountsCsv => csv::write_accounts(report, &mut w).map_err(csv_err)?,
         Part::RegionsCsv => csv::write_regions(report, &mut w).map_err(csv_err)?,
+        Part::GroupsCsv => csv::write_groups(report, &mut w).map_err(csv_err)?,
         Part::Json => json::write(report, &mut w).map_err(|e| ReportError::Json {
             path: dest.to_path_buf(),
             reason: e.to_string(),

@@ -10,7 +10,8 @@
 //! Like the other writers it computes nothing: every value is a field of the
 //! report, converted to Prometheus' units (seconds, ratios 0..1). An empty
 //! value is no sample, never 0; an account's labels are `account` (its name)
-//! and `uin` (empty when unknown).
+//! and `uin` (empty when unknown), a chargeback group's `group_by` (the tag
+//! key) and `group` (the tag's value, empty for the untagged accounts).
 //!
 //! Every metric is a gauge: each run replaces the whole exposition.
 
@@ -20,8 +21,10 @@ mod encode;
 use crate::aggregate::{AccountRow, AccountStatus, Totals};
 use crate::columns::accounts::ACCOUNTS;
 use crate::columns::families;
+use crate::columns::groups::GROUPS;
 use crate::columns::totals::TOTALS;
 use crate::columns::{Cell, Column, Kind, Sample as Mapping};
+use crate::groups::GroupRow;
 use crate::report::Report;
 
 pub use encode::{render, EncodeError};
@@ -81,11 +84,15 @@ fn count(n: usize) -> Option<Value> {
     Some(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
-/// Every family, in the order written: per account, totals, the run.
+/// Every family, in the order written: per account, totals, per group
+/// (when grouped), the run.
 pub(crate) fn families(report: &Report, inputs: &Inputs) -> Vec<Family> {
     let mut out = account_families(&report.aggregate.accounts);
     out.extend(edition::families(&report.aggregate.accounts));
     out.extend(total_families(&families::TOTALS, &report.aggregate.totals));
+    if !report.groups.keys.is_empty() {
+        out.extend(group_families(&report.groups.rows));
+    }
     out.extend(run_families(report, inputs));
     out
 }
@@ -159,6 +166,39 @@ fn total_families(list: &[&'static families::Family], t: &Totals) -> Vec<Family>
         };
         if let Some(i) = list.iter().position(|f| std::ptr::eq(*f, family)) {
             out[i].push(with(&[], label), sample_value(&c.cell(t), c.kind()));
+        }
+    }
+    out
+}
+
+/// The families with one sample (or more) per group: the groups columns
+/// mapped to a per-group family ([`families::PER_GROUP`]), labelled
+/// `group_by` and `group`.
+fn group_families(groups: &[GroupRow]) -> Vec<Family> {
+    let mut out: Vec<Family> = families::PER_GROUP
+        .iter()
+        .map(|f| Family::new(f.name, f.help))
+        .collect();
+    let mapped: Vec<_> = GROUPS
+        .iter()
+        .filter_map(|c| {
+            let (family, label) = c.sample()?;
+            let i = families::PER_GROUP
+                .iter()
+                .position(|f| std::ptr::eq(*f, family))?;
+            Some((i, *c, label))
+        })
+        .collect();
+    for g in groups {
+        let id = vec![
+            ("group_by", g.group_by.clone()),
+            ("group", g.group.clone().unwrap_or_default()),
+        ];
+        for (family, column, label) in &mapped {
+            out[*family].push(
+                with(&id, *label),
+                sample_value(&column.cell(g), column.kind()),
+            );
         }
     }
     out

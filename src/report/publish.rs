@@ -185,7 +185,7 @@ pub(crate) fn write_reserved_held(
     let mut parts: Vec<Part> = Vec::new();
     for &format in formats {
         for &part in Part::of(format) {
-            if !parts.contains(&part) {
+            if part.wanted(report) && !parts.contains(&part) {
                 parts.push(part);
             }
         }
@@ -417,10 +417,13 @@ mod tests {
         names
     }
 
+    /// The files of the default formats for `stem`, of a run not grouped
+    /// (no `<stem>.groups.csv`: `Part::wanted`).
     fn all_names(stem: &str) -> Vec<String> {
         let mut names: Vec<String> = default_formats()
             .iter()
             .flat_map(|f| f.file_names(stem))
+            .filter(|n| !n.ends_with(".groups.csv"))
             .collect();
         names.sort();
         names

@@ -6,7 +6,10 @@
 //! time and one of the top accounts' utilization; its tables are laid out
 //! like the run's workbook (`report::xlsx`: labels, formats by kind, frozen
 //! headers, filters, print settings), and `<stem>.html`, the same charts
-//! on one page (`trends::html`). Written like a run's reports
+//! on one page (`trends::html`). With `--group-by`: `<stem>.groups.csv`,
+//! JSON `group_by` and `groups`, and the sheets Groups (every group of
+//! every run) and Group trends (a line chart per key of its top groups'
+//! licenses used). Written like a run's reports
 //! (`report::publish`): a stem claimed under the folder lock, the files
 //! written into its private staging folder, then published without
 //! replacing any file, the JSON last.
@@ -33,7 +36,8 @@ use super::xlsx::{
 use super::{Layout, ReportError};
 use crate::columns::accounts::{ACCOUNTS, TOTAL_AUTHORIZED, USED_AUTHORIZED};
 use crate::columns::totals::TOTALS;
-use crate::columns::{find, rfc3339, Cell, Kind};
+use crate::columns::{find, groups, rfc3339, Cell, Kind};
+use crate::history::group_trends::{top_groups, GROUP_TREND_COLUMNS, TOP_GROUPS};
 use crate::history::trends::{
     col, top_accounts, Trends, ACCOUNT_TREND_COLUMNS, RUN_TREND_COLUMNS, TOP_ACCOUNTS,
 };
@@ -41,7 +45,8 @@ use crate::history::trends::{
 /// A file format of the `history` command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TrendFormat {
-    /// `<stem>.runs.csv` and `<stem>.accounts.csv`.
+    /// `<stem>.runs.csv` and `<stem>.accounts.csv` (and `<stem>.groups.csv`
+    /// with `--group-by`).
     Csv,
     /// `<stem>.xlsx` with the charts.
     Xlsx,
@@ -54,7 +59,11 @@ pub enum TrendFormat {
 impl TrendFormat {
     fn file_names(self, stem: &str) -> Vec<String> {
         match self {
-            TrendFormat::Csv => vec![format!("{stem}.runs.csv"), format!("{stem}.accounts.csv")],
+            TrendFormat::Csv => vec![
+                format!("{stem}.runs.csv"),
+                format!("{stem}.accounts.csv"),
+                format!("{stem}.groups.csv"),
+            ],
             TrendFormat::Xlsx => vec![format!("{stem}.xlsx")],
             TrendFormat::Json => vec![format!("{stem}.json")],
             TrendFormat::Html => vec![format!("{stem}.html")],
@@ -64,6 +73,9 @@ impl TrendFormat {
 
 /// The sheet names of the XLSX, first to last.
 pub const SHEETS: [&str; 4] = ["Charts", "Trends", "Accounts", "Top accounts"];
+
+/// The sheets added after them with `--group-by`.
+pub const GROUP_SHEETS: [&str; 2] = ["Groups", "Group trends"];
 
 /// What the set says about itself (JSON and the XLSX header).
 #[derive(Debug, Clone)]
@@ -103,7 +115,8 @@ pub fn write(
     for &format in formats {
         for name in format.file_names(&reservation.stem) {
             let dest = out.join(&name);
-            if staged.iter().any(|(d, _)| *d == dest) {
+            let ungrouped = trends.group_by.is_empty() && name.ends_with(".groups.csv");
+            if ungrouped || staged.iter().any(|(d, _)| *d == dest) {
                 continue;
             }
             let tmp = reservation.staging().join(&name);
@@ -153,6 +166,8 @@ fn write_one(t: &Trends, about: &About<'_>, f: &File<'_>, path: &Path) -> Result
         TrendFormat::Csv => {
             let (cols, rows) = if f.name.ends_with(".runs.csv") {
                 (&RUN_TREND_COLUMNS, &t.runs)
+            } else if f.name.ends_with(".groups.csv") {
+                (&GROUP_TREND_COLUMNS, &t.groups)
             } else {
                 (&ACCOUNT_TREND_COLUMNS, &t.accounts)
             };
@@ -240,8 +255,10 @@ fn objects(cols: &[(&str, Kind)], rows: &[Vec<Cell<'_>>]) -> Value {
 }
 
 /// `{"schema_version": 1, "generated_at", "history", "since", "scope",
-/// "runs": [...], "accounts": [...]}` (`scope`: the scope shown, `null` for
-/// every scope; each run and account row has its own `scope`).
+/// "runs": [...], "accounts": [...], "group_by": [...], "groups": [...]}`
+/// (`scope`: the scope shown, `null` for every scope; each run, account and
+/// group row has its own `scope`; `group_by` the keys of `--group-by`,
+/// `groups` one row per group per run, both `[]` without it).
 pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
     json!({
         "schema_version": 1,
@@ -251,11 +268,13 @@ pub fn to_json(t: &Trends, about: &About<'_>) -> Value {
         "scope": t.scope,
         "runs": objects(&RUN_TREND_COLUMNS, &t.runs),
         "accounts": objects(&ACCOUNT_TREND_COLUMNS, &t.accounts),
+        "group_by": t.group_by,
+        "groups": objects(&GROUP_TREND_COLUMNS, &t.groups),
     })
 }
 
 /// The label (XLSX header) of a trend column: the table's for a column of
-/// the accounts or totals tables, the run's own otherwise.
+/// the accounts, totals or groups tables, the run's own otherwise.
 fn label(name: &str) -> &str {
     match name {
         "run_id" => "Run ID",
@@ -268,6 +287,7 @@ fn label(name: &str) -> &str {
             .find(|c| c.key() == other)
             .map(|c| c.label())
             .or_else(|| find(&ACCOUNTS, other).map(|c| c.label))
+            .or_else(|| groups::find(other).map(|c| c.label()))
             .unwrap_or(other),
     }
 }
@@ -283,7 +303,10 @@ fn headings(cols: &[(&str, Kind)]) -> Vec<Heading> {
                 "run_id" => 8.0,
                 "started_at" => 20.0,
                 "complete" => 10.0,
-                other => find(&ACCOUNTS, other).map_or(12.0, |c| c.xlsx_width()),
+                other => find(&ACCOUNTS, other)
+                    .map(|c| c.xlsx_width())
+                    .or_else(|| groups::find(other).map(|c| c.xlsx_width()))
+                    .unwrap_or(12.0),
             };
             Heading::new(label(name), width, *kind)
         })
@@ -335,7 +358,8 @@ fn as_u16(n: usize) -> Result<u16, XlsxError> {
 /// Accounts (with the tags as `tag:<key>` columns), Top accounts (the
 /// utilization chart's data). Each table is headed by labels, frozen,
 /// filterable, its values shown by kind (times as date-times, yes/no as
-/// Yes/No), and prints with its header repeated and a footer.
+/// Yes/No), and prints with its header repeated and a footer. With
+/// `--group-by`, Groups (every group of every run) and Group trends.
 fn xlsx(t: &Trends, about: &About<'_>, stem: &str, path: &Path) -> Result<(), XlsxError> {
     let mut wb = Workbook::new();
     let styles = Styles::new(stem);
@@ -343,6 +367,10 @@ fn xlsx(t: &Trends, about: &About<'_>, stem: &str, path: &Path) -> Result<(), Xl
     runs_sheet(wb.add_worksheet(), t, &styles)?;
     accounts_sheet(wb.add_worksheet_with_constant_memory()?, t, &styles)?;
     top_sheet(wb.add_worksheet(), t, &styles)?;
+    if !t.group_by.is_empty() {
+        groups_sheet(wb.add_worksheet_with_constant_memory()?, t, &styles)?;
+        group_trends_sheet(wb.add_worksheet(), t, &styles)?;
+    }
     wb.save(path)
 }
 
@@ -380,6 +408,74 @@ fn accounts_sheet(ws: &mut Worksheet, t: &Trends, styles: &Styles) -> Result<(),
             if let Some(value) = tags.get(*key) {
                 ws.write_string(r, as_u16(cols.len() + k)?, clip(value))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Groups: one row per group per run (the groups table's columns between
+/// the run's and its scope).
+fn groups_sheet(ws: &mut Worksheet, t: &Trends, styles: &Styles) -> Result<(), XlsxError> {
+    let cols = &GROUP_TREND_COLUMNS;
+    table_header(ws, GROUP_SHEETS[0], &headings(cols), t.groups.len(), styles)?;
+    let group = col(cols, groups::GROUP.key);
+    for (i, row) in t.groups.iter().enumerate() {
+        let r = as_u32(i + 1)?;
+        for (c, (cell, (_, kind))) in row.iter().zip(cols.iter()).enumerate() {
+            let cell = match cell {
+                Cell::Empty if c == group => Cell::str(groups::UNTAGGED),
+                _ => shown(cell, *kind),
+            };
+            write_table_cell(ws, r, as_u16(c)?, &cell)?;
+        }
+    }
+    Ok(())
+}
+
+/// A top group's name and its licenses used per run.
+type TopGroup = (String, Vec<Option<f64>>);
+
+/// Group trends: the run's label, then per key its [`TOP_GROUPS`] groups'
+/// licenses used per run (a column each, headed `key: group`), and a line
+/// chart per key beside the table, axes from zero.
+fn group_trends_sheet(ws: &mut Worksheet, t: &Trends, styles: &Styles) -> Result<(), XlsxError> {
+    let tops: Vec<(&String, Vec<TopGroup>)> = t
+        .group_by
+        .iter()
+        .map(|key| (key, top_groups(t, key, TOP_GROUPS)))
+        .collect();
+    let mut columns = vec![Heading::new(RUN_LABEL, 28.0, Kind::Text)];
+    for (key, top) in &tops {
+        columns.extend(
+            top.iter()
+                .map(|(name, _)| Heading::new(format!("{key}: {name}"), 16.0, Kind::Count)),
+        );
+    }
+    table_header(ws, GROUP_SHEETS[1], &columns, t.runs.len(), styles)?;
+    for (i, row) in t.runs.iter().enumerate() {
+        ws.write_string(as_u32(i + 1)?, 0, run_label(row))?;
+    }
+    let (n, charts_at) = (as_u32(t.runs.len())?, as_u16(columns.len() + 1)?);
+    let mut c = 1usize;
+    for (k, (key, top)) in tops.iter().enumerate() {
+        let title = format!("{} by {key}: top groups", USED_AUTHORIZED.label);
+        let mut chart = run_chart(&title, t.runs.len(), false);
+        for (name, series) in top {
+            let column = as_u16(c)?;
+            for (i, v) in series.iter().enumerate() {
+                if let Some(v) = v {
+                    write_table_cell(ws, as_u32(i + 1)?, column, &Cell::Num(*v))?;
+                }
+            }
+            chart
+                .add_series()
+                .set_categories((GROUP_SHEETS[1], 1, 0, n, 0))
+                .set_values((GROUP_SHEETS[1], 1, column, n, column))
+                .set_name(name.as_str());
+            c += 1;
+        }
+        if !top.is_empty() && n > 0 {
+            ws.insert_chart(as_u32(1 + CHART_ROWS as usize * k)?, charts_at, &chart)?;
         }
     }
     Ok(())

@@ -12,6 +12,8 @@
 //!   negative `remaining_authorized` red, `days_to_lapse` of 30 or less
 //!   red, `edition_days_left` of 30 or less amber, `cores_unprotected` above
 //!   0 amber (`editions`);
+//! - **Groups** (with `--group-by` only, [`groups`]): every group of every
+//!   key, and a bar chart per key of its groups using the most licenses;
 //! - **Regions**: the regions table and its totals row;
 //! - **Errors**: every organization whose members could not be listed, every
 //!   failed or cancelled query, and every answer with a `warning`;
@@ -29,6 +31,7 @@
 //! memory stays flat for 10,000 accounts.
 
 mod breaches;
+mod groups;
 
 use std::path::Path;
 
@@ -103,6 +106,7 @@ pub fn save(report: &Report, path: &Path) -> Result<(), XlsxError> {
         report,
         &styles,
     )?;
+    groups::sheet(&mut workbook, report, &styles)?;
     regions_sheet(
         workbook.add_worksheet_with_constant_memory()?,
         report,

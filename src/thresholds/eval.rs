@@ -1,7 +1,8 @@
 //! Evaluation: every threshold against the aggregated report, giving one
-//! [`Breach`] per account (account scope) or for the run (total scope)
-//! whose value satisfies the expression. An empty value never breaches.
-//! Pure: the report is only read.
+//! [`Breach`] per account (account scope), for the run (total scope) or
+//! per group of every `--group-by` key (group scope) whose value satisfies
+//! the expression. An empty value never breaches. Pure: the report is only
+//! read.
 
 use super::metrics;
 use super::{Breach, Metric, Scope, Threshold};
@@ -9,6 +10,7 @@ use crate::aggregate::{AccountRow, Aggregate};
 use crate::columns::accounts::ACCOUNTS;
 use crate::columns::{find, Column, Total};
 use crate::compare::{Change, Comparison};
+use crate::groups::{GroupRow, Groups};
 
 /// What the thresholds read: the run's numbers and its comparison.
 #[derive(Clone, Copy)]
@@ -17,12 +19,13 @@ struct Run<'a> {
     comparison: &'a Comparison,
 }
 
-/// The breaches of `thresholds` in the run's numbers (`aggregate`) and its
-/// `comparison` (the `change.*` metrics): in the order of the thresholds,
-/// and for each in the order of the accounts.
+/// The breaches of `thresholds` in the run's numbers (`aggregate`), its
+/// `comparison` (the `change.*` metrics) and its `groups`: in the order of
+/// the thresholds, and for each in the order of the accounts (or groups).
 pub fn evaluate(
     aggregate: &Aggregate,
     comparison: &Comparison,
+    groups: &Groups,
     thresholds: &[Threshold],
 ) -> Vec<Breach> {
     let report = Run {
@@ -32,10 +35,12 @@ pub fn evaluate(
     let mut out = Vec::new();
     for t in thresholds {
         let unit = t.metric.unit();
-        let breach = |value: f64, row: Option<&AccountRow>| Breach {
+        let breach = |value: f64, row: Option<&AccountRow>, group: Option<&GroupRow>| Breach {
             scope: t.scope,
             account: row.map(|a| a.account.clone()),
             uin: row.and_then(|a| a.uin.clone()),
+            group_by: group.map(|g| g.group_by.clone()),
+            group: group.and_then(|g| g.group.clone()),
             metric: t.metric,
             unit,
             value,
@@ -53,7 +58,7 @@ pub fn evaluate(
                 for (i, row) in aggregate.accounts.iter().enumerate() {
                     if let Some(v) = account_value(report, i, row, t.metric, read) {
                         if t.op.holds(v, t.threshold, unit) {
-                            out.push(breach(v, Some(row)));
+                            out.push(breach(v, Some(row), None));
                         }
                     }
                 }
@@ -61,7 +66,20 @@ pub fn evaluate(
             Scope::Total => {
                 if let Some(v) = total_value(report, t.metric) {
                     if t.op.holds(v, t.threshold, unit) {
-                        out.push(breach(v, None));
+                        out.push(breach(v, None, None));
+                    }
+                }
+            }
+            Scope::Group => {
+                let read = match t.metric {
+                    Metric::Plain(name) => metrics::find(name),
+                    Metric::Change(_) => None,
+                };
+                for g in &groups.rows {
+                    if let Some(v) = read.and_then(|m| m.group_value(g)) {
+                        if t.op.holds(v, t.threshold, unit) {
+                            out.push(breach(v, None, Some(g)));
+                        }
                     }
                 }
             }

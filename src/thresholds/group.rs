@@ -27,10 +27,12 @@ impl Group<'_> {
         self.breaches.len()
     }
 
-    /// `12 accounts`, `1 account`, or `the totals`.
+    /// `12 accounts`, `1 account`, `3 groups`, or `the totals`.
     pub fn count_words(&self) -> String {
         match (self.breaches.first().map(|b| b.scope), self.count()) {
             (Some(Scope::Total), _) => "the totals".to_string(),
+            (Some(Scope::Group), 1) => "1 group".to_string(),
+            (Some(Scope::Group), n) => format!("{n} groups"),
             (_, 1) => "1 account".to_string(),
             (_, n) => format!("{n} accounts"),
         }
@@ -38,10 +40,13 @@ impl Group<'_> {
 }
 
 impl Breach {
-    /// Who breached, and the value: `payments-prod (97%)`, or
-    /// `the totals (3)`.
+    /// Who breached, and the value: `payments-prod (97%)`, a group's
+    /// `team=payments (97%)`, or `the totals (3)`.
     pub fn who_and_value(&self) -> String {
-        let who = self.account.as_deref().unwrap_or("the totals");
+        let who = match self.scope {
+            Scope::Total => "the totals".to_string(),
+            _ => self.subject(),
+        };
         format!("{who} ({})", show_number(self.value, self.unit))
     }
 }
@@ -106,6 +111,8 @@ mod tests {
             },
             account: account.map(str::to_string),
             uin: account.map(|_| "1".to_string()),
+            group_by: None,
+            group: None,
             metric: Metric::Plain("utilization"),
             unit: Unit::Ratio,
             value,
@@ -147,5 +154,25 @@ mod tests {
         // One breach: the line of the breach itself.
         assert_eq!(groups[2].to_string(), all[113].to_string());
         assert_eq!(all[113].who_and_value(), "the totals (92.5%)");
+    }
+
+    /// A group's breaches are counted as groups and named `key=value`.
+    #[test]
+    fn group_breaches_are_counted_as_groups_and_named_by_key_and_value() {
+        let of = |group: Option<&str>, value: f64| Breach {
+            scope: Scope::Group,
+            group_by: Some("team".into()),
+            group: group.map(str::to_string),
+            ..breach("group.utilization >= 90%", None, value)
+        };
+        let all = [of(None, 1.25), of(Some("ops"), 0.9)];
+        let groups = by_expression(&all);
+        assert_eq!(groups[0].count_words(), "2 groups");
+        assert_eq!(
+            groups[0].to_string(),
+            "threshold breached: `group.utilization >= 90%` by 2 groups: \
+             team=(untagged) (125%), team=ops (90%)"
+        );
+        assert_eq!(by_expression(&all[1..])[0].count_words(), "1 group");
     }
 }

@@ -1,15 +1,17 @@
 //! The metrics a `--fail-on` expression may name, derived from the column
 //! tables: every accounts column with a threshold role (per account, in the
 //! totals, or both), every count of the totals, `failed_accounts` and
-//! `failed_queries` (totals only), and the `change.*` metrics of a
-//! comparison ([`crate::compare::CHANGE_METRICS`]). Each entry says where
-//! it exists, whether it is a ratio, and which column it reads. Pure:
-//! reading a number, no formatting.
+//! `failed_queries` (totals only), every number of the groups table (per
+//! group, `group.`), and the `change.*` metrics of a comparison
+//! ([`crate::compare::CHANGE_METRICS`]). Each entry says where it exists,
+//! whether it is a ratio, and which column it reads. Pure: reading a
+//! number, no formatting.
 
 use std::sync::LazyLock;
 
 use crate::aggregate::{AccountRow, AccountStatus, Aggregate, Totals};
 use crate::columns::accounts::ACCOUNTS;
+use crate::columns::groups::{self, GroupColumn, GroupRow, GROUPS};
 use crate::columns::totals::{TotalsColumn, TOTALS};
 use crate::columns::{Column, Kind};
 
@@ -57,12 +59,20 @@ pub struct MetricDef {
     pub account: Option<&'static Column<AccountRow>>,
     /// How to read it for the run; `None` when it exists only per account.
     pub total: Option<TotalValue>,
+    /// The groups column it reads per group; `None` when it is no number
+    /// of a group.
+    pub group: Option<GroupColumn>,
 }
 
 impl MetricDef {
     /// Its value for the account `row` (`None` when empty or not per account).
     pub fn account_value(&self, row: &AccountRow) -> Option<f64> {
         self.account?.number(row)
+    }
+
+    /// Its value for the group `g` (`None` when empty or not per group).
+    pub fn group_value(&self, g: &GroupRow) -> Option<f64> {
+        self.group?.cell(g).as_real()
     }
 
     /// Its value for the run (`None` when empty or not in the totals).
@@ -94,9 +104,15 @@ fn failed_queries(r: &Aggregate) -> Option<f64> {
     count(t.queries_failed + t.queries_cancelled)
 }
 
+/// The numeric groups column called `key`, if there is one.
+fn per_group(key: &str) -> Option<GroupColumn> {
+    groups::find(key).filter(|c| c.threshold())
+}
+
 /// Every metric, accounts columns first (those with a threshold role, in
 /// their order), then the totals-only keys (in theirs), then
-/// `failed_accounts` and `failed_queries`: from the column tables.
+/// `failed_accounts` and `failed_queries`, then the numbers only a group
+/// has: from the column tables.
 pub static METRICS: LazyLock<Vec<MetricDef>> = LazyLock::new(|| {
     let columns = ACCOUNTS.iter().filter_map(|&c| {
         let scopes = c.threshold?;
@@ -107,6 +123,7 @@ pub static METRICS: LazyLock<Vec<MetricDef>> = LazyLock::new(|| {
             total: scopes
                 .total()
                 .then_some(TotalValue::Column(TotalsColumn::Of(c))),
+            group: per_group(c.key),
         })
     });
     let totals_only = TOTALS
@@ -117,6 +134,7 @@ pub static METRICS: LazyLock<Vec<MetricDef>> = LazyLock::new(|| {
             unit: Unit::of(c.kind()),
             account: None,
             total: Some(TotalValue::Column(c)),
+            group: per_group(c.key()),
         });
     let failures = [
         (
@@ -130,8 +148,22 @@ pub static METRICS: LazyLock<Vec<MetricDef>> = LazyLock::new(|| {
         unit: Unit::Count,
         account: None,
         total: Some(TotalValue::Counted(read)),
+        group: None,
     });
-    columns.chain(totals_only).chain(failures).collect()
+    let mut all: Vec<MetricDef> = columns.chain(totals_only).chain(failures).collect();
+    let group_only: Vec<MetricDef> = GROUPS
+        .iter()
+        .filter(|c| c.threshold() && !all.iter().any(|m| m.name == c.key()))
+        .map(|&c| MetricDef {
+            name: c.key(),
+            unit: Unit::of(c.kind()),
+            account: None,
+            total: None,
+            group: Some(c),
+        })
+        .collect();
+    all.extend(group_only);
+    all
 });
 
 /// The metric called `name`, if there is one.
@@ -158,13 +190,23 @@ pub fn account_names() -> impl Iterator<Item = &'static str> {
         .map(|m| m.name)
 }
 
-/// The names of the metrics that exist only in the totals.
+/// The names of the metrics that exist only in the totals (and maybe
+/// per group).
 #[cfg(test)]
 pub fn total_only_names() -> impl Iterator<Item = &'static str> {
     METRICS
         .iter()
-        .filter(|m| m.account.is_none())
+        .filter(|m| m.account.is_none() && m.total.is_some())
         .map(|m| m.name)
+}
+
+/// The metrics per group, in the groups table's order.
+pub fn group_names() -> Vec<&'static str> {
+    GROUPS
+        .iter()
+        .filter(|c| c.threshold())
+        .map(|c| c.key())
+        .collect()
 }
 
 /// The list of valid metrics, as error messages show it (one line per kind).
@@ -182,14 +224,16 @@ pub fn valid_metrics_text() -> String {
         .map(|m| format!("change.{m}"))
         .collect();
     format!(
-        "valid metrics (scope `account.`, the default, or `total.`):\n  \
+        "valid metrics (scope `account.`, the default, `total.` or `group.`):\n  \
          per account and in the totals: {}\n  \
          per account only: {}\n  \
          totals only (no scope needed): {}\n  \
+         per group (`group.`, needs --group-by): {}\n  \
          changes since the compared run (needs --compare): {}",
         names(|m| m.account.is_some() && m.total.is_some()),
-        names(|m| m.total.is_none()),
-        names(|m| m.account.is_none()),
+        names(|m| m.account.is_some() && m.total.is_none()),
+        names(|m| m.account.is_none() && m.total.is_some()),
+        group_names().join(", "),
         changes.join(", "),
     )
 }

@@ -4,8 +4,8 @@
 //! aggregated report before it is written ([`evaluate`]), giving the
 //! [`Breach`]es every report lists and that make the run exit 4.
 //!
-//! Grammar: `[account.|total.]METRIC OP NUMBER`, whitespace optional around
-//! `OP`; `METRIC` is one of [`metrics::METRICS`] or `change.<m>` with `<m>`
+//! Grammar: `[account.|total.|group.]METRIC OP NUMBER`, whitespace optional
+//! around `OP`; `METRIC` is one of [`metrics::METRICS`] or `change.<m>` with `<m>`
 //! one of [`crate::compare::CHANGE_METRICS`]; `OP` one of `< <= > >= == !=`;
 //! `NUMBER` an integer, a decimal or a percentage (`90%` is 0.9). Pure: no
 //! I/O, no formatting of report cells.
@@ -22,25 +22,29 @@ use std::fmt;
 pub use eval::evaluate;
 pub use group::by_expression;
 pub use metrics::Unit;
-pub use parse::{check_compare, parse};
+pub use parse::{check_compare, check_groups, parse};
 #[cfg(test)]
 pub use parse::{ExprError, ExprErrorKind};
 
-/// Where an expression breaches: per account, or on the run's totals.
+/// Where an expression breaches: per account, on the run's totals, or per
+/// chargeback group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Each account separately (`account.`, the default).
     Account,
     /// The run's totals (`total.`).
     Total,
+    /// Each group of every `--group-by` key separately (`group.`).
+    Group,
 }
 
 impl Scope {
-    /// `account` or `total`, as expressions and reports write it.
+    /// `account`, `total` or `group`, as expressions and reports write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Account => "account",
             Scope::Total => "total",
+            Scope::Group => "group",
         }
     }
 }
@@ -177,15 +181,20 @@ pub struct Threshold {
     pub metric_span: std::ops::Range<usize>,
 }
 
-/// One threshold breached: by one account, or by the totals.
+/// One threshold breached: by one account, by the totals, or by a group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Breach {
-    /// Per account or on the totals.
+    /// Per account, on the totals or per group.
     pub scope: Scope,
-    /// The account's name; `None` at total scope.
+    /// The account's name; `None` at total and group scope.
     pub account: Option<String>,
-    /// The account's UIN, when known; `None` at total scope.
+    /// The account's UIN, when known; `None` at total and group scope.
     pub uin: Option<String>,
+    /// The group's tag key; `None` unless at group scope.
+    pub group_by: Option<String>,
+    /// The group's tag value; `None` for the untagged accounts, and unless
+    /// at group scope.
+    pub group: Option<String>,
     /// What was measured (`utilization`, `change.used_authorized`).
     pub metric: Metric,
     /// Count or ratio (a ratio is shown as a percentage).
@@ -205,9 +214,10 @@ impl fmt::Display for Breach {
     /// payments-prod, UIN 100..., value 97%)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "threshold breached: `{}` ", self.expression)?;
-        match (&self.account, &self.uin) {
-            (Some(a), Some(u)) => write!(f, "by account {a} (UIN {u})")?,
-            (Some(a), None) => write!(f, "by account {a}")?,
+        match (&self.account, &self.uin, &self.group_by) {
+            (Some(a), Some(u), _) => write!(f, "by account {a} (UIN {u})")?,
+            (Some(a), None, _) => write!(f, "by account {a}")?,
+            (None, _, Some(key)) => write!(f, "by the group {}", self.group_name(key))?,
             _ => f.write_str("by the totals")?,
         }
         write!(
@@ -216,6 +226,27 @@ impl fmt::Display for Breach {
             self.metric,
             show_number(self.value, self.unit)
         )
+    }
+}
+
+impl Breach {
+    /// What breached, in a few words: the account's name, the group
+    /// (`team=payments`, `team=(untagged)`), or `total`.
+    pub fn subject(&self) -> String {
+        match (&self.account, &self.group_by) {
+            (Some(a), _) => a.clone(),
+            (None, Some(key)) => self.group_name(key),
+            (None, None) => "total".to_string(),
+        }
+    }
+
+    /// `key=value` of the group, `key=(untagged)` for the untagged accounts.
+    fn group_name(&self, key: &str) -> String {
+        let value = self
+            .group
+            .as_deref()
+            .unwrap_or(crate::columns::groups::UNTAGGED);
+        format!("{key}={value}")
     }
 }
 

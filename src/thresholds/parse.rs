@@ -1,5 +1,6 @@
-//! Parsing one expression, `[account.|total.]METRIC OP NUMBER`, into a
-//! [`Threshold`], and the check that `change.*` has a comparison to read.
+//! Parsing one expression, `[account.|total.|group.]METRIC OP NUMBER`, into
+//! a [`Threshold`], and the checks that `change.*` has a comparison and
+//! `group.*` groups to read.
 //! Every error carries the expression and the byte range of the fault, so
 //! its message can show a caret under it, and the list of valid metrics.
 
@@ -27,6 +28,12 @@ pub enum ExprErrorKind {
     NotPerAccount(&'static str),
     /// `total.<name>` where `<name>` exists only per account.
     NotInTotals(&'static str),
+    /// `group.<name>` where `<name>` is no number of a group.
+    NotPerGroup(&'static str),
+    /// `account.<name>` or `total.<name>` where `<name>` exists only per group.
+    OnlyPerGroup(&'static str),
+    /// `group.change.<name>`: changes are per account or in the totals.
+    GroupChange,
     /// No operator after the metric.
     MissingOperator,
     /// Something that is not one of the six operators.
@@ -39,6 +46,8 @@ pub enum ExprErrorKind {
     TrailingText(String),
     /// `change.*` in a run that compares with nothing (no `--compare`).
     NeedsCompare,
+    /// `group.*` in a run grouped by nothing (no `--group-by`).
+    NeedsGroups,
 }
 
 impl fmt::Display for ExprErrorKind {
@@ -69,6 +78,17 @@ impl fmt::Display for ExprErrorKind {
                 f,
                 "`{m}` exists only per account: write `account.{m}` (or just `{m}`)"
             ),
+            K::NotPerGroup(m) => write!(
+                f,
+                "`{m}` is no number of a group: the group metrics are {}",
+                metrics::group_names().join(", ")
+            ),
+            K::OnlyPerGroup(m) => {
+                write!(f, "`{m}` exists only per group: write `group.{m}` (or just `{m}`)")
+            }
+            K::GroupChange => f.write_str(
+                "changes since the compared run are per account or in the totals, not per group",
+            ),
             K::MissingOperator => f.write_str("expected an operator (< <= > >= == !=) here"),
             K::UnknownOperator(o) => {
                 write!(f, "unknown operator `{o}`: use one of < <= > >= == !=")
@@ -81,6 +101,10 @@ impl fmt::Display for ExprErrorKind {
             K::TrailingText(t) => write!(f, "unexpected `{t}` after the number"),
             K::NeedsCompare => f.write_str(
                 "a `change.*` threshold needs a comparison: add `--compare last` or `--compare PREV.json`, \
+                 or drop the threshold",
+            ),
+            K::NeedsGroups => f.write_str(
+                "a `group.*` threshold needs groups: add `--group-by KEY` or `[defaults] group_by`, \
                  or drop the threshold",
             ),
         }
@@ -117,8 +141,11 @@ impl ExprError {
             " ".repeat(before),
             "^".repeat(width)
         );
-        if self.kind != ExprErrorKind::NeedsCompare {
-            out.push_str("\nexpected [account.|total.]METRIC OP NUMBER\n");
+        if !matches!(
+            self.kind,
+            ExprErrorKind::NeedsCompare | ExprErrorKind::NeedsGroups
+        ) {
+            out.push_str("\nexpected [account.|total.|group.]METRIC OP NUMBER\n");
             out.push_str(&valid_metrics_text());
         }
         out
@@ -203,11 +230,15 @@ fn metric(s: &str, end: usize) -> Result<(Scope, Metric, Range<usize>), Fault> {
     let (scope, start) = match name.split_once('.') {
         Some(("account", _)) => (Some(Scope::Account), "account.".len()),
         Some(("total", _)) => (Some(Scope::Total), "total.".len()),
+        Some(("group", _)) => (Some(Scope::Group), "group.".len()),
         _ => (None, 0),
     };
     let rest = &name[start..];
     let span = start..end;
     if let Some(changed) = rest.strip_prefix("change.") {
+        if scope == Some(Scope::Group) {
+            return Err((span, ExprErrorKind::GroupChange));
+        }
         let name_start = start + "change.".len();
         return match CHANGE_METRICS.iter().find(|m| **m == changed) {
             Some(m) => Ok((scope.unwrap_or(Scope::Account), Metric::Change(m), span)),
@@ -221,15 +252,22 @@ fn metric(s: &str, end: usize) -> Result<(Scope, Metric, Range<usize>), Fault> {
         return Err((span, ExprErrorKind::UnknownMetric(rest.into())));
     };
     let scope = match scope {
+        Some(Scope::Account | Scope::Total) if def.account.is_none() && def.total.is_none() => {
+            return Err((span, ExprErrorKind::OnlyPerGroup(def.name)))
+        }
         Some(Scope::Account) if def.account.is_none() => {
             return Err((span, ExprErrorKind::NotPerAccount(def.name)))
         }
         Some(Scope::Total) if def.total.is_none() => {
             return Err((span, ExprErrorKind::NotInTotals(def.name)))
         }
+        Some(Scope::Group) if def.group.is_none() => {
+            return Err((span, ExprErrorKind::NotPerGroup(def.name)))
+        }
         Some(s) => s,
         None if def.account.is_some() => Scope::Account,
-        None => Scope::Total,
+        None if def.total.is_some() => Scope::Total,
+        None => Scope::Group,
     };
     Ok((scope, Metric::Plain(def.name), span))
 }
@@ -295,5 +333,20 @@ pub fn check_compare(thresholds: &[Threshold], comparison_asked: bool) -> Result
             kind: ExprErrorKind::NeedsCompare,
             origin: t.origin.clone(),
         }),
+    }
+}
+
+/// Refuses a `group.*` threshold when the run is grouped by nothing:
+/// `grouped` is whether it has `--group-by` or `[defaults] group_by` keys.
+/// The first such threshold is the error, its caret under the metric.
+pub fn check_groups(thresholds: &[Threshold], grouped: bool) -> Result<(), ExprError> {
+    match thresholds.iter().find(|t| t.scope == Scope::Group) {
+        Some(t) if !grouped => Err(ExprError {
+            expression: t.expression.clone(),
+            span: t.metric_span.clone(),
+            kind: ExprErrorKind::NeedsGroups,
+            origin: t.origin.clone(),
+        }),
+        _ => Ok(()),
     }
 }

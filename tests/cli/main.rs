@@ -12,6 +12,7 @@ mod compare;
 mod edges;
 mod fault_matrix;
 mod findings;
+mod groups;
 mod harness;
 mod history;
 mod history_edges;

@@ -79,7 +79,8 @@ fn a_breach_exits_4_and_every_report_lists_it() {
     let v = h.json();
     assert_eq!(
         v["breaches"],
-        json!([{"scope": "account", "account": "mgmt", "uin": MGMT_UIN, "metric": "utilization",
+        json!([{"scope": "account", "account": "mgmt", "uin": MGMT_UIN,
+                "group_by": null, "group": null, "metric": "utilization",
                 "op": ">=", "value": 0.95, "threshold": 0.9, "expression": "utilization >= 90%"}])
     );
     let md = std::fs::read_to_string(h.report(".md")).unwrap();

@@ -9,7 +9,8 @@ use super::compare_with::comparison_asked;
 use super::RunArgs;
 
 /// The thresholds of a run: the config's `fail_on`, then `--fail-on`'s,
-/// each parsed, and `change.*` refused without a comparison; before any call.
+/// each parsed, `change.*` refused without a comparison and `group.*`
+/// without groups (so after [`group_by`]); before any call.
 pub(super) fn thresholds(args: &RunArgs, config: &mut Config) -> anyhow::Result<()> {
     for expr in &args.fail_on {
         let t = crate::thresholds::parse(expr, crate::thresholds::Origin::CommandLine)
@@ -17,7 +18,48 @@ pub(super) fn thresholds(args: &RunArgs, config: &mut Config) -> anyhow::Result<
         config.defaults.fail_on.push(t);
     }
     crate::thresholds::check_compare(&config.defaults.fail_on, comparison_asked(args))
+        .map_err(|e| usage(e.to_string()))?;
+    let grouped = !config.defaults.group_by.is_empty();
+    crate::thresholds::check_groups(&config.defaults.fail_on, grouped)
         .map_err(|e| usage(e.to_string()))
+}
+
+/// The keys the run groups by: `--group-by`'s when given (each checked,
+/// each once, at most [`crate::groups::MAX_KEYS`]), else the config's.
+pub(super) fn group_by(args: &RunArgs, config: &mut Config) -> anyhow::Result<()> {
+    if args.group_by.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for key in &args.group_by {
+        crate::config::check_group_key(key).map_err(|e| usage(format!("--group-by: {e}")))?;
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    if keys.len() > crate::groups::MAX_KEYS {
+        return Err(usage(format!(
+            "--group-by: at most {} keys (got {}): a run is grouped by each, one table each",
+            crate::groups::MAX_KEYS,
+            keys.len()
+        )));
+    }
+    config.defaults.group_by = keys;
+    Ok(())
+}
+
+/// A warning for each key the run groups by that no account carries: all
+/// its accounts are in its `(untagged)` group (not an error: the tag may
+/// come with members discovered another day).
+pub(super) fn log_unknown_keys(groups: &crate::groups::Groups, tag_keys: &[String]) {
+    for key in &groups.unknown {
+        tracing::warn!(
+            "group by `{key}`: no account of the run has the tag `{key}`{}; all its accounts \
+             are in its {} group",
+            crate::suggest::hint(key, tag_keys.iter().map(String::as_str)),
+            crate::columns::groups::UNTAGGED,
+        );
+    }
 }
 
 /// How many expressions' breaches are logged one line each; the rest are

@@ -34,7 +34,7 @@ use crate::{aggregate, limits};
 use super::{load_config, log_warnings, peak_rss_kib, shutdown_signal, usage, wire, Exit, Wired};
 pub use compare_with::CompareWith;
 use compare_with::{comparison, parse_compare, previous_run};
-use gates::{log_breaches, thresholds};
+use gates::{group_by, log_breaches, log_unknown_keys, thresholds};
 use notify::{notify_and_publish, notify_targets};
 use outputs::{history_target, metrics_inputs, metrics_targets};
 use progress::Progress;
@@ -94,11 +94,18 @@ pub(super) struct RunArgs {
     /// overrides `[defaults] pushgateway`. A failed push is only logged.
     #[arg(long, value_name = "URL")]
     pushgateway: Option<String>,
-    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%` or
-    /// `total.failed_queries > 0` (`[account.|total.]METRIC OP NUMBER`);
-    /// repeatable, added to the config's `fail_on`.
+    /// Exit 4 when this threshold is breached, e.g. `utilization >= 90%`,
+    /// `total.failed_queries > 0` or `group.utilization >= 90%`
+    /// (`[account.|total.|group.]METRIC OP NUMBER`); repeatable, added to
+    /// the config's `fail_on`.
     #[arg(long = "fail-on", value_name = "EXPR")]
     fail_on: Vec<String>,
+    /// Roll the accounts up by this tag key (a configured or member tag,
+    /// `org`, `org_node`): one row per value and one for the accounts
+    /// without it, in every report; repeatable (up to 10 keys); replaces
+    /// `[defaults] group_by`.
+    #[arg(long = "group-by", value_name = "KEY")]
+    group_by: Vec<String>,
     /// Stop the run after this many seconds, as if interrupted: requests in
     /// flight are cancelled, the reports are written (`complete: false`) and
     /// the run exits 130 (overrides `[defaults] run_timeout_secs`; 0: none).
@@ -348,6 +355,7 @@ fn run_info(
 /// `--out` checked, all before any call.
 pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut config = load_config(&args.config)?;
+    group_by(args, &mut config)?;
     thresholds(args, &mut config)?;
     config
         .select_with(&args.only, &args.exclude)
@@ -410,6 +418,8 @@ pub(super) async fn write_reports(
 ) -> anyhow::Result<Written> {
     let (accounts, outcomes) = selection::reported(config, outcomes);
     let aggregate = aggregate::aggregate(&accounts, &outcomes, run_info);
+    let groups = crate::groups::group(&aggregate.accounts, &config.defaults.group_by);
+    log_unknown_keys(&groups, &aggregate.tag_keys);
     let queries = outcomes.len();
     let failed = outcomes
         .iter()
@@ -424,7 +434,7 @@ pub(super) async fn write_reports(
     // back before the history and the report parts need theirs.
     drop(outcomes);
     summary::log_failures(&failures);
-    let mut report = assemble(aggregate, previous, config);
+    let mut report = assemble(aggregate, groups, previous, config);
     let write_started = Instant::now();
     let context = || format!("writing reports into {}", args.out.display());
     let (out, base, interrupt) = (
@@ -507,14 +517,18 @@ pub(super) async fn write_reports(
 /// thresholds breached (on both, so every report lists them).
 fn assemble(
     aggregate: aggregate::Aggregate,
+    groups: crate::groups::Groups,
     previous: Option<Option<Previous>>,
     config: &Config,
 ) -> report::Report {
     let comparison = comparison(&aggregate, previous);
-    // On the numbers and their comparison, so every report lists them.
-    let breaches = crate::thresholds::evaluate(&aggregate, &comparison, &config.defaults.fail_on);
+    // On the numbers, their groups and their comparison, so every report
+    // lists them.
+    let breaches =
+        crate::thresholds::evaluate(&aggregate, &comparison, &groups, &config.defaults.fail_on);
     report::Report {
         aggregate,
+        groups,
         comparison,
         breaches,
         trend: Vec::new(),

@@ -2,9 +2,9 @@
 //! expression (in the order they were first breached), the worst value
 //! first (highest for `>`/`>=`, lowest for `<`/`<=`), capped.
 
-use crate::report::breaches::breach_cells;
+use crate::report::breaches::{breach_cells, BREACH_COLUMNS};
 use crate::report::Report;
-use crate::thresholds::{by_expression, Breach, Op};
+use crate::thresholds::{by_expression, Breach, Op, Scope};
 
 use super::text::{self, MAX_NAME_CHARS};
 use super::{Shown, Table, MAX_TABLE_ROWS};
@@ -54,23 +54,28 @@ fn group(expression: &str, mut breaches: Vec<&Breach>) -> Group {
         .iter()
         .take(MAX_TABLE_ROWS)
         .map(|b| {
-            // scope, account, uin, metric, op, value, threshold, expression
             let c = breach_cells(b);
-            let who = match b.account.as_deref() {
-                Some(name) => text::name(name),
-                None => "the totals".to_string(),
+            let at = |key: &str| {
+                let i = BREACH_COLUMNS.iter().position(|k| *k == key);
+                Shown::cell(&c[i.unwrap_or_default()], MAX_NAME_CHARS)
+            };
+            // An account's name, a group's `key=value`, or the totals.
+            let who = match b.scope {
+                Scope::Total => "the totals".to_string(),
+                _ => text::name(&b.subject()),
             };
             vec![
                 Shown::text(who),
-                Shown::cell(&c[2], MAX_NAME_CHARS),
-                Shown::cell(&c[3], MAX_NAME_CHARS),
-                Shown::cell(&c[5], MAX_NAME_CHARS),
-                Shown::cell(&c[6], MAX_NAME_CHARS),
+                at("uin"),
+                at("metric"),
+                at("value"),
+                at("threshold"),
             ]
         })
         .collect();
+    let grouped = breaches.first().map(|b| b.scope) == Some(Scope::Group);
     let heads = [
-        ("Account", false),
+        (if grouped { "Group" } else { "Account" }, false),
         ("UIN", false),
         ("Metric", false),
         ("Value", true),

@@ -14,7 +14,7 @@
 //! grouped by expression, the key figures, the most utilized accounts (a
 //! bar chart), the distribution of utilization, the over-licensed accounts,
 //! the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days (and,
-//! apart, those already ended), the changes
+//! apart, those already ended), the chargeback groups (`--group-by`), the changes
 //! since the compared run, the trend of the scope's runs, the warnings
 //! (answers whose numbers cannot all be true, apart), the failures,
 //! every total, the organizations and the run's facts.
@@ -32,6 +32,7 @@ mod accounts;
 mod breaches;
 mod changes;
 pub(crate) mod chart;
+mod groups;
 mod head;
 mod run;
 pub(crate) mod text;
@@ -59,6 +60,7 @@ struct Page {
     distribution: Option<accounts::Distribution>,
     over_licensed: Option<accounts::OverLicensed>,
     quotas: Option<accounts::Quotas>,
+    groups: Option<groups::Groups>,
     changes: Option<changes::Changes>,
     trend: Option<trend::Trend>,
     warnings: Option<run::Warnings>,
@@ -78,6 +80,7 @@ impl Page {
             distribution: accounts::distribution(report),
             over_licensed: accounts::over_licensed(report),
             quotas: accounts::quotas(report),
+            groups: groups::section(report),
             changes: changes::section(report),
             trend: trend::section(report),
             warnings: run::warnings(report),
@@ -102,6 +105,7 @@ impl Page {
                 self.over_licensed.is_some(),
             ),
             ("quotas", "Scan quotas ending", self.quotas.is_some()),
+            ("groups", "Chargeback groups", self.groups.is_some()),
             ("changes", "Changes", self.changes.is_some()),
             ("trend", "Trend", self.trend.is_some()),
             ("warnings", "Warnings", self.warnings.is_some()),

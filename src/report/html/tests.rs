@@ -424,7 +424,7 @@ fn big_page(n: usize) -> String {
         crate::thresholds::Origin::CommandLine,
     )
     .unwrap()];
-    r.breaches = crate::thresholds::evaluate(&r.aggregate, &r.comparison, &ts);
+    r.breaches = crate::thresholds::evaluate(&r.aggregate, &r.comparison, &r.groups, &ts);
     r.trend = runs(30);
     render(&r)
 }
@@ -588,5 +588,52 @@ fn over_use_warnings_ended_quotas_and_the_scope_banners() {
     assert_eq!(
         failures,
         "Every query answered, but 1 answer holds numbers that cannot all be true (see Warnings above)."
+    );
+}
+
+/// Chargeback groups (issue 22): a table per key, largest use first, the
+/// untagged group shown and named, hostile values as text; no section for
+/// a run not grouped.
+#[test]
+fn chargeback_groups_a_table_per_key_with_the_untagged_group() {
+    let report = crate::test_support::grouped_report();
+    let html = render(&report);
+    check_structure(&html);
+    let present = sections(&html);
+    let at = |id: &str| present.iter().position(|s| s == id);
+    assert!(at("groups") > at("figures"), "{present:?}");
+    assert!(at("groups") < at("failures"), "{present:?}");
+    let team = rows_under(&html, "groups", "Grouped by team");
+    assert_eq!(
+        team,
+        [
+            "payments|1|97|100|97.0%|86.6%|0",
+            "@ops|1|15|10|150.0%|13.4%|5",
+            "(untagged)|2|n/a|n/a|n/a|n/a|n/a"
+        ]
+    );
+    let cc = rows_under(&html, "groups", "Grouped by cost_center");
+    assert_eq!(cc[0], "=HYPERLINK(\"x\")|1|97|100|97.0%|86.6%|0");
+    assert!(!sections(&render(&sample_report())).contains(&"groups".to_string()));
+    // A group's breach names its group: `team=@ops`.
+    let mut r = crate::test_support::grouped_report();
+    let ts = [crate::thresholds::parse(
+        "group.utilization >= 100%",
+        crate::thresholds::Origin::CommandLine,
+    )
+    .unwrap()];
+    r.breaches = crate::thresholds::evaluate(&r.aggregate, &r.comparison, &r.groups, &ts);
+    let html = render(&r);
+    let rows = rows_under(&html, "breaches", "group.utilization >= 100%: 2 breaches");
+    assert_eq!(
+        rows,
+        [
+            "team=@ops|n/a|utilization|150.0%|100.0%",
+            "cost_center=(untagged)|n/a|utilization|150.0%|100.0%"
+        ]
+    );
+    assert!(
+        html.contains("<th scope=\"col\" class=\"\">Group</th>"),
+        "{html}"
     );
 }

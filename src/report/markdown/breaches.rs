@@ -143,6 +143,7 @@ mod tests {
         r.breaches = evaluate(
             &r.aggregate,
             &r.comparison,
+            &r.groups,
             &[parse(&padded, Origin::CommandLine).unwrap()],
         );
         assert_eq!(r.breaches.len(), n);

@@ -431,3 +431,85 @@ fn the_edition_and_the_cores_are_metrics() {
         prom_tools::promtool_accepts(&promtool, &t);
     }
 }
+
+/// Grouped: `tcss_group_image_licenses{group_by, group, kind}` after the
+/// totals, per group of each key, the untagged group `group=""`; an empty
+/// value is no sample. Not grouped: no such family.
+#[test]
+fn group_licenses_per_group_of_each_key() {
+    let t = text(&crate::test_support::grouped_report(), 0);
+    let types: Vec<&str> = t
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .collect();
+    let at = types
+        .iter()
+        .position(|l| *l == "tcss_group_image_licenses gauge")
+        .expect(&t);
+    // After the totals' families, the cores' the last of them (issue 21).
+    assert_eq!(types[at - 1], "tcss_total_core_licenses gauge");
+    assert_eq!(
+        samples(&t, "tcss_group_image_licenses"),
+        [
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="total"} 100"#,
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="used"} 97"#,
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="short"} 0"#,
+            r#"tcss_group_image_licenses{group_by="team",group="payments",kind="idle"} 3"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="total"} 10"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="used"} 15"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="short"} 5"#,
+            r#"tcss_group_image_licenses{group_by="team",group="@ops",kind="idle"} 0"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="total"} 100"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="used"} 97"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="short"} 0"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="=HYPERLINK(\"x\")",kind="idle"} 3"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="total"} 10"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="used"} 15"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="short"} 5"#,
+            r#"tcss_group_image_licenses{group_by="cost_center",group="",kind="idle"} 0"#,
+        ],
+        "the untagged team group knows no number: no sample"
+    );
+    assert!(!text(&sample_report(), 0).contains("tcss_group_"));
+}
+
+/// Tag keys and values with quotes, backslashes and line feeds (member tags
+/// and department names come from the API) survive promtool and Python's
+/// `prometheus_client` parser.
+#[cfg(unix)]
+#[test]
+fn hostile_group_labels_survive_real_parsers() {
+    use prom_tools::{promtool, promtool_accepts, python, python_parse, value_of};
+    let values = ["a \"quoted\" dept", "back\\slash\\", "two\nlines"];
+    let accounts: Vec<_> = values
+        .iter()
+        .map(|v| {
+            let mut a = account(&format!("acct {v}"), &["ap-guangzhou"]);
+            a.tags.insert("org_node".into(), v.to_string());
+            a
+        })
+        .collect();
+    let outcomes: Vec<_> = (0..values.len())
+        .map(|i| ok(i, "ap-guangzhou", data(10, i as i64)))
+        .collect();
+    let mut report = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
+    report.groups = crate::groups::group(&report.aggregate.accounts, &["org_node".to_string()]);
+    let text = render(&report, &Default::default()).unwrap();
+    assert!(
+        text.contains(r#"{group_by="org_node",group="two\nlines",kind="used"} 2"#),
+        "{text}"
+    );
+    if let Some(promtool) = promtool() {
+        promtool_accepts(&promtool, &text);
+    }
+    let Some(python) = python() else { return };
+    let families = python_parse(&python, &text);
+    for (i, v) in values.iter().enumerate() {
+        let labels = [("group_by", "org_node"), ("group", *v), ("kind", "used")];
+        assert_eq!(
+            value_of(&families, "tcss_group_image_licenses", &labels),
+            Some(i as f64),
+            "{v:?}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! `--fail-on` threshold was breached): a title with the count, a header
 //! row, one row per breach. Columns A and B take the account and UIN, the
 //! narrow spacer column C stays empty, the expression and the numbers follow
-//! (ratios as percentages).
+//! (ratios as percentages), then a group breach's key and group.
 
 use rust_xlsxwriter::{Worksheet, XlsxError};
 
@@ -12,7 +12,7 @@ use crate::report::Report;
 
 /// Where each of [`BREACH_COLUMNS`] goes: (column, sheet column, width when
 /// the Summary sheet does not set one already, header).
-const LAYOUT: [(&str, u16, Option<f64>, &str); 8] = [
+const LAYOUT: [(&str, u16, Option<f64>, &str); 10] = [
     ("account", 0, None, "Account"),
     ("uin", 1, None, "UIN"),
     ("expression", 3, None, "Threshold breached"),
@@ -21,6 +21,8 @@ const LAYOUT: [(&str, u16, Option<f64>, &str); 8] = [
     ("threshold", 6, None, "Threshold"),
     ("scope", 7, Some(10.0), "Scope"),
     ("metric", 8, Some(26.0), "Metric"),
+    ("group_by", 9, Some(16.0), "Grouped by"),
+    ("group", 10, Some(24.0), "Group"),
 ];
 
 /// Writes the section from `row` when there are breaches.

@@ -592,6 +592,9 @@ fn labels_table() -> String {
     for c in TOTALS.iter() {
         add(c.label(), c.key(), "totals");
     }
+    for c in crate::columns::groups::GROUPS {
+        add(c.label(), c.key(), "groups");
+    }
     for c in RUN {
         add(c.label, c.key, "run");
     }

@@ -34,7 +34,7 @@ fn report() -> Report {
 
 fn breaches(report: &Report, expr: &str) -> Vec<Breach> {
     let t = parse(expr, Origin::CommandLine).unwrap_or_else(|e| panic!("{e}"));
-    evaluate(&report.aggregate, &report.comparison, &[t])
+    evaluate(&report.aggregate, &report.comparison, &report.groups, &[t])
 }
 
 /// Who breached: account names, `total` for the totals.
@@ -85,6 +85,8 @@ fn a_breach_carries_scope_account_uin_metric_value_and_threshold() {
             scope: Scope::Account,
             account: Some("high".into()),
             uin: Some("1001".into()),
+            group_by: None,
+            group: None,
             metric: Metric::Plain("utilization"),
             unit: Unit::Ratio,
             value: 0.97,
@@ -238,7 +240,7 @@ fn breaches_follow_the_thresholds_then_the_accounts() {
         .iter()
         .map(|e| parse(e, Origin::CommandLine).unwrap())
         .collect();
-    let got: Vec<(String, Option<String>)> = evaluate(&r.aggregate, &r.comparison, &ts)
+    let got: Vec<(String, Option<String>)> = evaluate(&r.aggregate, &r.comparison, &r.groups, &ts)
         .into_iter()
         .map(|b| (b.expression, b.account))
         .collect();
@@ -250,7 +252,7 @@ fn breaches_follow_the_thresholds_then_the_accounts() {
             ("utilization >= 90%".to_string(), Some("over".to_string())),
         ]
     );
-    assert!(evaluate(&r.aggregate, &r.comparison, &[]).is_empty());
+    assert!(evaluate(&r.aggregate, &r.comparison, &r.groups, &[]).is_empty());
 }
 
 #[test]
@@ -308,7 +310,7 @@ fn ten_thousand_accounts_thresholds_figure() {
         .map(|e| parse(e, Origin::CommandLine).unwrap())
         .collect();
     let started = std::time::Instant::now();
-    let breaches = evaluate(&r.aggregate, &r.comparison, &ts);
+    let breaches = evaluate(&r.aggregate, &r.comparison, &r.groups, &ts);
     let took = started.elapsed();
     assert_eq!(breaches.len(), 50_000);
     eprintln!(
@@ -321,4 +323,52 @@ fn ten_thousand_accounts_thresholds_figure() {
             ""
         }
     );
+}
+
+/// Group thresholds breach per group of every key, the untagged group
+/// included, each naming its key and group; an empty value never breaches.
+#[test]
+fn group_thresholds_breach_per_group() {
+    let mut r = report();
+    r.aggregate.accounts[0]
+        .tags
+        .insert("team".into(), "pay".into());
+    r.aggregate.accounts[1]
+        .tags
+        .insert("team".into(), "ops".into());
+    r.aggregate.accounts[2]
+        .tags
+        .insert("team".into(), "ops".into());
+    r.groups = crate::groups::group(&r.aggregate.accounts, &["team".to_string()]);
+    let got: Vec<(Option<String>, Option<String>, f64)> = breaches(&r, "group.utilization >= 90%")
+        .into_iter()
+        .map(|b| {
+            assert_eq!(b.scope, Scope::Group);
+            assert_eq!(b.account, None);
+            (b.group_by, b.group, b.value)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("team".into()), Some("pay".into()), 0.97),
+            (Some("team".into()), Some("ops".into()), 1.5),
+        ],
+        "the untagged `late` has no utilization"
+    );
+    let untagged = breaches(&r, "group.accounts >= 1");
+    assert_eq!(untagged.len(), 3);
+    let last = &untagged[2];
+    assert_eq!(
+        (last.group_by.as_deref(), last.group.as_deref()),
+        (Some("team"), None)
+    );
+    assert_eq!(
+        last.to_string(),
+        "threshold breached: `group.accounts >= 1` by the group team=(untagged): accounts is 1"
+    );
+    assert_eq!(last.subject(), "team=(untagged)");
+    assert_eq!(breaches(&r, "group.share_of_used > 0.1").len(), 2);
+    // No groups: nothing to breach.
+    assert!(breaches(&report(), "group.accounts >= 0").is_empty());
 }

@@ -1,5 +1,6 @@
 use crate::thresholds::{
-    check_compare, parse, ExprError, ExprErrorKind, Metric, Op, Origin, Scope, Threshold,
+    check_compare, check_groups, parse, ExprError, ExprErrorKind, Metric, Op, Origin, Scope,
+    Threshold,
 };
 
 fn ok(text: &str) -> Threshold {
@@ -242,7 +243,7 @@ fn messages_name_the_origin_and_list_the_valid_metrics() {
         assert!(text.contains(m), "{m} missing from {text}");
     }
     assert!(
-        text.contains("expected [account.|total.]METRIC OP NUMBER"),
+        text.contains("expected [account.|total.|group.]METRIC OP NUMBER"),
         "{text}"
     );
     let origin = Origin::Config {
@@ -296,4 +297,64 @@ fn change_needs_a_comparison() {
     let text = e.to_string();
     assert!(text.contains("--compare"), "{text}");
     assert!(!text.contains("valid metrics"), "{text}");
+}
+
+/// `group.` names a number of the groups table; `share_of_used`, a group's
+/// alone, needs no scope; the rest is refused with what to write.
+#[test]
+fn group_metrics_are_the_numbers_of_a_group() {
+    for (text, metric) in [
+        ("group.utilization >= 90%", "utilization"),
+        ("group.accounts_error > 0", "accounts_error"),
+        ("group.share_of_used > 50%", "share_of_used"),
+        ("share_of_used > 50%", "share_of_used"),
+    ] {
+        let t = ok(text);
+        assert_eq!(
+            (t.scope, t.metric),
+            (Scope::Group, Metric::Plain(metric)),
+            "{text}"
+        );
+    }
+    assert_eq!(ok("utilization >= 90%").scope, Scope::Account, "unchanged");
+    assert_eq!(ok("accounts > 3").scope, Scope::Total, "unchanged");
+    let e = err("group.trial_authorized > 1");
+    assert_eq!(e.kind, ExprErrorKind::NotPerGroup("trial_authorized"));
+    assert!(
+        e.to_string()
+            .contains("the group metrics are accounts, accounts_ok, "),
+        "{e}"
+    );
+    assert_eq!(
+        err("group.change.used_authorized > 1").kind,
+        ExprErrorKind::GroupChange
+    );
+    for text in ["total.share_of_used > 1", "account.share_of_used > 1"] {
+        let e = err(text);
+        assert_eq!(
+            e.kind,
+            ExprErrorKind::OnlyPerGroup("share_of_used"),
+            "{text}"
+        );
+        assert!(e.to_string().contains("write `group.share_of_used`"), "{e}");
+    }
+    let e = err("group.utilisation > 1");
+    assert!(e.to_string().contains("did you mean `utilization`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("per group (`group.`, needs --group-by): accounts"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_group_threshold_needs_groups() {
+    let ts = vec![ok("utilization > 1"), ok("group.utilization >= 90%")];
+    assert!(check_groups(&ts, true).is_ok());
+    assert!(check_groups(&ts[..1], false).is_ok());
+    let e = check_groups(&ts, false).unwrap_err();
+    assert_eq!(e.kind, ExprErrorKind::NeedsGroups);
+    assert_eq!(caret_line(&e), "      ^^^^^^^^^^^");
+    assert!(e.to_string().contains("add `--group-by KEY`"), "{e}");
+    assert!(!e.to_string().contains("valid metrics"), "{e}");
 }
