@@ -8,8 +8,9 @@
 //! same way from its row, and pacing gives each call its own limiter per
 //! account. So a new call is a variant of [`Call`] (and its place in
 //! [`Call::ALL`]), its row in [`Call::spec`], and its variant of [`Answer`]
-//! (with its `From` and its text fields); to be asked, its place in
-//! [`crate::plan::CALLS`]. Nothing in the plan's order, the executor,
+//! (with its `From` and its text fields); to be asked, its word in
+//! [`Call::collects`] (`[defaults] collect`, `--collect`), which
+//! [`crate::plan`] plans. Nothing in the plan's order, the executor,
 //! pacing or `sanitize` changes.
 
 use serde::de::DeserializeOwned;
@@ -72,6 +73,21 @@ impl Call {
     /// Its position in [`Call::ALL`].
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// What it collects, as `[defaults] collect` and `--collect` name it
+    /// (`images`, `edition`, `auto_authorize`).
+    pub fn collects(self) -> &'static str {
+        match self {
+            Call::ImageAuthorizedInfo => "images",
+            Call::PurchaseStateInfo => "edition",
+            Call::ImageAutoAuthorizedRule => "auto_authorize",
+        }
+    }
+
+    /// The call collecting `word` ([`Call::collects`]).
+    pub fn collecting(word: &str) -> Option<Call> {
+        Call::ALL.into_iter().find(|c| c.collects() == word)
     }
 }
 
@@ -148,6 +164,22 @@ impl Answer {
     pub fn image_authorized_info(&self) -> Option<&ImageAuthorizedInfo> {
         match self {
             Answer::ImageAuthorizedInfo(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The `DescribePurchaseStateInfo` answer, if this is one.
+    pub fn purchase_state_info(&self) -> Option<&PurchaseStateInfo> {
+        match self {
+            Answer::PurchaseStateInfo(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The `DescribeImageAutoAuthorizedRule` answer, if this is one.
+    pub fn image_auto_authorized_rule(&self) -> Option<&ImageAutoAuthorizedRule> {
+        match self {
+            Answer::ImageAutoAuthorizedRule(a) => Some(a),
             _ => None,
         }
     }

@@ -131,6 +131,9 @@ pub struct RunInfo {
     pub scope: RunScope,
     /// What became of each `[[notify]]` entry (empty with `--no-notify`).
     pub notifications: Vec<NotificationOutcome>,
+    /// What every account was asked (`[defaults] collect`, `--collect`),
+    /// in [`Call::ALL`]'s order: the columns of the others are empty.
+    pub collect: Vec<Call>,
 }
 
 impl RunInfo {

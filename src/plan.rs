@@ -1,5 +1,6 @@
 //! The plan: every query of a run, in the order they are started. Each
-//! account is asked its calls (see [`crate::calls`]): a per-region call once
+//! account is asked the run's calls (`[defaults] collect`, `--collect`;
+//! see [`crate::calls`]): a per-region call once
 //! in every configured region, an account-wide call once, in the account's
 //! first region. Regions are interleaved across accounts (all first
 //! regions, then all second regions, ...) so one account's queries are
@@ -17,9 +18,6 @@ use tcapi::Scope;
 use crate::calls::Call;
 use crate::config::{Account, CredentialSpec};
 
-/// The calls every account of a run is asked.
-pub const CALLS: &[Call] = &[Call::ImageAuthorizedInfo];
-
 /// One planned query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
@@ -33,14 +31,10 @@ pub struct Query {
     pub region: String,
 }
 
-/// Plans [`CALLS`] for every account.
-pub fn plan(accounts: &[Account]) -> Vec<Query> {
-    plan_calls(accounts, CALLS)
-}
-
-/// Plans `calls` for every account: each per-region call once in every
-/// configured region, each account-wide call once, in the first region.
-pub fn plan_calls(accounts: &[Account], calls: &[Call]) -> Vec<Query> {
+/// Plans `calls` (the run's `collect`) for every account: each per-region
+/// call once in every configured region, each account-wide call once, in
+/// the first region.
+pub fn plan(accounts: &[Account], calls: &[Call]) -> Vec<Query> {
     let rounds = accounts.iter().map(|a| a.regions.len()).max().unwrap_or(0);
     let mut out = Vec::with_capacity(accounts.iter().map(|a| a.regions.len()).sum());
     let order = spread(accounts);
@@ -129,7 +123,7 @@ mod tests {
             account("b", &["r1"]),
             account("c", &["r2", "r1"]),
         ];
-        let p = plan(&accounts);
+        let p = plan(&accounts, &[Call::ImageAuthorizedInfo]);
         let pairs: Vec<(usize, &str)> = p
             .iter()
             .map(|q| (q.account_index, q.region.as_str()))
@@ -154,7 +148,7 @@ mod tests {
     fn account_wide_calls_once_in_the_first_region() {
         let accounts = vec![account("a", &["r1", "r2"]), account("b", &["r3"])];
         let calls = [Call::ImageAuthorizedInfo, Call::PurchaseStateInfo];
-        let p = plan_calls(&accounts, &calls);
+        let p = plan(&accounts, &calls);
         let got: Vec<(usize, Call, &str)> = p
             .iter()
             .map(|q| (q.account_index, q.call, q.region.as_str()))
@@ -170,12 +164,16 @@ mod tests {
             ]
         );
         assert!(p.iter().enumerate().all(|(i, q)| q.id == i));
-        assert_eq!(plan(&accounts).len(), 3, "the run asks images only");
+        assert_eq!(
+            plan(&accounts, &Call::ALL).len(),
+            7,
+            "two calls per account more"
+        );
     }
 
     #[test]
     fn empty() {
-        assert!(plan(&[]).is_empty());
+        assert!(plan(&[], &Call::ALL).is_empty());
     }
 
     /// 500 accounts with keys listed first, then 1,500 members of the

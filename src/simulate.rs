@@ -1,7 +1,8 @@
 //! `run --simulate`: builds a simulator fleet that mirrors the config's
 //! accounts (same names, UINs, roles and trust), seeded so the same config
-//! gives the same data on every run and machine, and starts it in-process on
-//! a loopback port.
+//! gives the same data (image licenses, editions, cores, the automatic
+//! authorization rule) on every run and machine, and starts it in-process
+//! on a loopback port.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -122,7 +123,7 @@ pub fn fleet_for(
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &a.name),
                 region_data: BTreeMap::new(),
-                answers: BTreeMap::new(),
+                answers: tcss_sim::sample_account_answers(SEED, &a.name),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,
@@ -249,7 +250,7 @@ fn add_organizations(fleet: &mut Fleet, config: &Config, uins: &[String]) {
                 regions: None,
                 data: tcss_sim::sample_license_data(SEED, &format!("{}/{name}", org.name)),
                 region_data: BTreeMap::new(),
-                answers: BTreeMap::new(),
+                answers: tcss_sim::sample_account_answers(SEED, &format!("{}/{name}", org.name)),
                 faults: Faults {
                     latency_ms: 20,
                     jitter_ms: 10,

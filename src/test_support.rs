@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{TimeZone, Utc};
-use tcapi::tcss::{ImageAuthorizedInfo, ImageScanInquireInfo};
+use tcapi::tcss::{AutoRenewal, EditionState, ImageAuthorizedInfo, ImageScanInquireInfo};
 
 use crate::aggregate::{aggregate, AccountRow};
-use crate::calls::Call;
+use crate::calls::{Answer, Call};
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
+use crate::columns::license::{AutoAuthorize, License};
 use crate::columns::totals::count_columns;
 use crate::columns::{Cell, Column};
 use crate::compare::{compare, Comparison, Previous, PreviousAccount, Values};
@@ -36,6 +37,7 @@ pub(crate) fn run_info(scope: RegionScope) -> RunInfo {
         history: crate::model::HistoryOutcome::Off,
         scope: Default::default(),
         notifications: Vec::new(),
+        collect: vec![Call::ImageAuthorizedInfo],
     }
 }
 
@@ -76,6 +78,36 @@ pub(crate) fn data(total: i64, used: i64) -> ImageAuthorizedInfo {
     }
 }
 
+/// A license picture with every value known: the Pro edition from
+/// 2025-03-01 to 2026-03-01 (28 days after the sample run's start), not
+/// renewed automatically, 12 cores of which 10 protected (8 purchased, 2
+/// flexible of up to 16), 50 image licenses given, every image authorized
+/// automatically, at most 100 a day.
+pub(crate) fn full_license() -> License {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    License {
+        edition: Some(EditionState::Pro),
+        edition_sub_state: Some("NORMAL".into()),
+        edition_start: beijing.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).single(),
+        edition_end: beijing.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single(),
+        edition_days_left: Some(27),
+        auto_renew: Some(AutoRenewal::Off),
+        days_to_lapse: Some(27),
+        cores_total: Some(12),
+        cores_protected: Some(10),
+        cores_unprotected: Some(2),
+        cores_purchased: Some(8),
+        cores_trial: Some(0),
+        cores_flexible: Some(2),
+        cores_flexible_limit: Some(16),
+        core_coverage: Some(10.0 / 12.0),
+        image_licenses_given: Some(50),
+        auto_authorize: Some(AutoAuthorize::All),
+        auto_authorize_daily_cap: Some(100),
+        auto_authorize_hosts: Some(0),
+    }
+}
+
 /// A query's outcome: `result` after `attempts` attempts, with the usual
 /// other facts (latency, request id) for such an end.
 pub(crate) fn outcome(
@@ -101,6 +133,34 @@ pub(crate) fn outcome(
         uin: None,
         last_error: None,
     }
+}
+
+/// The account-wide call of `answer`'s kind, of account `account_index`
+/// asked in `region`, answered with `answer`.
+pub(crate) fn wide_ok(account_index: usize, region: &str, answer: Answer) -> QueryOutcome {
+    let call = match &answer {
+        Answer::ImageAuthorizedInfo(_) => Call::ImageAuthorizedInfo,
+        Answer::PurchaseStateInfo(_) => Call::PurchaseStateInfo,
+        Answer::ImageAutoAuthorizedRule(_) => Call::ImageAutoAuthorizedRule,
+    };
+    let mut o = outcome(account_index, region, QueryResult::Ok(answer), 1);
+    o.call = call;
+    o.request_id = Some(format!("req-ok-{account_index}-{}", call.collects()));
+    o
+}
+
+/// The account-wide `call` of account `account_index`, failed with `code`
+/// after three attempts.
+pub(crate) fn wide_failed(
+    account_index: usize,
+    region: &str,
+    call: Call,
+    code: &str,
+) -> QueryOutcome {
+    let mut o = failed(account_index, region, code);
+    o.call = call;
+    o.request_id = Some(format!("req-err-{account_index}-{}", call.collects()));
+    o
 }
 
 /// The describe call of account `account_index` in `region`, answered with `d`.

@@ -33,7 +33,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use tcapi::tcss::ImageAuthorizedInfo;
+use tcapi::Scope;
 
+use crate::calls::{Answer, Call};
 use crate::model::{AccountInfo, QueryOutcome, QueryResult, RunInfo};
 
 pub use crate::columns::accounts::{AccountRow, AccountStatus};
@@ -42,6 +44,7 @@ pub use crate::columns::totals::Totals;
 
 pub mod distribution;
 pub mod glance;
+pub mod license;
 pub mod overuse;
 mod rows;
 pub mod shared_uin;
@@ -81,8 +84,12 @@ pub struct Aggregate {
     pub generated_at: DateTime<Utc>,
     /// One row per account, in config order.
     pub accounts: Vec<AccountRow>,
-    /// One row per query, in account order then configured region order.
+    /// One row per `DescribeImageAuthorizedInfo` query, in account order
+    /// then configured region order.
     pub regions: Vec<RegionRow>,
+    /// One row per account-wide query (JSON `account_queries`), in account
+    /// order then the calls' order.
+    pub account_queries: Vec<RegionRow>,
     /// Run-wide totals.
     pub totals: Totals,
     /// Sorted union of every account's tag keys.
@@ -90,9 +97,15 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    /// Every query that did not answer (failed or cancelled), in report order.
-    pub fn failures(&self) -> impl Iterator<Item = &RegionRow> + '_ {
-        self.regions.iter().filter(|r| r.status != RegionStatus::Ok)
+    /// Every query: the regions' then the account-wide ones.
+    pub fn queries(&self) -> impl Iterator<Item = &RegionRow> + Clone + '_ {
+        self.regions.iter().chain(&self.account_queries)
+    }
+
+    /// Every query that did not answer (failed or cancelled), in report
+    /// order: the regions' then the account-wide ones.
+    pub fn failures(&self) -> impl Iterator<Item = &RegionRow> + Clone + '_ {
+        self.queries().filter(|r| r.status != RegionStatus::Ok)
     }
 
     /// Number of queries that did not answer.
@@ -107,10 +120,10 @@ impl Aggregate {
         self.failures().chain(self.warned())
     }
 
-    /// The answered queries with a `warning`, in report order.
+    /// The answered queries with a `warning`, in report order (the
+    /// regions' then the account-wide ones).
     pub fn warned(&self) -> impl Iterator<Item = &RegionRow> + '_ {
-        self.regions
-            .iter()
+        self.queries()
             .filter(|r| r.status == RegionStatus::Ok && r.warning.is_some())
     }
 
@@ -158,13 +171,25 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
     }
     shared_uin::mark(&mut rows);
     add_account_totals(&mut totals, &mut rows);
-    let mut regions = Vec::with_capacity(outcomes.len());
+    totals.editions = license::edition_counts(&rows);
+    // Each table at its exact size: a vector grown by doubling holds its
+    // old buffer and the new one at once while it moves (megabytes at
+    // 10,000 accounts, at the run's peak of memory).
+    let wide = outcomes
+        .iter()
+        .filter(|o| o.call.scope() == Scope::AccountWide)
+        .count();
+    let mut regions = Vec::with_capacity(outcomes.len() - wide);
+    let mut account_queries = Vec::with_capacity(wide);
     for (row, outs) in rows.iter().zip(&by_account) {
         for o in outs {
             let r = region_row(row, o);
             let warned = r.status == RegionStatus::Ok && r.warning.is_some();
             totals.queries_with_warning += usize::from(warned);
-            regions.push(r);
+            match o.call.scope() {
+                Scope::PerRegion => regions.push(r),
+                Scope::AccountWide => account_queries.push(r),
+            }
         }
     }
     Aggregate {
@@ -172,26 +197,50 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
         run,
         accounts: rows,
         regions,
+        account_queries,
         totals,
         tag_keys: tag_keys.into_iter().collect(),
     }
 }
 
-/// How one configured (or unexpectedly seen) region ended, for the account row.
-enum RegionEnd<'a> {
-    Answered(&'a ImageAuthorizedInfo, &'a QueryOutcome),
+/// How one query of an account ended (a configured or unexpectedly seen
+/// region's `DescribeImageAuthorizedInfo`, or a collected account-wide
+/// call), for the account row.
+enum End<'a> {
+    Answered(&'a QueryOutcome),
     Failed(&'a QueryOutcome, &'a str, &'a str),
     Cancelled(&'a QueryOutcome),
     NotQueried,
 }
 
-fn region_ends<'a>(info: &AccountInfo, outs: &[&'a QueryOutcome]) -> Vec<RegionEnd<'a>> {
-    let mut names: Vec<&str> = Vec::with_capacity(info.regions.len());
-    for name in info
-        .regions
+/// How the queries among `outs` (of one call) ended: answered if one
+/// answered, else failed, else cancelled, else not queried.
+fn end_of<'a>(mut mine: impl Iterator<Item = &'a QueryOutcome> + Clone) -> End<'a> {
+    if let Some(o) = mine
+        .clone()
+        .find(|o| matches!(o.result, QueryResult::Ok(_)))
+    {
+        End::Answered(o)
+    } else if let Some(end) = mine.clone().find_map(|o| match &o.result {
+        QueryResult::Failed { code, message } => Some(End::Failed(o, code, message)),
+        _ => None,
+    }) {
+        end
+    } else if let Some(o) = mine.next() {
+        End::Cancelled(o)
+    } else {
+        End::NotQueried
+    }
+}
+
+/// The end of each region's `DescribeImageAuthorizedInfo` (`configured`
+/// regions in order, then any other region an outcome names).
+fn region_ends<'a>(configured: &[String], images: &[&'a QueryOutcome]) -> Vec<End<'a>> {
+    let mut names: Vec<&str> = Vec::with_capacity(configured.len());
+    for name in configured
         .iter()
         .map(String::as_str)
-        .chain(outs.iter().map(|o| o.region.as_str()))
+        .chain(images.iter().map(|o| o.region.as_str()))
     {
         if !names.contains(&name) {
             names.push(name);
@@ -199,54 +248,75 @@ fn region_ends<'a>(info: &AccountInfo, outs: &[&'a QueryOutcome]) -> Vec<RegionE
     }
     names
         .into_iter()
-        .map(|name| {
-            let mine = || outs.iter().copied().filter(move |o| o.region == name);
-            if let Some((data, o)) = mine().find_map(|o| match &o.result {
-                QueryResult::Ok(answer) => answer.image_authorized_info().map(|data| (data, o)),
-                _ => None,
-            }) {
-                RegionEnd::Answered(data, o)
-            } else if let Some(end) = mine().find_map(|o| match &o.result {
-                QueryResult::Failed { code, message } => Some(RegionEnd::Failed(o, code, message)),
-                _ => None,
-            }) {
-                end
-            } else if let Some(o) = mine().next() {
-                RegionEnd::Cancelled(o)
-            } else {
-                RegionEnd::NotQueried
-            }
-        })
+        .map(|name| end_of(images.iter().copied().filter(move |o| o.region == name)))
         .collect()
 }
 
+/// The answer of an end, if it answered.
+fn answer<'a>(end: &End<'a>) -> Option<&'a Answer> {
+    match end {
+        End::Answered(QueryOutcome {
+            result: QueryResult::Ok(a),
+            ..
+        }) => Some(a),
+        _ => None,
+    }
+}
+
 fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> AccountRow {
-    let ends = region_ends(info, outs);
+    let collected = |c: Call| run.collect.contains(&c);
+    let images: Vec<&QueryOutcome> = outs
+        .iter()
+        .copied()
+        .filter(|o| o.call == Call::ImageAuthorizedInfo)
+        .collect();
+    let configured: &[String] = if collected(Call::ImageAuthorizedInfo) {
+        &info.regions
+    } else {
+        &[]
+    };
+    let ends = region_ends(configured, &images);
+    // Each account-wide call collected, once (in `Call::ALL`'s order).
+    let wide: Vec<(Call, End<'_>)> = Call::ALL
+        .into_iter()
+        .filter(|&c| c.scope() == Scope::AccountWide && collected(c))
+        .map(|c| (c, end_of(outs.iter().copied().filter(move |o| o.call == c))))
+        .collect();
     let answered: Vec<(&ImageAuthorizedInfo, &QueryOutcome)> = ends
         .iter()
         .filter_map(|e| match e {
-            RegionEnd::Answered(data, o) => Some((*data, *o)),
+            End::Answered(o) => answer(e)?.image_authorized_info().map(|d| (d, *o)),
             _ => None,
         })
         .collect();
     let regions_ok = count_u32(answered.len());
     let regions_failed = count_u32(ends.len() - answered.len());
-    let regions_cancelled = count_u32(
-        ends.iter()
-            .filter(|e| matches!(e, RegionEnd::Cancelled(_) | RegionEnd::NotQueried))
-            .count(),
-    );
-    let status = if answered.is_empty() {
+    let wide_ok = wide
+        .iter()
+        .filter(|(_, e)| matches!(e, End::Answered(_)))
+        .count();
+    let status = if answered.len() + wide_ok == 0 {
         AccountStatus::Error
-    } else if regions_failed == 0 {
+    } else if answered.len() + wide_ok == ends.len() + wide.len() {
         AccountStatus::Ok
     } else {
         AccountStatus::Partial
     };
+    let regions_cancelled = count_u32(
+        ends.iter()
+            .filter(|e| matches!(e, End::Cancelled(_) | End::NotQueried))
+            .count(),
+    );
 
-    let failure = first_failure(&ends);
+    let failure = first_failure(ends.iter().chain(wide.iter().map(|(_, e)| e)));
     let (numbers, region_mismatch, data_request_id) = combine(&answered, run.region_scope);
     let n = numbers.unwrap_or_default();
+    let data_request_id = data_request_id.or_else(|| {
+        wide.iter().find_map(|(_, e)| match e {
+            End::Answered(o) => o.request_id.clone(),
+            _ => None,
+        })
+    });
 
     let (error_code, error_message, request_id) = match (status, failure) {
         (AccountStatus::Ok, _) | (_, None) => (None, None, data_request_id),
@@ -256,6 +326,11 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
         .uin
         .clone()
         .or_else(|| outs.iter().find_map(|o| o.uin.clone()));
+    let wide_answer = |c: Call| {
+        wide.iter()
+            .find(|(w, _)| *w == c)
+            .and_then(|(_, e)| answer(e))
+    };
     let mut row = numbers_row(n, run);
     row.account = info.name.clone();
     row.uin = uin;
@@ -267,28 +342,36 @@ fn account_row(info: &AccountInfo, outs: &[&QueryOutcome], run: &RunInfo) -> Acc
     row.error_code = error_code;
     row.error_message = error_message;
     row.request_id = request_id;
+    row.license = license::license(
+        wide_answer(Call::PurchaseStateInfo).and_then(Answer::purchase_state_info),
+        wide_answer(Call::ImageAutoAuthorizedRule).and_then(Answer::image_auto_authorized_rule),
+        run,
+    );
     row.tags = info.tags.clone();
     row
 }
 
-/// The first failure in configured order (code, message, request id); a
-/// real failure beats a cancellation.
-fn first_failure(ends: &[RegionEnd<'_>]) -> Option<(String, String, Option<String>)> {
-    ends.iter()
+/// The first failure (code, message, request id): the regions in
+/// configured order, then the account-wide calls; a real failure beats a
+/// cancellation.
+fn first_failure<'a, 'b: 'a>(
+    ends: impl Iterator<Item = &'a End<'b>> + Clone,
+) -> Option<(String, String, Option<String>)> {
+    ends.clone()
         .find_map(|e| match e {
-            RegionEnd::Failed(o, code, message) => {
+            End::Failed(o, code, message) => {
                 Some((code.to_string(), message.to_string(), o.request_id.clone()))
             }
             _ => None,
         })
         .or_else(|| {
-            ends.iter().find_map(|e| match e {
-                RegionEnd::Cancelled(o) => Some((
+            ends.clone().find_map(|e| match e {
+                End::Cancelled(o) => Some((
                     CANCELLED_CODE.to_string(),
                     cancelled_message(o),
                     o.request_id.clone(),
                 )),
-                RegionEnd::NotQueried => Some((
+                End::NotQueried => Some((
                     NOT_QUERIED_CODE.to_string(),
                     NOT_QUERIED_MESSAGE.to_string(),
                     None,

@@ -12,11 +12,20 @@ use tcapi::tcss::ImageAuthorizedInfo;
 
 use super::{cancelled_message, shared_uin, warnings, CANCELLED_CODE};
 use super::{AccountRow, AccountStatus, RegionRow, RegionStatus};
+use crate::calls::Call;
+use crate::columns::license::License;
 use crate::model::{QueryOutcome, QueryResult, RegionScope, RunInfo};
 
 /// Seconds east of UTC of Beijing time, the zone of the API's `StartTime`/`EndTime`.
 const BEIJING_OFFSET_SECS: i32 = 8 * 3600;
 const SECS_PER_DAY: i64 = 86_400;
+
+/// Whole days from the run's start to `end`, rounded down (negative once past).
+pub(super) fn days_left(end: &DateTime<FixedOffset>, run: &RunInfo) -> i64 {
+    end.timestamp()
+        .saturating_sub(run.started_at.timestamp())
+        .div_euclid(SECS_PER_DAY)
+}
 
 /// Parses an API time (`YYYY-MM-DD HH:MM:SS`, Beijing time without a zone)
 /// into a time at `+08:00`. Also accepts RFC 3339 (converted to `+08:00`) and
@@ -218,11 +227,7 @@ pub(super) fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
         "remaining_authorized = total_authorized - used_authorized",
         n.total.zip(n.used).map(|(t, u)| t.checked_sub(u)),
     );
-    let scan_quota_days_left = n.quota_end.map(|end| {
-        end.timestamp()
-            .saturating_sub(run.started_at.timestamp())
-            .div_euclid(SECS_PER_DAY)
-    });
+    let scan_quota_days_left = n.quota_end.map(|end| days_left(&end, run));
     AccountRow {
         account: String::new(),
         uin: None,
@@ -257,6 +262,7 @@ pub(super) fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
         error_code: None,
         error_message: None,
         request_id: None,
+        license: License::default(),
         tags: BTreeMap::new(),
         counted_in: None,
         warnings: found,
@@ -283,6 +289,7 @@ pub(super) fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
     RegionRow {
         account: account.account.clone(),
         uin: account.uin.clone(),
+        action: o.call.name(),
         region: o.region.clone(),
         status,
         attempts: o.attempts,
@@ -316,7 +323,11 @@ pub(super) fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
         scan_quota_end: quota
             .and_then(|q| q.end_time.as_deref())
             .and_then(parse_beijing_time),
-        warning: region_warning(account, data),
+        // An account-wide query's answer has no image data to check.
+        warning: match o.call {
+            Call::ImageAuthorizedInfo => region_warning(account, data),
+            _ => None,
+        },
     }
 }
 

@@ -637,3 +637,5 @@ proptest! {
         }
     }
 }
+
+mod license;

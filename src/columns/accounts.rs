@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, FixedOffset};
 
 use super::families as f;
+use super::license::{self as l, License};
 use super::{Cell, Column, Kind, Sample, Scopes, Total};
 
 /// Whether an account's regions answered.
@@ -111,6 +112,9 @@ pub struct AccountRow {
     /// The failure's request id when `error_code` is set, else the request id
     /// of the answer the numbers came from.
     pub request_id: Option<String>,
+    /// The edition, its term, the cores and the automatic authorization
+    /// (`DescribePurchaseStateInfo`, `DescribeImageAutoAuthorizedRule`).
+    pub license: License,
     /// Tags from the config.
     pub tags: BTreeMap<String, String>,
     /// Another account of the run with the same UIN, the one counted in
@@ -406,8 +410,10 @@ const fn quota(kind: &'static str) -> Sample {
     Sample::labelled(&f::QUOTA, Some(&f::TOTAL_QUOTA), ("kind", kind))
 }
 
-/// The accounts table's columns, in the contract's order (tag columns follow).
-pub(crate) static ACCOUNTS: [&Col; 32] = [
+/// The accounts table's columns, in the contract's order (tag columns
+/// follow): the image licenses, then the license picture
+/// (`super::license::LICENSE`, in its order).
+pub(crate) static ACCOUNTS: [&Col; 51] = [
     &ACCOUNT,
     &UIN,
     &STATUS,
@@ -440,6 +446,25 @@ pub(crate) static ACCOUNTS: [&Col; 32] = [
     &ERROR_CODE,
     &ERROR_MESSAGE,
     &REQUEST_ID,
+    &l::EDITION,
+    &l::EDITION_SUB_STATE,
+    &l::EDITION_START,
+    &l::EDITION_END,
+    &l::EDITION_DAYS_LEFT,
+    &l::AUTO_RENEW,
+    &l::DAYS_TO_LAPSE,
+    &l::CORES_TOTAL,
+    &l::CORES_PROTECTED,
+    &l::CORES_UNPROTECTED,
+    &l::CORES_PURCHASED,
+    &l::CORES_TRIAL,
+    &l::CORES_FLEXIBLE,
+    &l::CORES_FLEXIBLE_LIMIT,
+    &l::CORE_COVERAGE,
+    &l::IMAGE_LICENSES_GIVEN,
+    &l::AUTO_AUTHORIZE,
+    &l::AUTO_AUTHORIZE_DAILY_CAP,
+    &l::AUTO_AUTHORIZE_HOSTS,
 ];
 
 /// Prefix of the per-tag columns of the accounts CSV and sheet (`tag:<key>`).

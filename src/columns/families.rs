@@ -48,6 +48,16 @@ pub(crate) static QUOTA_END: Family = Family {
     name: "tcss_scan_quota_end_timestamp_seconds",
     help: "When the account's scan quota ends, Unix time.",
 };
+/// `tcss_core_licenses{account, uin, kind}`.
+pub(crate) static CORES: Family = Family {
+    name: "tcss_core_licenses",
+    help: "Cores of the account under the Pro edition, by kind (total, protected, unprotected, purchased, trial, flexible).",
+};
+/// `tcss_edition_end_timestamp_seconds{account, uin}`.
+pub(crate) static EDITION_END: Family = Family {
+    name: "tcss_edition_end_timestamp_seconds",
+    help: "When the account's Pro edition (or its trial) ends, Unix time.",
+};
 /// `tcss_account_up{account, uin}`.
 pub(crate) static UP: Family = Family {
     name: "tcss_account_up",
@@ -90,6 +100,13 @@ pub(crate) static TOTAL_QUOTA_RATIO: Family = Family {
     help: "Scan quota used over capacity, over every account that answered (weighted).",
 };
 
+/// `tcss_total_core_licenses{kind}`.
+pub(crate) static TOTAL_CORES: Family = Family {
+    name: "tcss_total_core_licenses",
+    help:
+        "Cores of every account that answered, by kind (total, protected, unprotected, purchased).",
+};
+
 /// `tcss_report_accounts{status}`.
 pub(crate) static REPORT_ACCOUNTS: Family = Family {
     name: "tcss_report_accounts",
@@ -102,7 +119,7 @@ pub(crate) static REPORT_QUERIES: Family = Family {
 };
 
 /// The per-account families, in the order written.
-pub(crate) static PER_ACCOUNT: [&Family; 8] = [
+pub(crate) static PER_ACCOUNT: [&Family; 10] = [
     &LICENSES,
     &UTILIZATION,
     &IMAGES,
@@ -110,11 +127,13 @@ pub(crate) static PER_ACCOUNT: [&Family; 8] = [
     &QUOTA,
     &QUOTA_RATIO,
     &QUOTA_END,
+    &CORES,
+    &EDITION_END,
     &UP,
 ];
 
 /// The families of the run's totals, in the order written.
-pub(crate) static TOTALS: [&Family; 7] = [
+pub(crate) static TOTALS: [&Family; 8] = [
     &TOTAL_LICENSES,
     &TOTAL_OVER_LICENSED,
     &TOTAL_UTILIZATION,
@@ -122,6 +141,7 @@ pub(crate) static TOTALS: [&Family; 7] = [
     &TOTAL_COVERAGE,
     &TOTAL_QUOTA,
     &TOTAL_QUOTA_RATIO,
+    &TOTAL_CORES,
 ];
 
 /// The run's counts by status, in the order written (after the run's

@@ -25,6 +25,7 @@ pub(crate) mod accounts;
 mod cell;
 pub(crate) mod families;
 pub(crate) mod groups;
+pub(crate) mod license;
 pub(crate) mod regions;
 pub(crate) mod run;
 pub(crate) mod totals;

@@ -1,7 +1,10 @@
 //! The regions table (`<stem>.regions.csv`, JSON `regions`, the Regions
-//! sheet, `region_snapshots`): [`RegionRow`], one per query, with the API's
-//! fields as answered, and its columns ([`REGIONS`]); the Errors sheet
-//! shows some of them ([`ERRORS`]).
+//! sheet, `region_snapshots`): [`RegionRow`], one per
+//! `DescribeImageAuthorizedInfo` query, with the API's fields as answered,
+//! and its columns ([`REGIONS`]). The account-wide queries are rows of the
+//! same type without those fields (JSON `account_queries`,
+//! [`ACCOUNT_QUERIES`]); the Errors sheet shows some columns of both
+//! ([`ERRORS`]), with the action.
 
 use std::fmt;
 
@@ -37,13 +40,17 @@ impl fmt::Display for RegionStatus {
     }
 }
 
-/// One (account, region) query: its outcome and the raw API fields.
+/// One query: its outcome and, for a `DescribeImageAuthorizedInfo` query
+/// (a row of the regions table), the raw API fields; an account-wide
+/// query (JSON `account_queries`) has none of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionRow {
     /// Account name.
     pub account: String,
     /// The account's UIN (as in its [`AccountRow`](super::accounts::AccountRow)).
     pub uin: Option<String>,
+    /// The API action (`DescribeImageAuthorizedInfo`, or an account-wide one).
+    pub action: &'static str,
     /// Region queried.
     pub region: String,
     /// `ok`, `error` or `cancelled`.
@@ -117,6 +124,9 @@ pub(crate) static ACCOUNT: Col =
     Col::new("account", "Account", Kind::Text, |r| Cell::str(&r.account)).width(24.0);
 /// The account's UIN.
 pub(crate) static UIN: Col = Col::new("uin", "UIN", Kind::Uin, |r| Cell::text(r.uin.as_deref()));
+/// The API action.
+pub(crate) static ACTION: Col =
+    Col::new("action", "Action", Kind::Text, |r| Cell::str(r.action)).width(32.0);
 /// The region queried.
 pub(crate) static REGION: Col =
     Col::new("region", "Region", Kind::Text, |r| Cell::str(&r.region)).width(16.0);
@@ -318,11 +328,27 @@ pub(crate) static REGIONS: [&Col; 32] = [
     &WARNING,
 ];
 
-/// The columns of the XLSX's Errors sheet: every query that did not
-/// answer or answered with a warning.
-pub(crate) static ERRORS: [&Col; 11] = [
+/// JSON `account_queries`: one object per account-wide query (asked once
+/// per account, in its first region).
+pub(crate) static ACCOUNT_QUERIES: [&Col; 10] = [
     &ACCOUNT,
     &UIN,
+    &ACTION,
+    &REGION,
+    &STATUS,
+    &ERROR_CODE,
+    &ERROR_MESSAGE,
+    &REQUEST_ID,
+    &ATTEMPTS,
+    &LATENCY_MS,
+];
+
+/// The columns of the XLSX's Errors sheet: every query of any action that
+/// did not answer or answered with a warning.
+pub(crate) static ERRORS: [&Col; 12] = [
+    &ACCOUNT,
+    &UIN,
+    &ACTION,
     &REGION,
     &STATUS,
     &ERROR_CODE,

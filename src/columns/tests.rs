@@ -22,7 +22,8 @@ fn every_cell_is_of_its_columns_kind() {
                 | (Cell::Bool(_), Kind::Flag)
         )
     }
-    let report = sample_report();
+    let mut report = sample_report();
+    report.aggregate.accounts[0].license = crate::test_support::full_license();
     let agg = &report.aggregate;
     for a in &agg.accounts {
         for c in ACCOUNTS {
@@ -68,6 +69,22 @@ fn keys_are_unique_and_weights_are_columns_of_the_table() {
             }
         }
     }
+}
+
+/// The license columns follow `request_id` in the accounts table, in the
+/// contract's order, and are the table's last.
+#[test]
+fn the_license_columns_follow_the_request_id() {
+    use super::accounts::{ACCOUNTS, REQUEST_ID};
+    use super::license::LICENSE;
+    let at = ACCOUNTS
+        .iter()
+        .position(|c| std::ptr::eq(*c, &REQUEST_ID))
+        .unwrap();
+    let keys = |cols: &[&Column<super::accounts::AccountRow>]| -> Vec<&str> {
+        cols.iter().map(|c| c.key).collect()
+    };
+    assert_eq!(keys(&ACCOUNTS[at + 1..]), keys(&LICENSE));
 }
 
 /// Every column of the groups table is the group's own or a column the

@@ -12,6 +12,7 @@ use super::accounts::{self, AccountRow};
 use super::families::{
     Family, REPORT_ACCOUNTS, REPORT_QUERIES, TOTAL_LICENSES, TOTAL_OVER_LICENSED,
 };
+use super::license::{EditionCounts, EDITION_COUNTS};
 use super::{Cell, Column, Kind, Sample, Scopes};
 
 /// Run-wide totals. The account columns' totals are over the accounts
@@ -43,7 +44,9 @@ pub struct Totals {
     /// The sum of `max(0, total_authorized - used_authorized)`: the
     /// licenses held and not used.
     pub licenses_idle: Option<i64>,
-    /// Queries in the run (one per planned (account, region)).
+    /// The accounts by edition, and the editions lapsing soon.
+    pub editions: EditionCounts,
+    /// Queries in the run (every call of every account).
     pub queries: usize,
     /// Queries the API answered.
     pub queries_ok: usize,
@@ -285,13 +288,14 @@ impl TotalsColumn {
 
 /// The totals' columns, in JSON key order: the account counts, the totals
 /// of the accounts columns (in their order), the over-use counts, the
-/// query counts.
+/// counts of editions, the query counts.
 pub(crate) static TOTALS: LazyLock<Vec<TotalsColumn>> = LazyLock::new(|| {
     BEFORE
         .iter()
         .map(|c| TotalsColumn::Own(c))
         .chain(accounts::totalled().iter().map(|c| TotalsColumn::Of(c)))
         .chain(OVERUSE.iter().map(|c| TotalsColumn::Own(c)))
+        .chain(EDITION_COUNTS.iter().map(|c| TotalsColumn::Own(c)))
         .chain(AFTER.iter().map(|c| TotalsColumn::Own(c)))
         .collect()
 });

@@ -5,6 +5,7 @@ use crate::columns::accounts::{
     DUPLICATE_IMAGES, REMAINING_AUTHORIZED, SCANNED_IMAGES, SCAN_QUOTA_USED, TOTAL_AUTHORIZED,
     USED_AUTHORIZED, UTILIZATION,
 };
+use crate::columns::license::{CORES_PROTECTED, CORES_TOTAL, CORES_UNPROTECTED};
 use crate::test_support::{previous_account, sample_report, values};
 
 fn previous_of(rows: &[AccountRow]) -> Previous {
@@ -74,7 +75,9 @@ fn new_and_vanished_accounts_are_matched_by_uin_not_name() {
 
 #[test]
 fn every_metric_is_current_minus_previous() {
-    let report = sample_report().aggregate;
+    let mut report = sample_report().aggregate;
+    let l = &mut report.accounts[0].license;
+    (l.cores_total, l.cores_protected, l.cores_unprotected) = (Some(12), Some(10), Some(2));
     let mut prev = previous_of(&report.accounts);
     let p = &mut prev.accounts[0];
     *p = PreviousAccount {
@@ -89,6 +92,9 @@ fn every_metric_is_current_minus_previous() {
             (&SCANNED_IMAGES, Cell::Int(40)),
             (&DUPLICATE_IMAGES, Cell::Int(1)),
             (&SCAN_QUOTA_USED, Cell::Int(300)),
+            (&CORES_TOTAL, Cell::Int(8)),
+            (&CORES_PROTECTED, Cell::Int(8)),
+            (&CORES_UNPROTECTED, Cell::Int(0)),
         ]),
     };
     let c = compare(&report.accounts, &report.totals, &prev);
@@ -115,6 +121,10 @@ fn every_metric_is_current_minus_previous() {
     assert_eq!(
         d.int(&SCAN_QUOTA_USED),
         Some(a.scan_quota_used.unwrap() - 300)
+    );
+    assert_eq!(
+        [&CORES_TOTAL, &CORES_PROTECTED, &CORES_UNPROTECTED].map(|c| d.int(c)),
+        [Some(4), Some(2), Some(2)]
     );
     let du = a.utilization.unwrap() - 100.0 / 90.0;
     assert!((d.number(&UTILIZATION).unwrap() - du).abs() < 1e-12);

@@ -30,10 +30,12 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tcapi::credentials::{Env, RoleArn, Source};
 
+use crate::calls::Call;
 use crate::model::{AccountInfo, RegionScope};
 use locate::{LineIndex, Problems};
 use raw::RawConfig;
 pub use selection::{Picked, Selection};
+pub use validate::collect;
 
 /// Default TCSS endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://tcss.tencentcloudapi.com";
@@ -155,6 +157,9 @@ pub struct Defaults {
     /// `history_key`: the name of the config's runs in the history (else
     /// its canonical path), so a moved file can keep its history.
     pub history_key: Option<String>,
+    /// `collect`: the calls every account is asked, in [`Call::ALL`]'s
+    /// order (`images`, `edition`, `auto_authorize`; default all three).
+    pub collect: Vec<Call>,
     /// `csv_bom`: whether the CSV files start with a UTF-8 byte-order mark
     /// (default true: Excel on Windows then reads them as UTF-8).
     pub csv_bom: bool,
@@ -227,6 +232,7 @@ impl Default for Defaults {
             pushgateway: None,
             fail_on: Vec::new(),
             history_key: None,
+            collect: Call::ALL.to_vec(),
             csv_bom: true,
         }
     }

@@ -93,6 +93,7 @@ pub(super) struct RawDefaults {
     pub pushgateway: Option<Spanned<String>>,
     pub fail_on: Option<Vec<Spanned<String>>>,
     pub history_key: Option<Spanned<String>>,
+    pub collect: Option<Spanned<Vec<String>>>,
     pub csv_bom: Option<bool>,
 }
 

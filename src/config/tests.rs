@@ -797,7 +797,7 @@ mod unknown_keys {
         }
         assert!(
             text[1].ends_with(
-                "role_duration_secs, language, pushgateway, fail_on, history_key, csv_bom"
+                "role_duration_secs, language, pushgateway, fail_on, history_key, collect, csv_bom"
             ),
             "{}",
             text[1]

@@ -16,6 +16,7 @@ use super::{
     Account, CredentialSpec, Defaults, NumericSetting, CONCURRENCY, KNOWN_REGIONS, MAX_ATTEMPTS,
     RATE_LIMIT, ROLE_DURATION_SECS, RUN_TIMEOUT_SECS, STS_RATE_LIMIT, TIMEOUT_SECS,
 };
+use crate::calls::Call;
 
 /// The values of `X-TC-Language` the API accepts.
 const LANGUAGES: &[&str] = &["en-US", "zh-CN"];
@@ -210,7 +211,41 @@ pub(super) fn defaults(problems: &mut Problems<'_>, d: &RawDefaults, base_dir: &
     if let Some(key) = &d.history_key {
         out.history_key = check_history_key(problems, key);
     }
+    if let Some(list) = &d.collect {
+        match collect(list.get_ref()) {
+            Ok(calls) => out.collect = calls,
+            Err(e) => problems.error(list.span(), format!("`collect`: {e}")),
+        }
+    }
     out
+}
+
+/// `collect` / `--collect`: the calls named (`images`, `edition`,
+/// `auto_authorize`), in [`Call::ALL`]'s order, each once; at least one.
+pub fn collect(words: &[String]) -> Result<Vec<Call>, String> {
+    let valid = || Call::ALL.iter().map(|c| c.collects());
+    let mut out = Vec::new();
+    for w in words {
+        match Call::collecting(w.trim()) {
+            Some(c) => out.push(c),
+            None => {
+                return Err(format!(
+                    "`{w}` is not something a run collects{}; valid: {}",
+                    crate::suggest::hint(w, valid()),
+                    valid().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "name at least one of {}",
+            valid().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out.sort_by_key(|c| c.index());
+    out.dedup();
+    Ok(out)
 }
 
 /// `group_by`: each key a usable tag key ([`check_group_key`]), each

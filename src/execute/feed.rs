@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures::channel::mpsc;
 use futures::{Stream, StreamExt};
 
+use crate::calls::Call;
 use crate::plan::{self, Query};
 
 /// Adds queries to a running run. Dropping it ends the stream: the run
@@ -17,27 +18,36 @@ use crate::plan::{self, Query};
 pub struct QueryFeed {
     tx: mpsc::UnboundedSender<Query>,
     planned: Arc<AtomicUsize>,
+    /// The calls each account fed is asked (the run's `collect`).
+    calls: Vec<Call>,
 }
 
 impl QueryFeed {
     /// The feed and the stream of queries to run: `plan`, then whatever is
-    /// fed.
-    pub fn new(plan: Vec<Query>) -> (QueryFeed, impl Stream<Item = Query> + Unpin + Send) {
+    /// fed (each account asked `calls`).
+    pub fn new(
+        plan: Vec<Query>,
+        calls: &[Call],
+    ) -> (QueryFeed, impl Stream<Item = Query> + Unpin + Send) {
         let (tx, rx) = mpsc::unbounded();
         let planned = Arc::new(AtomicUsize::new(plan.len()));
-        let feed = QueryFeed { tx, planned };
+        let feed = QueryFeed {
+            tx,
+            planned,
+            calls: calls.to_vec(),
+        };
         (feed, futures::stream::iter(plan).chain(rx))
     }
 
-    /// Queries each account (`(account index, regions)`) as the plan does,
-    /// interleaved the same way: every account's first region, then every
+    /// Queries each account (`(account index, regions)`) as the plan does
+    /// (its calls, account-wide ones in its first region), interleaved the same way: every account's first region, then every
     /// second region, ... Queries fed after the run has ended are dropped
     /// (the run was interrupted and is writing its reports).
     pub fn add(&self, accounts: &[(usize, &[String])]) {
         let rounds = accounts.iter().map(|a| a.1.len()).max().unwrap_or(0);
         for round in 0..rounds {
             for (account_index, regions) in accounts {
-                for (call, region) in plan::round_calls(plan::CALLS, regions, round) {
+                for (call, region) in plan::round_calls(&self.calls, regions, round) {
                     let id = self.planned.fetch_add(1, Ordering::AcqRel);
                     let q = Query {
                         id,
@@ -77,7 +87,10 @@ mod tests {
 
     #[tokio::test]
     async fn fed_queries_follow_the_plan_numbered_and_interleaved() {
-        let (feed, stream) = QueryFeed::new(vec![q(0, 0, "r1"), q(1, 1, "r1")]);
+        let (feed, stream) = QueryFeed::new(
+            vec![q(0, 0, "r1"), q(1, 1, "r1")],
+            &[Call::ImageAuthorizedInfo],
+        );
         let two = vec!["r1".to_string(), "r2".to_string()];
         let one = vec!["r1".to_string()];
         feed.add(&[(2, &two), (3, &one)]);
@@ -98,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn queries_fed_after_the_run_ended_are_not_counted() {
-        let (feed, stream) = QueryFeed::new(Vec::new());
+        let (feed, stream) = QueryFeed::new(Vec::new(), &Call::ALL);
         drop(stream);
         let one = vec!["r1".to_string()];
         feed.add(&[(0, &one)]);

@@ -449,7 +449,7 @@ mod tests {
                 redactor: Arc::new(Redactor::new()),
             },
         );
-        let plan = crate::plan::plan_calls(&config.accounts, &Call::ALL);
+        let plan = crate::plan::plan(&config.accounts, &Call::ALL);
         let (_stop, cancel) = watch::channel(false);
         let outcomes = executor.run(&plan, cancel, |_| {}).await;
         let got: Vec<(Call, &str)> = outcomes

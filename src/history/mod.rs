@@ -338,11 +338,15 @@ impl Store {
         };
         let totals = run.split_off(3);
         let generated_at = parse_time(run[2].as_text(), &self.location)?;
-        let identity = [ACCOUNT.key, UIN.key, STATUS.key];
+        let identity = [ACCOUNT.key, UIN.key, STATUS.key].map(str::to_string);
         let compared = compared();
-        let names: Vec<&str> = identity
+        // A database read as it is may predate some compared columns.
+        let names: Vec<String> = identity
             .into_iter()
-            .chain(compared.iter().map(|c| c.key))
+            .chain(compared.iter().map(|c| {
+                let table = "account_snapshots";
+                schema::selected(d, self.version, table, "", c.key, c.kind.ty())
+            }))
             .collect();
         let sql = format!(
             "SELECT {} FROM account_snapshots WHERE run_id = {} ORDER BY position",

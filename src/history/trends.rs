@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 
-use super::schema::Ty;
+use super::schema::{self, Ty};
 use super::scope::Scope;
 use super::{HistoryError, Store};
 use crate::columns::accounts::{ACCOUNT, ACCOUNTS, UIN, UTILIZATION};
@@ -163,17 +163,19 @@ impl Store {
         from: &Cell<'static>,
     ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
         let read: Vec<(&str, Kind)> = cols.iter().copied().filter(|c| c.0 != SCOPE.0).collect();
-        let prefix = if table.starts_with("runs") {
-            "r."
+        let (prefix, name) = if table.starts_with("runs") {
+            ("r.", "runs")
         } else {
-            "a."
+            ("a.", "account_snapshots")
         };
+        let (d, version) = (self.dialect(), self.version);
+        // A database read as it is may predate some trend columns: NULL.
         let names: Vec<String> = read
             .iter()
-            .map(|(n, _)| match *n {
+            .map(|(n, kind)| match *n {
                 "run_id" => "r.id".to_string(),
                 "stem" | "started_at" | "complete" => format!("r.{n}"),
-                other => format!("{prefix}{other}"),
+                other => schema::selected(d, version, name, prefix, other, kind.ty()),
             })
             .collect();
         let sql = format!(

@@ -9,9 +9,11 @@
 //! escapes user text (account names, expressions) for it; the texts here
 //! are plain, cleaned of control characters and capped in length.
 
+use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{
     REMAINING_AUTHORIZED, TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION,
 };
+use crate::columns::license::LAPSING_DAYS;
 use crate::columns::totals::TOTALS;
 use crate::columns::Cell;
 use crate::report::Report;
@@ -493,16 +495,22 @@ fn over_licensed(report: &Report) -> (Vec<OverLicensed>, i64) {
     (rows, report.aggregate.totals.licenses_short.unwrap_or(0))
 }
 
-/// Editions lapsing within 30 days (`0 <= days_to_lapse <= 30`), soonest
-/// first.
-///
-/// HOOK (lapsing editions): the report has no edition columns yet (the
-/// contract's "The whole license picture": `days_to_lapse`,
-/// `editions_lapsing_30d`). When `AccountRow` gains `days_to_lapse`, build
-/// this list from it (not `error`, not `counted_in`). Every platform
-/// already renders it, as a section shown only when the list is not empty.
-fn lapsing(_report: &Report) -> Vec<Lapsing> {
-    Vec::new()
+/// Editions lapsing within 30 days (`0 <= days_to_lapse <= 30`, no
+/// automatic renewal), soonest first (each account once,
+/// `Aggregate::lapsing_editions`); every platform renders them as a section
+/// shown only when the list is not empty.
+fn lapsing(report: &Report) -> Vec<Lapsing> {
+    report
+        .aggregate
+        .lapsing_editions(LAPSING_DAYS)
+        .into_iter()
+        .filter(|a| a.status != AccountStatus::Error)
+        .map(|a| Lapsing {
+            account: short(&a.account),
+            uin: a.uin.clone(),
+            days: a.license.days_to_lapse.unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// `text` on one line without control characters, at most
@@ -652,13 +660,61 @@ pub(crate) mod tests {
         let shorts: Vec<i64> = s.over_licensed.iter().map(|o| o.short).collect();
         assert_eq!(shorts, [5, 4, 3, 2, 1]);
         assert_eq!(s.licenses_short, 15);
-        assert!(s.lapsing.is_empty(), "no edition columns yet");
+        assert!(s.lapsing.is_empty(), "no edition collected");
         assert_eq!(s.failures, 0);
         assert_eq!(s.facts()[1], "Accounts: 20 (ok 20, partial 0, error 0)");
         assert_eq!(
             s.facts()[2],
             "Image licenses: 1,265 used of 2,000 (63.2%), 735 left"
         );
+    }
+
+    /// The editions lapsing within 30 days without renewal, soonest
+    /// first: not a renewing one, not one with 31 days left, not one
+    /// already lapsed.
+    #[test]
+    fn the_summary_lists_the_lapsing_editions() {
+        use crate::calls::Call;
+        use crate::test_support::wide_ok;
+        use tcapi::tcss::{AutoRenewal, EditionState, PurchaseStateInfo};
+        // The run started at 2026-02-01 08:00 in Beijing.
+        let ends = [
+            ("later", "2026-02-20 08:00:00", AutoRenewal::Off),
+            ("renews", "2026-02-03 08:00:00", AutoRenewal::On),
+            ("sooner", "2026-02-03 08:00:00", AutoRenewal::Unset),
+            ("31-days", "2026-03-04 08:00:00", AutoRenewal::Off),
+            ("lapsed", "2026-01-20 08:00:00", AutoRenewal::Off),
+        ];
+        let infos: Vec<_> = ends
+            .iter()
+            .map(|(n, ..)| account(n, &["ap-guangzhou"]))
+            .collect();
+        let outcomes: Vec<QueryOutcome> = ends
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, end, renewal))| {
+                let p = PurchaseStateInfo {
+                    state: Some(EditionState::Pro),
+                    expiration_time: Some(end.to_string()),
+                    automatic_renewal: Some(*renewal),
+                    ..PurchaseStateInfo::default()
+                };
+                [
+                    ok(i, "ap-guangzhou", data(10, 5)),
+                    wide_ok(i, "ap-guangzhou", p.into()),
+                ]
+            })
+            .collect();
+        let mut run = run_info(RegionScope::Account);
+        run.collect = vec![Call::ImageAuthorizedInfo, Call::PurchaseStateInfo];
+        let report = Report::new(aggregate(&infos, &outcomes, run));
+        let s = Summary::of(&report, 0, "every query answered");
+        let got: Vec<(&str, i64)> = s
+            .lapsing
+            .iter()
+            .map(|l| (l.account.as_str(), l.days))
+            .collect();
+        assert_eq!(got, [("sooner", 2), ("later", 19)]);
     }
 
     #[test]

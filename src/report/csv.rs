@@ -138,7 +138,12 @@ mod tests {
         scan_coverage, duplicate_images, duplicate_ratio, can_apply_free_authorize,
         scan_quota_capacity, scan_quota_used, scan_quota_utilization,
         scan_quota_status, scan_quota_start, scan_quota_end, scan_quota_days_left,
-        region_mismatch, error_code, error_message, request_id";
+        region_mismatch, error_code, error_message, request_id, edition,
+        edition_sub_state, edition_start, edition_end, edition_days_left, auto_renew,
+        days_to_lapse, cores_total, cores_protected, cores_unprotected, cores_purchased,
+        cores_trial, cores_flexible, cores_flexible_limit, core_coverage,
+        image_licenses_given, auto_authorize, auto_authorize_daily_cap,
+        auto_authorize_hosts";
 
     fn parse(bytes: &[u8]) -> (Vec<String>, Vec<HashMap<String, String>>) {
         let mut r = ::csv::Reader::from_reader(bytes);

@@ -2,8 +2,9 @@
 //!
 //! ```json
 //! {"schema_version": 1, "generated_at": "...", "complete": true,
-//!  "run": {...}, "accounts": [...], "regions": [...], "totals": {...},
-//!  "groups": [...], "breaches": [...]}
+//!  "run": {...}, "accounts": [...], "regions": [...],
+//!  "account_queries": [...], "totals": {...}, "groups": [...],
+//!  "breaches": [...]}
 //! ```
 //!
 //! `groups` has one object per group of each `--group-by` key (the groups
@@ -12,7 +13,9 @@
 //!
 //! Each `accounts` entry has exactly the accounts CSV column names as keys
 //! plus `tags` (an object) instead of the `tag:<key>` columns; `regions`
-//! entries have the regions CSV column names. Unknown values are `null`, the
+//! entries have the regions CSV column names; `account_queries` has one
+//! entry per account-wide query (`account, uin, action, region, status,
+//! error_code, error_message, request_id, attempts, latency_ms`). Unknown values are `null`, the
 //! UIN is a string, ratios are numbers 0..1. Streamed straight to the writer
 //! (no intermediate document), so 10,000 accounts cost no extra memory.
 
@@ -26,10 +29,10 @@ use super::Report;
 use crate::aggregate::{AccountRow, RegionRow};
 use crate::columns::accounts::ACCOUNTS;
 use crate::columns::groups::GROUPS;
-use crate::columns::regions::REGIONS;
+use crate::columns::regions::{ACCOUNT_QUERIES, REGIONS};
 use crate::columns::run::{ORGANIZATIONS, RUN};
 use crate::columns::totals::TOTALS;
-use crate::columns::{rfc3339, Cell};
+use crate::columns::{rfc3339, Cell, Column};
 
 mod changes;
 
@@ -66,7 +69,11 @@ impl Serialize for Snapshot<'_> {
         m.serialize_entry("complete", &r.aggregate.run.complete)?;
         m.serialize_entry("run", &Run(r))?;
         m.serialize_entry("accounts", &Accounts(&r.aggregate.accounts, r))?;
-        m.serialize_entry("regions", &Regions(&r.aggregate.regions))?;
+        m.serialize_entry("regions", &Regions(&r.aggregate.regions, &REGIONS))?;
+        m.serialize_entry(
+            "account_queries",
+            &Regions(&r.aggregate.account_queries, &ACCOUNT_QUERIES),
+        )?;
         let totals = &r.aggregate.totals;
         let totals = TOTALS.iter().map(|c| (c.key(), c.cell(totals))).collect();
         m.serialize_entry("totals", &Fields(totals))?;
@@ -78,18 +85,20 @@ impl Serialize for Snapshot<'_> {
 }
 
 /// The `run` object: its fields, its scope (`history_key`, `selection`),
-/// then `organizations`.
+/// what was collected (`collect`), then `organizations`.
 struct Run<'a>(&'a Report);
 
 impl Serialize for Run<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let run = &self.0.aggregate.run;
-        let mut m = s.serialize_map(Some(RUN.len() + 4))?;
+        let mut m = s.serialize_map(Some(RUN.len() + 5))?;
         for c in RUN {
             m.serialize_entry(c.key, &c.cell(run))?;
         }
         m.serialize_entry("history_key", &run.scope.history_key)?;
         m.serialize_entry("selection", &run.scope.selection)?;
+        let collect: Vec<&str> = run.collect.iter().map(|c| c.collects()).collect();
+        m.serialize_entry("collect", &collect)?;
         let orgs: Vec<Fields<'_>> = run
             .organizations
             .iter()
@@ -198,24 +207,26 @@ impl Serialize for Groups<'_> {
     }
 }
 
-struct Regions<'a>(&'a [RegionRow]);
+/// Query rows, each an object of `columns`: the regions (`regions`) or
+/// the account-wide queries (`account_queries`).
+struct Regions<'a>(&'a [RegionRow], &'a [&'static Column<RegionRow>]);
 
 impl Serialize for Regions<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for row in self.0 {
-            seq.serialize_element(&Region(row))?;
+            seq.serialize_element(&Region(row, self.1))?;
         }
         seq.end()
     }
 }
 
-struct Region<'a>(&'a RegionRow);
+struct Region<'a>(&'a RegionRow, &'a [&'static Column<RegionRow>]);
 
 impl Serialize for Region<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(REGIONS.len()))?;
-        for c in REGIONS {
+        let mut m = s.serialize_map(Some(self.1.len()))?;
+        for c in self.1 {
             m.serialize_entry(c.key, &c.cell(self.0))?;
         }
         m.end()
@@ -247,6 +258,7 @@ mod tests {
             "run",
             "accounts",
             "regions",
+            "account_queries",
             "totals",
             "groups",
             "breaches",

@@ -4,8 +4,9 @@
 //! over-licensed, licenses short and idle), a table per `--group-by` key
 //! (`groups`), the [`TOP_ACCOUNTS`] most utilized accounts, the
 //! over-licensed accounts, scan quotas ending within 30 days and, apart,
-//! those already ended ([`quotas`]), the answers with numbers that cannot
-//! all be true (warnings) and the failed or cancelled
+//! those already ended ([`quotas`]), the editions lapsing within 30 days
+//! and the unprotected cores (`editions`), the answers with numbers that
+//! cannot all be true (warnings) and the failed or cancelled
 //! queries. Every table shows at most [`MAX_TABLE_ROWS`] rows, the worst
 //! first, then "… and K more, see the XLSX or CSV" (those files have them
 //! all), and every cell is cut to a fixed length, so the file stays under
@@ -38,6 +39,7 @@ use crate::columns::{Cell, Column};
 use crate::report::Report;
 
 mod changes;
+mod editions;
 pub mod over_capacity;
 mod overuse;
 pub mod quotas;
@@ -61,15 +63,16 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// takes at most 4 bytes, so a failure, warning or organization row is
 /// under 2.5 KB, a breached expression's row under 1.8 KB, every other row
 /// (a top account, an over-licensed account, a quota ending or ended, a
-/// quota over capacity, a purchase, a mover, a new or a vanished account)
-/// under 1.1 KB, a group row (its value cut to 40 characters, its numbers)
-/// under 0.35 KB; 50 failures, [`MAX_WARNING_LINES`] warnings, 50
-/// organizations, 50 expressions, 10 + 50 + 50 + 10 + 50 + 50 + 3 × 50
-/// other rows (420) and 5 × 20 group rows with the fixed text (the two
-/// totals tables) stay under 910 KB, below GitHub's 1 MiB job summary.
-/// (Issue 20 added the over-licensed accounts, the ended quotas, the
-/// warnings, the purchases and the comparison's totals; the organizations
-/// were left out before; issue 22 the group tables.)
+/// lapsing edition, a quota over capacity, a purchase, a mover, a new or a
+/// vanished account) under 1.1 KB, a group row (its value cut to 40
+/// characters, its numbers) under 0.35 KB; 50 failures,
+/// [`MAX_WARNING_LINES`] warnings, 50 organizations, 50 expressions, 10 +
+/// 50 + 50 + 10 + 50 + 50 + 50 + 3 × 50 other rows (470) and 5 × 20 group
+/// rows with the fixed text (the two totals tables) stay under 970 KB,
+/// below GitHub's 1 MiB job summary. (Issue 20 added the over-licensed
+/// accounts, the ended quotas, the warnings, the purchases and the
+/// comparison's totals; the organizations were left out before; issue 21
+/// the lapsing editions; issue 22 the group tables.)
 #[cfg(test)]
 pub const MAX_SUMMARY_BYTES: usize = 512 * 1024;
 /// Answers with a warning listed before "… and K more".
@@ -256,6 +259,7 @@ pub fn write<W: Write>(report: &Report, mut w: W) -> io::Result<()> {
     most_utilized(report, &mut w)?;
     overuse::over_licensed(report, &mut w)?;
     quotas::sections(report, &mut w)?;
+    editions::section(report, &mut w)?;
     over_capacity::section(report, &mut w)?;
     changes::section(report, &mut w)?;
     overuse::warnings(report, &mut w)?;
@@ -453,7 +457,7 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     )?;
     writeln!(
         w,
-        "| Account | Region | Code | Message | Request ID |\n|---|---|---|---|---|"
+        "| Account | Action | Region | Code | Message | Request ID |\n|---|---|---|---|---|---|"
     )?;
     // Real failures first, then cancellations; report order within each.
     let failed = report
@@ -469,8 +473,9 @@ fn failures<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
         listed += 1;
         writeln!(
             w,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cell(&r.account, MAX_NAME_CHARS),
+            r.action,
             cell(&r.region, MAX_NAME_CHARS),
             opt(r.error_code.as_deref(), MAX_CODE_CHARS),
             opt(r.error_message.as_deref(), MAX_MESSAGE_CHARS),
@@ -515,13 +520,18 @@ pub(crate) mod tests {
         // Failures, escaped.
         assert!(md.contains("## Failures (3)"), "{md}");
         assert!(md.contains(
-            "| legacy | ap-guangzhou | AuthFailure.SignatureFailure | bad \\| signature second line | req-err-2-ap-guangzhou |"
+            "| legacy | DescribeImageAuthorizedInfo | ap-guangzhou | AuthFailure.SignatureFailure | bad \\| signature second line | req-err-2-ap-guangzhou |"
         ), "{md}");
         assert!(
-            md.contains("| legacy | ap-beijing | UnsupportedRegion |"),
+            md.contains(
+                "| legacy | DescribeImageAuthorizedInfo | ap-beijing | UnsupportedRegion |"
+            ),
             "{md}"
         );
-        assert!(md.contains("| late | ap-guangzhou | Cancelled |"), "{md}");
+        assert!(
+            md.contains("| late | DescribeImageAuthorizedInfo | ap-guangzhou | Cancelled |"),
+            "{md}"
+        );
         assert!(!md.contains("more, see the XLSX or CSV"));
     }
 
@@ -636,7 +646,9 @@ pub(crate) mod tests {
         );
         assert!(md.contains(&format!("| 3 | {safe} |")), "{md}");
         assert!(
-            md.contains(&format!("| {safe} | r2 | {safe} | {safe} | {safe} |")),
+            md.contains(&format!(
+                "| {safe} | DescribeImageAuthorizedInfo | r2 | {safe} | {safe} | {safe} |"
+            )),
             "{md}"
         );
     }

@@ -578,7 +578,7 @@ pub(crate) mod tests {
         let report = sample_report();
         let row = &report.aggregate.accounts[0];
         let cells: Vec<Cell<'_>> = ACCOUNTS.iter().map(|c| c.cell(row)).collect();
-        assert_eq!(cells.len(), 32);
+        assert_eq!(cells.len(), 51);
         assert_eq!(cells[1], Cell::str("100012345678901234"));
         assert_eq!(
             cells[26],

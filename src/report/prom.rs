@@ -15,6 +15,7 @@
 //!
 //! Every metric is a gauge: each run replaces the whole exposition.
 
+mod edition;
 mod encode;
 
 use crate::aggregate::{AccountRow, AccountStatus, Totals};
@@ -87,6 +88,7 @@ fn count(n: usize) -> Option<Value> {
 /// (when grouped), the run.
 pub(crate) fn families(report: &Report, inputs: &Inputs) -> Vec<Family> {
     let mut out = account_families(&report.aggregate.accounts);
+    out.extend(edition::families(&report.aggregate.accounts));
     out.extend(total_families(&families::TOTALS, &report.aggregate.totals));
     if !report.groups.keys.is_empty() {
         out.extend(group_families(&report.groups.rows));

@@ -2,14 +2,16 @@
 //!
 //! - **Summary**: run facts (the title says `SIMULATED` and `SUBSET` when
 //!   the run is one; "Covers" lists a subset's selectors, "Data from" says
-//!   simulated), the totals, and the ten most utilized accounts as a small
-//!   table with a column chart of their utilization (axis from zero, a 100%
-//!   line, every account named);
+//!   simulated), the totals, the editions block (`editions`), and the ten
+//!   most utilized accounts as a small table with a column chart of their
+//!   utilization (axis from zero, a 100% line, every account named);
 //! - **Accounts**: the accounts table (same columns as the CSV, headed by
 //!   their labels, tags as `tag:<key>` columns) and its totals row;
 //!   conditional formatting: utilization of 90% or more red, 75% or more
 //!   amber, `scan_quota_days_left` of 30 or less amber (negative red),
-//!   negative `remaining_authorized` red;
+//!   negative `remaining_authorized` red, `days_to_lapse` of 30 or less
+//!   red, `edition_days_left` of 30 or less amber, `cores_unprotected` above
+//!   0 amber (`editions`);
 //! - **Groups** (with `--group-by` only, [`groups`]): every group of every
 //!   key, and a bar chart per key of its groups using the most licenses;
 //! - **Regions**: the regions table and its totals row;
@@ -52,6 +54,7 @@ use crate::columns::{rfc3339, Cell, Column, Kind, Total};
 use crate::model::RegionScope;
 
 mod changes;
+mod editions;
 pub(crate) mod print;
 pub(crate) mod styles;
 pub(crate) mod totals_row;
@@ -471,7 +474,9 @@ fn accounts_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Resul
     let printed = usize::from(column_index(PRINTED_ACCOUNTS)?) + 1;
     printed_table_header(ws, SHEETS[1], &columns, n, styles, printed)?;
     if n > 0 {
-        accounts_highlights(ws, as_row(n)?, styles)?;
+        let last = as_row(n)?;
+        accounts_highlights(ws, last, styles)?;
+        editions::highlights(ws, last, styles)?;
     }
 
     let mut totals = accounts_totals(tag_keys.len(), styles)?;
@@ -523,16 +528,17 @@ fn regions_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
 }
 
 /// A query as an Errors row.
-fn error_cells(r: &RegionRow) -> [Cell<'_>; 11] {
+fn error_cells(r: &RegionRow) -> [Cell<'_>; 12] {
     ERRORS.map(|c| c.cell(r))
 }
 
 /// An organization whose member list could not be read, as an Errors row:
 /// `organization <name>` in the account column.
-fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 11] {
+fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 12] {
     [
         Cell::Text(std::borrow::Cow::Owned(format!("organization {}", o.name))),
         Cell::Empty,
+        Cell::str(tcapi::organization::DESCRIBE_ORGANIZATION_MEMBERS.name),
         Cell::Empty,
         Cell::str(o.status()),
         Cell::text(o.error_code.as_deref()),
@@ -548,7 +554,7 @@ fn organization_error_cells(o: &crate::model::OrganizationRun) -> [Cell<'_>; 11]
 fn errors_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), XlsxError> {
     let columns: Vec<Heading> = ERRORS.iter().map(|c| Heading::of(c)).collect();
     // Organizations whose members could not be listed come first.
-    let orgs: Vec<[Cell<'_>; 11]> = report
+    let orgs: Vec<[Cell<'_>; 12]> = report
         .aggregate
         .run
         .organizations
@@ -661,7 +667,8 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     let totals = &report.aggregate.totals;
     let totals = TOTALS.iter().map(|c| (c.label(), c.cell(totals)));
     let after_totals = key_values(ws, header_row + 1, totals, styles, false)?;
-    breaches::section(ws, after_totals + 1, report, styles)?;
+    let after_editions = editions::section(ws, after_totals + 1, report, styles)?;
+    breaches::section(ws, after_editions + 1, report, styles)?;
 
     // The ten most utilized accounts: a table the chart refers to.
     let top = report.aggregate.most_utilized(10);
@@ -685,7 +692,7 @@ fn summary_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result
     // One page when it fits at a readable scale (the breaches, when any,
     // start a page of their own).
     if report.breaches.is_empty()
-        && after_totals.max(chart_row + CHART_ROWS) <= print::ONE_PAGE_ROWS
+        && after_editions.max(chart_row + CHART_ROWS) <= print::ONE_PAGE_ROWS
     {
         ws.set_print_fit_to_pages(1, 1);
     }
@@ -767,6 +774,9 @@ fn run_sheet(ws: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(),
         styles,
         true,
     )?;
+    let collected: Vec<&str> = run.collect.iter().map(|c| c.collects()).collect();
+    let collected = Cell::Text(collected.join(", ").into());
+    let next = key_values(ws, next, [("Collected", collected)], styles, true)?;
     let totals = &report.aggregate.totals;
     let counts = totals::counts().map(|c| (c.label, c.cell(totals)));
     let next = key_values(ws, next, counts, styles, true)?;

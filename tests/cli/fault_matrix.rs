@@ -12,6 +12,10 @@
 //! the temporary keys of its role, so a member's faults hit its TCSS calls;
 //! its `AssumeRole` call is signed by the source account, so a fault on the
 //! `AssumeRole` path is a fault of the source account (the `flaky-src` case).
+//!
+//! The runs collect the images only (`collect = ["images"]`): every query
+//! is a row of the regions CSV, checked exactly. The same faults on the
+//! account-wide actions are `license.rs`'s.
 
 use std::collections::HashMap;
 
@@ -321,7 +325,11 @@ fn run_matrix(cred: Cred) {
         h.write_profile(profile, id, key);
     }
     let cfg = h.config(
-        &format!("timeout_secs = 1\nmax_attempts = {MAX_ATTEMPTS}\nrate_limit = 20\n"),
+        // The matrix checks every DescribeImageAuthorizedInfo query
+        // exactly; the account-wide actions' faults are tests/cli/license.rs's.
+        &format!(
+            "timeout_secs = 1\nmax_attempts = {MAX_ATTEMPTS}\nrate_limit = 20\ncollect = [\"images\"]\n"
+        ),
         &m.accounts,
     );
     let env: Vec<(&str, &str)> = m

@@ -14,7 +14,7 @@ use tcss_sim::{Faults, Fleet, KeyPair, Role, SimAccount, SimHandle};
 /// The management account of most tests.
 pub const MGMT_UIN: &str = "100000000001";
 /// The newest history migration this build applies (a new migration moves it).
-pub const LATEST_HISTORY_SCHEMA: i64 = 4;
+pub const LATEST_HISTORY_SCHEMA: i64 = 5;
 
 /// The management account's keys, as environment variables of the run.
 pub const MGMT_ENV: [(&str, &str); 2] = [

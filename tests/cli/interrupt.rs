@@ -12,6 +12,11 @@ use tcss_sim::{FaultKind, Faults, Fleet};
 use crate::harness::*;
 
 const TCSS: &str = "DescribeImageAuthorizedInfo";
+/// The account-wide actions, each asked once per account.
+const WIDE: [&str; 2] = [
+    "DescribePurchaseStateInfo",
+    "DescribeImageAutoAuthorizedRule",
+];
 
 #[test]
 fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
@@ -57,13 +62,20 @@ fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
         std::fs::read_to_string(&log)
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains("\"answered\"") && l.contains(TCSS))
+            .filter(|l| l.contains("\"answered\""))
+            .filter(|l| l.contains(TCSS) || WIDE.iter().any(|w| l.contains(w)))
             .count()
+    };
+    // Each account: two regions and the two account-wide actions.
+    let stuck_hang = || {
+        let snap = h.snapshot();
+        snap.requests("600000000003", TCSS) == 2
+            && WIDE.iter().all(|w| snap.requests("600000000003", w) == 1)
     };
     wait_until(
         Duration::from_secs(20),
         "the fast queries to be answered and the stuck ones to hang",
-        || answered() == 2 * fast.len() && h.snapshot().requests("600000000003", TCSS) == 2,
+        || answered() == 4 * fast.len() && stuck_hang(),
     );
     sigterm(&child);
     let o = child.wait_with_output().unwrap();
@@ -118,10 +130,23 @@ fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
     assert_eq!(s["status"], "error");
     assert_eq!(s["error_code"], "Cancelled");
     assert_eq!(s["regions_failed"], "2");
+    // The account-wide queries too: the fast ones answered, the stuck
+    // ones cancelled after their hanging attempt.
+    let wide = j["account_queries"].as_array().unwrap();
+    assert_eq!(wide.len(), 8);
+    for q in wide {
+        let stuck = q["account"] == "stuck";
+        let status = if stuck { "cancelled" } else { "ok" };
+        assert_eq!(
+            (q["status"].as_str(), q["attempts"].as_u64()),
+            (Some(status), Some(1)),
+            "{q}"
+        );
+    }
     let t = &j["totals"];
-    assert_eq!(t["queries"], 8);
-    assert_eq!(t["queries_ok"], 6);
-    assert_eq!(t["queries_cancelled"], 2);
+    assert_eq!(t["queries"], 16);
+    assert_eq!(t["queries_ok"], 12);
+    assert_eq!(t["queries_cancelled"], 4);
     assert_eq!(t["queries_failed"], 0);
     assert_eq!(t["accounts_ok"], 3);
     assert_eq!(t["accounts_error"], 1);

@@ -18,6 +18,7 @@ mod history;
 mod history_edges;
 mod html;
 mod interrupt;
+mod license;
 mod marks;
 mod metrics;
 mod notify;
@@ -435,6 +436,17 @@ fn readme_simulated_run_works_on_the_example_config() {
         serde_json::from_slice(&std::fs::read(p.unwrap()).unwrap()).unwrap()
     };
     let first = read(&dir.path().join("out"));
+    // Every simulated account has an edition and an auto-authorization
+    // rule, asked once each.
+    let accounts = first["accounts"].as_array().unwrap();
+    assert!(
+        accounts.iter().all(|a| a["edition"].is_string()),
+        "{accounts:?}"
+    );
+    assert!(accounts.iter().any(|a| a["cores_total"].as_i64() > Some(0)));
+    let wide = first["account_queries"].as_array().unwrap();
+    assert_eq!(wide.len(), 2 * accounts.len());
+    assert!(wide.iter().all(|q| q["status"] == "ok"), "{wide:?}");
     let o = bin()
         .env("HOME", dir.path())
         .args(["run", "--simulate", "--config"])
@@ -503,9 +515,10 @@ fn sigterm_writes_incomplete_reports_and_exits_130() {
     c.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
-    // Wait until both requests hang in the simulator, then interrupt.
+    // Wait until all four requests (two regions, two account-wide actions)
+    // hang in the simulator, then interrupt.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while h.snapshot().total < 2 {
+    while h.snapshot().total < 4 {
         assert!(
             std::time::Instant::now() < deadline,
             "requests never arrived"
@@ -529,6 +542,13 @@ fn sigterm_writes_incomplete_reports_and_exits_130() {
             .iter()
             .all(|r| r["status"] == "cancelled" && r["attempts"] == "1"),
         "{regions:?}"
+    );
+    let wide = j["account_queries"].as_array().unwrap();
+    assert_eq!(wide.len(), 2);
+    assert!(
+        wide.iter()
+            .all(|q| q["status"] == "cancelled" && q["attempts"] == 1),
+        "{wide:?}"
     );
     let md = std::fs::read_to_string(h.report(".md")).unwrap();
     assert!(md.to_lowercase().contains("incomplete"), "{md}");

@@ -118,7 +118,8 @@ fn the_prom_report_and_the_metrics_file_are_one_text_real_parsers_read() {
     );
     assert_eq!(
         value_of(&families, "tcss_report_queries", &[("status", "failed")]),
-        Some(1.0)
+        // The failing account's three queries (images, edition, auto_authorize).
+        Some(3.0)
     );
     assert_eq!(value_of(&families, "tcss_report_success", &[]), Some(0.0));
     assert_eq!(value_of(&families, "tcss_report_breaches", &[]), Some(0.0));

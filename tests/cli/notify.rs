@@ -31,6 +31,11 @@ const SLACK_PATH: &str = "T0000ABCD/B0000EFGH/slackwebhooktoken000000";
 /// Two accounts, the first over-licensed (120 used of 100), the second a
 /// light user; `extra` accounts and `[[notify]]` tables follow.
 fn fleet() -> Harness {
+    Harness::new(two_accounts())
+}
+
+/// The accounts of [`fleet`].
+fn two_accounts() -> Fleet {
     let light = keyed(
         "300000000001",
         "light",
@@ -38,10 +43,10 @@ fn fleet() -> Harness {
         "light-secret-key-000001",
         data(50, 10, 5, 5),
     );
-    Harness::new(Fleet {
+    Fleet {
         settings: Default::default(),
         accounts: vec![mgmt(data(100, 120, 30, 10)), light],
-    })
+    }
 }
 
 const ACCOUNTS: &str = "[[accounts]]\nname = \"light\"\nuin = \"300000000001\"\n\
@@ -413,7 +418,9 @@ fn when_decides_which_runs_notify_and_no_notify_sends_nothing() {
     assert_eq!(statuses, ["skipped", "sent", "sent"]);
     let last = hook.requests().last().unwrap().json();
     assert_eq!(last["exit_code"], 3);
-    assert_eq!(last["failures"], 1);
+    // The account without keys: its three queries (images, edition,
+    // auto-authorization) failed.
+    assert_eq!(last["failures"], 3);
 
     // --no-notify: nothing sent, the variable not even read.
     let before = hook.requests().len();
@@ -705,4 +712,69 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The editions lapsing within 30 days for want of renewal reach the
+/// message (issue 21 filled the hook issue 25 left): an edition ending in
+/// 10 days without automatic renewal is listed with its days, one that
+/// renews automatically is not.
+#[test]
+fn the_message_lists_the_editions_lapsing_within_30_days() {
+    use chrono::{Duration, FixedOffset, Utc};
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    let end = (Utc::now() + Duration::days(10) + Duration::hours(12))
+        .with_timezone(&beijing)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let edition = |renewal: i64| {
+        let v = serde_json::json!({
+            "State": 3, "SubState": "NORMAL", "ExpirationTime": end,
+            "AutomaticRenewal": renewal, "AllCoresCnt": 8, "CoresCnt": 8,
+            "UndefendCoresCnt": 0, "AuthorizedCoresCnt": 8,
+        });
+        v.as_object().unwrap().clone()
+    };
+    let mut fleet = two_accounts();
+    // mgmt: not renewing; light: renewing automatically.
+    for (account, renewal) in fleet.accounts.iter_mut().zip([2, 1]) {
+        account
+            .answers
+            .insert("DescribePurchaseStateInfo".into(), edition(renewal));
+    }
+    let h = Harness::new(fleet);
+    let (wecom, hook) = (
+        Receiver::start(receivers::wecom(WECOM_KEY)),
+        Receiver::start(receivers::webhook()),
+    );
+    let urls = [
+        format!("{}/cgi-bin/webhook/send?key={WECOM_KEY}", wecom.base()),
+        format!("{}/tcss/hook", hook.base()),
+    ];
+    let notify = [
+        table("wecom", "WECOM_URL", "when = \"always\"\n"),
+        table("webhook", "HOOK_URL", "when = \"always\"\n"),
+    ]
+    .concat();
+    let cfg = config(&h, "", &notify);
+    let o = h.run(
+        &cfg,
+        &env(&[("WECOM_URL", &urls[0]), ("HOOK_URL", &urls[1])]),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(h.json()["totals"]["editions_lapsing_30d"], 1);
+    let summary = hook.requests()[0].json();
+    assert_eq!(summary["lapsing_total"], 1, "{summary}");
+    assert_eq!(summary["lapsing"][0]["account"], "mgmt", "{summary}");
+    assert_eq!(summary["lapsing"][0]["days_to_lapse"], 10, "{summary}");
+    let content = wecom.requests()[0].json()["markdown"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content.contains("Editions lapsing within 30 days (1)"),
+        "{content}"
+    );
+    assert!(content.contains("10 days"), "{content}");
+    assert!(!content.contains("`light`"), "{content}");
 }

@@ -179,7 +179,11 @@ fn an_organization_that_cannot_be_listed_is_an_error_and_the_configured_accounts
         Some("organization corp".to_string())
     );
     assert_eq!(
-        errors.get((1, 4)).map(|c| c.to_string()),
+        errors.get((1, 2)).map(|c| c.to_string()),
+        Some("DescribeOrganizationMembers".to_string())
+    );
+    assert_eq!(
+        errors.get((1, 5)).map(|c| c.to_string()),
         Some("UnauthorizedOperation".to_string())
     );
 }

@@ -60,14 +60,26 @@ fn no_credentials_in_the_environment_exits_5_with_every_report_and_says_what_to_
     // Every report is written and lists every failure.
     let j = h.json();
     assert_eq!(j["totals"]["queries_ok"], 0);
-    assert_eq!(j["totals"]["queries_failed"], 2);
+    // Each account's three queries (images, edition, auto-authorization).
+    assert_eq!(j["totals"]["queries_failed"], 6);
     assert_eq!(j["run"]["organizations"][0]["status"], "error");
     for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".md"] {
         assert!(h.report(ext).is_file());
     }
-    // The failures: the organization first, then each query.
+    // The failures: the organization first, then each query of each action.
     let failed = failed_lines(&err);
-    assert_eq!(failed.len(), 2, "{err}");
+    assert_eq!(failed.len(), 6, "{err}");
+    for action in [
+        "DescribePurchaseStateInfo",
+        "DescribeImageAutoAuthorizedRule",
+    ] {
+        assert!(
+            failed
+                .iter()
+                .any(|l| l.contains("account=legacy") && l.contains(&format!("action={action}"))),
+            "{action}: {err}"
+        );
+    }
     let legacy = failed
         .iter()
         .find(|l| l.contains("account=legacy"))
@@ -106,7 +118,7 @@ fn no_credentials_in_the_environment_exits_5_with_every_report_and_says_what_to_
     assert_eq!(
         summary,
         [
-            "summary: 2 accounts (0 ok, 0 partial, 2 error), 2 queries (0 answered, 2 failed), \
+            "summary: 2 accounts (0 ok, 0 partial, 2 error), 6 queries (0 answered, 6 failed), \
              1 organization not listed",
             "summary: licenses unknown (no account answered), 0 over-licensed accounts (using \
              more than they hold), 1 breach",
@@ -137,7 +149,7 @@ fn an_endpoint_that_is_down_exits_5_and_the_summary_is_json_under_json_logs() {
     let o = h.run(&cfg, &MGMT_ENV, &["--log-format", "json"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(5), "{err}");
-    assert_eq!(h.json()["totals"]["queries_failed"], 1);
+    assert_eq!(h.json()["totals"]["queries_failed"], 3);
     let lines: Vec<Value> = err
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -158,7 +170,7 @@ fn an_endpoint_that_is_down_exits_5_and_the_summary_is_json_under_json_logs() {
     let s = &summary["fields"];
     assert_eq!(s["accounts"], 1);
     assert_eq!(s["accounts_error"], 1);
-    assert_eq!(s["queries_failed"], 1);
+    assert_eq!(s["queries_failed"], 3);
     assert_eq!(s["queries_ok"], 0);
     assert_eq!(s["licenses_used"], Value::Null);
     assert_eq!(s["breaches"], 0);
@@ -223,7 +235,18 @@ fn a_partial_failure_exits_3_with_the_failure_the_summary_and_the_over_licensed_
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     let failed = failed_lines(&err);
-    assert_eq!(failed.len(), 1, "{err}");
+    // `down`'s three queries, each with its action.
+    assert_eq!(failed.len(), 3, "{err}");
+    for (line, action) in failed.iter().zip([
+        "DescribeImageAuthorizedInfo",
+        "DescribePurchaseStateInfo",
+        "DescribeImageAutoAuthorizedRule",
+    ]) {
+        assert!(
+            line.contains(&format!("account=down action={action} ")),
+            "{line}"
+        );
+    }
     assert!(
         failed[0].contains(
             "account=down action=DescribeImageAuthorizedInfo region=ap-guangzhou \
@@ -240,7 +263,7 @@ fn a_partial_failure_exits_3_with_the_failure_the_summary_and_the_over_licensed_
     assert_eq!(
         lines_starting(&err, "summary: "),
         [
-            "summary: 3 accounts (2 ok, 0 partial, 1 error), 3 queries (2 answered, 1 failed)",
+            "summary: 3 accounts (2 ok, 0 partial, 1 error), 9 queries (6 answered, 3 failed)",
             "summary: licenses 100 used of 150, 1 over-licensed account (using more than they \
              hold), 0 breaches",
         ],
@@ -248,7 +271,7 @@ fn a_partial_failure_exits_3_with_the_failure_the_summary_and_the_over_licensed_
     );
     assert_eq!(
         last_line(&o),
-        "exit 3: 1 of 3 queries failed: the reports are written and list every failure"
+        "exit 3: 3 of 9 queries failed: the reports are written and list every failure"
     );
 }
 
@@ -259,12 +282,15 @@ fn quiet_keeps_only_the_failures_and_the_exit_line() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{err}");
+    // `down`'s three failed queries, then the exit line.
+    assert_eq!(lines.len(), 4, "{err}");
     assert!(
-        lines[0].contains(" query failed ") && lines[0].contains("account=down"),
+        lines[..3]
+            .iter()
+            .all(|l| l.contains(" query failed ") && l.contains("account=down")),
         "{err}"
     );
-    assert!(lines[1].starts_with("exit 3: "), "{err}");
+    assert!(lines[3].starts_with("exit 3: "), "{err}");
     // A clean run under -q: the exit line alone.
     let h = Harness::new(Fleet {
         settings: Default::default(),
@@ -294,11 +320,12 @@ fn twenty_failures_are_listed_then_the_count() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert_eq!(failed_lines(&err).len(), 20, "{err}");
+    // Three queries per account: 75 failed.
     assert!(
-        err.contains("and 5 more failed queries (every report lists them all)"),
+        err.contains("and 55 more failed queries (every report lists them all)"),
         "{err}"
     );
-    assert_eq!(h.json()["totals"]["queries_failed"], 25);
+    assert_eq!(h.json()["totals"]["queries_failed"], 75);
 }
 
 /// What the README's shell idiom `line` does when `tcss-report` exits

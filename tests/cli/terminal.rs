@@ -66,21 +66,22 @@ fn log_lines_under_the_progress_bar_leave_no_stale_copy_of_it() {
         .unwrap();
     let raw = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "{raw}");
-    assert!(raw.contains("/10 queries ("), "the bar was drawn: {raw}");
+    // Ten regions and the two account-wide actions.
+    assert!(raw.contains("/12 queries ("), "the bar was drawn: {raw}");
     // What is left on the terminal at the end: every answer's log line, and
     // no copy of the bar (it is cleared when the run ends).
     let screen = terminal_screen(&raw);
     let shown = screen.join("\n");
     let bars = screen
         .iter()
-        .filter(|l| l.contains("/10 queries ("))
+        .filter(|l| l.contains("/12 queries ("))
         .count();
     assert_eq!(bars, 0, "a stale copy of the bar:\n{shown}");
     let answered = screen
         .iter()
         .filter(|l| l.contains(" DEBUG ") && l.contains("answered"))
         .count();
-    assert_eq!(answered, 10, "every answer's log line stays:\n{shown}");
+    assert_eq!(answered, 12, "every answer's log line stays:\n{shown}");
 }
 
 /// The width of the test's terminal.

@@ -255,7 +255,30 @@ fn generated_answers_cover_every_edition_and_the_edge_cases() {
         {
             assert_eq!(all, cores + un, "{p:?}");
         }
+        // Trial, purchased and flexible cores are within the protected ones.
+        if let Some(cores) = n("CoresCnt") {
+            let parts = [
+                "GivenAuthorizedCoresCnt",
+                "AuthorizedCoresCnt",
+                "CurrentFlexibleCoresCnt",
+            ];
+            let sum: i64 = parts.iter().filter_map(|k| n(k)).sum();
+            assert!(sum <= cores, "{p:?}");
+        }
+        // An expired edition ended before the reference day; one in effect
+        // ends after it.
+        let end = p
+            .get("ExpirationTime")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let reference = "2026-11-26 00:00:00";
+        match n("State") {
+            Some(4) => assert!(!end.is_empty() && end < reference, "{p:?}"),
+            Some(2 | 3) if !end.is_empty() => assert!(end > reference, "{p:?}"),
+            _ => {}
+        }
     }
+    assert_eq!(tcss_sim::fleet::REFERENCE_DATE, (2026, 11, 26));
     let ranges: std::collections::BTreeSet<&str> = f
         .accounts
         .iter()

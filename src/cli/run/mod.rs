@@ -114,6 +114,13 @@ pub(super) struct RunArgs {
     /// Send no notification (`[[notify]]`), and read none of their variables.
     #[arg(long)]
     no_notify: bool,
+    /// What each account is asked, comma-separated: images
+    /// (DescribeImageAuthorizedInfo, per region), edition
+    /// (DescribePurchaseStateInfo) and auto_authorize
+    /// (DescribeImageAutoAuthorizedRule), both once per account; overrides
+    /// `[defaults] collect` (default: all three).
+    #[arg(long, value_delimiter = ',', value_name = "WHAT")]
+    collect: Vec<String>,
 }
 
 pub(super) async fn run(args: RunArgs, closing: Closing) -> anyhow::Result<Exit> {
@@ -270,7 +277,7 @@ async fn query(
     );
     // Discovery feeds the members' queries to the run as their pages
     // arrive; the run ends when both are done.
-    let (feed, queries) = QueryFeed::new(plan);
+    let (feed, queries) = QueryFeed::new(plan, &config.defaults.collect);
     // Until every member list is read, the number of queries is not known.
     let listing = Arc::new(std::sync::atomic::AtomicBool::new(
         !config.organizations.is_empty(),
@@ -339,6 +346,7 @@ fn run_info(
         history: crate::model::HistoryOutcome::Off,
         scope: selection::run_scope(config),
         notifications: Vec::new(),
+        collect: config.defaults.collect.clone(),
     }
 }
 
@@ -362,6 +370,10 @@ pub(super) fn run_config(args: &RunArgs) -> anyhow::Result<Config> {
     }
     if let Some(t) = args.run_timeout {
         config.defaults.run_timeout_secs = t;
+    }
+    if !args.collect.is_empty() {
+        config.defaults.collect =
+            config::collect(&args.collect).map_err(|e| usage(format!("--collect: {e}")))?;
     }
     log_warnings(&config.warnings, &args.config);
     report::check_out_dir(&args.out).map_err(|e| usage(e.to_string()))?;

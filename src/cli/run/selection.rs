@@ -22,7 +22,7 @@ use crate::model::RunScope;
 
 /// The plan of the configured accounts selected before discovery.
 pub(super) fn initial_plan(config: &Config) -> Vec<plan::Query> {
-    let mut planned = plan::plan(&config.accounts);
+    let mut planned = plan::plan(&config.accounts, &config.defaults.collect);
     planned.retain(|q| config.picked.get(q.account_index) == Some(&Picked::Yes));
     for (id, q) in planned.iter_mut().enumerate() {
         q.id = id;

@@ -1,7 +1,8 @@
 //! The end of a run on stderr: the failures (the first
 //! [`FAILURES_SHOWN`] failed queries and unlisted organizations, then the
 //! count), the closing summary (accounts ok/partial/error, queries,
-//! licenses used of total, over-licensed accounts, breaches) and the exit
+//! licenses used of total, over-licensed accounts, breaches, the editions
+//! lapsing within 30 days without renewal) and the exit
 //! line that says what the exit code means; and the exit code itself.
 //!
 //! [`summary`] reads the aggregated report's own fields and nothing else,
@@ -10,7 +11,9 @@
 //! as JSON lines under `--log-format json`; `--quiet` keeps the failures
 //! and the exit line.
 
+use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED};
+use crate::columns::license::LAPSING_DAYS;
 use crate::logging::{self, Level, Style};
 use crate::model::{AccountInfo, OrganizationRun, QueryOutcome, QueryResult};
 use crate::redact::Redactor;
@@ -147,7 +150,15 @@ pub(super) struct Summary {
     /// Accounts that use more licenses than they hold (each counted once).
     pub accounts_over_licensed: usize,
     pub breaches: usize,
+    /// Editions lapsing within 30 days without renewal: the first
+    /// [`LAPSING_SHOWN`] (name, days to lapse), soonest first.
+    pub lapsing: Vec<(String, i64)>,
+    /// How many editions lapse within 30 days without renewal.
+    pub lapsing_total: usize,
 }
+
+/// How many lapsing editions the closing summary names.
+pub(super) const LAPSING_SHOWN: usize = 5;
 
 impl Summary {
     /// Failed queries and organizations not listed.
@@ -165,6 +176,12 @@ impl Summary {
 /// The summary of `report`.
 pub(super) fn summary(report: &Report) -> Summary {
     let t = &report.aggregate.totals;
+    let lapsing: Vec<_> = report
+        .aggregate
+        .lapsing_editions(LAPSING_DAYS)
+        .into_iter()
+        .filter(|a| a.status != AccountStatus::Error)
+        .collect();
     Summary {
         accounts: t.accounts,
         accounts_ok: t.accounts_ok,
@@ -185,6 +202,17 @@ pub(super) fn summary(report: &Report) -> Summary {
         licenses_total: t.of(&TOTAL_AUTHORIZED).as_int(),
         accounts_over_licensed: t.accounts_over_licensed,
         breaches: report.breaches.len(),
+        lapsing: lapsing
+            .iter()
+            .take(LAPSING_SHOWN)
+            .map(|a| {
+                (
+                    a.account.clone(),
+                    a.license.days_to_lapse.unwrap_or_default(),
+                )
+            })
+            .collect(),
+        lapsing_total: lapsing.len(),
     }
 }
 
@@ -247,7 +275,24 @@ pub(super) fn summary_lines(s: &Summary) -> Vec<String> {
         ),
         count(s.breaches, "breach", "breaches"),
     );
-    vec![first, second]
+    let mut lines = vec![first, second];
+    if s.lapsing_total > 0 {
+        let named: Vec<String> = s
+            .lapsing
+            .iter()
+            .map(|(name, days)| format!("{name} ({})", count(*days as usize, "day", "days")))
+            .collect();
+        let mut third = format!(
+            "summary: {} within {LAPSING_DAYS} days (no auto-renewal): {}",
+            count(s.lapsing_total, "edition lapsing", "editions lapsing"),
+            named.join(", ")
+        );
+        if s.lapsing_total > s.lapsing.len() {
+            third.push_str(&format!(" and {} more", s.lapsing_total - s.lapsing.len()));
+        }
+        lines.push(third);
+    }
+    lines
 }
 
 /// The exit line: the code and what it means.
@@ -345,6 +390,7 @@ fn summary_fields(s: &Summary) -> serde_json::Map<String, serde_json::Value> {
         "licenses_total": s.licenses_total,
         "accounts_over_licensed": s.accounts_over_licensed,
         "breaches": s.breaches,
+        "editions_lapsing_30d": s.lapsing_total,
     });
     match value {
         serde_json::Value::Object(map) => map,
@@ -368,6 +414,23 @@ mod tests {
             breaches,
             ..Summary::default()
         }
+    }
+
+    /// A third line names the editions lapsing within 30 days, the rest
+    /// counted; none: no line.
+    #[test]
+    fn the_lapsing_editions_have_their_line() {
+        let mut s = run(3, 0, 0, 0);
+        assert_eq!(summary_lines(&s).len(), 2);
+        s.lapsing = vec![("a".into(), 1), ("b".into(), 12)];
+        s.lapsing_total = 2;
+        assert_eq!(
+            summary_lines(&s)[2],
+            "summary: 2 editions lapsing within 30 days (no auto-renewal): a (1 day), b (12 days)"
+        );
+        s.lapsing_total = 9;
+        assert!(summary_lines(&s)[2].ends_with("b (12 days) and 7 more"));
+        assert_eq!(summary_fields(&s)["editions_lapsing_30d"], 9);
     }
 
     #[test]
@@ -505,6 +568,8 @@ mod tests {
             licenses_total: Some(2_000),
             accounts_over_licensed: 1,
             breaches: 0,
+            lapsing: Vec::new(),
+            lapsing_total: 0,
         };
         assert_eq!(
             summary_lines(&s),

@@ -208,6 +208,59 @@ pub const V4: &[Step] = &[AddColumns {
     cols: V4_RUNS,
 }];
 
+/// Released in version 5: never change. `account_snapshots`: the
+/// account's edition, its term, its cores and its automatic image
+/// authorization (issue 21); rows recorded before hold `NULL` there.
+const V5_ACCOUNT_SNAPSHOTS: &[(&str, super::Ty)] = &[
+    ("edition", Text),
+    ("edition_sub_state", Text),
+    ("edition_start", Text),
+    ("edition_end", Text),
+    ("edition_days_left", Int),
+    ("auto_renew", Text),
+    ("days_to_lapse", Int),
+    ("cores_total", Int),
+    ("cores_protected", Int),
+    ("cores_unprotected", Int),
+    ("cores_purchased", Int),
+    ("cores_trial", Int),
+    ("cores_flexible", Int),
+    ("cores_flexible_limit", Int),
+    ("core_coverage", Real),
+    ("image_licenses_given", Int),
+    ("auto_authorize", Text),
+    ("auto_authorize_daily_cap", Int),
+    ("auto_authorize_hosts", Int),
+];
+
+/// Released in version 5: never change. `runs`: the totals of the cores
+/// and the counts of editions.
+const V5_RUNS: &[(&str, super::Ty)] = &[
+    ("cores_total", Int),
+    ("cores_protected", Int),
+    ("cores_unprotected", Int),
+    ("cores_purchased", Int),
+    ("core_coverage", Real),
+    ("accounts_pro", Int),
+    ("accounts_trial", Int),
+    ("accounts_pro_expired", Int),
+    ("editions_lapsing_30d", Int),
+];
+
+/// Version 5: the license picture (edition, term, cores, automatic
+/// authorization) of every account and its totals. Never change once
+/// released.
+pub const V5: &[Step] = &[
+    AddColumns {
+        table: "account_snapshots",
+        cols: V5_ACCOUNT_SNAPSHOTS,
+    },
+    AddColumns {
+        table: "runs",
+        cols: V5_RUNS,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::super::{migration, Dialect, MIGRATIONS};
@@ -256,6 +309,16 @@ mod tests {
             4,
             Dialect::Postgres,
             "5a1792fb768b49fd9321d164b5a62010b2bd71c9e972a938e66c62402e7abae2",
+        ),
+        (
+            5,
+            Dialect::Sqlite,
+            "0a95f4bc5c33bb0cd2e5e02956b661e515140999d1b968a46d02ccad4383484d",
+        ),
+        (
+            5,
+            Dialect::Postgres,
+            "82ffc6b5fb50a2882a4694472242743c8f49b0feb4fbf10c57518c389aaf32a7",
         ),
     ];
 

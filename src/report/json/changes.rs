@@ -268,7 +268,8 @@ mod tests {
                 "account": "retired", "uin": "200000000009", "status": "ok",
                 "total_authorized": 10, "used_authorized": 5, "remaining_authorized": 5,
                 "utilization": 0.5, "scanned_images": null, "duplicate_images": null,
-                "scan_quota_used": null
+                "scan_quota_used": null, "cores_total": null, "cores_protected": null,
+                "cores_unprotected": null
             }])
         );
     }

@@ -26,7 +26,7 @@ fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-const FAMILIES: [&str; 26] = [
+const FAMILIES: [&str; 31] = [
     "tcss_image_licenses",
     "tcss_image_license_utilization_ratio",
     "tcss_images",
@@ -34,7 +34,11 @@ const FAMILIES: [&str; 26] = [
     "tcss_scan_quota",
     "tcss_scan_quota_utilization_ratio",
     "tcss_scan_quota_end_timestamp_seconds",
+    "tcss_core_licenses",
+    "tcss_edition_end_timestamp_seconds",
     "tcss_account_up",
+    "tcss_edition_auto_renew",
+    "tcss_edition_info",
     "tcss_total_image_licenses",
     "tcss_total_over_licensed_accounts",
     "tcss_total_image_license_utilization_ratio",
@@ -42,6 +46,7 @@ const FAMILIES: [&str; 26] = [
     "tcss_total_image_scan_coverage_ratio",
     "tcss_total_scan_quota",
     "tcss_total_scan_quota_utilization_ratio",
+    "tcss_total_core_licenses",
     "tcss_report_last_run_timestamp_seconds",
     "tcss_report_run_duration_seconds",
     "tcss_report_success",
@@ -339,6 +344,94 @@ fn quotes_backslashes_and_line_feeds_in_names_survive_real_parsers() {
     }
 }
 
+/// The edition's metrics: the cores by kind (and their totals), the end
+/// as Unix time, the renewal as 1 or 0 and the info sample; an empty value
+/// is no sample.
+#[test]
+fn the_edition_and_the_cores_are_metrics() {
+    use crate::calls::Call;
+    use crate::test_support::wide_ok;
+    use tcapi::tcss::{AutoRenewal, EditionState, PurchaseStateInfo};
+    let mut pay = account("payments-prod", &["ap-guangzhou"]);
+    pay.uin = Some("100012345678901234".into());
+    let accounts = [pay, account("-member-a", &["ap-guangzhou"])];
+    let edition = PurchaseStateInfo {
+        state: Some(EditionState::Pro),
+        all_cores_cnt: Some(12),
+        cores_cnt: Some(10),
+        undefend_cores_cnt: Some(2),
+        authorized_cores_cnt: Some(8),
+        given_authorized_cores_cnt: Some(0),
+        current_flexible_cores_cnt: Some(2),
+        expiration_time: Some("2026-03-01 00:00:00".into()),
+        automatic_renewal: Some(AutoRenewal::Off),
+        ..PurchaseStateInfo::default()
+    };
+    let other = PurchaseStateInfo {
+        state: Some(EditionState::Other(9)),
+        all_cores_cnt: Some(4),
+        automatic_renewal: Some(AutoRenewal::On),
+        ..PurchaseStateInfo::default()
+    };
+    let outcomes = [
+        ok(0, "ap-guangzhou", data(10, 5)),
+        wide_ok(0, "ap-guangzhou", edition.into()),
+        ok(1, "ap-guangzhou", data(10, 5)),
+        wide_ok(1, "ap-guangzhou", other.into()),
+    ];
+    let mut run = run_info(RegionScope::Account);
+    run.collect = vec![Call::ImageAuthorizedInfo, Call::PurchaseStateInfo];
+    let report = report_of(&accounts, &outcomes, run);
+    let t = text(&report, 0);
+    let pay = r#"account="payments-prod",uin="100012345678901234""#;
+    let member = r#"account="-member-a",uin="""#;
+    assert_eq!(
+        samples(&t, "tcss_core_licenses"),
+        [
+            format!(r#"tcss_core_licenses{{{pay},kind="total"}} 12"#),
+            format!(r#"tcss_core_licenses{{{pay},kind="protected"}} 10"#),
+            format!(r#"tcss_core_licenses{{{pay},kind="unprotected"}} 2"#),
+            format!(r#"tcss_core_licenses{{{pay},kind="purchased"}} 8"#),
+            format!(r#"tcss_core_licenses{{{pay},kind="trial"}} 0"#),
+            format!(r#"tcss_core_licenses{{{pay},kind="flexible"}} 2"#),
+            format!(r#"tcss_core_licenses{{{member},kind="total"}} 4"#),
+        ]
+    );
+    // 2026-03-01T00:00:00+08:00.
+    assert_eq!(
+        samples(&t, "tcss_edition_end_timestamp_seconds"),
+        [format!(
+            "tcss_edition_end_timestamp_seconds{{{pay}}} 1772294400"
+        )]
+    );
+    assert_eq!(
+        samples(&t, "tcss_edition_auto_renew"),
+        [
+            format!("tcss_edition_auto_renew{{{pay}}} 0"),
+            format!("tcss_edition_auto_renew{{{member}}} 1"),
+        ]
+    );
+    assert_eq!(
+        samples(&t, "tcss_edition_info"),
+        [
+            format!(r#"tcss_edition_info{{{pay},edition="pro",auto_renew="off"}} 1"#),
+            format!(r#"tcss_edition_info{{{member},edition="unknown:9",auto_renew="on"}} 1"#),
+        ]
+    );
+    assert_eq!(
+        samples(&t, "tcss_total_core_licenses"),
+        [
+            r#"tcss_total_core_licenses{kind="total"} 16"#,
+            r#"tcss_total_core_licenses{kind="protected"} 10"#,
+            r#"tcss_total_core_licenses{kind="unprotected"} 2"#,
+            r#"tcss_total_core_licenses{kind="purchased"} 8"#,
+        ]
+    );
+    if let Some(promtool) = prom_tools::promtool() {
+        prom_tools::promtool_accepts(&promtool, &t);
+    }
+}
+
 /// Grouped: `tcss_group_image_licenses{group_by, group, kind}` after the
 /// totals, per group of each key, the untagged group `group=""`; an empty
 /// value is no sample. Not grouped: no such family.
@@ -353,10 +446,8 @@ fn group_licenses_per_group_of_each_key() {
         .iter()
         .position(|l| *l == "tcss_group_image_licenses gauge")
         .expect(&t);
-    assert_eq!(
-        types[at - 1],
-        "tcss_total_scan_quota_utilization_ratio gauge"
-    );
+    // After the totals' families, the cores' the last of them (issue 21).
+    assert_eq!(types[at - 1], "tcss_total_core_licenses gauge");
     assert_eq!(
         samples(&t, "tcss_group_image_licenses"),
         [

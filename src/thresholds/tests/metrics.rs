@@ -8,7 +8,8 @@ use crate::thresholds::metrics::{account_names, find, total_only_names, Unit, ME
 /// column is a per-account metric of the same unit, and nothing else is.
 #[test]
 fn per_account_metrics_are_the_numeric_accounts_columns() {
-    let report = sample_report();
+    let mut report = sample_report();
+    report.aggregate.accounts[0].license = crate::test_support::full_license();
     let row = &report.aggregate.accounts[0];
     let numeric: Vec<(&str, Unit)> = ACCOUNTS
         .iter()

@@ -1,0 +1,176 @@
+//! The license picture of one account ([`License`]) from its account-wide
+//! answers (`DescribePurchaseStateInfo`, `DescribeImageAutoAuthorizedRule`),
+//! and the run's counts of editions ([`EditionCounts`]). The contract's
+//! rules: every field may be missing or `null` (its column is then empty),
+//! unknown enum values are kept, times are Beijing time written at
+//! `+08:00`, days are whole days from the run's start (rounded down), and
+//! `days_to_lapse` is empty when the edition renews automatically. Pure.
+
+use tcapi::tcss::{
+    AutoAuthorizeRange, AutoRenewal, EditionState, ImageAutoAuthorizedRule, PurchaseStateInfo,
+};
+
+use super::rows::{days_left, parse_beijing_time};
+use super::{AccountRow, AccountStatus, Aggregate};
+use crate::columns::license::{AutoAuthorize, EditionCounts, License, LAPSING_DAYS};
+use crate::model::RunInfo;
+
+/// A count the API sends unsigned, as the reports hold it (`None` beyond
+/// `i64::MAX`, which no count reaches).
+fn signed(n: Option<u64>) -> Option<i64> {
+    n.and_then(|n| i64::try_from(n).ok())
+}
+
+/// `num / den` when both are known and `den` is not 0.
+fn ratio(num: Option<i64>, den: Option<i64>) -> Option<f64> {
+    match (num, den) {
+        (Some(n), Some(d)) if d != 0 => Some(n as f64 / d as f64),
+        _ => None,
+    }
+}
+
+/// The account's license picture: the edition from `purchase`, the
+/// automatic authorization from `rule` (either `None` when not collected
+/// or not answered: its columns empty).
+pub(super) fn license(
+    purchase: Option<&PurchaseStateInfo>,
+    rule: Option<&ImageAutoAuthorizedRule>,
+    run: &RunInfo,
+) -> License {
+    let mut l = match purchase {
+        Some(p) => edition(p, run),
+        None => License::default(),
+    };
+    if let Some(r) = rule {
+        l.auto_authorize = auto_authorize(r);
+        l.auto_authorize_daily_cap = r.max_daily_count;
+        l.auto_authorize_hosts = r.host_count;
+    }
+    l
+}
+
+/// The edition, its term and the cores of a `DescribePurchaseStateInfo` answer.
+fn edition(p: &PurchaseStateInfo, run: &RunInfo) -> License {
+    let time = |t: &Option<String>| t.as_deref().and_then(parse_beijing_time);
+    let edition_end = time(&p.expiration_time);
+    let edition_days_left = edition_end.map(|end| days_left(&end, run));
+    let days_to_lapse = match p.automatic_renewal {
+        Some(AutoRenewal::On) => None,
+        _ => edition_days_left,
+    };
+    let cores_total = signed(p.all_cores_cnt);
+    let cores_protected = signed(p.cores_cnt);
+    License {
+        edition: p.state,
+        edition_sub_state: p.sub_state.clone().filter(|s| !s.is_empty()),
+        edition_start: time(&p.begin_time),
+        edition_end,
+        edition_days_left,
+        auto_renew: p.automatic_renewal,
+        days_to_lapse,
+        cores_total,
+        cores_protected,
+        cores_unprotected: signed(p.undefend_cores_cnt),
+        cores_purchased: signed(p.authorized_cores_cnt),
+        cores_trial: p.given_authorized_cores_cnt,
+        cores_flexible: signed(p.current_flexible_cores_cnt),
+        cores_flexible_limit: signed(p.flexible_cores_limit),
+        core_coverage: ratio(cores_protected, cores_total),
+        image_licenses_given: signed(p.given_authorized_cnt),
+        ..License::default()
+    }
+}
+
+/// `off` when `IsEnabled` is 0, else the range (`None` when either is
+/// unknown: never guessed).
+fn auto_authorize(r: &ImageAutoAuthorizedRule) -> Option<AutoAuthorize> {
+    match (r.is_enabled?, &r.range_type) {
+        (0, _) => Some(AutoAuthorize::Off),
+        (_, Some(AutoAuthorizeRange::All)) => Some(AutoAuthorize::All),
+        (_, Some(AutoAuthorizeRange::Manual)) => Some(AutoAuthorize::Manual),
+        (_, Some(AutoAuthorizeRange::Other(s))) => Some(AutoAuthorize::Other(s.clone())),
+        (_, None) => None,
+    }
+}
+
+/// Whether the edition of `l` lapses within [`LAPSING_DAYS`] days for want
+/// of renewal (`0 <= days_to_lapse <= 30`).
+pub fn is_lapsing(l: &License) -> bool {
+    l.days_to_lapse
+        .is_some_and(|d| (0..=LAPSING_DAYS).contains(&d))
+}
+
+/// The editions over `rows` counted in the totals (not `error`, not
+/// counted in another row) whose edition is known; every count empty when
+/// none is. Any set of accounts: the run's totals, or a group's.
+pub fn edition_counts<'a>(rows: impl IntoIterator<Item = &'a AccountRow>) -> EditionCounts {
+    let known: Vec<&License> = rows
+        .into_iter()
+        .filter(|r| r.status != AccountStatus::Error && r.counted_in.is_none())
+        .map(|r| &r.license)
+        .filter(|l| l.edition.is_some())
+        .collect();
+    if known.is_empty() {
+        return EditionCounts::default();
+    }
+    let count =
+        |state: EditionState| Some(known.iter().filter(|l| l.edition == Some(state)).count());
+    EditionCounts {
+        pro: count(EditionState::Pro),
+        trial: count(EditionState::Trial),
+        pro_expired: count(EditionState::ProExpired),
+        lapsing_30d: Some(known.iter().filter(|l| is_lapsing(l)).count()),
+    }
+}
+
+/// The editions at a glance, for the summaries (each account once: a row
+/// counted in another's is left out).
+impl Aggregate {
+    /// How many accounts are on each edition, in the documented states'
+    /// order then the unknown ones (by value); editions no account is on
+    /// are left out.
+    pub fn accounts_by_edition(&self) -> Vec<(EditionState, usize)> {
+        let mut counts: Vec<(EditionState, usize)> = Vec::new();
+        for l in self.once().filter_map(|a| a.license.edition) {
+            match counts.iter_mut().find(|(s, _)| *s == l) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((l, 1)),
+            }
+        }
+        counts.sort_by_key(|(s, _)| match *s {
+            EditionState::Other(n) => (1, n),
+            known => (0, i64::from(known)),
+        });
+        counts
+    }
+
+    /// The accounts whose edition lapses for want of renewal within `days`
+    /// days (`0 <= days_to_lapse <= days`), soonest first (then by name).
+    pub fn lapsing_editions(&self, days: i64) -> Vec<&AccountRow> {
+        let left = |a: &AccountRow| a.license.days_to_lapse;
+        let mut rows: Vec<&AccountRow> = self
+            .once()
+            .filter(|a| left(a).is_some_and(|d| (0..=days).contains(&d)))
+            .collect();
+        rows.sort_by(|a, b| {
+            left(a)
+                .cmp(&left(b))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        rows
+    }
+
+    /// The accounts with unprotected cores (`cores_unprotected > 0`), the
+    /// most first (then by name).
+    pub fn unprotected_cores(&self) -> Vec<&AccountRow> {
+        let n = |a: &AccountRow| a.license.cores_unprotected.unwrap_or(0);
+        let mut rows: Vec<&AccountRow> = self.once().filter(|a| n(a) > 0).collect();
+        rows.sort_by(|a, b| n(b).cmp(&n(a)).then_with(|| a.account.cmp(&b.account)));
+        rows
+    }
+
+    /// Every account once (not those counted in another's row).
+    fn once(&self) -> impl Iterator<Item = &AccountRow> + '_ {
+        self.accounts.iter().filter(|a| a.counted_in.is_none())
+    }
+}
