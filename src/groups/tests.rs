@@ -3,12 +3,12 @@
 
 use super::*;
 use crate::aggregate::Aggregate;
+use crate::calls::Call;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, UTILIZATION};
 use crate::columns::groups::{GroupColumn, GROUPS};
 use crate::columns::totals::TotalsColumn;
 use crate::columns::{Cell, Kind};
 use crate::model::RegionScope;
-use crate::calls::Call;
 use crate::model::RunInfo;
 use crate::test_support::{account, data, failed, ok, report_of, run_info, wide_ok};
 use tcapi::tcss::PurchaseStateInfo;
