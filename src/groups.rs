@@ -8,8 +8,8 @@
 //! over the group's rows: the same accounts counted (a row counted in
 //! another's is left out, an `error` row is counted but not summed), the
 //! same sums, the same weighted ratios (the sum of numerators over the sum
-//! of denominators where both are known, never an average of ratios).
-//! `share_of_used` is the group's `used_authorized` over the run's. A tag
+//! of denominators where both are known, never an average of ratios), the
+//! same counts of editions (`editions_lapsing_30d`). `share_of_used` is the group's `used_authorized` over the run's. A tag
 //! whose value is empty counts as untagged. Pure: no I/O, no formatting;
 //! the same function groups the rows a run recorded in the history
 //! (`history --group-by`).

@@ -1,6 +1,6 @@
 //! The license picture of one account ([`License`]) from its account-wide
 //! answers (`DescribePurchaseStateInfo`, `DescribeImageAutoAuthorizedRule`),
-//! and the run's counts of editions ([`EditionCounts`]). The contract's
+//! and the counts of editions over any accounts ([`EditionCounter`]). The contract's
 //! rules: every field may be missing or `null` (its column is then empty),
 //! unknown enum values are kept, times are Beijing time written at
 //! `+08:00`, days are whole days from the run's start (rounded down), and
@@ -11,7 +11,7 @@ use tcapi::tcss::{
 };
 
 use super::rows::{days_left, parse_beijing_time};
-use super::{AccountRow, AccountStatus, Aggregate};
+use super::{AccountRow, Aggregate};
 use crate::columns::license::{AutoAuthorize, EditionCounts, License, LAPSING_DAYS};
 use crate::model::RunInfo;
 
@@ -93,34 +93,52 @@ fn auto_authorize(r: &ImageAutoAuthorizedRule) -> Option<AutoAuthorize> {
     }
 }
 
-/// Whether the edition of `l` lapses within [`LAPSING_DAYS`] days for want
-/// of renewal (`0 <= days_to_lapse <= 30`).
-pub fn is_lapsing(l: &License) -> bool {
-    l.days_to_lapse
-        .is_some_and(|d| (0..=LAPSING_DAYS).contains(&d))
+/// The running counts of editions ([`EditionCounts`]) over the rows the
+/// totals count (not `error`, not counted in another row: the caller's
+/// rule, `totals::AccountTotals`), by their edition and `days_to_lapse`;
+/// every count empty when no row's edition is known. The same counter for
+/// any set of accounts: the run's totals, or a group's.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EditionCounter {
+    known: usize,
+    pro: usize,
+    trial: usize,
+    pro_expired: usize,
+    lapsing: usize,
 }
 
-/// The editions over `rows` counted in the totals (not `error`, not
-/// counted in another row) whose edition is known; every count empty when
-/// none is. Any set of accounts: the run's totals, or a group's.
-pub fn edition_counts<'a>(rows: impl IntoIterator<Item = &'a AccountRow>) -> EditionCounts {
-    let known: Vec<&License> = rows
-        .into_iter()
-        .filter(|r| r.status != AccountStatus::Error && r.counted_in.is_none())
-        .map(|r| &r.license)
-        .filter(|l| l.edition.is_some())
-        .collect();
-    if known.is_empty() {
-        return EditionCounts::default();
+impl EditionCounter {
+    /// Counts a row on `edition` (nothing when unknown) lapsing in
+    /// `days_to_lapse` days.
+    pub(crate) fn add(&mut self, edition: Option<EditionState>, days_to_lapse: Option<i64>) {
+        let Some(edition) = edition else {
+            return;
+        };
+        self.known += 1;
+        match edition {
+            EditionState::Pro => self.pro += 1,
+            EditionState::Trial => self.trial += 1,
+            EditionState::ProExpired => self.pro_expired += 1,
+            _ => {}
+        }
+        self.lapsing += usize::from(lapses_within(days_to_lapse, LAPSING_DAYS));
     }
-    let count =
-        |state: EditionState| Some(known.iter().filter(|l| l.edition == Some(state)).count());
-    EditionCounts {
-        pro: count(EditionState::Pro),
-        trial: count(EditionState::Trial),
-        pro_expired: count(EditionState::ProExpired),
-        lapsing_30d: Some(known.iter().filter(|l| is_lapsing(l)).count()),
+
+    /// The counts, each empty when no edition is known.
+    pub(crate) fn counts(&self) -> EditionCounts {
+        let some = |n: usize| (self.known > 0).then_some(n);
+        EditionCounts {
+            pro: some(self.pro),
+            trial: some(self.trial),
+            pro_expired: some(self.pro_expired),
+            lapsing_30d: some(self.lapsing),
+        }
     }
+}
+
+/// Whether `0 <= days_to_lapse <= days`.
+fn lapses_within(days_to_lapse: Option<i64>, days: i64) -> bool {
+    days_to_lapse.is_some_and(|d| (0..=days).contains(&d))
 }
 
 /// The editions at a glance, for the summaries (each account once: a row
@@ -150,7 +168,7 @@ impl Aggregate {
         let left = |a: &AccountRow| a.license.days_to_lapse;
         let mut rows: Vec<&AccountRow> = self
             .once()
-            .filter(|a| left(a).is_some_and(|d| (0..=days).contains(&d)))
+            .filter(|a| lapses_within(left(a), days))
             .collect();
         rows.sort_by(|a, b| {
             left(a)

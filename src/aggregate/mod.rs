@@ -171,7 +171,6 @@ pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunIn
     }
     shared_uin::mark(&mut rows);
     add_account_totals(&mut totals, &mut rows);
-    totals.editions = license::edition_counts(&rows);
     // Each table at its exact size: a vector grown by doubling holds its
     // old buffer and the new one at once while it moves (megabytes at
     // 10,000 accounts, at the run's peak of memory).

@@ -3,7 +3,8 @@
 //! weighted ratio over the accounts that answered, each account once; a sum
 //! too large to hold is left empty and the account that made it so says
 //! so. Read from the column table: a new totalled column needs no code
-//! here. The over-use counts are `overuse`'s. Pure.
+//! here. The over-use counts are `overuse`'s, the counts of editions
+//! `license`'s. Pure.
 //!
 //! The rules live in one accumulator, [`AccountTotals`], over any rows that
 //! can say their status, whether they are counted and their whole numbers
@@ -12,6 +13,9 @@
 //! history's group trends it over the rows a run recorded. So a group is
 //! computed exactly as the totals are, and every key's groups add up to them.
 
+use tcapi::tcss::EditionState;
+
+use super::license::EditionCounter;
 use super::overuse::OverUse;
 use super::{warnings, AccountRow, AccountStatus, Totals};
 use crate::columns::accounts;
@@ -27,6 +31,10 @@ pub(crate) trait Totalled {
     fn counted(&self) -> bool;
     /// Its value of the accounts column `column`, when a whole number.
     fn int(&self, column: &Column<AccountRow>) -> Option<i64>;
+    /// Its edition, when known (the counts of editions).
+    fn edition(&self) -> Option<EditionState>;
+    /// The days until its edition lapses for want of renewal, when known.
+    fn days_to_lapse(&self) -> Option<i64>;
 }
 
 impl Totalled for AccountRow {
@@ -40,6 +48,14 @@ impl Totalled for AccountRow {
 
     fn int(&self, column: &Column<AccountRow>) -> Option<i64> {
         column.cell(self).as_int()
+    }
+
+    fn edition(&self) -> Option<EditionState> {
+        self.license.edition
+    }
+
+    fn days_to_lapse(&self) -> Option<i64> {
+        self.license.days_to_lapse
     }
 }
 
@@ -114,9 +130,10 @@ impl Running {
     }
 }
 
-/// The account counts by status and the running totals of the accounts
-/// columns that have one ([`accounts::totalled`]), over the rows added:
-/// each counted row once; an `error` row is counted, never summed.
+/// The account counts by status, the running totals of the accounts
+/// columns that have one ([`accounts::totalled`]) and the counts of
+/// editions, over the rows added: each counted row once; an `error` row is
+/// counted, never summed.
 #[derive(Debug, Clone)]
 pub(crate) struct AccountTotals {
     accounts: usize,
@@ -125,6 +142,7 @@ pub(crate) struct AccountTotals {
     error: usize,
     running: Vec<Running>,
     overuse: OverUse,
+    editions: EditionCounter,
 }
 
 impl Default for AccountTotals {
@@ -139,6 +157,7 @@ impl Default for AccountTotals {
                 .map(|c| Running::new(c.total))
                 .collect(),
             overuse: OverUse::default(),
+            editions: EditionCounter::default(),
         }
     }
 }
@@ -160,6 +179,7 @@ impl AccountTotals {
             }
         }
         self.overuse.add(row);
+        self.editions.add(row.edition(), row.days_to_lapse());
         for (r, column) in self.running.iter_mut().zip(accounts::totalled()) {
             if let Some(warning) = r.add(column, row) {
                 warn(warning);
@@ -167,8 +187,8 @@ impl AccountTotals {
         }
     }
 
-    /// The account counts, the accounts columns' totals and the over-use
-    /// counts, into `t`.
+    /// The account counts, the accounts columns' totals, the over-use
+    /// counts and the counts of editions, into `t`.
     pub(crate) fn finish(&self, t: &mut Totals) {
         t.accounts = self.accounts;
         t.accounts_ok = self.ok;
@@ -176,6 +196,7 @@ impl AccountTotals {
         t.accounts_error = self.error;
         t.columns = self.running.iter().map(Running::value).collect();
         self.overuse.into_totals(t);
+        t.editions = self.editions.counts();
     }
 
     /// A [`Totals`] of these rows alone (no query counts).
@@ -187,8 +208,8 @@ impl AccountTotals {
 }
 
 /// The account counts, the totals of the accounts columns that have one
-/// ([`accounts::totalled`]: sums and weighted ratios) and the over-use
-/// counts ([`OverUse`]), each account once (a row counted in another's is
+/// ([`accounts::totalled`]: sums and weighted ratios), the over-use
+/// counts ([`OverUse`]) and the counts of editions, each account once (a row counted in another's is
 /// left out). A sum that gets too large is left empty, and the row whose
 /// value made it so says so.
 pub(super) fn add_account_totals(t: &mut Totals, rows: &mut [AccountRow]) {

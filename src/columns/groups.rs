@@ -14,6 +14,7 @@
 
 use super::accounts::{self, AccountRow};
 use super::families::{self, Family};
+use super::license;
 use super::totals::{self, Totals, TotalsColumn};
 use super::{Cell, Column, Kind};
 
@@ -145,13 +146,12 @@ impl GroupColumn {
     }
 }
 
-/// The groups table's columns, in the contract's order. To add once they
-/// exist (issue 21), at the end: `cores_total`, `cores_unprotected` and
-/// `editions_lapsing_30d`, each as the totals have it (`of(..)` for an
-/// accounts column's total, `count(..)` for a count of the totals'), e.g.
-/// `of(&accounts::CORES_TOTAL)`: the grouping, every format, the `group.`
-/// thresholds, the metrics (if sampled) and `history --group-by` follow.
-pub(crate) static GROUPS: [GroupColumn; 18] = [
+/// The groups table's columns, in the contract's order. A new one is one
+/// entry, as the totals have it (`of(..)` for an accounts column's total,
+/// `count(..)` for a count of the totals'): the grouping, every format, the
+/// `group.` thresholds, the metrics (if sampled) and `history --group-by`
+/// follow.
+pub(crate) static GROUPS: [GroupColumn; 21] = [
     GroupColumn::Own(&GROUP_BY),
     GroupColumn::Own(&GROUP),
     count(&totals::N_ACCOUNTS),
@@ -170,6 +170,9 @@ pub(crate) static GROUPS: [GroupColumn; 18] = [
     of(&accounts::TOTAL_IMAGES),
     of(&accounts::SCAN_COVERAGE),
     of(&accounts::DUPLICATE_IMAGES),
+    of(&license::CORES_TOTAL),
+    of(&license::CORES_UNPROTECTED),
+    count(&license::EDITIONS_LAPSING_30D),
 ];
 
 /// The columns a summary shows per group, after the group's name (the

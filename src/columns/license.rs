@@ -88,6 +88,19 @@ pub fn edition_word(state: EditionState) -> Cow<'static, str> {
     })
 }
 
+/// The edition whose word ([`edition_word`]) is `word` (as the history
+/// keeps it); `None` for any other text.
+pub fn edition_of_word(word: &str) -> Option<EditionState> {
+    Some(match word {
+        "trial_available" => EditionState::TrialAvailable,
+        "purchase_only" => EditionState::PurchaseOnly,
+        "trial" => EditionState::Trial,
+        "pro" => EditionState::Pro,
+        "pro_expired" => EditionState::ProExpired,
+        other => EditionState::Other(other.strip_prefix("unknown:")?.parse().ok()?),
+    })
+}
+
 /// The word of `AutomaticRenewal`: `unset`, `on`, `off`, else `unknown:<n>`.
 pub fn renewal_word(renewal: AutoRenewal) -> Cow<'static, str> {
     Cow::Borrowed(match renewal {

@@ -176,3 +176,18 @@ fn labels_are_words_unique_and_name_the_time_zone() {
     unique.dedup();
     assert_eq!(unique.len(), totals.len(), "{totals:?}");
 }
+
+/// An edition's word reads back as the edition it names (the history's
+/// group trends read the editions so), any other text as none.
+#[test]
+fn an_editions_word_reads_back() {
+    use super::license::{edition_of_word, edition_word};
+    use tcapi::tcss::EditionState;
+    for n in [0, 1, 2, 3, 4, 9, -1] {
+        let state = EditionState::from(n);
+        assert_eq!(edition_of_word(&edition_word(state)), Some(state), "{n}");
+    }
+    for other in ["", "Pro", "unknown:", "unknown:x", "pro "] {
+        assert_eq!(edition_of_word(other), None, "{other:?}");
+    }
+}

@@ -3,16 +3,23 @@
 
 use super::*;
 use crate::aggregate::Aggregate;
+use crate::calls::Call;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, UTILIZATION};
 use crate::columns::groups::{GroupColumn, GROUPS};
 use crate::columns::totals::TotalsColumn;
 use crate::columns::{Cell, Kind};
 use crate::model::RegionScope;
-use crate::test_support::{account, data, failed, ok, report_of, run_info};
+use crate::model::RunInfo;
+use crate::test_support::{account, data, failed, ok, report_of, run_info, wide_ok};
+use tcapi::tcss::PurchaseStateInfo;
 
 /// Six accounts: `a` and `b` of team `pay` (b partial), `c` of team `ops`,
 /// `d` untagged, `e` of team `ops` failed (error), `f` an empty team and
 /// `a2` the same UIN as `a` (counted in `a`'s row); cost centers on some.
+/// Editions: `a` Pro lapsing in 10 days with 12 cores (2 unprotected), `b`
+/// Pro renewed automatically with 12 cores, `c` a trial lapsing in 20 days
+/// with 4 cores (4 unprotected), `d` Pro lapsing in 40 days with no core
+/// counts, `f` and `a2` unknown (their answers empty).
 pub(crate) fn fleet() -> Aggregate {
     let mut accounts = Vec::new();
     let mut add = |name: &str, regions: &[&str], tags: &[(&str, &str)], uin: Option<&str>| {
@@ -39,8 +46,40 @@ pub(crate) fn fleet() -> Aggregate {
         failed(4, "r1", "AuthFailure"),
         ok(5, "r1", data(0, 0)),
         ok(6, "r1", data(100, 90)),
+        wide_ok(0, "r1", edition(3, "2026-02-11", Some((12, 2)), 2).into()),
+        wide_ok(1, "r1", edition(3, "2026-02-11", Some((12, 0)), 1).into()),
+        wide_ok(2, "r1", edition(2, "2026-02-21", Some((4, 4)), 0).into()),
+        wide_ok(3, "r1", edition(3, "2026-03-13", None, 2).into()),
+        wide_ok(5, "r1", PurchaseStateInfo::default().into()),
+        wide_ok(6, "r1", PurchaseStateInfo::default().into()),
     ];
-    report_of(&accounts, &outcomes, run_info(RegionScope::Account)).aggregate
+    let run = RunInfo {
+        collect: vec![Call::ImageAuthorizedInfo, Call::PurchaseStateInfo],
+        ..run_info(RegionScope::Account)
+    };
+    report_of(&accounts, &outcomes, run).aggregate
+}
+
+/// An edition in `state` ending on `end` (Beijing midnight) with
+/// `(all, unprotected)` cores, renewed as `renewal` (1: automatically).
+fn edition(state: i64, end: &str, cores: Option<(u64, u64)>, renewal: i64) -> PurchaseStateInfo {
+    PurchaseStateInfo {
+        state: Some(state.into()),
+        expiration_time: Some(format!("{end} 08:00:00")),
+        automatic_renewal: Some(renewal.into()),
+        all_cores_cnt: cores.map(|c| c.0),
+        undefend_cores_cnt: cores.map(|c| c.1),
+        ..PurchaseStateInfo::default()
+    }
+}
+
+/// The sum of `values` by the totals' rule: empty when none is known.
+fn sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    let mut s = crate::aggregate::warnings::CheckedSum::default();
+    for v in values {
+        s.add(v);
+    }
+    s.value()
 }
 
 fn keys(k: &[&str]) -> Vec<String> {
@@ -66,8 +105,8 @@ fn every_keys_groups_add_up_to_the_totals() {
             let total = t.cell(&agg.totals);
             match (c.kind(), t) {
                 (Kind::Count, _) => {
-                    let sum: i64 = rows.iter().filter_map(|g| c.cell(g).as_int()).sum();
-                    assert_eq!(Some(sum), total.as_int(), "{key}: {}", c.key());
+                    let sum = sum(rows.iter().map(|g| c.cell(g).as_int()));
+                    assert_eq!(sum, total.as_int(), "{key}: {}", c.key());
                 }
                 (Kind::Ratio, TotalsColumn::Of(col)) => {
                     let crate::columns::Total::Weighted { num, den } = col.total else {
@@ -305,4 +344,41 @@ fn ten_thousand_accounts_grouped_figure() {
         grouped - plain,
         (grouped - plain) / 10.0
     );
+}
+
+/// The cores and the lapsing editions per group, by the totals' rules:
+/// sums of the counted answering accounts (empty where none knows the
+/// cores), and the editions lapsing within 30 days without automatic
+/// renewal (0 where editions are known but none lapses).
+#[test]
+fn cores_and_lapsing_editions_per_group() {
+    use crate::columns::license::{CORES_TOTAL, CORES_UNPROTECTED, EDITIONS_LAPSING_30D};
+    let agg = fleet();
+    let groups = group(&agg.accounts, &keys(&["team"]));
+    let picture = |g: &GroupRow| {
+        (
+            g.totals.of(&CORES_TOTAL).as_int(),
+            g.totals.of(&CORES_UNPROTECTED).as_int(),
+            EDITIONS_LAPSING_30D.cell(&g.totals).as_int(),
+        )
+    };
+    let by: Vec<_> = groups
+        .of("team")
+        .iter()
+        .map(|g| (g.group.as_deref(), picture(g)))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            (Some("pay"), (Some(24), Some(2), Some(1))),
+            (Some("ops"), (Some(4), Some(4), Some(1))),
+            (None, (None, None, Some(0))),
+        ]
+    );
+    let run = (
+        agg.totals.of(&CORES_TOTAL).as_int(),
+        agg.totals.of(&CORES_UNPROTECTED).as_int(),
+        EDITIONS_LAPSING_30D.cell(&agg.totals).as_int(),
+    );
+    assert_eq!(run, (Some(28), Some(6), Some(2)));
 }

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use tcapi::tcss::EditionState;
+
 use super::trends::{TrendColumns, RUN_LEAD, SCOPE};
 use super::{HistoryError, Store};
 use crate::aggregate::shared_uin;
@@ -16,6 +18,7 @@ use crate::aggregate::totals::Totalled;
 use crate::aggregate::AccountStatus;
 use crate::columns::accounts::{self, AccountRow, STATUS, UIN};
 use crate::columns::groups::GROUPS;
+use crate::columns::license::{edition_of_word, DAYS_TO_LAPSE, EDITION};
 use crate::columns::{Cell, Column, Total, Ty};
 use crate::groups::{group, Tagged};
 
@@ -50,6 +53,8 @@ struct Recorded<'c> {
     status: AccountStatus,
     counted: bool,
     tags: BTreeMap<String, String>,
+    edition: Option<EditionState>,
+    days_to_lapse: Option<i64>,
     values: Vec<Option<i64>>,
     columns: &'c [&'static Column<AccountRow>],
 }
@@ -66,6 +71,14 @@ impl Totalled for Recorded<'_> {
     fn int(&self, column: &Column<AccountRow>) -> Option<i64> {
         let i = self.columns.iter().position(|c| c.key == column.key)?;
         self.values[i]
+    }
+
+    fn edition(&self) -> Option<EditionState> {
+        self.edition
+    }
+
+    fn days_to_lapse(&self) -> Option<i64> {
+        self.days_to_lapse
     }
 }
 
@@ -94,12 +107,15 @@ impl Store {
         keys: &[String],
     ) -> Result<Vec<Vec<Cell<'static>>>, HistoryError> {
         let columns = read_columns();
-        let names: Vec<&str> = [UIN.key, STATUS.key, super::schema::TAGS]
+        let lead = [UIN.key, STATUS.key, super::schema::TAGS, EDITION.key];
+        let names: Vec<&str> = lead
             .into_iter()
+            .chain([DAYS_TO_LAPSE.key])
             .chain(columns.iter().map(|c| c.key))
             .collect();
-        let types: Vec<Ty> = [Ty::Text; 3]
+        let types: Vec<Ty> = [Ty::Text; 4]
             .into_iter()
+            .chain([Ty::Int])
             .chain(columns.iter().map(|_| Ty::Int))
             .collect();
         let sql = format!(
@@ -123,7 +139,8 @@ impl Store {
 }
 
 /// One run's account rows as recorded: status, whether counted (the first
-/// of a UIN's rows with the best status, as the run counted them), tags.
+/// of a UIN's rows with the best status, as the run counted them), tags,
+/// edition and days to lapse (empty in runs recorded before migration 5).
 fn recorded<'c>(
     rows: Vec<Vec<Cell<'static>>>,
     columns: &'c [&'static Column<AccountRow>],
@@ -151,7 +168,9 @@ fn recorded<'c>(
             status: statuses[i],
             counted: counted[i],
             tags,
-            values: row[3..].iter().map(Cell::as_int).collect(),
+            edition: row[3].as_text().and_then(edition_of_word),
+            days_to_lapse: row[4].as_int(),
+            values: row[5..].iter().map(Cell::as_int).collect(),
             columns,
         });
     }

@@ -221,7 +221,8 @@ mod tests {
         accounts_partial, accounts_error, total_authorized, used_authorized,
         remaining_authorized, utilization, share_of_used, licenses_short,
         licenses_idle, scanned_images, not_scanned_images, total_images,
-        scan_coverage, duplicate_images";
+        scan_coverage, duplicate_images, cores_total, cores_unprotected,
+        editions_lapsing_30d";
 
     #[test]
     fn groups_are_the_contracts_columns_with_the_untagged_group_empty() {

@@ -30,18 +30,25 @@ fn role(name: &str, uin: &str, extra: &str) -> String {
 /// `cc "1"`), m2 10 of 30 (pay), m3 25 of 20 (untagged), m4 failed (ops,
 /// its role trusts no one), m5 partial (ops, one region unsupported).
 fn fleet() -> (Harness, PathBuf) {
+    fleet_with(|_| {})
+}
+
+/// [`fleet`], its simulated accounts (mgmt, m1 .. m5) changed by `edit`.
+fn fleet_with(edit: impl FnOnce(&mut [tcss_sim::SimAccount])) -> (Harness, PathBuf) {
     let mut m5 = member("200000000005", "m5", MGMT_UIN, data(10, 9, 4, 4));
     m5.regions = Some(vec!["ap-guangzhou".into()]);
+    let mut accounts = vec![
+        mgmt(data(100, 40, 30, 10)),
+        member("200000000001", "m1", MGMT_UIN, data(50, 45, 10, 10)),
+        member("200000000002", "m2", MGMT_UIN, data(30, 10, 5, 5)),
+        member("200000000003", "m3", MGMT_UIN, data(20, 25, 3, 1)),
+        member("200000000004", "m4", "999999999999", data(5, 5, 5, 5)),
+        m5,
+    ];
+    edit(&mut accounts);
     let h = Harness::new(Fleet {
         settings: Default::default(),
-        accounts: vec![
-            mgmt(data(100, 40, 30, 10)),
-            member("200000000001", "m1", MGMT_UIN, data(50, 45, 10, 10)),
-            member("200000000002", "m2", MGMT_UIN, data(30, 10, 5, 5)),
-            member("200000000003", "m3", MGMT_UIN, data(20, 25, 3, 1)),
-            member("200000000004", "m4", "999999999999", data(5, 5, 5, 5)),
-            m5,
-        ],
+        accounts,
     });
     let cc = r#"cost_center = "cc \"1\"""#;
     let accounts = format!(
@@ -605,4 +612,155 @@ fn charts_of(xlsx: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// A `DescribePurchaseStateInfo` answer: edition `state` ending in `days`
+/// days (and 12 hours), renewed as `renewal` (1: automatically), with
+/// `cores` cores of which `unprotected` unprotected.
+fn purchase(state: i64, days: i64, renewal: i64, cores: i64, unprotected: i64) -> Value {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let end = (chrono::Utc::now() + chrono::Duration::days(days) + chrono::Duration::hours(12))
+        .with_timezone(&beijing)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    serde_json::json!({
+        "State": state, "AllCoresCnt": cores, "CoresCnt": cores - unprotected,
+        "UndefendCoresCnt": unprotected, "AuthorizedCoresCnt": cores - unprotected,
+        "ExpirationTime": end, "BeginTime": "2025-01-01 00:00:00",
+        "AutomaticRenewal": renewal,
+    })
+}
+
+/// The groups' license columns.
+const LICENSE: [&str; 3] = ["cores_total", "cores_unprotected", "editions_lapsing_30d"];
+
+/// The groups carry the cores and the editions lapsing within 30 days,
+/// and every key's rows add up to the totals in the CSV, the JSON and the
+/// XLSX; a group threshold on the cores breaches per group.
+#[test]
+fn groups_carry_the_cores_and_lapsing_editions_and_add_up_in_every_format() {
+    // (edition, days to its end, renewal, cores, unprotected), by account:
+    // lapsing are mgmt (platform, 10 days) and m2 (pay, a trial, 5 days);
+    // m1 renews automatically, m3's ends in 45 days, m5's ended (ops).
+    let editions = [
+        (0, purchase(3, 10, 2, 10, 2)),
+        (1, purchase(3, 20, 1, 20, 4)),
+        (2, purchase(2, 5, 0, 5, 1)),
+        (3, purchase(3, 45, 2, 3, 0)),
+        (5, purchase(4, -3, 2, 6, 6)),
+    ];
+    let (h, cfg) = fleet_with(|accounts| {
+        for (i, answer) in editions {
+            let answer = answer.as_object().unwrap().clone();
+            accounts[i]
+                .answers
+                .insert("DescribePurchaseStateInfo".into(), answer);
+        }
+    });
+    let o = h.run(
+        &cfg,
+        &MGMT_ENV,
+        &[
+            "--group-by",
+            "team",
+            "--group-by",
+            "cost_center",
+            "--formats",
+            "csv,xlsx,json",
+            "--fail-on",
+            "group.cores_unprotected > 5",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "ops breaches: {}", stderr(&o));
+    let j = h.json();
+    let t = &j["totals"];
+    let total: Vec<Option<f64>> = LICENSE.iter().map(|c| t[c].as_f64()).collect();
+    assert_eq!(total, [Some(44.0), Some(13.0), Some(2.0)]);
+
+    // CSV: each group's numbers, and every key's rows add up.
+    let rows = groups_csv(&h);
+    assert_adds_up(&rows, t, &["team", "cost_center"]);
+    let found: Vec<(&str, &str, [&str; 3])> = rows
+        .iter()
+        .map(|r| {
+            let f = |k: &str| r[k].as_str();
+            (f("group_by"), f("group"), LICENSE.map(f))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("team", "pay", ["25", "5", "1"]),
+            ("team", "platform", ["10", "2", "1"]),
+            ("team", "", ["3", "0", "0"]),
+            ("team", "ops", ["6", "6", "0"]),
+            ("cost_center", "cc \"1\"", ["30", "6", "1"]),
+            ("cost_center", "", ["14", "7", "1"]),
+        ]
+    );
+
+    // JSON and XLSX: the same numbers, adding up to the totals per key.
+    let groups = j["groups"].as_array().unwrap();
+    let mut wb: Xlsx<_> = open_workbook(h.report(".xlsx")).unwrap();
+    let sheet = wb.worksheet_range("Groups").unwrap();
+    let header: Vec<String> = (0..sheet.width())
+        .map(|c| sheet.get((0, c)).map(|d| d.to_string()).unwrap_or_default())
+        .collect();
+    let labels = [
+        "Cores",
+        "Cores unprotected",
+        "Editions lapsing within 30 days",
+    ];
+    let at = |label: &str| header.iter().position(|h| h == label).unwrap();
+    for key in ["team", "cost_center"] {
+        for (c, label) in LICENSE.iter().zip(labels) {
+            let mut json = 0.0;
+            let mut xlsx = 0.0;
+            for (i, g) in groups.iter().enumerate() {
+                if g["group_by"] != key {
+                    continue;
+                }
+                let csv = num(&rows[i][*c]);
+                assert_eq!(g[c].as_f64(), csv, "JSON {key}/{}: {c}", g["group"]);
+                let cell = sheet.get((1 + i, at(label))).and_then(|d| match d {
+                    Data::Float(x) => Some(*x),
+                    _ => None,
+                });
+                assert_eq!(cell, csv, "XLSX {key}/{}: {c}", g["group"]);
+                json += g[c].as_f64().unwrap();
+                xlsx += cell.unwrap();
+            }
+            assert_eq!(Some(json), t[c].as_f64(), "JSON {key}: {c}");
+            assert_eq!(Some(xlsx), t[c].as_f64(), "XLSX {key}: {c}");
+        }
+    }
+
+    // The threshold, per group: ops' 6 unprotected cores, the cost
+    // centers' 6 and 7.
+    let breaches = j["breaches"].as_array().unwrap();
+    let found: Vec<(&Value, &Value, &Value, &Value, Option<f64>)> = breaches
+        .iter()
+        .map(|b| {
+            let value = b["value"].as_f64();
+            (
+                &b["scope"],
+                &b["metric"],
+                &b["group_by"],
+                &b["group"],
+                value,
+            )
+        })
+        .collect();
+    let group = Value::from("group");
+    let metric = Value::from("cores_unprotected");
+    let (team, cc) = (Value::from("team"), Value::from("cost_center"));
+    let (ops, cc1) = (Value::from("ops"), Value::from("cc \"1\""));
+    assert_eq!(
+        found,
+        [
+            (&group, &metric, &team, &ops, Some(6.0)),
+            (&group, &metric, &cc, &cc1, Some(6.0)),
+            (&group, &metric, &cc, &Value::Null, Some(7.0)),
+        ]
+    );
 }

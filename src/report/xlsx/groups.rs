@@ -128,7 +128,7 @@ mod tests {
         );
         // The autofilter and the two charts, in the sheet's XML.
         let xml = sheet_xml(&path);
-        assert!(xml.contains("<autoFilter ref=\"A1:R6\""), "{xml}");
+        assert!(xml.contains("<autoFilter ref=\"A1:U6\""), "{xml}");
         // Shown by kind: counts `#,##0`, ratios `0.0%` (issue 24).
         let styles = parts(&path, "xl/styles").concat();
         assert!(styles.contains("formatCode=\"#,##0\""), "{styles}");
