@@ -35,7 +35,8 @@ pub struct Card {
     pub label: &'static str,
     pub value: String,
     pub note: String,
-    /// `neg` for a value that is a warning (over-use), else empty.
+    /// `neg` for a value that is a finding in red (over-use, lapsing
+    /// editions), `warn` for one in amber (unprotected cores), else empty.
     pub class: &'static str,
 }
 
@@ -77,7 +78,7 @@ pub fn figures(report: &Report) -> Figures {
     } else {
         "held but not used".to_string()
     };
-    let cards = vec![
+    let mut cards = vec![
         card(
             t,
             own(&N_ACCOUNTS),
@@ -97,6 +98,11 @@ pub fn figures(report: &Report) -> Figures {
         ),
         card(t, remaining, "Licenses remaining", remaining_note),
         over_use_card(t),
+    ];
+    // The license picture's cards (unprotected cores, lapsing editions)
+    // beside the over-use one, when the run knows them.
+    cards.extend(super::editions::cards(report));
+    cards.extend([
         card(
             t,
             of(&UTILIZATION),
@@ -129,7 +135,7 @@ pub fn figures(report: &Report) -> Figures {
                 show(own(&QUERIES_CANCELLED))
             ),
         ),
-    ];
+    ]);
     Figures {
         cards,
         totals: every_total(t),
