@@ -98,17 +98,18 @@ pub fn figures(report: &Report) -> Figures {
         ),
         card(t, remaining, "Licenses remaining", remaining_note),
         over_use_card(t),
-    ];
-    // The license picture's cards (unprotected cores, lapsing editions)
-    // beside the over-use one, when the run knows them.
-    cards.extend(super::editions::cards(report));
-    cards.extend([
         card(
             t,
             of(&UTILIZATION),
             "Utilization",
             "licenses used of held, all accounts".into(),
         ),
+    ];
+    // The licenses' five cards make the first row; the license picture's
+    // (unprotected cores, lapsing editions, when the run knows them) open
+    // the second.
+    cards.extend(super::editions::cards(report));
+    cards.extend([
         card(
             t,
             of(&SCAN_COVERAGE),
