@@ -81,6 +81,10 @@ pub struct Editions {
     pub ended: Option<Table>,
 }
 
+/// The days an edition can still be used after its end (Tencent Cloud's
+/// billing: then it is isolated).
+const GRACE_DAYS: i64 = 5;
+
 /// What an edition's state means, in words (`docs/reports.md`, "What the
 /// states mean for money").
 fn meaning(state: EditionState) -> &'static str {
@@ -131,35 +135,37 @@ fn renews(a: &AccountRow) -> bool {
 }
 
 /// What happens to an edition ending soon: it renews, or it lapses
-/// unless someone renews it (marked by [`section`]).
+/// unless someone renews it (a trial: unless Pro is bought), marked by
+/// [`section`].
 fn ending_row(a: &AccountRow) -> Vec<Shown> {
     let mut row = shown(a, &ENDING_COLUMNS, MAX_NAME_CHARS);
-    row.push(Shown::text(
-        if renews(a) {
-            "renews automatically"
-        } else {
-            "lapses unless renewed (no auto-renewal)"
+    let what = match (renews(a), a.license.edition) {
+        (true, _) => "renews automatically",
+        (false, Some(EditionState::Trial)) => {
+            "the trial ends unless Pro is bought (no auto-renewal)"
         }
-        .into(),
-    ));
+        (false, _) => "lapses unless renewed (no auto-renewal)",
+    };
+    row.push(Shown::text(what.into()));
     row
 }
 
 /// An ended edition's state, in words: isolated, destroyed, expired, or
-/// past its end.
+/// past its end (in the grace period).
 fn ended_words(a: &AccountRow) -> String {
-    let sub = a.license.edition_sub_state.as_deref().unwrap_or_default();
-    match (a.license.edition, sub.to_ascii_uppercase().as_str()) {
-        (_, "ISOLATE") => "isolated: service stopped, data kept; renewing restores it".into(),
-        (_, "DESTROED" | "DESTROYED") => {
-            "destroyed: a new purchase is needed, the old configuration is gone".into()
-        }
+    let l = &a.license;
+    let sub = l.edition_sub_state.as_deref().unwrap_or_default();
+    let in_grace = l.edition_days_left.is_some_and(|d| d >= -GRACE_DAYS);
+    let words = match (l.edition, sub.to_ascii_uppercase().as_str()) {
+        (_, "ISOLATE") => "isolated: service stopped, data kept; renewing restores it",
+        (_, "DESTROED" | "DESTROYED") => "destroyed: a new purchase is needed",
         (Some(EditionState::ProExpired), _) => {
-            "expired: protection has stopped (isolated after a 5-day grace period unless renewed)"
-                .into()
+            "expired: protection stopped; isolated after the grace period"
         }
-        _ => "past its end date".into(),
-    }
+        _ if in_grace => "ended: in the 5-day grace period, isolated unless renewed",
+        _ => "ended, past the 5-day grace period",
+    };
+    words.into()
 }
 
 /// The columns of the ended editions' table (then their state in words).

@@ -790,7 +790,7 @@ fn the_license_picture_cards_and_the_editions_ending() {
         [
             "lapses-soon|n/a|pro|2026-02-05T00:00:00+08:00|3|off|lapses unless renewed (no auto-renewal)",
             "renews|n/a|pro|2026-02-10T00:00:00+08:00|8|on|renews automatically",
-            "trial-ends|n/a|trial|2026-03-01T00:00:00+08:00|27|unset|lapses unless renewed (no auto-renewal)",
+            "trial-ends|n/a|trial|2026-03-01T00:00:00+08:00|27|unset|the trial ends unless Pro is bought (no auto-renewal)",
             &format!("{HOSTILE}|n/a|pro|2026-04-02T00:00:00+08:00|59|off|lapses unless renewed (no auto-renewal)"),
         ]
     );
@@ -835,6 +835,9 @@ fn the_editions_ending_are_capped_and_expired_said_in_words() {
         r.aggregate.accounts.push(a);
     }
     r.aggregate.accounts[3].license.edition_sub_state = None;
+    // Pro past its end: within the grace period, and beyond it.
+    r.aggregate.accounts[4].license.edition_days_left = Some(-2);
+    r.aggregate.accounts[1].license.edition_days_left = Some(-20);
     let html = render(&r);
     let doc = Html::parse_document(&html);
     let ending = select(&doc, "#editions table")[0]
@@ -843,15 +846,22 @@ fn the_editions_ending_are_capped_and_expired_said_in_words() {
     assert_eq!(ending, MAX_TABLE_ROWS);
     let text: String = select(&doc, "#editions")[0].text().collect();
     assert!(
-        text.contains("… and 74 more, see the XLSX or CSV."),
+        text.contains("… and 73 more, see the XLSX or CSV."),
         "{text}"
     );
-    let ended = rows_under(&html, "editions", "Editions already ended (1)");
-    assert!(
-        ended[0].ends_with(
-            "|expired: protection has stopped (isolated after a 5-day grace period unless renewed)"
-        ),
-        "{ended:?}"
+    let ended = rows_under(&html, "editions", "Editions already ended (3)");
+    let words: Vec<&str> = ended
+        .iter()
+        .map(|r| r.rsplit('|').next().unwrap())
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "ended: in the 5-day grace period, isolated unless renewed",
+            "expired: protection stopped; isolated after the grace period",
+            "ended, past the 5-day grace period"
+        ],
+        "the most recently ended first: {ended:?}"
     );
 }
 
