@@ -289,7 +289,10 @@ fn a_third_run_shows_the_trend_and_history_writes_its_page() {
     // The history keeps the unprotected cores (6 in each run): drawn too.
     assert_eq!(select(&doc, "#trend polyline.unprotected").len(), 1);
     let cores: String = select(&doc, "#trend #cores-d")[0].text().collect();
-    assert_eq!(cores, "Unprotected cores 6 in the first run, 6 in the latest.");
+    assert_eq!(
+        cores,
+        "Unprotected cores 6 in the first run, 6 in the latest."
+    );
     // The history command's page of the same runs.
     let o = bin()
         .args(["history", "--config"])

@@ -196,7 +196,16 @@ pub fn section(report: &Report) -> Option<Editions> {
                  columns: &[&Column<AccountRow>],
                  row: fn(&AccountRow) -> Vec<Shown>,
                  last: &'static str| {
-        let body: Vec<Vec<Shown>> = rows.iter().take(cap).map(|r| row(r)).collect();
+        let mut body: Vec<Vec<Shown>> = rows.iter().take(cap).map(|r| row(r)).collect();
+        // The edition's words and its end are one word each, never cut
+        // across lines (the words in the last column wrap instead).
+        for r in &mut body {
+            for (cell, c) in r.iter_mut().zip(columns) {
+                if [EDITION.key, EDITION_END.key, EDITION_SUB_STATE.key].contains(&c.key) {
+                    cell.class = "id";
+                }
+            }
+        }
         let mut head = heads(columns);
         head.push((last, false));
         (!body.is_empty()).then(|| Table::new(&head, body, rows.len()))
