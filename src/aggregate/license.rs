@@ -178,6 +178,47 @@ impl Aggregate {
         rows
     }
 
+    /// The accounts whose edition ends within `days` days
+    /// (`0 <= edition_days_left <= days`), renewing automatically or not,
+    /// soonest first (then by name); an edition already `pro_expired` is
+    /// not among them (it is in [`Aggregate::editions_ended`]).
+    pub fn editions_ending(&self, days: i64) -> Vec<&AccountRow> {
+        let left = |a: &AccountRow| a.license.edition_days_left;
+        let mut rows: Vec<&AccountRow> = self
+            .once()
+            .filter(|a| a.license.edition != Some(EditionState::ProExpired))
+            .filter(|a| left(a).is_some_and(|d| (0..=days).contains(&d)))
+            .collect();
+        rows.sort_by(|a, b| {
+            left(a)
+                .cmp(&left(b))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        rows
+    }
+
+    /// The accounts whose edition has ended: `pro_expired`, or an end
+    /// already past (`edition_days_left < 0`); the most recently ended
+    /// first (an unknown end last), then by name.
+    pub fn editions_ended(&self) -> Vec<&AccountRow> {
+        let left = |a: &AccountRow| a.license.edition_days_left;
+        let mut rows: Vec<&AccountRow> = self
+            .once()
+            .filter(|a| {
+                a.license.edition == Some(EditionState::ProExpired)
+                    || left(a).is_some_and(|d| d < 0)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            left(a)
+                .is_none()
+                .cmp(&left(b).is_none())
+                .then_with(|| left(b).cmp(&left(a)))
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        rows
+    }
+
     /// The accounts with unprotected cores (`cores_unprotected > 0`), the
     /// most first (then by name).
     pub fn unprotected_cores(&self) -> Vec<&AccountRow> {

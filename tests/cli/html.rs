@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use scraper::{Html, Selector};
+use serde_json::{Map, Value};
 use tcss_sim::Fleet;
 
 use crate::harness::*;
@@ -27,22 +28,53 @@ const REQUIRE: &str = "TCSS_REQUIRE_CHROMIUM";
 /// The name every page must show as text, never as markup.
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
+/// A `DescribePurchaseStateInfo` answer: `state` (3 Pro, 4 expired),
+/// ending in `days` days (Beijing time), `renewal` (1 on, 2 off),
+/// `sub` state, 10 cores protected and `unprotected` not.
+fn edition(state: i64, days: i64, renewal: i64, sub: &str, unprotected: i64) -> Map<String, Value> {
+    let end = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(days))
+        .format("%Y-%m-%d 23:59:59")
+        .to_string();
+    serde_json::json!({
+        "State": state, "AllCoresCnt": 10 + unprotected, "CoresCnt": 10,
+        "UndefendCoresCnt": unprotected, "AuthorizedCoresCnt": 10,
+        "ExpirationTime": end, "BeginTime": "2025-01-01 00:00:00",
+        "AutomaticRenewal": renewal, "SubState": sub,
+    })
+    .as_object()
+    .cloned()
+    .unwrap()
+}
+
 /// A member near 100% (99 of 100), a hostile name, a Chinese name, and a
-/// scan quota ending in 20 days.
+/// scan quota ending in 20 days; the license picture: the member near
+/// 100% has a Pro edition lapsing in 12 days without auto-renewal and 6
+/// unprotected cores, the Chinese one a Pro edition renewing by itself in
+/// 40 days, the management account's Pro expired and isolated.
 fn fleet() -> Fleet {
     let mut near = data(100, 99, 30, 10);
     let soon = (chrono::Utc::now() + chrono::Duration::days(20))
         .format("%Y-%m-%d 00:00:00")
         .to_string();
-    near["ImageScanInquireInfo"]["EndTime"] = serde_json::Value::String(soon);
+    near["ImageScanInquireInfo"]["EndTime"] = Value::String(soon);
+    let mut accounts = vec![
+        mgmt(data(100, 40, 30, 10)),
+        member("200000000001", "m1", MGMT_UIN, near),
+        member("200000000002", "m2", MGMT_UIN, data(50, 20, 10, 10)),
+        member("200000000003", "m3", MGMT_UIN, data(200, 230, 10, 10)),
+    ];
+    for (i, answer) in [
+        (0, edition(4, -30, 2, "ISOLATE", 0)),
+        (1, edition(3, 12, 2, "NORMAL", 6)),
+        (3, edition(3, 40, 1, "NORMAL", 0)),
+    ] {
+        accounts[i]
+            .answers
+            .insert("DescribePurchaseStateInfo".into(), answer);
+    }
     Fleet {
         settings: Default::default(),
-        accounts: vec![
-            mgmt(data(100, 40, 30, 10)),
-            member("200000000001", "m1", MGMT_UIN, near),
-            member("200000000002", "m2", MGMT_UIN, data(50, 20, 10, 10)),
-            member("200000000003", "m3", MGMT_UIN, data(200, 230, 10, 10)),
-        ],
+        accounts,
     }
 }
 
@@ -174,6 +206,31 @@ fn the_page_of_a_run_is_self_contained_and_shows_names_as_text() {
     assert_eq!(top[..2], ["支付-生产", "payments-near-full"]);
     let quotas: String = select(&doc, "#quotas")[0].text().collect();
     assert!(quotas.contains("payments-near-full"), "{quotas}");
+    // The license picture: the lapsing edition, the one renewing by
+    // itself, the isolated one in words; the cards.
+    let ending: Vec<String> = select(&doc, "#editions table")[0]
+        .select(&Selector::parse("tbody th").unwrap())
+        .map(|t| t.text().collect())
+        .collect();
+    assert_eq!(ending, ["payments-near-full", "支付-生产"]);
+    let editions: String = select(&doc, "#editions")[0].text().collect();
+    assert!(
+        editions.contains("lapses unless renewed (no auto-renewal)")
+            && editions.contains("renews automatically")
+            && editions.contains("isolated: service stopped, data kept; renewing restores it"),
+        "{editions}"
+    );
+    let cards: Vec<String> = select(&doc, ".card")
+        .iter()
+        .map(|c| c.text().collect())
+        .collect();
+    assert!(
+        cards.contains(&"Unprotected cores6in 1 account · core coverage 83.3%".to_string())
+            && cards.contains(
+                &"Lapsing editions1within 30 days, no auto-renewal · 1 Pro expired".to_string()
+            ),
+        "{cards:?}"
+    );
     // Over-use is a finding: the over-licensed accounts with their
     // shortfall; the whole fleet's real numbers: no banner.
     let over: String = select(&doc, "#over-licensed h2")[0].text().collect();
@@ -229,6 +286,13 @@ fn a_third_run_shows_the_trend_and_history_writes_its_page() {
     let doc = Html::parse_document(&third);
     assert_eq!(select(&doc, "#trend tbody tr").len(), 3, "the three runs");
     assert_eq!(select(&doc, "#trend polyline.used").len(), 1);
+    // The history keeps the unprotected cores (6 in each run): drawn too.
+    assert_eq!(select(&doc, "#trend polyline.unprotected").len(), 1);
+    let cores: String = select(&doc, "#trend #cores-d")[0].text().collect();
+    assert_eq!(
+        cores,
+        "Unprotected cores 6 in the first run, 6 in the latest."
+    );
     // The history command's page of the same runs.
     let o = bin()
         .args(["history", "--config"])
@@ -370,8 +434,8 @@ fn skip(why: &str) {
 /// The README's first command, in a browser: the page of a run (a name
 /// near 100%, a hostile name, a Chinese name, over-use) printed to PDF and
 /// shot as a PNG by headless Chromium with no console message and no
-/// request; the PDF's text has the title, the top accounts and the hostile
-/// name as text; its first page renders.
+/// request; the PDF's text has the title, the top accounts, a lapsing
+/// edition and the hostile name as text; its first page renders.
 #[test]
 fn a_browser_prints_the_page_without_a_console_message() {
     let t = match tools() {
@@ -436,6 +500,7 @@ fn a_browser_prints_the_page_without_a_console_message() {
         "payments-near-full",
         "99.0%",
         "Scan quotas ending within 90 days",
+        "Editions ending within 90 days",
     ] {
         assert!(
             text.contains(want),
@@ -454,6 +519,19 @@ fn a_browser_prints_the_page_without_a_console_message() {
         drawn.contains(HOSTILE),
         "{HOSTILE:?} not in the PDF's text:\n{drawn}"
     );
+    // A lapsing edition (issue 23): its account and what happens to it,
+    // and the license picture's cards.
+    for want in [
+        "payments-near-full 200000000001 pro",
+        "lapses unless renewed (no auto-renewal)",
+        "Unprotected cores 6 in 1 account",
+        "Lapsing editions 1 within 30 days",
+    ] {
+        assert!(
+            drawn.contains(want),
+            "{want:?} not in the PDF's text:\n{drawn}"
+        );
+    }
     let mut c = Command::new(&t.pdftoppm);
     c.args(["-png", "-r", "40", "-f", "1", "-l", "1"])
         .arg(&pdf)

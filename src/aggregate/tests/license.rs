@@ -417,3 +417,29 @@ fn nulls_and_missing_fields_stay_empty() {
     assert_eq!(agg.totals.editions.pro, Some(1));
     assert_eq!(agg.totals.editions.lapsing_30d, Some(0));
 }
+
+/// The editions ending within a window, auto-renewing or not, soonest
+/// first; those ended (`pro_expired`, or an end past) apart, the most
+/// recently ended first, an unknown end last.
+#[test]
+fn editions_ending_and_ended_are_apart() {
+    // The run started at 2026-02-01 08:00 in Beijing.
+    let on = |state, end| (edition(state, end, 1), rule(Some(0), None));
+    let agg = of(vec![
+        on(3, "2026-03-01 08:00:00"),
+        on(3, "2026-02-05 08:00:00"),
+        on(2, "2026-02-05 08:00:00"),
+        on(3, "2026-09-01 08:00:00"),
+        on(4, "2026-01-20 08:00:00"),
+        on(4, ""),
+        on(3, "2026-01-30 08:00:00"),
+        on(4, "2026-02-10 08:00:00"),
+    ]);
+    let names = |rows: Vec<&AccountRow>| -> Vec<String> {
+        rows.iter().map(|a| a.account.clone()).collect()
+    };
+    assert_eq!(names(agg.editions_ending(90)), ["a1", "a2", "a0"]);
+    assert_eq!(names(agg.editions_ending(4)), ["a1", "a2"]);
+    assert!(agg.editions_ending(3).is_empty());
+    assert_eq!(names(agg.editions_ended()), ["a7", "a6", "a4", "a5"]);
+}

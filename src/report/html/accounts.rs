@@ -35,7 +35,8 @@ pub struct Card {
     pub label: &'static str,
     pub value: String,
     pub note: String,
-    /// `neg` for a value that is a warning (over-use), else empty.
+    /// `neg` for a value that is a finding in red (over-use, lapsing
+    /// editions), `warn` for one in amber (unprotected cores), else empty.
     pub class: &'static str,
 }
 
@@ -77,7 +78,7 @@ pub fn figures(report: &Report) -> Figures {
     } else {
         "held but not used".to_string()
     };
-    let cards = vec![
+    let mut cards = vec![
         card(
             t,
             own(&N_ACCOUNTS),
@@ -103,6 +104,12 @@ pub fn figures(report: &Report) -> Figures {
             "Utilization",
             "licenses used of held, all accounts".into(),
         ),
+    ];
+    // The licenses' five cards make the first row; the license picture's
+    // (unprotected cores, lapsing editions, when the run knows them) open
+    // the second.
+    cards.extend(super::editions::cards(report));
+    cards.extend([
         card(
             t,
             of(&SCAN_COVERAGE),
@@ -129,7 +136,7 @@ pub fn figures(report: &Report) -> Figures {
                 show(own(&QUERIES_CANCELLED))
             ),
         ),
-    ];
+    ]);
     Figures {
         cards,
         totals: every_total(t),

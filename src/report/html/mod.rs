@@ -13,7 +13,8 @@
 //! importance: the title with the run's state and exit code, the breaches
 //! grouped by expression, the key figures, the most utilized accounts (a
 //! bar chart), the distribution of utilization, the over-licensed accounts,
-//! the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days (and,
+//! the Pro editions ending within 90 days (`editions`: the accounts by
+//! edition, the lapsing ones marked, those ended apart), the scan quotas ending within `accounts::EXPIRY_WINDOW_DAYS` days (and,
 //! apart, those already ended), the chargeback groups (`--group-by`), the changes
 //! since the compared run, the trend of the scope's runs, the warnings
 //! (answers whose numbers cannot all be true, apart), the failures,
@@ -32,6 +33,7 @@ mod accounts;
 mod breaches;
 mod changes;
 pub(crate) mod chart;
+mod editions;
 mod groups;
 mod head;
 mod run;
@@ -59,6 +61,7 @@ struct Page {
     top: Option<accounts::Top>,
     distribution: Option<accounts::Distribution>,
     over_licensed: Option<accounts::OverLicensed>,
+    editions: Option<editions::Editions>,
     quotas: Option<accounts::Quotas>,
     groups: Option<groups::Groups>,
     changes: Option<changes::Changes>,
@@ -79,6 +82,7 @@ impl Page {
             top: accounts::top(report),
             distribution: accounts::distribution(report),
             over_licensed: accounts::over_licensed(report),
+            editions: editions::section(report),
             quotas: accounts::quotas(report),
             groups: groups::section(report),
             changes: changes::section(report),
@@ -104,6 +108,7 @@ impl Page {
                 "Over-licensed",
                 self.over_licensed.is_some(),
             ),
+            ("editions", "Editions ending", self.editions.is_some()),
             ("quotas", "Scan quotas ending", self.quotas.is_some()),
             ("groups", "Chargeback groups", self.groups.is_some()),
             ("changes", "Changes", self.changes.is_some()),

@@ -419,6 +419,25 @@ fn big_page(n: usize) -> String {
         outcomes.push(if i % 10 == 0 { cancelled(i, "r2") } else { f });
     }
     let mut r = report_of(&accounts, &outcomes, run_info(RegionScope::Account));
+    // Every edition ending within 90 days or ended (isolated, long hostile
+    // sub-states): the editions' tables full too.
+    for (i, a) in r.aggregate.accounts.iter_mut().enumerate() {
+        let days = (i % 120) as i64 - 20;
+        let l = &mut a.license;
+        *l = crate::test_support::full_license();
+        l.edition_days_left = Some(days);
+        if i % 3 == 0 {
+            l.auto_renew = Some(tcapi::tcss::AutoRenewal::On);
+            l.days_to_lapse = None;
+        } else {
+            l.days_to_lapse = Some(days);
+        }
+        if days < 0 {
+            l.edition = Some(tcapi::tcss::EditionState::ProExpired);
+            l.edition_sub_state = Some(format!("ISOLATE{long}"));
+        }
+    }
+    r.aggregate.totals.editions = crate::aggregate::license::edition_counts(&r.aggregate.accounts);
     let ts = [crate::thresholds::parse(
         "used_authorized >= 0",
         crate::thresholds::Origin::CommandLine,
@@ -436,6 +455,10 @@ fn ten_and_fifty_thousand_accounts_stay_small() {
     for (n, bound) in [(10_000, 1_500_000), (50_000, 2_000_000)] {
         let html = big_page(n);
         assert!(html.len() < bound, "{n} accounts: {} bytes", html.len());
+        assert!(
+            html.contains("<section id=\"editions\">"),
+            "the editions too"
+        );
         assert!(html.contains(&format!(
             "… and {} more, see the XLSX or CSV.",
             n - MAX_TABLE_ROWS
@@ -636,4 +659,256 @@ fn chargeback_groups_a_table_per_key_with_the_untagged_group() {
         html.contains("<th scope=\"col\" class=\"\">Group</th>"),
         "{html}"
     );
+}
+
+/// An edition answer: `state`, ending at `end` (Beijing time), renewed as
+/// `renewal`, in `sub` state, with `unprotected` of its cores unprotected.
+fn edition(
+    state: i64,
+    end: &str,
+    renewal: i64,
+    sub: &str,
+    unprotected: u64,
+) -> tcapi::tcss::PurchaseStateInfo {
+    tcapi::tcss::PurchaseStateInfo {
+        state: Some(state.into()),
+        all_cores_cnt: Some(10 + unprotected),
+        cores_cnt: Some(10),
+        undefend_cores_cnt: Some(unprotected),
+        expiration_time: Some(end.into()),
+        automatic_renewal: Some(renewal.into()),
+        sub_state: Some(sub.into()),
+        ..Default::default()
+    }
+}
+
+/// A run (started 2026-02-01 08:00 in Beijing) of accounts with editions:
+/// one lapsing in 3 days with 2 unprotected cores, one renewing by itself
+/// in 8, a trial lapsing in 27, one isolated after it expired, one ending
+/// in 7 months, and a hostile name lapsing in 60 days with 3 unprotected
+/// cores.
+fn licensed_report() -> Report {
+    let rows = [
+        (
+            "lapses-soon",
+            edition(3, "2026-02-05 00:00:00", 2, "NORMAL", 2),
+        ),
+        ("renews", edition(3, "2026-02-10 00:00:00", 1, "NORMAL", 0)),
+        ("trial-ends", edition(2, "2026-03-01 00:00:00", 0, "", 0)),
+        (
+            "isolated",
+            edition(4, "2026-01-20 00:00:00", 2, "ISOLATE", 0),
+        ),
+        ("far", edition(3, "2026-09-01 00:00:00", 2, "NORMAL", 0)),
+        (HOSTILE, edition(3, "2026-04-02 00:00:00", 2, HOSTILE, 3)),
+    ];
+    let accounts: Vec<_> = rows.iter().map(|(n, _)| account(n, &["r1"])).collect();
+    let outcomes: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, (_, p))| {
+            [
+                ok(i, "r1", data(10, 5)),
+                crate::test_support::wide_ok(i, "r1", p.into()),
+            ]
+        })
+        .collect();
+    let mut run = run_info(RegionScope::Account);
+    run.collect = vec![
+        crate::calls::Call::ImageAuthorizedInfo,
+        crate::calls::Call::PurchaseStateInfo,
+    ];
+    report_of(&accounts, &outcomes, run)
+}
+
+/// The text of each card, by its label.
+fn card(html: &str, label: &str) -> Option<(String, String)> {
+    let doc = Html::parse_document(html);
+    select(&doc, ".card")
+        .iter()
+        .find(|c| select_in(c, ".label") == label)
+        .map(|c| {
+            let value = Selector::parse(".value").unwrap();
+            let v = c.select(&value).next().unwrap();
+            (
+                v.text().collect(),
+                format!(
+                    "{} | {}",
+                    v.value().attr("class").unwrap_or_default(),
+                    select_in(c, ".small")
+                ),
+            )
+        })
+}
+
+fn select_in(e: &scraper::ElementRef<'_>, css: &str) -> String {
+    e.select(&Selector::parse(css).unwrap())
+        .next()
+        .map(|x| x.text().collect())
+        .unwrap_or_default()
+}
+
+/// The license picture (issue 21): the unprotected cores (amber) and the
+/// lapsing editions (red) as cards; the editions ending within 90 days,
+/// soonest first, auto-renewal shown and the lapsing ones marked; the
+/// ended ones in words; the accounts by edition; none of it for a run
+/// that knows no edition.
+#[test]
+fn the_license_picture_cards_and_the_editions_ending() {
+    let html = render(&licensed_report());
+    check_structure(&html);
+    assert_eq!(
+        card(&html, "Unprotected cores"),
+        Some((
+            "5".into(),
+            "value warn | in 2 accounts · core coverage 92.3%".into()
+        ))
+    );
+    assert_eq!(
+        card(&html, "Lapsing editions"),
+        Some((
+            "2".into(),
+            "value neg | within 30 days, no auto-renewal · 1 Pro expired".into()
+        ))
+    );
+    let present = sections(&html);
+    let at = |id: &str| present.iter().position(|s| s == id);
+    assert!(
+        at("editions") > at("over-licensed").or(at("distribution")),
+        "{present:?}"
+    );
+    assert!(at("editions") < at("failures"), "{present:?}");
+    let doc = Html::parse_document(&html);
+    let h2: String = select(&doc, "#editions h2")[0].text().collect();
+    assert_eq!(h2, "Editions ending within 90 days (4, 3 lapsing)");
+    let ending: Vec<String> = select(&doc, "#editions table")[0]
+        .select(&Selector::parse("tbody tr").unwrap())
+        .map(|tr| tr.text().collect::<Vec<_>>().join("|"))
+        .collect();
+    assert_eq!(
+        ending,
+        [
+            "lapses-soon|n/a|pro|2026-02-05T00:00:00+08:00|3|off|lapses unless renewed (no auto-renewal)",
+            "renews|n/a|pro|2026-02-10T00:00:00+08:00|8|on|renews automatically",
+            "trial-ends|n/a|trial|2026-03-01T00:00:00+08:00|27|unset|the trial ends unless Pro is bought (no auto-renewal)",
+            &format!("{HOSTILE}|n/a|pro|2026-04-02T00:00:00+08:00|59|off|lapses unless renewed (no auto-renewal)"),
+        ]
+    );
+    // The lapsing ones are marked in red, the renewing one is not.
+    let marked: Vec<usize> = select(&doc, "#editions table")[0]
+        .select(&Selector::parse("tbody tr").unwrap())
+        .map(|tr| tr.select(&Selector::parse("td.neg").unwrap()).count())
+        .collect();
+    assert_eq!(marked, [2, 0, 2, 2]);
+    let ended = rows_under(&html, "editions", "Editions already ended (1)");
+    assert_eq!(
+        ended,
+        ["isolated|n/a|pro_expired|ISOLATE|2026-01-20T00:00:00+08:00|-13|isolated: service stopped, data kept; renewing restores it"]
+    );
+    let by = rows_under(&html, "editions", "Accounts by edition");
+    assert_eq!(
+        by,
+        [
+            "trial|1|on the Pro trial",
+            "pro|4|Pro edition in effect",
+            "pro_expired|1|Pro expired: protection has stopped"
+        ]
+    );
+    // A run that knows no edition: no section, no cards.
+    let html = render(&sample_report());
+    assert!(!sections(&html).contains(&"editions".to_string()));
+    assert_eq!(card(&html, "Unprotected cores"), None);
+    assert_eq!(card(&html, "Lapsing editions"), None);
+}
+
+/// The editions ending are capped like every table, and an edition
+/// expired (not yet isolated) is said in words.
+#[test]
+fn the_editions_ending_are_capped_and_expired_said_in_words() {
+    let mut r = licensed_report();
+    let template = r.aggregate.accounts[0].clone();
+    for i in 0..120 {
+        let mut a = template.clone();
+        a.account = format!("more-{i:03}");
+        a.license.edition_days_left = Some(10 + i % 50);
+        a.license.days_to_lapse = a.license.edition_days_left;
+        r.aggregate.accounts.push(a);
+    }
+    r.aggregate.accounts[3].license.edition_sub_state = None;
+    // Pro past its end: within the grace period, and beyond it.
+    r.aggregate.accounts[4].license.edition_days_left = Some(-2);
+    r.aggregate.accounts[1].license.edition_days_left = Some(-20);
+    let html = render(&r);
+    let doc = Html::parse_document(&html);
+    let ending = select(&doc, "#editions table")[0]
+        .select(&Selector::parse("tbody tr").unwrap())
+        .count();
+    assert_eq!(ending, MAX_TABLE_ROWS);
+    let text: String = select(&doc, "#editions")[0].text().collect();
+    assert!(
+        text.contains("… and 73 more, see the XLSX or CSV."),
+        "{text}"
+    );
+    let ended = rows_under(&html, "editions", "Editions already ended (3)");
+    let words: Vec<&str> = ended
+        .iter()
+        .map(|r| r.rsplit('|').next().unwrap())
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "ended: in the 5-day grace period, isolated unless renewed",
+            "expired: protection stopped; isolated after the grace period",
+            "ended, past the 5-day grace period"
+        ],
+        "the most recently ended first: {ended:?}"
+    );
+}
+
+/// The trend draws the cores and the unprotected cores when the history
+/// has them, and shows them in its table; runs before the license
+/// picture draw the licenses alone.
+#[test]
+fn the_trend_draws_the_unprotected_cores_when_the_history_has_them() {
+    let mut r = sample_report();
+    r.trend = runs(3);
+    let html = render(&r);
+    let doc = Html::parse_document(&html);
+    assert!(select(&doc, "#trend polyline.unprotected").is_empty());
+    let trend_heads = |doc: &Html| -> Vec<String> {
+        select(doc, "#trend thead th")
+            .iter()
+            .map(|t| t.text().collect())
+            .collect()
+    };
+    assert!(
+        !trend_heads(&doc).contains(&"Cores unprotected".to_string()),
+        "no column without cores"
+    );
+    let unprotected = crate::history::trends::col(&RUN_TREND_COLUMNS, "cores_unprotected");
+    let total = crate::history::trends::col(&RUN_TREND_COLUMNS, "cores_total");
+    for (i, run) in r.trend.iter_mut().enumerate() {
+        run[unprotected] = Cell::Int(7 - 2 * i as i64);
+        run[total] = Cell::Int(40);
+    }
+    let html = render(&r);
+    check_structure(&html);
+    let doc = Html::parse_document(&html);
+    assert_eq!(select(&doc, "#trend polyline.unprotected").len(), 1);
+    assert_eq!(select(&doc, "#trend circle.unprotected").len(), 3);
+    let desc: String = select(&doc, "#trend #cores-d")[0].text().collect();
+    assert_eq!(
+        desc,
+        "Unprotected cores 7 in the first run, 3 in the latest."
+    );
+    let heads = trend_heads(&doc);
+    assert!(
+        heads.contains(&"Cores unprotected".to_string()),
+        "{heads:?}"
+    );
+    let latest: String = select(&doc, "#trend tbody tr")[0]
+        .text()
+        .collect::<Vec<_>>()
+        .join("|");
+    assert!(latest.contains("|3|n/a"), "{latest}");
 }

@@ -1,5 +1,6 @@
 //! The trend of the scope's runs from the history: licenses used and held
-//! over time (a line chart from 0; incomplete runs hollow), and the runs'
+//! over time (a line chart from 0; incomplete runs hollow), the cores and
+//! the unprotected cores when some run has them (issue 21), and the runs'
 //! numbers as a table, the latest first. Shown when the history holds at
 //! least [`MIN_EARLIER_RUNS`] earlier runs of the scope. The runs are rows
 //! of the history's per-run trend table (`history::trends::RUN_TREND_COLUMNS`),
@@ -9,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
+use crate::columns::license::{CORES_TOTAL, CORES_UNPROTECTED, EDITIONS_LAPSING_30D};
 use crate::columns::totals::TotalsColumn;
 use crate::columns::Cell;
 use crate::history::trends::{col, RUN_TREND_COLUMNS};
@@ -30,7 +32,17 @@ pub struct Trend {
     pub chart: Lines,
     /// What the chart shows, as a sentence (its text alternative).
     pub summary: String,
+    /// The cores and the unprotected cores (no run has them: none).
+    pub cores: Option<Cores>,
     pub table: Table,
+}
+
+/// The cores of the hosts and those left unprotected over the runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cores {
+    pub chart: Lines,
+    /// What the chart shows, as a sentence (its text alternative).
+    pub summary: String,
 }
 
 /// The dates under a time axis from `first` to `last`: at its start,
@@ -162,6 +174,39 @@ static SHOWN: [TotalsColumn; 3] = [
     TotalsColumn::Of(&UTILIZATION),
 ];
 
+/// The totals the trend's table shows too when some run has unprotected cores.
+static SHOWN_CORES: [TotalsColumn; 2] = [
+    TotalsColumn::Of(&CORES_UNPROTECTED),
+    TotalsColumn::Own(&EDITIONS_LAPSING_30D),
+];
+
+/// The cores and the unprotected cores over `runs`, from 0 (no run knows
+/// the unprotected cores, as runs before the license picture: none).
+fn cores(runs: &[RunRow]) -> Option<Cores> {
+    let unprotected = series(runs, TotalsColumn::Of(&CORES_UNPROTECTED));
+    if unprotected.iter().all(Option::is_none) {
+        return None;
+    }
+    let total = series(runs, TotalsColumn::Of(&CORES_TOTAL));
+    let said = |row: Option<&RunRow>| {
+        row.and_then(|r| value(r, CORES_UNPROTECTED.key).as_int())
+            .map_or_else(|| text::UNKNOWN.to_string(), text::count)
+    };
+    let summary = format!(
+        "Unprotected cores {} in the first run, {} in the latest.",
+        said(runs.first()),
+        said(runs.last())
+    );
+    Some(Cores {
+        chart: chart::lines(
+            &times(runs),
+            &[("held", total), ("unprotected", unprotected)],
+            Scale::Count,
+        ),
+        summary,
+    })
+}
+
 /// The trend of `report`'s scope (too few earlier runs: none).
 pub fn section(report: &Report) -> Option<Trend> {
     let runs = &report.trend;
@@ -175,9 +220,15 @@ pub fn section(report: &Report) -> Option<Trend> {
         started(runs.first()?).format("%Y-%m-%d %H:%M UTC"),
         started(runs.last()?).format("%Y-%m-%d %H:%M UTC"),
     );
+    let cores = cores(runs);
+    let mut shown = SHOWN.to_vec();
+    if cores.is_some() {
+        shown.extend(SHOWN_CORES);
+    }
     Some(Trend {
         chart: licenses_chart(runs),
         summary,
-        table: runs_table(runs, &SHOWN, false),
+        cores,
+        table: runs_table(runs, &shown, false),
     })
 }
