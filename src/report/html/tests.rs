@@ -437,7 +437,11 @@ fn big_page(n: usize) -> String {
             l.edition_sub_state = Some(format!("ISOLATE{long}"));
         }
     }
-    r.aggregate.totals.editions = crate::aggregate::license::edition_counts(&r.aggregate.accounts);
+    let mut editions = crate::aggregate::license::EditionCounter::default();
+    for a in &r.aggregate.accounts {
+        editions.add(a.license.edition, a.license.days_to_lapse);
+    }
+    r.aggregate.totals.editions = editions.counts();
     let ts = [crate::thresholds::parse(
         "used_authorized >= 0",
         crate::thresholds::Origin::CommandLine,
