@@ -136,12 +136,17 @@ impl Aggregate {
 /// Builds the report: one [`AccountRow`] per account (config order), one
 /// [`RegionRow`] per outcome, and the totals (each account once, see
 /// [`shared_uin`]). Outcomes whose `account_index` is out of range are
-/// counted in the query totals only. [`aggregate_outcomes`] on a copy.
+/// counted in the query totals only. [`aggregate_outcomes`] on a copy (the
+/// tests' way; the run gives its outcomes away).
+#[cfg(test)]
 pub fn aggregate(accounts: &[AccountInfo], outcomes: &[QueryOutcome], run: RunInfo) -> Aggregate {
     aggregate_outcomes(accounts, outcomes.to_vec(), run)
 }
 
-/// [`aggregate`], consuming the outcomes: each query's row takes its
+/// Builds the report: one [`AccountRow`] per account (config order), one
+/// [`RegionRow`] per outcome, and the totals (each account once, see
+/// [`shared_uin`]). Outcomes whose `account_index` is out of range are
+/// counted in the query totals only. Consumes the outcomes: each query's row takes its
 /// outcome's strings and frees its answer as it is built, so the outcomes
 /// and the rows are never all alive at once in full (the run's peak of
 /// memory, at 10,000 accounts x 3 regions).
