@@ -130,32 +130,37 @@ impl CallSpec {
 }
 
 /// What a call answered: one variant per call, its `tcapi` answer type.
+///
+/// Each answer is boxed: a run holds every outcome until it aggregates
+/// them, and unboxed every outcome would be the size of the largest answer
+/// (an account-wide query's small answer included); boxed, aggregation
+/// frees each answer as soon as its row is built (`aggregate`), which
+/// keeps the run's peak of memory down.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)] // most answers are the largest: boxing would cost an allocation each
 pub enum Answer {
     /// `DescribeImageAuthorizedInfo`.
-    ImageAuthorizedInfo(ImageAuthorizedInfo),
+    ImageAuthorizedInfo(Box<ImageAuthorizedInfo>),
     /// `DescribePurchaseStateInfo`.
-    PurchaseStateInfo(PurchaseStateInfo),
+    PurchaseStateInfo(Box<PurchaseStateInfo>),
     /// `DescribeImageAutoAuthorizedRule`.
-    ImageAutoAuthorizedRule(ImageAutoAuthorizedRule),
+    ImageAutoAuthorizedRule(Box<ImageAutoAuthorizedRule>),
 }
 
 impl From<ImageAuthorizedInfo> for Answer {
     fn from(a: ImageAuthorizedInfo) -> Answer {
-        Answer::ImageAuthorizedInfo(a)
+        Answer::ImageAuthorizedInfo(Box::new(a))
     }
 }
 
 impl From<PurchaseStateInfo> for Answer {
     fn from(a: PurchaseStateInfo) -> Answer {
-        Answer::PurchaseStateInfo(a)
+        Answer::PurchaseStateInfo(Box::new(a))
     }
 }
 
 impl From<ImageAutoAuthorizedRule> for Answer {
     fn from(a: ImageAutoAuthorizedRule) -> Answer {
-        Answer::ImageAutoAuthorizedRule(a)
+        Answer::ImageAutoAuthorizedRule(Box::new(a))
     }
 }
 
@@ -163,7 +168,7 @@ impl Answer {
     /// The `DescribeImageAuthorizedInfo` answer, if this is one.
     pub fn image_authorized_info(&self) -> Option<&ImageAuthorizedInfo> {
         match self {
-            Answer::ImageAuthorizedInfo(a) => Some(a),
+            Answer::ImageAuthorizedInfo(a) => Some(&**a),
             _ => None,
         }
     }
@@ -171,7 +176,7 @@ impl Answer {
     /// The `DescribePurchaseStateInfo` answer, if this is one.
     pub fn purchase_state_info(&self) -> Option<&PurchaseStateInfo> {
         match self {
-            Answer::PurchaseStateInfo(a) => Some(a),
+            Answer::PurchaseStateInfo(a) => Some(&**a),
             _ => None,
         }
     }
@@ -179,7 +184,16 @@ impl Answer {
     /// The `DescribeImageAutoAuthorizedRule` answer, if this is one.
     pub fn image_auto_authorized_rule(&self) -> Option<&ImageAutoAuthorizedRule> {
         match self {
-            Answer::ImageAutoAuthorizedRule(a) => Some(a),
+            Answer::ImageAutoAuthorizedRule(a) => Some(&**a),
+            _ => None,
+        }
+    }
+
+    /// The `DescribeImageAuthorizedInfo` answer, taken out of the answer,
+    /// if this is one.
+    pub fn into_image_authorized_info(self) -> Option<Box<ImageAuthorizedInfo>> {
+        match self {
+            Answer::ImageAuthorizedInfo(a) => Some(a),
             _ => None,
         }
     }

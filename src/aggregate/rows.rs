@@ -269,15 +269,21 @@ pub(super) fn numbers_row(n: Numbers, run: &RunInfo) -> AccountRow {
     }
 }
 
-pub(super) fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
-    let (status, error_code, error_message, data) = match &o.result {
-        QueryResult::Ok(answer) => (RegionStatus::Ok, None, None, answer.image_authorized_info()),
-        QueryResult::Failed { code, message } => (
-            RegionStatus::Error,
-            Some(code.clone()),
-            Some(message.clone()),
+/// The row of one query. Takes the outcome's strings and its answer (what
+/// is left of `o` is its numbers and its call), so the answer's memory goes
+/// back as the row is built.
+pub(super) fn region_row(account: &AccountRow, o: &mut QueryOutcome) -> RegionRow {
+    let result = std::mem::replace(&mut o.result, QueryResult::Cancelled);
+    let (status, error_code, error_message, data) = match result {
+        QueryResult::Ok(answer) => (
+            RegionStatus::Ok,
             None,
+            None,
+            answer.into_image_authorized_info(),
         ),
+        QueryResult::Failed { code, message } => {
+            (RegionStatus::Error, Some(code), Some(message), None)
+        }
         QueryResult::Cancelled => (
             RegionStatus::Cancelled,
             Some(CANCELLED_CODE.to_string()),
@@ -285,17 +291,23 @@ pub(super) fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
             None,
         ),
     };
+    // An account-wide query's answer has no image data to check.
+    let warning = match o.call {
+        Call::ImageAuthorizedInfo => region_warning(account, data.as_deref()),
+        _ => None,
+    };
+    let data = data.as_deref();
     let quota = data.and_then(|d| d.image_scan_inquire_info.as_ref());
     RegionRow {
         account: account.account.clone(),
         uin: account.uin.clone(),
         action: o.call.name(),
-        region: o.region.clone(),
+        region: std::mem::take(&mut o.region),
         status,
         attempts: o.attempts,
         throttled: o.throttled,
         latency_ms: o.latency_ms,
-        request_id: o.request_id.clone(),
+        request_id: o.request_id.take(),
         error_code,
         error_message,
         total_authorized: data.and_then(|d| d.total_authorized_cnt),
@@ -323,11 +335,7 @@ pub(super) fn region_row(account: &AccountRow, o: &QueryOutcome) -> RegionRow {
         scan_quota_end: quota
             .and_then(|q| q.end_time.as_deref())
             .and_then(parse_beijing_time),
-        // An account-wide query's answer has no image data to check.
-        warning: match o.call {
-            Call::ImageAuthorizedInfo => region_warning(account, data),
-            _ => None,
-        },
+        warning,
     }
 }
 

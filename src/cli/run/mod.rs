@@ -417,9 +417,6 @@ pub(super) async fn write_reports(
     cancel: &watch::Receiver<bool>,
 ) -> anyhow::Result<Written> {
     let (accounts, outcomes) = selection::reported(config, outcomes);
-    let aggregate = aggregate::aggregate(&accounts, &outcomes, run_info);
-    let groups = crate::groups::group(&aggregate.accounts, &config.defaults.group_by);
-    log_unknown_keys(&groups, &aggregate.tag_keys);
     let queries = outcomes.len();
     let failed = outcomes
         .iter()
@@ -429,10 +426,13 @@ pub(super) async fn write_reports(
         .iter()
         .filter(|o| matches!(o.result, QueryResult::Cancelled))
         .count();
-    let failures = summary::failures(&outcomes, &accounts, &aggregate.run.organizations);
-    // The report holds its own copy of every row: the outcomes' memory goes
-    // back before the history and the report parts need theirs.
-    drop(outcomes);
+    let failures = summary::failures(&outcomes, &accounts, &run_info.organizations);
+    // The rows take the outcomes' strings and free their answers as they
+    // are built: the outcomes' memory goes back before the history and the
+    // report parts need theirs.
+    let aggregate = aggregate::aggregate_outcomes(&accounts, outcomes, run_info);
+    let groups = crate::groups::group(&aggregate.accounts, &config.defaults.group_by);
+    log_unknown_keys(&groups, &aggregate.tag_keys);
     summary::log_failures(&failures);
     let mut report = assemble(aggregate, groups, previous, config);
     let write_started = Instant::now();
