@@ -299,7 +299,7 @@ fn a_third_run_shows_the_trend_and_history_writes_its_page() {
         .arg(&cfg)
         .arg("--out")
         .arg(h.out())
-        .args(["--formats", "html"])
+        .args(["--formats", "html", "--group-by", "team"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -319,6 +319,33 @@ fn a_third_run_shows_the_trend_and_history_writes_its_page() {
         .collect();
     assert_eq!(legend[..2], ["支付-生产", "payments-near-full"]);
     assert!(page_text(&html).contains(HOSTILE));
+    // The cores over the runs, as on the run's page.
+    assert_eq!(select(&doc, "#cores polyline.unprotected").len(), 1);
+    let cores: String = select(&doc, "#cores #cores-d")[0].text().collect();
+    assert_eq!(
+        cores,
+        "Unprotected cores 6 in the first run, 6 in the latest."
+    );
+    // --group-by team: no account carries the tag, so one group, untagged,
+    // holding every license used, drawn over the three runs.
+    let heading: String = select(&doc, "#groups-1 h2")[0].text().collect();
+    assert_eq!(heading, "Licenses used by team");
+    let groups: Vec<String> = select(&doc, "#groups-1 tbody tr")
+        .iter()
+        .map(|t| t.text().collect::<String>())
+        .collect();
+    let heads: Vec<String> = select(&doc, "#runs thead th")
+        .iter()
+        .map(|t| t.text().collect())
+        .collect();
+    let at = heads.iter().position(|h| h == "Licenses used").unwrap();
+    let latest: Vec<String> = select(&doc, "#runs tbody tr")[0]
+        .children()
+        .filter_map(scraper::ElementRef::wrap)
+        .map(|c| c.text().collect())
+        .collect();
+    assert_eq!(groups, [format!("(untagged){}", latest[at])], "{heads:?}");
+    assert_eq!(select(&doc, "#groups-1 polyline").len(), 1);
 }
 
 /// The tools of the browser test, or why they are missing.

@@ -182,7 +182,7 @@ static SHOWN_CORES: [TotalsColumn; 2] = [
 
 /// The cores and the unprotected cores over `runs`, from 0 (no run knows
 /// the unprotected cores, as runs before the license picture: none).
-fn cores(runs: &[RunRow]) -> Option<Cores> {
+pub(crate) fn cores(runs: &[RunRow]) -> Option<Cores> {
     let unprotected = series(runs, TotalsColumn::Of(&CORES_UNPROTECTED));
     if unprotected.iter().all(Option::is_none) {
         return None;

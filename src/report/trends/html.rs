@@ -2,8 +2,10 @@
 //! runs as one self-contained page, like a run's HTML report (the same
 //! head, styles, charts and escaping, `report::html`): licenses used and
 //! held over the runs, the utilization of the top accounts over the runs
-//! (their names in an HTML legend, so any script lays out), and the runs
-//! as a table, the latest first, capped. Reads the trend rows as they are;
+//! (their names in an HTML legend, so any script lays out), the cores and
+//! the unprotected cores when some run has them, with `--group-by` the
+//! licenses used by each key's top groups over the runs, and the runs as a
+//! table, the latest first, capped. Reads the trend rows as they are;
 //! computes nothing.
 
 use std::io::{self, Write};
@@ -13,13 +15,84 @@ use askama::Template;
 use super::About;
 use crate::columns::accounts::{TOTAL_AUTHORIZED, USED_AUTHORIZED, UTILIZATION};
 use crate::columns::totals::{self, TotalsColumn};
+use crate::history::group_trends::{top_groups, TOP_GROUPS};
 use crate::history::trends::{top_accounts, Trends, TOP_ACCOUNTS};
 use crate::report::html::chart::{self, Lines, Scale};
-use crate::report::html::trend::{licenses_chart, licenses_said, runs_table, times};
+use crate::report::html::trend::{cores, licenses_chart, licenses_said, runs_table, times, Cores};
 use crate::report::html::{text, Table};
 
-/// The colour classes of the top accounts' lines, in their order.
+/// The colour classes of the top accounts' (and groups') lines, in their order.
 const SERIES: [&str; TOP_ACCOUNTS] = ["s1", "s2", "s3", "s4", "s5"];
+const _: () = assert!(TOP_GROUPS <= TOP_ACCOUNTS, "a colour for every top group");
+
+/// One `--group-by` key's top groups over the runs.
+struct GroupLines {
+    /// The section's id (`groups-1`, ...).
+    id: String,
+    key: String,
+    /// (colour class, group, latest licenses used).
+    legend: Vec<(&'static str, String, String)>,
+    chart: Lines,
+    summary: String,
+}
+
+/// The legend rows and the chart's series of `top` (name, values per run),
+/// each latest value said by `latest`.
+fn legend_and_lines(
+    top: Vec<(String, Vec<Option<f64>>)>,
+    latest: impl Fn(f64) -> String,
+) -> LegendAndLines {
+    let legend = top
+        .iter()
+        .zip(SERIES)
+        .map(|((name, values), class)| {
+            let last = values.iter().rev().flatten().next();
+            (
+                class,
+                text::name(name),
+                last.map_or(text::UNKNOWN.to_string(), |v| latest(*v)),
+            )
+        })
+        .collect();
+    let lines = top
+        .into_iter()
+        .zip(SERIES)
+        .map(|((_, v), class)| (class, v))
+        .collect();
+    (legend, lines)
+}
+
+type LegendAndLines = (
+    Vec<(&'static str, String, String)>,
+    Vec<(&'static str, Vec<Option<f64>>)>,
+);
+
+/// The top groups of every `--group-by` key of `t` (none without it).
+fn group_lines(t: &Trends) -> Vec<GroupLines> {
+    let times = times(&t.runs);
+    t.group_by
+        .iter()
+        .enumerate()
+        .filter_map(|(i, key)| {
+            let top = top_groups(t, key, TOP_GROUPS);
+            if top.is_empty() {
+                return None;
+            }
+            let (legend, lines) = legend_and_lines(top, |v| text::count(v.round() as i64));
+            Some(GroupLines {
+                id: format!("groups-{}", i + 1),
+                key: text::name(key),
+                summary: format!(
+                    "Licenses used over the runs by the {} groups of {} using the most in the latest run.",
+                    legend.len(),
+                    text::name(key)
+                ),
+                legend,
+                chart: chart::lines(&times, &lines, Scale::Count),
+            })
+        })
+        .collect()
+}
 
 /// The page.
 #[derive(Template)]
@@ -32,6 +105,8 @@ struct Page {
     /// The top accounts' legend: (colour class, name, latest utilization).
     legend: Vec<(&'static str, String, String)>,
     accounts: Option<Lines>,
+    cores: Option<Cores>,
+    groups: Vec<GroupLines>,
     runs: Table,
 }
 
@@ -59,24 +134,7 @@ impl Page {
             facts.push(format!("since {}", since.format("%Y-%m-%d %H:%M UTC")));
         }
         let times = times(&t.runs);
-        let top = top_accounts(t, TOP_ACCOUNTS);
-        let legend = top
-            .iter()
-            .zip(SERIES)
-            .map(|((name, values), class)| {
-                let latest = values.iter().rev().flatten().next();
-                (
-                    class,
-                    text::name(name),
-                    latest.map_or(text::UNKNOWN.to_string(), |r| text::pct(*r)),
-                )
-            })
-            .collect();
-        let lines: Vec<(&'static str, Vec<Option<f64>>)> = top
-            .into_iter()
-            .zip(SERIES)
-            .map(|((_, v), class)| (class, v))
-            .collect();
+        let (legend, lines) = legend_and_lines(top_accounts(t, TOP_ACCOUNTS), text::pct);
         let [used_first, used_last, held_first, held_last] = licenses_said(&t.runs);
         Page {
             title: format!(
@@ -91,6 +149,8 @@ impl Page {
             licenses: (!t.runs.is_empty()).then(|| licenses_chart(&t.runs)),
             accounts: (!lines.is_empty()).then(|| chart::lines(&times, &lines, Scale::Ratio)),
             legend,
+            cores: cores(&t.runs),
+            groups: group_lines(t),
             runs: runs_table(&t.runs, &RUN_TOTALS, t.scope.is_none()),
         }
     }
