@@ -88,8 +88,8 @@ pub struct QueryOutcome {
     pub uin: Option<String>,
     /// The error of the latest failed attempt, kept for a query that was
     /// then cancelled (an interrupt during its retries), so the report says
-    /// what it was struggling with.
-    pub last_error: Option<AttemptError>,
+    /// what it was struggling with. Boxed: rare, and every query has the field.
+    pub last_error: Option<Box<AttemptError>>,
 }
 
 /// The error of one failed attempt.

@@ -14,6 +14,7 @@ use super::{cancelled_message, shared_uin, warnings, CANCELLED_CODE};
 use super::{AccountRow, AccountStatus, RegionRow, RegionStatus};
 use crate::calls::Call;
 use crate::columns::license::License;
+use crate::columns::regions::ImageFields;
 use crate::model::{QueryOutcome, QueryResult, RegionScope, RunInfo};
 
 /// Seconds east of UTC of Beijing time, the zone of the API's `StartTime`/`EndTime`.
@@ -296,8 +297,6 @@ pub(super) fn region_row(account: &AccountRow, o: &mut QueryOutcome) -> RegionRo
         Call::ImageAuthorizedInfo => region_warning(account, data.as_deref()),
         _ => None,
     };
-    let data = data.as_deref();
-    let quota = data.and_then(|d| d.image_scan_inquire_info.as_ref());
     RegionRow {
         account: account.account.clone(),
         uin: account.uin.clone(),
@@ -310,33 +309,43 @@ pub(super) fn region_row(account: &AccountRow, o: &mut QueryOutcome) -> RegionRo
         request_id: o.request_id.take(),
         error_code,
         error_message,
-        total_authorized: data.and_then(|d| d.total_authorized_cnt),
-        used_authorized: data.and_then(|d| d.used_authorized_cnt),
-        trial_authorized: data.and_then(|d| d.trial_authorized_cnt),
-        used_trial_authorized: data.and_then(|d| d.used_trial_authorized_cnt),
-        purchased_authorized: data.and_then(|d| d.purchased_authorized_cnt),
-        used_purchased_authorized: data.and_then(|d| d.used_purchased_authorized_cnt),
-        scanned_images: data.and_then(|d| d.scanned_image_cnt),
-        not_scanned_images: data.and_then(|d| d.not_scanned_image_cnt),
-        not_scanned_local_images: data.and_then(|d| d.not_scanned_local_image_cnt),
-        duplicate_images: data.and_then(|d| d.repeat_image_id_cnt),
-        can_apply_free_authorize: data.and_then(|d| d.can_apply_free_image_authorize),
-        scan_quota_key: quota.and_then(|q| q.inquire_key.clone()),
-        scan_quota_resource_id: quota.and_then(|q| q.resource_id.clone()),
-        scan_quota_capacity: quota.and_then(|q| q.capcity),
-        scan_quota_used: quota.and_then(|q| q.useage),
-        scan_quota_pay_num: quota.and_then(|q| q.pay_num),
-        scan_quota_trial_num: quota.and_then(|q| q.trial_num),
-        scan_quota_pay_usage: quota.and_then(|q| q.pay_usage),
-        scan_quota_status: quota.and_then(|q| q.purchase_status.clone()),
-        scan_quota_start: quota
-            .and_then(|q| q.start_time.as_deref())
-            .and_then(parse_beijing_time),
-        scan_quota_end: quota
-            .and_then(|q| q.end_time.as_deref())
-            .and_then(parse_beijing_time),
+        image: data.map(image_fields),
         warning,
     }
+}
+
+/// The regions table's fields of an answer. Its strings move; the answer's
+/// box is freed before the fields' one is made, so the allocator hands the
+/// same memory back (both are the same size class).
+fn image_fields(data: Box<ImageAuthorizedInfo>) -> Box<ImageFields> {
+    let d = *data;
+    let mut quota = d.image_scan_inquire_info.unwrap_or_default();
+    let time = |t: &Option<String>| t.as_deref().and_then(parse_beijing_time);
+    let fields = ImageFields {
+        total_authorized: d.total_authorized_cnt,
+        used_authorized: d.used_authorized_cnt,
+        trial_authorized: d.trial_authorized_cnt,
+        used_trial_authorized: d.used_trial_authorized_cnt,
+        purchased_authorized: d.purchased_authorized_cnt,
+        used_purchased_authorized: d.used_purchased_authorized_cnt,
+        scanned_images: d.scanned_image_cnt,
+        not_scanned_images: d.not_scanned_image_cnt,
+        not_scanned_local_images: d.not_scanned_local_image_cnt,
+        duplicate_images: d.repeat_image_id_cnt,
+        can_apply_free_authorize: d.can_apply_free_image_authorize,
+        scan_quota_start: time(&quota.start_time),
+        scan_quota_end: time(&quota.end_time),
+        scan_quota_key: quota.inquire_key.take(),
+        scan_quota_resource_id: quota.resource_id.take(),
+        scan_quota_capacity: quota.capcity,
+        scan_quota_used: quota.useage,
+        scan_quota_pay_num: quota.pay_num,
+        scan_quota_trial_num: quota.trial_num,
+        scan_quota_pay_usage: quota.pay_usage,
+        scan_quota_status: quota.purchase_status.take(),
+    };
+    drop(quota);
+    Box::new(fields)
 }
 
 /// A region row's warning: what is impossible about its answer, then (for

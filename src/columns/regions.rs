@@ -67,6 +67,25 @@ pub struct RegionRow {
     pub error_code: Option<String>,
     /// Error message.
     pub error_message: Option<String>,
+    /// The `DescribeImageAuthorizedInfo` fields of an answered query of
+    /// the regions table (`None` otherwise: an account-wide query, or one
+    /// that did not answer); read them with [`RegionRow::image`]. Boxed, so
+    /// the 20,000 account-wide rows of a 10,000-account run and the failed
+    /// ones do not carry them (a row is a third the size), and each answer's
+    /// box is freed as its row's is made.
+    pub image: Option<Box<ImageFields>>,
+    /// What cannot all be true about the answer (negative counts, no
+    /// fields at all, see `aggregate::warnings`; over-use is not one),
+    /// about its account's numbers as a whole (`AccountRow::warnings`), or
+    /// that its account is counted in another's row
+    /// (`aggregate::shared_uin`); findings joined by `; `.
+    pub warning: Option<String>,
+}
+
+/// The raw API fields of one `DescribeImageAuthorizedInfo` answer, as the
+/// regions table prints them (every one `None` when the API left it out).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageFields {
     /// `TotalAuthorizedCnt`.
     pub total_authorized: Option<i64>,
     /// `UsedAuthorizedCnt`.
@@ -109,12 +128,38 @@ pub struct RegionRow {
     pub scan_quota_start: Option<DateTime<FixedOffset>>,
     /// `ImageScanInquireInfo.EndTime` at `+08:00`.
     pub scan_quota_end: Option<DateTime<FixedOffset>>,
-    /// What cannot all be true about the answer (negative counts, no
-    /// fields at all, see `aggregate::warnings`; over-use is not one),
-    /// about its account's numbers as a whole (`AccountRow::warnings`), or
-    /// that its account is counted in another's row
-    /// (`aggregate::shared_uin`); findings joined by `; `.
-    pub warning: Option<String>,
+}
+
+/// The fields of a row without an answer: every one unknown.
+static NO_IMAGE: ImageFields = ImageFields {
+    total_authorized: None,
+    used_authorized: None,
+    trial_authorized: None,
+    used_trial_authorized: None,
+    purchased_authorized: None,
+    used_purchased_authorized: None,
+    scanned_images: None,
+    not_scanned_images: None,
+    not_scanned_local_images: None,
+    duplicate_images: None,
+    can_apply_free_authorize: None,
+    scan_quota_key: None,
+    scan_quota_resource_id: None,
+    scan_quota_capacity: None,
+    scan_quota_used: None,
+    scan_quota_pay_num: None,
+    scan_quota_trial_num: None,
+    scan_quota_pay_usage: None,
+    scan_quota_status: None,
+    scan_quota_start: None,
+    scan_quota_end: None,
+};
+
+impl RegionRow {
+    /// The answer's fields; every one `None` for a query without them.
+    pub fn image(&self) -> &ImageFields {
+        self.image.as_deref().unwrap_or(&NO_IMAGE)
+    }
 }
 
 type Col = Column<RegionRow>;
@@ -164,69 +209,69 @@ pub(crate) static ERROR_MESSAGE: Col =
     .width(60.0);
 /// `TotalAuthorizedCnt`.
 static TOTAL_AUTHORIZED: Col = Col::new("total_authorized", "Licenses total", Kind::Count, |r| {
-    Cell::int(r.total_authorized)
+    Cell::int(r.image().total_authorized)
 });
 /// `UsedAuthorizedCnt`.
 static USED_AUTHORIZED: Col = Col::new("used_authorized", "Licenses used", Kind::Count, |r| {
-    Cell::int(r.used_authorized)
+    Cell::int(r.image().used_authorized)
 });
 /// `TrialAuthorizedCnt`.
 static TRIAL_AUTHORIZED: Col = Col::new("trial_authorized", "Trial licenses", Kind::Count, |r| {
-    Cell::int(r.trial_authorized)
+    Cell::int(r.image().trial_authorized)
 });
 /// `UsedTrialAuthorizedCnt`.
 static USED_TRIAL_AUTHORIZED: Col = Col::new(
     "used_trial_authorized",
     "Trial licenses used",
     Kind::Count,
-    |r| Cell::int(r.used_trial_authorized),
+    |r| Cell::int(r.image().used_trial_authorized),
 );
 /// `PurchasedAuthorizedCnt`.
 static PURCHASED_AUTHORIZED: Col = Col::new(
     "purchased_authorized",
     "Purchased licenses",
     Kind::Count,
-    |r| Cell::int(r.purchased_authorized),
+    |r| Cell::int(r.image().purchased_authorized),
 );
 /// `UsedPurchasedAuthorizedCnt`.
 static USED_PURCHASED_AUTHORIZED: Col = Col::new(
     "used_purchased_authorized",
     "Purchased licenses used",
     Kind::Count,
-    |r| Cell::int(r.used_purchased_authorized),
+    |r| Cell::int(r.image().used_purchased_authorized),
 );
 /// `ScannedImageCnt`.
 static SCANNED_IMAGES: Col = Col::new("scanned_images", "Scanned images", Kind::Count, |r| {
-    Cell::int(r.scanned_images)
+    Cell::int(r.image().scanned_images)
 });
 /// `NotScannedImageCnt`.
 static NOT_SCANNED_IMAGES: Col = Col::new(
     "not_scanned_images",
     "Images not scanned",
     Kind::Count,
-    |r| Cell::int(r.not_scanned_images),
+    |r| Cell::int(r.image().not_scanned_images),
 );
 /// `NotScannedLocalImageCnt`.
 static NOT_SCANNED_LOCAL_IMAGES: Col = Col::new(
     "not_scanned_local_images",
     "Local images not scanned",
     Kind::Count,
-    |r| Cell::int(r.not_scanned_local_images),
+    |r| Cell::int(r.image().not_scanned_local_images),
 );
 /// `RepeatImageIdCnt`.
 static DUPLICATE_IMAGES: Col = Col::new("duplicate_images", "Duplicate images", Kind::Count, |r| {
-    Cell::int(r.duplicate_images)
+    Cell::int(r.image().duplicate_images)
 });
 /// `CanApplyFreeImageAuthorize`.
 static CAN_APPLY_FREE_AUTHORIZE: Col = Col::new(
     "can_apply_free_authorize",
     "Can apply for free licenses",
     Kind::Flag,
-    |r| Cell::bool(r.can_apply_free_authorize),
+    |r| Cell::bool(r.image().can_apply_free_authorize),
 );
 /// `ImageScanInquireInfo.InquireKey`.
 static SCAN_QUOTA_KEY: Col = Col::new("scan_quota_key", "Scan quota key", Kind::Text, |r| {
-    Cell::text(r.scan_quota_key.as_deref())
+    Cell::text(r.image().scan_quota_key.as_deref())
 })
 .width(34.0);
 /// `ImageScanInquireInfo.ResourceID`.
@@ -234,7 +279,7 @@ static SCAN_QUOTA_RESOURCE_ID: Col = Col::new(
     "scan_quota_resource_id",
     "Scan quota resource ID",
     Kind::Text,
-    |r| Cell::text(r.scan_quota_resource_id.as_deref()),
+    |r| Cell::text(r.image().scan_quota_resource_id.as_deref()),
 )
 .width(26.0);
 /// `ImageScanInquireInfo.Capcity`.
@@ -242,35 +287,35 @@ static SCAN_QUOTA_CAPACITY: Col = Col::new(
     "scan_quota_capacity",
     "Scan quota capacity",
     Kind::Count,
-    |r| Cell::int(r.scan_quota_capacity),
+    |r| Cell::int(r.image().scan_quota_capacity),
 );
 /// `ImageScanInquireInfo.Useage`.
 static SCAN_QUOTA_USED: Col = Col::new("scan_quota_used", "Scan quota used", Kind::Count, |r| {
-    Cell::int(r.scan_quota_used)
+    Cell::int(r.image().scan_quota_used)
 });
 /// `ImageScanInquireInfo.PayNum`.
 static SCAN_QUOTA_PAY_NUM: Col =
     Col::new("scan_quota_pay_num", "Paid scan quota", Kind::Count, |r| {
-        Cell::int(r.scan_quota_pay_num)
+        Cell::int(r.image().scan_quota_pay_num)
     });
 /// `ImageScanInquireInfo.TrialNum`.
 static SCAN_QUOTA_TRIAL_NUM: Col = Col::new(
     "scan_quota_trial_num",
     "Trial scan quota",
     Kind::Count,
-    |r| Cell::int(r.scan_quota_trial_num),
+    |r| Cell::int(r.image().scan_quota_trial_num),
 );
 /// `ImageScanInquireInfo.PayUsage`.
 static SCAN_QUOTA_PAY_USAGE: Col = Col::new(
     "scan_quota_pay_usage",
     "Paid scan quota used",
     Kind::Count,
-    |r| Cell::int(r.scan_quota_pay_usage),
+    |r| Cell::int(r.image().scan_quota_pay_usage),
 );
 /// `ImageScanInquireInfo.PurchaseStatus`.
 static SCAN_QUOTA_STATUS: Col =
     Col::new("scan_quota_status", "Scan quota status", Kind::Text, |r| {
-        Cell::text(r.scan_quota_status.as_deref())
+        Cell::text(r.image().scan_quota_status.as_deref())
     })
     .width(18.0);
 /// `ImageScanInquireInfo.StartTime`, Beijing time.
@@ -278,14 +323,14 @@ static SCAN_QUOTA_START: Col = Col::new(
     "scan_quota_start",
     "Scan quota starts (UTC+8)",
     Kind::Time,
-    |r| Cell::time(r.scan_quota_start.as_ref()),
+    |r| Cell::time(r.image().scan_quota_start.as_ref()),
 );
 /// `ImageScanInquireInfo.EndTime`, Beijing time.
 static SCAN_QUOTA_END: Col = Col::new(
     "scan_quota_end",
     "Scan quota ends (UTC+8)",
     Kind::Time,
-    |r| Cell::time(r.scan_quota_end.as_ref()),
+    |r| Cell::time(r.image().scan_quota_end.as_ref()),
 );
 /// What is impossible about the answer, or about its account.
 pub(crate) static WARNING: Col = Col::new("warning", "Warning", Kind::Text, |r| {

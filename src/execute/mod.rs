@@ -132,6 +132,12 @@ async fn drive<T, F, Fut, R>(
     }
 }
 
+/// A query of the run: waiting for its outcome, or done.
+enum Slot {
+    Waiting(Query),
+    Done(QueryOutcome),
+}
+
 /// Runs queries. Build one per run.
 #[derive(Debug)]
 pub struct Executor {
@@ -193,12 +199,15 @@ impl Executor {
         cancel: watch::Receiver<bool>,
         mut on_outcome: impl FnMut(&QueryOutcome),
     ) -> Vec<QueryOutcome> {
-        let mut seen: Vec<Query> = Vec::new();
+        // One slot per query that arrived: the query until its outcome
+        // replaces it (never both kept: at 50,000 queries the outcomes are
+        // the run's largest table), at the plan's size from the start.
+        let slots = std::cell::RefCell::new(Vec::with_capacity(queries.size_hint().0));
         let queries = queries.inspect(|q| {
-            debug_assert_eq!(q.id, seen.len(), "query ids number the arrivals");
-            seen.push(q.clone());
+            let mut slots = slots.borrow_mut();
+            debug_assert_eq!(q.id, slots.len(), "query ids number the arrivals");
+            slots.push(Slot::Waiting(q.clone()));
         });
-        let mut slots: Vec<Option<QueryOutcome>> = Vec::new();
         // Enough futures to keep every slot busy while others wait for their
         // limiter, few enough that 30,000 queries stay small in memory.
         // Queries sleeping in a retry backoff do not count, up to 8 times
@@ -231,19 +240,20 @@ impl Executor {
             |(id, mut outcome)| {
                 sanitize::clean_outcome(&mut outcome, redactor);
                 on_outcome(&outcome);
-                if slots.len() <= id {
-                    slots.resize(id + 1, None);
+                if let Some(slot) = slots.borrow_mut().get_mut(id) {
+                    *slot = Slot::Done(outcome);
                 }
-                slots[id] = Some(outcome);
             },
         )
         .await;
         // Exactly one outcome per query, whatever happened above.
-        slots.resize(seen.len(), None);
         slots
+            .into_inner()
             .into_iter()
-            .zip(&seen)
-            .map(|(slot, q)| slot.unwrap_or_else(|| self.cancelled(q, &Tally::default())))
+            .map(|slot| match slot {
+                Slot::Done(outcome) => outcome,
+                Slot::Waiting(q) => self.cancelled(&q, &Tally::default()),
+            })
             .collect()
     }
 
@@ -261,7 +271,7 @@ impl Executor {
                 .map_or(0, |t| t.elapsed().as_millis() as u64),
             request_id: None,
             uin: None,
-            last_error: lock(&tally.last_error).take(),
+            last_error: lock(&tally.last_error).take().map(Box::new),
         }
     }
 

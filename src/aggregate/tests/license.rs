@@ -170,10 +170,7 @@ fn every_query_counts_in_the_status_and_account_wide_ones_are_their_own_rows() {
             ),
         ]
     );
-    assert!(agg
-        .account_queries
-        .iter()
-        .all(|q| q.total_authorized.is_none()));
+    assert!(agg.account_queries.iter().all(|q| q.image.is_none()));
     // Every failure of any action, with its action.
     let failures: Vec<(&str, &str)> = agg
         .failures()
