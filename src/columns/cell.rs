@@ -110,6 +110,22 @@ impl<'a> Cell<'a> {
     }
 }
 
+/// `n` with a comma between thousands: `-1,234,567`.
+pub(crate) fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// RFC 3339 with whole seconds: `2026-03-01T00:00:00+08:00`, or `...Z` for UTC.
 pub(crate) fn rfc3339<Tz: TimeZone>(t: &DateTime<Tz>) -> String
 where

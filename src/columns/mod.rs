@@ -32,7 +32,7 @@ pub(crate) mod totals;
 
 use std::fmt;
 
-pub(crate) use cell::{rfc3339, Cell};
+pub(crate) use cell::{rfc3339, thousands, Cell};
 pub(crate) use families::Family;
 
 use accounts::AccountRow;

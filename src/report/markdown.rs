@@ -35,7 +35,7 @@ use std::io::{self, Write};
 use crate::aggregate::{AccountRow, AccountStatus, RegionStatus};
 use crate::columns::accounts;
 use crate::columns::totals::{self, TotalsColumn};
-use crate::columns::{Cell, Column};
+use crate::columns::{thousands, Cell, Column};
 use crate::report::Report;
 
 mod changes;
@@ -238,12 +238,12 @@ fn pct(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
-/// A number as the tables show it: a ratio as a percentage, `n/a` when
-/// unknown.
+/// A number as the tables show it: a count with thousands separators, a
+/// ratio as a percentage, `n/a` when unknown.
 fn value(cell: &Cell<'_>) -> String {
     match cell {
         Cell::Ratio(r) => pct(Some(*r)),
-        Cell::Int(n) => n.to_string(),
+        Cell::Int(n) => thousands(*n),
         Cell::Num(x) => x.to_string(),
         _ => "n/a".to_string(),
     }
@@ -355,7 +355,8 @@ fn totals<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
     writeln!(
         w,
         "| Failed / cancelled queries | {} / {} |",
-        t.queries_failed, t.queries_cancelled
+        thousands(t.queries_failed as i64),
+        thousands(t.queries_cancelled as i64)
     )?;
     over_capacity::totals_row(report, w)?;
     writeln!(w)

@@ -294,7 +294,7 @@ fn a_second_run_compared_with_the_first_snapshot() {
         "{md}"
     );
     assert!(
-        md.contains("| m3 | 200000000003 | 1500 | 1000 | 150.0% |"),
+        md.contains("| m3 | 200000000003 | 1,500 | 1,000 | 150.0% |"),
         "{md}"
     );
 }

@@ -4,7 +4,7 @@
 //! ([`crate::sanitize::clean`]). Escaping is the templates' (askama escapes
 //! every value), so nothing here produces markup.
 
-use crate::columns::{rfc3339, Cell};
+use crate::columns::{rfc3339, thousands, Cell};
 use crate::sanitize;
 
 /// Longest name, UIN, region, status or request id shown, in characters.
@@ -15,20 +15,10 @@ pub const MAX_MESSAGE_CHARS: usize = 300;
 /// What an unknown value reads as.
 pub const UNKNOWN: &str = "n/a";
 
-/// `n` with a comma between thousands: `-1,234,567`.
+/// `n` with a comma between thousands: `-1,234,567` (as the Markdown
+/// prints it too).
 pub fn count(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
+    thousands(n)
 }
 
 /// A ratio as a percentage with one decimal: `0.975` is `97.5%`.

@@ -54,7 +54,8 @@ pub(super) fn section<W: Write>(report: &Report, w: &mut W) -> io::Result<()> {
 /// A difference with its sign; a ratio's in percentage points.
 fn signed(d: &Cell<'_>) -> String {
     match d {
-        Cell::Int(n) => format!("{n:+}"),
+        Cell::Int(n) if *n >= 0 => format!("+{}", crate::columns::thousands(*n)),
+        Cell::Int(n) => crate::columns::thousands(*n),
         Cell::Num(points) => format!("{points:+.1} pp"),
         _ => "n/a".to_string(),
     }

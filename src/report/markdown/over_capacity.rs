@@ -81,7 +81,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| -member-a |  | 1500 | 1000 | 150.0% |"),
+            md.contains("| -member-a |  | 1,500 | 1,000 | 150.0% |"),
             "{md}"
         );
     }

@@ -100,7 +100,7 @@ fn purchases_and_releases_are_listed_apart_biggest_first() {
     let at = md.find("### Licenses bought or released (2)\n").expect(&md);
     assert!(at < md.find("### Top movers").unwrap(), "{md}");
     let first = md
-        .find("| -member-a | 200000000001 | -39990 → 10 | +40000 |")
+        .find("| -member-a | 200000000001 | -39,990 → 10 | +40,000 |")
         .expect(&md);
     let second = md
         .find("| payments-prod | 100012345678901234 | 160 → 100 | -60 |")
