@@ -199,3 +199,57 @@ async fn throttling_pauses_the_key_for_a_second() {
     assert!(second.elapsed() >= Budget::for_limit(20).interval);
     assert_eq!(tally.attempts.load(Ordering::Relaxed), 3);
 }
+
+/// One caller's STS calls wait for a slot side by side, in line with the
+/// queries': with 4 slots kept busy by 8 queries of other accounts (50 ms
+/// each, 4 of them waiting), 3 `AssumeRole` of one caller asked at once
+/// are all sent when the slots next free after those 4 (100 ms). Waiting
+/// one at a time behind the caller's turn, each waited for a slot after the
+/// one before it (at 100, 200 and 300 ms): the credentials every query of an organization's members waits
+/// for came too slowly to keep the slots busy.
+#[tokio::test(start_paused = true)]
+async fn one_callers_sts_calls_queue_for_slots_side_by_side() {
+    let limits = Limits::new(4, 20, 600);
+    let busy = Duration::from_millis(50);
+    let stop = Instant::now() + Duration::from_millis(400);
+    let query = |account: usize| {
+        let limits = &limits;
+        async move {
+            while Instant::now() < stop {
+                let tally = Tally::default();
+                let key = (account, Action::Call(Call::ImageAuthorizedInfo));
+                let pacer = KeyPacer {
+                    limits,
+                    key,
+                    tally: &tally,
+                };
+                let permit = pacer.acquire().await;
+                tokio::time::sleep(busy).await;
+                drop(permit);
+            }
+        }
+    };
+    let start = Instant::now();
+    let sts = || async {
+        // Behind the queries already waiting.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let tally = Tally::default();
+        let pacer = KeyPacer {
+            limits: &limits,
+            key: (0, Action::Sts),
+            tally: &tally,
+        };
+        let permit = pacer.acquire().await;
+        let sent = start.elapsed();
+        tokio::time::sleep(busy).await;
+        drop(permit);
+        sent
+    };
+    let queries = join_all((1..=8).map(query));
+    let (_, sent) = tokio::join!(queries, join_all((0..3).map(|_| sts())));
+    let last = sent.iter().max().copied().unwrap_or_default();
+    assert!(
+        last <= Duration::from_millis(100),
+        "STS calls sent at {sent:?}"
+    );
+}
