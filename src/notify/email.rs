@@ -19,9 +19,10 @@ use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsPar
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rustls::pki_types::CertificateDer;
 
-use super::message::{and_more, thousands, Summary};
+use super::message::{and_more, Summary};
 use super::send::Failure;
 use super::target::{Security, Smtp};
+use crate::columns::thousands;
 use crate::report::Format;
 
 /// The most bytes of files attached to one email (many servers refuse

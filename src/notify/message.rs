@@ -15,7 +15,7 @@ use crate::columns::accounts::{
 };
 use crate::columns::license::LAPSING_DAYS;
 use crate::columns::totals::TOTALS;
-use crate::columns::Cell;
+use crate::columns::{thousands, Cell};
 use crate::report::Report;
 
 /// The longest account name or expression shown, in characters.
@@ -523,22 +523,6 @@ pub fn short(text: &str) -> String {
     }
     let mut out: String = clean.chars().take(MAX_NAME_CHARS - 1).collect();
     out.push('…');
-    out
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
     out
 }
 

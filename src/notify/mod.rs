@@ -330,7 +330,10 @@ mod tests {
     fn assert_and_more(text: &str, total: usize) {
         // Each item ends `N short`; the heading says `licenses short`.
         let shown = text.matches(" short").count() - 1;
-        let more = format!("… and {} more", message::thousands((total - shown) as i64));
+        let more = format!(
+            "… and {} more",
+            crate::columns::thousands((total - shown) as i64)
+        );
         assert!(
             shown > 0 && text.contains(&more),
             "{shown} shown, no {more:?}: {text}"

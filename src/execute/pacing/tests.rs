@@ -35,6 +35,29 @@ fn sustained_rate(arrivals: &[Duration], burst: u32) -> f64 {
     (arrivals.len() - burst as usize) as f64 / (last - first).as_secs_f64()
 }
 
+/// One attempt of `key` through [`KeyPacer::acquire`], holding its slot in
+/// flight for `busy`; returns when it was sent, since `start`.
+async fn attempt(
+    limits: &Limits,
+    key: (usize, Action),
+    busy: Duration,
+    start: Instant,
+) -> Duration {
+    let tally = Tally::default();
+    let pacer = KeyPacer {
+        limits,
+        key,
+        tally: &tally,
+    };
+    let permit = pacer.acquire().await;
+    let sent = start.elapsed();
+    if !busy.is_zero() {
+        tokio::time::sleep(busy).await;
+    }
+    drop(permit);
+    sent
+}
+
 /// `cells` attempts on one key (account 0, STS) at `limit` per second,
 /// made by `waiters` tasks at once through [`KeyPacer::acquire`], each
 /// holding its slot in flight for `busy` (at most `concurrency` at a time).
@@ -55,18 +78,8 @@ async fn arrivals(
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
             .is_ok()
         {
-            let tally = Tally::default();
-            let pacer = KeyPacer {
-                limits: &limits,
-                key: (0, Action::Sts),
-                tally: &tally,
-            };
-            let permit = pacer.acquire().await;
-            lock(&seen).push(start.elapsed());
-            if !busy.is_zero() {
-                tokio::time::sleep(busy).await;
-            }
-            drop(permit);
+            let sent = attempt(&limits, (0, Action::Sts), busy, start).await;
+            lock(&seen).push(sent);
         }
     };
     join_all((0..waiters).map(|_| task())).await;
@@ -205,45 +218,28 @@ async fn throttling_pauses_the_key_for_a_second() {
 /// each, 4 of them waiting), 3 `AssumeRole` of one caller asked at once
 /// are all sent when the slots next free after those 4 (100 ms). Waiting
 /// one at a time behind the caller's turn, each waited for a slot after the
-/// one before it (at 100, 200 and 300 ms): the credentials every query of an organization's members waits
-/// for came too slowly to keep the slots busy.
+/// one before it (at 100, 200 and 300 ms): the credentials every query of
+/// an organization's members waits for came too slowly to keep the slots
+/// busy.
 #[tokio::test(start_paused = true)]
 async fn one_callers_sts_calls_queue_for_slots_side_by_side() {
     let limits = Limits::new(4, 20, 600);
     let busy = Duration::from_millis(50);
     let stop = Instant::now() + Duration::from_millis(400);
+    let start = Instant::now();
     let query = |account: usize| {
         let limits = &limits;
         async move {
             while Instant::now() < stop {
-                let tally = Tally::default();
                 let key = (account, Action::Call(Call::ImageAuthorizedInfo));
-                let pacer = KeyPacer {
-                    limits,
-                    key,
-                    tally: &tally,
-                };
-                let permit = pacer.acquire().await;
-                tokio::time::sleep(busy).await;
-                drop(permit);
+                attempt(limits, key, busy, start).await;
             }
         }
     };
-    let start = Instant::now();
     let sts = || async {
         // Behind the queries already waiting.
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let tally = Tally::default();
-        let pacer = KeyPacer {
-            limits: &limits,
-            key: (0, Action::Sts),
-            tally: &tally,
-        };
-        let permit = pacer.acquire().await;
-        let sent = start.elapsed();
-        tokio::time::sleep(busy).await;
-        drop(permit);
-        sent
+        attempt(&limits, (0, Action::Sts), busy, start).await
     };
     let queries = join_all((1..=8).map(query));
     let (_, sent) = tokio::join!(queries, join_all((0..3).map(|_| sts())));
