@@ -192,13 +192,7 @@ fn a_second_run_compared_with_the_first_snapshot() {
     let top = row_of("Every account") + 1;
     assert!(used < bought && bought < top);
     let sheet = sheet.range((top as u32, 0), sheet.end().unwrap());
-    let header: Vec<String> = sheet
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let header = header_row(&sheet);
     // Headers are labels: `Licenses used (previous)` for the JSON's
     // `used_authorized` then (they were `used_authorized.previous`).
     let label = |name: &str| match name {

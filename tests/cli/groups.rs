@@ -554,19 +554,8 @@ fn the_history_command_gives_each_runs_groups() {
     // Groups: headed by labels (issue 24's workbook), the untagged group
     // shown `(untagged)`.
     let table = wb.worksheet_range("Groups").unwrap();
-    let header: Vec<String> = table
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let at = |label: &str| {
-        header
-            .iter()
-            .position(|h| h == label)
-            .unwrap_or_else(|| panic!("{label}: {header:?}"))
-    };
+    let header = header_row(&table);
+    let at = |label: &str| column_at(&header, label);
     let (group, short) = (at("Group"), at("Licenses short"));
     assert!(
         header.iter().any(|h| h == "Share of licenses used"),

@@ -13,6 +13,10 @@ use tcss_sim::{Faults, Fleet, KeyPair, Role, SimAccount, SimHandle};
 
 /// The management account of most tests.
 pub const MGMT_UIN: &str = "100000000001";
+/// The files of a run with the default formats (CSV, XLSX, JSON, Markdown),
+/// by how their names end.
+pub const DEFAULT_SET: [&str; 5] = [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"];
+
 /// The newest history migration this build applies (a new migration moves it).
 pub const LATEST_HISTORY_SCHEMA: i64 = 5;
 
@@ -271,6 +275,21 @@ pub fn rows_of<'a>(
     account: &str,
 ) -> Vec<&'a HashMap<String, String>> {
     rows.iter().filter(|r| r["account"] == account).collect()
+}
+
+/// The first row of a sheet (its header), each cell as text.
+pub fn header_row(sheet: &calamine::Range<calamine::Data>) -> Vec<String> {
+    let first = sheet.rows().next().expect("a header row");
+    first.iter().map(|c| c.to_string()).collect()
+}
+
+/// Where `label` stands in `header`; panics listing the header when it is
+/// not there.
+pub fn column_at(header: &[String], label: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == label)
+        .unwrap_or_else(|| panic!("no {label} in {header:?}"))
 }
 
 /// Polls `cond` every few milliseconds until it holds; panics naming `what`

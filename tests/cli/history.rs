@@ -128,7 +128,7 @@ pub(crate) fn assert_history_failed(h: &Harness, o: &Output, what: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(what), "log: {err}");
-    for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
+    for ext in DEFAULT_SET {
         let _ = h.report(ext);
     }
     let j = h.json();

@@ -90,7 +90,7 @@ fn interrupt_the_wait(
 fn assert_interrupted_with_reports(h: &Harness, o: &Output, log: &str) {
     assert_eq!(o.status.code(), Some(130), "{log}");
     let listed = String::from_utf8_lossy(&o.stdout);
-    for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
+    for ext in DEFAULT_SET {
         assert!(listed.contains(ext), "{ext}: {listed}");
         let _ = h.report(ext);
     }

@@ -89,7 +89,7 @@ fn sigterm_after_some_queries_keeps_the_done_ones_and_cancels_the_rest() {
     }
     // stdout lists every report written.
     let listed = String::from_utf8_lossy(&o.stdout);
-    for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
+    for ext in DEFAULT_SET {
         assert!(listed.contains(ext), "{ext}: {listed}");
         let _ = h.report(ext);
     }

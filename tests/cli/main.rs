@@ -419,7 +419,7 @@ fn readme_simulated_run_works_on_the_example_config() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    for ext in [".accounts.csv", ".regions.csv", ".xlsx", ".json", ".md"] {
+    for ext in DEFAULT_SET {
         assert!(
             files
                 .iter()

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tcss_sim::Fleet;
 
-use crate::harness::{bin, data, mgmt, stderr, Harness, MGMT_ENV};
+use crate::harness::{bin, column_at, data, header_row, mgmt, stderr, Harness, MGMT_ENV};
 
 /// Set (as `.ci/run` does) to fail instead of skipping when a tool is missing.
 const REQUIRE: &str = "TCSS_REQUIRE_LIBREOFFICE";
@@ -402,19 +402,8 @@ fn the_history_workbook_is_laid_out_like_the_runs() {
         ["Charts", "Trends", "Accounts", "Top accounts"]
     );
     let trends = wb.worksheet_range("Trends").unwrap();
-    let header: Vec<String> = trends
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("{name} in {header:?}"))
-    };
+    let header = header_row(&trends);
+    let col = |name: &str| column_at(&header, name);
     assert_eq!(
         trends.get((1, col("Complete"))),
         Some(&Data::String("Yes".into()))
@@ -430,18 +419,9 @@ fn the_history_workbook_is_laid_out_like_the_runs() {
     assert_eq!(trends.get((1, col("Utilization"))), Some(&Data::Float(0.4)));
 
     let accounts = wb.worksheet_range("Accounts").unwrap();
-    let header: Vec<String> = accounts
-        .rows()
-        .next()
-        .unwrap()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let team = header
-        .iter()
-        .position(|h| h == "tag:team")
-        .expect("a tag column");
-    let account = header.iter().position(|h| h == "Account").unwrap();
+    let header = header_row(&accounts);
+    let team = column_at(&header, "tag:team");
+    let account = column_at(&header, "Account");
     assert_eq!(
         accounts.get((1, account)),
         Some(&Data::String("支付-生产".into()))
