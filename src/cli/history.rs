@@ -59,21 +59,7 @@ pub(super) struct HistoryArgs {
 
 /// The keys of `--group-by`, each checked, each once.
 fn group_by(args: &HistoryArgs) -> anyhow::Result<Vec<String>> {
-    let mut keys: Vec<String> = Vec::new();
-    for key in &args.group_by {
-        crate::config::check_group_key(key).map_err(|e| usage(format!("--group-by: {e}")))?;
-        if !keys.contains(key) {
-            keys.push(key.clone());
-        }
-    }
-    if keys.len() > crate::groups::MAX_KEYS {
-        return Err(usage(format!(
-            "--group-by: at most {} keys (got {})",
-            crate::groups::MAX_KEYS,
-            keys.len()
-        )));
-    }
-    Ok(keys)
+    crate::config::group_keys(&args.group_by).map_err(|e| usage(format!("--group-by: {e}")))
 }
 
 /// The scope `history` shows (`None`: every scope).

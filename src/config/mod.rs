@@ -21,7 +21,7 @@ pub mod selector;
 #[cfg(test)]
 mod tests;
 mod validate;
-pub use validate::check_group_key;
+pub use validate::group_keys;
 
 use std::collections::BTreeMap;
 use std::fmt;

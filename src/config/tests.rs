@@ -1091,3 +1091,24 @@ fn group_by_lists_tag_keys_each_once() {
         .to_string();
     assert!(e.contains("`group_by`: at most 10 keys"), "{e}");
 }
+
+/// `--group-by` (run and history): each key checked, a repeat dropped, at
+/// most ten keys, said with the flag's count.
+#[test]
+fn group_by_flag_keys_are_checked_once_each_and_counted() {
+    let keys = |list: &[&str]| group_keys(&list.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        keys(&["team", "cost-center", "team"]).unwrap(),
+        ["team", "cost-center"]
+    );
+    assert!(keys(&[" team"]).unwrap_err().contains("whitespace"));
+    assert!(keys(&[""]).unwrap_err().contains("must not be empty"));
+    let eleven: Vec<String> = (0..11).map(|i| format!("k{i}")).collect();
+    let refs: Vec<&str> = eleven.iter().map(String::as_str).collect();
+    let e = keys(&refs).unwrap_err();
+    assert!(e.contains("at most 10 keys (got 11)"), "{e}");
+    // A repeat does not count against the ten.
+    let mut ten_and_a_repeat = refs[..10].to_vec();
+    ten_and_a_repeat.push("k0");
+    assert_eq!(keys(&ten_and_a_repeat).unwrap().len(), 10);
+}

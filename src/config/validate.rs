@@ -291,6 +291,27 @@ pub fn check_group_key(key: &str) -> Result<(), String> {
     }
 }
 
+/// The keys of a `--group-by` list: each a usable tag key
+/// ([`check_group_key`]), each once (a repeat is dropped), at most
+/// [`crate::groups::MAX_KEYS`].
+pub fn group_keys(given: &[String]) -> Result<Vec<String>, String> {
+    let mut keys: Vec<String> = Vec::with_capacity(given.len());
+    for key in given {
+        check_group_key(key)?;
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    if keys.len() > crate::groups::MAX_KEYS {
+        return Err(format!(
+            "at most {} keys (got {}): the reports have one table per key",
+            crate::groups::MAX_KEYS,
+            keys.len()
+        ));
+    }
+    Ok(keys)
+}
+
 /// The longest `history_key`.
 const HISTORY_KEY_MAX: usize = 200;
 

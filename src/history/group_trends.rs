@@ -214,12 +214,7 @@ pub fn top_groups(
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(n);
-    let index: std::collections::HashMap<i64, usize> = t
-        .runs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((r[0].as_int()?, i)))
-        .collect();
+    let index = t.run_positions();
     ranked
         .into_iter()
         .map(|(group, _)| {

@@ -91,6 +91,18 @@ pub struct Trends {
     pub account_tags: Vec<BTreeMap<String, String>>,
 }
 
+impl Trends {
+    /// Where each run (by its id, the rows' first cell) stands in
+    /// [`Trends::runs`].
+    pub(super) fn run_positions(&self) -> HashMap<i64, usize> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r[0].as_int()?, i)))
+            .collect()
+    }
+}
+
 impl Store {
     /// The trends of the runs of `scope` (every scope: `None`) started at
     /// or after `since` (all without it); each row ends with its run's
@@ -269,12 +281,7 @@ pub fn top_accounts(t: &Trends, n: usize) -> Vec<(String, Vec<Option<f64>>)> {
         latest.into_iter().map(|(k, (l, u))| (k, l, u)).collect();
     ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
     ranked.truncate(n);
-    let run_index: HashMap<i64, usize> = t
-        .runs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| Some((r[0].as_int()?, i)))
-        .collect();
+    let run_index = t.run_positions();
     ranked
         .into_iter()
         .map(|(k, label, _)| {

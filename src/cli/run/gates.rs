@@ -30,20 +30,8 @@ pub(super) fn group_by(args: &RunArgs, config: &mut Config) -> anyhow::Result<()
     if args.group_by.is_empty() {
         return Ok(());
     }
-    let mut keys: Vec<String> = Vec::new();
-    for key in &args.group_by {
-        crate::config::check_group_key(key).map_err(|e| usage(format!("--group-by: {e}")))?;
-        if !keys.contains(key) {
-            keys.push(key.clone());
-        }
-    }
-    if keys.len() > crate::groups::MAX_KEYS {
-        return Err(usage(format!(
-            "--group-by: at most {} keys (got {}): a run is grouped by each, one table each",
-            crate::groups::MAX_KEYS,
-            keys.len()
-        )));
-    }
+    let keys =
+        crate::config::group_keys(&args.group_by).map_err(|e| usage(format!("--group-by: {e}")))?;
     config.defaults.group_by = keys;
     Ok(())
 }
