@@ -166,16 +166,11 @@ impl Aggregate {
     /// days (`0 <= days_to_lapse <= days`), soonest first (then by name).
     pub fn lapsing_editions(&self, days: i64) -> Vec<&AccountRow> {
         let left = |a: &AccountRow| a.license.days_to_lapse;
-        let mut rows: Vec<&AccountRow> = self
+        let rows: Vec<&AccountRow> = self
             .once()
             .filter(|a| lapses_within(left(a), days))
             .collect();
-        rows.sort_by(|a, b| {
-            left(a)
-                .cmp(&left(b))
-                .then_with(|| a.account.cmp(&b.account))
-        });
-        rows
+        soonest_first(rows, left)
     }
 
     /// The accounts whose edition ends within `days` days
@@ -184,17 +179,12 @@ impl Aggregate {
     /// not among them (it is in [`Aggregate::editions_ended`]).
     pub fn editions_ending(&self, days: i64) -> Vec<&AccountRow> {
         let left = |a: &AccountRow| a.license.edition_days_left;
-        let mut rows: Vec<&AccountRow> = self
+        let rows: Vec<&AccountRow> = self
             .once()
             .filter(|a| a.license.edition != Some(EditionState::ProExpired))
             .filter(|a| left(a).is_some_and(|d| (0..=days).contains(&d)))
             .collect();
-        rows.sort_by(|a, b| {
-            left(a)
-                .cmp(&left(b))
-                .then_with(|| a.account.cmp(&b.account))
-        });
-        rows
+        soonest_first(rows, left)
     }
 
     /// The accounts whose edition has ended: `pro_expired`, or an end
@@ -232,4 +222,17 @@ impl Aggregate {
     fn once(&self) -> impl Iterator<Item = &AccountRow> + '_ {
         self.accounts.iter().filter(|a| a.counted_in.is_none())
     }
+}
+
+/// `rows` by `days` left, soonest first, then by account name.
+fn soonest_first(
+    mut rows: Vec<&AccountRow>,
+    days: impl Fn(&AccountRow) -> Option<i64>,
+) -> Vec<&AccountRow> {
+    rows.sort_by(|a, b| {
+        days(a)
+            .cmp(&days(b))
+            .then_with(|| a.account.cmp(&b.account))
+    });
+    rows
 }

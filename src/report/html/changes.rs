@@ -128,6 +128,14 @@ fn totals_table(totals: &[TotalChange]) -> Table {
     Table::new(&heads, rows, total)
 }
 
+/// Account `i`'s value of `col` in the run compared with (empty for a new
+/// account).
+fn then(c: &Compared, i: usize, col: &Column<AccountRow>) -> Cell<'static> {
+    c.previous[i]
+        .as_ref()
+        .map_or(Cell::Empty, |p| p.values.get(col))
+}
+
 /// The accounts whose licenses changed, the biggest change first.
 fn licenses_table(report: &Report, c: &Compared, changed: &[usize]) -> Table {
     let held = &TOTAL_AUTHORIZED;
@@ -136,9 +144,7 @@ fn licenses_table(report: &Report, c: &Compared, changed: &[usize]) -> Table {
         .take(MAX_TABLE_ROWS)
         .map(|&i| {
             let a = &report.aggregate.accounts[i];
-            let before = c.previous[i]
-                .as_ref()
-                .map_or(Cell::Empty, |p| p.values.get(held));
+            let before = then(c, i, held);
             let change = c.changes[i]
                 .as_ref()
                 .map_or(Cell::Empty, |ch| ch.values.get(held));
@@ -185,9 +191,7 @@ fn movers_table(report: &Report, c: &Compared, movers: &[usize]) -> Table {
         .take(MAX_TABLE_ROWS)
         .map(|&i| {
             let a = &report.aggregate.accounts[i];
-            let before = c.previous[i]
-                .as_ref()
-                .map_or(Cell::Empty, |p| p.values.get(&USED_AUTHORIZED));
+            let before = then(c, i, &USED_AUTHORIZED);
             let change = c.changes[i].clone().unwrap_or_default();
             let mut row = vec![
                 Shown::text(text::name(&a.account)),
